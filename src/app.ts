@@ -1,0 +1,70 @@
+import type { AddressInfo } from 'node:net';
+import type { Config } from './config.ts';
+import { applyMigrations, type DatabaseHandle, openDatabase } from './db/client.ts';
+import { instrumentConnection } from './db/sql-meter.ts';
+import type { Logger } from './log.ts';
+import { createLightboxServer } from './server.ts';
+import { prepareDataDir, sweepTempFiles } from './storage/data-dir.ts';
+import { StorageLayout } from './storage/layout.ts';
+
+export interface RunningLightbox {
+  url: string;
+  port: number;
+  layout: StorageLayout;
+  database: DatabaseHandle;
+  /** Stops accepting, lets in-flight requests finish (bounded by the grace period), checkpoints the WAL. */
+  close(): Promise<void>;
+}
+
+/** Opens the data dir and database (migrating it), then listens. Everything `lightbox serve` does. */
+export async function startLightbox(config: Config, logger: Logger): Promise<RunningLightbox> {
+  const layout = new StorageLayout(config.dataDir);
+  await prepareDataDir(layout);
+  const database = openDatabase(layout.databaseFile);
+  try {
+    applyMigrations(database);
+    instrumentConnection(database.sqlite);
+    const swept = await sweepTempFiles(layout);
+    if (swept > 0) logger.info({ swept }, 'removed temp files left by an interrupted write');
+  } catch (error) {
+    database.close();
+    throw error;
+  }
+
+  const { server, dispose } = createLightboxServer({
+    database,
+    layout,
+    logger,
+    graphiql: config.graphiql,
+    serverTiming: config.serverTiming,
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, config.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const address = server.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  const displayHost = address.address === '::' || address.address === '0.0.0.0' ? 'localhost' : host;
+
+  let closing: Promise<void> | undefined;
+  const close = () => {
+    closing ??= (async () => {
+      const drained = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      const grace = new Promise<'timeout'>((resolve) => setTimeout(resolve, config.shutdownGraceMs, 'timeout').unref());
+      if ((await Promise.race([drained, grace])) === 'timeout') {
+        logger.warn({ graceMs: config.shutdownGraceMs }, 'in-flight requests outlived the grace period; closing them');
+        server.closeAllConnections();
+        await drained;
+      }
+      await dispose();
+      database.close();
+    })();
+    return closing;
+  };
+
+  return { url: `http://${displayHost}:${address.port}`, port: address.port, layout, database, close };
+}

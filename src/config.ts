@@ -1,0 +1,91 @@
+import path from 'node:path';
+
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+
+export interface Config {
+  port: number;
+  host: string | undefined;
+  dataDir: string;
+  /** From LIGHTBOX_ADMIN_TOKEN; when unset, `ensureAdminToken` makes and keeps one. */
+  adminToken: string | undefined;
+  /** From LIGHTBOX_SECRET; when unset, a random one is kept in the data dir. */
+  secret: string | undefined;
+  workers: number;
+  logLevel: LogLevel;
+  serverTiming: boolean;
+  graphiql: boolean;
+  shutdownGraceMs: number;
+}
+
+/** A configuration problem a user can fix: printed as one line, never as a stack trace. */
+export class ConfigError extends Error {
+  constructor(
+    readonly variable: string,
+    message: string,
+  ) {
+    super(`${variable}: ${message}`);
+    this.name = 'ConfigError';
+  }
+}
+
+const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+const MIN_TOKEN_LENGTH = 16;
+
+type Env = Record<string, string | undefined>;
+
+function readInteger(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === '') return fallback;
+  if (!/^\d+$/.test(raw.trim())) {
+    throw new ConfigError(name, `expected a whole number from ${min} to ${max}, got "${raw}"`);
+  }
+  const value = Number(raw.trim());
+  if (value < min || value > max) {
+    throw new ConfigError(name, `expected a whole number from ${min} to ${max}, got ${value}`);
+  }
+  return value;
+}
+
+function readBoolean(env: Env, name: string, fallback: boolean): boolean {
+  const raw = env[name]?.trim().toLowerCase();
+  if (raw === undefined || raw === '') return fallback;
+  if (['1', 'true', 'yes', 'on'].includes(raw)) return true;
+  if (['0', 'false', 'no', 'off'].includes(raw)) return false;
+  throw new ConfigError(name, `expected true or false, got "${env[name]}"`);
+}
+
+function readSecretLike(env: Env, name: string): string | undefined {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return undefined;
+  if (raw.length < MIN_TOKEN_LENGTH) {
+    throw new ConfigError(name, `must be at least ${MIN_TOKEN_LENGTH} characters long`);
+  }
+  if (/\s/.test(raw)) throw new ConfigError(name, 'must not contain whitespace');
+  return raw;
+}
+
+function readLogLevel(env: Env): LogLevel {
+  const raw = env.LOG_LEVEL?.trim().toLowerCase();
+  if (raw === undefined || raw === '') return 'info';
+  if (!(LOG_LEVELS as readonly string[]).includes(raw)) {
+    throw new ConfigError('LOG_LEVEL', `expected one of ${LOG_LEVELS.join(', ')}, got "${env.LOG_LEVEL}"`);
+  }
+  return raw as LogLevel;
+}
+
+/** Reads and validates the whole configuration; throws ConfigError naming the variable at fault. */
+export function loadConfig(env: Env = process.env): Config {
+  const host = env.HOST?.trim() || undefined;
+  return {
+    port: readInteger(env, 'PORT', 4000, 0, 65535),
+    host,
+    dataDir: path.resolve(env.LIGHTBOX_DATA_DIR?.trim() || './data'),
+    adminToken: readSecretLike(env, 'LIGHTBOX_ADMIN_TOKEN'),
+    secret: readSecretLike(env, 'LIGHTBOX_SECRET'),
+    workers: readInteger(env, 'LIGHTBOX_WORKERS', 2, 0, 64),
+    logLevel: readLogLevel(env),
+    serverTiming: readBoolean(env, 'LIGHTBOX_SERVER_TIMING', true),
+    graphiql: readBoolean(env, 'LIGHTBOX_GRAPHIQL', true),
+    shutdownGraceMs: readInteger(env, 'LIGHTBOX_SHUTDOWN_GRACE_MS', 10_000, 0, 600_000),
+  };
+}

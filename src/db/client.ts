@@ -1,0 +1,67 @@
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import Database from 'better-sqlite3';
+import type { Logger as DrizzleLogger } from 'drizzle-orm';
+import { drizzle } from 'drizzle-orm/better-sqlite3';
+import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
+import { relations } from './relations.ts';
+
+export const MIGRATIONS_DIR = fileURLToPath(new URL('../../drizzle', import.meta.url));
+
+const BUSY_TIMEOUT_MS = 5_000;
+
+export interface OpenDatabaseOptions {
+  /** Sees every statement drizzle runs; tests and Server-Timing count them through it. */
+  logger?: DrizzleLogger;
+  readonly?: boolean;
+}
+
+export function createDrizzle(client: Database.Database, logger?: DrizzleLogger) {
+  return drizzle({ client, relations, logger });
+}
+
+export type Db = ReturnType<typeof createDrizzle>;
+
+export interface DatabaseHandle {
+  sqlite: Database.Database;
+  db: Db;
+  close(): void;
+}
+
+/**
+ * Opens the database file with the pragmas every connection needs, before drizzle sees it:
+ * WAL must be on before the first drizzle statement, or readers and the importer block
+ * each other.
+ */
+export function openDatabase(file: string, options: OpenDatabaseOptions = {}): DatabaseHandle {
+  const sqlite = new Database(file, { readonly: options.readonly ?? false });
+  sqlite.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+  if (!options.readonly) {
+    const mode = sqlite.pragma('journal_mode = WAL', { simple: true });
+    if (mode !== 'wal') {
+      sqlite.close();
+      throw new Error(`${path.basename(file)}: the database refused WAL mode (journal_mode is ${String(mode)})`);
+    }
+  }
+  sqlite.pragma('foreign_keys = ON');
+  // FULL, not NORMAL: a commit that returned must survive a power cut; uploads are rare enough to pay the fsync.
+  sqlite.pragma('synchronous = FULL');
+  const db = createDrizzle(sqlite, options.logger);
+  return {
+    sqlite,
+    db,
+    close() {
+      if (!sqlite.open) return;
+      if (!sqlite.readonly) sqlite.pragma('wal_checkpoint(TRUNCATE)');
+      sqlite.close();
+    },
+  };
+}
+
+/** Applies the migrations in drizzle/ that this database has not seen yet. */
+export function applyMigrations(handle: DatabaseHandle): void {
+  migrate(handle.db, { migrationsFolder: MIGRATIONS_DIR });
+}
+
+/** What both the database and a transaction offer: helpers that take this run inside either. */
+export type Queryable = Pick<Db, 'select' | 'insert' | 'update' | 'delete'>;

@@ -1,0 +1,121 @@
+import { sql } from 'drizzle-orm';
+import { index, integer, primaryKey, real, sqliteTable, text } from 'drizzle-orm/sqlite-core';
+
+export const PHOTO_STATUSES = ['PENDING', 'PROCESSING', 'READY', 'FAILED'] as const;
+export type PhotoStatus = (typeof PHOTO_STATUSES)[number];
+
+export const ALBUM_VISIBILITIES = ['PUBLIC', 'PRIVATE'] as const;
+export type AlbumVisibility = (typeof ALBUM_VISIBILITIES)[number];
+
+export const JOB_STATES = ['QUEUED', 'RUNNING', 'DONE', 'FAILED'] as const;
+export type JobState = (typeof JOB_STATES)[number];
+
+/** Milliseconds since the epoch: integers sort, compare and page exactly, unlike Date round-trips. */
+const nowMs = sql`(cast(unixepoch('subsec') * 1000 as integer))`;
+
+export const photos = sqliteTable(
+  'photos',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    /** The id in image URLs and global ids: random, unguessable, never the row id. */
+    publicId: text('public_id').notNull().unique(),
+    title: text('title').notNull(),
+    description: text('description').notNull().default(''),
+    status: text('status', { enum: PHOTO_STATUSES }).notNull().default('PENDING'),
+    failureReason: text('failure_reason'),
+    /** Bumped on every reprocess; image URLs carry it as `?v=` so caches can be immutable. */
+    version: integer('version').notNull().default(1),
+    contentHash: text('content_hash').notNull().unique(),
+    byteSize: integer('byte_size').notNull(),
+    mimeType: text('mime_type').notNull(),
+    originalExtension: text('original_extension').notNull(),
+    originalFilename: text('original_filename'),
+    /** As displayed: EXIF orientation already applied. */
+    width: integer('width').notNull(),
+    height: integer('height').notNull(),
+    orientation: integer('orientation').notNull().default(1),
+    takenAt: integer('taken_at'),
+    takenAtOffset: text('taken_at_offset'),
+    cameraMake: text('camera_make'),
+    cameraModel: text('camera_model'),
+    lensModel: text('lens_model'),
+    exposureTime: real('exposure_time'),
+    fNumber: real('f_number'),
+    iso: integer('iso'),
+    focalLength: real('focal_length'),
+    latitude: real('latitude'),
+    longitude: real('longitude'),
+    altitude: real('altitude'),
+    placeholderHash: text('placeholder_hash'),
+    dominantColor: text('dominant_color'),
+    createdAt: integer('created_at').notNull().default(nowMs),
+    updatedAt: integer('updated_at').notNull().default(nowMs),
+  },
+  (table) => [
+    index('photos_created_at_idx').on(table.createdAt, table.id),
+    index('photos_taken_at_idx').on(table.takenAt, table.id),
+    index('photos_title_idx').on(table.title, table.id),
+    index('photos_status_idx').on(table.status),
+    index('photos_camera_make_idx').on(table.cameraMake),
+  ],
+);
+
+export const albums = sqliteTable(
+  'albums',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    publicId: text('public_id').notNull().unique(),
+    title: text('title').notNull(),
+    description: text('description').notNull().default(''),
+    visibility: text('visibility', { enum: ALBUM_VISIBILITIES }).notNull().default('PRIVATE'),
+    coverPhotoId: integer('cover_photo_id').references(() => photos.id, { onDelete: 'set null' }),
+    createdAt: integer('created_at').notNull().default(nowMs),
+    updatedAt: integer('updated_at').notNull().default(nowMs),
+  },
+  (table) => [
+    index('albums_title_idx').on(table.title),
+    index('albums_visibility_idx').on(table.visibility),
+    index('albums_created_at_idx').on(table.createdAt, table.id),
+  ],
+);
+
+export const albumPhotos = sqliteTable(
+  'album_photos',
+  {
+    albumId: integer('album_id')
+      .notNull()
+      .references(() => albums.id, { onDelete: 'cascade' }),
+    photoId: integer('photo_id')
+      .notNull()
+      .references(() => photos.id, { onDelete: 'cascade' }),
+    /** The album's own order; gaps are allowed so a move touches few rows. */
+    position: integer('position').notNull(),
+    addedAt: integer('added_at').notNull().default(nowMs),
+  },
+  (table) => [
+    primaryKey({ columns: [table.albumId, table.photoId] }),
+    index('album_photos_position_idx').on(table.albumId, table.position),
+    index('album_photos_photo_idx').on(table.photoId),
+  ],
+);
+
+export const jobs = sqliteTable(
+  'jobs',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    photoId: integer('photo_id')
+      .notNull()
+      .references(() => photos.id, { onDelete: 'cascade' }),
+    kind: text('kind').notNull(),
+    state: text('state', { enum: JOB_STATES }).notNull().default('QUEUED'),
+    attempts: integer('attempts').notNull().default(0),
+    /** A queued job is not claimed before this time: retries back off through it. */
+    runAfter: integer('run_after').notNull().default(nowMs),
+    leaseOwner: text('lease_owner'),
+    leaseExpiresAt: integer('lease_expires_at'),
+    lastError: text('last_error'),
+    createdAt: integer('created_at').notNull().default(nowMs),
+    updatedAt: integer('updated_at').notNull().default(nowMs),
+  },
+  (table) => [index('jobs_claim_idx').on(table.state, table.runAfter), index('jobs_photo_idx').on(table.photoId)],
+);

@@ -1,0 +1,21 @@
+import { GraphQLError, Kind } from 'graphql';
+import { builder } from './builder.ts';
+
+function parseDateTime(value: unknown): Date {
+  if (typeof value !== 'string') throw new GraphQLError('DateTime must be an ISO 8601 string');
+  const date = new Date(value);
+  if (Number.isNaN(date.getTime()) || !/^\d{4}-\d{2}-\d{2}T/.test(value)) {
+    throw new GraphQLError(`DateTime must be an ISO 8601 date-time with a zone, got "${value}"`);
+  }
+  return date;
+}
+
+builder.scalarType('DateTime', {
+  description: 'An instant in time, as an ISO 8601 string in UTC (e.g. 2026-11-26T15:47:04.123Z).',
+  serialize: (value) => new Date(value).toISOString(),
+  parseValue: parseDateTime,
+  parseLiteral: (ast) => {
+    if (ast.kind !== Kind.STRING) throw new GraphQLError('DateTime must be an ISO 8601 string');
+    return parseDateTime(ast.value);
+  },
+});

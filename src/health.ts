@@ -1,0 +1,46 @@
+import type { ServerResponse } from 'node:http';
+import type Database from 'better-sqlite3';
+import { VERSION } from './version.ts';
+
+interface QueueCounts {
+  queued: number;
+  running: number;
+  failed: number;
+}
+
+/** `/healthz`: liveness and readiness in one JSON document; 503 when the database does not answer. */
+export function createHealthRoute(sqlite: Database.Database) {
+  const journalMode = sqlite.prepare<[], { journal_mode: string }>('PRAGMA journal_mode');
+  const queue = sqlite.prepare<[], { state: string; count: number }>('SELECT state, count(*) AS count FROM jobs GROUP BY state');
+  const startedAt = Date.now();
+
+  return function handleHealth(res: ServerResponse, headOnly: boolean): void {
+    let status = 200;
+    let body: Record<string, unknown>;
+    try {
+      const counts: QueueCounts = { queued: 0, running: 0, failed: 0 };
+      for (const row of queue.all()) {
+        if (row.state === 'QUEUED') counts.queued = row.count;
+        else if (row.state === 'RUNNING') counts.running = row.count;
+        else if (row.state === 'FAILED') counts.failed = row.count;
+      }
+      body = {
+        status: 'ok',
+        version: VERSION,
+        uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),
+        database: { status: 'ok', journalMode: journalMode.get()?.journal_mode },
+        queue: counts,
+      };
+    } catch (error) {
+      status = 503;
+      body = { status: 'error', version: VERSION, database: { status: 'error', error: (error as Error).message } };
+    }
+    const json = JSON.stringify(body);
+    res.writeHead(status, {
+      'Content-Type': 'application/json; charset=utf-8',
+      'Content-Length': Buffer.byteLength(json),
+      'Cache-Control': 'no-store',
+    });
+    res.end(headOnly ? undefined : json);
+  };
+}

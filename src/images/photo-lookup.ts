@@ -1,0 +1,45 @@
+import type Database from 'better-sqlite3';
+import type { StorageLayout } from '../storage/layout.ts';
+
+export interface PhotoFile {
+  path: string;
+  mimeType: string;
+  extension: string;
+  version: number;
+}
+
+interface PhotoFileRow {
+  content_hash: string;
+  original_extension: string;
+  mime_type: string;
+  version: number;
+}
+
+/**
+ * The image route's one database touch per request: a prepared statement on the unique
+ * public id. Reading through SQLite (not a cache) means rows written by another process,
+ * such as `lightbox import`, are visible on the next request.
+ */
+export class PhotoFileLookup {
+  private readonly statement: Database.Statement<[string], PhotoFileRow>;
+
+  constructor(
+    sqlite: Database.Database,
+    private readonly layout: StorageLayout,
+  ) {
+    this.statement = sqlite.prepare<[string], PhotoFileRow>(
+      'SELECT content_hash, original_extension, mime_type, version FROM photos WHERE public_id = ?',
+    );
+  }
+
+  original(publicId: string): PhotoFile | undefined {
+    const row = this.statement.get(publicId);
+    if (row === undefined) return undefined;
+    return {
+      path: this.layout.originalPath(row.content_hash, row.original_extension),
+      mimeType: row.mime_type,
+      extension: row.original_extension,
+      version: row.version,
+    };
+  }
+}

@@ -1,0 +1,110 @@
+import exifr from 'exifr';
+
+export interface PhotoMetadata {
+  /** Epoch ms of the capture instant when the offset is known, else of the wall-clock time read as UTC. */
+  takenAt: number | null;
+  takenAtOffset: string | null;
+  cameraMake: string | null;
+  cameraModel: string | null;
+  lensModel: string | null;
+  exposureTime: number | null;
+  fNumber: number | null;
+  iso: number | null;
+  focalLength: number | null;
+  latitude: number | null;
+  longitude: number | null;
+  altitude: number | null;
+}
+
+export const EMPTY_METADATA: PhotoMetadata = {
+  takenAt: null,
+  takenAtOffset: null,
+  cameraMake: null,
+  cameraModel: null,
+  lensModel: null,
+  exposureTime: null,
+  fNumber: null,
+  iso: null,
+  focalLength: null,
+  latitude: null,
+  longitude: null,
+  altitude: null,
+};
+
+const EXIF_DATE = /^(\d{4}):(\d{2}):(\d{2})[ T](\d{2}):(\d{2}):(\d{2})/;
+const OFFSET = /^[+-]\d{2}:\d{2}$/;
+
+/** EXIF dates have no zone of their own; exifr would read them in the server's zone, so parse them here. */
+function parseExifDate(value: unknown, offset: string | null): number | null {
+  if (typeof value !== 'string') return null;
+  const match = EXIF_DATE.exec(value);
+  if (match === null) return null;
+  const [, year, month, day, hour, minute, second] = match;
+  const iso = `${year}-${month}-${day}T${hour}:${minute}:${second}${offset ?? 'Z'}`;
+  const ms = Date.parse(iso);
+  return Number.isNaN(ms) ? null : ms;
+}
+
+function text(value: unknown): string | null {
+  if (typeof value !== 'string') return null;
+  const trimmed = value.replace(/\0/g, '').trim();
+  return trimmed === '' ? null : trimmed;
+}
+
+function finiteNumber(value: unknown): number | null {
+  return typeof value === 'number' && Number.isFinite(value) ? value : null;
+}
+
+/** Camera, exposure, date and GPS tags; a file whose EXIF is garbage yields empty metadata, not an error. */
+export async function readPhotoMetadata(file: string): Promise<PhotoMetadata> {
+  let tags: Record<string, unknown> | undefined;
+  try {
+    tags = await exifr.parse(file, {
+      reviveValues: false,
+      tiff: true,
+      exif: true,
+      gps: true,
+      ifd1: false,
+      xmp: false,
+      icc: false,
+      iptc: false,
+      pick: [
+        'Make',
+        'Model',
+        'LensModel',
+        'ExposureTime',
+        'FNumber',
+        'ISO',
+        'FocalLength',
+        'DateTimeOriginal',
+        'OffsetTimeOriginal',
+        'GPSLatitude',
+        'GPSLatitudeRef',
+        'GPSLongitude',
+        'GPSLongitudeRef',
+        'GPSAltitude',
+        'GPSAltitudeRef',
+      ],
+    });
+  } catch {
+    return EMPTY_METADATA;
+  }
+  if (tags === undefined || tags === null) return EMPTY_METADATA;
+  const offset = text(tags.OffsetTimeOriginal);
+  const takenAtOffset = offset !== null && OFFSET.test(offset) ? offset : null;
+  const altitude = finiteNumber(tags.GPSAltitude);
+  return {
+    takenAt: parseExifDate(tags.DateTimeOriginal, takenAtOffset),
+    takenAtOffset,
+    cameraMake: text(tags.Make),
+    cameraModel: text(tags.Model),
+    lensModel: text(tags.LensModel),
+    exposureTime: finiteNumber(tags.ExposureTime),
+    fNumber: finiteNumber(tags.FNumber),
+    iso: finiteNumber(tags.ISO),
+    focalLength: finiteNumber(tags.FocalLength),
+    latitude: finiteNumber(tags.latitude),
+    longitude: finiteNumber(tags.longitude),
+    altitude: altitude !== null && tags.GPSAltitudeRef === 1 ? -altitude : altitude,
+  };
+}

@@ -1,0 +1,77 @@
+import type { Dirent } from 'node:fs';
+import { readdir, stat } from 'node:fs/promises';
+import path from 'node:path';
+import type { AlbumVisibility } from '../db/schema.ts';
+import { type IngestDeps, type IngestOutcome, ingestFile } from './ingest.ts';
+
+export interface FolderImportOptions {
+  /** One album for everything; otherwise each folder goes into an album named after it. */
+  album?: string;
+  visibility: AlbumVisibility;
+  concurrency?: number;
+  onResult?: (file: string, outcome: IngestOutcome) => void;
+}
+
+export interface FolderImportSummary {
+  files: number;
+  imported: number;
+  duplicates: number;
+  unsupported: number;
+  failed: { file: string; reason: string }[];
+}
+
+/** Thrown when the folder itself cannot be imported (missing, not a folder, unreadable). */
+export class ImportSourceError extends Error {}
+
+async function listFiles(dir: string): Promise<string[]> {
+  const files: string[] = [];
+  const walk = async (current: string): Promise<void> => {
+    let entries: Dirent[];
+    try {
+      entries = await readdir(current, { withFileTypes: true });
+    } catch (error) {
+      throw new ImportSourceError(`cannot read ${current}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+    }
+    entries.sort((a, b) => a.name.localeCompare(b.name));
+    for (const entry of entries) {
+      if (entry.name.startsWith('.')) continue;
+      const full = path.join(current, entry.name);
+      if (entry.isDirectory()) await walk(full);
+      else if (entry.isFile()) files.push(full);
+    }
+  };
+  await walk(dir);
+  return files;
+}
+
+/** Imports every file under `root`, a bounded number at a time, and reports each outcome as it lands. */
+export async function importFolder(deps: IngestDeps, root: string, options: FolderImportOptions): Promise<FolderImportSummary> {
+  const rootStats = await stat(root).catch(() => undefined);
+  if (rootStats === undefined) throw new ImportSourceError(`${root} does not exist`);
+  if (!rootStats.isDirectory()) throw new ImportSourceError(`${root} is not a folder`);
+  const absoluteRoot = path.resolve(root);
+  const files = await listFiles(absoluteRoot);
+  const summary: FolderImportSummary = { files: files.length, imported: 0, duplicates: 0, unsupported: 0, failed: [] };
+
+  let next = 0;
+  const work = async (): Promise<void> => {
+    while (next < files.length) {
+      const file = files[next++] as string;
+      let outcome: IngestOutcome;
+      try {
+        const title = options.album ?? path.basename(path.dirname(file));
+        outcome = await ingestFile(deps, file, { album: { title, visibility: options.visibility } });
+      } catch (error) {
+        outcome = { kind: 'failed', reason: error instanceof Error ? error.message : String(error) };
+      }
+      if (outcome.kind === 'imported') summary.imported++;
+      else if (outcome.kind === 'duplicate') summary.duplicates++;
+      else if (outcome.kind === 'unsupported') summary.unsupported++;
+      else summary.failed.push({ file, reason: outcome.reason });
+      options.onResult?.(file, outcome);
+    }
+  };
+  const workers = Math.max(1, Math.min(options.concurrency ?? 2, files.length));
+  await Promise.all(Array.from({ length: workers }, work));
+  return summary;
+}

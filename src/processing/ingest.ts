@@ -1,0 +1,206 @@
+import { createHash } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdir, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { and, eq, sql } from 'drizzle-orm';
+import sharp from 'sharp';
+import { findOrCreateAlbum } from '../catalog/albums.ts';
+import type { Db, Queryable } from '../db/client.ts';
+import { type AlbumVisibility, albumPhotos, photos } from '../db/schema.ts';
+import { newPublicId } from '../ids.ts';
+import { commitTempFile, tempPath } from '../storage/atomic.ts';
+import type { StorageLayout } from '../storage/layout.ts';
+import { readPhotoMetadata } from './exif.ts';
+import { type MediaType, SNIFF_LENGTH, sniffMediaType } from './media-type.ts';
+
+export const DEFAULT_MAX_BYTES = 200 * 1024 * 1024;
+export const DEFAULT_MAX_PIXELS = 100_000_000;
+
+export interface IngestDeps {
+  db: Db;
+  layout: StorageLayout;
+  maxBytes?: number;
+  maxPixels?: number;
+}
+
+/** An existing album, or one found or created by title when the photo lands. */
+export type AlbumTarget = { id: number } | { title: string; visibility: AlbumVisibility };
+
+export interface IngestOptions {
+  title?: string;
+  originalFilename?: string;
+  album?: AlbumTarget;
+}
+
+export type IngestOutcome =
+  | { kind: 'imported'; photoId: number; publicId: string }
+  | { kind: 'duplicate'; photoId: number; publicId: string }
+  /** Not an image format we accept: skipped, not an error. */
+  | { kind: 'unsupported'; reason: string }
+  /** Claims to be an image but cannot be stored: too large, unreadable or undecodable. */
+  | { kind: 'failed'; reason: string };
+
+/** Thrown inside the copy when a file outgrows the byte limit, so no more of it is read. */
+class TooLargeError extends Error {}
+
+interface StagedFile {
+  temp: string;
+  contentHash: string;
+  byteSize: number;
+  head: Uint8Array;
+}
+
+/** Copies the source to a temp file while hashing it, so a big file is read once and never held in memory. */
+async function stage(source: string, tempDir: string, maxBytes: number): Promise<StagedFile> {
+  await mkdir(tempDir, { recursive: true });
+  const temp = tempPath(tempDir);
+  const hash = createHash('sha256');
+  let byteSize = 0;
+  const headChunks: Buffer[] = [];
+  let headLength = 0;
+  const meter = new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      byteSize += chunk.length;
+      if (byteSize > maxBytes) {
+        callback(new TooLargeError());
+        return;
+      }
+      if (headLength < SNIFF_LENGTH) {
+        headChunks.push(chunk.subarray(0, SNIFF_LENGTH - headLength));
+        headLength += Math.min(chunk.length, SNIFF_LENGTH - headLength);
+      }
+      hash.update(chunk);
+      callback(null, chunk);
+    },
+  });
+  try {
+    await pipeline(createReadStream(source), meter, createWriteStream(temp, { flags: 'wx' }));
+  } catch (error) {
+    await rm(temp, { force: true });
+    throw error;
+  }
+  return { temp, contentHash: hash.digest('hex'), byteSize, head: Buffer.concat(headChunks) };
+}
+
+interface ProbedImage {
+  width: number;
+  height: number;
+  orientation: number;
+}
+
+/**
+ * Reads the dimensions as displayed and proves the pixels decode. `failOn: 'none'` keeps
+ * truncated-but-viewable JPEGs; files libvips cannot decode at all still throw.
+ */
+async function probe(file: string, maxPixels: number): Promise<ProbedImage> {
+  const image = sharp(file, { failOn: 'none', limitInputPixels: maxPixels });
+  const metadata = await image.metadata();
+  await image.clone().resize(16, 16, { fit: 'inside' }).raw().toBuffer();
+  const orientation = metadata.orientation ?? 1;
+  const { width, height } = metadata.autoOrient;
+  return { width, height, orientation };
+}
+
+function findByHash(db: Queryable, contentHash: string) {
+  return db.select({ id: photos.id, publicId: photos.publicId }).from(photos).where(eq(photos.contentHash, contentHash)).get();
+}
+
+function addToAlbum(db: Queryable, target: AlbumTarget, photoId: number): void {
+  const albumId = 'id' in target ? target.id : findOrCreateAlbum(db, target.title, target.visibility).id;
+  const existing = db
+    .select({ photoId: albumPhotos.photoId })
+    .from(albumPhotos)
+    .where(and(eq(albumPhotos.albumId, albumId), eq(albumPhotos.photoId, photoId)))
+    .get();
+  if (existing) return;
+  db.insert(albumPhotos)
+    .values({
+      albumId,
+      photoId,
+      position: sql`(SELECT coalesce(max(${albumPhotos.position}), 0) + 1024 FROM ${albumPhotos} WHERE ${albumPhotos.albumId} = ${albumId})`,
+    })
+    .run();
+}
+
+function describe(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return message.split('\n')[0] ?? message;
+}
+
+/**
+ * Stores one image file: the original once per SHA-256 (temp file, then rename), then its row.
+ * The file is in place before the row exists, so no row ever points at a missing file; a
+ * failure in between leaves at worst an unreferenced original.
+ */
+export async function ingestFile(deps: IngestDeps, source: string, options: IngestOptions = {}): Promise<IngestOutcome> {
+  const maxBytes = deps.maxBytes ?? DEFAULT_MAX_BYTES;
+  let staged: StagedFile;
+  try {
+    staged = await stage(source, deps.layout.tempDir, maxBytes);
+  } catch (error) {
+    if (error instanceof TooLargeError) return { kind: 'failed', reason: `larger than the ${maxBytes}-byte limit` };
+    return { kind: 'failed', reason: `could not be read: ${describe(error)}` };
+  }
+  try {
+    const sniffed = sniffMediaType(staged.head);
+    if (!sniffed.supported) return { kind: 'unsupported', reason: sniffed.reason };
+    const existing = findByHash(deps.db, staged.contentHash);
+    if (existing) {
+      if (options.album !== undefined) addToAlbum(deps.db, options.album, existing.id);
+      return { kind: 'duplicate', photoId: existing.id, publicId: existing.publicId };
+    }
+    let probed: ProbedImage;
+    try {
+      probed = await probe(staged.temp, deps.maxPixels ?? DEFAULT_MAX_PIXELS);
+    } catch (error) {
+      return { kind: 'failed', reason: `could not be decoded: ${describe(error)}` };
+    }
+    const metadata = await readPhotoMetadata(staged.temp);
+    return await store(deps, staged, sniffed.type, probed, metadata, source, options);
+  } finally {
+    await rm(staged.temp, { force: true });
+  }
+}
+
+async function store(
+  deps: IngestDeps,
+  staged: StagedFile,
+  type: MediaType,
+  probed: ProbedImage,
+  metadata: Awaited<ReturnType<typeof readPhotoMetadata>>,
+  source: string,
+  options: IngestOptions,
+): Promise<IngestOutcome> {
+  await commitTempFile(staged.temp, deps.layout.originalPath(staged.contentHash, type.extension));
+  const filename = options.originalFilename ?? path.basename(source);
+  const publicId = newPublicId();
+  return deps.db.transaction((tx) => {
+    const inserted = tx
+      .insert(photos)
+      .values({
+        publicId,
+        title: options.title ?? path.parse(filename).name,
+        status: 'READY',
+        contentHash: staged.contentHash,
+        byteSize: staged.byteSize,
+        mimeType: type.mimeType,
+        originalExtension: type.extension,
+        originalFilename: filename,
+        width: probed.width,
+        height: probed.height,
+        orientation: probed.orientation,
+        ...metadata,
+      })
+      .onConflictDoNothing({ target: photos.contentHash })
+      .returning({ id: photos.id, publicId: photos.publicId })
+      .get();
+    // Another importer may have stored the same bytes between our lookup and this insert.
+    const row = inserted ?? findByHash(tx, staged.contentHash);
+    if (row === undefined) throw new Error(`photo with content hash ${staged.contentHash} vanished during import`);
+    if (options.album !== undefined) addToAlbum(tx, options.album, row.id);
+    const outcome: IngestOutcome = { kind: inserted ? 'imported' : 'duplicate', photoId: row.id, publicId: row.publicId };
+    return outcome;
+  });
+}

@@ -1,0 +1,79 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { DatabaseHandle } from './db/client.ts';
+import { meterSql } from './db/sql-meter.ts';
+import { createGraphQLHandler } from './graphql/yoga.ts';
+import { createHealthRoute } from './health.ts';
+import { IMAGES_PREFIX } from './images/image-path.ts';
+import { PhotoFileLookup } from './images/photo-lookup.ts';
+import { createImageRoute } from './images/route.ts';
+import type { Logger } from './log.ts';
+import type { StorageLayout } from './storage/layout.ts';
+
+export interface ServerDeps {
+  database: DatabaseHandle;
+  layout: StorageLayout;
+  logger: Logger;
+  graphiql: boolean;
+  serverTiming: boolean;
+}
+
+function sendPlain(res: ServerResponse, status: number, text: string, extra: Record<string, string> = {}): void {
+  const body = `${text}\n`;
+  res.writeHead(status, {
+    'Content-Type': 'text/plain; charset=utf-8',
+    'Content-Length': Buffer.byteLength(body),
+    'Cache-Control': 'no-store',
+    ...extra,
+  });
+  res.end(body);
+}
+
+/** One node:http server: images on the raw hot path, GraphQL through Yoga, health probes. */
+export function createLightboxServer(deps: ServerDeps): { server: Server; dispose(): Promise<void> } {
+  const images = createImageRoute({ photos: new PhotoFileLookup(deps.database.sqlite, deps.layout), logger: deps.logger });
+  const health = createHealthRoute(deps.database.sqlite);
+  const yoga = createGraphQLHandler({
+    db: deps.database.db,
+    logger: deps.logger,
+    graphiql: deps.graphiql,
+    serverTiming: deps.serverTiming,
+  });
+
+  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    const url = req.url ?? '/';
+    const queryStart = url.indexOf('?');
+    const pathname = queryStart === -1 ? url : url.slice(0, queryStart);
+    if (pathname.startsWith(IMAGES_PREFIX)) {
+      images(req, res, pathname, queryStart === -1 ? '' : url.slice(queryStart));
+      return;
+    }
+    if (pathname === '/graphql') {
+      meterSql(() => yoga(req, res, { req, res }));
+      return;
+    }
+    if (pathname === '/healthz') {
+      if (req.method !== 'GET' && req.method !== 'HEAD') {
+        sendPlain(res, 405, 'Method not allowed: use GET or HEAD', { Allow: 'GET, HEAD' });
+        return;
+      }
+      health(res, req.method === 'HEAD');
+      return;
+    }
+    if (pathname === '/') {
+      res.writeHead(302, { Location: '/graphql', 'Content-Length': 0 });
+      res.end();
+      return;
+    }
+    sendPlain(res, 404, 'Not found');
+  });
+  server.on('clientError', (error, socket) => {
+    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+    else socket.destroy(error);
+  });
+  return {
+    server,
+    dispose: async () => {
+      await yoga.dispose();
+    },
+  };
+}
