@@ -8,6 +8,9 @@ import type { GraphQLContext } from './context.ts';
 export interface PothosTypes {
   Context: GraphQLContext;
   DrizzleRelations: typeof relations;
+  DefaultFieldNullability: false;
+  DefaultEdgesNullability: false;
+  DefaultNodeNullability: false;
   Scalars: {
     DateTime: { Input: Date; Output: Date | number };
   };
@@ -18,7 +21,10 @@ export const DEFAULT_PAGE_SIZE = 20;
 
 export const builder = new SchemaBuilder<PothosTypes>({
   plugins: [RelayPlugin, DrizzlePlugin],
+  defaultFieldNullability: false,
   relay: {
+    edgesFieldOptions: { nullable: false },
+    nodeFieldOptions: { nullable: false },
     nodesOnConnection: true,
     clientMutationId: 'omit',
     cursorType: 'String',

@@ -1,0 +1,53 @@
+import assert from 'node:assert/strict';
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import { ConfigError, loadConfig } from '../src/config.ts';
+import { runCli } from './helpers/cli.ts';
+import { makeTempDir } from './helpers/server.ts';
+
+describe('configuration', () => {
+  it('has working defaults', () => {
+    const config = loadConfig({});
+    assert.equal(config.port, 4000);
+    assert.equal(config.dataDir, path.resolve('data'));
+    assert.equal(config.logLevel, 'info');
+    assert.equal(config.serverTiming, true);
+  });
+
+  it('names the variable at fault', () => {
+    const cases: [Record<string, string>, string][] = [
+      [{ PORT: 'abc' }, 'PORT'],
+      [{ PORT: '70000' }, 'PORT'],
+      [{ LIGHTBOX_WORKERS: '-1' }, 'LIGHTBOX_WORKERS'],
+      [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],
+      [{ LIGHTBOX_ADMIN_TOKEN: 'short' }, 'LIGHTBOX_ADMIN_TOKEN'],
+      [{ LIGHTBOX_SERVER_TIMING: 'maybe' }, 'LIGHTBOX_SERVER_TIMING'],
+    ];
+    for (const [env, variable] of cases) {
+      assert.throws(
+        () => loadConfig(env),
+        (error: unknown) => error instanceof ConfigError && error.variable === variable,
+      );
+    }
+  });
+
+  it('a bad PORT exits non-zero with one line and no stack trace', async () => {
+    const dataDir = await makeTempDir();
+    const result = await runCli(['serve'], { PORT: 'abc', LIGHTBOX_DATA_DIR: dataDir });
+    assert.equal(result.code, 1);
+    assert.equal(result.stderr.trim().split('\n').length, 1, result.stderr);
+    assert.match(result.stderr, /PORT/);
+    assert.doesNotMatch(result.stderr, /\n\s+at /);
+  });
+
+  it('a data dir that cannot be created exits non-zero naming LIGHTBOX_DATA_DIR', async () => {
+    const dir = await makeTempDir();
+    const file = path.join(dir, 'a-file');
+    await writeFile(file, 'not a folder');
+    const result = await runCli(['serve'], { PORT: '0', LIGHTBOX_DATA_DIR: path.join(file, 'data') });
+    assert.equal(result.code, 1);
+    assert.equal(result.stderr.trim().split('\n').length, 1, result.stderr);
+    assert.match(result.stderr, /LIGHTBOX_DATA_DIR: cannot create .*ENOTDIR/);
+  });
+});

@@ -1,0 +1,85 @@
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import { applyMigrations, openDatabase } from '../src/db/client.ts';
+import { runCli } from './helpers/cli.ts';
+import { makeTempDir } from './helpers/server.ts';
+
+describe('database', () => {
+  it('opens in WAL mode with foreign keys, FULL sync and a busy timeout', async () => {
+    const handle = openDatabase(path.join(await makeTempDir(), 'lightbox.db'));
+    try {
+      assert.equal(handle.sqlite.pragma('journal_mode', { simple: true }), 'wal');
+      assert.equal(handle.sqlite.pragma('foreign_keys', { simple: true }), 1);
+      assert.equal(handle.sqlite.pragma('synchronous', { simple: true }), 2, 'FULL');
+      assert.ok(Number(handle.sqlite.pragma('busy_timeout', { simple: true })) >= 1000);
+    } finally {
+      handle.close();
+    }
+  });
+
+  it('applies the migrations once; reopening applies only new ones', async () => {
+    const file = path.join(await makeTempDir(), 'lightbox.db');
+    const first = openDatabase(file);
+    applyMigrations(first);
+    const applied = first.sqlite.prepare('SELECT count(*) AS n FROM __drizzle_migrations').get() as { n: number };
+    assert.ok(applied.n >= 1);
+    first.sqlite.prepare("INSERT INTO albums (public_id, title) VALUES ('kept-across-reopen', 'kept')").run();
+    first.close();
+
+    const second = openDatabase(file);
+    applyMigrations(second);
+    const again = second.sqlite.prepare('SELECT count(*) AS n FROM __drizzle_migrations').get() as { n: number };
+    const kept = second.sqlite.prepare("SELECT title FROM albums WHERE public_id = 'kept-across-reopen'").get() as { title: string };
+    second.close();
+    assert.equal(again.n, applied.n);
+    assert.equal(kept.title, 'kept');
+  });
+
+  it('enforces the schema: one photo per content hash, memberships need real rows', async () => {
+    const handle = openDatabase(path.join(await makeTempDir(), 'lightbox.db'));
+    applyMigrations(handle);
+    try {
+      const insertPhoto = handle.sqlite.prepare(
+        `INSERT INTO photos (public_id, title, content_hash, byte_size, mime_type, original_extension, width, height)
+         VALUES (?, 't', ?, 1, 'image/jpeg', 'jpg', 1, 1)`,
+      );
+      insertPhoto.run('photo-a', 'a'.repeat(64));
+      assert.throws(() => insertPhoto.run('photo-b', 'a'.repeat(64)), /UNIQUE/);
+      assert.throws(
+        () => handle.sqlite.prepare('INSERT INTO album_photos (album_id, photo_id, position) VALUES (99, 99, 1)').run(),
+        /FOREIGN KEY/,
+      );
+    } finally {
+      handle.close();
+    }
+  });
+
+  it('lightbox migrate creates and migrates the database in the data dir', async () => {
+    const dataDir = await makeTempDir();
+    const result = await runCli(['migrate'], { LIGHTBOX_DATA_DIR: dataDir });
+    assert.equal(result.code, 0, result.stderr);
+    const handle = openDatabase(path.join(dataDir, 'lightbox.db'), { readonly: true });
+    const tables = handle.sqlite.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all() as { name: string }[];
+    handle.close();
+    for (const table of ['album_photos', 'albums', 'jobs', 'photos']) {
+      assert.ok(
+        tables.some((row) => row.name === table),
+        table,
+      );
+    }
+  });
+
+  it('lightbox backup writes a consistent copy', async () => {
+    const dataDir = await makeTempDir();
+    assert.equal((await runCli(['migrate'], { LIGHTBOX_DATA_DIR: dataDir })).code, 0);
+    const target = path.join(await makeTempDir(), 'backup.db');
+    const result = await runCli(['backup', target], { LIGHTBOX_DATA_DIR: dataDir });
+    assert.equal(result.code, 0, result.stderr);
+    const copy = openDatabase(target, { readonly: true });
+    assert.equal(copy.sqlite.pragma('integrity_check', { simple: true }), 'ok');
+    copy.close();
+    const again = await runCli(['backup', target], { LIGHTBOX_DATA_DIR: dataDir });
+    assert.equal(again.code, 1, 'an existing file is never overwritten');
+  });
+});

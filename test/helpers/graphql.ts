@@ -1,0 +1,41 @@
+import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
+import { type ExecutionResult, print } from 'graphql';
+import { request } from 'undici';
+
+export interface GraphQLResponse<T> {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: ExecutionResult<T>;
+}
+
+/** POSTs a typed document to a running server's /graphql through undici. */
+export async function postGraphQL<TResult, TVariables>(
+  baseUrl: string,
+  document: TypedDocumentNode<TResult, TVariables>,
+  variables?: TVariables,
+  headers: Record<string, string> = {},
+): Promise<GraphQLResponse<TResult>> {
+  const response = await request(`${baseUrl}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json', ...headers },
+    body: JSON.stringify({ query: print(document), variables }),
+  });
+  const body = (await response.body.json()) as ExecutionResult<TResult>;
+  return { status: response.statusCode, headers: response.headers, body };
+}
+
+/** The data of a response that must have succeeded; fails loudly with the errors otherwise. */
+export function dataOf<T>(response: GraphQLResponse<T>): T {
+  if (response.body.errors?.length || response.body.data == null) {
+    throw new Error(`GraphQL errors: ${JSON.stringify(response.body.errors)}`);
+  }
+  return response.body.data;
+}
+
+/** `Server-Timing: sql;desc="<n>";dur=<ms>` → n. */
+export function sqlStatements(headers: Record<string, string | string[] | undefined>): number {
+  const value = String(headers['server-timing'] ?? '');
+  const match = /sql;desc="(\d+)";dur=([\d.]+)/.exec(value);
+  if (!match?.[1]) throw new Error(`no sql metric in Server-Timing: "${value}"`);
+  return Number(match[1]);
+}

@@ -1,0 +1,33 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { type RunningLightbox, startLightbox } from '../../src/app.ts';
+import { loadConfig } from '../../src/config.ts';
+import { createLogger } from '../../src/log.ts';
+
+export interface TestServer {
+  url: string;
+  dataDir: string;
+  app: RunningLightbox;
+  close(): Promise<void>;
+}
+
+export async function makeTempDir(label = 'lightbox-test-'): Promise<string> {
+  return mkdtemp(path.join(tmpdir(), label));
+}
+
+/** A real Lightbox on 127.0.0.1, port 0, over a fresh temp data dir that is removed on close. */
+export async function startTestServer(env: Record<string, string> = {}): Promise<TestServer> {
+  const dataDir = await makeTempDir();
+  const config = loadConfig({ LIGHTBOX_DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent', ...env });
+  const app = await startLightbox(config, createLogger(config.logLevel));
+  return {
+    url: `http://127.0.0.1:${app.port}`,
+    dataDir,
+    app,
+    async close() {
+      await app.close();
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
