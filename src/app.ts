@@ -1,4 +1,5 @@
 import type { AddressInfo } from 'node:net';
+import { type KeptSecret, loadOrCreateSecret } from './auth/secrets.ts';
 import type { Config } from './config.ts';
 import { applyMigrations, type DatabaseHandle, openDatabase } from './db/client.ts';
 import { instrumentConnection } from './db/sql-meter.ts';
@@ -12,6 +13,7 @@ export interface RunningLightbox {
   port: number;
   layout: StorageLayout;
   database: DatabaseHandle;
+  adminToken: KeptSecret;
   /** Stops accepting, lets in-flight requests finish (bounded by the grace period), checkpoints the WAL. */
   close(): Promise<void>;
 }
@@ -20,6 +22,8 @@ export interface RunningLightbox {
 export async function startLightbox(config: Config, logger: Logger): Promise<RunningLightbox> {
   const layout = new StorageLayout(config.dataDir);
   await prepareDataDir(layout);
+  const adminToken = await loadOrCreateSecret(layout.adminTokenFile, layout.tempDir, config.adminToken);
+  const secret = await loadOrCreateSecret(layout.secretFile, layout.tempDir, config.secret);
   const database = openDatabase(layout.databaseFile);
   try {
     applyMigrations(database);
@@ -37,6 +41,9 @@ export async function startLightbox(config: Config, logger: Logger): Promise<Run
     logger,
     graphiql: config.graphiql,
     serverTiming: config.serverTiming,
+    adminToken: adminToken.value,
+    secret: secret.value,
+    signedUrlTtlSeconds: config.signedUrlTtlSeconds,
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -66,5 +73,5 @@ export async function startLightbox(config: Config, logger: Logger): Promise<Run
     return closing;
   };
 
-  return { url: `http://${displayHost}:${address.port}`, port: address.port, layout, database, close };
+  return { url: `http://${displayHost}:${address.port}`, port: address.port, layout, database, adminToken, close };
 }

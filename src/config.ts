@@ -10,6 +10,8 @@ export interface Config {
   adminToken: string | undefined;
   /** From LIGHTBOX_SECRET; when unset, a random one is kept in the data dir. */
   secret: string | undefined;
+  /** How long a signed URL for a private photo stays valid, in seconds. */
+  signedUrlTtlSeconds: number;
   workers: number;
   logLevel: LogLevel;
   serverTiming: boolean;
@@ -82,6 +84,7 @@ export function loadConfig(env: Env = process.env): Config {
     dataDir: path.resolve(env.LIGHTBOX_DATA_DIR?.trim() || './data'),
     adminToken: readSecretLike(env, 'LIGHTBOX_ADMIN_TOKEN'),
     secret: readSecretLike(env, 'LIGHTBOX_SECRET'),
+    signedUrlTtlSeconds: readInteger(env, 'LIGHTBOX_SIGNED_URL_TTL', 3600, 60, 7 * 24 * 3600),
     workers: readInteger(env, 'LIGHTBOX_WORKERS', 2, 0, 64),
     logLevel: readLogLevel(env),
     serverTiming: readBoolean(env, 'LIGHTBOX_SERVER_TIMING', true),

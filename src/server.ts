@@ -15,6 +15,9 @@ export interface ServerDeps {
   logger: Logger;
   graphiql: boolean;
   serverTiming: boolean;
+  adminToken: string;
+  secret: string;
+  signedUrlTtlSeconds: number;
 }
 
 function sendPlain(res: ServerResponse, status: number, text: string, extra: Record<string, string> = {}): void {
@@ -30,13 +33,20 @@ function sendPlain(res: ServerResponse, status: number, text: string, extra: Rec
 
 /** One node:http server: images on the raw hot path, GraphQL through Yoga, health probes. */
 export function createLightboxServer(deps: ServerDeps): { server: Server; dispose(): Promise<void> } {
-  const images = createImageRoute({ photos: new PhotoFileLookup(deps.database.sqlite, deps.layout), logger: deps.logger });
+  const images = createImageRoute({
+    photos: new PhotoFileLookup(deps.database.sqlite, deps.layout),
+    logger: deps.logger,
+    secret: deps.secret,
+  });
   const health = createHealthRoute(deps.database.sqlite);
   const yoga = createGraphQLHandler({
     db: deps.database.db,
     logger: deps.logger,
     graphiql: deps.graphiql,
     serverTiming: deps.serverTiming,
+    adminToken: deps.adminToken,
+    secret: deps.secret,
+    signedUrlTtlSeconds: deps.signedUrlTtlSeconds,
   });
 
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {

@@ -81,7 +81,7 @@ const NodeQuery = graphql(`
   }
 `);
 
-describe('GraphQL API over real HTTP', () => {
+describe('GraphQL API over real HTTP, as the admin', () => {
   let server: TestServer;
 
   before(async () => {
@@ -95,7 +95,7 @@ describe('GraphQL API over real HTTP', () => {
   after(() => server.close());
 
   it('lists albums named after the imported folders, each with its photos', async () => {
-    const data = dataOf(await postGraphQL(server.url, GalleryQuery, { albums: 10, photos: 50 }));
+    const data = dataOf(await postGraphQL(server.url, GalleryQuery, { albums: 10, photos: 50 }, server.admin));
     assert.equal(data.albums.totalCount, 3);
     const byTitle = new Map(data.albums.nodes.map((album) => [album.title, album]));
     assert.deepEqual([...byTitle.keys()].sort(), ['cameras', 'gps', 'orientation']);
@@ -105,7 +105,7 @@ describe('GraphQL API over real HTTP', () => {
   });
 
   it('reports width and height as displayed, EXIF orientation applied', async () => {
-    const data = dataOf(await postGraphQL(server.url, GalleryQuery, { albums: 10, photos: 50 }));
+    const data = dataOf(await postGraphQL(server.url, GalleryQuery, { albums: 10, photos: 50 }, server.admin));
     const orientation = data.albums.nodes.find((album) => album.title === 'orientation');
     assert.ok(orientation);
     for (const photo of orientation.photos.nodes) {
@@ -116,22 +116,22 @@ describe('GraphQL API over real HTTP', () => {
   });
 
   it('keeps photos in the album order they were added', async () => {
-    const data = dataOf(await postGraphQL(server.url, GalleryQuery, { albums: 10, photos: 50 }));
+    const data = dataOf(await postGraphQL(server.url, GalleryQuery, { albums: 10, photos: 50 }, server.admin));
     const cameras = data.albums.nodes.find((album) => album.title === 'cameras');
     const titles = cameras?.photos.nodes.map((photo) => photo.title) ?? [];
     assert.equal(titles.length, 6);
     assert.deepEqual(titles, [...titles].sort(), 'imported in name order, listed in album order');
   });
 
-  it('hands out image URLs that load', async () => {
-    const data = dataOf(await postGraphQL(server.url, GalleryQuery, { albums: 1, photos: 1 }));
+  it('hands out signed image URLs for private photos, and they load', async () => {
+    const data = dataOf(await postGraphQL(server.url, GalleryQuery, { albums: 1, photos: 1 }, server.admin));
     const url = data.albums.nodes[0]?.photos.nodes[0]?.image.url;
     assert.ok(url);
-    assert.match(url, /^\/images\/[A-Za-z0-9_-]{22}\/original\.jpg\?v=1$/);
+    assert.match(url, /^\/images\/[A-Za-z0-9_-]{22}\/original\.jpg\?v=1&exp=\d+&sig=[A-Za-z0-9_-]{43}$/);
     const response = await request(`${server.url}${url}`);
     const bytes = Buffer.from(await response.body.arrayBuffer());
     assert.equal(response.statusCode, 200);
-    assert.equal(response.headers['cache-control'], 'public, max-age=31536000, immutable');
+    assert.match(String(response.headers['cache-control']), /^private, max-age=\d+, immutable$/);
     assert.deepEqual([...bytes.subarray(0, 3)], [0xff, 0xd8, 0xff]);
   });
 
@@ -140,7 +140,7 @@ describe('GraphQL API over real HTTP', () => {
     let after: string | null | undefined;
     let total = 0;
     for (let page = 0; page < 20; page++) {
-      const data = dataOf(await postGraphQL(server.url, PhotosPageQuery, { first: 5, after }));
+      const data = dataOf(await postGraphQL(server.url, PhotosPageQuery, { first: 5, after }, server.admin));
       total = data.photos.totalCount;
       seen.push(...data.photos.edges.map((edge) => edge.node.id));
       if (!data.photos.pageInfo.hasNextPage) break;
@@ -152,7 +152,7 @@ describe('GraphQL API over real HTTP', () => {
   });
 
   it('reads the capture time from EXIF, as the camera recorded it', async () => {
-    const data = dataOf(await postGraphQL(server.url, PhotosPageQuery, { first: 100 }));
+    const data = dataOf(await postGraphQL(server.url, PhotosPageQuery, { first: 100 }, server.admin));
     const dscn0010 = data.photos.edges.find((edge) => edge.node.title === 'DSCN0010');
     assert.equal(dscn0010?.node.takenAt, '2008-10-22T16:28:39');
     assert.equal(dscn0010?.node.mimeType, 'image/jpeg');
@@ -160,21 +160,21 @@ describe('GraphQL API over real HTTP', () => {
   });
 
   it('refetches photos and albums by opaque global id', async () => {
-    const data = dataOf(await postGraphQL(server.url, GalleryQuery, { albums: 1, photos: 1 }));
+    const data = dataOf(await postGraphQL(server.url, GalleryQuery, { albums: 1, photos: 1 }, server.admin));
     const album = data.albums.nodes[0];
     const photo = album?.photos.nodes[0];
     assert.ok(album && photo);
     assert.doesNotMatch(Buffer.from(photo.id, 'base64').toString(), /:\d+$/, 'the global id does not carry the row id');
-    const photoNode = dataOf(await postGraphQL(server.url, NodeQuery, { id: photo.id })).node;
+    const photoNode = dataOf(await postGraphQL(server.url, NodeQuery, { id: photo.id }, server.admin)).node;
     assert.equal(photoNode?.__typename, 'Photo');
     assert.equal(photoNode?.__typename === 'Photo' && photoNode.albums[0]?.title, album.title);
-    const albumNode = dataOf(await postGraphQL(server.url, NodeQuery, { id: album.id })).node;
+    const albumNode = dataOf(await postGraphQL(server.url, NodeQuery, { id: album.id }, server.admin)).node;
     assert.equal(albumNode?.__typename === 'Album' && albumNode.title, album.title);
   });
 
   it('runs a gallery page in a constant number of SQL statements, reported in Server-Timing', async () => {
-    const small = await postGraphQL(server.url, GalleryQuery, { albums: 1, photos: 1 });
-    const large = await postGraphQL(server.url, GalleryQuery, { albums: 3, photos: 18 });
+    const small = await postGraphQL(server.url, GalleryQuery, { albums: 1, photos: 1 }, server.admin);
+    const large = await postGraphQL(server.url, GalleryQuery, { albums: 3, photos: 18 }, server.admin);
     dataOf(small);
     dataOf(large);
     assert.equal(sqlStatements(large.headers), sqlStatements(small.headers));
@@ -183,7 +183,7 @@ describe('GraphQL API over real HTTP', () => {
 
   it('answers plain GET queries', async () => {
     const query = encodeURIComponent('{ photos(first: 1) { totalCount } }');
-    const response = await request(`${server.url}/graphql?query=${query}`, { headers: { accept: 'application/json' } });
+    const response = await request(`${server.url}/graphql?query=${query}`, { headers: { accept: 'application/json', ...server.admin } });
     assert.equal(response.statusCode, 200);
     assert.deepEqual(await response.body.json(), { data: { photos: { totalCount: 27 } } });
   });

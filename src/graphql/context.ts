@@ -1,5 +1,14 @@
+import type { Viewer } from '../auth/viewer.ts';
 import type { Db } from '../db/client.ts';
+import type { UrlSigning } from '../images/urls.ts';
 
 export interface GraphQLContext {
   db: Db;
+  viewer: Viewer;
+  /** How this request signs image URLs of private photos (only the admin ever sees those). */
+  signing: UrlSigning;
+}
+
+export function isAdmin(ctx: GraphQLContext): boolean {
+  return ctx.viewer.kind === 'admin';
 }

@@ -1,5 +1,7 @@
 import { imageUrl } from '../images/urls.ts';
 import { builder } from './builder.ts';
+import { isAdmin } from './context.ts';
+import { PUBLIC_ALBUM_WHERE, photoIsPublic } from './visibility.ts';
 
 interface ImageInfo {
   url: string;
@@ -45,16 +47,22 @@ export const PhotoRef = builder.drizzleNode('photos', {
     image: t.field({
       type: ImageRef,
       description: 'The original as uploaded.',
-      select: { columns: { publicId: true, originalExtension: true, version: true, width: true, height: true } },
-      resolve: (photo) => ({
-        url: imageUrl(photo.publicId, 'original', photo.originalExtension, photo.version),
+      select: {
+        columns: { publicId: true, originalExtension: true, version: true, width: true, height: true },
+        extras: { inPublicAlbum: (table) => photoIsPublic(table.id) },
+      },
+      resolve: (photo, _args, ctx) => ({
+        url: imageUrl(photo, 'original', photo.inPublicAlbum ? undefined : ctx.signing),
         width: photo.width,
         height: photo.height,
       }),
     }),
     albums: t.relation('albums', {
-      description: 'Albums this photo belongs to.',
-      query: { orderBy: { title: 'asc', id: 'asc' } },
+      description: 'Albums this photo belongs to (for anonymous callers, the public ones).',
+      query: (_args, ctx) => ({
+        where: isAdmin(ctx) ? {} : PUBLIC_ALBUM_WHERE,
+        orderBy: { title: 'asc', id: 'asc' },
+      }),
     }),
   }),
 });

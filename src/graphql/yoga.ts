@@ -1,7 +1,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { createYoga, type Plugin } from 'graphql-yoga';
+import { createGraphQLError, createYoga, type Plugin } from 'graphql-yoga';
+import { AuthenticationError, tokenDigest, type Viewer, viewerFromAuthorization } from '../auth/viewer.ts';
 import type { Db } from '../db/client.ts';
 import { currentSqlUsage } from '../db/sql-meter.ts';
+import { signedUrlExpiry } from '../images/signing.ts';
 import type { Logger } from '../log.ts';
 import type { GraphQLContext } from './context.ts';
 import { GRAPHIQL_DEFAULT_QUERY } from './default-query.ts';
@@ -10,6 +12,9 @@ import { schema } from './schema.ts';
 export interface YogaOptions {
   db: Db;
   logger: Logger;
+  adminToken: string;
+  secret: string;
+  signedUrlTtlSeconds: number;
   graphiql: boolean;
   serverTiming: boolean;
 }
@@ -60,6 +65,7 @@ function requestLogPlugin(logger: Logger): Plugin {
 
 export function createGraphQLHandler(options: YogaOptions) {
   const plugins: Plugin[] = [requestLogPlugin(options.logger)];
+  const adminTokenDigest = tokenDigest(options.adminToken);
   if (options.serverTiming) plugins.push(serverTimingPlugin());
   return createYoga<ServerContext, GraphQLContext>({
     schema,
@@ -72,7 +78,22 @@ export function createGraphQLHandler(options: YogaOptions) {
       warn: (...args) => options.logger.warn(args.map(String).join(' ')),
       error: (...args) => options.logger.error(args.map((arg) => (arg instanceof Error ? arg.stack : String(arg))).join(' ')),
     },
-    context: () => ({ db: options.db }),
+    context: ({ request }) => {
+      let viewer: Viewer;
+      try {
+        viewer = viewerFromAuthorization(request.headers.get('authorization'), adminTokenDigest);
+      } catch (error) {
+        if (!(error instanceof AuthenticationError)) throw error;
+        throw createGraphQLError(`Not authenticated: ${error.message}`, {
+          extensions: { code: 'UNAUTHENTICATED', http: { status: 401, headers: { 'WWW-Authenticate': 'Bearer' } } },
+        });
+      }
+      return {
+        db: options.db,
+        viewer,
+        signing: { secret: options.secret, expiresAt: signedUrlExpiry(Date.now(), options.signedUrlTtlSeconds) },
+      };
+    },
     plugins,
   });
 }

@@ -6,6 +6,8 @@ export interface PhotoFile {
   mimeType: string;
   extension: string;
   version: number;
+  /** In at least one public album: servable without a signature. */
+  isPublic: boolean;
 }
 
 interface PhotoFileRow {
@@ -13,6 +15,7 @@ interface PhotoFileRow {
   original_extension: string;
   mime_type: string;
   version: number;
+  is_public: 0 | 1;
 }
 
 /**
@@ -28,7 +31,10 @@ export class PhotoFileLookup {
     private readonly layout: StorageLayout,
   ) {
     this.statement = sqlite.prepare<[string], PhotoFileRow>(
-      'SELECT content_hash, original_extension, mime_type, version FROM photos WHERE public_id = ?',
+      `SELECT content_hash, original_extension, mime_type, version,
+              EXISTS (SELECT 1 FROM album_photos JOIN albums ON albums.id = album_photos.album_id
+                      WHERE album_photos.photo_id = photos.id AND albums.visibility = 'PUBLIC') AS is_public
+         FROM photos WHERE public_id = ?`,
     );
   }
 
@@ -40,6 +46,7 @@ export class PhotoFileLookup {
       mimeType: row.mime_type,
       extension: row.original_extension,
       version: row.version,
+      isPublic: row.is_public === 1,
     };
   }
 }

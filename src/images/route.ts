@@ -5,6 +5,7 @@ import type { Logger } from '../log.ts';
 import { evaluatePreconditions } from './conditional.ts';
 import { parseImagePath } from './image-path.ts';
 import type { PhotoFile, PhotoFileLookup } from './photo-lookup.ts';
+import { verifyImageSignature } from './signing.ts';
 import { etagFor, lastModifiedFor } from './validators.ts';
 
 const IMMUTABLE = 'public, max-age=31536000, immutable';
@@ -17,6 +18,8 @@ const HIGH_WATER_MARK = 256 * 1024;
 export interface ImageRouteDeps {
   photos: PhotoFileLookup;
   logger: Logger;
+  /** Verifies `sig` on URLs of private photos. */
+  secret: string;
 }
 
 function sendError(res: ServerResponse, status: number, reason: string, cacheControl: string, headOnly: boolean): void {
@@ -30,9 +33,17 @@ function sendError(res: ServerResponse, status: number, reason: string, cacheCon
   res.end(headOnly ? undefined : body);
 }
 
-function versionParam(search: string): string | undefined {
-  if (search === '') return undefined;
-  return new URLSearchParams(search).get('v') ?? undefined;
+/**
+ * Public photos: immutable for a year at the current version, else revalidate. Private photos:
+ * only with a valid signature, cached privately no longer than it stays valid.
+ */
+function cacheControlFor(file: PhotoFile, pathname: string, search: string, secret: string): string | undefined {
+  const params = search === '' ? undefined : new URLSearchParams(search);
+  const current = params?.get('v') === String(file.version);
+  if (file.isPublic) return current ? IMMUTABLE : REVALIDATE;
+  const remaining = verifyImageSignature(secret, pathname, params?.get('exp') ?? null, params?.get('sig') ?? null, Date.now());
+  if (remaining === undefined) return undefined;
+  return current ? `private, max-age=${remaining}, immutable` : 'private, no-cache';
 }
 
 function header(req: IncomingMessage, name: string): string | undefined {
@@ -41,7 +52,7 @@ function header(req: IncomingMessage, name: string): string | undefined {
 }
 
 /** `GET|HEAD /images/<photoId>/<variant>.<ext>`: a thin node:http handler, never through Yoga. */
-export function createImageRoute({ photos, logger }: ImageRouteDeps) {
+export function createImageRoute({ photos, logger, secret }: ImageRouteDeps) {
   function sendFile(req: IncomingMessage, res: ServerResponse, file: PhotoFile, stats: Stats, cacheControl: string): void {
     const etag = etagFor(stats.mtimeMs, stats.size);
     const headers: Record<string, string | number> = {
@@ -110,8 +121,12 @@ export function createImageRoute({ photos, logger }: ImageRouteDeps) {
       sendError(res, 404, 'Not found', NOT_FOUND_CACHE, headOnly);
       return;
     }
-    const version = versionParam(search);
-    const cacheControl = version === String(file.version) ? IMMUTABLE : REVALIDATE;
+    const cacheControl = cacheControlFor(file, pathname, search, secret);
+    if (cacheControl === undefined) {
+      // The same answer as an unknown photo: a private photo's existence is not revealed.
+      sendError(res, 404, 'Not found', NOT_FOUND_CACHE, headOnly);
+      return;
+    }
     stat(file.path, (error, stats) => {
       if (error || !stats.isFile()) {
         logger.error({ err: error, path: file.path }, 'original is missing for a known photo');

@@ -1,9 +1,25 @@
+import { imageSignature } from './signing.ts';
 import type { ImageVariant } from './variants.ts';
+
+export interface UrlSigning {
+  secret: string;
+  /** Unix seconds; one value per request so every URL in a response expires together. */
+  expiresAt: number;
+}
+
+export interface PhotoUrlFields {
+  publicId: string;
+  originalExtension: string;
+  version: number;
+}
 
 /**
  * The URL GraphQL hands out for a rendition. It carries the photo's version, which the image
- * route answers with a year-long immutable Cache-Control.
+ * route answers with a year-long immutable Cache-Control; private photos also get `exp` and `sig`.
  */
-export function imageUrl(publicId: string, variant: ImageVariant, extension: string, version: number): string {
-  return `/images/${publicId}/${variant}.${extension}?v=${version}`;
+export function imageUrl(photo: PhotoUrlFields, variant: ImageVariant, signing?: UrlSigning): string {
+  const pathname = `/images/${photo.publicId}/${variant}.${photo.originalExtension}`;
+  const versioned = `${pathname}?v=${photo.version}`;
+  if (signing === undefined) return versioned;
+  return `${versioned}&exp=${signing.expiresAt}&sig=${imageSignature(signing.secret, pathname, signing.expiresAt)}`;
 }

@@ -53,16 +53,30 @@ export async function importFolder(deps: IngestDeps, root: string, options: Fold
   const files = await listFiles(absoluteRoot);
   const summary: FolderImportSummary = { files: files.length, imported: 0, duplicates: 0, unsupported: 0, failed: [] };
 
+  // Files are read and decoded concurrently but written in name order, so albums list them in that order.
+  const turns = files.map(() => {
+    let done = () => {};
+    const promise = new Promise<void>((resolve) => {
+      done = resolve;
+    });
+    return { promise, done };
+  });
   let next = 0;
   const work = async (): Promise<void> => {
     while (next < files.length) {
-      const file = files[next++] as string;
+      const index = next++;
+      const file = files[index] as string;
       let outcome: IngestOutcome;
       try {
         const title = options.album ?? path.basename(path.dirname(file));
-        outcome = await ingestFile(deps, file, { album: { title, visibility: options.visibility } });
+        outcome = await ingestFile(deps, file, {
+          album: { title, visibility: options.visibility },
+          commitTurn: () => (index === 0 ? Promise.resolve() : (turns[index - 1]?.promise ?? Promise.resolve())),
+        });
       } catch (error) {
         outcome = { kind: 'failed', reason: error instanceof Error ? error.message : String(error) };
+      } finally {
+        turns[index]?.done();
       }
       if (outcome.kind === 'imported') summary.imported++;
       else if (outcome.kind === 'duplicate') summary.duplicates++;

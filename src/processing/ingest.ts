@@ -32,6 +32,8 @@ export interface IngestOptions {
   title?: string;
   originalFilename?: string;
   album?: AlbumTarget;
+  /** Resolves when this file may write: a folder import uses it to keep album order = file order. */
+  commitTurn?: () => Promise<void>;
 }
 
 export type IngestOutcome =
@@ -148,6 +150,7 @@ export async function ingestFile(deps: IngestDeps, source: string, options: Inge
     if (!sniffed.supported) return { kind: 'unsupported', reason: sniffed.reason };
     const existing = findByHash(deps.db, staged.contentHash);
     if (existing) {
+      await options.commitTurn?.();
       if (options.album !== undefined) addToAlbum(deps.db, options.album, existing.id);
       return { kind: 'duplicate', photoId: existing.id, publicId: existing.publicId };
     }
@@ -158,6 +161,7 @@ export async function ingestFile(deps: IngestDeps, source: string, options: Inge
       return { kind: 'failed', reason: `could not be decoded: ${describe(error)}` };
     }
     const metadata = await readPhotoMetadata(staged.temp);
+    await options.commitTurn?.();
     return await store(deps, staged, sniffed.type, probed, metadata, source, options);
   } finally {
     await rm(staged.temp, { force: true });

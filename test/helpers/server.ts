@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -8,6 +9,8 @@ import { createLogger } from '../../src/log.ts';
 export interface TestServer {
   url: string;
   dataDir: string;
+  /** Headers that make a request the admin's. */
+  admin: { authorization: string };
   app: RunningLightbox;
   close(): Promise<void>;
 }
@@ -19,11 +22,20 @@ export async function makeTempDir(label = 'lightbox-test-'): Promise<string> {
 /** A real Lightbox on 127.0.0.1, port 0, over a fresh temp data dir that is removed on close. */
 export async function startTestServer(env: Record<string, string> = {}): Promise<TestServer> {
   const dataDir = await makeTempDir();
-  const config = loadConfig({ LIGHTBOX_DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent', ...env });
+  const adminToken = randomBytes(24).toString('base64url');
+  const config = loadConfig({
+    LIGHTBOX_DATA_DIR: dataDir,
+    LIGHTBOX_ADMIN_TOKEN: adminToken,
+    PORT: '0',
+    HOST: '127.0.0.1',
+    LOG_LEVEL: 'silent',
+    ...env,
+  });
   const app = await startLightbox(config, createLogger(config.logLevel));
   return {
     url: `http://127.0.0.1:${app.port}`,
     dataDir,
+    admin: { authorization: `Bearer ${config.adminToken}` },
     app,
     async close() {
       await app.close();

@@ -1,0 +1,32 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
+
+/** Expiries are rounded up to this step so a private URL stays the same, and cacheable, for a while. */
+const EXPIRY_STEP_SECONDS = 15 * 60;
+
+/** Unix seconds at which a URL signed now stops working: at least `ttlSeconds` away. */
+export function signedUrlExpiry(nowMs: number, ttlSeconds: number): number {
+  const earliest = Math.ceil(nowMs / 1000) + ttlSeconds;
+  return Math.ceil(earliest / EXPIRY_STEP_SECONDS) * EXPIRY_STEP_SECONDS;
+}
+
+/** base64url HMAC-SHA256 over the path and the expiry; the image route and GraphQL both call this. */
+export function imageSignature(secret: string, pathname: string, expiresAt: number): string {
+  return createHmac('sha256', secret).update(`${pathname}\n${expiresAt}`).digest('base64url');
+}
+
+/** Seconds of validity left, or undefined when the signature is missing, wrong or expired. */
+export function verifyImageSignature(
+  secret: string,
+  pathname: string,
+  expiresAt: string | null,
+  signature: string | null,
+  nowMs: number,
+): number | undefined {
+  if (expiresAt === null || signature === null || !/^\d{1,12}$/.test(expiresAt)) return undefined;
+  const remaining = Number(expiresAt) - Math.floor(nowMs / 1000);
+  if (remaining <= 0) return undefined;
+  const expected = Buffer.from(imageSignature(secret, pathname, Number(expiresAt)));
+  const given = Buffer.from(signature);
+  if (given.length !== expected.length || !timingSafeEqual(given, expected)) return undefined;
+  return remaining;
+}
