@@ -44,6 +44,8 @@ export async function startLightbox(config: Config, logger: Logger): Promise<Run
     adminToken: adminToken.value,
     secret: secret.value,
     signedUrlTtlSeconds: config.signedUrlTtlSeconds,
+    renderConcurrency: config.renderConcurrency,
+    renderQueue: config.renderQueue,
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

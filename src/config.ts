@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import path from 'node:path';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -13,6 +14,9 @@ export interface Config {
   /** How long a signed URL for a private photo stays valid, in seconds. */
   signedUrlTtlSeconds: number;
   workers: number;
+  /** sharp renders of missing derivatives at once, and how many may wait before 503. */
+  renderConcurrency: number;
+  renderQueue: number;
   logLevel: LogLevel;
   serverTiming: boolean;
   graphiql: boolean;
@@ -86,6 +90,8 @@ export function loadConfig(env: Env = process.env): Config {
     secret: readSecretLike(env, 'LIGHTBOX_SECRET'),
     signedUrlTtlSeconds: readInteger(env, 'LIGHTBOX_SIGNED_URL_TTL', 3600, 60, 7 * 24 * 3600),
     workers: readInteger(env, 'LIGHTBOX_WORKERS', 2, 0, 64),
+    renderConcurrency: readInteger(env, 'LIGHTBOX_RENDER_CONCURRENCY', Math.max(1, availableParallelism()), 1, 64),
+    renderQueue: readInteger(env, 'LIGHTBOX_RENDER_QUEUE', 64, 0, 10_000),
     logLevel: readLogLevel(env),
     serverTiming: readBoolean(env, 'LIGHTBOX_SERVER_TIMING', true),
     graphiql: readBoolean(env, 'LIGHTBOX_GRAPHIQL', true),

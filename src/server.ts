@@ -3,10 +3,13 @@ import type { DatabaseHandle } from './db/client.ts';
 import { meterSql } from './db/sql-meter.ts';
 import { createGraphQLHandler } from './graphql/yoga.ts';
 import { createHealthRoute } from './health.ts';
+import { SmallFileCache } from './images/file-cache.ts';
 import { IMAGES_PREFIX } from './images/image-path.ts';
 import { PhotoFileLookup } from './images/photo-lookup.ts';
+import { RenderQueue } from './images/render.ts';
 import { createImageRoute } from './images/route.ts';
 import type { Logger } from './log.ts';
+import { DEFAULT_MAX_PIXELS } from './processing/ingest.ts';
 import type { StorageLayout } from './storage/layout.ts';
 
 export interface ServerDeps {
@@ -18,7 +21,11 @@ export interface ServerDeps {
   adminToken: string;
   secret: string;
   signedUrlTtlSeconds: number;
+  renderConcurrency: number;
+  renderQueue: number;
 }
+
+const RENDER_TIMEOUT_SECONDS = 30;
 
 function sendPlain(res: ServerResponse, status: number, text: string, extra: Record<string, string> = {}): void {
   const body = `${text}\n`;
@@ -35,6 +42,15 @@ function sendPlain(res: ServerResponse, status: number, text: string, extra: Rec
 export function createLightboxServer(deps: ServerDeps): { server: Server; dispose(): Promise<void> } {
   const images = createImageRoute({
     photos: new PhotoFileLookup(deps.database.sqlite, deps.layout),
+    layout: deps.layout,
+    renderer: new RenderQueue({
+      concurrency: deps.renderConcurrency,
+      maxWaiting: deps.renderQueue,
+      tempDir: deps.layout.tempDir,
+      maxPixels: DEFAULT_MAX_PIXELS,
+      timeoutSeconds: RENDER_TIMEOUT_SECONDS,
+    }),
+    cache: new SmallFileCache(),
     logger: deps.logger,
     secret: deps.secret,
   });

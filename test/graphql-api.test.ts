@@ -26,11 +26,17 @@ const GalleryQuery = graphql(`
             title
             width
             height
-            image {
+            image(variant: ORIGINAL) {
               url
               width
               height
             }
+            thumb: image(variant: THUMB, format: JPG) {
+              url
+              width
+              height
+            }
+            srcSet(format: AVIF)
           }
         }
       }
@@ -112,6 +118,14 @@ describe('GraphQL API over real HTTP, as the admin', () => {
       const expected = photo.title.startsWith('Landscape') ? [1800, 1200] : [1200, 1800];
       assert.deepEqual([photo.width, photo.height], expected, photo.title);
       assert.deepEqual([photo.image.width, photo.image.height], expected);
+      assert.deepEqual([photo.thumb.width, photo.thumb.height], [256, 256]);
+      const widths = photo.title.startsWith('Landscape') ? [640, 1280, 1800] : [427, 853, 1200];
+      const entries = photo.srcSet.split(', ');
+      assert.deepEqual(
+        entries.map((entry) => Number(entry.split(' ')[1]?.replace('w', ''))),
+        widths,
+      );
+      assert.match(entries[0] ?? '', /^\/images\/[\w-]{22}\/small\.avif\?v=1&exp=\d+&sig=[\w-]{43} \d+w$/);
     }
   });
 

@@ -1,4 +1,6 @@
+import type { photos } from '../db/schema.ts';
 import { imageUrl } from '../images/urls.ts';
+import { variantDimensions } from '../images/variants.ts';
 import { builder } from './builder.ts';
 import { isAdmin } from './context.ts';
 import { PUBLIC_ALBUM_WHERE, photoIsPublic } from './visibility.ts';
@@ -26,6 +28,28 @@ function formatTakenAt(takenAt: number, offset: string | null): string {
   return `${local.toISOString().slice(0, 19)}${offset}`;
 }
 
+export const ImageVariantEnum = builder.enumType('ImageVariant', {
+  description: 'The closed set of renditions: THUMB is a square crop, SMALL/MEDIUM/LARGE fit inside 640/1280/2048 px, never upscaled.',
+  values: {
+    THUMB: { value: 'thumb' },
+    SMALL: { value: 'small' },
+    MEDIUM: { value: 'medium' },
+    LARGE: { value: 'large' },
+    ORIGINAL: { value: 'original' },
+  } as const,
+});
+
+export const ImageFormatEnum = builder.enumType('ImageFormat', {
+  values: { AVIF: { value: 'avif' }, WEBP: { value: 'webp' }, JPG: { value: 'jpg' } } as const,
+});
+
+const SRCSET_VARIANTS = ['small', 'medium', 'large'] as const;
+
+const IMAGE_SELECTION = {
+  columns: { publicId: true, originalExtension: true, version: true, width: true, height: true },
+  extras: { inPublicAlbum: (table: typeof photos) => photoIsPublic(table.id) },
+} as const;
+
 export const PhotoRef = builder.drizzleNode('photos', {
   name: 'Photo',
   id: { column: (photo) => photo.publicId },
@@ -46,16 +70,36 @@ export const PhotoRef = builder.drizzleNode('photos', {
     byteSize: t.exposeInt('byteSize', { description: 'Size of the original in bytes.' }),
     image: t.field({
       type: ImageRef,
-      description: 'The original as uploaded.',
-      select: {
-        columns: { publicId: true, originalExtension: true, version: true, width: true, height: true },
-        extras: { inPublicAlbum: (table) => photoIsPublic(table.id) },
+      description: 'One rendition, upright, in sRGB, without metadata. ORIGINAL is the uploaded file and ignores `format`.',
+      args: {
+        variant: t.arg({ type: ImageVariantEnum, defaultValue: 'medium' }),
+        format: t.arg({ type: ImageFormatEnum, defaultValue: 'webp' }),
       },
-      resolve: (photo, _args, ctx) => ({
-        url: imageUrl(photo, 'original', photo.inPublicAlbum ? undefined : ctx.signing),
-        width: photo.width,
-        height: photo.height,
-      }),
+      select: IMAGE_SELECTION,
+      resolve: (photo, args, ctx) => {
+        const variant = args.variant ?? 'medium';
+        return {
+          url: imageUrl(photo, variant, args.format ?? 'webp', photo.inPublicAlbum ? undefined : ctx.signing),
+          ...variantDimensions(variant, photo.width, photo.height),
+        };
+      },
+    }),
+    srcSet: t.string({
+      description: 'A srcset value for <img>: the SMALL, MEDIUM and LARGE renditions with their widths.',
+      args: { format: t.arg({ type: ImageFormatEnum, defaultValue: 'webp' }) },
+      select: IMAGE_SELECTION,
+      resolve: (photo, args, ctx) => {
+        const signing = photo.inPublicAlbum ? undefined : ctx.signing;
+        const seen = new Set<number>();
+        const entries: string[] = [];
+        for (const variant of SRCSET_VARIANTS) {
+          const { width } = variantDimensions(variant, photo.width, photo.height);
+          if (seen.has(width)) continue;
+          seen.add(width);
+          entries.push(`${imageUrl(photo, variant, args.format ?? 'webp', signing)} ${width}w`);
+        }
+        return entries.join(', ');
+      },
     }),
     albums: t.relation('albums', {
       description: 'Albums this photo belongs to (for anonymous callers, the public ones).',

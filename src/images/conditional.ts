@@ -85,3 +85,20 @@ export function evaluatePreconditions(headers: ConditionalHeaders, etag: string,
   }
   return 'proceed';
 }
+
+/**
+ * §13.1.5 If-Range: a Range is honoured only if the representation is still the one the
+ * client has part of. An entity tag must match strongly; a date must equal Last-Modified
+ * exactly, and only counts when Last-Modified is itself strong (a second or more in the past).
+ */
+export function ifRangeMatches(ifRange: string, etag: string, mtimeMs: number, nowMs: number): boolean {
+  const value = ifRange.trim();
+  if (value.startsWith('"') || value.startsWith('W/')) {
+    const given = parseEntityTag(value);
+    return given !== undefined && !given.weak && given.opaque === etag;
+  }
+  const date = parseHttpDate(value);
+  if (date === undefined) return false;
+  const lastModified = toHttpDateSeconds(mtimeMs);
+  return date === lastModified && nowMs - lastModified >= 1000;
+}

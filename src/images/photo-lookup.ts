@@ -2,15 +2,22 @@ import type Database from 'better-sqlite3';
 import type { StorageLayout } from '../storage/layout.ts';
 
 export interface PhotoFile {
-  path: string;
+  publicId: string;
+  originalPath: string;
   mimeType: string;
   extension: string;
   version: number;
+  /** As displayed: what derivatives are sized from. */
+  width: number;
+  height: number;
   /** In at least one public album: servable without a signature. */
   isPublic: boolean;
 }
 
 interface PhotoFileRow {
+  public_id: string;
+  width: number;
+  height: number;
   content_hash: string;
   original_extension: string;
   mime_type: string;
@@ -31,18 +38,21 @@ export class PhotoFileLookup {
     private readonly layout: StorageLayout,
   ) {
     this.statement = sqlite.prepare<[string], PhotoFileRow>(
-      `SELECT content_hash, original_extension, mime_type, version,
+      `SELECT public_id, width, height, content_hash, original_extension, mime_type, version,
               EXISTS (SELECT 1 FROM album_photos JOIN albums ON albums.id = album_photos.album_id
                       WHERE album_photos.photo_id = photos.id AND albums.visibility = 'PUBLIC') AS is_public
          FROM photos WHERE public_id = ?`,
     );
   }
 
-  original(publicId: string): PhotoFile | undefined {
+  find(publicId: string): PhotoFile | undefined {
     const row = this.statement.get(publicId);
     if (row === undefined) return undefined;
     return {
-      path: this.layout.originalPath(row.content_hash, row.original_extension),
+      publicId: row.public_id,
+      width: row.width,
+      height: row.height,
+      originalPath: this.layout.originalPath(row.content_hash, row.original_extension),
       mimeType: row.mime_type,
       extension: row.original_extension,
       version: row.version,

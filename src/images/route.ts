@@ -1,49 +1,72 @@
-import { createReadStream, type Stats, stat } from 'node:fs';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { randomBytes } from 'node:crypto';
+import { createReadStream, readFile, type Stats, stat } from 'node:fs';
+import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import { pipeline } from 'node:stream';
+import { pipeline as pipelineAsync } from 'node:stream/promises';
 import type { Logger } from '../log.ts';
-import { evaluatePreconditions } from './conditional.ts';
+import type { StorageLayout } from '../storage/layout.ts';
+import { negotiateFormat } from './accept.ts';
+import { evaluatePreconditions, ifRangeMatches } from './conditional.ts';
+import type { SmallFileCache } from './file-cache.ts';
 import { parseImagePath } from './image-path.ts';
 import type { PhotoFile, PhotoFileLookup } from './photo-lookup.ts';
+import { type ByteRange, coalesceRanges, parseRange } from './range.ts';
+import { type RenderQueue, RenderQueueFullError, type RenderRequest } from './render.ts';
 import { verifyImageSignature } from './signing.ts';
-import { etagFor, lastModifiedFor } from './validators.ts';
+import { etagFor, httpDate } from './validators.ts';
+import { isImageFormat, MIME_TYPES } from './variants.ts';
 
-const IMMUTABLE = 'public, max-age=31536000, immutable';
+const ONE_YEAR_SECONDS = 31_536_000;
+const IMMUTABLE = `public, max-age=${ONE_YEAR_SECONDS}, immutable`;
 const REVALIDATE = 'public, no-cache';
 const NOT_FOUND_CACHE = 'public, max-age=60';
 const ALLOW = 'GET, HEAD';
+const RETRY_AFTER_SECONDS = '2';
 /** Big reads for big files: fewer syscalls and stream ticks per megabyte. */
 const HIGH_WATER_MARK = 256 * 1024;
 
 export interface ImageRouteDeps {
   photos: PhotoFileLookup;
+  layout: StorageLayout;
+  renderer: RenderQueue;
+  cache: SmallFileCache;
   logger: Logger;
   /** Verifies `sig` on URLs of private photos. */
   secret: string;
 }
 
-function sendError(res: ServerResponse, status: number, reason: string, cacheControl: string, headOnly: boolean): void {
+interface CachePolicy {
+  cacheControl: string;
+  /** Seconds; 0 when the response must be revalidated (then no Expires is sent). */
+  maxAge: number;
+}
+
+/** What one request resolved to: the file and the headers every answer about it repeats. */
+interface Target {
+  path: string;
+  contentType: string;
+  policy: CachePolicy;
+  /** Extensionless URLs vary by Accept, on every response, the fallback included. */
+  varyAccept: boolean;
+}
+
+function sendError(
+  res: ServerResponse,
+  status: number,
+  reason: string,
+  cacheControl: string,
+  headOnly: boolean,
+  extra?: OutgoingHttpHeaders,
+): void {
   const body = `${reason}\n`;
   res.writeHead(status, {
     'Content-Type': 'text/plain; charset=utf-8',
     'Content-Length': Buffer.byteLength(body),
     'Cache-Control': cacheControl,
     'X-Content-Type-Options': 'nosniff',
+    ...extra,
   });
   res.end(headOnly ? undefined : body);
-}
-
-/**
- * Public photos: immutable for a year at the current version, else revalidate. Private photos:
- * only with a valid signature, cached privately no longer than it stays valid.
- */
-function cacheControlFor(file: PhotoFile, pathname: string, search: string, secret: string): string | undefined {
-  const params = search === '' ? undefined : new URLSearchParams(search);
-  const current = params?.get('v') === String(file.version);
-  if (file.isPublic) return current ? IMMUTABLE : REVALIDATE;
-  const remaining = verifyImageSignature(secret, pathname, params?.get('exp') ?? null, params?.get('sig') ?? null, Date.now());
-  if (remaining === undefined) return undefined;
-  return current ? `private, max-age=${remaining}, immutable` : 'private, no-cache';
 }
 
 function header(req: IncomingMessage, name: string): string | undefined {
@@ -51,16 +74,147 @@ function header(req: IncomingMessage, name: string): string | undefined {
   return Array.isArray(value) ? value.join(', ') : value;
 }
 
-/** `GET|HEAD /images/<photoId>/<variant>.<ext>`: a thin node:http handler, never through Yoga. */
-export function createImageRoute({ photos, logger, secret }: ImageRouteDeps) {
-  function sendFile(req: IncomingMessage, res: ServerResponse, file: PhotoFile, stats: Stats, cacheControl: string): void {
+/**
+ * Public photos: immutable for a year at the current version, else revalidate. Private photos:
+ * only with a valid signature, cached privately no longer than it stays valid.
+ */
+function cachePolicy(file: PhotoFile, pathname: string, search: string, secret: string): CachePolicy | undefined {
+  const params = search === '' ? undefined : new URLSearchParams(search);
+  const current = params?.get('v') === String(file.version);
+  if (file.isPublic) return current ? { cacheControl: IMMUTABLE, maxAge: ONE_YEAR_SECONDS } : { cacheControl: REVALIDATE, maxAge: 0 };
+  const remaining = verifyImageSignature(secret, pathname, params?.get('exp') ?? null, params?.get('sig') ?? null, Date.now());
+  if (remaining === undefined) return undefined;
+  return current
+    ? { cacheControl: `private, max-age=${remaining}, immutable`, maxAge: remaining }
+    : { cacheControl: 'private, no-cache', maxAge: 0 };
+}
+
+function multipartBody(ranges: ByteRange[], size: number, contentType: string) {
+  const boundary = randomBytes(12).toString('hex');
+  const heads = ranges.map(
+    (range, index) =>
+      `${index === 0 ? '' : '\r\n'}--${boundary}\r\nContent-Type: ${contentType}\r\nContent-Range: bytes ${range.start}-${range.end}/${size}\r\n\r\n`,
+  );
+  const tail = `\r\n--${boundary}--\r\n`;
+  const length = heads.reduce((sum, head, index) => {
+    const range = ranges[index] as ByteRange;
+    return sum + Buffer.byteLength(head) + range.end - range.start + 1;
+  }, Buffer.byteLength(tail));
+  return { boundary, heads, tail, length };
+}
+
+/** `GET|HEAD /images/<photoId>/<variant>[.<format>]`: a thin node:http handler, never through Yoga. */
+export function createImageRoute({ photos, layout, renderer, cache, logger, secret }: ImageRouteDeps) {
+  function streamFile(res: ServerResponse, path: string, start: number, end: number, status: number, headers: OutgoingHttpHeaders): void {
+    const body = createReadStream(path, { start, end, highWaterMark: HIGH_WATER_MARK });
+    body.once('error', (error) => {
+      if (res.headersSent) return;
+      logger.error({ err: error, path }, 'image file could not be opened');
+      sendError(res, 404, 'Not found', NOT_FOUND_CACHE, false);
+    });
+    body.once('open', () => {
+      res.writeHead(status, headers);
+      // pipeline destroys the file stream when the client goes away, so no descriptor leaks.
+      pipeline(body, res, (error) => {
+        if (error && error.code !== 'ERR_STREAM_PREMATURE_CLOSE') logger.warn({ err: error, path }, 'image body was cut short');
+      });
+    });
+  }
+
+  async function sendMultipart(res: ServerResponse, target: Target, stats: Stats, ranges: ByteRange[], headers: OutgoingHttpHeaders) {
+    const body = multipartBody(ranges, stats.size, target.contentType);
+    headers['Content-Type'] = `multipart/byteranges; boundary=${body.boundary}`;
+    headers['Content-Length'] = body.length;
+    res.writeHead(206, headers);
+    try {
+      for (const [index, range] of ranges.entries()) {
+        res.write(body.heads[index]);
+        await pipelineAsync(createReadStream(target.path, { start: range.start, end: range.end }), res, { end: false });
+      }
+      res.end(body.tail);
+    } catch (error) {
+      logger.warn({ err: error, path: target.path }, 'multipart image body was cut short');
+      res.destroy();
+    }
+  }
+
+  function sendBody(
+    req: IncomingMessage,
+    res: ServerResponse,
+    target: Target,
+    stats: Stats,
+    etag: string,
+    headers: OutgoingHttpHeaders,
+  ): void {
+    const range = req.method === 'GET' ? header(req, 'range') : undefined;
+    const ifRange = header(req, 'if-range');
+    const honoured = range !== undefined && (ifRange === undefined || ifRangeMatches(ifRange, etag, stats.mtimeMs, Date.now()));
+    const request = honoured ? parseRange(range, stats.size) : { kind: 'full' as const };
+    if (request.kind === 'unsatisfiable') {
+      sendError(res, 416, 'Range not satisfiable', target.policy.cacheControl, false, {
+        'Content-Range': `bytes */${stats.size}`,
+        ETag: etag,
+        ...(target.varyAccept ? { Vary: 'Accept' } : {}),
+      });
+      return;
+    }
+    if (request.kind === 'partial') {
+      const ranges = coalesceRanges(request.ranges);
+      if (ranges.length > 1) {
+        void sendMultipart(res, target, stats, ranges, headers);
+        return;
+      }
+      const only = ranges[0] as ByteRange;
+      headers['Content-Range'] = `bytes ${only.start}-${only.end}/${stats.size}`;
+      headers['Content-Length'] = only.end - only.start + 1;
+      const cached = cache.get(target.path, stats.mtimeMs, stats.size);
+      if (cached !== undefined) {
+        res.writeHead(206, headers);
+        res.end(cached.subarray(only.start, only.end + 1));
+        return;
+      }
+      streamFile(res, target.path, only.start, only.end, 206, headers);
+      return;
+    }
+    headers['Content-Length'] = stats.size;
+    if (req.method === 'HEAD' || stats.size === 0) {
+      res.writeHead(200, headers);
+      res.end();
+      return;
+    }
+    const cached = cache.get(target.path, stats.mtimeMs, stats.size);
+    if (cached !== undefined) {
+      res.writeHead(200, headers);
+      res.end(cached);
+      return;
+    }
+    if (stats.size > cache.maxEntryBytes) {
+      streamFile(res, target.path, 0, stats.size - 1, 200, headers);
+      return;
+    }
+    readFile(target.path, (error, data) => {
+      // A file replaced between stat and read is streamed as the stat saw it; the next request caches it.
+      if (error || data.length !== stats.size) {
+        streamFile(res, target.path, 0, stats.size - 1, 200, headers);
+        return;
+      }
+      cache.set(target.path, stats.mtimeMs, data);
+      res.writeHead(200, headers);
+      res.end(data);
+    });
+  }
+
+  function respond(req: IncomingMessage, res: ServerResponse, target: Target, stats: Stats): void {
     const etag = etagFor(stats.mtimeMs, stats.size);
-    const headers: Record<string, string | number> = {
+    const headers: OutgoingHttpHeaders = {
       ETag: etag,
-      'Last-Modified': lastModifiedFor(stats.mtimeMs),
-      'Cache-Control': cacheControl,
+      'Last-Modified': httpDate(stats.mtimeMs),
+      'Cache-Control': target.policy.cacheControl,
+      'Accept-Ranges': 'bytes',
       'X-Content-Type-Options': 'nosniff',
     };
+    if (target.policy.maxAge > 0) headers.Expires = httpDate(Date.now() + target.policy.maxAge * 1000);
+    if (target.varyAccept) headers.Vary = 'Accept';
     const outcome = evaluatePreconditions(
       {
         ifMatch: header(req, 'if-match'),
@@ -77,38 +231,45 @@ export function createImageRoute({ photos, logger, secret }: ImageRouteDeps) {
       return;
     }
     if (outcome === 'precondition-failed') {
-      sendError(res, 412, 'Precondition failed', 'no-store', req.method === 'HEAD');
+      sendError(res, 412, 'Precondition failed', 'no-store', req.method === 'HEAD', target.varyAccept ? { Vary: 'Accept' } : undefined);
       return;
     }
-    headers['Content-Type'] = file.mimeType;
-    headers['Content-Length'] = stats.size;
-    if (req.method === 'HEAD' || stats.size === 0) {
-      res.writeHead(200, headers);
-      res.end();
-      return;
-    }
-    const body = createReadStream(file.path, { start: 0, end: stats.size - 1, highWaterMark: HIGH_WATER_MARK });
-    body.once('error', (error) => {
-      if (res.headersSent) return;
-      logger.error({ err: error, path: file.path }, 'image file could not be opened');
-      sendError(res, 404, 'Not found', NOT_FOUND_CACHE, false);
-    });
-    body.once('open', () => {
-      res.writeHead(200, headers);
-      // pipeline destroys the file stream when the client goes away, so no descriptor leaks.
-      pipeline(body, res, (error) => {
-        if (error && error.code !== 'ERR_STREAM_PREMATURE_CLOSE') {
-          logger.warn({ err: error, path: file.path }, 'image body was cut short');
+    headers['Content-Type'] = target.contentType;
+    sendBody(req, res, target, stats, etag, headers);
+  }
+
+  function renderThenRespond(req: IncomingMessage, res: ServerResponse, target: Target, render: RenderRequest): void {
+    const headOnly = req.method === 'HEAD';
+    const vary = target.varyAccept ? { Vary: 'Accept' } : undefined;
+    renderer.ensure(render).then(
+      () => {
+        stat(target.path, (error, stats) => {
+          if (error) {
+            logger.error({ err: error, path: target.path }, 'rendered image vanished');
+            sendError(res, 500, 'Could not render this image', 'no-store', headOnly, vary);
+            return;
+          }
+          respond(req, res, target, stats);
+        });
+      },
+      (error: unknown) => {
+        if (error instanceof RenderQueueFullError) {
+          sendError(res, 503, 'Busy rendering images; retry shortly', 'no-store', headOnly, {
+            'Retry-After': RETRY_AFTER_SECONDS,
+            ...vary,
+          });
+          return;
         }
-      });
-    });
+        logger.error({ err: error, source: render.source, variant: render.variant, format: render.format }, 'could not render an image');
+        sendError(res, 500, 'Could not render this image', 'no-store', headOnly, vary);
+      },
+    );
   }
 
   return function handleImage(req: IncomingMessage, res: ServerResponse, pathname: string, search: string): void {
     const headOnly = req.method === 'HEAD';
     if (req.method !== 'GET' && !headOnly) {
-      res.setHeader('Allow', ALLOW);
-      sendError(res, 405, 'Method not allowed: use GET or HEAD', 'no-store', false);
+      sendError(res, 405, 'Method not allowed: use GET or HEAD', 'no-store', false, { Allow: ALLOW });
       return;
     }
     const parsed = parseImagePath(pathname);
@@ -116,25 +277,45 @@ export function createImageRoute({ photos, logger, secret }: ImageRouteDeps) {
       sendError(res, 400, 'Bad request: an image URL is /images/<photoId>/<variant>.<format>', 'no-store', headOnly);
       return;
     }
-    const file = parsed.kind === 'image' ? photos.original(parsed.publicId) : undefined;
-    if (file === undefined || parsed.kind !== 'image' || parsed.extension !== file.extension) {
-      sendError(res, 404, 'Not found', NOT_FOUND_CACHE, headOnly);
+    const varyAccept = parsed.kind === 'image' && parsed.extension === undefined;
+    const vary = varyAccept ? { Vary: 'Accept' } : undefined;
+    const file = parsed.kind === 'image' ? photos.find(parsed.publicId) : undefined;
+    const policy = file === undefined ? undefined : cachePolicy(file, pathname, search, secret);
+    // Unknown, unauthorised and wrong-extension answers are identical: existence is not revealed.
+    if (parsed.kind !== 'image' || file === undefined || policy === undefined) {
+      sendError(res, 404, 'Not found', NOT_FOUND_CACHE, headOnly, vary);
       return;
     }
-    const cacheControl = cacheControlFor(file, pathname, search, secret);
-    if (cacheControl === undefined) {
-      // The same answer as an unknown photo: a private photo's existence is not revealed.
-      sendError(res, 404, 'Not found', NOT_FOUND_CACHE, headOnly);
-      return;
-    }
-    stat(file.path, (error, stats) => {
-      if (error || !stats.isFile()) {
-        logger.error({ err: error, path: file.path }, 'original is missing for a known photo');
-        sendError(res, 404, 'Not found', NOT_FOUND_CACHE, headOnly);
+    let target: Target;
+    let render: RenderRequest | undefined;
+    if (parsed.variant === 'original') {
+      if (parsed.extension !== undefined && parsed.extension !== file.extension) {
+        sendError(res, 404, 'Not found', NOT_FOUND_CACHE, headOnly, vary);
         return;
       }
-      logger.debug({ method: req.method, url: req.url }, 'image request');
-      sendFile(req, res, file, stats, cacheControl);
+      target = { path: file.originalPath, contentType: file.mimeType, policy, varyAccept };
+    } else {
+      const format = parsed.extension ?? negotiateFormat(header(req, 'accept'));
+      if (!isImageFormat(format)) {
+        sendError(res, 404, 'Not found', NOT_FOUND_CACHE, headOnly, vary);
+        return;
+      }
+      const path = layout.derivedPath(file.publicId, parsed.variant, file.version, format);
+      target = { path, contentType: MIME_TYPES[format], policy, varyAccept };
+      render = { source: file.originalPath, destination: path, variant: parsed.variant, format, width: file.width, height: file.height };
+    }
+    stat(target.path, (error, stats) => {
+      if (!error && stats.isFile()) {
+        logger.debug({ method: req.method, url: req.url }, 'image request');
+        respond(req, res, target, stats);
+        return;
+      }
+      if (render !== undefined && error?.code === 'ENOENT') {
+        renderThenRespond(req, res, target, render);
+        return;
+      }
+      logger.error({ err: error, path: target.path }, 'original is missing for a known photo');
+      sendError(res, 404, 'Not found', NOT_FOUND_CACHE, headOnly, vary);
     });
   };
 }

@@ -5,6 +5,16 @@ export function etagFor(mtimeMs: number, size: number): string {
   return `"${createHash('md5').update(`${mtimeMs}-${size}`).digest('hex')}"`;
 }
 
-export function lastModifiedFor(mtimeMs: number): string {
-  return new Date(mtimeMs).toUTCString();
+const formatted = new Map<number, string>();
+
+/** IMF-fixdate of a time in ms; a few hundred recent seconds are kept, since most calls repeat them. */
+export function httpDate(ms: number): string {
+  const second = Math.floor(ms / 1000);
+  let text = formatted.get(second);
+  if (text === undefined) {
+    if (formatted.size >= 512) formatted.clear();
+    text = new Date(second * 1000).toUTCString();
+    formatted.set(second, text);
+  }
+  return text;
 }

@@ -2,6 +2,8 @@ import path from 'node:path';
 
 const CONTENT_HASH = /^[0-9a-f]{64}$/;
 const EXTENSION = /^[a-z0-9]{2,5}$/;
+const PUBLIC_ID = /^[A-Za-z0-9_-]{16,32}$/;
+const VARIANT = /^[a-z]{2,12}$/;
 
 /**
  * Where every file of a data dir lives. Paths are built only from values we produced
@@ -29,5 +31,19 @@ export class StorageLayout {
     if (!CONTENT_HASH.test(contentHash)) throw new Error(`not a SHA-256 hex digest: ${contentHash}`);
     if (!EXTENSION.test(extension)) throw new Error(`not a file extension: ${extension}`);
     return path.join(this.originalsDir, contentHash.slice(0, 2), contentHash.slice(2, 4), `${contentHash}.${extension}`);
+  }
+
+  /** All derivatives of one photo: removed together when the photo goes. */
+  derivedDirFor(publicId: string): string {
+    if (!PUBLIC_ID.test(publicId)) throw new Error(`not a public id: ${publicId}`);
+    return path.join(this.derivedDir, publicId.slice(0, 2), publicId);
+  }
+
+  /** One rendition; the version in the name means a reprocessed photo never serves an old rendering. */
+  derivedPath(publicId: string, variant: string, version: number, extension: string): string {
+    if (!VARIANT.test(variant)) throw new Error(`not a variant: ${variant}`);
+    if (!EXTENSION.test(extension)) throw new Error(`not a file extension: ${extension}`);
+    if (!Number.isSafeInteger(version) || version < 1) throw new Error(`not a version: ${version}`);
+    return path.join(this.derivedDirFor(publicId), `${variant}.v${version}.${extension}`);
   }
 }
