@@ -4,16 +4,9 @@ import { readFile, stat, utimes } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { request } from 'undici';
-import { openDatabase } from '../src/db/client.ts';
-import { StorageLayout } from '../src/storage/layout.ts';
 import { FIXTURE_PHOTOS, runCli } from './helpers/cli.ts';
+import { type StoredPhoto, storedPhoto } from './helpers/photos.ts';
 import { startTestServer, type TestServer } from './helpers/server.ts';
-
-interface StoredPhoto {
-  publicId: string;
-  version: number;
-  file: string;
-}
 
 describe('image route: /images/<photoId>/original.<ext>', () => {
   let server: TestServer;
@@ -24,19 +17,7 @@ describe('image route: /images/<photoId>/original.<ext>', () => {
     server = await startTestServer();
     const imported = await runCli(['import', path.join(FIXTURE_PHOTOS, 'gps'), '--public'], { LIGHTBOX_DATA_DIR: server.dataDir });
     assert.equal(imported.code, 0, imported.stderr);
-    const handle = openDatabase(path.join(server.dataDir, 'lightbox.db'), { readonly: true });
-    const row = handle.sqlite
-      .prepare<[], { public_id: string; version: number; content_hash: string; original_extension: string }>(
-        "SELECT public_id, version, content_hash, original_extension FROM photos WHERE original_filename = 'DSCN0010.jpg'",
-      )
-      .get();
-    handle.close();
-    assert.ok(row);
-    photo = {
-      publicId: row.public_id,
-      version: row.version,
-      file: new StorageLayout(server.dataDir).originalPath(row.content_hash, row.original_extension),
-    };
+    photo = storedPhoto(server.dataDir, 'DSCN0010.jpg');
     imageUrl = `${server.url}/images/${photo.publicId}/original.jpg`;
   });
 

@@ -1,0 +1,30 @@
+import path from 'node:path';
+import { openDatabase } from '../../src/db/client.ts';
+import { StorageLayout } from '../../src/storage/layout.ts';
+
+export interface StoredPhoto {
+  publicId: string;
+  version: number;
+  /** The original's path in the data dir. */
+  file: string;
+}
+
+/** Reads a photo's row by the file name it was imported from, straight from the database. */
+export function storedPhoto(dataDir: string, filename: string): StoredPhoto {
+  const handle = openDatabase(path.join(dataDir, 'lightbox.db'), { readonly: true });
+  try {
+    const row = handle.sqlite
+      .prepare<[string], { public_id: string; version: number; content_hash: string; original_extension: string }>(
+        'SELECT public_id, version, content_hash, original_extension FROM photos WHERE original_filename = ?',
+      )
+      .get(filename);
+    if (row === undefined) throw new Error(`no photo imported from ${filename}`);
+    return {
+      publicId: row.public_id,
+      version: row.version,
+      file: new StorageLayout(dataDir).originalPath(row.content_hash, row.original_extension),
+    };
+  } finally {
+    handle.close();
+  }
+}
