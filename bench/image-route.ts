@@ -1,0 +1,154 @@
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import sharp from 'sharp';
+import { request } from 'undici';
+import { openStore } from '../src/cli/open-store.ts';
+import { loadConfig } from '../src/config.ts';
+import { importFolder } from '../src/processing/folder-import.ts';
+import { type BenchServer, startServer } from './lib/server-process.ts';
+import { runWrk, type WrkResult } from './lib/wrk.ts';
+
+/** File sizes of the 200 rows: a thumbnail, a screen-sized image, a large photo. */
+const FILES = [
+  { label: '20 KB', name: 'photo-20k.png', side: 80 },
+  { label: '250 KB', name: 'photo-250k.png', side: 290 },
+  { label: '2.5 MB', name: 'photo-2500k.png', side: 915 },
+] as const;
+
+const SERVERS = [
+  { name: 'Lightbox', script: 'lightbox.ts' },
+  { name: '@fastify/static', script: 'fastify-static.ts' },
+  { name: 'serve-static', script: 'serve-static.ts' },
+] as const;
+
+type ServerName = (typeof SERVERS)[number]['name'];
+
+export interface ImageRouteOptions {
+  seconds: number;
+  rounds: number;
+  connections: number;
+}
+
+interface Cell {
+  requests: number;
+  seconds: number;
+  cpuSeconds: number;
+  p99Ms: number[];
+  errors: number;
+}
+
+/** Uncompressed PNG noise: the size is predictable and every server sends the same bytes. */
+async function writeNoisePng(file: string, side: number): Promise<void> {
+  const png = await sharp({ create: { width: side, height: side, channels: 3, background: '#808080', noise: { type: 'gaussian', mean: 128, sigma: 60 } } })
+    .png({ compressionLevel: 0 })
+    .toBuffer();
+  await writeFile(file, png);
+}
+
+async function prepare(workDir: string): Promise<{ staticDir: string; dataDir: string; lightboxPaths: Map<string, string> }> {
+  const staticDir = path.join(workDir, 'static');
+  const dataDir = path.join(workDir, 'lightbox-data');
+  await mkdir(staticDir, { recursive: true });
+  for (const file of FILES) await writeNoisePng(path.join(staticDir, file.name), file.side);
+  const { layout, database } = await openStore(loadConfig({ LIGHTBOX_DATA_DIR: dataDir }));
+  const lightboxPaths = new Map<string, string>();
+  try {
+    await importFolder({ db: database.db, layout }, staticDir, { album: 'bench', visibility: 'PUBLIC' });
+    const rows = database.sqlite.prepare('SELECT public_id, original_filename, version FROM photos').all() as {
+      public_id: string;
+      original_filename: string;
+      version: number;
+    }[];
+    for (const row of rows) lightboxPaths.set(row.original_filename, `/images/${row.public_id}/original.png?v=${row.version}`);
+  } finally {
+    database.close();
+  }
+  return { staticDir, dataDir, lightboxPaths };
+}
+
+function urlFor(server: BenchServer, lightboxPaths: Map<string, string>, file: string): string {
+  const pathname = server.name === 'Lightbox' ? lightboxPaths.get(file) : `/${file}`;
+  return `http://127.0.0.1:${server.port}${pathname}`;
+}
+
+async function measure(server: BenchServer, url: string, options: ImageRouteOptions, headers: Record<string, string>, cell: Cell): Promise<void> {
+  const before = await server.cpuSeconds();
+  const result: WrkResult = await runWrk(url, options.seconds, headers, options.connections);
+  const after = await server.cpuSeconds();
+  cell.requests += result.requests;
+  cell.seconds += result.seconds;
+  cell.cpuSeconds += after - before;
+  cell.p99Ms.push(result.p99Ms);
+  cell.errors += result.non2xx3xx + result.socketErrors;
+}
+
+const format = (n: number, digits = 0) => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+
+/** The image route against @fastify/static and serve-static, same files, same run, servers alternating. */
+export async function benchImageRoute(options: ImageRouteOptions): Promise<string> {
+  const workDir = await mkdtemp(path.join(tmpdir(), 'lightbox-bench-'));
+  const servers: BenchServer[] = [];
+  try {
+    const { staticDir, dataDir, lightboxPaths } = await prepare(workDir);
+    for (const spec of SERVERS) servers.push(await startServer(spec.name, spec.script, [spec.name === 'Lightbox' ? dataDir : staticDir]));
+
+    const rows: { label: string; file: string; conditional: boolean }[] = [
+      { label: '304 (If-None-Match, 20 KB file)', file: FILES[0].name, conditional: true },
+      ...FILES.map((file) => ({ label: `200, ${file.label}`, file: file.name, conditional: false })),
+    ];
+    const cells = new Map<string, Cell>();
+    const cellFor = (row: string, server: string) => {
+      const key = `${row}|${server}`;
+      let cell = cells.get(key);
+      if (cell === undefined) {
+        cell = { requests: 0, seconds: 0, cpuSeconds: 0, p99Ms: [], errors: 0 };
+        cells.set(key, cell);
+      }
+      return cell;
+    };
+
+    for (const row of rows) {
+      const headersFor = new Map<string, Record<string, string>>();
+      for (const server of servers) {
+        const url = urlFor(server, lightboxPaths, row.file);
+        const probe = await request(url);
+        await probe.body.dump();
+        if (probe.statusCode !== 200) throw new Error(`${server.name} answered ${probe.statusCode} for ${url}`);
+        headersFor.set(server.name, row.conditional ? { 'If-None-Match': String(probe.headers.etag) } : {});
+        // Warm-up: JIT, file caches, keep-alive pools.
+        await runWrk(url, 1, headersFor.get(server.name), options.connections);
+      }
+      for (let round = 0; round < options.rounds; round++) {
+        // Alternate the order so drift on a shared machine does not favour one server.
+        const order = servers.map((_, index) => servers[(index + round) % servers.length] as BenchServer);
+        for (const server of order) {
+          process.stderr.write(`  ${row.label}: ${server.name} (round ${round + 1}/${options.rounds})\n`);
+          await measure(server, urlFor(server, lightboxPaths, row.file), options, headersFor.get(server.name) ?? {}, cellFor(row.label, server.name));
+        }
+      }
+    }
+
+    const perCpu = (cell: Cell) => (cell.cpuSeconds > 0 ? cell.requests / cell.cpuSeconds : 0);
+    const lines = [
+      '| case | server | req/s | p99 | req per server CPU-s | Lightbox × |',
+      '|---|---|--:|--:|--:|--:|',
+    ];
+    for (const row of rows) {
+      const lightbox = cellFor(row.label, 'Lightbox');
+      for (const spec of SERVERS) {
+        const cell = cellFor(row.label, spec.name as ServerName);
+        const ratio = spec.name === 'Lightbox' ? '' : `${format(perCpu(lightbox) / perCpu(cell), 2)}×`;
+        const p99 = Math.max(...cell.p99Ms);
+        const errors = cell.errors > 0 ? ` (${cell.errors} errors)` : '';
+        lines.push(
+          `| ${row.label} | ${spec.name} | ${format(cell.requests / cell.seconds)}${errors} | ${format(p99, 2)} ms | ${format(perCpu(cell))} | ${ratio} |`,
+        );
+      }
+    }
+    return lines.join('\n');
+  } finally {
+    for (const server of servers) await server.stop();
+    await rm(workDir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,18 @@
+// A Lightbox serving the benchmark data dir given as argv[2].
+import { randomBytes } from 'node:crypto';
+import { startLightbox } from '../../src/app.ts';
+import { loadConfig } from '../../src/config.ts';
+import { createLogger } from '../../src/log.ts';
+import { announce } from './protocol.ts';
+
+const dataDir = process.argv[2];
+if (!dataDir) throw new Error('usage: lightbox.ts <data dir>');
+const config = loadConfig({
+  LIGHTBOX_DATA_DIR: dataDir,
+  LIGHTBOX_ADMIN_TOKEN: randomBytes(24).toString('base64url'),
+  PORT: '0',
+  HOST: '127.0.0.1',
+  LOG_LEVEL: 'silent',
+});
+const app = await startLightbox(config, createLogger('silent'));
+announce(app.port);
