@@ -28,6 +28,8 @@ export interface ImageRouteOptions {
   seconds: number;
   rounds: number;
   connections: number;
+  /** Only the cases whose label contains this text (for profiling one row). */
+  only?: string | undefined;
 }
 
 interface Cell {
@@ -40,7 +42,9 @@ interface Cell {
 
 /** Uncompressed PNG noise: the size is predictable and every server sends the same bytes. */
 async function writeNoisePng(file: string, side: number): Promise<void> {
-  const png = await sharp({ create: { width: side, height: side, channels: 3, background: '#808080', noise: { type: 'gaussian', mean: 128, sigma: 60 } } })
+  const png = await sharp({
+    create: { width: side, height: side, channels: 3, background: '#808080', noise: { type: 'gaussian', mean: 128, sigma: 60 } },
+  })
     .png({ compressionLevel: 0 })
     .toBuffer();
   await writeFile(file, png);
@@ -72,7 +76,13 @@ function urlFor(server: BenchServer, lightboxPaths: Map<string, string>, file: s
   return `http://127.0.0.1:${server.port}${pathname}`;
 }
 
-async function measure(server: BenchServer, url: string, options: ImageRouteOptions, headers: Record<string, string>, cell: Cell): Promise<void> {
+async function measure(
+  server: BenchServer,
+  url: string,
+  options: ImageRouteOptions,
+  headers: Record<string, string>,
+  cell: Cell,
+): Promise<void> {
   const before = await server.cpuSeconds();
   const result: WrkResult = await runWrk(url, options.seconds, headers, options.connections);
   const after = await server.cpuSeconds();
@@ -96,7 +106,7 @@ export async function benchImageRoute(options: ImageRouteOptions): Promise<strin
     const rows: { label: string; file: string; conditional: boolean }[] = [
       { label: '304 (If-None-Match, 20 KB file)', file: FILES[0].name, conditional: true },
       ...FILES.map((file) => ({ label: `200, ${file.label}`, file: file.name, conditional: false })),
-    ];
+    ].filter((row) => options.only === undefined || row.label.includes(options.only));
     const cells = new Map<string, Cell>();
     const cellFor = (row: string, server: string) => {
       const key = `${row}|${server}`;
@@ -124,16 +134,19 @@ export async function benchImageRoute(options: ImageRouteOptions): Promise<strin
         const order = servers.map((_, index) => servers[(index + round) % servers.length] as BenchServer);
         for (const server of order) {
           process.stderr.write(`  ${row.label}: ${server.name} (round ${round + 1}/${options.rounds})\n`);
-          await measure(server, urlFor(server, lightboxPaths, row.file), options, headersFor.get(server.name) ?? {}, cellFor(row.label, server.name));
+          await measure(
+            server,
+            urlFor(server, lightboxPaths, row.file),
+            options,
+            headersFor.get(server.name) ?? {},
+            cellFor(row.label, server.name),
+          );
         }
       }
     }
 
     const perCpu = (cell: Cell) => (cell.cpuSeconds > 0 ? cell.requests / cell.cpuSeconds : 0);
-    const lines = [
-      '| case | server | req/s | p99 | req per server CPU-s | Lightbox × |',
-      '|---|---|--:|--:|--:|--:|',
-    ];
+    const lines = ['| case | server | req/s | p99 | req per server CPU-s | Lightbox × |', '|---|---|--:|--:|--:|--:|'];
     for (const row of rows) {
       const lightbox = cellFor(row.label, 'Lightbox');
       for (const spec of SERVERS) {

@@ -11,6 +11,7 @@ const { values } = parseArgs({
     seconds: { type: 'string', default: '5' },
     rounds: { type: 'string', default: '2' },
     connections: { type: 'string', default: '50' },
+    cases: { type: 'string' },
     output: { type: 'string', default: new URL('./results/latest.md', import.meta.url).pathname },
   },
 });
@@ -25,7 +26,7 @@ if (!(seconds > 0 && seconds <= 60 && Number.isInteger(rounds) && rounds >= 1 &&
 ensureWrk();
 const command = `npm run bench -- --seconds ${seconds} --rounds ${rounds} --connections ${connections}`;
 process.stderr.write(`Image route vs @fastify/static and serve-static (${command})\n`);
-const imageTable = await benchImageRoute({ seconds, rounds, connections });
+const imageTable = await benchImageRoute({ seconds, rounds, connections, only: values.cases });
 
 const report = `# Lightbox benchmarks
 

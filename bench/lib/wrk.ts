@@ -31,7 +31,14 @@ function toMs(value: string, unit: string): number {
 /** One wrk run: one thread, `connections` keep-alive connections, loopback only. */
 export function runWrk(url: string, seconds: number, headers: Record<string, string> = {}, connections = 50): Promise<WrkResult> {
   if (!/^http:\/\/(127\.0\.0\.1|\[::1\]|localhost)[:/]/.test(url)) throw new Error(`refusing to load anything but loopback: ${url}`);
-  const args = ['-t1', `-c${connections}`, `-d${seconds}s`, '--latency', ...Object.entries(headers).flatMap(([name, value]) => ['-H', `${name}: ${value}`]), url];
+  const args = [
+    '-t1',
+    `-c${connections}`,
+    `-d${seconds}s`,
+    '--latency',
+    ...Object.entries(headers).flatMap(([name, value]) => ['-H', `${name}: ${value}`]),
+    url,
+  ];
   const [command, ...rest] = pinning.load === undefined ? ['wrk', ...args] : ['taskset', '-c', pinning.load, 'wrk', ...args];
   return new Promise((resolve, reject) => {
     const child = spawn(command as string, rest, { stdio: ['ignore', 'pipe', 'inherit'] });

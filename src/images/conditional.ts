@@ -47,6 +47,8 @@ export function strongMatch(list: string, current: string): boolean {
 
 /** §8.8.3.2 weak comparison: same opaque tag, either may be weak. */
 export function weakMatch(list: string, current: string): boolean {
+  // The common revalidation sends back exactly the tag it was given: no parsing needed.
+  if (list === current) return true;
   const tags = parseEntityTagList(list);
   if (tags === '*') return true;
   const ours = parseEntityTag(current);

@@ -23,3 +23,27 @@ export function parseImagePath(pathname: string): ParsedImagePath {
   if (!PUBLIC_ID_PATTERN.test(publicId) || !isImageVariant(variant)) return { kind: 'unknown' };
   return { kind: 'image', publicId, variant, extension };
 }
+
+export interface ImageQuery {
+  v: string | undefined;
+  exp: string | undefined;
+  sig: string | undefined;
+}
+
+const NO_QUERY: ImageQuery = { v: undefined, exp: undefined, sig: undefined };
+
+/**
+ * The three parameters an image URL may carry, read in one pass without decoding: every value
+ * we issue is digits or base64url, which are never percent-encoded. Later duplicates lose.
+ */
+export function parseImageQuery(search: string): ImageQuery {
+  if (search.length <= 1) return NO_QUERY;
+  const query: ImageQuery = { v: undefined, exp: undefined, sig: undefined };
+  for (const pair of search.slice(1).split('&')) {
+    const equals = pair.indexOf('=');
+    if (equals === -1) continue;
+    const name = pair.slice(0, equals);
+    if ((name === 'v' || name === 'exp' || name === 'sig') && query[name] === undefined) query[name] = pair.slice(equals + 1);
+  }
+  return query;
+}

@@ -7,6 +7,8 @@ export interface PhotoFile {
   mimeType: string;
   extension: string;
   version: number;
+  /** The version as `?v=` carries it, so the hot path compares strings. */
+  versionText: string;
   /** As displayed: what derivatives are sized from. */
   width: number;
   height: number;
@@ -56,6 +58,7 @@ export class PhotoFileLookup {
       mimeType: row.mime_type,
       extension: row.original_extension,
       version: row.version,
+      versionText: String(row.version),
       isPublic: row.is_public === 1,
     };
   }

@@ -1,8 +1,20 @@
 import { createHash } from 'node:crypto';
 
-/** Strong ETag from the stat alone (no file read): quoted MD5 of `${mtimeMs}-${size}`. */
+const etags = new Map<string, string>();
+
+/**
+ * Strong ETag from the stat alone (no file read): quoted MD5 of `${mtimeMs}-${size}`. The same
+ * stat gives the same tag, so recent ones are kept rather than hashed again on every request.
+ */
 export function etagFor(mtimeMs: number, size: number): string {
-  return `"${createHash('md5').update(`${mtimeMs}-${size}`).digest('hex')}"`;
+  const seed = `${mtimeMs}-${size}`;
+  let etag = etags.get(seed);
+  if (etag === undefined) {
+    if (etags.size >= 4096) etags.clear();
+    etag = `"${createHash('md5').update(seed).digest('hex')}"`;
+    etags.set(seed, etag);
+  }
+  return etag;
 }
 
 const formatted = new Map<number, string>();

@@ -26,11 +26,21 @@ export class StorageLayout {
     this.secretFile = path.join(dataDir, 'secret');
   }
 
+  private readonly originalPaths = new Map<string, string>();
+
   /** Originals are stored once per content hash, sharded so no directory grows huge. */
   originalPath(contentHash: string, extension: string): string {
-    if (!CONTENT_HASH.test(contentHash)) throw new Error(`not a SHA-256 hex digest: ${contentHash}`);
-    if (!EXTENSION.test(extension)) throw new Error(`not a file extension: ${extension}`);
-    return path.join(this.originalsDir, contentHash.slice(0, 2), contentHash.slice(2, 4), `${contentHash}.${extension}`);
+    const key = `${contentHash}.${extension}`;
+    let file = this.originalPaths.get(key);
+    if (file === undefined) {
+      if (!CONTENT_HASH.test(contentHash)) throw new Error(`not a SHA-256 hex digest: ${contentHash}`);
+      if (!EXTENSION.test(extension)) throw new Error(`not a file extension: ${extension}`);
+      file = path.join(this.originalsDir, contentHash.slice(0, 2), contentHash.slice(2, 4), key);
+      // The image route asks for the same few thousand paths over and over.
+      if (this.originalPaths.size >= 10_000) this.originalPaths.clear();
+      this.originalPaths.set(key, file);
+    }
+    return file;
   }
 
   /** All derivatives of one photo: removed together when the photo goes. */
