@@ -46,6 +46,7 @@ export async function startLightbox(config: Config, logger: Logger): Promise<Run
     signedUrlTtlSeconds: config.signedUrlTtlSeconds,
     renderConcurrency: config.renderConcurrency,
     renderQueue: config.renderQueue,
+    imageCacheBytes: config.imageCacheBytes,
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -17,6 +17,8 @@ export interface Config {
   /** sharp renders of missing derivatives at once, and how many may wait before 503. */
   renderConcurrency: number;
   renderQueue: number;
+  /** Bytes of image files kept in memory (validated by stat on every request); 0 turns it off. */
+  imageCacheBytes: number;
   logLevel: LogLevel;
   serverTiming: boolean;
   graphiql: boolean;
@@ -92,6 +94,7 @@ export function loadConfig(env: Env = process.env): Config {
     workers: readInteger(env, 'LIGHTBOX_WORKERS', 2, 0, 64),
     renderConcurrency: readInteger(env, 'LIGHTBOX_RENDER_CONCURRENCY', Math.max(1, availableParallelism()), 1, 64),
     renderQueue: readInteger(env, 'LIGHTBOX_RENDER_QUEUE', 64, 0, 10_000),
+    imageCacheBytes: readInteger(env, 'LIGHTBOX_IMAGE_CACHE_MB', 128, 0, 65_536) * 1024 * 1024,
     logLevel: readLogLevel(env),
     serverTiming: readBoolean(env, 'LIGHTBOX_SERVER_TIMING', true),
     graphiql: readBoolean(env, 'LIGHTBOX_GRAPHIQL', true),

@@ -3,7 +3,7 @@ import type { DatabaseHandle } from './db/client.ts';
 import { meterSql } from './db/sql-meter.ts';
 import { createGraphQLHandler } from './graphql/yoga.ts';
 import { createHealthRoute } from './health.ts';
-import { SmallFileCache } from './images/file-cache.ts';
+import { ImageFileCache } from './images/file-cache.ts';
 import { IMAGES_PREFIX } from './images/image-path.ts';
 import { PhotoFileLookup } from './images/photo-lookup.ts';
 import { RenderQueue } from './images/render.ts';
@@ -23,6 +23,7 @@ export interface ServerDeps {
   signedUrlTtlSeconds: number;
   renderConcurrency: number;
   renderQueue: number;
+  imageCacheBytes: number;
 }
 
 const RENDER_TIMEOUT_SECONDS = 30;
@@ -50,7 +51,7 @@ export function createLightboxServer(deps: ServerDeps): { server: Server; dispos
       maxPixels: DEFAULT_MAX_PIXELS,
       timeoutSeconds: RENDER_TIMEOUT_SECONDS,
     }),
-    cache: new SmallFileCache(),
+    cache: new ImageFileCache(deps.imageCacheBytes),
     logger: deps.logger,
     secret: deps.secret,
   });

@@ -1,15 +1,15 @@
 /**
- * Small files held in memory, keyed by path and validated against the stat taken for every
+ * Files up to a few megabytes held in memory, keyed by path and validated against the stat taken for every
  * request: a rewritten or touched file never serves stale bytes, and the per-request cost of
  * opening a stream (the bottleneck for small files) disappears.
  */
-export class SmallFileCache {
+export class ImageFileCache {
   private readonly entries = new Map<string, { mtimeMs: number; size: number; data: Buffer }>();
   private totalBytes = 0;
 
   constructor(
-    readonly maxEntryBytes = 256 * 1024,
-    private readonly maxTotalBytes = 64 * 1024 * 1024,
+    private readonly maxTotalBytes: number,
+    readonly maxEntryBytes = Math.min(4 * 1024 * 1024, maxTotalBytes),
   ) {}
 
   get(path: string, mtimeMs: number, size: number): Buffer | undefined {

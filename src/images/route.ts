@@ -7,7 +7,7 @@ import type { Logger } from '../log.ts';
 import type { StorageLayout } from '../storage/layout.ts';
 import { negotiateFormat } from './accept.ts';
 import { evaluatePreconditions, ifRangeMatches } from './conditional.ts';
-import type { SmallFileCache } from './file-cache.ts';
+import type { ImageFileCache } from './file-cache.ts';
 import { parseImagePath, parseImageQuery } from './image-path.ts';
 import type { PhotoFile, PhotoFileLookup } from './photo-lookup.ts';
 import { type ByteRange, coalesceRanges, parseRange } from './range.ts';
@@ -29,7 +29,7 @@ export interface ImageRouteDeps {
   photos: PhotoFileLookup;
   layout: StorageLayout;
   renderer: RenderQueue;
-  cache: SmallFileCache;
+  cache: ImageFileCache;
   logger: Logger;
   /** Verifies `sig` on URLs of private photos. */
   secret: string;
