@@ -17,9 +17,11 @@ const FILES = [
 ] as const;
 
 const SERVERS = [
-  { name: 'Lightbox', script: 'lightbox.ts' },
-  { name: '@fastify/static', script: 'fastify-static.ts' },
-  { name: 'serve-static', script: 'serve-static.ts' },
+  { name: 'Lightbox', script: 'lightbox.ts', args: [] },
+  // The same server with its in-memory file cache off: the stat-and-stream path alone.
+  { name: 'Lightbox, cache off', script: 'lightbox.ts', args: ['0'] },
+  { name: '@fastify/static', script: 'fastify-static.ts', args: [] },
+  { name: 'serve-static', script: 'serve-static.ts', args: [] },
 ] as const;
 
 type ServerName = (typeof SERVERS)[number]['name'];
@@ -72,7 +74,7 @@ async function prepare(workDir: string): Promise<{ staticDir: string; dataDir: s
 }
 
 function urlFor(server: BenchServer, lightboxPaths: Map<string, string>, file: string): string {
-  const pathname = server.name === 'Lightbox' ? lightboxPaths.get(file) : `/${file}`;
+  const pathname = server.name.startsWith('Lightbox') ? lightboxPaths.get(file) : `/${file}`;
   return `http://127.0.0.1:${server.port}${pathname}`;
 }
 
@@ -101,7 +103,10 @@ export async function benchImageRoute(options: ImageRouteOptions): Promise<strin
   const servers: BenchServer[] = [];
   try {
     const { staticDir, dataDir, lightboxPaths } = await prepare(workDir);
-    for (const spec of SERVERS) servers.push(await startServer(spec.name, spec.script, [spec.name === 'Lightbox' ? dataDir : staticDir]));
+    for (const spec of SERVERS) {
+      const root = spec.script === 'lightbox.ts' ? dataDir : staticDir;
+      servers.push(await startServer(spec.name, spec.script, [root, ...spec.args]));
+    }
 
     const rows: { label: string; file: string; conditional: boolean }[] = [
       { label: '304 (If-None-Match, 20 KB file)', file: FILES[0].name, conditional: true },
@@ -149,13 +154,14 @@ export async function benchImageRoute(options: ImageRouteOptions): Promise<strin
     const lines = ['| case | server | req/s | p99 | req per server CPU-s | Lightbox × |', '|---|---|--:|--:|--:|--:|'];
     for (const row of rows) {
       const lightbox = cellFor(row.label, 'Lightbox');
+      const uncached = cellFor(row.label, 'Lightbox, cache off');
       for (const spec of SERVERS) {
         const cell = cellFor(row.label, spec.name as ServerName);
-        const ratio = spec.name === 'Lightbox' ? '' : `${format(perCpu(lightbox) / perCpu(cell), 2)}×`;
+        const ratio = (ours: Cell) => (spec.name.startsWith('Lightbox') ? '' : `${format(perCpu(ours) / perCpu(cell), 2)}×`);
         const p99 = Math.max(...cell.p99Ms);
         const errors = cell.errors > 0 ? ` (${cell.errors} errors)` : '';
         lines.push(
-          `| ${row.label} | ${spec.name} | ${format(cell.requests / cell.seconds)}${errors} | ${format(p99, 2)} ms | ${format(perCpu(cell))} | ${ratio} |`,
+          `| ${row.label} | ${spec.name} | ${format(cell.requests / cell.seconds)}${errors} | ${format(p99, 2)} ms | ${format(perCpu(cell))} | ${ratio(lightbox)} | ${ratio(uncached)} |`,
         );
       }
     }

@@ -39,7 +39,8 @@ wrk (1 thread, ${connections} connections, ${seconds} s × ${rounds} rounds per 
 each server in its own process, serving the same files. "req per server CPU-s" divides the
 requests by the server process's own user+system CPU time (\`process.cpuUsage()\` over IPC):
 it survives noisy neighbours far better than req/s. "Lightbox ×" is Lightbox's req per
-CPU-s divided by that peer's. Lightbox does one SQLite lookup and one \`fs.stat\` per request.
+CPU-s divided by that peer's. Lightbox does one SQLite lookup and one \`fs.stat\` per request;
+"Lightbox, cache off" is the same server with \`LIGHTBOX_IMAGE_CACHE_MB=0\` (every body read from disk).
 
 ${imageTable}
 `;

@@ -1,4 +1,4 @@
-// A Lightbox serving the benchmark data dir given as argv[2].
+// A Lightbox serving the benchmark data dir given as argv[2]; argv[3], if given, is LIGHTBOX_IMAGE_CACHE_MB.
 import { randomBytes } from 'node:crypto';
 import { startLightbox } from '../../src/app.ts';
 import { loadConfig } from '../../src/config.ts';
@@ -13,6 +13,7 @@ const config = loadConfig({
   PORT: '0',
   HOST: '127.0.0.1',
   LOG_LEVEL: 'silent',
+  ...(process.argv[3] === undefined ? {} : { LIGHTBOX_IMAGE_CACHE_MB: process.argv[3] }),
 });
 const app = await startLightbox(config, createLogger('silent'));
 announce(app.port);

@@ -1,0 +1,32 @@
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { it } from 'node:test';
+import { REPO_ROOT } from './helpers/cli.ts';
+import { makeTempDir } from './helpers/server.ts';
+
+const hasWrk = spawnSync('wrk', ['--version']).error === undefined;
+
+it('npm run bench still runs end to end (tiny durations; speed is not asserted)', {
+  skip: hasWrk ? false : 'wrk is not installed',
+}, async () => {
+  const output = path.join(await makeTempDir('lightbox-bench-smoke-'), 'latest.md');
+  const code = await new Promise<number | null>((resolve, reject) => {
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', 'bench/run.ts', '--seconds', '1', '--rounds', '1', '--connections', '4', '--cases', '304', '--output', output],
+      {
+        cwd: REPO_ROOT,
+        stdio: ['ignore', 'ignore', 'inherit'],
+      },
+    );
+    child.once('error', reject);
+    child.once('close', resolve);
+  });
+  assert.equal(code, 0);
+  const report = await readFile(output, 'utf8');
+  for (const server of ['Lightbox', '@fastify/static', 'serve-static'])
+    assert.match(report, new RegExp(`\\| 304 [^\\n]*\\| ${server} \\|`));
+  assert.doesNotMatch(report, /errors\)/, 'every request got the answer it expected');
+});
