@@ -50,6 +50,14 @@ describe('Range parsing (RFC 9110 §14.1.2)', () => {
     assert.deepEqual(parseRange(`bytes=${many}`, size), { kind: 'full' });
   });
 
+  it('keeps the requested order when no ranges overlap', () => {
+    const ranges = [
+      { start: 100, end: 199 },
+      { start: 0, end: 9 },
+    ];
+    assert.deepEqual(coalesceRanges(ranges), ranges);
+  });
+
   it('coalesces overlapping and adjacent ranges', () => {
     assert.deepEqual(
       coalesceRanges([

@@ -51,7 +51,10 @@ export function parseRange(header: string | undefined, size: number): RangeReque
   return { kind: 'partial', ranges };
 }
 
-/** Overlapping or adjacent ranges merged, in order: what a multipart answer should carry. */
+/**
+ * What a multipart answer should carry (§14.6): the ranges in the order asked for, unless some
+ * overlap or touch, in which case they are merged and sent in file order.
+ */
 export function coalesceRanges(ranges: ByteRange[]): ByteRange[] {
   const sorted = [...ranges].sort((a, b) => a.start - b.start);
   const merged: ByteRange[] = [];
@@ -60,5 +63,5 @@ export function coalesceRanges(ranges: ByteRange[]): ByteRange[] {
     if (last !== undefined && range.start <= last.end + 1) last.end = Math.max(last.end, range.end);
     else merged.push({ ...range });
   }
-  return merged;
+  return merged.length === ranges.length ? ranges : merged;
 }
