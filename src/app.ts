@@ -7,6 +7,7 @@ import type { Logger } from './log.ts';
 import { createLightboxServer } from './server.ts';
 import { prepareDataDir, sweepTempFiles } from './storage/data-dir.ts';
 import { StorageLayout } from './storage/layout.ts';
+import { sweepOrphanFiles } from './storage/sweep.ts';
 
 export interface RunningLightbox {
   url: string;
@@ -30,6 +31,8 @@ export async function startLightbox(config: Config, logger: Logger): Promise<Run
     instrumentConnection(database.sqlite);
     const swept = await sweepTempFiles(layout);
     if (swept > 0) logger.info({ swept }, 'removed temp files left by an interrupted write');
+    const orphans = await sweepOrphanFiles(layout, database.sqlite);
+    if (orphans.originals + orphans.derived > 0) logger.info(orphans, 'removed files no photo refers to any more');
   } catch (error) {
     database.close();
     throw error;

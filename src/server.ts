@@ -58,6 +58,7 @@ export function createLightboxServer(deps: ServerDeps): { server: Server; dispos
   const health = createHealthRoute(deps.database.sqlite);
   const yoga = createGraphQLHandler({
     db: deps.database.db,
+    layout: deps.layout,
     logger: deps.logger,
     graphiql: deps.graphiql,
     serverTiming: deps.serverTiming,

@@ -1,7 +1,14 @@
-import { asc, eq } from 'drizzle-orm';
-import type { Queryable } from '../db/client.ts';
-import { type AlbumVisibility, albums } from '../db/schema.ts';
+import { and, asc, eq, inArray, sql } from 'drizzle-orm';
+import type { Db, Queryable } from '../db/client.ts';
+import { type AlbumVisibility, albumPhotos, albums, photos } from '../db/schema.ts';
+import { NotFoundError, ValidationError } from '../errors.ts';
 import { newPublicId } from '../ids.ts';
+import { validDescription, validPhotoList, validTitle } from './validation.ts';
+
+/** Gap between neighbours' positions, so appending never has to renumber. */
+const POSITION_STEP = 1024;
+
+export type AlbumRow = typeof albums.$inferSelect;
 
 /** The oldest album with this title, or a new one: re-running an import fills the same album. */
 export function findOrCreateAlbum(db: Queryable, title: string, visibility: AlbumVisibility): { id: number; created: boolean } {
@@ -9,4 +16,189 @@ export function findOrCreateAlbum(db: Queryable, title: string, visibility: Albu
   if (existing) return { id: existing.id, created: false };
   const created = db.insert(albums).values({ publicId: newPublicId(), title, visibility }).returning({ id: albums.id }).get();
   return { id: created.id, created: true };
+}
+
+function albumByPublicId(db: Queryable, publicId: string): AlbumRow {
+  const album = db.select().from(albums).where(eq(albums.publicId, publicId)).get();
+  if (album === undefined) throw new NotFoundError('Album', publicId);
+  return album;
+}
+
+/** Row ids of the named photos, in the order named; any unknown one is a NotFoundError. */
+function photoRowIds(db: Queryable, publicIds: readonly string[]): number[] {
+  if (publicIds.length === 0) return [];
+  const rows = db
+    .select({ id: photos.id, publicId: photos.publicId })
+    .from(photos)
+    .where(inArray(photos.publicId, [...publicIds]))
+    .all();
+  const byPublicId = new Map(rows.map((row) => [row.publicId, row.id]));
+  return publicIds.map((publicId) => {
+    const id = byPublicId.get(publicId);
+    if (id === undefined) throw new NotFoundError('Photo', publicId);
+    return id;
+  });
+}
+
+function currentOrder(db: Queryable, albumId: number): number[] {
+  return db
+    .select({ photoId: albumPhotos.photoId })
+    .from(albumPhotos)
+    .where(eq(albumPhotos.albumId, albumId))
+    .orderBy(asc(albumPhotos.position), asc(albumPhotos.photoId))
+    .all()
+    .map((row) => row.photoId);
+}
+
+/** Rewrites positions to match `order`, touching only rows whose position changes. */
+function writeOrder(db: Queryable, albumId: number, order: readonly number[]): void {
+  const existing = new Map(
+    db
+      .select({ photoId: albumPhotos.photoId, position: albumPhotos.position })
+      .from(albumPhotos)
+      .where(eq(albumPhotos.albumId, albumId))
+      .all()
+      .map((row) => [row.photoId, row.position]),
+  );
+  order.forEach((photoId, index) => {
+    const position = (index + 1) * POSITION_STEP;
+    if (!existing.has(photoId)) {
+      db.insert(albumPhotos).values({ albumId, photoId, position }).run();
+    } else if (existing.get(photoId) !== position) {
+      db.update(albumPhotos)
+        .set({ position })
+        .where(and(eq(albumPhotos.albumId, albumId), eq(albumPhotos.photoId, photoId)))
+        .run();
+    }
+  });
+}
+
+function touch(db: Queryable, albumId: number): AlbumRow {
+  return db
+    .update(albums)
+    .set({ updatedAt: sql`(cast(unixepoch('subsec') * 1000 as integer))` })
+    .where(eq(albums.id, albumId))
+    .returning()
+    .get() as AlbumRow;
+}
+
+function clampIndex(field: string, index: number | null | undefined, length: number): number {
+  if (index === null || index === undefined) return length;
+  if (!Number.isInteger(index) || index < 0) throw new ValidationError(field, `${field} must be a whole number from 0`);
+  return Math.min(index, length);
+}
+
+export interface AlbumInput {
+  title: string;
+  description?: string | null;
+  visibility?: AlbumVisibility | null;
+}
+
+export function createAlbum(db: Db, input: AlbumInput): AlbumRow {
+  const values = {
+    publicId: newPublicId(),
+    title: validTitle('title', input.title),
+    description: validDescription('description', input.description ?? ''),
+    visibility: input.visibility ?? 'PRIVATE',
+  };
+  return db.insert(albums).values(values).returning().get();
+}
+
+export interface AlbumPatch {
+  title?: string | null;
+  description?: string | null;
+  visibility?: AlbumVisibility | null;
+}
+
+export function updateAlbum(db: Db, publicId: string, patch: AlbumPatch): AlbumRow {
+  return db.transaction((tx) => {
+    const album = albumByPublicId(tx, publicId);
+    const changes: Partial<AlbumRow> = {};
+    if (patch.title !== undefined && patch.title !== null) changes.title = validTitle('title', patch.title);
+    if (patch.description !== undefined && patch.description !== null)
+      changes.description = validDescription('description', patch.description);
+    if (patch.visibility !== undefined && patch.visibility !== null) changes.visibility = patch.visibility;
+    if (Object.keys(changes).length > 0) tx.update(albums).set(changes).where(eq(albums.id, album.id)).run();
+    return touch(tx, album.id);
+  });
+}
+
+/** Removes the album and its memberships; the photos themselves stay. */
+export function deleteAlbum(db: Db, publicId: string): AlbumRow {
+  return db.transaction((tx) => {
+    const album = albumByPublicId(tx, publicId);
+    tx.delete(albums).where(eq(albums.id, album.id)).run();
+    return album;
+  });
+}
+
+/** Adds photos at `index` (0 = first; default: the end). Photos already in the album move there. */
+export function addPhotosToAlbum(db: Db, publicId: string, photoPublicIds: readonly string[], index?: number | null): AlbumRow {
+  return db.transaction((tx) => {
+    const album = albumByPublicId(tx, publicId);
+    const added = photoRowIds(tx, validPhotoList('photoIds', photoPublicIds));
+    const moving = new Set(added);
+    const rest = currentOrder(tx, album.id).filter((photoId) => !moving.has(photoId));
+    const at = clampIndex('position', index, rest.length);
+    writeOrder(tx, album.id, [...rest.slice(0, at), ...added, ...rest.slice(at)]);
+    return touch(tx, album.id);
+  });
+}
+
+/** Removes photos from the album (not from the library); a removed cover falls back to the first photo. */
+export function removePhotosFromAlbum(db: Db, publicId: string, photoPublicIds: readonly string[]): AlbumRow {
+  return db.transaction((tx) => {
+    const album = albumByPublicId(tx, publicId);
+    const removed = photoRowIds(tx, validPhotoList('photoIds', photoPublicIds));
+    tx.delete(albumPhotos)
+      .where(and(eq(albumPhotos.albumId, album.id), inArray(albumPhotos.photoId, removed)))
+      .run();
+    if (album.coverPhotoId !== null && removed.includes(album.coverPhotoId)) {
+      tx.update(albums).set({ coverPhotoId: null }).where(eq(albums.id, album.id)).run();
+    }
+    return touch(tx, album.id);
+  });
+}
+
+/** Moves one photo of the album to `index` (0 = first). */
+export function movePhotoInAlbum(db: Db, publicId: string, photoPublicId: string, index: number): AlbumRow {
+  return db.transaction((tx) => {
+    const album = albumByPublicId(tx, publicId);
+    const [photoId] = photoRowIds(tx, [photoPublicId]) as [number];
+    const order = currentOrder(tx, album.id);
+    if (!order.includes(photoId)) throw new ValidationError('photoId', 'the photo is not in this album');
+    const rest = order.filter((id) => id !== photoId);
+    const at = clampIndex('position', index, rest.length);
+    writeOrder(tx, album.id, [...rest.slice(0, at), photoId, ...rest.slice(at)]);
+    return touch(tx, album.id);
+  });
+}
+
+/** Sets the whole order at once: `photoIds` must name every photo of the album exactly once. */
+export function setAlbumPhotoOrder(db: Db, publicId: string, photoPublicIds: readonly string[]): AlbumRow {
+  return db.transaction((tx) => {
+    const album = albumByPublicId(tx, publicId);
+    const order = photoRowIds(tx, validPhotoList('photoIds', photoPublicIds, true));
+    const members = new Set(currentOrder(tx, album.id));
+    if (order.length !== members.size || order.some((id) => !members.has(id))) {
+      throw new ValidationError('photoIds', `photoIds must list each of the album's ${members.size} photos exactly once`);
+    }
+    writeOrder(tx, album.id, order);
+    return touch(tx, album.id);
+  });
+}
+
+/** Sets the cover to one of the album's photos, or back to "the first photo" with null. */
+export function setAlbumCover(db: Db, publicId: string, photoPublicId: string | null): AlbumRow {
+  return db.transaction((tx) => {
+    const album = albumByPublicId(tx, publicId);
+    let coverPhotoId: number | null = null;
+    if (photoPublicId !== null) {
+      [coverPhotoId] = photoRowIds(tx, [photoPublicId]) as [number];
+      if (!currentOrder(tx, album.id).includes(coverPhotoId))
+        throw new ValidationError('photoId', 'the cover must be a photo of the album');
+    }
+    tx.update(albums).set({ coverPhotoId }).where(eq(albums.id, album.id)).run();
+    return touch(tx, album.id);
+  });
 }

@@ -16,6 +16,8 @@ export const relations = defineRelations(schema, (r) => ({
       to: r.photos.id.through(r.albumPhotos.photoId),
     }),
     coverPhoto: r.one.photos({ from: r.albums.coverPhotoId, to: r.photos.id }),
+    /** The same rows as memberships, under another name so the cover's first-photo lookup plans apart from photo paging. */
+    coverCandidates: r.many.albumPhotos({ from: r.albums.id, to: r.albumPhotos.albumId }),
   },
   albumPhotos: {
     album: r.one.albums({ from: r.albumPhotos.albumId, to: r.albums.id, optional: false }),

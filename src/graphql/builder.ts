@@ -1,5 +1,6 @@
 import SchemaBuilder from '@pothos/core';
 import DrizzlePlugin from '@pothos/plugin-drizzle';
+import ErrorsPlugin from '@pothos/plugin-errors';
 import RelayPlugin from '@pothos/plugin-relay';
 import { getTableConfig } from 'drizzle-orm/sqlite-core';
 import { relations } from '../db/relations.ts';
@@ -21,7 +22,8 @@ export const MAX_PAGE_SIZE = 100;
 export const DEFAULT_PAGE_SIZE = 20;
 
 export const builder = new SchemaBuilder<PothosTypes>({
-  plugins: [RelayPlugin, DrizzlePlugin],
+  plugins: [ErrorsPlugin, RelayPlugin, DrizzlePlugin],
+  errors: { directResult: true },
   defaultFieldNullability: false,
   relay: {
     edgesFieldOptions: { nullable: false },

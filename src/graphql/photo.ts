@@ -1,8 +1,9 @@
-import type { photos } from '../db/schema.ts';
+import { PHOTO_STATUSES, type photos } from '../db/schema.ts';
 import { imageUrl } from '../images/urls.ts';
 import { variantDimensions } from '../images/variants.ts';
 import { builder } from './builder.ts';
 import { isAdmin } from './context.ts';
+import { CameraRef, ExposureRef, LocationRef, PlaceholderRef } from './photo-metadata.ts';
 import { PUBLIC_ALBUM_WHERE, photoIsPublic } from './visibility.ts';
 
 interface ImageInfo {
@@ -39,6 +40,11 @@ export const ImageVariantEnum = builder.enumType('ImageVariant', {
   } as const,
 });
 
+export const PhotoStatusEnum = builder.enumType('PhotoStatus', {
+  description: 'PENDING and PROCESSING photos serve their original; READY ones have their metadata and placeholder; FAILED ones say why.',
+  values: PHOTO_STATUSES,
+});
+
 export const ImageFormatEnum = builder.enumType('ImageFormat', {
   values: { AVIF: { value: 'avif' }, WEBP: { value: 'webp' }, JPG: { value: 'jpg' } } as const,
 });
@@ -66,6 +72,51 @@ export const PhotoRef = builder.drizzleNode('photos', {
       resolve: (photo) => (photo.takenAt === null ? null : formatTakenAt(photo.takenAt, photo.takenAtOffset)),
     }),
     createdAt: t.field({ type: 'DateTime', resolve: (photo) => photo.createdAt }),
+    updatedAt: t.field({ type: 'DateTime', resolve: (photo) => photo.updatedAt }),
+    aspectRatio: t.float({
+      description: 'Width divided by height, as displayed.',
+      select: { columns: { width: true, height: true } },
+      resolve: (photo) => photo.width / photo.height,
+    }),
+    status: t.expose('status', { type: PhotoStatusEnum }),
+    failureReason: t.exposeString('failureReason', { nullable: true, description: 'Why processing failed, when status is FAILED.' }),
+    version: t.exposeInt('version', { description: 'Bumped by every reprocess; image URLs carry it.' }),
+    contentHash: t.exposeString('contentHash', { description: 'SHA-256 of the original, hex.' }),
+    camera: t.field({
+      type: CameraRef,
+      nullable: true,
+      select: { columns: { cameraMake: true, cameraModel: true, lensModel: true } },
+      resolve: (photo) =>
+        photo.cameraMake === null && photo.cameraModel === null && photo.lensModel === null
+          ? null
+          : { make: photo.cameraMake, model: photo.cameraModel, lens: photo.lensModel },
+    }),
+    exposure: t.field({
+      type: ExposureRef,
+      nullable: true,
+      select: { columns: { exposureTime: true, fNumber: true, iso: true, focalLength: true } },
+      resolve: (photo) =>
+        photo.exposureTime === null && photo.fNumber === null && photo.iso === null && photo.focalLength === null
+          ? null
+          : { exposureTime: photo.exposureTime, fNumber: photo.fNumber, iso: photo.iso, focalLength: photo.focalLength },
+    }),
+    location: t.field({
+      type: LocationRef,
+      nullable: true,
+      description: 'GPS position; null for anonymous callers, whatever the photo holds.',
+      select: { columns: { latitude: true, longitude: true, altitude: true } },
+      resolve: (photo, _args, ctx) =>
+        !isAdmin(ctx) || photo.latitude === null || photo.longitude === null
+          ? null
+          : { latitude: photo.latitude, longitude: photo.longitude, altitude: photo.altitude },
+    }),
+    placeholder: t.field({
+      type: PlaceholderRef,
+      nullable: true,
+      description: 'Null until processing has computed it.',
+      select: { columns: { placeholderHash: true, dominantColor: true } },
+      resolve: (photo) => (photo.placeholderHash === null ? null : { hash: photo.placeholderHash, dominantColor: photo.dominantColor }),
+    }),
     mimeType: t.exposeString('mimeType', { description: 'Media type of the original, sniffed from its bytes.' }),
     byteSize: t.exposeInt('byteSize', { description: 'Size of the original in bytes.' }),
     image: t.field({

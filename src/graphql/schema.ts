@@ -3,5 +3,7 @@ import './scalars.ts';
 import './photo.ts';
 import './album.ts';
 import './query.ts';
+import './errors.ts';
+import './mutations.ts';
 
 export const schema = builder.toSchema({ sortSchema: true });

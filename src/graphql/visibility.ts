@@ -8,7 +8,6 @@ import { albumPhotos, albums, photos } from '../db/schema.ts';
  */
 export const PUBLIC_ALBUM_WHERE = { visibility: 'PUBLIC' } as const;
 
-export const PUBLIC_PHOTO_WHERE = { albums: { visibility: 'PUBLIC' } } as const;
 
 /** The same rule as PUBLIC_PHOTO_WHERE, as plain SQL for counts and lookups outside the query planner. */
 export function photoIsPublic(photoId: SQL | typeof photos.id = photos.id): SQL {

@@ -5,12 +5,14 @@ import type { Db } from '../db/client.ts';
 import { currentSqlUsage } from '../db/sql-meter.ts';
 import { signedUrlExpiry } from '../images/signing.ts';
 import type { Logger } from '../log.ts';
+import type { StorageLayout } from '../storage/layout.ts';
 import type { GraphQLContext } from './context.ts';
 import { GRAPHIQL_DEFAULT_QUERY } from './default-query.ts';
 import { schema } from './schema.ts';
 
 export interface YogaOptions {
   db: Db;
+  layout: StorageLayout;
   logger: Logger;
   adminToken: string;
   secret: string;
@@ -90,6 +92,7 @@ export function createGraphQLHandler(options: YogaOptions) {
       }
       return {
         db: options.db,
+        layout: options.layout,
         viewer,
         signing: { secret: options.secret, expiresAt: signedUrlExpiry(Date.now(), options.signedUrlTtlSeconds) },
       };

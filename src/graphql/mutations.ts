@@ -1,0 +1,213 @@
+import { encodeGlobalID } from '@pothos/plugin-relay';
+import {
+  type AlbumRow,
+  addPhotosToAlbum,
+  createAlbum,
+  deleteAlbum,
+  movePhotoInAlbum,
+  removePhotosFromAlbum,
+  setAlbumCover,
+  setAlbumPhotoOrder,
+  updateAlbum,
+} from '../catalog/albums.ts';
+import { deletePhoto, type PhotoRow, reprocessPhoto, updatePhoto } from '../catalog/photos.ts';
+import { ForbiddenError } from '../errors.ts';
+import { AlbumRef, AlbumVisibilityEnum } from './album.ts';
+import { builder } from './builder.ts';
+import { type GraphQLContext, isAdmin } from './context.ts';
+import { MUTATION_ERRORS } from './errors.ts';
+import { PhotoRef } from './photo.ts';
+
+function requireAdmin(ctx: GraphQLContext): void {
+  if (!isAdmin(ctx)) throw new ForbiddenError();
+}
+
+const AlbumPayload = builder.objectRef<{ album: AlbumRow }>('AlbumPayload').implement({
+  description: 'The album as it is after the change.',
+  fields: (t) => ({ album: t.field({ type: AlbumRef, resolve: (payload) => payload.album }) }),
+});
+
+const PhotoPayload = builder.objectRef<{ photo: PhotoRow }>('PhotoPayload').implement({
+  description: 'The photo as it is after the change.',
+  fields: (t) => ({ photo: t.field({ type: PhotoRef, resolve: (payload) => payload.photo }) }),
+});
+
+const DeletedPayload = builder.objectRef<{ deletedId: string }>('DeletedPayload').implement({
+  description: 'What was deleted, by the global id it had.',
+  fields: (t) => ({ deletedId: t.exposeID('deletedId') }),
+});
+
+const CreateAlbumInput = builder.inputType('CreateAlbumInput', {
+  fields: (t) => ({
+    title: t.string({ required: true }),
+    description: t.string(),
+    visibility: t.field({ type: AlbumVisibilityEnum, description: 'PRIVATE unless said otherwise.' }),
+  }),
+});
+
+const UpdateAlbumInput = builder.inputType('UpdateAlbumInput', {
+  description: 'Fields left out (or null) stay as they are.',
+  fields: (t) => ({
+    id: t.globalID({ required: true, for: AlbumRef }),
+    title: t.string(),
+    description: t.string(),
+    visibility: t.field({ type: AlbumVisibilityEnum }),
+  }),
+});
+
+const UpdatePhotoInput = builder.inputType('UpdatePhotoInput', {
+  description: 'Fields left out (or null) stay as they are.',
+  fields: (t) => ({
+    id: t.globalID({ required: true, for: PhotoRef }),
+    title: t.string(),
+    description: t.string(),
+  }),
+});
+
+/** Result unions named after the mutation: CreateAlbumResult = AlbumPayload | NotFoundError | … */
+const errors = (mutation: string) => ({ types: MUTATION_ERRORS, union: { name: `${mutation}Result` } });
+const albumResult = (album: AlbumRow) => ({ album });
+
+builder.mutationType({
+  fields: (t) => ({
+    createAlbum: t.field({
+      type: AlbumPayload,
+      errors: errors('CreateAlbum'),
+      args: { input: t.arg({ type: CreateAlbumInput, required: true }) },
+      resolve: (_root, { input }, ctx) => {
+        requireAdmin(ctx);
+        return albumResult(createAlbum(ctx.db, input));
+      },
+    }),
+    updateAlbum: t.field({
+      type: AlbumPayload,
+      errors: errors('UpdateAlbum'),
+      args: { input: t.arg({ type: UpdateAlbumInput, required: true }) },
+      resolve: (_root, { input }, ctx) => {
+        requireAdmin(ctx);
+        return albumResult(updateAlbum(ctx.db, input.id.id, input));
+      },
+    }),
+    deleteAlbum: t.field({
+      type: DeletedPayload,
+      description: 'Deletes the album; its photos stay in the library.',
+      errors: errors('DeleteAlbum'),
+      args: { id: t.arg.globalID({ required: true, for: AlbumRef }) },
+      resolve: (_root, { id }, ctx) => {
+        requireAdmin(ctx);
+        deleteAlbum(ctx.db, id.id);
+        return { deletedId: encodeGlobalID(id.typename, id.id) };
+      },
+    }),
+    addPhotosToAlbum: t.field({
+      type: AlbumPayload,
+      description: 'Adds photos at `position` (0 = first; default: the end). Photos already in the album move there.',
+      errors: errors('AddPhotosToAlbum'),
+      args: {
+        albumId: t.arg.globalID({ required: true, for: AlbumRef }),
+        photoIds: t.arg.globalIDList({ required: true, for: PhotoRef }),
+        position: t.arg.int(),
+      },
+      resolve: (_root, args, ctx) => {
+        requireAdmin(ctx);
+        const photoIds = args.photoIds.map((id) => id.id);
+        return albumResult(addPhotosToAlbum(ctx.db, args.albumId.id, photoIds, args.position));
+      },
+    }),
+    removePhotosFromAlbum: t.field({
+      type: AlbumPayload,
+      description: 'Takes photos out of the album; they stay in the library.',
+      errors: errors('RemovePhotosFromAlbum'),
+      args: {
+        albumId: t.arg.globalID({ required: true, for: AlbumRef }),
+        photoIds: t.arg.globalIDList({ required: true, for: PhotoRef }),
+      },
+      resolve: (_root, args, ctx) => {
+        requireAdmin(ctx);
+        return albumResult(
+          removePhotosFromAlbum(
+            ctx.db,
+            args.albumId.id,
+            args.photoIds.map((id) => id.id),
+          ),
+        );
+      },
+    }),
+    movePhotoInAlbum: t.field({
+      type: AlbumPayload,
+      description: 'Moves one photo of the album to `position` (0 = first).',
+      errors: errors('MovePhotoInAlbum'),
+      args: {
+        albumId: t.arg.globalID({ required: true, for: AlbumRef }),
+        photoId: t.arg.globalID({ required: true, for: PhotoRef }),
+        position: t.arg.int({ required: true }),
+      },
+      resolve: (_root, args, ctx) => {
+        requireAdmin(ctx);
+        return albumResult(movePhotoInAlbum(ctx.db, args.albumId.id, args.photoId.id, args.position));
+      },
+    }),
+    setAlbumPhotoOrder: t.field({
+      type: AlbumPayload,
+      description: "Sets the album's whole order: `photoIds` must list every photo of the album exactly once.",
+      errors: errors('SetAlbumPhotoOrder'),
+      args: {
+        albumId: t.arg.globalID({ required: true, for: AlbumRef }),
+        photoIds: t.arg.globalIDList({ required: true, for: PhotoRef }),
+      },
+      resolve: (_root, args, ctx) => {
+        requireAdmin(ctx);
+        return albumResult(
+          setAlbumPhotoOrder(
+            ctx.db,
+            args.albumId.id,
+            args.photoIds.map((id) => id.id),
+          ),
+        );
+      },
+    }),
+    setAlbumCover: t.field({
+      type: AlbumPayload,
+      description: "Makes one of the album's photos its cover; null goes back to the first photo.",
+      errors: errors('SetAlbumCover'),
+      args: {
+        albumId: t.arg.globalID({ required: true, for: AlbumRef }),
+        photoId: t.arg.globalID({ for: PhotoRef }),
+      },
+      resolve: (_root, args, ctx) => {
+        requireAdmin(ctx);
+        return albumResult(setAlbumCover(ctx.db, args.albumId.id, args.photoId?.id ?? null));
+      },
+    }),
+    updatePhoto: t.field({
+      type: PhotoPayload,
+      errors: errors('UpdatePhoto'),
+      args: { input: t.arg({ type: UpdatePhotoInput, required: true }) },
+      resolve: (_root, { input }, ctx) => {
+        requireAdmin(ctx);
+        return { photo: updatePhoto(ctx.db, input.id.id, input) };
+      },
+    }),
+    deletePhoto: t.field({
+      type: DeletedPayload,
+      description: 'Deletes the photo, its album memberships and its files.',
+      errors: errors('DeletePhoto'),
+      args: { id: t.arg.globalID({ required: true, for: PhotoRef }) },
+      resolve: async (_root, { id }, ctx) => {
+        requireAdmin(ctx);
+        await deletePhoto(ctx.db, ctx.layout, id.id);
+        return { deletedId: encodeGlobalID(id.typename, id.id) };
+      },
+    }),
+    reprocessPhoto: t.field({
+      type: PhotoPayload,
+      description: 'Bumps the photo version (new image URLs, renditions made again) and queues it for processing.',
+      errors: errors('ReprocessPhoto'),
+      args: { id: t.arg.globalID({ required: true, for: PhotoRef }) },
+      resolve: (_root, { id }, ctx) => {
+        requireAdmin(ctx);
+        return { photo: reprocessPhoto(ctx.db, id.id) };
+      },
+    }),
+  }),
+});
