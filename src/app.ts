@@ -43,6 +43,8 @@ export async function startLightbox(config: Config, logger: Logger): Promise<Run
     layout,
     logger,
     graphiql: config.graphiql,
+    introspection: config.introspection,
+    production: config.production,
     serverTiming: config.serverTiming,
     adminToken: adminToken.value,
     secret: secret.value,

@@ -22,6 +22,9 @@ export interface Config {
   logLevel: LogLevel;
   serverTiming: boolean;
   graphiql: boolean;
+  introspection: boolean;
+  /** NODE_ENV=production: field suggestions are hidden from everyone but the admin. */
+  production: boolean;
   shutdownGraceMs: number;
 }
 
@@ -98,6 +101,8 @@ export function loadConfig(env: Env = process.env): Config {
     logLevel: readLogLevel(env),
     serverTiming: readBoolean(env, 'LIGHTBOX_SERVER_TIMING', true),
     graphiql: readBoolean(env, 'LIGHTBOX_GRAPHIQL', true),
+    introspection: readBoolean(env, 'LIGHTBOX_INTROSPECTION', true),
+    production: env.NODE_ENV === 'production',
     shutdownGraceMs: readInteger(env, 'LIGHTBOX_SHUTDOWN_GRACE_MS', 10_000, 0, 600_000),
   };
 }

@@ -17,6 +17,8 @@ export interface ServerDeps {
   layout: StorageLayout;
   logger: Logger;
   graphiql: boolean;
+  introspection: boolean;
+  production: boolean;
   serverTiming: boolean;
   adminToken: string;
   secret: string;
@@ -58,7 +60,10 @@ export function createLightboxServer(deps: ServerDeps): { server: Server; dispos
   const health = createHealthRoute(deps.database.sqlite);
   const yoga = createGraphQLHandler({
     db: deps.database.db,
+    sqlite: deps.database.sqlite,
     layout: deps.layout,
+    introspection: deps.introspection,
+    production: deps.production,
     logger: deps.logger,
     graphiql: deps.graphiql,
     serverTiming: deps.serverTiming,

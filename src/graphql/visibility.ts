@@ -8,8 +8,7 @@ import { albumPhotos, albums, photos } from '../db/schema.ts';
  */
 export const PUBLIC_ALBUM_WHERE = { visibility: 'PUBLIC' } as const;
 
-
-/** The same rule as PUBLIC_PHOTO_WHERE, as plain SQL for counts and lookups outside the query planner. */
+/** A photo is public when it is in at least one public album: as SQL, for lists, counts and lookups alike. */
 export function photoIsPublic(photoId: SQL | typeof photos.id = photos.id): SQL {
   return exists(
     sql`(SELECT 1 FROM ${albumPhotos} JOIN ${albums} ON ${albums.id} = ${albumPhotos.albumId}

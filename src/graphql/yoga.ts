@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type Database from 'better-sqlite3';
 import { createGraphQLError, createYoga, type Plugin } from 'graphql-yoga';
 import { AuthenticationError, tokenDigest, type Viewer, viewerFromAuthorization } from '../auth/viewer.ts';
 import type { Db } from '../db/client.ts';
@@ -7,12 +8,19 @@ import { signedUrlExpiry } from '../images/signing.ts';
 import type { Logger } from '../log.ts';
 import type { StorageLayout } from '../storage/layout.ts';
 import type { GraphQLContext } from './context.ts';
+import { csrfPlugin } from './csrf.ts';
 import { GRAPHIQL_DEFAULT_QUERY } from './default-query.ts';
+import { limitPlugins } from './limits.ts';
+import { responseCachePlugins } from './response-cache.ts';
 import { schema } from './schema.ts';
 
 export interface YogaOptions {
   db: Db;
+  sqlite: Database.Database;
   layout: StorageLayout;
+  introspection: boolean;
+  /** Production hides field suggestions from everyone but the admin. */
+  production: boolean;
   logger: Logger;
   adminToken: string;
   secret: string;
@@ -20,6 +28,9 @@ export interface YogaOptions {
   graphiql: boolean;
   serverTiming: boolean;
 }
+
+/** Bounds how long a cached anonymous result lives; any database change ends it sooner. */
+const RESPONSE_CACHE_TTL_MS = 5 * 60 * 1000;
 
 interface ServerContext {
   req: IncomingMessage;
@@ -66,8 +77,20 @@ function requestLogPlugin(logger: Logger): Plugin {
 }
 
 export function createGraphQLHandler(options: YogaOptions) {
-  const plugins: Plugin[] = [requestLogPlugin(options.logger)];
   const adminTokenDigest = tokenDigest(options.adminToken);
+  const isAdminRequest = (request: Request) => {
+    try {
+      return viewerFromAuthorization(request.headers.get('authorization'), adminTokenDigest).kind === 'admin';
+    } catch {
+      return false;
+    }
+  };
+  const plugins: Plugin[] = [
+    csrfPlugin(),
+    ...limitPlugins({ introspection: options.introspection, hideSuggestions: (request) => options.production && !isAdminRequest(request) }),
+    ...responseCachePlugins({ sqlite: options.sqlite, ttlMs: RESPONSE_CACHE_TTL_MS }),
+    requestLogPlugin(options.logger),
+  ];
   if (options.serverTiming) plugins.push(serverTimingPlugin());
   return createYoga<ServerContext, GraphQLContext>({
     schema,

@@ -1,0 +1,67 @@
+import { costLimitPlugin } from '@escape.tech/graphql-armor-cost-limit';
+import { maxAliasesPlugin } from '@escape.tech/graphql-armor-max-aliases';
+import { maxDepthPlugin } from '@escape.tech/graphql-armor-max-depth';
+import { maxTokensPlugin } from '@escape.tech/graphql-armor-max-tokens';
+import { GraphQLError, NoSchemaIntrospectionCustomRule } from 'graphql';
+import type { Plugin } from 'graphql-yoga';
+import { MAX_PAGE_SIZE } from './builder.ts';
+import { pageSizeErrors } from './page-size.ts';
+
+/**
+ * Limits sized for a gallery: the deepest sensible query (albums → photos → albums → cover →
+ * image) is 8 levels, a page of 20 albums × 12 photos with a dozen fields costs under 1,000.
+ */
+export const QUERY_LIMITS = { depth: 10, aliases: 30, tokens: 4000, cost: 5000 } as const;
+
+export interface LimitOptions {
+  introspection: boolean;
+  /** Hide "Did you mean …?" hints from callers who are not the admin. */
+  hideSuggestions: (request: Request) => boolean;
+}
+
+const SUGGESTION = /\s*Did you mean .+\?$/;
+
+export function limitPlugins(options: LimitOptions): Plugin[] {
+  const plugins: Plugin[] = [
+    maxDepthPlugin({ n: QUERY_LIMITS.depth, ignoreIntrospection: true, flattenFragments: true }),
+    maxAliasesPlugin({ n: QUERY_LIMITS.aliases }),
+    maxTokensPlugin({ n: QUERY_LIMITS.tokens }),
+    costLimitPlugin({ maxCost: QUERY_LIMITS.cost, ignoreIntrospection: true }),
+    {
+      onExecute({ args, setResultAndStopExecution }) {
+        const errors = pageSizeErrors(args.schema, args.document, args.variableValues ?? undefined, MAX_PAGE_SIZE);
+        if (errors.length > 0) setResultAndStopExecution({ errors });
+      },
+    },
+    {
+      onValidate({ context }) {
+        const request = (context as { request?: Request }).request;
+        if (request === undefined || !options.hideSuggestions(request)) return;
+        return ({ result, setResult }) => {
+          if (result.length === 0) return;
+          setResult(
+            result.map((error) => {
+              if (!SUGGESTION.test(error.message)) return error;
+              return new GraphQLError(error.message.replace(SUGGESTION, ''), {
+                nodes: error.nodes,
+                source: error.source,
+                positions: error.positions,
+                path: error.path,
+                originalError: error.originalError,
+                extensions: error.extensions,
+              });
+            }),
+          );
+        };
+      },
+    },
+  ];
+  if (!options.introspection) {
+    plugins.push({
+      onValidate({ addValidationRule }) {
+        addValidationRule(NoSchemaIntrospectionCustomRule);
+      },
+    });
+  }
+  return plugins;
+}
