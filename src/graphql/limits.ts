@@ -21,6 +21,18 @@ export interface LimitOptions {
 
 const SUGGESTION = /\s*Did you mean .+\?$/;
 
+function withoutSuggestion(error: GraphQLError): GraphQLError {
+  if (!SUGGESTION.test(error.message)) return error;
+  return new GraphQLError(error.message.replace(SUGGESTION, ''), {
+    nodes: error.nodes,
+    source: error.source,
+    positions: error.positions,
+    path: error.path,
+    originalError: error.originalError,
+    extensions: error.extensions,
+  });
+}
+
 export function limitPlugins(options: LimitOptions): Plugin[] {
   const plugins: Plugin[] = [
     maxDepthPlugin({ n: QUERY_LIMITS.depth, ignoreIntrospection: true, flattenFragments: true }),
@@ -34,25 +46,10 @@ export function limitPlugins(options: LimitOptions): Plugin[] {
       },
     },
     {
-      onValidate({ context }) {
-        const request = (context as { request?: Request }).request;
-        if (request === undefined || !options.hideSuggestions(request)) return;
-        return ({ result, setResult }) => {
-          if (result.length === 0) return;
-          setResult(
-            result.map((error) => {
-              if (!SUGGESTION.test(error.message)) return error;
-              return new GraphQLError(error.message.replace(SUGGESTION, ''), {
-                nodes: error.nodes,
-                source: error.source,
-                positions: error.positions,
-                path: error.path,
-                originalError: error.originalError,
-                extensions: error.extensions,
-              });
-            }),
-          );
-        };
+      // After validation, not inside it: Yoga caches validation results across callers.
+      onResultProcess({ request, result, setResult }) {
+        if (Array.isArray(result) || !('errors' in result) || !result.errors?.length || !options.hideSuggestions(request)) return;
+        setResult({ ...result, errors: result.errors.map(withoutSuggestion) });
       },
     },
   ];

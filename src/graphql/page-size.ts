@@ -1,10 +1,24 @@
-import { type DocumentNode, GraphQLError, type GraphQLSchema, getNamedType, TypeInfo, valueFromASTUntyped, visit, visitWithTypeInfo } from 'graphql';
+import {
+  type DocumentNode,
+  GraphQLError,
+  type GraphQLSchema,
+  getNamedType,
+  TypeInfo,
+  valueFromASTUntyped,
+  visit,
+  visitWithTypeInfo,
+} from 'graphql';
 
 /**
  * `first`/`last` arguments of connection fields outside 0..max, with the variables applied.
  * Over the cap is an error, not a silent clamp: a client asking for 500 should learn it got 100.
  */
-export function pageSizeErrors(schema: GraphQLSchema, document: DocumentNode, variables: Record<string, unknown> | undefined, max: number): GraphQLError[] {
+export function pageSizeErrors(
+  schema: GraphQLSchema,
+  document: DocumentNode,
+  variables: Record<string, unknown> | undefined,
+  max: number,
+): GraphQLError[] {
   const typeInfo = new TypeInfo(schema);
   const errors: GraphQLError[] = [];
   visit(
@@ -17,10 +31,13 @@ export function pageSizeErrors(schema: GraphQLSchema, document: DocumentNode, va
         const value = valueFromASTUntyped(node.value, variables ?? {});
         if (typeof value === 'number' && (value < 0 || value > max)) {
           errors.push(
-            new GraphQLError(`${field.name}(${node.name.value}: ${value}): a page holds from 0 to ${max} items; page through larger sets with cursors`, {
-              nodes: [node],
-              extensions: { code: 'PAGE_SIZE_LIMIT', max },
-            }),
+            new GraphQLError(
+              `${field.name}(${node.name.value}: ${value}): a page holds from 0 to ${max} items; page through larger sets with cursors`,
+              {
+                nodes: [node],
+                extensions: { code: 'PAGE_SIZE_LIMIT', max },
+              },
+            ),
           );
         }
       },

@@ -1,0 +1,138 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { auditServer } from 'graphql-http';
+import { FormData, request } from 'undici';
+import { startTestServer, type TestServer } from './helpers/server.ts';
+
+async function post(url: string, body: unknown, headers: Record<string, string> = {}) {
+  const response = await request(`${url}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json', ...headers },
+    body: JSON.stringify(body),
+  });
+  return {
+    status: response.statusCode,
+    headers: response.headers,
+    body: (await response.body.json()) as { data?: unknown; errors?: { message: string; extensions?: Record<string, unknown> }[] },
+  };
+}
+
+describe('GraphQL over HTTP', () => {
+  let server: TestServer;
+
+  before(async () => {
+    server = await startTestServer();
+  });
+
+  after(() => server.close());
+
+  it('passes the graphql-http audit with every plugin on: no error, no warning', async () => {
+    const results = await auditServer({ url: `${server.url}/graphql` });
+    const problems = results
+      .filter((result) => result.status !== 'ok')
+      .map((result) => `${result.status}: ${result.name}${'reason' in result ? ` — ${result.reason}` : ''}`);
+    assert.deepEqual(problems, []);
+    assert.ok(results.length >= 50, `ran ${results.length} checks`);
+  });
+
+  it('refuses page sizes over the cap with an error, not a silent clamp', async () => {
+    const literal = await post(server.url, { query: '{ photos(first: 101) { totalCount } }' });
+    assert.equal(literal.body.errors?.[0]?.extensions?.code, 'PAGE_SIZE_LIMIT');
+    assert.match(literal.body.errors?.[0]?.message ?? '', /0 to 100/);
+    const variable = await post(server.url, {
+      query: 'query($n: Int) { albums(first: 10) { nodes { photos(last: $n) { totalCount } } } }',
+      variables: { n: 5000 },
+    });
+    assert.equal(variable.body.errors?.[0]?.extensions?.code, 'PAGE_SIZE_LIMIT');
+    const negative = await post(server.url, { query: '{ photos(first: -1) { totalCount } }' });
+    assert.equal(negative.body.errors?.[0]?.extensions?.code, 'PAGE_SIZE_LIMIT');
+    const fine = await post(server.url, { query: '{ photos(first: 100) { totalCount } }' });
+    assert.equal(fine.body.errors, undefined);
+  });
+
+  it('limits depth, aliases, tokens and cost with clear errors', async () => {
+    const deep = await post(server.url, {
+      query:
+        '{ albums { nodes { photos { nodes { albums { photos { nodes { albums { photos { nodes { albums { title } } } } } } } } } } } }',
+    });
+    assert.match(deep.body.errors?.[0]?.message ?? '', /depth/i);
+    const aliases = Array.from({ length: 40 }, (_, i) => `a${i}: photos(first: 1) { totalCount }`).join(' ');
+    const aliased = await post(server.url, { query: `{ ${aliases} }` });
+    assert.match(aliased.body.errors?.[0]?.message ?? '', /alias/i);
+    const tokens = await post(server.url, { query: `{ ${'photos(first: 1) { totalCount } '.repeat(600)} }` });
+    assert.match(tokens.body.errors?.[0]?.message ?? '', /token/i);
+    for (const response of [deep, aliased, tokens]) {
+      assert.equal(response.body.data ?? null, null);
+      assert.doesNotMatch(JSON.stringify(response.body), /at \w+ \(|SELECT|\.ts:/, 'no stack trace or SQL in a response');
+    }
+  });
+
+  it('never answers bad ids, cursors or enum values with a 500, a stack trace or SQL', async () => {
+    const cases = [
+      '{ photo(id: "bm9wZQ==") { title } }',
+      '{ photo(id: "QWxidW06YWJj") { title } }',
+      '{ node(id: "!!!") { id } }',
+      '{ photos(first: 2, after: "Zm9yZ2Vk") { totalCount } }',
+      '{ photos(first: 2, after: "REM6VDpbIk46OTk5OTk5Il0=") { totalCount } }',
+      '{ photos(orderBy: SIDEWAYS) { totalCount } }',
+      `{ photos(filter: { cameraMake: "${'x'.repeat(10000)}" }) { totalCount } }`,
+    ];
+    for (const query of cases) {
+      const response = await post(server.url, { query });
+      assert.ok(response.status < 500, `${query.slice(0, 40)} → ${response.status}`);
+      const text = JSON.stringify(response.body);
+      assert.doesNotMatch(text, /\s+at \S+ \(|SELECT |sqlite|\.ts:\d+/i, text);
+    }
+  });
+
+  it('hides field suggestions from anonymous callers in production, not from the admin', async () => {
+    const production = await startTestServer({ NODE_ENV: 'production' });
+    try {
+      const anonymous = await post(production.url, { query: '{ photos { totalCont } }' });
+      assert.doesNotMatch(anonymous.body.errors?.[0]?.message ?? '', /Did you mean/);
+      const admin = await post(production.url, { query: '{ photos { totalCont } }' }, production.admin);
+      assert.match(admin.body.errors?.[0]?.message ?? '', /Did you mean "totalCount"/);
+    } finally {
+      await production.close();
+    }
+  });
+
+  it('introspection and GraphiQL can be switched off', async () => {
+    const closed = await startTestServer({ LIGHTBOX_INTROSPECTION: 'false', LIGHTBOX_GRAPHIQL: 'false' });
+    try {
+      const introspection = await post(closed.url, { query: '{ __schema { types { name } } }' });
+      assert.match(introspection.body.errors?.[0]?.message ?? '', /introspection/i);
+      const page = await request(`${closed.url}/graphql`, { headers: { accept: 'text/html' } });
+      const html = await page.body.text();
+      assert.doesNotMatch(html, /graphiql/i);
+      const open = await post(server.url, { query: '{ __schema { queryType { name } } }' });
+      assert.deepEqual(open.body.data, { __schema: { queryType: { name: 'Query' } } });
+    } finally {
+      await closed.close();
+    }
+  });
+
+  it('refuses forgeable POSTs without a preflight header, keeps plain GET queries plain', async () => {
+    const form = new FormData();
+    form.set('operations', JSON.stringify({ query: '{ photos { totalCount } }' }));
+    form.set('map', '{}');
+    const forged = await request(`${server.url}/graphql`, { method: 'POST', body: form });
+    assert.equal(forged.statusCode, 403);
+    assert.match(await forged.body.text(), /CSRF_PREVENTED/);
+    const withHeader = await request(`${server.url}/graphql`, { method: 'POST', body: form, headers: { 'graphql-preflight': '1' } });
+    assert.equal(withHeader.statusCode, 200);
+    await withHeader.body.dump();
+    const text = await request(`${server.url}/graphql`, {
+      method: 'POST',
+      body: '{"query":"{ photos { totalCount } }"}',
+      headers: { 'content-type': 'text/plain' },
+    });
+    assert.equal(text.statusCode, 403);
+    await text.body.dump();
+    const get = await request(`${server.url}/graphql?query=${encodeURIComponent('{ photos { totalCount } }')}`, {
+      headers: { accept: 'application/json' },
+    });
+    assert.equal(get.statusCode, 200);
+    assert.deepEqual(await get.body.json(), { data: { photos: { totalCount: 0 } } });
+  });
+});
