@@ -61,7 +61,12 @@ describe('GraphQL over HTTP', () => {
     assert.match(aliased.body.errors?.[0]?.message ?? '', /alias/i);
     const tokens = await post(server.url, { query: `{ ${'photos(first: 1) { totalCount } '.repeat(600)} }` });
     assert.match(tokens.body.errors?.[0]?.message ?? '', /token/i);
-    for (const response of [deep, aliased, tokens]) {
+    const page =
+      'albums(first: 20) { nodes { cover { id image(variant: THUMB) { url } } photos(first: 12) { nodes { id title width height placeholder { hash dominantColor } image(variant: THUMB) { url width height } srcSet } } } }';
+    const wide = ['a', 'b', 'c'].map((alias) => `${alias}: ${page}`).join(' ');
+    const costly = await post(server.url, { query: `{ ${wide} }` });
+    assert.match(costly.body.errors?.[0]?.message ?? '', /cost/i);
+    for (const response of [deep, aliased, tokens, costly]) {
       assert.equal(response.body.data ?? null, null);
       assert.doesNotMatch(JSON.stringify(response.body), /at \w+ \(|SELECT|\.ts:/, 'no stack trace or SQL in a response');
     }
