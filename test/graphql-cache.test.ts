@@ -1,0 +1,227 @@
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { request } from 'undici';
+import { graphql } from './generated/index.ts';
+import { FIXTURE_PHOTOS, runCli } from './helpers/cli.ts';
+import { dataOf, postGraphQL, sqlStatements } from './helpers/graphql.ts';
+import { startTestServer, type TestServer } from './helpers/server.ts';
+
+const GalleryPage = graphql(`
+  query GalleryPage($albums: Int!, $photos: Int!) {
+    albums(first: $albums) {
+      totalCount
+      nodes {
+        id
+        title
+        cover {
+          id
+          image(variant: THUMB) {
+            url
+          }
+        }
+        photos(first: $photos) {
+          totalCount
+          nodes {
+            id
+            width
+            height
+            placeholder {
+              hash
+              dominantColor
+            }
+            image(variant: THUMB) {
+              url
+              width
+              height
+            }
+          }
+        }
+      }
+    }
+  }
+`);
+
+const PhotoDetail = graphql(`
+  query PhotoDetail($id: ID!) {
+    photo(id: $id) {
+      title
+      camera {
+        make
+        model
+      }
+      exposure {
+        shutterSpeed
+        fNumber
+        iso
+      }
+      location {
+        latitude
+        longitude
+      }
+    }
+  }
+`);
+
+const FilteredPhotos = graphql(`
+  query FilteredPhotos($filter: PhotoFilter, $orderBy: PhotoOrder) {
+    photos(first: 100, filter: $filter, orderBy: $orderBy) {
+      totalCount
+      nodes {
+        id
+        title
+        takenAt
+      }
+    }
+  }
+`);
+
+const RenameAlbum = graphql(`
+  mutation RenameAlbum($input: UpdateAlbumInput!) {
+    updateAlbum(input: $input) {
+      __typename
+    }
+  }
+`);
+
+const GALLERY_GET = `{ albums(first: 5) { nodes { id title photos(first: 2) { nodes { id } } } } }`;
+
+async function get(url: string, query: string, headers: Record<string, string> = {}) {
+  const response = await request(`${url}/graphql?query=${encodeURIComponent(query)}`, {
+    headers: { accept: 'application/json', ...headers },
+  });
+  const text = await response.body.text();
+  return {
+    status: response.statusCode,
+    headers: response.headers,
+    body: text === '' ? undefined : (JSON.parse(text) as { data?: unknown }),
+  };
+}
+
+describe('query planning, visibility of fields, filters, and the response cache', () => {
+  let server: TestServer;
+
+  before(async () => {
+    server = await startTestServer();
+    const env = { LIGHTBOX_DATA_DIR: server.dataDir };
+    for (const [folder, extra] of [
+      ['gps', ['--public']],
+      ['cameras', ['--public']],
+      ['orientation', []],
+    ] as const) {
+      assert.equal((await runCli(['import', path.join(FIXTURE_PHOTOS, folder), ...extra], env)).code, 0);
+    }
+    // More albums than a page holds, so the gallery page is really 20 × 12.
+    for (let i = 0; i < 20; i++) {
+      assert.equal((await runCli(['import', path.join(FIXTURE_PHOTOS, 'orientation'), '--album', `Copy ${i}`], env)).code, 0);
+    }
+  });
+
+  after(() => server.close());
+
+  it('runs a gallery page (20 albums × 12 photos, cover, placeholder, thumb) in a constant number of statements', async () => {
+    const counts: number[] = [];
+    for (const [albums, photos] of [
+      [1, 1],
+      [5, 3],
+      [20, 12],
+    ] as const) {
+      const response = await postGraphQL(server.url, GalleryPage, { albums, photos }, server.admin);
+      const data = dataOf(response);
+      assert.equal(data.albums.nodes.length, albums);
+      assert.ok(data.albums.nodes.every((album) => album.photos.nodes.length <= photos && album.cover !== null));
+      counts.push(sqlStatements(response.headers));
+    }
+    assert.equal(new Set(counts).size, 1, `statements per page size: ${counts.join(', ')}`);
+    assert.ok((counts[0] ?? 99) <= 3, `${counts[0]} statements`);
+  });
+
+  it('location is there for the admin and null for anonymous callers', async () => {
+    const photos = dataOf(await postGraphQL(server.url, FilteredPhotos, { filter: { cameraMake: 'NIKON' } }, server.admin)).photos.nodes;
+    const dscn0010 = photos.find((photo) => photo.title === 'DSCN0010');
+    assert.ok(dscn0010);
+    const admin = dataOf(await postGraphQL(server.url, PhotoDetail, { id: dscn0010.id }, server.admin)).photo;
+    assert.ok(admin?.location);
+    assert.ok(Math.abs(admin.location.latitude - 43.467448) < 1e-5);
+    assert.ok(Math.abs(admin.location.longitude - 11.885127) < 1e-5);
+    assert.deepEqual(admin.camera, { make: 'NIKON', model: 'COOLPIX P6000' });
+    const anonymous = dataOf(await postGraphQL(server.url, PhotoDetail, { id: dscn0010.id })).photo;
+    assert.equal(anonymous?.title, 'DSCN0010');
+    assert.equal(anonymous?.location, null);
+  });
+
+  it('filters by camera make, taken-date range, status and album, with totals that match', async () => {
+    const nikon = dataOf(await postGraphQL(server.url, FilteredPhotos, { filter: { cameraMake: 'NIKON' } }, server.admin)).photos;
+    assert.equal(nikon.totalCount, nikon.nodes.length);
+    assert.ok(nikon.nodes.some((photo) => photo.title === 'DSCN0010'));
+    const range = dataOf(
+      await postGraphQL(
+        server.url,
+        FilteredPhotos,
+        { filter: { takenAfter: '2008-10-22T16:28:00Z', takenBefore: '2008-10-22T16:40:00Z' }, orderBy: 'TAKEN_AT_ASC' },
+        server.admin,
+      ),
+    ).photos;
+    assert.deepEqual(
+      range.nodes.map((photo) => photo.title),
+      ['DSCN0010', 'DSCN0021'],
+    );
+    const failed = dataOf(await postGraphQL(server.url, FilteredPhotos, { filter: { status: ['FAILED'] } }, server.admin)).photos;
+    assert.equal(failed.totalCount, 0);
+    const byTitle = dataOf(await postGraphQL(server.url, FilteredPhotos, { orderBy: 'TITLE_DESC' }, server.admin)).photos.nodes.map(
+      (p) => p.title,
+    );
+    assert.deepEqual(byTitle, [...byTitle].sort().reverse());
+  });
+
+  it('anonymous GETs are cached: ETag, 304 on If-None-Match, a new ETag once data changes', async () => {
+    const first = await get(server.url, GALLERY_GET);
+    assert.equal(first.status, 200);
+    const etag = String(first.headers.etag);
+    assert.match(etag, /^"[\w-]+"$/, 'a quoted, strong entity tag');
+    assert.equal(first.headers['cache-control'], 'public, no-cache');
+    assert.equal(first.headers.vary, 'Authorization');
+
+    const again = await get(server.url, GALLERY_GET, { 'if-none-match': etag });
+    assert.equal(again.status, 304);
+    assert.equal(again.body, undefined);
+
+    const albumId = (first.body?.data as { albums: { nodes: { id: string }[] } }).albums.nodes[0]?.id;
+    assert.ok(albumId);
+    const renamed = dataOf(
+      await postGraphQL(server.url, RenameAlbum, { input: { id: albumId, title: 'Renamed' } }, server.admin),
+    ).updateAlbum;
+    assert.equal(renamed.__typename, 'AlbumPayload');
+    const changed = await get(server.url, GALLERY_GET, { 'if-none-match': etag });
+    assert.equal(changed.status, 200, 'a mutation ends the cached answer');
+    assert.notEqual(changed.headers.etag, etag);
+    assert.match(JSON.stringify(changed.body), /Renamed/);
+  });
+
+  it('a write by another process (an import) also ends the cached answer', async () => {
+    const first = await get(server.url, GALLERY_GET);
+    const etag = String(first.headers.etag);
+    assert.equal((await get(server.url, GALLERY_GET, { 'if-none-match': etag })).status, 304);
+    const result = await runCli(['import', path.join(FIXTURE_PHOTOS, 'gps'), '--album', 'Fresh', '--public'], {
+      LIGHTBOX_DATA_DIR: server.dataDir,
+    });
+    assert.equal(result.code, 0);
+    const after = await get(server.url, GALLERY_GET, { 'if-none-match': etag });
+    assert.equal(after.status, 200);
+    assert.match(JSON.stringify(after.body), /Fresh/);
+  });
+
+  it('results for the admin are never cached nor served to anyone else', async () => {
+    const query = '{ albums(first: 50) { totalCount } }';
+    const admin = await get(server.url, query, server.admin);
+    assert.equal(admin.status, 200);
+    assert.equal(admin.headers.etag, undefined);
+    assert.equal(admin.headers['cache-control'], 'private, no-store');
+    const adminTotal = (admin.body?.data as { albums: { totalCount: number } }).albums.totalCount;
+    const anonymous = await get(server.url, query);
+    const anonymousTotal = (anonymous.body?.data as { albums: { totalCount: number } }).albums.totalCount;
+    assert.ok(adminTotal > anonymousTotal, `admin sees ${adminTotal}, anonymous ${anonymousTotal}`);
+    const replay = await get(server.url, query, { 'if-none-match': String(anonymous.headers.etag), ...server.admin });
+    assert.equal(replay.status, 200, 'an admin request never gets a 304 from the anonymous cache');
+  });
+});
