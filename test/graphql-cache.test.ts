@@ -98,6 +98,11 @@ async function get(url: string, query: string, headers: Record<string, string> =
   };
 }
 
+function dataIn<T>(response: { body?: { data?: unknown } }): T {
+  assert.ok(response.body?.data, 'the response has data');
+  return response.body.data as T;
+}
+
 describe('query planning, visibility of fields, filters, and the response cache', () => {
   let server: TestServer;
 
@@ -186,7 +191,7 @@ describe('query planning, visibility of fields, filters, and the response cache'
     assert.equal(again.status, 304);
     assert.equal(again.body, undefined);
 
-    const albumId = (first.body?.data as { albums: { nodes: { id: string }[] } }).albums.nodes[0]?.id;
+    const albumId = dataIn<{ albums: { nodes: { id: string }[] } }>(first).albums.nodes[0]?.id;
     assert.ok(albumId);
     const renamed = dataOf(
       await postGraphQL(server.url, RenameAlbum, { input: { id: albumId, title: 'Renamed' } }, server.admin),
@@ -217,9 +222,9 @@ describe('query planning, visibility of fields, filters, and the response cache'
     assert.equal(admin.status, 200);
     assert.equal(admin.headers.etag, undefined);
     assert.equal(admin.headers['cache-control'], 'private, no-store');
-    const adminTotal = (admin.body?.data as { albums: { totalCount: number } }).albums.totalCount;
+    const adminTotal = dataIn<{ albums: { totalCount: number } }>(admin).albums.totalCount;
     const anonymous = await get(server.url, query);
-    const anonymousTotal = (anonymous.body?.data as { albums: { totalCount: number } }).albums.totalCount;
+    const anonymousTotal = dataIn<{ albums: { totalCount: number } }>(anonymous).albums.totalCount;
     assert.ok(adminTotal > anonymousTotal, `admin sees ${adminTotal}, anonymous ${anonymousTotal}`);
     const replay = await get(server.url, query, { 'if-none-match': String(anonymous.headers.etag), ...server.admin });
     assert.equal(replay.status, 200, 'an admin request never gets a 304 from the anonymous cache');
