@@ -6,7 +6,7 @@ import { request } from 'undici';
 import { imageSignature } from '../src/images/signing.ts';
 import { graphql } from './generated/index.ts';
 import { FIXTURE_PHOTOS, runCli } from './helpers/cli.ts';
-import { dataOf, postGraphQL } from './helpers/graphql.ts';
+import { dataOf, postGraphQL, sqlStatements } from './helpers/graphql.ts';
 import { startTestServer, type TestServer } from './helpers/server.ts';
 
 const LibraryQuery = graphql(`
@@ -98,6 +98,23 @@ describe('visibility: anonymous callers see public albums and their photos only'
     }
     const mixed = dataOf(await postGraphQL(server.url, NodesQuery, { ids: [privatePhoto.id, publicPhoto.id, privateAlbum.id] }));
     assert.deepEqual(mixed.nodes, [null, { id: publicPhoto.id }, null]);
+  });
+
+  it('anonymous node lookups check visibility in one batched statement however many there are', async () => {
+    const admin = await library(server.admin);
+    const publicIds = admin.photos.nodes.filter((photo) => photo.title.startsWith('DSCN')).map((photo) => photo.id);
+    const count = async (ids: string[]) => {
+      const query = `{ ${ids.map((id, index) => `n${index}: node(id: "${id}") { id }`).join(' ')} }`;
+      const response = await request(`${server.url}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ query }),
+      });
+      const body = (await response.body.json()) as { data: Record<string, { id: string } | null> };
+      assert.equal(Object.values(body.data).filter((node) => node !== null).length, ids.length);
+      return sqlStatements(response.headers);
+    };
+    assert.equal(await count(publicIds.slice(0, 1)), await count(publicIds));
   });
 
   it('public photos get plain versioned URLs, cached immutably', async () => {

@@ -5,7 +5,6 @@ import RelayPlugin from '@pothos/plugin-relay';
 import { getTableConfig } from 'drizzle-orm/sqlite-core';
 import { relations } from '../db/relations.ts';
 import { type GraphQLContext, isAdmin } from './context.ts';
-import { visiblePublicIds } from './visibility.ts';
 
 export interface PothosTypes {
   Context: GraphQLContext;
@@ -33,8 +32,8 @@ export const builder = new SchemaBuilder<PothosTypes>({
     cursorType: 'String',
     // A global id is not a permission: anonymous node lookups see only what the lists show.
     nodeQueryOptions: {
-      resolve: (_root, { id }, ctx, _info, resolveNode) => {
-        if (isAdmin(ctx) || visiblePublicIds(ctx.db, id.typename, [id.id]).has(id.id)) return resolveNode(id);
+      resolve: async (_root, { id }, ctx, _info, resolveNode) => {
+        if (isAdmin(ctx) || (await ctx.loaders.anonymousVisibility.load(`${id.typename}:${id.id}`))) return resolveNode(id);
         return null;
       },
     },
@@ -43,12 +42,8 @@ export const builder = new SchemaBuilder<PothosTypes>({
       resolve: async (_root, { ids }, ctx, _info, resolveNodes) => {
         const nodes = await resolveNodes(ids);
         if (isAdmin(ctx)) return nodes;
-        const visible = new Set<string>();
-        for (const typename of new Set(ids.map((id) => id.typename))) {
-          const ofType = ids.filter((id) => id.typename === typename).map((id) => id.id);
-          for (const publicId of visiblePublicIds(ctx.db, typename, ofType)) visible.add(`${typename}:${publicId}`);
-        }
-        return nodes.map((node, index) => (visible.has(`${ids[index]?.typename}:${ids[index]?.id}`) ? node : null));
+        const visible = await ctx.loaders.anonymousVisibility.loadMany(ids.map((id) => `${id.typename}:${id.id}`));
+        return nodes.map((node, index) => (visible[index] === true ? node : null));
       },
     },
   },

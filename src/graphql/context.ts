@@ -2,6 +2,7 @@ import type { Viewer } from '../auth/viewer.ts';
 import type { Db } from '../db/client.ts';
 import type { UrlSigning } from '../images/urls.ts';
 import type { StorageLayout } from '../storage/layout.ts';
+import type { Loaders } from './loaders.ts';
 
 export interface GraphQLContext {
   db: Db;
@@ -9,6 +10,7 @@ export interface GraphQLContext {
   viewer: Viewer;
   /** How this request signs image URLs of private photos (only the admin ever sees those). */
   signing: UrlSigning;
+  loaders: Loaders;
 }
 
 export function isAdmin(ctx: GraphQLContext): boolean {

@@ -11,6 +11,7 @@ import type { GraphQLContext } from './context.ts';
 import { csrfPlugin } from './csrf.ts';
 import { GRAPHIQL_DEFAULT_QUERY } from './default-query.ts';
 import { limitPlugins } from './limits.ts';
+import { createLoaders } from './loaders.ts';
 import { responseCachePlugins } from './response-cache.ts';
 import { schema } from './schema.ts';
 
@@ -118,6 +119,7 @@ export function createGraphQLHandler(options: YogaOptions) {
         layout: options.layout,
         viewer,
         signing: { secret: options.secret, expiresAt: signedUrlExpiry(Date.now(), options.signedUrlTtlSeconds) },
+        loaders: createLoaders(options.db),
       };
     },
     plugins,

@@ -19,17 +19,17 @@ export async function makeTempDir(label = 'lightbox-test-'): Promise<string> {
   return mkdtemp(path.join(tmpdir(), label));
 }
 
-/** A real Lightbox on 127.0.0.1, port 0, over a fresh temp data dir that is removed on close. */
+/** A real Lightbox on 127.0.0.1, port 0, over a fresh temp data dir (or the given one), removed on close. */
 export async function startTestServer(env: Record<string, string> = {}): Promise<TestServer> {
-  const dataDir = await makeTempDir();
+  const dataDir = env.LIGHTBOX_DATA_DIR ?? (await makeTempDir());
   const adminToken = randomBytes(24).toString('base64url');
   const config = loadConfig({
-    LIGHTBOX_DATA_DIR: dataDir,
     LIGHTBOX_ADMIN_TOKEN: adminToken,
     PORT: '0',
     HOST: '127.0.0.1',
     LOG_LEVEL: 'silent',
     ...env,
+    LIGHTBOX_DATA_DIR: dataDir,
   });
   const app = await startLightbox(config, createLogger(config.logLevel));
   return {
