@@ -2,6 +2,7 @@
 // Loopback only, every run bounded. Not a test: it asserts nothing about speed.
 import { mkdir, writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
+import { benchGraphQL, GALLERY_QUERY } from './graphql.ts';
 import { benchImageRoute } from './image-route.ts';
 import { machineDescription } from './lib/machine.ts';
 import { ensureWrk } from './lib/wrk.ts';
@@ -12,6 +13,7 @@ const { values } = parseArgs({
     rounds: { type: 'string', default: '2' },
     connections: { type: 'string', default: '50' },
     cases: { type: 'string' },
+    sections: { type: 'string', default: 'image,graphql' },
     output: { type: 'string', default: new URL('./results/latest.md', import.meta.url).pathname },
   },
 });
@@ -25,8 +27,17 @@ if (!(seconds > 0 && seconds <= 60 && Number.isInteger(rounds) && rounds >= 1 &&
 
 ensureWrk();
 const command = `npm run bench -- --seconds ${seconds} --rounds ${rounds} --connections ${connections}`;
-process.stderr.write(`Image route vs @fastify/static and serve-static (${command})\n`);
-const imageTable = await benchImageRoute({ seconds, rounds, connections, only: values.cases });
+const sections = new Set(values.sections.split(','));
+let imageTable = '(not run)';
+if (sections.has('image')) {
+  process.stderr.write(`Image route vs @fastify/static and serve-static (${command})\n`);
+  imageTable = await benchImageRoute({ seconds, rounds, connections, only: values.cases });
+}
+let graphqlTable = '(not run)';
+if (sections.has('graphql')) {
+  process.stderr.write('GraphQL gallery page: uncached, response cache hit, 304\n');
+  graphqlTable = await benchGraphQL({ seconds, rounds, connections });
+}
 
 const report = `# Lightbox benchmarks
 
@@ -43,6 +54,20 @@ CPU-s divided by that peer's. Lightbox does one SQLite lookup and one \`fs.stat\
 "Lightbox, cache off" is the same server with \`LIGHTBOX_IMAGE_CACHE_MB=0\` (every body read from disk).
 
 ${imageTable}
+
+## GraphQL gallery page
+
+The page a gallery front end renders first: 20 albums, each with its cover and first 12
+photos (thumb URL, size, placeholder), anonymous, against one Lightbox process. "Uncached" is
+a JSON POST, which is never cached; the other rows are the same query as a GET, answered by
+the response cache (whose key includes the database version, checked with one statement).
+SQL statements are those the \`Server-Timing\` header reports for one request.
+
+\`\`\`graphql
+${GALLERY_QUERY}
+\`\`\`
+
+${graphqlTable}
 `;
 
 await mkdir(new URL('./results/', import.meta.url), { recursive: true });

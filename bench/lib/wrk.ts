@@ -29,13 +29,20 @@ function toMs(value: string, unit: string): number {
 }
 
 /** One wrk run: one thread, `connections` keep-alive connections, loopback only. */
-export function runWrk(url: string, seconds: number, headers: Record<string, string> = {}, connections = 50): Promise<WrkResult> {
+export function runWrk(
+  url: string,
+  seconds: number,
+  headers: Record<string, string> = {},
+  connections = 50,
+  script?: string,
+): Promise<WrkResult> {
   if (!/^http:\/\/(127\.0\.0\.1|\[::1\]|localhost)[:/]/.test(url)) throw new Error(`refusing to load anything but loopback: ${url}`);
   const args = [
     '-t1',
     `-c${connections}`,
     `-d${seconds}s`,
     '--latency',
+    ...(script === undefined ? [] : ['-s', script]),
     ...Object.entries(headers).flatMap(([name, value]) => ['-H', `${name}: ${value}`]),
     url,
   ];
@@ -52,6 +59,7 @@ export function runWrk(url: string, seconds: number, headers: Record<string, str
         reject(new Error(`wrk exited with ${code}: ${out}`));
         return;
       }
+      if (process.env.WRK_DEBUG) process.stderr.write(out);
       const total = /(\d+) requests in ([\d.]+)(\w+)/.exec(out);
       const p99 = /99%\s+([\d.]+)(us|ms|s|m)/.exec(out);
       const rps = /Requests\/sec:\s+([\d.]+)/.exec(out);
