@@ -6,6 +6,8 @@ import { benchGraphQL, GALLERY_QUERY } from './graphql.ts';
 import { benchImageRoute } from './image-route.ts';
 import { machineDescription } from './lib/machine.ts';
 import { ensureWrk } from './lib/wrk.ts';
+import { benchProcessing } from './processing.ts';
+import { benchWal } from './wal.ts';
 
 const { values } = parseArgs({
   options: {
@@ -13,7 +15,7 @@ const { values } = parseArgs({
     rounds: { type: 'string', default: '2' },
     connections: { type: 'string', default: '50' },
     cases: { type: 'string' },
-    sections: { type: 'string', default: 'image,graphql' },
+    sections: { type: 'string', default: 'image,graphql,wal,processing' },
     output: { type: 'string', default: new URL('./results/latest.md', import.meta.url).pathname },
   },
 });
@@ -32,6 +34,16 @@ let imageTable = '(not run)';
 if (sections.has('image')) {
   process.stderr.write(`Image route vs @fastify/static and serve-static (${command})\n`);
   imageTable = await benchImageRoute({ seconds, rounds, connections, only: values.cases });
+}
+let walTable = '(not run)';
+if (sections.has('wal')) {
+  process.stderr.write('WAL vs DELETE: reader latency while another process writes\n');
+  walTable = await benchWal({ seconds: Math.max(1, seconds * 2) });
+}
+let processingTable = '(not run)';
+if (sections.has('processing')) {
+  process.stderr.write('Processing: thumbnails per second, Lightbox renderer vs bare sharp\n');
+  processingTable = await benchProcessing({ seconds: Math.max(1, seconds * 2) });
 }
 let graphqlTable = '(not run)';
 if (sections.has('graphql')) {
@@ -68,6 +80,25 @@ ${GALLERY_QUERY}
 \`\`\`
 
 ${graphqlTable}
+
+## WAL vs rollback journal
+
+The database as the server opens it (synchronous FULL, busy_timeout 5 s), seeded with 5,000
+photos in one album. This process reads a gallery page (50 photos of the album, in album order)
+over and over, yielding to the event loop between reads as a server does; a second process
+inserts a photo and its album membership per transaction, as an import does, as fast as it can.
+Same run, same duration for both modes.
+
+${walTable}
+
+## Processing
+
+Thumbnails (256 px square WebP) per second from 12-megapixel JPEGs, one job per core: the
+renderer Lightbox uses for derivatives (orientation, sRGB, metadata stripped, written to a temp
+file, fsynced and renamed) against a bare \`sharp().rotate().resize().webp().toBuffer()\` loop on
+the same files. Two alternating rounds, averaged.
+
+${processingTable}
 `;
 
 await mkdir(new URL('./results/', import.meta.url), { recursive: true });

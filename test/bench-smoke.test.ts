@@ -28,5 +28,9 @@ it('npm run bench still runs end to end (tiny durations; speed is not asserted)'
   const report = await readFile(output, 'utf8');
   for (const server of ['Lightbox', '@fastify/static', 'serve-static'])
     assert.match(report, new RegExp(`\\| 304 [^\\n]*\\| ${server} \\|`));
+  assert.match(report, /\| response cache 304 \(GET, If-None-Match\) \| [\d,]+ \|/);
+  assert.match(report, /\| WAL \| [\d,]+ \|/);
+  assert.match(report, /\| DELETE \| [\d,]+ \|/);
+  assert.match(report, /\| Lightbox renderer \(to disk, atomically\) \| [\d.,]+ \| [\d.]+× \|/);
   assert.doesNotMatch(report, /errors\)/, 'every request got the answer it expected');
 });
