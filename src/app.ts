@@ -4,6 +4,7 @@ import type { Config } from './config.ts';
 import { applyMigrations, type DatabaseHandle, openDatabase } from './db/client.ts';
 import { instrumentConnection } from './db/sql-meter.ts';
 import type { Logger } from './log.ts';
+import { createPhotoWorker } from './processing/service.ts';
 import { createLightboxServer } from './server.ts';
 import { prepareDataDir, sweepTempFiles } from './storage/data-dir.ts';
 import { StorageLayout } from './storage/layout.ts';
@@ -60,6 +61,8 @@ export async function startLightbox(config: Config, logger: Logger): Promise<Run
       resolve();
     });
   });
+  const worker = config.workers > 0 ? createPhotoWorker(database, layout, logger, config, config.workers) : undefined;
+  worker?.start();
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const displayHost = address.address === '::' || address.address === '0.0.0.0' ? 'localhost' : host;
@@ -75,6 +78,8 @@ export async function startLightbox(config: Config, logger: Logger): Promise<Run
         server.closeAllConnections();
         await drained;
       }
+      // Running jobs get the same grace as requests, then go back to the queue for the next start.
+      await worker?.stop(config.shutdownGraceMs);
       await dispose();
       database.close();
     })();

@@ -14,6 +14,10 @@ export interface Config {
   /** How long a signed URL for a private photo stays valid, in seconds. */
   signedUrlTtlSeconds: number;
   workers: number;
+  /** Processing jobs: lease length, attempts before FAILED, first retry delay (then ×4 each time). */
+  jobLeaseSeconds: number;
+  jobAttempts: number;
+  jobRetrySeconds: number;
   /** sharp renders of missing derivatives at once, and how many may wait before 503. */
   renderConcurrency: number;
   renderQueue: number;
@@ -95,6 +99,9 @@ export function loadConfig(env: Env = process.env): Config {
     secret: readSecretLike(env, 'LIGHTBOX_SECRET'),
     signedUrlTtlSeconds: readInteger(env, 'LIGHTBOX_SIGNED_URL_TTL', 3600, 60, 7 * 24 * 3600),
     workers: readInteger(env, 'LIGHTBOX_WORKERS', 2, 0, 64),
+    jobLeaseSeconds: readInteger(env, 'LIGHTBOX_JOB_LEASE_SECONDS', 60, 1, 3600),
+    jobAttempts: readInteger(env, 'LIGHTBOX_JOB_ATTEMPTS', 3, 1, 20),
+    jobRetrySeconds: readInteger(env, 'LIGHTBOX_JOB_RETRY_SECONDS', 2, 0, 3600),
     renderConcurrency: readInteger(env, 'LIGHTBOX_RENDER_CONCURRENCY', Math.max(1, availableParallelism()), 1, 64),
     renderQueue: readInteger(env, 'LIGHTBOX_RENDER_QUEUE', 64, 0, 10_000),
     imageCacheBytes: readInteger(env, 'LIGHTBOX_IMAGE_CACHE_MB', 128, 0, 65_536) * 1024 * 1024,

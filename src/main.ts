@@ -3,6 +3,7 @@ import { backupCommand } from './cli/backup.ts';
 import { importCommand } from './cli/import.ts';
 import { openStore } from './cli/open-store.ts';
 import { serve } from './cli/serve.ts';
+import { workerCommand } from './cli/worker.ts';
 import { ConfigError, loadConfig } from './config.ts';
 import { createLogger } from './log.ts';
 import { ImportSourceError } from './processing/folder-import.ts';
@@ -11,6 +12,8 @@ const USAGE = `Usage: lightbox [command] [options]
 
 Commands:
   serve                         run the server (default)
+  worker                        process queued photos in this process (beside a server, or instead
+                                of its in-process worker when LIGHTBOX_WORKERS=0 there)
   import <dir> [--album <title>] [--public] [--concurrency <n>]
                                 import every image under <dir>; each folder becomes an
                                 album named after it unless --album names one
@@ -53,6 +56,9 @@ async function run(argv: string[]): Promise<number> {
       }
       return importCommand(config, { dir: rest[0], album: values.album, public: values.public, concurrency });
     }
+    case 'worker':
+      await workerCommand(config, createLogger(config.logLevel));
+      return 0;
     case 'migrate': {
       const { database } = await openStore(config);
       database.close();

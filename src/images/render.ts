@@ -23,7 +23,7 @@ export interface RenderLimits {
  * Encoder settings. AVIF effort stays at 0: at effort 2 a 2048px AVIF took over a second
  * here for the same bytes, and a request must never wait on that.
  */
-function encode(image: Sharp, format: ImageFormat): Sharp {
+export function encode(image: Sharp, format: ImageFormat): Sharp {
   switch (format) {
     case 'avif':
       return image.avif({ quality: 50, effort: 0 });
@@ -46,11 +46,16 @@ export async function renderDerivative(request: RenderRequest, limits: RenderLim
     .resize(target.width, target.height, { fit, position: 'centre' })
     .toColourspace('srgb')
     .timeout({ seconds: limits.timeoutSeconds });
-  await mkdir(limits.tempDir, { recursive: true });
-  const temp = tempPath(limits.tempDir, request.format);
+  await writeImageAtomically(limits.tempDir, request.destination, encode(pipeline, request.format));
+}
+
+/** Encodes into a temp file, then fsyncs and renames it into place: readers see all of it or none. */
+export async function writeImageAtomically(tempDir: string, destination: string, image: Sharp): Promise<void> {
+  await mkdir(tempDir, { recursive: true });
+  const temp = tempPath(tempDir);
   try {
-    await encode(pipeline, request.format).toFile(temp);
-    await commitTempFile(temp, request.destination);
+    await image.toFile(temp);
+    await commitTempFile(temp, destination);
   } finally {
     await rm(temp, { force: true });
   }

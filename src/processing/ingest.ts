@@ -7,8 +7,9 @@ import { pipeline } from 'node:stream/promises';
 import { and, eq, sql } from 'drizzle-orm';
 import sharp from 'sharp';
 import { findOrCreateAlbum } from '../catalog/albums.ts';
+import { PROCESS_JOB } from '../catalog/photos.ts';
 import type { Db, Queryable } from '../db/client.ts';
-import { type AlbumVisibility, albumPhotos, photos } from '../db/schema.ts';
+import { type AlbumVisibility, albumPhotos, jobs, photos } from '../db/schema.ts';
 import { newPublicId } from '../ids.ts';
 import { commitTempFile, tempPath } from '../storage/atomic.ts';
 import type { StorageLayout } from '../storage/layout.ts';
@@ -186,7 +187,7 @@ async function store(
       .values({
         publicId,
         title: options.title ?? path.parse(filename).name,
-        status: 'READY',
+        status: 'PENDING',
         contentHash: staged.contentHash,
         byteSize: staged.byteSize,
         mimeType: type.mimeType,
@@ -203,6 +204,7 @@ async function store(
     // Another importer may have stored the same bytes between our lookup and this insert.
     const row = inserted ?? findByHash(tx, staged.contentHash);
     if (row === undefined) throw new Error(`photo with content hash ${staged.contentHash} vanished during import`);
+    if (inserted) tx.insert(jobs).values({ photoId: row.id, kind: PROCESS_JOB }).run();
     if (options.album !== undefined) addToAlbum(tx, options.album, row.id);
     const outcome: IngestOutcome = { kind: inserted ? 'imported' : 'duplicate', photoId: row.id, publicId: row.publicId };
     return outcome;

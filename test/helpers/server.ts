@@ -28,6 +28,8 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
     PORT: '0',
     HOST: '127.0.0.1',
     LOG_LEVEL: 'silent',
+    // Processing is switched on by the tests about it; elsewhere it would write while tests compare.
+    LIGHTBOX_WORKERS: '0',
     ...env,
     LIGHTBOX_DATA_DIR: dataDir,
   });

@@ -1,0 +1,39 @@
+import type { Config } from '../config.ts';
+import type { Logger } from '../log.ts';
+import { createPhotoWorker } from '../processing/service.ts';
+import { openStore } from './open-store.ts';
+
+/**
+ * `lightbox worker`: processes queued photos of the data dir in its own process, beside or
+ * instead of the server's in-process worker, until SIGTERM or SIGINT hands its jobs back.
+ */
+export async function workerCommand(config: Config, logger: Logger): Promise<void> {
+  const { layout, database } = await openStore(config);
+  const concurrency = Math.max(1, config.workers);
+  const worker = createPhotoWorker(database, layout, logger, config, concurrency);
+  worker.start();
+  logger.info({ owner: worker.owner, concurrency }, 'worker started');
+  process.stdout.write(`Lightbox worker running (${concurrency} at a time) on ${config.dataDir}\n`);
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals) => {
+    if (stopping) process.exit(1);
+    stopping = true;
+    logger.info({ signal }, 'worker stopping');
+    worker.stop(config.shutdownGraceMs).then(
+      () => {
+        database.close();
+        logger.flush();
+      },
+      (error: unknown) => {
+        logger.error({ err: error }, 'worker stop failed');
+        process.exitCode = 1;
+      },
+    );
+  };
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
+  // The worker's timers are unref'd so tests and shutdown are never held; this keeps the process alive until a signal.
+  const keepAlive = setInterval(() => {}, 1 << 30);
+  process.once('SIGTERM', () => clearInterval(keepAlive));
+  process.once('SIGINT', () => clearInterval(keepAlive));
+}

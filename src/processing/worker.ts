@@ -1,0 +1,104 @@
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import { eq } from 'drizzle-orm';
+import type { Db } from '../db/client.ts';
+import { photos } from '../db/schema.ts';
+import type { Logger } from '../log.ts';
+import type { ClaimedJob, JobQueue } from './jobs.ts';
+
+export interface WorkerOptions {
+  db: Db;
+  queue: JobQueue;
+  logger: Logger;
+  concurrency: number;
+  /** Runs one claimed job; throwing makes it a failed attempt. */
+  run: (job: ClaimedJob) => Promise<void>;
+  /** How often an idle worker looks for work. */
+  pollMs?: number;
+}
+
+function reason(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return (message.split('\n')[0] ?? message).slice(0, 500);
+}
+
+/**
+ * Claims jobs with a lease, renews the lease while working, and records the outcome on the job
+ * and its photo. `stop()` stops claiming, waits for running jobs (bounded), and hands back any
+ * that are still running, so a restart picks them up at once.
+ */
+export class Worker {
+  readonly owner = `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
+  private readonly running = new Map<number, { job: ClaimedJob; work: Promise<void> }>();
+  private timer: NodeJS.Timeout | undefined;
+  private stopping = false;
+
+  constructor(private readonly options: WorkerOptions) {}
+
+  start(): void {
+    this.schedule(0);
+  }
+
+  private schedule(delayMs: number): void {
+    if (this.stopping) return;
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => this.fill(), delayMs);
+    this.timer.unref?.();
+  }
+
+  private fill(): void {
+    while (!this.stopping && this.running.size < this.options.concurrency) {
+      const job = this.options.queue.claim(this.owner);
+      if (job === undefined) break;
+      const work = this.work(job).finally(() => {
+        this.running.delete(job.id);
+        this.schedule(0);
+      });
+      this.running.set(job.id, { job, work });
+    }
+    this.schedule(this.options.pollMs ?? 1_000);
+  }
+
+  private setStatus(photoId: number, status: 'PENDING' | 'PROCESSING' | 'FAILED', failureReason: string | null = null): void {
+    this.options.db.update(photos).set({ status, failureReason }).where(eq(photos.id, photoId)).run();
+  }
+
+  private async work(job: ClaimedJob): Promise<void> {
+    const { queue, logger } = this.options;
+    if (job.attempts > queue.options.maxAttempts) {
+      // Claimed again after lease expiries only: whatever processed it kept dying.
+      const message = `processing was interrupted ${job.attempts - 1} times`;
+      queue.fail(job, this.owner, message);
+      this.setStatus(job.photoId, 'FAILED', message);
+      return;
+    }
+    this.setStatus(job.photoId, 'PROCESSING');
+    const renewal = setInterval(() => queue.renew(job.id, this.owner), Math.max(1_000, queue.options.leaseMs / 3));
+    renewal.unref?.();
+    try {
+      await this.options.run(job);
+      if (!this.stopping || queue.renew(job.id, this.owner)) queue.complete(job.id, this.owner);
+      logger.info({ job: job.id, photo: job.photoId }, 'processed a photo');
+    } catch (error) {
+      if (this.stopping) return;
+      const message = reason(error);
+      const outcome = queue.fail(job, this.owner, message);
+      this.setStatus(job.photoId, outcome === 'failed' ? 'FAILED' : 'PENDING', outcome === 'failed' ? message : null);
+      logger.warn({ job: job.id, photo: job.photoId, attempt: job.attempts, outcome, err: message }, 'processing failed');
+    } finally {
+      clearInterval(renewal);
+    }
+  }
+
+  /** Stops claiming; waits up to `graceMs` for running jobs, then hands the rest back. */
+  async stop(graceMs: number): Promise<void> {
+    this.stopping = true;
+    clearTimeout(this.timer);
+    const timeout = new Promise<'timeout'>((resolve) => setTimeout(resolve, graceMs, 'timeout').unref());
+    await Promise.race([Promise.allSettled([...this.running.values()].map((entry) => entry.work)), timeout]);
+    for (const { job } of this.running.values()) {
+      this.options.queue.release(job.id, this.owner);
+      this.setStatus(job.photoId, 'PENDING');
+    }
+  }
+}
