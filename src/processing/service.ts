@@ -10,7 +10,13 @@ import { Worker } from './worker.ts';
 const PROCESSING_TIMEOUT_SECONDS = 120;
 
 /** A worker that processes photos from the jobs table of this data dir. */
-export function createPhotoWorker(database: DatabaseHandle, layout: StorageLayout, logger: Logger, config: Config, concurrency: number): Worker {
+export function createPhotoWorker(
+  database: DatabaseHandle,
+  layout: StorageLayout,
+  logger: Logger,
+  config: Config,
+  concurrency: number,
+): Worker {
   const deps = { db: database.db, layout, maxPixels: DEFAULT_MAX_PIXELS, timeoutSeconds: PROCESSING_TIMEOUT_SECONDS };
   const queue = new JobQueue(database.sqlite, {
     leaseMs: config.jobLeaseSeconds * 1000,
