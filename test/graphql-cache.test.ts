@@ -150,6 +150,14 @@ describe('query planning, visibility of fields, filters, and the response cache'
     assert.ok(Math.abs(admin.location.latitude - 43.467448) < 1e-5);
     assert.ok(Math.abs(admin.location.longitude - 11.885127) < 1e-5);
     assert.deepEqual(admin.camera, { make: 'NIKON', model: 'COOLPIX P6000' });
+    assert.deepEqual(admin.exposure, { shutterSpeed: '1/75', fNumber: 5.9, iso: 64 });
+    const canon = dataOf(await postGraphQL(server.url, FilteredPhotos, { filter: { cameraMake: 'Canon' } }, server.admin)).photos.nodes[0];
+    assert.ok(canon);
+    const canonDetail = dataOf(await postGraphQL(server.url, PhotoDetail, { id: canon.id }, server.admin)).photo;
+    // As exiftool reports them for the exif.org Canon IXUS sample.
+    assert.deepEqual(canonDetail?.camera, { make: 'Canon', model: 'Canon DIGITAL IXUS' });
+    assert.deepEqual(canonDetail?.exposure, { shutterSpeed: '1/350', fNumber: 4, iso: null });
+    assert.equal(canon.takenAt, '2001-06-09T15:17:32');
     const anonymous = dataOf(await postGraphQL(server.url, PhotoDetail, { id: dscn0010.id })).photo;
     assert.equal(anonymous?.title, 'DSCN0010');
     assert.equal(anonymous?.location, null);
