@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { MultiBar, Presets, type SingleBar } from 'cli-progress';
 import type { Config } from '../config.ts';
 import { importFolder } from '../processing/folder-import.ts';
 import type { IngestOutcome } from '../processing/ingest.ts';
@@ -24,6 +25,37 @@ function describeOutcome(outcome: IngestOutcome): string {
   }
 }
 
+/**
+ * A live bar on a terminal (done / total, rate, ETA), with skipped and failed files printed
+ * above it; piped output gets one plain line per file instead.
+ */
+class ImportProgress {
+  private readonly bars = new MultiBar(
+    { format: '{bar} {value}/{total} files | {rate} files/s | ETA {eta_formatted}', hideCursor: true, etaBuffer: 50, fps: 10 },
+    Presets.shades_classic,
+  );
+  private bar: SingleBar | undefined;
+  private started = 0;
+  private done = 0;
+
+  start(total: number): void {
+    if (total === 0) return;
+    this.started = performance.now();
+    this.bar = this.bars.create(total, 0, { rate: '0.0' });
+  }
+
+  advance(note?: string): void {
+    this.done++;
+    if (note !== undefined) this.bars.log(note);
+    const seconds = (performance.now() - this.started) / 1000;
+    this.bar?.update(this.done, { rate: (this.done / Math.max(seconds, 0.001)).toFixed(1) });
+  }
+
+  stop(): void {
+    this.bars.stop();
+  }
+}
+
 /** `lightbox import <dir>`: returns the exit code (1 when any image failed to import). */
 export async function importCommand(config: Config, args: ImportArgs): Promise<number> {
   const { layout, database } = await openStore(config);
@@ -31,15 +63,20 @@ export async function importCommand(config: Config, args: ImportArgs): Promise<n
   try {
     const root = path.resolve(args.dir);
     let done = 0;
+    const progress = out.isTTY ? new ImportProgress() : undefined;
     const summary = await importFolder({ db: database.db, layout }, root, {
       album: args.album,
       visibility: args.public ? 'PUBLIC' : 'PRIVATE',
       concurrency: args.concurrency,
+      onStart: (files) => progress?.start(files),
       onResult: (file, outcome) => {
         done++;
-        out.write(`[${done}] ${path.relative(root, file) || file}: ${describeOutcome(outcome)}\n`);
+        const line = `[${done}] ${path.relative(root, file) || file}: ${describeOutcome(outcome)}\n`;
+        if (progress === undefined) out.write(line);
+        else progress.advance(outcome.kind === 'unsupported' || outcome.kind === 'failed' ? line : undefined);
       },
     });
+    progress?.stop();
     if (summary.files === 0) {
       out.write(`No files found in ${root}: nothing to import.\n`);
       return 0;

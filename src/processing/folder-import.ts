@@ -9,6 +9,8 @@ export interface FolderImportOptions {
   album?: string;
   visibility: AlbumVisibility;
   concurrency?: number;
+  /** Called once the folder has been walked, with the number of files found. */
+  onStart?: (files: number) => void;
   onResult?: (file: string, outcome: IngestOutcome) => void;
 }
 
@@ -51,6 +53,7 @@ export async function importFolder(deps: IngestDeps, root: string, options: Fold
   if (!rootStats.isDirectory()) throw new ImportSourceError(`${root} is not a folder`);
   const absoluteRoot = path.resolve(root);
   const files = await listFiles(absoluteRoot);
+  options.onStart?.(files.length);
   const summary: FolderImportSummary = { files: files.length, imported: 0, duplicates: 0, unsupported: 0, failed: [] };
 
   // Files are read and decoded concurrently but written in name order, so albums list them in that order.
