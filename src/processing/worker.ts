@@ -80,7 +80,12 @@ export class Worker {
       if (!this.stopping || queue.renew(job.id, this.owner)) queue.complete(job.id, this.owner);
       logger.info({ job: job.id, photo: job.photoId }, 'processed a photo');
     } catch (error) {
-      if (this.stopping) return;
+      if (this.stopping) {
+        // Likely cut short by the shutdown itself: not the photo's fault, so not an attempt.
+        queue.release(job.id, this.owner);
+        this.setStatus(job.photoId, 'PENDING');
+        return;
+      }
       const message = reason(error);
       const outcome = queue.fail(job, this.owner, message);
       this.setStatus(job.photoId, outcome === 'failed' ? 'FAILED' : 'PENDING', outcome === 'failed' ? message : null);
