@@ -11,7 +11,7 @@ import { benchWal } from './wal.ts';
 
 const { values } = parseArgs({
   options: {
-    seconds: { type: 'string', default: '5' },
+    seconds: { type: 'string', default: '4' },
     rounds: { type: 'string', default: '2' },
     connections: { type: 'string', default: '50' },
     cases: { type: 'string' },
