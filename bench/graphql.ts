@@ -6,6 +6,8 @@ import { request } from 'undici';
 import { openStore } from '../src/cli/open-store.ts';
 import { loadConfig } from '../src/config.ts';
 import { importFolder } from '../src/processing/folder-import.ts';
+import { DEFAULT_MAX_PIXELS } from '../src/processing/ingest.ts';
+import { processPhoto } from '../src/processing/pipeline.ts';
 import { type BenchServer, startServer } from './lib/server-process.ts';
 import { runWrk } from './lib/wrk.ts';
 
@@ -44,6 +46,10 @@ export async function benchGraphQL(options: GraphQLBenchOptions): Promise<string
     const { layout, database } = await openStore(loadConfig({ LIGHTBOX_DATA_DIR: dataDir }));
     try {
       for (let i = 1; i <= 20; i++) await importFolder({ db: database.db, layout }, PHOTOS, { album: `Album ${i}`, visibility: 'PUBLIC' });
+      // Processed up front, so pages carry real placeholders and no worker writes during the measurement.
+      const ids = database.sqlite.prepare('SELECT id FROM photos').pluck().all() as number[];
+      const deps = { db: database.db, layout, maxPixels: DEFAULT_MAX_PIXELS, timeoutSeconds: 60 };
+      for (const id of ids) await processPhoto(deps, id);
     } finally {
       database.close();
     }

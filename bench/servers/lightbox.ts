@@ -13,6 +13,8 @@ const config = loadConfig({
   PORT: '0',
   HOST: '127.0.0.1',
   LOG_LEVEL: 'silent',
+  // Serving is measured here; processing has its own section and would compete for the CPU.
+  LIGHTBOX_WORKERS: '0',
   ...(process.argv[3] === undefined ? {} : { LIGHTBOX_IMAGE_CACHE_MB: process.argv[3] }),
 });
 const app = await startLightbox(config, createLogger('silent'));
