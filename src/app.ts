@@ -16,6 +16,8 @@ export interface RunningLightbox {
   layout: StorageLayout;
   database: DatabaseHandle;
   adminToken: KeptSecret;
+  /** Settles when the start-up sweep of unreferenced files is done. */
+  maintenance: Promise<void>;
   /** Stops accepting, lets in-flight requests finish (bounded by the grace period), checkpoints the WAL. */
   close(): Promise<void>;
 }
@@ -32,8 +34,6 @@ export async function startLightbox(config: Config, logger: Logger): Promise<Run
     instrumentConnection(database.sqlite);
     const swept = await sweepTempFiles(layout);
     if (swept > 0) logger.info({ swept }, 'removed temp files left by an interrupted write');
-    const orphans = await sweepOrphanFiles(layout, database.sqlite);
-    if (orphans.originals + orphans.derived > 0) logger.info(orphans, 'removed files no photo refers to any more');
   } catch (error) {
     database.close();
     throw error;
@@ -61,6 +61,13 @@ export async function startLightbox(config: Config, logger: Logger): Promise<Run
       resolve();
     });
   });
+  // Walking every stored file takes a while in a big library: do it after listening, not before.
+  const maintenance = sweepOrphanFiles(layout, database.sqlite).then(
+    (orphans) => {
+      if (orphans.originals + orphans.derived > 0) logger.info(orphans, 'removed files no photo refers to any more');
+    },
+    (error: unknown) => logger.warn({ err: error }, 'could not sweep orphan files'),
+  );
   const worker = config.workers > 0 ? createPhotoWorker(database, layout, logger, config, config.workers) : undefined;
   worker?.start();
   const address = server.address() as AddressInfo;
@@ -80,11 +87,12 @@ export async function startLightbox(config: Config, logger: Logger): Promise<Run
       }
       // Running jobs get the same grace as requests, then go back to the queue for the next start.
       await worker?.stop(config.shutdownGraceMs);
+      await maintenance;
       await dispose();
       database.close();
     })();
     return closing;
   };
 
-  return { url: `http://${displayHost}:${address.port}`, port: address.port, layout, database, adminToken, close };
+  return { url: `http://${displayHost}:${address.port}`, port: address.port, layout, database, adminToken, maintenance, close };
 }

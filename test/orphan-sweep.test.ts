@@ -10,7 +10,7 @@ import { makeTempDir, startTestServer } from './helpers/server.ts';
 
 const TWO_HOURS_AGO = new Date(Date.now() - 2 * 60 * 60 * 1000);
 
-it('at start, files no row refers to are removed; recent ones and live ones stay', async () => {
+it('after start, files no row refers to are removed; recent ones and live ones stay', async () => {
   const dataDir = await makeTempDir();
   assert.equal((await runCli(['import', path.join(FIXTURE_PHOTOS, 'gps'), '--public'], { LIGHTBOX_DATA_DIR: dataDir })).code, 0);
   const live = storedPhoto(dataDir, 'DSCN0010.jpg');
@@ -39,6 +39,7 @@ it('at start, files no row refers to are removed; recent ones and live ones stay
 
   const second = await startTestServer({ LIGHTBOX_DATA_DIR: dataDir });
   try {
+    await second.app.maintenance;
     assert.equal(existsSync(oldOrphan), false, 'an old original no photo refers to');
     assert.equal(existsSync(newOrphan), true, 'a recent one may belong to an import in progress');
     assert.equal(existsSync(goneDir), false, 'renditions of a deleted photo');
