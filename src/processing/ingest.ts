@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { Transform } from 'node:stream';
+import { type Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { and, eq, sql } from 'drizzle-orm';
 import sharp from 'sharp';
@@ -48,15 +48,15 @@ export type IngestOutcome =
 /** Thrown inside the copy when a file outgrows the byte limit, so no more of it is read. */
 class TooLargeError extends Error {}
 
-interface StagedFile {
+export interface StagedFile {
   temp: string;
   contentHash: string;
   byteSize: number;
   head: Uint8Array;
 }
 
-/** Copies the source to a temp file while hashing it, so a big file is read once and never held in memory. */
-async function stage(source: string, tempDir: string, maxBytes: number): Promise<StagedFile> {
+/** Copies the input to a temp file while hashing it, so a big file is read once and never held in memory. */
+async function stage(input: Readable, tempDir: string, maxBytes: number): Promise<StagedFile> {
   await mkdir(tempDir, { recursive: true });
   const temp = tempPath(tempDir);
   const hash = createHash('sha256');
@@ -79,7 +79,7 @@ async function stage(source: string, tempDir: string, maxBytes: number): Promise
     },
   });
   try {
-    await pipeline(createReadStream(source), meter, createWriteStream(temp, { flags: 'wx' }));
+    await pipeline(input, meter, createWriteStream(temp, { flags: 'wx' }));
   } catch (error) {
     await rm(temp, { force: true });
     throw error;
@@ -137,15 +137,39 @@ function describe(error: unknown): string {
  * The file is in place before the row exists, so no row ever points at a missing file; a
  * failure in between leaves at worst an unreferenced original.
  */
-export async function ingestFile(deps: IngestDeps, source: string, options: IngestOptions = {}): Promise<IngestOutcome> {
+export function ingestFile(deps: IngestDeps, source: string, options: IngestOptions = {}): Promise<IngestOutcome> {
+  return ingestStream(deps, createReadStream(source), options.originalFilename ?? path.basename(source), options);
+}
+
+/** The same for bytes arriving as a stream: they are never held in memory whole. */
+export async function ingestStream(
+  deps: IngestDeps,
+  input: Readable,
+  filename: string,
+  options: IngestOptions = {},
+): Promise<IngestOutcome> {
+  const staged = await stageInput(deps, input);
+  return 'failed' in staged ? staged.failed : ingestStaged(deps, staged, filename, options);
+}
+
+/** Streams an input into a temp file of the data dir, hashing it; a failure says why. */
+export async function stageInput(deps: IngestDeps, input: Readable): Promise<StagedFile | { failed: IngestOutcome }> {
   const maxBytes = deps.maxBytes ?? DEFAULT_MAX_BYTES;
-  let staged: StagedFile;
   try {
-    staged = await stage(source, deps.layout.tempDir, maxBytes);
+    return await stage(input, deps.layout.tempDir, maxBytes);
   } catch (error) {
-    if (error instanceof TooLargeError) return { kind: 'failed', reason: `larger than the ${maxBytes}-byte limit` };
-    return { kind: 'failed', reason: `could not be read: ${describe(error)}` };
+    if (error instanceof TooLargeError) return { failed: { kind: 'failed', reason: `larger than the ${maxBytes}-byte limit` } };
+    return { failed: { kind: 'failed', reason: `could not be read: ${describe(error)}` } };
   }
+}
+
+/** Turns a staged file into a photo (or a duplicate, or a reason); the temp file is gone afterwards either way. */
+export async function ingestStaged(
+  deps: IngestDeps,
+  staged: StagedFile,
+  filename: string,
+  options: IngestOptions = {},
+): Promise<IngestOutcome> {
   try {
     const sniffed = sniffMediaType(staged.head);
     if (!sniffed.supported) return { kind: 'unsupported', reason: sniffed.reason };
@@ -163,7 +187,7 @@ export async function ingestFile(deps: IngestDeps, source: string, options: Inge
     }
     const metadata = await readPhotoMetadata(staged.temp);
     await options.commitTurn?.();
-    return await store(deps, staged, sniffed.type, probed, metadata, source, options);
+    return await store(deps, staged, sniffed.type, probed, metadata, filename, options);
   } finally {
     await rm(staged.temp, { force: true });
   }
@@ -175,11 +199,10 @@ async function store(
   type: MediaType,
   probed: ProbedImage,
   metadata: Awaited<ReturnType<typeof readPhotoMetadata>>,
-  source: string,
+  filename: string,
   options: IngestOptions,
 ): Promise<IngestOutcome> {
   await commitTempFile(staged.temp, deps.layout.originalPath(staged.contentHash, type.extension));
-  const filename = options.originalFilename ?? path.basename(source);
   const publicId = newPublicId();
   return deps.db.transaction((tx) => {
     const inserted = tx
