@@ -53,6 +53,7 @@ export async function startLightbox(config: Config, logger: Logger): Promise<Run
     renderConcurrency: config.renderConcurrency,
     renderQueue: config.renderQueue,
     imageCacheBytes: config.imageCacheBytes,
+    uploadMaxBytes: config.uploadMaxBytes,
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -23,6 +23,8 @@ export interface Config {
   renderQueue: number;
   /** Bytes of image files kept in memory (validated by stat on every request); 0 turns it off. */
   imageCacheBytes: number;
+  /** Largest file an upload may carry. */
+  uploadMaxBytes: number;
   logLevel: LogLevel;
   serverTiming: boolean;
   graphiql: boolean;
@@ -105,6 +107,7 @@ export function loadConfig(env: Env = process.env): Config {
     renderConcurrency: readInteger(env, 'LIGHTBOX_RENDER_CONCURRENCY', Math.max(1, availableParallelism()), 1, 64),
     renderQueue: readInteger(env, 'LIGHTBOX_RENDER_QUEUE', 64, 0, 10_000),
     imageCacheBytes: readInteger(env, 'LIGHTBOX_IMAGE_CACHE_MB', 128, 0, 65_536) * 1024 * 1024,
+    uploadMaxBytes: readInteger(env, 'LIGHTBOX_UPLOAD_MAX_MB', 200, 1, 10_240) * 1024 * 1024,
     logLevel: readLogLevel(env),
     serverTiming: readBoolean(env, 'LIGHTBOX_SERVER_TIMING', true),
     graphiql: readBoolean(env, 'LIGHTBOX_GRAPHIQL', true),

@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { DatabaseHandle } from './db/client.ts';
 import { meterSql } from './db/sql-meter.ts';
+import { createUploadRoute } from './graphql/upload-route.ts';
 import { createGraphQLHandler } from './graphql/yoga.ts';
 import { createHealthRoute } from './health.ts';
 import { ImageFileCache } from './images/file-cache.ts';
@@ -26,6 +27,7 @@ export interface ServerDeps {
   renderConcurrency: number;
   renderQueue: number;
   imageCacheBytes: number;
+  uploadMaxBytes: number;
 }
 
 const RENDER_TIMEOUT_SECONDS = 30;
@@ -72,6 +74,11 @@ export function createLightboxServer(deps: ServerDeps): { server: Server; dispos
     signedUrlTtlSeconds: deps.signedUrlTtlSeconds,
   });
 
+  const uploads = createUploadRoute({
+    yoga,
+    ingest: { db: deps.database.db, layout: deps.layout, maxBytes: deps.uploadMaxBytes },
+    adminToken: deps.adminToken,
+  });
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     const url = req.url ?? '/';
     const queryStart = url.indexOf('?');
@@ -81,6 +88,10 @@ export function createLightboxServer(deps: ServerDeps): { server: Server; dispos
       return;
     }
     if (pathname === '/graphql') {
+      if (req.method === 'POST' && /^multipart\/form-data\b/i.test(req.headers['content-type'] ?? '')) {
+        meterSql(() => uploads(req, res));
+        return;
+      }
       meterSql(() => yoga(req, res, { req, res }));
       return;
     }

@@ -24,6 +24,11 @@ function albumByPublicId(db: Queryable, publicId: string): AlbumRow {
   return album;
 }
 
+/** The row id of an album by its public id; NotFoundError when there is none. */
+export function findAlbumRowId(db: Queryable, publicId: string): number {
+  return albumByPublicId(db, publicId).id;
+}
+
 /** Row ids of the named photos, in the order named; any unknown one is a NotFoundError. */
 function photoRowIds(db: Queryable, publicIds: readonly string[]): number[] {
   if (publicIds.length === 0) return [];

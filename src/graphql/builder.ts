@@ -14,6 +14,8 @@ export interface PothosTypes {
   DefaultNodeNullability: false;
   Scalars: {
     DateTime: { Input: Date; Output: Date | number };
+    /** The token the upload route put in place of the file. */
+    File: { Input: string; Output: never };
   };
 }
 

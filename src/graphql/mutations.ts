@@ -1,9 +1,11 @@
 import { encodeGlobalID } from '@pothos/plugin-relay';
+import { eq } from 'drizzle-orm';
 import {
   type AlbumRow,
   addPhotosToAlbum,
   createAlbum,
   deleteAlbum,
+  findAlbumRowId,
   movePhotoInAlbum,
   removePhotosFromAlbum,
   setAlbumCover,
@@ -11,7 +13,9 @@ import {
   updateAlbum,
 } from '../catalog/albums.ts';
 import { deletePhoto, type PhotoRow, reprocessPhoto, updatePhoto } from '../catalog/photos.ts';
-import { ForbiddenError } from '../errors.ts';
+import { photos } from '../db/schema.ts';
+import { ForbiddenError, ValidationError } from '../errors.ts';
+import { type IngestOutcome, ingestStaged } from '../processing/ingest.ts';
 import { AlbumRef, AlbumVisibilityEnum } from './album.ts';
 import { builder } from './builder.ts';
 import { type GraphQLContext, isAdmin } from './context.ts';
@@ -68,8 +72,83 @@ const UpdatePhotoInput = builder.inputType('UpdatePhotoInput', {
 const errors = (mutation: string) => ({ types: MUTATION_ERRORS, union: { name: `${mutation}Result` } });
 const albumResult = (album: AlbumRow) => ({ album });
 
+type UploadOutcome =
+  | { kind: 'uploaded'; filename: string; duplicate: boolean; photo: PhotoRow }
+  | { kind: 'rejected'; filename: string; code: string; message: string };
+
+const UploadedPhotoRef = builder.objectRef<Extract<UploadOutcome, { kind: 'uploaded' }>>('UploadedPhoto').implement({
+  description: 'A file that is now a photo: new, or one the library already had (same bytes).',
+  isTypeOf: (value) => (value as UploadOutcome).kind === 'uploaded',
+  fields: (t) => ({
+    filename: t.exposeString('filename'),
+    duplicate: t.exposeBoolean('duplicate', {
+      description: 'True when the same bytes were already in the library: no second copy was made.',
+    }),
+    photo: t.field({ type: PhotoRef, resolve: (outcome) => outcome.photo }),
+  }),
+});
+
+const RejectedUploadRef = builder.objectRef<Extract<UploadOutcome, { kind: 'rejected' }>>('RejectedUpload').implement({
+  description: 'A file that was not stored, and why.',
+  isTypeOf: (value) => (value as UploadOutcome).kind === 'rejected',
+  fields: (t) => ({
+    filename: t.exposeString('filename'),
+    code: t.exposeString('code', { description: 'UNSUPPORTED_MEDIA, TOO_LARGE or INVALID_IMAGE.' }),
+    message: t.exposeString('message'),
+  }),
+});
+
+const UploadResultRef = builder.unionType('UploadResult', { types: [UploadedPhotoRef, RejectedUploadRef] });
+
+const UploadPhotosPayload = builder.objectRef<{ results: UploadOutcome[] }>('UploadPhotosPayload').implement({
+  description: 'One result per file, in the order the files were sent.',
+  fields: (t) => ({ results: t.field({ type: [UploadResultRef], resolve: (payload) => payload.results }) }),
+});
+
+function rejection(filename: string, outcome: IngestOutcome): UploadOutcome {
+  if (outcome.kind === 'unsupported') return { kind: 'rejected', filename, code: 'UNSUPPORTED_MEDIA', message: outcome.reason };
+  const reason = outcome.kind === 'failed' ? outcome.reason : 'not stored';
+  return { kind: 'rejected', filename, code: reason.startsWith('larger than') ? 'TOO_LARGE' : 'INVALID_IMAGE', message: reason };
+}
+
 builder.mutationType({
   fields: (t) => ({
+    uploadPhotos: t.field({
+      type: UploadPhotosPayload,
+      description:
+        'Stores uploaded files as photos (multipart request), optionally adding them to an album; each file gets its own result.',
+      errors: errors('UploadPhotos'),
+      args: {
+        files: t.arg({ type: ['File'], required: true }),
+        albumId: t.arg.globalID({ for: AlbumRef }),
+      },
+      resolve: async (_root, args, ctx) => {
+        requireAdmin(ctx);
+        if (args.files.length === 0) throw new ValidationError('files', 'send at least one file');
+        const album = args.albumId ? findAlbumRowId(ctx.db, args.albumId.id) : undefined;
+        const results: UploadOutcome[] = [];
+        for (const token of args.files) {
+          const upload = ctx.uploads.get(token);
+          if (upload === undefined)
+            throw new ValidationError('files', 'files must be sent as multipart uploads (GraphQL multipart request spec)');
+          ctx.uploads.delete(token);
+          if ('failed' in upload) {
+            results.push(rejection(upload.filename, upload.failed));
+            continue;
+          }
+          const outcome = await ingestStaged({ db: ctx.db, layout: ctx.layout }, upload.staged, upload.filename, {
+            album: album === undefined ? undefined : { id: album },
+          });
+          if (outcome.kind === 'imported' || outcome.kind === 'duplicate') {
+            const photo = ctx.db.select().from(photos).where(eq(photos.id, outcome.photoId)).get() as PhotoRow;
+            results.push({ kind: 'uploaded', filename: upload.filename, duplicate: outcome.kind === 'duplicate', photo });
+          } else {
+            results.push(rejection(upload.filename, outcome));
+          }
+        }
+        return { results };
+      },
+    }),
     createAlbum: t.field({
       type: AlbumPayload,
       errors: errors('CreateAlbum'),

@@ -19,3 +19,19 @@ builder.scalarType('DateTime', {
     return parseDateTime(ast.value);
   },
 });
+
+builder.scalarType('File', {
+  description: 'A file of a GraphQL multipart request (multipart/form-data with operations and map fields).',
+  serialize: () => {
+    throw new GraphQLError('File is an input type only');
+  },
+  parseValue: (value) => {
+    if (typeof value !== 'string' || !value.startsWith('upload:')) {
+      throw new GraphQLError('File variables must be sent as multipart uploads (GraphQL multipart request spec)');
+    }
+    return value;
+  },
+  parseLiteral: () => {
+    throw new GraphQLError('File variables must be sent as multipart uploads (GraphQL multipart request spec)');
+  },
+});

@@ -6,6 +6,7 @@ import type { Db } from '../db/client.ts';
 import { currentSqlUsage } from '../db/sql-meter.ts';
 import { signedUrlExpiry } from '../images/signing.ts';
 import type { Logger } from '../log.ts';
+import type { StagedUpload } from '../processing/upload-request.ts';
 import type { StorageLayout } from '../storage/layout.ts';
 import type { GraphQLContext } from './context.ts';
 import { csrfPlugin } from './csrf.ts';
@@ -36,6 +37,8 @@ const RESPONSE_CACHE_TTL_MS = 5 * 60 * 1000;
 interface ServerContext {
   req: IncomingMessage;
   res: ServerResponse;
+  /** Files of a multipart request, staged by the upload route. */
+  uploads?: Map<string, StagedUpload>;
 }
 
 /** Server-Timing `sql`: how many statements this request ran and how long they took. */
@@ -104,7 +107,7 @@ export function createGraphQLHandler(options: YogaOptions) {
       warn: (...args) => options.logger.warn(args.map(String).join(' ')),
       error: (...args) => options.logger.error(args.map((arg) => (arg instanceof Error ? arg.stack : String(arg))).join(' ')),
     },
-    context: ({ request }) => {
+    context: ({ request, uploads }) => {
       let viewer: Viewer;
       try {
         viewer = viewerFromAuthorization(request.headers.get('authorization'), adminTokenDigest);
@@ -120,6 +123,7 @@ export function createGraphQLHandler(options: YogaOptions) {
         viewer,
         signing: { secret: options.secret, expiresAt: signedUrlExpiry(Date.now(), options.signedUrlTtlSeconds) },
         loaders: createLoaders(options.db),
+        uploads: uploads ?? new Map(),
       };
     },
     plugins,

@@ -1,0 +1,120 @@
+import { randomBytes } from 'node:crypto';
+import { rm } from 'node:fs/promises';
+import type { IncomingMessage } from 'node:http';
+import { Busboy, type BusboyInstance } from '@fastify/busboy';
+import { DEFAULT_MAX_BYTES, type IngestDeps, type IngestOutcome, type StagedFile, stageInput } from './ingest.ts';
+
+/** One file of a multipart request, already on disk (or the reason it is not). */
+export type StagedUpload = { filename: string; staged: StagedFile } | { filename: string; failed: IngestOutcome };
+
+export interface ParsedUploadRequest {
+  /** The GraphQL request with each file replaced by a token naming it in `uploads`. */
+  operations: unknown;
+  uploads: Map<string, StagedUpload>;
+}
+
+/** The multipart body does not follow the GraphQL multipart request spec. */
+export class UploadRequestError extends Error {}
+
+const MAX_FILES = 100;
+const MAX_FIELD_BYTES = 1024 * 1024;
+
+function setPath(target: unknown, path: string, value: string): void {
+  const keys = path.split('.');
+  let node = target as Record<string, unknown>;
+  for (const key of keys.slice(0, -1)) {
+    const next = node?.[key];
+    if (typeof next !== 'object' || next === null) throw new UploadRequestError(`map names a path that is not in operations: ${path}`);
+    node = next as Record<string, unknown>;
+  }
+  const last = keys.at(-1) as string;
+  if (!(last in node) || node[last] !== null) throw new UploadRequestError(`map must point at null variables: ${path}`);
+  node[last] = value;
+}
+
+/** Removes the temp files of uploads no resolver consumed. */
+export async function discardUploads(uploads: Map<string, StagedUpload>): Promise<void> {
+  await Promise.all([...uploads.values()].map((upload) => ('staged' in upload ? rm(upload.staged.temp, { force: true }) : undefined)));
+}
+
+/**
+ * Reads a GraphQL multipart request (operations, map, then the files), streaming each file to
+ * a temp file of the data dir while hashing it: an upload is never held in memory whole.
+ */
+export function parseUploadRequest(req: IncomingMessage, deps: IngestDeps): Promise<ParsedUploadRequest> {
+  const maxBytes = deps.maxBytes ?? DEFAULT_MAX_BYTES;
+  const uploads = new Map<string, StagedUpload>();
+  const tokens = new Map<string, string>();
+  const pending: Promise<void>[] = [];
+  let operations: unknown;
+  let map: Record<string, string[]> | undefined;
+  const nonce = randomBytes(9).toString('base64url');
+
+  return new Promise((resolve, reject) => {
+    let parser: BusboyInstance;
+    try {
+      parser = Busboy({
+        headers: req.headers as { 'content-type': string },
+        limits: { files: MAX_FILES, fileSize: maxBytes, fields: 10, fieldSize: MAX_FIELD_BYTES },
+      });
+    } catch (error) {
+      reject(new UploadRequestError((error as Error).message));
+      return;
+    }
+    const fail = (error: Error) => {
+      req.unpipe(parser);
+      req.resume();
+      Promise.allSettled(pending).then(() => discardUploads(uploads).then(() => reject(error)));
+    };
+    parser.on('field', (name, value, nameTruncated, valueTruncated) => {
+      if (valueTruncated || nameTruncated) return fail(new UploadRequestError(`the ${name} field is too long`));
+      try {
+        if (name === 'operations') operations = JSON.parse(value);
+        else if (name === 'map') {
+          map = JSON.parse(value) as Record<string, string[]>;
+          for (const key of Object.keys(map)) tokens.set(key, `upload:${nonce}:${key}`);
+        }
+      } catch {
+        fail(new UploadRequestError(`the ${name} field is not JSON`));
+      }
+    });
+    parser.on('file', (name, stream, filename) => {
+      const token = tokens.get(name);
+      if (operations === undefined || map === undefined || token === undefined) {
+        stream.resume();
+        if (map === undefined) fail(new UploadRequestError('operations and map must come before the files'));
+        return;
+      }
+      pending.push(
+        stageInput({ ...deps, maxBytes: Number.POSITIVE_INFINITY }, stream).then(async (result) => {
+          if ('failed' in result) {
+            uploads.set(token, { filename, failed: result.failed });
+          } else if (stream.truncated) {
+            await rm(result.temp, { force: true });
+            uploads.set(token, { filename, failed: { kind: 'failed', reason: `larger than the ${maxBytes}-byte limit` } });
+          } else {
+            uploads.set(token, { filename, staged: result });
+          }
+        }),
+      );
+    });
+    parser.on('error', (error: unknown) => fail(new UploadRequestError(error instanceof Error ? error.message : String(error))));
+    parser.on('finish', () => {
+      Promise.all(pending).then(() => {
+        try {
+          if (operations === undefined || map === undefined)
+            throw new UploadRequestError('a multipart request needs operations and map fields');
+          for (const [key, paths] of Object.entries(map)) {
+            const token = tokens.get(key) as string;
+            if (!uploads.has(token)) throw new UploadRequestError(`map names file ${key}, which was not sent`);
+            for (const path of paths) setPath(operations, path, token);
+          }
+          resolve({ operations, uploads });
+        } catch (error) {
+          discardUploads(uploads).then(() => reject(error));
+        }
+      }, fail);
+    });
+    req.pipe(parser);
+  });
+}
