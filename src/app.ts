@@ -54,6 +54,7 @@ export async function startLightbox(config: Config, logger: Logger): Promise<Run
     renderQueue: config.renderQueue,
     imageCacheBytes: config.imageCacheBytes,
     uploadMaxBytes: config.uploadMaxBytes,
+    importAllowHosts: config.importAllowHosts,
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -25,6 +25,8 @@ export interface Config {
   imageCacheBytes: number;
   /** Largest file an upload may carry. */
   uploadMaxBytes: number;
+  /** Hosts URL imports may fetch from even when they resolve to private addresses. */
+  importAllowHosts: ReadonlySet<string>;
   logLevel: LogLevel;
   serverTiming: boolean;
   graphiql: boolean;
@@ -108,6 +110,12 @@ export function loadConfig(env: Env = process.env): Config {
     renderQueue: readInteger(env, 'LIGHTBOX_RENDER_QUEUE', 64, 0, 10_000),
     imageCacheBytes: readInteger(env, 'LIGHTBOX_IMAGE_CACHE_MB', 128, 0, 65_536) * 1024 * 1024,
     uploadMaxBytes: readInteger(env, 'LIGHTBOX_UPLOAD_MAX_MB', 200, 1, 10_240) * 1024 * 1024,
+    importAllowHosts: new Set(
+      (env.LIGHTBOX_IMPORT_ALLOW_HOSTS ?? '')
+        .split(',')
+        .map((host) => host.trim().toLowerCase())
+        .filter((host) => host !== ''),
+    ),
     logLevel: readLogLevel(env),
     serverTiming: readBoolean(env, 'LIGHTBOX_SERVER_TIMING', true),
     graphiql: readBoolean(env, 'LIGHTBOX_GRAPHIQL', true),

@@ -28,6 +28,7 @@ export interface ServerDeps {
   renderQueue: number;
   imageCacheBytes: number;
   uploadMaxBytes: number;
+  importAllowHosts: ReadonlySet<string>;
 }
 
 const RENDER_TIMEOUT_SECONDS = 30;
@@ -72,6 +73,7 @@ export function createLightboxServer(deps: ServerDeps): { server: Server; dispos
     adminToken: deps.adminToken,
     secret: deps.secret,
     signedUrlTtlSeconds: deps.signedUrlTtlSeconds,
+    ingestLimits: { maxBytes: deps.uploadMaxBytes, importAllowHosts: deps.importAllowHosts },
   });
 
   const uploads = createUploadRoute({

@@ -14,6 +14,8 @@ export interface GraphQLContext {
   loaders: Loaders;
   /** Staged files of a multipart request, by the token that replaced them in the variables. */
   uploads: Map<string, StagedUpload>;
+  /** Limits for uploads and URL imports. */
+  ingestLimits: { maxBytes: number; importAllowHosts: ReadonlySet<string> };
 }
 
 export function isAdmin(ctx: GraphQLContext): boolean {

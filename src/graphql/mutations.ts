@@ -1,3 +1,4 @@
+import { Readable } from 'node:stream';
 import { encodeGlobalID } from '@pothos/plugin-relay';
 import { eq } from 'drizzle-orm';
 import {
@@ -15,7 +16,8 @@ import {
 import { deletePhoto, type PhotoRow, reprocessPhoto, updatePhoto } from '../catalog/photos.ts';
 import { photos } from '../db/schema.ts';
 import { ForbiddenError, ValidationError } from '../errors.ts';
-import { type IngestOutcome, ingestStaged } from '../processing/ingest.ts';
+import { type IngestOutcome, ingestStaged, type StagedFile, stageInput } from '../processing/ingest.ts';
+import { fetchImage, UrlFetchError } from '../processing/url-fetch.ts';
 import { AlbumRef, AlbumVisibilityEnum } from './album.ts';
 import { builder } from './builder.ts';
 import { type GraphQLContext, isAdmin } from './context.ts';
@@ -93,7 +95,9 @@ const RejectedUploadRef = builder.objectRef<Extract<UploadOutcome, { kind: 'reje
   isTypeOf: (value) => (value as UploadOutcome).kind === 'rejected',
   fields: (t) => ({
     filename: t.exposeString('filename'),
-    code: t.exposeString('code', { description: 'UNSUPPORTED_MEDIA, TOO_LARGE or INVALID_IMAGE.' }),
+    code: t.exposeString('code', {
+      description: 'UNSUPPORTED_MEDIA, TOO_LARGE or INVALID_IMAGE; for URL imports also FORBIDDEN_ADDRESS or FETCH_FAILED.',
+    }),
     message: t.exposeString('message'),
   }),
 });
@@ -111,8 +115,62 @@ function rejection(filename: string, outcome: IngestOutcome): UploadOutcome {
   return { kind: 'rejected', filename, code: reason.startsWith('larger than') ? 'TOO_LARGE' : 'INVALID_IMAGE', message: reason };
 }
 
+const ImportPhotoPayload = builder.objectRef<{ result: UploadOutcome }>('ImportPhotoPayload').implement({
+  fields: (t) => ({ result: t.field({ type: UploadResultRef, resolve: (payload) => payload.result }) }),
+});
+
+const URL_IMPORT_TIMEOUT_MS = 20_000;
+const URL_IMPORT_MAX_REDIRECTS = 3;
+
+/** Stores a staged file as a photo and says what became of it. */
+async function storeUpload(ctx: GraphQLContext, staged: StagedFile, filename: string, albumId: number | undefined): Promise<UploadOutcome> {
+  const outcome = await ingestStaged({ db: ctx.db, layout: ctx.layout }, staged, filename, {
+    album: albumId === undefined ? undefined : { id: albumId },
+  });
+  if (outcome.kind === 'imported' || outcome.kind === 'duplicate') {
+    const photo = ctx.db.select().from(photos).where(eq(photos.id, outcome.photoId)).get() as PhotoRow;
+    return { kind: 'uploaded', filename, duplicate: outcome.kind === 'duplicate', photo };
+  }
+  return rejection(filename, outcome);
+}
+
 builder.mutationType({
   fields: (t) => ({
+    importPhotoFromUrl: t.field({
+      type: ImportPhotoPayload,
+      description:
+        'Fetches an image over http(s) and stores it as a photo. Addresses on private networks (loopback, private, link-local, cloud metadata) are refused, for the URL and every redirect (at most 3).',
+      errors: errors('ImportPhotoFromUrl'),
+      args: { url: t.arg.string({ required: true }), albumId: t.arg.globalID({ for: AlbumRef }) },
+      resolve: async (_root, args, ctx) => {
+        requireAdmin(ctx);
+        if (args.url.length > 2048) throw new ValidationError('url', 'url must be at most 2048 characters');
+        const album = args.albumId ? findAlbumRowId(ctx.db, args.albumId.id) : undefined;
+        let fetched: Awaited<ReturnType<typeof fetchImage>>;
+        try {
+          fetched = await fetchImage(args.url, {
+            allowHosts: ctx.ingestLimits.importAllowHosts,
+            timeoutMs: URL_IMPORT_TIMEOUT_MS,
+            maxRedirects: URL_IMPORT_MAX_REDIRECTS,
+            maxBytes: ctx.ingestLimits.maxBytes,
+          });
+        } catch (error) {
+          if (!(error instanceof UrlFetchError)) throw error;
+          if (error.code === 'INVALID_URL') throw new ValidationError('url', error.message);
+          return { result: { kind: 'rejected' as const, filename: args.url, code: error.code, message: error.message } };
+        }
+        try {
+          const staged = await stageInput(
+            { db: ctx.db, layout: ctx.layout, maxBytes: ctx.ingestLimits.maxBytes },
+            Readable.from(fetched.body),
+          );
+          if ('failed' in staged) return { result: rejection(fetched.filename, staged.failed) };
+          return { result: await storeUpload(ctx, staged, fetched.filename, album) };
+        } finally {
+          await fetched.close();
+        }
+      },
+    }),
     uploadPhotos: t.field({
       type: UploadPhotosPayload,
       description:
@@ -136,15 +194,7 @@ builder.mutationType({
             results.push(rejection(upload.filename, upload.failed));
             continue;
           }
-          const outcome = await ingestStaged({ db: ctx.db, layout: ctx.layout }, upload.staged, upload.filename, {
-            album: album === undefined ? undefined : { id: album },
-          });
-          if (outcome.kind === 'imported' || outcome.kind === 'duplicate') {
-            const photo = ctx.db.select().from(photos).where(eq(photos.id, outcome.photoId)).get() as PhotoRow;
-            results.push({ kind: 'uploaded', filename: upload.filename, duplicate: outcome.kind === 'duplicate', photo });
-          } else {
-            results.push(rejection(upload.filename, outcome));
-          }
+          results.push(await storeUpload(ctx, upload.staged, upload.filename, album));
         }
         return { results };
       },

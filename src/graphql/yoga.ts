@@ -27,6 +27,7 @@ export interface YogaOptions {
   adminToken: string;
   secret: string;
   signedUrlTtlSeconds: number;
+  ingestLimits: { maxBytes: number; importAllowHosts: ReadonlySet<string> };
   graphiql: boolean;
   serverTiming: boolean;
 }
@@ -124,6 +125,7 @@ export function createGraphQLHandler(options: YogaOptions) {
         signing: { secret: options.secret, expiresAt: signedUrlExpiry(Date.now(), options.signedUrlTtlSeconds) },
         loaders: createLoaders(options.db),
         uploads: uploads ?? new Map(),
+        ingestLimits: options.ingestLimits,
       };
     },
     plugins,
