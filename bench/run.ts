@@ -96,7 +96,8 @@ ${walTable}
 Thumbnails (256 px square WebP) per second from 12-megapixel JPEGs, one job per core: the
 renderer Lightbox uses for derivatives (orientation, sRGB, metadata stripped, written to a temp
 file, fsynced and renamed) against a bare \`sharp().rotate().resize().webp().toBuffer()\` loop on
-the same files. Two alternating rounds, averaged.
+the same files. Then the whole pipeline a worker runs per photo, on the real fixture photos,
+against the bare loop on those files. Two alternating rounds each, averaged.
 
 ${processingTable}
 `;
