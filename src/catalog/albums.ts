@@ -6,7 +6,7 @@ import { newPublicId } from '../ids.ts';
 import { validDescription, validPhotoList, validTitle } from './validation.ts';
 
 /** Gap between neighbours' positions, so appending never has to renumber. */
-const POSITION_STEP = 1024;
+export const POSITION_STEP = 1024;
 
 export type AlbumRow = typeof albums.$inferSelect;
 

@@ -6,7 +6,7 @@ import { type Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { and, eq, sql } from 'drizzle-orm';
 import sharp from 'sharp';
-import { findOrCreateAlbum } from '../catalog/albums.ts';
+import { findOrCreateAlbum, POSITION_STEP } from '../catalog/albums.ts';
 import { PROCESS_JOB } from '../catalog/photos.ts';
 import type { Db, Queryable } from '../db/client.ts';
 import { type AlbumVisibility, albumPhotos, jobs, photos } from '../db/schema.ts';
@@ -122,7 +122,7 @@ function addToAlbum(db: Queryable, target: AlbumTarget, photoId: number): void {
     .values({
       albumId,
       photoId,
-      position: sql`(SELECT coalesce(max(${albumPhotos.position}), 0) + 1024 FROM ${albumPhotos} WHERE ${albumPhotos.albumId} = ${albumId})`,
+      position: sql`(SELECT coalesce(max(${albumPhotos.position}), 0) + ${POSITION_STEP} FROM ${albumPhotos} WHERE ${albumPhotos.albumId} = ${albumId})`,
     })
     .run();
 }
