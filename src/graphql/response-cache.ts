@@ -3,6 +3,8 @@ import { type Cache, createInMemoryCache, useResponseCache } from '@graphql-yoga
 import type Database from 'better-sqlite3';
 import type { Plugin } from 'graphql-yoga';
 
+const NOT_CACHED = 'not-cached';
+
 /** Anonymous GET queries only: results for the admin are never stored, so never served to anyone else. */
 function cacheable(request: Request): boolean {
   return request.method === 'GET' && !request.headers.has('authorization');
@@ -15,15 +17,23 @@ function cacheable(request: Request): boolean {
  */
 function databaseVersion(sqlite: Database.Database): () => string {
   const statement = sqlite.prepare('SELECT total_changes(), data_version FROM pragma_data_version').raw();
-  return () => (statement.get() as number[]).join('.');
+  return () => (statement.get() as number[]).join('-');
 }
 
-/** The in-memory cache, emptied whenever the database version moves. */
+/** Keys look like `"<database version>_<hash>"`: each names the version its result belongs to. */
+function versionOf(key: string): string {
+  return key.slice(1, key.indexOf('_'));
+}
+
+/**
+ * The in-memory cache, emptied whenever the database version moves. A lookup checks the
+ * current version once (a client's If-None-Match may be from any time); storing uses the
+ * version already in the key, so a request asks the database at most twice.
+ */
 function versionedCache(currentVersion: () => string): Cache {
-  let version = currentVersion();
+  let version = '';
   let inner = createInMemoryCache({ max: 1000 });
-  const fresh = (): Cache => {
-    const now = currentVersion();
+  const at = (now: string): Cache => {
     if (now !== version) {
       version = now;
       inner = createInMemoryCache({ max: 1000 });
@@ -31,9 +41,13 @@ function versionedCache(currentVersion: () => string): Cache {
     return inner;
   };
   return {
-    get: (key) => fresh().get(key),
-    set: (...args) => fresh().set(...args),
-    invalidate: (...args) => fresh().invalidate(...args),
+    get: (key) => {
+      const now = currentVersion();
+      return versionOf(key) === now ? at(now).get(key) : undefined;
+    },
+    // A write during execution makes the result a past version's: not worth keeping.
+    set: (key, ...rest) => (versionOf(key) === version ? inner.set(key, ...rest) : undefined),
+    invalidate: (...args) => inner.invalidate(...args),
   };
 }
 
@@ -55,10 +69,13 @@ export function responseCachePlugins(options: ResponseCacheOptions): Plugin[] {
       ttl: options.ttlMs,
       cache: versionedCache(version),
       // The plugin sends the key as the ETag and looks If-None-Match up as a key: keep it a valid entity tag.
-      buildResponseCacheKey: ({ documentString, variableValues, operationName }) =>
-        `"${createHash('sha256')
-          .update(`${version()}\n${operationName ?? ''}\n${documentString}\n${JSON.stringify(variableValues ?? {})}`)
-          .digest('base64url')}"`,
+      // The plugin asks for a key on every request; only cacheable ones pay for the hash and the version check.
+      buildResponseCacheKey: ({ request, documentString, variableValues, operationName }) =>
+        cacheable(request)
+          ? `"${version()}_${createHash('sha256')
+              .update(`${operationName ?? ''}\n${documentString}\n${JSON.stringify(variableValues ?? {})}`)
+              .digest('base64url')}"`
+          : NOT_CACHED,
     }),
     {
       onResponse({ request, response }) {
