@@ -8,6 +8,7 @@ import { loadConfig } from '../src/config.ts';
 import { importFolder } from '../src/processing/folder-import.ts';
 import { DEFAULT_MAX_PIXELS } from '../src/processing/ingest.ts';
 import { processPhoto } from '../src/processing/pipeline.ts';
+import { formatNumber } from './lib/format.ts';
 import { type BenchServer, startServer } from './lib/server-process.ts';
 import { runWrk } from './lib/wrk.ts';
 
@@ -34,8 +35,6 @@ export interface GraphQLBenchOptions {
 function sqlStatements(header: unknown): number {
   return Number(/sql;desc="(\d+)"/.exec(String(header))?.[1] ?? Number.NaN);
 }
-
-const format = (n: number, digits = 0) => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 
 /** The gallery query uncached (POST), served from the response cache (GET), and revalidated to 304. */
 export async function benchGraphQL(options: GraphQLBenchOptions): Promise<string> {
@@ -109,7 +108,7 @@ export async function benchGraphQL(options: GraphQLBenchOptions): Promise<string
       }
       const sql = Number.isNaN(spec.statements) ? 'n/a' : String(spec.statements);
       lines.push(
-        `| ${spec.label}${errors ? ` (${errors} errors)` : ''} | ${format(requests / seconds)} | ${format(p99, 2)} ms | ${format(requests / cpu)} | ${sql} |`,
+        `| ${spec.label}${errors ? ` (${errors} errors)` : ''} | ${formatNumber(requests / seconds)} | ${formatNumber(p99, 2)} ms | ${formatNumber(requests / cpu)} | ${sql} |`,
       );
     }
     return lines.join('\n');

@@ -6,6 +6,7 @@ import { request } from 'undici';
 import { openStore } from '../src/cli/open-store.ts';
 import { loadConfig } from '../src/config.ts';
 import { importFolder } from '../src/processing/folder-import.ts';
+import { formatNumber } from './lib/format.ts';
 import { type BenchServer, startServer } from './lib/server-process.ts';
 import { runWrk, type WrkResult } from './lib/wrk.ts';
 
@@ -95,8 +96,6 @@ async function measure(
   cell.errors += result.non2xx3xx + result.socketErrors;
 }
 
-const format = (n: number, digits = 0) => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
-
 /** The image route against @fastify/static and serve-static, same files, same run, servers alternating. */
 export async function benchImageRoute(options: ImageRouteOptions): Promise<string> {
   const workDir = await mkdtemp(path.join(tmpdir(), 'lightbox-bench-'));
@@ -160,11 +159,11 @@ export async function benchImageRoute(options: ImageRouteOptions): Promise<strin
       const uncached = cellFor(row.label, 'Lightbox, cache off');
       for (const spec of SERVERS) {
         const cell = cellFor(row.label, spec.name as ServerName);
-        const ratio = (ours: Cell) => (spec.name.startsWith('Lightbox') ? '' : `${format(perCpu(ours) / perCpu(cell), 2)}×`);
+        const ratio = (ours: Cell) => (spec.name.startsWith('Lightbox') ? '' : `${formatNumber(perCpu(ours) / perCpu(cell), 2)}×`);
         const p99 = Math.max(...cell.p99Ms);
         const errors = cell.errors > 0 ? ` (${cell.errors} errors)` : '';
         lines.push(
-          `| ${row.label} | ${spec.name} | ${format(cell.requests / cell.seconds)}${errors} | ${format(p99, 2)} ms | ${format(perCpu(cell))} | ${ratio(lightbox)} | ${ratio(uncached)} |`,
+          `| ${row.label} | ${spec.name} | ${formatNumber(cell.requests / cell.seconds)}${errors} | ${formatNumber(p99, 2)} ms | ${formatNumber(perCpu(cell))} | ${ratio(lightbox)} | ${ratio(uncached)} |`,
         );
       }
     }

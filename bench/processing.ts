@@ -8,6 +8,7 @@ import { loadConfig } from '../src/config.ts';
 import { renderDerivative } from '../src/images/render.ts';
 import { importFolder } from '../src/processing/folder-import.ts';
 import { processPhoto } from '../src/processing/pipeline.ts';
+import { formatNumber } from './lib/format.ts';
 
 export interface ProcessingBenchOptions {
   seconds: number;
@@ -94,16 +95,14 @@ async function benchPipelineOnFixtures(workDir: string, seconds: number, concurr
     return [
       '| on the 18 fixture photos (1800×1200) | per second | |',
       '|---|--:|--:|',
-      `| bare sharp thumbnail loop (to a buffer) | ${format(bare)} thumbnails | |`,
-      `| bare sharp loop making the same 4 renditions (to buffers) | ${format(bareSameWork)} photos | |`,
-      `| Lightbox pipeline (4 renditions, placeholder, colour, EXIF, row, to disk) | ${format(photosPerSecond)} photos | ${format(photosPerSecond / bareSameWork, 2)}× of the same work |`,
+      `| bare sharp thumbnail loop (to a buffer) | ${formatNumber(bare, 1)} thumbnails | |`,
+      `| bare sharp loop making the same 4 renditions (to buffers) | ${formatNumber(bareSameWork, 1)} photos | |`,
+      `| Lightbox pipeline (4 renditions, placeholder, colour, EXIF, row, to disk) | ${formatNumber(photosPerSecond, 1)} photos | ${formatNumber(photosPerSecond / bareSameWork, 2)}× of the same work |`,
     ].join('\n');
   } finally {
     database.close();
   }
 }
-
-const format = (n: number, digits = 1) => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 
 /**
  * Thumbnails (256 px square WebP) per second from 12 MP JPEGs: Lightbox's renderer, which also
@@ -150,8 +149,8 @@ export async function benchProcessing(options: ProcessingBenchOptions): Promise<
     return [
       '| pipeline | thumbnails/s | Lightbox × |',
       '|---|--:|--:|',
-      `| bare sharp loop (to a buffer) | ${format(bare)} | |`,
-      `| Lightbox renderer (to disk, atomically) | ${format(ours)} | ${format(ours / bare, 2)}× |`,
+      `| bare sharp loop (to a buffer) | ${formatNumber(bare, 1)} | |`,
+      `| Lightbox renderer (to disk, atomically) | ${formatNumber(ours, 1)} | ${formatNumber(ours / bare, 2)}× |`,
       '',
       fixtures,
     ].join('\n');

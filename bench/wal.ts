@@ -6,6 +6,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { applyMigrations, openDatabase } from '../src/db/client.ts';
+import { formatNumber } from './lib/format.ts';
 
 export interface WalBenchOptions {
   seconds: number;
@@ -59,8 +60,6 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
 }
 
-const format = (n: number, digits = 0) => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
-
 /**
  * Reader latency while a second process writes continuously, journal_mode WAL vs DELETE, with
  * the server's own settings (synchronous FULL, busy_timeout 5 s). The reader yields to the event
@@ -101,7 +100,7 @@ export async function benchWal(options: WalBenchOptions): Promise<string> {
       reader.close();
       latencies.sort((a, b) => a - b);
       lines.push(
-        `| ${mode.toUpperCase()} | ${format(latencies.length)} | ${format(percentile(latencies, 50), 3)} ms | ${format(percentile(latencies, 99), 3)} ms | ${format(latencies.at(-1) ?? Number.NaN, 1)} ms | ${busy} | ${format(written.writes / elapsed)} | ${written.busy} |`,
+        `| ${mode.toUpperCase()} | ${formatNumber(latencies.length)} | ${formatNumber(percentile(latencies, 50), 3)} ms | ${formatNumber(percentile(latencies, 99), 3)} ms | ${formatNumber(latencies.at(-1) ?? Number.NaN, 1)} ms | ${busy} | ${formatNumber(written.writes / elapsed)} | ${written.busy} |`,
       );
     }
     return lines.join('\n');

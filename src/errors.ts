@@ -42,3 +42,9 @@ export class ForbiddenError extends LightboxError {
 export class ConflictError extends LightboxError {
   readonly code = 'CONFLICT';
 }
+
+/** The first line of an error's message, bounded: what a failure reason or a log line should carry. */
+export function errorSummary(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return (message.split('\n')[0] ?? message).slice(0, 500);
+}

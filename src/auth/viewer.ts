@@ -24,6 +24,15 @@ export function viewerFromAuthorization(header: string | null | undefined, admin
   return ADMIN;
 }
 
+/** True only for a valid admin token; no header and a wrong one are both false. */
+export function isAdminAuthorization(header: string | null | undefined, adminTokenDigest: Buffer): boolean {
+  try {
+    return viewerFromAuthorization(header, adminTokenDigest).kind === 'admin';
+  } catch {
+    return false;
+  }
+}
+
 export function tokenDigest(token: string): Buffer {
   return digest(token);
 }

@@ -1,6 +1,7 @@
 import { createGraphQLError, type Plugin } from 'graphql-yoga';
 
-const PREFLIGHT_HEADERS = ['x-graphql-yoga-csrf', 'graphql-preflight'];
+/** Headers a browser cannot add to a cross-site request without a CORS preflight. */
+export const PREFLIGHT_HEADERS = ['x-graphql-yoga-csrf', 'graphql-preflight'];
 /** Bodies a browser form or a no-cors fetch can send without a preflight. */
 const SIMPLE_CONTENT_TYPES = ['multipart/form-data', 'application/x-www-form-urlencoded', 'text/plain'];
 

@@ -24,6 +24,9 @@ import { type GraphQLContext, isAdmin } from './context.ts';
 import { MUTATION_ERRORS } from './errors.ts';
 import { PhotoRef } from './photo.ts';
 
+/** Decoded global ids carry the public id; the catalog works with those. */
+const publicIds = (ids: readonly { id: string }[]) => ids.map((id) => id.id);
+
 function requireAdmin(ctx: GraphQLContext): void {
   if (!isAdmin(ctx)) throw new ForbiddenError();
 }
@@ -239,8 +242,7 @@ builder.mutationType({
       },
       resolve: (_root, args, ctx) => {
         requireAdmin(ctx);
-        const photoIds = args.photoIds.map((id) => id.id);
-        return albumResult(addPhotosToAlbum(ctx.db, args.albumId.id, photoIds, args.position));
+        return albumResult(addPhotosToAlbum(ctx.db, args.albumId.id, publicIds(args.photoIds), args.position));
       },
     }),
     removePhotosFromAlbum: t.field({
@@ -253,13 +255,7 @@ builder.mutationType({
       },
       resolve: (_root, args, ctx) => {
         requireAdmin(ctx);
-        return albumResult(
-          removePhotosFromAlbum(
-            ctx.db,
-            args.albumId.id,
-            args.photoIds.map((id) => id.id),
-          ),
-        );
+        return albumResult(removePhotosFromAlbum(ctx.db, args.albumId.id, publicIds(args.photoIds)));
       },
     }),
     movePhotoInAlbum: t.field({
@@ -286,13 +282,7 @@ builder.mutationType({
       },
       resolve: (_root, args, ctx) => {
         requireAdmin(ctx);
-        return albumResult(
-          setAlbumPhotoOrder(
-            ctx.db,
-            args.albumId.id,
-            args.photoIds.map((id) => id.id),
-          ),
-        );
+        return albumResult(setAlbumPhotoOrder(ctx.db, args.albumId.id, publicIds(args.photoIds)));
       },
     }),
     setAlbumCover: t.field({

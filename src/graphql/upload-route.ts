@@ -1,10 +1,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { tokenDigest, viewerFromAuthorization } from '../auth/viewer.ts';
+import { isAdminAuthorization, tokenDigest } from '../auth/viewer.ts';
 import type { IngestDeps } from '../processing/ingest.ts';
 import { discardUploads, parseUploadRequest, UploadRequestError } from '../processing/upload-request.ts';
+import { PREFLIGHT_HEADERS } from './csrf.ts';
 import type { createGraphQLHandler } from './yoga.ts';
-
-const PREFLIGHT_HEADERS = ['x-graphql-yoga-csrf', 'graphql-preflight'];
 
 function sendGraphQLError(res: ServerResponse, status: number, message: string, code: string): void {
   const body = JSON.stringify({ errors: [{ message, extensions: { code } }] });
@@ -41,13 +40,7 @@ export function createUploadRoute({ yoga, ingest, adminToken }: UploadRouteDeps)
       req.resume();
       return;
     }
-    let admin = false;
-    try {
-      admin = viewerFromAuthorization(req.headers.authorization, digest).kind === 'admin';
-    } catch {
-      admin = false;
-    }
-    if (!admin) {
+    if (!isAdminAuthorization(req.headers.authorization, digest)) {
       sendGraphQLError(res, 403, 'Uploads need the admin token: send "Authorization: Bearer <token>"', 'FORBIDDEN');
       req.resume();
       return;

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type Database from 'better-sqlite3';
 import { createGraphQLError, createYoga, type Plugin } from 'graphql-yoga';
-import { AuthenticationError, tokenDigest, type Viewer, viewerFromAuthorization } from '../auth/viewer.ts';
+import { AuthenticationError, isAdminAuthorization, tokenDigest, type Viewer, viewerFromAuthorization } from '../auth/viewer.ts';
 import type { Db } from '../db/client.ts';
 import { currentSqlUsage } from '../db/sql-meter.ts';
 import { signedUrlExpiry } from '../images/signing.ts';
@@ -83,13 +83,7 @@ function requestLogPlugin(logger: Logger): Plugin {
 
 export function createGraphQLHandler(options: YogaOptions) {
   const adminTokenDigest = tokenDigest(options.adminToken);
-  const isAdminRequest = (request: Request) => {
-    try {
-      return viewerFromAuthorization(request.headers.get('authorization'), adminTokenDigest).kind === 'admin';
-    } catch {
-      return false;
-    }
-  };
+  const isAdminRequest = (request: Request) => isAdminAuthorization(request.headers.get('authorization'), adminTokenDigest);
   const plugins: Plugin[] = [
     csrfPlugin(),
     ...limitPlugins({ introspection: options.introspection, hideSuggestions: (request) => options.production && !isAdminRequest(request) }),

@@ -10,6 +10,7 @@ import { findOrCreateAlbum, POSITION_STEP } from '../catalog/albums.ts';
 import { PROCESS_JOB } from '../catalog/photos.ts';
 import type { Db, Queryable } from '../db/client.ts';
 import { type AlbumVisibility, albumPhotos, jobs, photos } from '../db/schema.ts';
+import { errorSummary } from '../errors.ts';
 import { newPublicId } from '../ids.ts';
 import { commitTempFile, tempPath } from '../storage/atomic.ts';
 import type { StorageLayout } from '../storage/layout.ts';
@@ -127,11 +128,6 @@ function addToAlbum(db: Queryable, target: AlbumTarget, photoId: number): void {
     .run();
 }
 
-function describe(error: unknown): string {
-  const message = error instanceof Error ? error.message : String(error);
-  return message.split('\n')[0] ?? message;
-}
-
 /**
  * Stores one image file: the original once per SHA-256 (temp file, then rename), then its row.
  * The file is in place before the row exists, so no row ever points at a missing file; a
@@ -159,7 +155,7 @@ export async function stageInput(deps: IngestDeps, input: Readable): Promise<Sta
     return await stage(input, deps.layout.tempDir, maxBytes);
   } catch (error) {
     if (error instanceof TooLargeError) return { failed: { kind: 'failed', reason: `larger than the ${maxBytes}-byte limit` } };
-    return { failed: { kind: 'failed', reason: `could not be read: ${describe(error)}` } };
+    return { failed: { kind: 'failed', reason: `could not be read: ${errorSummary(error)}` } };
   }
 }
 
@@ -183,7 +179,7 @@ export async function ingestStaged(
     try {
       probed = await probe(staged.temp, deps.maxPixels ?? DEFAULT_MAX_PIXELS);
     } catch (error) {
-      return { kind: 'failed', reason: `could not be decoded: ${describe(error)}` };
+      return { kind: 'failed', reason: `could not be decoded: ${errorSummary(error)}` };
     }
     const metadata = await readPhotoMetadata(staged.temp);
     await options.commitTurn?.();

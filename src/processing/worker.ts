@@ -3,6 +3,7 @@ import { hostname } from 'node:os';
 import { eq } from 'drizzle-orm';
 import type { Db } from '../db/client.ts';
 import { photos } from '../db/schema.ts';
+import { errorSummary } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import type { ClaimedJob, JobQueue } from './jobs.ts';
 
@@ -15,11 +16,6 @@ export interface WorkerOptions {
   run: (job: ClaimedJob) => Promise<void>;
   /** How often an idle worker looks for work. */
   pollMs?: number;
-}
-
-function reason(error: unknown): string {
-  const message = error instanceof Error ? error.message : String(error);
-  return (message.split('\n')[0] ?? message).slice(0, 500);
 }
 
 /**
@@ -86,7 +82,7 @@ export class Worker {
         this.setStatus(job.photoId, 'PENDING');
         return;
       }
-      const message = reason(error);
+      const message = errorSummary(error);
       const outcome = queue.fail(job, this.owner, message);
       this.setStatus(job.photoId, outcome === 'failed' ? 'FAILED' : 'PENDING', outcome === 'failed' ? message : null);
       logger.warn({ job: job.id, photo: job.photoId, attempt: job.attempts, outcome, err: message }, 'processing failed');

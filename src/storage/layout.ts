@@ -26,21 +26,26 @@ export class StorageLayout {
     this.secretFile = path.join(dataDir, 'secret');
   }
 
-  private readonly originalPaths = new Map<string, string>();
+  /** The image route asks for the same few thousand paths over and over: each is checked and built once. */
+  private readonly paths = new Map<string, string>();
+
+  private memo(key: string, build: () => string): string {
+    let file = this.paths.get(key);
+    if (file === undefined) {
+      file = build();
+      if (this.paths.size >= 10_000) this.paths.clear();
+      this.paths.set(key, file);
+    }
+    return file;
+  }
 
   /** Originals are stored once per content hash, sharded so no directory grows huge. */
   originalPath(contentHash: string, extension: string): string {
-    const key = `${contentHash}.${extension}`;
-    let file = this.originalPaths.get(key);
-    if (file === undefined) {
+    return this.memo(`o/${contentHash}.${extension}`, () => {
       if (!CONTENT_HASH.test(contentHash)) throw new Error(`not a SHA-256 hex digest: ${contentHash}`);
       if (!EXTENSION.test(extension)) throw new Error(`not a file extension: ${extension}`);
-      file = path.join(this.originalsDir, contentHash.slice(0, 2), contentHash.slice(2, 4), key);
-      // The image route asks for the same few thousand paths over and over.
-      if (this.originalPaths.size >= 10_000) this.originalPaths.clear();
-      this.originalPaths.set(key, file);
-    }
-    return file;
+      return path.join(this.originalsDir, contentHash.slice(0, 2), contentHash.slice(2, 4), `${contentHash}.${extension}`);
+    });
   }
 
   /** All derivatives of one photo: removed together when the photo goes. */
@@ -51,9 +56,11 @@ export class StorageLayout {
 
   /** One rendition; the version in the name means a reprocessed photo never serves an old rendering. */
   derivedPath(publicId: string, variant: string, version: number, extension: string): string {
-    if (!VARIANT.test(variant)) throw new Error(`not a variant: ${variant}`);
-    if (!EXTENSION.test(extension)) throw new Error(`not a file extension: ${extension}`);
-    if (!Number.isSafeInteger(version) || version < 1) throw new Error(`not a version: ${version}`);
-    return path.join(this.derivedDirFor(publicId), `${variant}.v${version}.${extension}`);
+    return this.memo(`d/${publicId}/${variant}.v${version}.${extension}`, () => {
+      if (!VARIANT.test(variant)) throw new Error(`not a variant: ${variant}`);
+      if (!EXTENSION.test(extension)) throw new Error(`not a file extension: ${extension}`);
+      if (!Number.isSafeInteger(version) || version < 1) throw new Error(`not a version: ${version}`);
+      return path.join(this.derivedDirFor(publicId), `${variant}.v${version}.${extension}`);
+    });
   }
 }
