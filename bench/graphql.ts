@@ -3,11 +3,11 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { request } from 'undici';
-import { openStore } from '../src/cli/open-store.ts';
 import { loadConfig } from '../src/config.ts';
+import { MAX_INPUT_PIXELS } from '../src/media/limits.ts';
 import { importFolder } from '../src/processing/folder-import.ts';
-import { DEFAULT_MAX_PIXELS } from '../src/processing/ingest.ts';
-import { processPhoto } from '../src/processing/pipeline.ts';
+import { processPhoto } from '../src/processing/process-photo.ts';
+import { openStore } from '../src/storage/open-store.ts';
 import { formatNumber } from './lib/format.ts';
 import { type BenchServer, startServer } from './lib/server-process.ts';
 import { runWrk } from './lib/wrk.ts';
@@ -47,7 +47,7 @@ export async function benchGraphQL(options: GraphQLBenchOptions): Promise<string
       for (let i = 1; i <= 20; i++) await importFolder({ db: database.db, layout }, PHOTOS, { album: `Album ${i}`, visibility: 'PUBLIC' });
       // Processed up front, so pages carry real placeholders and no worker writes during the measurement.
       const ids = database.sqlite.prepare('SELECT id FROM photos').pluck().all() as number[];
-      const deps = { db: database.db, layout, maxPixels: DEFAULT_MAX_PIXELS, timeoutSeconds: 60 };
+      const deps = { db: database.db, layout, limits: { maxPixels: MAX_INPUT_PIXELS, timeoutSeconds: 60 } };
       for (const id of ids) await processPhoto(deps, id);
     } finally {
       database.close();
@@ -73,7 +73,7 @@ export async function benchGraphQL(options: GraphQLBenchOptions): Promise<string
     await revalidated.body.dump();
     if (revalidated.statusCode !== 304) throw new Error(`expected a 304 from the response cache, got ${revalidated.statusCode}`);
 
-    const cases = [
+    const cases: { label: string; url: string; headers: Record<string, string>; script?: string; statements: number }[] = [
       { label: 'uncached (POST)', url, headers: {}, script, statements },
       {
         label: 'response cache hit (GET, 200)',

@@ -3,11 +3,12 @@ import { availableParallelism, tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
-import { openStore } from '../src/cli/open-store.ts';
 import { loadConfig } from '../src/config.ts';
-import { renderDerivative } from '../src/images/render.ts';
+import { MAX_INPUT_PIXELS } from '../src/media/limits.ts';
+import { renderRendition } from '../src/media/render-queue.ts';
 import { importFolder } from '../src/processing/folder-import.ts';
-import { processPhoto } from '../src/processing/pipeline.ts';
+import { processPhoto } from '../src/processing/process-photo.ts';
+import { openStore } from '../src/storage/open-store.ts';
 import { formatNumber } from './lib/format.ts';
 
 export interface ProcessingBenchOptions {
@@ -65,7 +66,7 @@ async function benchPipelineOnFixtures(workDir: string, seconds: number, concurr
     await importFolder({ db: database.db, layout }, FIXTURES, { album: 'bench', visibility: 'PUBLIC' });
     const ids = database.sqlite.prepare('SELECT id FROM photos ORDER BY id').pluck().all() as number[];
     const files = (await readdir(FIXTURES)).filter((name) => name.endsWith('.jpg')).map((name) => path.join(FIXTURES, name));
-    const deps = { db: database.db, layout, maxPixels: 100_000_000, timeoutSeconds: 60 };
+    const deps = { db: database.db, layout, limits: { maxPixels: MAX_INPUT_PIXELS, timeoutSeconds: 60 } };
     let bare = 0;
     let bareSameWork = 0;
     let photosPerSecond = 0;
@@ -125,7 +126,7 @@ export async function benchProcessing(options: ProcessingBenchOptions): Promise<
         await sharp(input(index)).rotate().resize(256, 256, { fit: 'cover' }).webp({ quality: 80, effort: 4 }).toBuffer();
       });
       const ours = await timed(options.seconds / 2, concurrency, async (index) => {
-        await renderDerivative(
+        await renderRendition(
           {
             source: input(index),
             destination: path.join(out, `${index}.webp`),
@@ -134,7 +135,7 @@ export async function benchProcessing(options: ProcessingBenchOptions): Promise<
             width: 4000,
             height: 3000,
           },
-          { tempDir: temp, maxPixels: 100_000_000, timeoutSeconds: 30 },
+          { tempDir: temp, maxPixels: MAX_INPUT_PIXELS, timeoutSeconds: 30 },
         );
       });
       rows.push(['bare sharp loop (to a buffer)', bare], ['Lightbox renderer (to disk, atomically)', ours]);

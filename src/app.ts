@@ -1,20 +1,18 @@
 import type { AddressInfo } from 'node:net';
 import { type KeptSecret, loadOrCreateSecret } from './auth/secrets.ts';
 import type { Config } from './config.ts';
-import { applyMigrations, type DatabaseHandle, openDatabase } from './db/client.ts';
 import { instrumentConnection } from './db/sql-meter.ts';
+import { createLightboxServer } from './http/server.ts';
 import type { Logger } from './log.ts';
+import type { Render } from './media/render-queue.ts';
 import { createPhotoWorker } from './processing/service.ts';
-import { createLightboxServer } from './server.ts';
-import { prepareDataDir, sweepTempFiles } from './storage/data-dir.ts';
-import { StorageLayout } from './storage/layout.ts';
+import { sweepTempFiles } from './storage/data-dir.ts';
+import { openStore, type Store } from './storage/open-store.ts';
 import { sweepOrphanFiles } from './storage/sweep.ts';
 
-export interface RunningLightbox {
+export interface RunningLightbox extends Store {
   url: string;
   port: number;
-  layout: StorageLayout;
-  database: DatabaseHandle;
   adminToken: KeptSecret;
   /** Settles when the start-up sweep of unreferenced files is done. */
   maintenance: Promise<void>;
@@ -22,15 +20,20 @@ export interface RunningLightbox {
   close(): Promise<void>;
 }
 
+export interface StartOptions {
+  /** Replaces how one rendition is rendered (tests count renders through it). */
+  render?: Render;
+}
+
 /** Opens the data dir and database (migrating it), then listens. Everything `lightbox serve` does. */
-export async function startLightbox(config: Config, logger: Logger): Promise<RunningLightbox> {
-  const layout = new StorageLayout(config.dataDir);
-  await prepareDataDir(layout);
-  const adminToken = await loadOrCreateSecret(layout.adminTokenFile, layout.tempDir, config.adminToken);
-  const secret = await loadOrCreateSecret(layout.secretFile, layout.tempDir, config.secret);
-  const database = openDatabase(layout.databaseFile);
+export async function startLightbox(config: Config, logger: Logger, options: StartOptions = {}): Promise<RunningLightbox> {
+  const store = await openStore(config);
+  const { layout, database } = store;
+  let adminToken: KeptSecret;
+  let secret: KeptSecret;
   try {
-    applyMigrations(database);
+    adminToken = await loadOrCreateSecret(layout.adminTokenFile, layout.tempDir, config.auth.adminToken);
+    secret = await loadOrCreateSecret(layout.secretFile, layout.tempDir, config.auth.secret);
     instrumentConnection(database.sqlite);
     const swept = await sweepTempFiles(layout);
     if (swept > 0) logger.info({ swept }, 'removed temp files left by an interrupted write');
@@ -40,29 +43,25 @@ export async function startLightbox(config: Config, logger: Logger): Promise<Run
   }
 
   const { server, dispose } = createLightboxServer({
-    database,
-    layout,
+    store,
     logger,
-    graphiql: config.graphiql,
-    introspection: config.introspection,
-    production: config.production,
-    serverTiming: config.serverTiming,
-    adminToken: adminToken.value,
-    secret: secret.value,
-    signedUrlTtlSeconds: config.signedUrlTtlSeconds,
-    renderConcurrency: config.renderConcurrency,
-    renderQueue: config.renderQueue,
-    imageCacheBytes: config.imageCacheBytes,
-    uploadMaxBytes: config.uploadMaxBytes,
-    importAllowHosts: config.importAllowHosts,
+    config,
+    secrets: { adminToken: adminToken.value, secret: secret.value },
+    render: options.render,
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(config.port, config.host, () => {
-      server.off('error', reject);
-      resolve();
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(config.http.port, config.http.host, () => {
+        server.off('error', reject);
+        resolve();
+      });
     });
-  });
+  } catch (error) {
+    await dispose();
+    database.close();
+    throw error;
+  }
   // Walking every stored file takes a while in a big library: do it after listening, not before.
   const maintenance = sweepOrphanFiles(layout, database.sqlite).then(
     (orphans) => {
@@ -70,25 +69,26 @@ export async function startLightbox(config: Config, logger: Logger): Promise<Run
     },
     (error: unknown) => logger.warn({ err: error }, 'could not sweep orphan files'),
   );
-  const worker = config.workers > 0 ? createPhotoWorker(database, layout, logger, config, config.workers) : undefined;
+  const worker = config.jobs.workers > 0 ? createPhotoWorker(store, logger, config.jobs, config.jobs.workers) : undefined;
   worker?.start();
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const displayHost = address.address === '::' || address.address === '0.0.0.0' ? 'localhost' : host;
+  const graceMs = config.http.shutdownGraceMs;
 
   let closing: Promise<void> | undefined;
   const close = () => {
     closing ??= (async () => {
       const drained = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
-      const grace = new Promise<'timeout'>((resolve) => setTimeout(resolve, config.shutdownGraceMs, 'timeout').unref());
+      const grace = new Promise<'timeout'>((resolve) => setTimeout(resolve, graceMs, 'timeout').unref());
       if ((await Promise.race([drained, grace])) === 'timeout') {
-        logger.warn({ graceMs: config.shutdownGraceMs }, 'in-flight requests outlived the grace period; closing them');
+        logger.warn({ graceMs }, 'in-flight requests outlived the grace period; closing them');
         server.closeAllConnections();
         await drained;
       }
       // Running jobs get the same grace as requests, then go back to the queue for the next start.
-      await worker?.stop(config.shutdownGraceMs);
+      await worker?.stop(graceMs);
       await maintenance;
       await dispose();
       database.close();

@@ -1,50 +1,67 @@
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
+import { ConfigError } from './errors.ts';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
+/** The configuration, in parts: each part of the system is handed the part it needs, not copies of its fields. */
 export interface Config {
+  dataDir: string;
+  logLevel: LogLevel;
+  http: HttpConfig;
+  auth: AuthConfig;
+  graphql: GraphQLConfig;
+  images: ImageConfig;
+  ingest: IngestConfig;
+  jobs: JobConfig;
+}
+
+export interface HttpConfig {
   port: number;
   host: string | undefined;
-  dataDir: string;
-  /** From LIGHTBOX_ADMIN_TOKEN; when unset, `ensureAdminToken` makes and keeps one. */
+  /** How long in-flight requests (and running jobs) may take to finish on shutdown. */
+  shutdownGraceMs: number;
+}
+
+export interface AuthConfig {
+  /** From LIGHTBOX_ADMIN_TOKEN; when unset, one is generated and kept in the data dir. */
   adminToken: string | undefined;
-  /** From LIGHTBOX_SECRET; when unset, a random one is kept in the data dir. */
+  /** From LIGHTBOX_SECRET (URL signing); when unset, a random one is kept in the data dir. */
   secret: string | undefined;
   /** How long a signed URL for a private photo stays valid, in seconds. */
   signedUrlTtlSeconds: number;
-  workers: number;
-  /** Processing jobs: lease length, attempts before FAILED, first retry delay (then ×4 each time). */
-  jobLeaseSeconds: number;
-  jobAttempts: number;
-  jobRetrySeconds: number;
-  /** sharp renders of missing derivatives at once, and how many may wait before 503. */
-  renderConcurrency: number;
-  renderQueue: number;
-  /** Bytes of image files kept in memory (validated by stat on every request); 0 turns it off. */
-  imageCacheBytes: number;
-  /** Largest file an upload may carry. */
-  uploadMaxBytes: number;
-  /** Hosts URL imports may fetch from even when they resolve to private addresses. */
-  importAllowHosts: ReadonlySet<string>;
-  logLevel: LogLevel;
-  serverTiming: boolean;
+}
+
+export interface GraphQLConfig {
   graphiql: boolean;
   introspection: boolean;
   /** NODE_ENV=production: field suggestions are hidden from everyone but the admin. */
   production: boolean;
-  shutdownGraceMs: number;
+  serverTiming: boolean;
 }
 
-/** A configuration problem a user can fix: printed as one line, never as a stack trace. */
-export class ConfigError extends Error {
-  constructor(
-    readonly variable: string,
-    message: string,
-  ) {
-    super(`${variable}: ${message}`);
-    this.name = 'ConfigError';
-  }
+export interface ImageConfig {
+  /** sharp renders of missing renditions at once, and how many may wait before 503. */
+  renderConcurrency: number;
+  renderQueue: number;
+  /** Bytes of image files kept in memory (validated by stat on every request); 0 turns it off. */
+  cacheBytes: number;
+}
+
+export interface IngestConfig {
+  /** Largest file an upload or URL import may carry. */
+  maxBytes: number;
+  /** Hosts URL imports may fetch from even when they resolve to private addresses. */
+  importAllowHosts: ReadonlySet<string>;
+}
+
+export interface JobConfig {
+  /** In-process worker concurrency; 0 leaves processing to `lightbox worker`. */
+  workers: number;
+  /** Lease length, attempts before FAILED, first retry delay (then ×4 each time). */
+  leaseSeconds: number;
+  attempts: number;
+  retrySeconds: number;
 }
 
 const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -94,33 +111,44 @@ function readLogLevel(env: Env): LogLevel {
 
 /** Reads and validates the whole configuration; throws ConfigError naming the variable at fault. */
 export function loadConfig(env: Env = process.env): Config {
-  const host = env.HOST?.trim() || undefined;
   return {
-    port: readInteger(env, 'PORT', 4000, 0, 65535),
-    host,
     dataDir: path.resolve(env.LIGHTBOX_DATA_DIR?.trim() || './data'),
-    adminToken: readSecretLike(env, 'LIGHTBOX_ADMIN_TOKEN'),
-    secret: readSecretLike(env, 'LIGHTBOX_SECRET'),
-    signedUrlTtlSeconds: readInteger(env, 'LIGHTBOX_SIGNED_URL_TTL', 3600, 60, 7 * 24 * 3600),
-    workers: readInteger(env, 'LIGHTBOX_WORKERS', 2, 0, 64),
-    jobLeaseSeconds: readInteger(env, 'LIGHTBOX_JOB_LEASE_SECONDS', 60, 1, 3600),
-    jobAttempts: readInteger(env, 'LIGHTBOX_JOB_ATTEMPTS', 3, 1, 20),
-    jobRetrySeconds: readInteger(env, 'LIGHTBOX_JOB_RETRY_SECONDS', 2, 0, 3600),
-    renderConcurrency: readInteger(env, 'LIGHTBOX_RENDER_CONCURRENCY', Math.max(1, availableParallelism()), 1, 64),
-    renderQueue: readInteger(env, 'LIGHTBOX_RENDER_QUEUE', 64, 0, 10_000),
-    imageCacheBytes: readInteger(env, 'LIGHTBOX_IMAGE_CACHE_MB', 128, 0, 65_536) * 1024 * 1024,
-    uploadMaxBytes: readInteger(env, 'LIGHTBOX_UPLOAD_MAX_MB', 200, 1, 10_240) * 1024 * 1024,
-    importAllowHosts: new Set(
-      (env.LIGHTBOX_IMPORT_ALLOW_HOSTS ?? '')
-        .split(',')
-        .map((host) => host.trim().toLowerCase())
-        .filter((host) => host !== ''),
-    ),
     logLevel: readLogLevel(env),
-    serverTiming: readBoolean(env, 'LIGHTBOX_SERVER_TIMING', true),
-    graphiql: readBoolean(env, 'LIGHTBOX_GRAPHIQL', true),
-    introspection: readBoolean(env, 'LIGHTBOX_INTROSPECTION', true),
-    production: env.NODE_ENV === 'production',
-    shutdownGraceMs: readInteger(env, 'LIGHTBOX_SHUTDOWN_GRACE_MS', 10_000, 0, 600_000),
+    http: {
+      port: readInteger(env, 'PORT', 4000, 0, 65535),
+      host: env.HOST?.trim() || undefined,
+      shutdownGraceMs: readInteger(env, 'LIGHTBOX_SHUTDOWN_GRACE_MS', 10_000, 0, 600_000),
+    },
+    auth: {
+      adminToken: readSecretLike(env, 'LIGHTBOX_ADMIN_TOKEN'),
+      secret: readSecretLike(env, 'LIGHTBOX_SECRET'),
+      signedUrlTtlSeconds: readInteger(env, 'LIGHTBOX_SIGNED_URL_TTL', 3600, 60, 7 * 24 * 3600),
+    },
+    graphql: {
+      graphiql: readBoolean(env, 'LIGHTBOX_GRAPHIQL', true),
+      introspection: readBoolean(env, 'LIGHTBOX_INTROSPECTION', true),
+      production: env.NODE_ENV === 'production',
+      serverTiming: readBoolean(env, 'LIGHTBOX_SERVER_TIMING', true),
+    },
+    images: {
+      renderConcurrency: readInteger(env, 'LIGHTBOX_RENDER_CONCURRENCY', Math.max(1, availableParallelism()), 1, 64),
+      renderQueue: readInteger(env, 'LIGHTBOX_RENDER_QUEUE', 64, 0, 10_000),
+      cacheBytes: readInteger(env, 'LIGHTBOX_IMAGE_CACHE_MB', 128, 0, 65_536) * 1024 * 1024,
+    },
+    ingest: {
+      maxBytes: readInteger(env, 'LIGHTBOX_UPLOAD_MAX_MB', 200, 1, 10_240) * 1024 * 1024,
+      importAllowHosts: new Set(
+        (env.LIGHTBOX_IMPORT_ALLOW_HOSTS ?? '')
+          .split(',')
+          .map((host) => host.trim().toLowerCase())
+          .filter((host) => host !== ''),
+      ),
+    },
+    jobs: {
+      workers: readInteger(env, 'LIGHTBOX_WORKERS', 2, 0, 64),
+      leaseSeconds: readInteger(env, 'LIGHTBOX_JOB_LEASE_SECONDS', 60, 1, 3600),
+      attempts: readInteger(env, 'LIGHTBOX_JOB_ATTEMPTS', 3, 1, 20),
+      retrySeconds: readInteger(env, 'LIGHTBOX_JOB_RETRY_SECONDS', 2, 0, 3600),
+    },
   };
 }

@@ -1,50 +1,123 @@
 /**
- * The failures a client can act on, in one place. Each has a stable code; the GraphQL layer
- * returns them as typed members of a mutation's result union, never as a stack trace.
+ * Every error code a client or an operator can see, declared once with who sees it and how:
+ * `status` is the HTTP status a request failing with it gets, `exitCode` what the command line
+ * exits with. Callers throw the classes below and match on `code`, never on message text.
  */
-export type ErrorCode = 'NOT_FOUND' | 'VALIDATION' | 'FORBIDDEN' | 'CONFLICT';
+export const ERRORS = {
+  NOT_FOUND: { status: 404, audience: 'client', description: 'The id names nothing the caller may see (missing and hidden look alike).' },
+  VALIDATION: { status: 400, audience: 'client', description: 'An argument is out of bounds or inconsistent.' },
+  FORBIDDEN: { status: 403, audience: 'client', description: 'Only the admin may do this: send "Authorization: Bearer <token>".' },
+  CONFLICT: { status: 409, audience: 'client', description: 'The request is valid but clashes with the current state.' },
+  UNSUPPORTED_MEDIA: { status: 415, audience: 'client', description: 'The file is not an image format Lightbox accepts.' },
+  TOO_LARGE: { status: 413, audience: 'client', description: 'The file is larger than the upload limit.' },
+  INVALID_IMAGE: { status: 422, audience: 'client', description: 'The file claims to be an image but cannot be read or decoded.' },
+  INVALID_URL: { status: 400, audience: 'client', description: 'Not an http(s) URL an import may fetch.' },
+  FORBIDDEN_ADDRESS: {
+    status: 403,
+    audience: 'client',
+    description: 'The URL, or a redirect, leads to an address imports may not reach (loopback, private, link-local).',
+  },
+  FETCH_FAILED: { status: 502, audience: 'client', description: 'The remote server could not be reached or did not answer 200.' },
+  UNAUTHENTICATED: { status: 401, audience: 'client', description: 'An Authorization header was sent and it is not valid.' },
+  CSRF_PREVENTED: {
+    status: 403,
+    audience: 'client',
+    description: 'A POST a browser could forge without a preflight: send JSON, or a preflight-forcing header.',
+  },
+  PAGE_SIZE_LIMIT: { status: 400, audience: 'client', description: 'A connection was asked for more items than a page holds.' },
+  BAD_REQUEST: { status: 400, audience: 'client', description: 'The multipart body does not follow the GraphQL multipart request spec.' },
+  RENDER_BUSY: { status: 503, audience: 'client', description: 'Too many images are being rendered; retry after the Retry-After delay.' },
+  CONFIG: { exitCode: 1, audience: 'operator', description: 'An environment variable is invalid, or the data dir is unusable.' },
+  USAGE: { exitCode: 2, audience: 'operator', description: 'The command line is wrong.' },
+  IMPORT_SOURCE: { exitCode: 1, audience: 'operator', description: 'The folder to import is missing, not a folder, or unreadable.' },
+} as const satisfies Record<string, { audience: 'client' | 'operator'; description: string; status?: number; exitCode?: number }>;
 
-export abstract class LightboxError extends Error {
-  abstract readonly code: ErrorCode;
+export type ErrorCode = keyof typeof ERRORS;
+
+/** The codes a GraphQL client can receive, in a mutation result or in `extensions.code`. */
+export const CLIENT_ERROR_CODES = (Object.keys(ERRORS) as ErrorCode[]).filter((code) => ERRORS[code].audience === 'client');
+export type ClientErrorCode = {
+  [Code in ErrorCode]: (typeof ERRORS)[Code]['audience'] extends 'client' ? Code : never;
+}[ErrorCode];
+
+export class LightboxError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = new.target.name;
+  }
 }
 
 /** The thing named does not exist, or the caller may not see it: the two are not told apart. */
 export class NotFoundError extends LightboxError {
-  readonly code = 'NOT_FOUND';
   constructor(
-    readonly what: string,
+    readonly what: 'Photo' | 'Album',
     readonly id: string,
   ) {
-    super(`${what} not found`);
+    super('NOT_FOUND', `${what} not found`);
   }
 }
 
 /** An argument is out of bounds or inconsistent; `field` names the argument. */
 export class ValidationError extends LightboxError {
-  readonly code = 'VALIDATION';
   constructor(
     readonly field: string,
     message: string,
   ) {
-    super(message);
+    super('VALIDATION', message);
   }
 }
 
-/** Only the admin may do this. */
 export class ForbiddenError extends LightboxError {
-  readonly code = 'FORBIDDEN';
   constructor(message = 'This needs the admin token: send "Authorization: Bearer <token>"') {
-    super(message);
+    super('FORBIDDEN', message);
   }
 }
 
-/** The request is valid but clashes with the current state. */
 export class ConflictError extends LightboxError {
-  readonly code = 'CONFLICT';
+  constructor(message: string) {
+    super('CONFLICT', message);
+  }
+}
+
+/** A credential was presented and it is wrong: never silently treated as anonymous. */
+export class AuthenticationError extends LightboxError {
+  constructor(message: string) {
+    super('UNAUTHENTICATED', message);
+  }
+}
+
+/** A configuration problem a user can fix: printed as one line naming the variable, never as a stack trace. */
+export class ConfigError extends LightboxError {
+  constructor(
+    readonly variable: string,
+    message: string,
+  ) {
+    super('CONFIG', `${variable}: ${message}`);
+  }
+}
+
+/** The codes a URL import can fail with before any byte is stored. */
+export type FetchFailureCode = Extract<ErrorCode, 'INVALID_URL' | 'FORBIDDEN_ADDRESS' | 'FETCH_FAILED' | 'TOO_LARGE'>;
+
+export class UrlFetchError extends LightboxError {
+  constructor(
+    override readonly code: FetchFailureCode,
+    message: string,
+  ) {
+    super(code, message);
+  }
 }
 
 /** The first line of an error's message, bounded: what a failure reason or a log line should carry. */
 export function errorSummary(error: unknown): string {
   const message = error instanceof Error ? error.message : String(error);
   return (message.split('\n')[0] ?? message).slice(0, 500);
+}
+
+/** True when `error` is ours and carries `code`. */
+export function hasErrorCode(error: unknown, code: ErrorCode): error is LightboxError {
+  return error instanceof LightboxError && error.code === code;
 }

@@ -1,12 +1,12 @@
 import { parseArgs } from 'node:util';
 import { backupCommand } from './cli/backup.ts';
 import { importCommand } from './cli/import.ts';
-import { openStore } from './cli/open-store.ts';
 import { serve } from './cli/serve.ts';
 import { workerCommand } from './cli/worker.ts';
-import { ConfigError, loadConfig } from './config.ts';
+import { loadConfig } from './config.ts';
+import { ERRORS, LightboxError } from './errors.ts';
 import { createLogger } from './log.ts';
-import { ImportSourceError } from './processing/folder-import.ts';
+import { openStore } from './storage/open-store.ts';
 
 const USAGE = `Usage: lightbox [command] [options]
 
@@ -22,10 +22,12 @@ Commands:
   help                          show this text
 
 Configuration comes from the environment: PORT, HOST, LIGHTBOX_DATA_DIR, LIGHTBOX_ADMIN_TOKEN,
-LIGHTBOX_SECRET, LIGHTBOX_WORKERS, LOG_LEVEL (see README.md).
+LIGHTBOX_SECRET, LIGHTBOX_WORKERS, LOG_LEVEL and the other LIGHTBOX_* settings (see README.md).
 `;
 
-class UsageError extends Error {}
+function usageError(message: string): LightboxError {
+  return new LightboxError('USAGE', message);
+}
 
 async function run(argv: string[]): Promise<number> {
   const { positionals, values } = parseArgs({
@@ -49,10 +51,10 @@ async function run(argv: string[]): Promise<number> {
       await serve(config, createLogger(config.logLevel));
       return 0;
     case 'import': {
-      if (rest.length !== 1 || rest[0] === undefined) throw new UsageError('import needs exactly one folder');
+      if (rest.length !== 1 || rest[0] === undefined) throw usageError('import needs exactly one folder');
       const concurrency = values.concurrency === undefined ? 2 : Number(values.concurrency);
       if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 32) {
-        throw new UsageError('--concurrency must be a whole number from 1 to 32');
+        throw usageError('--concurrency must be a whole number from 1 to 32');
       }
       return importCommand(config, { dir: rest[0], album: values.album, public: values.public, concurrency });
     }
@@ -66,10 +68,10 @@ async function run(argv: string[]): Promise<number> {
       return 0;
     }
     case 'backup':
-      if (rest.length !== 1 || rest[0] === undefined) throw new UsageError('backup needs exactly one target file');
+      if (rest.length !== 1 || rest[0] === undefined) throw usageError('backup needs exactly one target file');
       return backupCommand(config, rest[0]);
     default:
-      throw new UsageError(`unknown command "${command}"`);
+      throw usageError(`unknown command "${command}"`);
   }
 }
 
@@ -77,15 +79,16 @@ try {
   const code = await run(process.argv.slice(2));
   if (code !== 0) process.exitCode = code;
 } catch (error) {
-  if (error instanceof ConfigError) {
+  const parseArgsError = (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS') === true;
+  if (error instanceof LightboxError && error.code === 'CONFIG') {
     process.stderr.write(`lightbox: configuration error: ${error.message}\n`);
-    process.exitCode = 1;
-  } else if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+    process.exitCode = ERRORS.CONFIG.exitCode;
+  } else if ((error instanceof LightboxError && error.code === 'USAGE') || parseArgsError) {
     process.stderr.write(`lightbox: ${(error as Error).message}\n\n${USAGE}`);
-    process.exitCode = 2;
-  } else if (error instanceof ImportSourceError) {
+    process.exitCode = ERRORS.USAGE.exitCode;
+  } else if (error instanceof LightboxError && error.code === 'IMPORT_SOURCE') {
     process.stderr.write(`lightbox: import: ${error.message}\n`);
-    process.exitCode = 1;
+    process.exitCode = ERRORS.IMPORT_SOURCE.exitCode;
   } else if ((error as { code?: string }).code === 'EADDRINUSE') {
     process.stderr.write(`lightbox: PORT: ${(error as Error).message}\n`);
     process.exitCode = 1;

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { evaluatePreconditions, parseEntityTagList, strongMatch, weakMatch } from '../src/images/conditional.ts';
+import { evaluatePreconditions, parseEntityTagList, strongMatch, weakMatch } from '../src/http/conditional.ts';
 
 const ETAG = '"0123456789abcdef0123456789abcdef"';
 const MTIME = Date.parse('2026-01-02T03:04:05.678Z');

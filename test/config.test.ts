@@ -2,17 +2,18 @@ import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { ConfigError, loadConfig } from '../src/config.ts';
+import { loadConfig } from '../src/config.ts';
+import { ConfigError } from '../src/errors.ts';
 import { runCli } from './helpers/cli.ts';
 import { makeTempDir } from './helpers/server.ts';
 
 describe('configuration', () => {
   it('has working defaults', () => {
     const config = loadConfig({});
-    assert.equal(config.port, 4000);
+    assert.equal(config.http.port, 4000);
     assert.equal(config.dataDir, path.resolve('data'));
     assert.equal(config.logLevel, 'info');
-    assert.equal(config.serverTiming, true);
+    assert.equal(config.graphql.serverTiming, true);
   });
 
   it('names the variable at fault', () => {

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { negotiateFormat } from '../src/images/accept.ts';
-import { ifRangeMatches } from '../src/images/conditional.ts';
-import { coalesceRanges, MAX_RANGES, parseRange } from '../src/images/range.ts';
+import { negotiateFormat } from '../src/http/accept.ts';
+import { ifRangeMatches } from '../src/http/conditional.ts';
+import { coalesceRanges, MAX_RANGES, parseRange } from '../src/http/range.ts';
 
 describe('Range parsing (RFC 9110 §14.1.2)', () => {
   const size = 1000;

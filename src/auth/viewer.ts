@@ -1,38 +1,43 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
+import { AuthenticationError } from '../errors.ts';
 
+/** Who is asking. What each kind may see is decided in catalog/access.ts, nowhere else. */
 export type Viewer = { kind: 'admin' } | { kind: 'anonymous' };
 
 export const ANONYMOUS: Viewer = { kind: 'anonymous' };
 export const ADMIN: Viewer = { kind: 'admin' };
-
-/** A credential was presented and it is wrong: never silently treated as anonymous. */
-export class AuthenticationError extends Error {}
 
 function digest(value: string): Buffer {
   return createHash('sha256').update(value).digest();
 }
 
 /**
- * Who is asking, from the Authorization header. Comparing fixed-length digests in constant
- * time keeps the token's length and prefix from leaking through timing.
+ * The one check of who a request comes from, shared by every route that reads credentials.
+ * Comparing fixed-length digests in constant time keeps the token's length and prefix from
+ * leaking through timing.
  */
-export function viewerFromAuthorization(header: string | null | undefined, adminTokenDigest: Buffer): Viewer {
-  if (header === null || header === undefined || header.trim() === '') return ANONYMOUS;
-  const match = /^Bearer\s+(\S+)\s*$/i.exec(header.trim());
-  if (match?.[1] === undefined) throw new AuthenticationError('the Authorization header must be "Bearer <admin token>"');
-  if (!timingSafeEqual(digest(match[1]), adminTokenDigest)) throw new AuthenticationError('the admin token is not valid');
-  return ADMIN;
-}
+export class ViewerCheck {
+  private readonly adminTokenDigest: Buffer;
 
-/** True only for a valid admin token; no header and a wrong one are both false. */
-export function isAdminAuthorization(header: string | null | undefined, adminTokenDigest: Buffer): boolean {
-  try {
-    return viewerFromAuthorization(header, adminTokenDigest).kind === 'admin';
-  } catch {
-    return false;
+  constructor(adminToken: string) {
+    this.adminTokenDigest = digest(adminToken);
   }
-}
 
-export function tokenDigest(token: string): Buffer {
-  return digest(token);
+  /** From the Authorization header: none is anonymous; a wrong one throws AuthenticationError. */
+  fromAuthorization(header: string | null | undefined): Viewer {
+    if (header === null || header === undefined || header.trim() === '') return ANONYMOUS;
+    const match = /^Bearer\s+(\S+)\s*$/i.exec(header.trim());
+    if (match?.[1] === undefined) throw new AuthenticationError('the Authorization header must be "Bearer <admin token>"');
+    if (!timingSafeEqual(digest(match[1]), this.adminTokenDigest)) throw new AuthenticationError('the admin token is not valid');
+    return ADMIN;
+  }
+
+  /** True only for a valid admin token; no header and a wrong one are both false. */
+  isAdmin(header: string | null | undefined): boolean {
+    try {
+      return this.fromAuthorization(header).kind === 'admin';
+    } catch {
+      return false;
+    }
+  }
 }

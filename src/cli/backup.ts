@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { Config } from '../config.ts';
-import { openStore } from './open-store.ts';
+import { openStore } from '../storage/open-store.ts';
 
 /** `lightbox backup <file>`: an online copy through SQLite's backup API, safe while the server runs. */
 export async function backupCommand(config: Config, target: string): Promise<number> {

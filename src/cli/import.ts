@@ -3,7 +3,7 @@ import { MultiBar, Presets, type SingleBar } from 'cli-progress';
 import type { Config } from '../config.ts';
 import { importFolder } from '../processing/folder-import.ts';
 import type { IngestOutcome } from '../processing/ingest.ts';
-import { openStore } from './open-store.ts';
+import { openStore } from '../storage/open-store.ts';
 
 export interface ImportArgs {
   dir: string;

@@ -4,7 +4,7 @@ import type { Config } from '../config.ts';
 import type { Logger } from '../log.ts';
 
 function adminTokenNotice(config: Config, token: KeptSecret, file: string): string {
-  if (config.adminToken !== undefined) return 'Admin token: the one in LIGHTBOX_ADMIN_TOKEN.\n';
+  if (config.auth.adminToken !== undefined) return 'Admin token: the one in LIGHTBOX_ADMIN_TOKEN.\n';
   const header = `{"Authorization": "Bearer ${token.created ? token.value : '<token>'}"}`;
   const where = token.created ? `Generated an admin token (kept in ${file}, mode 0600): ${token.value}` : `Admin token: in ${file}`;
   return `${where}\nTo act as admin in GraphiQL, open "Headers" and paste: ${header}\n`;

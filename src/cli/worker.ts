@@ -1,16 +1,17 @@
 import type { Config } from '../config.ts';
 import type { Logger } from '../log.ts';
 import { createPhotoWorker } from '../processing/service.ts';
-import { openStore } from './open-store.ts';
+import { openStore } from '../storage/open-store.ts';
 
 /**
  * `lightbox worker`: processes queued photos of the data dir in its own process, beside or
  * instead of the server's in-process worker, until SIGTERM or SIGINT hands its jobs back.
  */
 export async function workerCommand(config: Config, logger: Logger): Promise<void> {
-  const { layout, database } = await openStore(config);
-  const concurrency = Math.max(1, config.workers);
-  const worker = createPhotoWorker(database, layout, logger, config, concurrency);
+  const store = await openStore(config);
+  const { database } = store;
+  const concurrency = Math.max(1, config.jobs.workers);
+  const worker = createPhotoWorker(store, logger, config.jobs, concurrency);
   worker.start();
   logger.info({ owner: worker.owner, concurrency }, 'worker started');
   process.stdout.write(`Lightbox worker running (${concurrency} at a time) on ${config.dataDir}\n`);
@@ -19,7 +20,7 @@ export async function workerCommand(config: Config, logger: Logger): Promise<voi
     if (stopping) process.exit(1);
     stopping = true;
     logger.info({ signal }, 'worker stopping');
-    worker.stop(config.shutdownGraceMs).then(
+    worker.stop(config.http.shutdownGraceMs).then(
       () => {
         database.close();
         logger.flush();

@@ -2,13 +2,16 @@ import SchemaBuilder from '@pothos/core';
 import DrizzlePlugin from '@pothos/plugin-drizzle';
 import ErrorsPlugin from '@pothos/plugin-errors';
 import RelayPlugin from '@pothos/plugin-relay';
+import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
 import { getTableConfig } from 'drizzle-orm/sqlite-core';
 import { relations } from '../db/relations.ts';
-import { type GraphQLContext, isAdmin } from './context.ts';
+import { ForbiddenError } from '../errors.ts';
+import type { GraphQLContext } from './context.ts';
 
 export interface PothosTypes {
   Context: GraphQLContext;
   DrizzleRelations: typeof relations;
+  AuthScopes: { admin: boolean };
   DefaultFieldNullability: false;
   DefaultEdgesNullability: false;
   DefaultNodeNullability: false;
@@ -23,8 +26,13 @@ export const MAX_PAGE_SIZE = 100;
 export const DEFAULT_PAGE_SIZE = 20;
 
 export const builder = new SchemaBuilder<PothosTypes>({
-  plugins: [ErrorsPlugin, RelayPlugin, DrizzlePlugin],
+  // Errors first: it wraps scope-auth, so a refused field answers ForbiddenError in its result union.
+  plugins: [ErrorsPlugin, ScopeAuthPlugin, RelayPlugin, DrizzlePlugin],
   errors: { directResult: true },
+  scopeAuth: {
+    authScopes: (ctx) => ({ admin: ctx.viewer.kind === 'admin' }),
+    unauthorizedError: () => new ForbiddenError(),
+  },
   defaultFieldNullability: false,
   relay: {
     edgesFieldOptions: { nullable: false },
@@ -32,19 +40,16 @@ export const builder = new SchemaBuilder<PothosTypes>({
     nodesOnConnection: true,
     clientMutationId: 'omit',
     cursorType: 'String',
-    // A global id is not a permission: anonymous node lookups see only what the lists show.
+    // A global id is not a permission: node lookups see only what the viewer's lists show.
     nodeQueryOptions: {
-      resolve: async (_root, { id }, ctx, _info, resolveNode) => {
-        if (isAdmin(ctx) || (await ctx.loaders.anonymousVisibility.load(`${id.typename}:${id.id}`))) return resolveNode(id);
-        return null;
-      },
+      resolve: async (_root, { id }, ctx, _info, resolveNode) =>
+        (await ctx.loaders.visibleNodes.load(`${id.typename}:${id.id}`)) ? resolveNode(id) : null,
     },
     nodesQueryOptions: {
       // The relay plugin's resolveNodes always loads every requested id, in order; hide the rest.
       resolve: async (_root, { ids }, ctx, _info, resolveNodes) => {
         const nodes = await resolveNodes(ids);
-        if (isAdmin(ctx)) return nodes;
-        const visible = await ctx.loaders.anonymousVisibility.loadMany(ids.map((id) => `${id.typename}:${id.id}`));
+        const visible = await ctx.loaders.visibleNodes.loadMany(ids.map((id) => `${id.typename}:${id.id}`));
         return nodes.map((node, index) => (visible[index] === true ? node : null));
       },
     },

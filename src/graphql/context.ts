@@ -1,7 +1,8 @@
 import type { Viewer } from '../auth/viewer.ts';
+import type { IngestConfig } from '../config.ts';
 import type { Db } from '../db/client.ts';
-import type { UrlSigning } from '../images/urls.ts';
-import type { StagedUpload } from '../processing/upload-request.ts';
+import type { UrlSigning } from '../http/image-url.ts';
+import type { StagedUpload } from '../http/multipart-upload.ts';
 import type { StorageLayout } from '../storage/layout.ts';
 import type { Loaders } from './loaders.ts';
 
@@ -9,15 +10,11 @@ export interface GraphQLContext {
   db: Db;
   layout: StorageLayout;
   viewer: Viewer;
-  /** How this request signs image URLs of private photos (only the admin ever sees those). */
+  /** How this request signs image URLs of photos that are not public (only viewers allowed them get those). */
   signing: UrlSigning;
   loaders: Loaders;
   /** Staged files of a multipart request, by the token that replaced them in the variables. */
   uploads: Map<string, StagedUpload>;
   /** Limits for uploads and URL imports. */
-  ingestLimits: { maxBytes: number; importAllowHosts: ReadonlySet<string> };
-}
-
-export function isAdmin(ctx: GraphQLContext): boolean {
-  return ctx.viewer.kind === 'admin';
+  ingest: IngestConfig;
 }

@@ -1,4 +1,6 @@
-import { createGraphQLError, type Plugin } from 'graphql-yoga';
+import type { Plugin } from 'graphql-yoga';
+import { ERRORS } from '../errors.ts';
+import { requestError } from './request-errors.ts';
 
 /** Headers a browser cannot add to a cross-site request without a CORS preflight. */
 export const PREFLIGHT_HEADERS = ['x-graphql-yoga-csrf', 'graphql-preflight'];
@@ -17,13 +19,13 @@ export function csrfPlugin(): Plugin {
       const contentType = (request.headers.get('content-type') ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
       const simple = contentType === '' || SIMPLE_CONTENT_TYPES.includes(contentType);
       if (!simple || PREFLIGHT_HEADERS.some((name) => request.headers.has(name))) return;
-      const error = createGraphQLError(
+      const error = requestError(
+        'CSRF_PREVENTED',
         `This POST could be forged by another site: send a JSON body, or add one of the headers ${PREFLIGHT_HEADERS.join(', ')}`,
-        { extensions: { code: 'CSRF_PREVENTED' } },
       );
       endResponse(
         new fetchAPI.Response(JSON.stringify({ errors: [error.toJSON()] }), {
-          status: 403,
+          status: ERRORS.CSRF_PREVENTED.status,
           headers: { 'content-type': 'application/json; charset=utf-8' },
         }),
       );

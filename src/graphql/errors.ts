@@ -1,18 +1,36 @@
 import { encodeGlobalID } from '@pothos/plugin-relay';
-import { ConflictError, ForbiddenError, type LightboxError, NotFoundError, ValidationError } from '../errors.ts';
+import {
+  CLIENT_ERROR_CODES,
+  type ClientErrorCode,
+  ConflictError,
+  ERRORS,
+  ForbiddenError,
+  type LightboxError,
+  NotFoundError,
+  ValidationError,
+} from '../errors.ts';
 import { builder } from './builder.ts';
+
+/** The registry in errors.ts, as clients see it: what `UserError.code`, `RejectedUpload.code` and `extensions.code` can be. */
+export const ErrorCodeEnum = builder.enumType('ErrorCode', {
+  description: "Every code a client can receive, in a mutation result or in a GraphQL error's extensions.",
+  values: Object.fromEntries(CLIENT_ERROR_CODES.map((code) => [code, { value: code, description: ERRORS[code].description }])) as Record<
+    ClientErrorCode,
+    { value: ClientErrorCode; description: string }
+  >,
+});
 
 const UserErrorRef = builder.interfaceRef<LightboxError>('UserError').implement({
   description: 'A failure the client can act on, returned in a mutation result rather than as a GraphQL error.',
   fields: (t) => ({
     message: t.exposeString('message'),
-    code: t.string({ description: 'NOT_FOUND, VALIDATION, FORBIDDEN or CONFLICT.', resolve: (error) => error.code }),
+    code: t.field({ type: ErrorCodeEnum, resolve: (error) => error.code as ClientErrorCode }),
   }),
 });
 
 builder.objectType(NotFoundError, {
   name: 'NotFoundError',
-  description: 'The id names nothing the caller may see.',
+  description: ERRORS.NOT_FOUND.description,
   interfaces: [UserErrorRef],
   isTypeOf: (value) => value instanceof NotFoundError,
   fields: (t) => ({
@@ -22,7 +40,7 @@ builder.objectType(NotFoundError, {
 
 builder.objectType(ValidationError, {
   name: 'ValidationError',
-  description: 'An argument is out of bounds or inconsistent.',
+  description: ERRORS.VALIDATION.description,
   interfaces: [UserErrorRef],
   isTypeOf: (value) => value instanceof ValidationError,
   fields: (t) => ({ field: t.exposeString('field', { description: 'The argument at fault.' }) }),
@@ -30,7 +48,7 @@ builder.objectType(ValidationError, {
 
 builder.objectType(ForbiddenError, {
   name: 'ForbiddenError',
-  description: 'Only the admin may do this: send "Authorization: Bearer <token>".',
+  description: ERRORS.FORBIDDEN.description,
   interfaces: [UserErrorRef],
   isTypeOf: (value) => value instanceof ForbiddenError,
   fields: () => ({}),
@@ -38,7 +56,7 @@ builder.objectType(ForbiddenError, {
 
 builder.objectType(ConflictError, {
   name: 'ConflictError',
-  description: 'The request is valid but clashes with the current state.',
+  description: ERRORS.CONFLICT.description,
   interfaces: [UserErrorRef],
   isTypeOf: (value) => value instanceof ConflictError,
   fields: () => ({}),

@@ -1,16 +1,17 @@
 import DataLoader from 'dataloader';
+import type { Viewer } from '../auth/viewer.ts';
+import { visiblePublicIds } from '../catalog/access.ts';
 import type { Db } from '../db/client.ts';
-import { visiblePublicIds } from './visibility.ts';
 
 export interface Loaders {
-  /** Whether an anonymous caller may see the node `Typename:publicId`; batched across every node/nodes field of a request. */
-  anonymousVisibility: DataLoader<string, boolean>;
+  /** Whether the viewer may see the node `Typename:publicId`; batched across every node/nodes field of a request. */
+  visibleNodes: DataLoader<string, boolean>;
 }
 
 /** One set per request, so nothing is cached across callers or across database changes. */
-export function createLoaders(db: Db): Loaders {
+export function createLoaders(db: Db, viewer: Viewer): Loaders {
   return {
-    anonymousVisibility: new DataLoader(async (keys: readonly string[]) => {
+    visibleNodes: new DataLoader(async (keys: readonly string[]) => {
       const byType = new Map<string, string[]>();
       for (const key of keys) {
         const [typename = '', publicId = ''] = key.split(':');
@@ -18,7 +19,7 @@ export function createLoaders(db: Db): Loaders {
       }
       const visible = new Set<string>();
       for (const [typename, publicIds] of byType) {
-        for (const publicId of visiblePublicIds(db, typename, publicIds)) visible.add(`${typename}:${publicId}`);
+        for (const publicId of visiblePublicIds(db, viewer, typename, publicIds)) visible.add(`${typename}:${publicId}`);
       }
       return keys.map((key) => visible.has(key));
     }),

@@ -15,21 +15,17 @@ import {
 } from '../catalog/albums.ts';
 import { deletePhoto, type PhotoRow, reprocessPhoto, updatePhoto } from '../catalog/photos.ts';
 import { photos } from '../db/schema.ts';
-import { ForbiddenError, ValidationError } from '../errors.ts';
-import { type IngestOutcome, ingestStaged, type StagedFile, stageInput } from '../processing/ingest.ts';
-import { fetchImage, UrlFetchError } from '../processing/url-fetch.ts';
+import { type ClientErrorCode, UrlFetchError, ValidationError } from '../errors.ts';
+import { type IngestRejection, ingestStaged, type StagedFile, stageInput } from '../processing/ingest.ts';
+import { fetchImage } from '../processing/url-fetch.ts';
 import { AlbumRef, AlbumVisibilityEnum } from './album.ts';
 import { builder } from './builder.ts';
-import { type GraphQLContext, isAdmin } from './context.ts';
-import { MUTATION_ERRORS } from './errors.ts';
+import type { GraphQLContext } from './context.ts';
+import { ErrorCodeEnum, MUTATION_ERRORS } from './errors.ts';
 import { PhotoRef } from './photo.ts';
 
 /** Decoded global ids carry the public id; the catalog works with those. */
 const publicIds = (ids: readonly { id: string }[]) => ids.map((id) => id.id);
-
-function requireAdmin(ctx: GraphQLContext): void {
-  if (!isAdmin(ctx)) throw new ForbiddenError();
-}
 
 const AlbumPayload = builder.objectRef<{ album: AlbumRow }>('AlbumPayload').implement({
   description: 'The album as it is after the change.',
@@ -79,7 +75,7 @@ const albumResult = (album: AlbumRow) => ({ album });
 
 type UploadOutcome =
   | { kind: 'uploaded'; filename: string; duplicate: boolean; photo: PhotoRow }
-  | { kind: 'rejected'; filename: string; code: string; message: string };
+  | { kind: 'rejected'; filename: string; code: ClientErrorCode; message: string };
 
 const UploadedPhotoRef = builder.objectRef<Extract<UploadOutcome, { kind: 'uploaded' }>>('UploadedPhoto').implement({
   description: 'A file that is now a photo: new, or one the library already had (same bytes).',
@@ -98,7 +94,8 @@ const RejectedUploadRef = builder.objectRef<Extract<UploadOutcome, { kind: 'reje
   isTypeOf: (value) => (value as UploadOutcome).kind === 'rejected',
   fields: (t) => ({
     filename: t.exposeString('filename'),
-    code: t.exposeString('code', {
+    code: t.expose('code', {
+      type: ErrorCodeEnum,
       description: 'UNSUPPORTED_MEDIA, TOO_LARGE or INVALID_IMAGE; for URL imports also FORBIDDEN_ADDRESS or FETCH_FAILED.',
     }),
     message: t.exposeString('message'),
@@ -112,10 +109,8 @@ const UploadPhotosPayload = builder.objectRef<{ results: UploadOutcome[] }>('Upl
   fields: (t) => ({ results: t.field({ type: [UploadResultRef], resolve: (payload) => payload.results }) }),
 });
 
-function rejection(filename: string, outcome: IngestOutcome): UploadOutcome {
-  if (outcome.kind === 'unsupported') return { kind: 'rejected', filename, code: 'UNSUPPORTED_MEDIA', message: outcome.reason };
-  const reason = outcome.kind === 'failed' ? outcome.reason : 'not stored';
-  return { kind: 'rejected', filename, code: reason.startsWith('larger than') ? 'TOO_LARGE' : 'INVALID_IMAGE', message: reason };
+function rejection(filename: string, outcome: IngestRejection): UploadOutcome {
+  return { kind: 'rejected', filename, code: outcome.code, message: outcome.reason };
 }
 
 const ImportPhotoPayload = builder.objectRef<{ result: UploadOutcome }>('ImportPhotoPayload').implement({
@@ -130,14 +125,14 @@ async function storeUpload(ctx: GraphQLContext, staged: StagedFile, filename: st
   const outcome = await ingestStaged({ db: ctx.db, layout: ctx.layout }, staged, filename, {
     album: albumId === undefined ? undefined : { id: albumId },
   });
-  if (outcome.kind === 'imported' || outcome.kind === 'duplicate') {
-    const photo = ctx.db.select().from(photos).where(eq(photos.id, outcome.photoId)).get() as PhotoRow;
-    return { kind: 'uploaded', filename, duplicate: outcome.kind === 'duplicate', photo };
-  }
-  return rejection(filename, outcome);
+  if (outcome.kind === 'unsupported' || outcome.kind === 'failed') return rejection(filename, outcome);
+  const photo = ctx.db.select().from(photos).where(eq(photos.id, outcome.photoId)).get() as PhotoRow;
+  return { kind: 'uploaded', filename, duplicate: outcome.kind === 'duplicate', photo };
 }
 
 builder.mutationType({
+  // Every mutation is the admin's, declared once: a new one cannot forget the check.
+  authScopes: { admin: true },
   fields: (t) => ({
     importPhotoFromUrl: t.field({
       type: ImportPhotoPayload,
@@ -146,16 +141,15 @@ builder.mutationType({
       errors: errors('ImportPhotoFromUrl'),
       args: { url: t.arg.string({ required: true }), albumId: t.arg.globalID({ for: AlbumRef }) },
       resolve: async (_root, args, ctx) => {
-        requireAdmin(ctx);
         if (args.url.length > 2048) throw new ValidationError('url', 'url must be at most 2048 characters');
         const album = args.albumId ? findAlbumRowId(ctx.db, args.albumId.id) : undefined;
         let fetched: Awaited<ReturnType<typeof fetchImage>>;
         try {
           fetched = await fetchImage(args.url, {
-            allowHosts: ctx.ingestLimits.importAllowHosts,
+            allowHosts: ctx.ingest.importAllowHosts,
             timeoutMs: URL_IMPORT_TIMEOUT_MS,
             maxRedirects: URL_IMPORT_MAX_REDIRECTS,
-            maxBytes: ctx.ingestLimits.maxBytes,
+            maxBytes: ctx.ingest.maxBytes,
           });
         } catch (error) {
           if (!(error instanceof UrlFetchError)) throw error;
@@ -163,10 +157,7 @@ builder.mutationType({
           return { result: { kind: 'rejected' as const, filename: args.url, code: error.code, message: error.message } };
         }
         try {
-          const staged = await stageInput(
-            { db: ctx.db, layout: ctx.layout, maxBytes: ctx.ingestLimits.maxBytes },
-            Readable.from(fetched.body),
-          );
+          const staged = await stageInput({ db: ctx.db, layout: ctx.layout, maxBytes: ctx.ingest.maxBytes }, Readable.from(fetched.body));
           if ('failed' in staged) return { result: rejection(fetched.filename, staged.failed) };
           return { result: await storeUpload(ctx, staged, fetched.filename, album) };
         } finally {
@@ -184,7 +175,6 @@ builder.mutationType({
         albumId: t.arg.globalID({ for: AlbumRef }),
       },
       resolve: async (_root, args, ctx) => {
-        requireAdmin(ctx);
         if (args.files.length === 0) throw new ValidationError('files', 'send at least one file');
         const album = args.albumId ? findAlbumRowId(ctx.db, args.albumId.id) : undefined;
         const results: UploadOutcome[] = [];
@@ -207,7 +197,6 @@ builder.mutationType({
       errors: errors('CreateAlbum'),
       args: { input: t.arg({ type: CreateAlbumInput, required: true }) },
       resolve: (_root, { input }, ctx) => {
-        requireAdmin(ctx);
         return albumResult(createAlbum(ctx.db, input));
       },
     }),
@@ -216,7 +205,6 @@ builder.mutationType({
       errors: errors('UpdateAlbum'),
       args: { input: t.arg({ type: UpdateAlbumInput, required: true }) },
       resolve: (_root, { input }, ctx) => {
-        requireAdmin(ctx);
         return albumResult(updateAlbum(ctx.db, input.id.id, input));
       },
     }),
@@ -226,7 +214,6 @@ builder.mutationType({
       errors: errors('DeleteAlbum'),
       args: { id: t.arg.globalID({ required: true, for: AlbumRef }) },
       resolve: (_root, { id }, ctx) => {
-        requireAdmin(ctx);
         deleteAlbum(ctx.db, id.id);
         return { deletedId: encodeGlobalID(id.typename, id.id) };
       },
@@ -241,7 +228,6 @@ builder.mutationType({
         position: t.arg.int(),
       },
       resolve: (_root, args, ctx) => {
-        requireAdmin(ctx);
         return albumResult(addPhotosToAlbum(ctx.db, args.albumId.id, publicIds(args.photoIds), args.position));
       },
     }),
@@ -254,7 +240,6 @@ builder.mutationType({
         photoIds: t.arg.globalIDList({ required: true, for: PhotoRef }),
       },
       resolve: (_root, args, ctx) => {
-        requireAdmin(ctx);
         return albumResult(removePhotosFromAlbum(ctx.db, args.albumId.id, publicIds(args.photoIds)));
       },
     }),
@@ -268,7 +253,6 @@ builder.mutationType({
         position: t.arg.int({ required: true }),
       },
       resolve: (_root, args, ctx) => {
-        requireAdmin(ctx);
         return albumResult(movePhotoInAlbum(ctx.db, args.albumId.id, args.photoId.id, args.position));
       },
     }),
@@ -281,7 +265,6 @@ builder.mutationType({
         photoIds: t.arg.globalIDList({ required: true, for: PhotoRef }),
       },
       resolve: (_root, args, ctx) => {
-        requireAdmin(ctx);
         return albumResult(setAlbumPhotoOrder(ctx.db, args.albumId.id, publicIds(args.photoIds)));
       },
     }),
@@ -294,7 +277,6 @@ builder.mutationType({
         photoId: t.arg.globalID({ for: PhotoRef }),
       },
       resolve: (_root, args, ctx) => {
-        requireAdmin(ctx);
         return albumResult(setAlbumCover(ctx.db, args.albumId.id, args.photoId?.id ?? null));
       },
     }),
@@ -303,7 +285,6 @@ builder.mutationType({
       errors: errors('UpdatePhoto'),
       args: { input: t.arg({ type: UpdatePhotoInput, required: true }) },
       resolve: (_root, { input }, ctx) => {
-        requireAdmin(ctx);
         return { photo: updatePhoto(ctx.db, input.id.id, input) };
       },
     }),
@@ -313,7 +294,6 @@ builder.mutationType({
       errors: errors('DeletePhoto'),
       args: { id: t.arg.globalID({ required: true, for: PhotoRef }) },
       resolve: async (_root, { id }, ctx) => {
-        requireAdmin(ctx);
         await deletePhoto(ctx.db, ctx.layout, id.id);
         return { deletedId: encodeGlobalID(id.typename, id.id) };
       },
@@ -324,7 +304,6 @@ builder.mutationType({
       errors: errors('ReprocessPhoto'),
       args: { id: t.arg.globalID({ required: true, for: PhotoRef }) },
       resolve: (_root, { id }, ctx) => {
-        requireAdmin(ctx);
         return { photo: reprocessPhoto(ctx.db, id.id) };
       },
     }),

@@ -1,6 +1,6 @@
 import {
   type DocumentNode,
-  GraphQLError,
+  type GraphQLError,
   type GraphQLSchema,
   getNamedType,
   TypeInfo,
@@ -8,6 +8,7 @@ import {
   visit,
   visitWithTypeInfo,
 } from 'graphql';
+import { requestError } from './request-errors.ts';
 
 /**
  * `first`/`last` arguments of connection fields outside 0..max, with the variables applied.
@@ -31,12 +32,10 @@ export function pageSizeErrors(
         const value = valueFromASTUntyped(node.value, variables ?? {});
         if (typeof value === 'number' && (value < 0 || value > max)) {
           errors.push(
-            new GraphQLError(
+            requestError(
+              'PAGE_SIZE_LIMIT',
               `${field.name}(${node.name.value}: ${value}): a page holds from 0 to ${max} items; page through larger sets with cursors`,
-              {
-                nodes: [node],
-                extensions: { code: 'PAGE_SIZE_LIMIT', max },
-              },
+              { nodes: [node], extensions: { max } },
             ),
           );
         }

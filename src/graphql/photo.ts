@@ -1,10 +1,9 @@
+import { albumRelationFilter, mayViewLocation, photoIsPublic } from '../catalog/access.ts';
 import { PHOTO_STATUSES, type photos } from '../db/schema.ts';
-import { imageUrl } from '../images/urls.ts';
-import { variantDimensions } from '../images/variants.ts';
+import { imageUrl } from '../http/image-url.ts';
+import { variantDimensions } from '../media/variants.ts';
 import { builder } from './builder.ts';
-import { isAdmin } from './context.ts';
 import { CameraRef, ExposureRef, LocationRef, PlaceholderRef } from './photo-metadata.ts';
-import { PUBLIC_ALBUM_WHERE, photoIsPublic } from './visibility.ts';
 
 interface ImageInfo {
   url: string;
@@ -106,7 +105,7 @@ export const PhotoRef = builder.drizzleNode('photos', {
       description: 'GPS position; null for anonymous callers, whatever the photo holds.',
       select: { columns: { latitude: true, longitude: true, altitude: true } },
       resolve: (photo, _args, ctx) =>
-        !isAdmin(ctx) || photo.latitude === null || photo.longitude === null
+        !mayViewLocation(ctx.viewer) || photo.latitude === null || photo.longitude === null
           ? null
           : { latitude: photo.latitude, longitude: photo.longitude, altitude: photo.altitude },
     }),
@@ -155,7 +154,7 @@ export const PhotoRef = builder.drizzleNode('photos', {
     albums: t.relation('albums', {
       description: 'Albums this photo belongs to (for anonymous callers, the public ones).',
       query: (_args, ctx) => ({
-        where: isAdmin(ctx) ? {} : PUBLIC_ALBUM_WHERE,
+        where: albumRelationFilter(ctx.viewer),
         orderBy: { title: 'asc', id: 'asc' },
       }),
     }),

@@ -1,10 +1,10 @@
-import { and, eq, exists, gte, inArray, lt, type SQL, sql } from 'drizzle-orm';
-import { type AlbumVisibility, albumPhotos, albums, type PhotoStatus, photos } from '../db/schema.ts';
+import { and, eq, gte, inArray, lt, type SQL, sql } from 'drizzle-orm';
+import { albumVisibleTo, photoInVisibleAlbum, photoVisibleTo } from '../catalog/access.ts';
+import { albums, type PhotoStatus, photos } from '../db/schema.ts';
 import { AlbumRef } from './album.ts';
 import { builder } from './builder.ts';
-import { type GraphQLContext, isAdmin } from './context.ts';
+import type { GraphQLContext } from './context.ts';
 import { PhotoRef, PhotoStatusEnum } from './photo.ts';
-import { photoIsPublic } from './visibility.ts';
 
 type PhotoColumns = typeof photos;
 type AlbumColumns = typeof albums;
@@ -55,17 +55,8 @@ interface PhotoFilterValues {
  * condition pages the connection and counts its total, so the two always agree.
  */
 function photoConditions(table: PhotoColumns, filter: PhotoFilterValues | null | undefined, ctx: GraphQLContext): SQL | undefined {
-  const admin = isAdmin(ctx);
-  const conditions: (SQL | undefined)[] = [admin ? undefined : photoIsPublic(table.id)];
-  if (filter?.albumId) {
-    const visible = admin ? sql`` : sql` AND ${albums.visibility} = 'PUBLIC'`;
-    conditions.push(
-      exists(
-        sql`(SELECT 1 FROM ${albumPhotos} JOIN ${albums} ON ${albums.id} = ${albumPhotos.albumId}
-             WHERE ${albumPhotos.photoId} = ${table.id} AND ${albums.publicId} = ${filter.albumId.id}${visible})`,
-      ),
-    );
-  }
+  const conditions: (SQL | undefined)[] = [photoVisibleTo(ctx.viewer, table.id)];
+  if (filter?.albumId) conditions.push(photoInVisibleAlbum(ctx.viewer, table.id, filter.albumId.id));
   if (filter?.status) conditions.push(filter.status.length === 0 ? sql`0` : inArray(table.status, filter.status));
   if (filter?.takenAfter) conditions.push(gte(table.takenAt, filter.takenAfter.getTime()));
   if (filter?.takenBefore) conditions.push(lt(table.takenAt, filter.takenBefore.getTime()));
@@ -74,7 +65,7 @@ function photoConditions(table: PhotoColumns, filter: PhotoFilterValues | null |
 }
 
 function albumConditions(table: AlbumColumns, ctx: GraphQLContext): SQL | undefined {
-  return isAdmin(ctx) ? undefined : eq(table.visibility, 'PUBLIC' satisfies AlbumVisibility);
+  return albumVisibleTo(ctx.viewer, table);
 }
 
 const takenSort = (table: PhotoColumns) => sql<number>`coalesce(${table.takenAt}, ${table.createdAt})`;

@@ -1,35 +1,30 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type Database from 'better-sqlite3';
-import { createGraphQLError, createYoga, type Plugin } from 'graphql-yoga';
-import { AuthenticationError, isAdminAuthorization, tokenDigest, type Viewer, viewerFromAuthorization } from '../auth/viewer.ts';
-import type { Db } from '../db/client.ts';
+import type { Plugin } from 'graphql-yoga';
+import { createYoga } from 'graphql-yoga';
+import { signedUrlExpiry } from '../auth/url-signing.ts';
+import type { Viewer, ViewerCheck } from '../auth/viewer.ts';
+import type { GraphQLConfig, IngestConfig } from '../config.ts';
 import { currentSqlUsage } from '../db/sql-meter.ts';
-import { signedUrlExpiry } from '../images/signing.ts';
+import { hasErrorCode } from '../errors.ts';
+import type { StagedUpload } from '../http/multipart-upload.ts';
 import type { Logger } from '../log.ts';
-import type { StagedUpload } from '../processing/upload-request.ts';
-import type { StorageLayout } from '../storage/layout.ts';
+import type { Store } from '../storage/open-store.ts';
 import type { GraphQLContext } from './context.ts';
 import { csrfPlugin } from './csrf.ts';
 import { GRAPHIQL_DEFAULT_QUERY } from './default-query.ts';
 import { limitPlugins } from './limits.ts';
 import { createLoaders } from './loaders.ts';
+import { requestError } from './request-errors.ts';
 import { responseCachePlugins } from './response-cache.ts';
 import { schema } from './schema.ts';
 
 export interface YogaOptions {
-  db: Db;
-  sqlite: Database.Database;
-  layout: StorageLayout;
-  introspection: boolean;
-  /** Production hides field suggestions from everyone but the admin. */
-  production: boolean;
+  store: Store;
   logger: Logger;
-  adminToken: string;
-  secret: string;
-  signedUrlTtlSeconds: number;
-  ingestLimits: { maxBytes: number; importAllowHosts: ReadonlySet<string> };
-  graphiql: boolean;
-  serverTiming: boolean;
+  viewers: ViewerCheck;
+  graphql: GraphQLConfig;
+  ingest: IngestConfig;
+  signing: { secret: string; ttlSeconds: number };
 }
 
 /** Bounds how long a cached anonymous result lives; any database change ends it sooner. */
@@ -82,20 +77,23 @@ function requestLogPlugin(logger: Logger): Plugin {
 }
 
 export function createGraphQLHandler(options: YogaOptions) {
-  const adminTokenDigest = tokenDigest(options.adminToken);
-  const isAdminRequest = (request: Request) => isAdminAuthorization(request.headers.get('authorization'), adminTokenDigest);
+  const { graphql, viewers } = options;
+  const { db, sqlite } = options.store.database;
   const plugins: Plugin[] = [
     csrfPlugin(),
-    ...limitPlugins({ introspection: options.introspection, hideSuggestions: (request) => options.production && !isAdminRequest(request) }),
-    ...responseCachePlugins({ sqlite: options.sqlite, ttlMs: RESPONSE_CACHE_TTL_MS }),
+    ...limitPlugins({
+      introspection: graphql.introspection,
+      hideSuggestions: (request) => graphql.production && !viewers.isAdmin(request.headers.get('authorization')),
+    }),
+    ...responseCachePlugins({ sqlite, ttlMs: RESPONSE_CACHE_TTL_MS }),
     requestLogPlugin(options.logger),
   ];
-  if (options.serverTiming) plugins.push(serverTimingPlugin());
+  if (graphql.serverTiming) plugins.push(serverTimingPlugin());
   return createYoga<ServerContext, GraphQLContext>({
     schema,
     graphqlEndpoint: '/graphql',
     landingPage: false,
-    graphiql: options.graphiql ? { defaultQuery: GRAPHIQL_DEFAULT_QUERY, title: 'Lightbox GraphiQL' } : false,
+    graphiql: graphql.graphiql ? { defaultQuery: GRAPHIQL_DEFAULT_QUERY, title: 'Lightbox GraphiQL' } : false,
     logging: {
       debug: (...args) => options.logger.debug(args.map(String).join(' ')),
       info: (...args) => options.logger.info(args.map(String).join(' ')),
@@ -105,21 +103,22 @@ export function createGraphQLHandler(options: YogaOptions) {
     context: ({ request, uploads }) => {
       let viewer: Viewer;
       try {
-        viewer = viewerFromAuthorization(request.headers.get('authorization'), adminTokenDigest);
+        viewer = viewers.fromAuthorization(request.headers.get('authorization'));
       } catch (error) {
-        if (!(error instanceof AuthenticationError)) throw error;
-        throw createGraphQLError(`Not authenticated: ${error.message}`, {
-          extensions: { code: 'UNAUTHENTICATED', http: { status: 401, headers: { 'WWW-Authenticate': 'Bearer' } } },
+        if (!hasErrorCode(error, 'UNAUTHENTICATED')) throw error;
+        throw requestError('UNAUTHENTICATED', `Not authenticated: ${error.message}`, {
+          withStatus: true,
+          headers: { 'WWW-Authenticate': 'Bearer' },
         });
       }
       return {
-        db: options.db,
-        layout: options.layout,
+        db,
+        layout: options.store.layout,
         viewer,
-        signing: { secret: options.secret, expiresAt: signedUrlExpiry(Date.now(), options.signedUrlTtlSeconds) },
-        loaders: createLoaders(options.db),
+        signing: { secret: options.signing.secret, expiresAt: signedUrlExpiry(Date.now(), options.signing.ttlSeconds) },
+        loaders: createLoaders(db, viewer),
         uploads: uploads ?? new Map(),
-        ingestLimits: options.ingestLimits,
+        ingest: options.ingest,
       };
     },
     plugins,

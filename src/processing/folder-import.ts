@@ -2,6 +2,7 @@ import type { Dirent } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { AlbumVisibility } from '../db/schema.ts';
+import { errorSummary, LightboxError } from '../errors.ts';
 import { type IngestDeps, type IngestOutcome, ingestFile } from './ingest.ts';
 
 export interface FolderImportOptions {
@@ -22,8 +23,10 @@ export interface FolderImportSummary {
   failed: { file: string; reason: string }[];
 }
 
-/** Thrown when the folder itself cannot be imported (missing, not a folder, unreadable). */
-export class ImportSourceError extends Error {}
+/** The folder itself cannot be imported (missing, not a folder, unreadable). */
+function importSourceError(message: string): LightboxError {
+  return new LightboxError('IMPORT_SOURCE', message);
+}
 
 async function listFiles(dir: string): Promise<string[]> {
   const files: string[] = [];
@@ -32,7 +35,7 @@ async function listFiles(dir: string): Promise<string[]> {
     try {
       entries = await readdir(current, { withFileTypes: true });
     } catch (error) {
-      throw new ImportSourceError(`cannot read ${current}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+      throw importSourceError(`cannot read ${current}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
     }
     entries.sort((a, b) => a.name.localeCompare(b.name));
     for (const entry of entries) {
@@ -49,8 +52,8 @@ async function listFiles(dir: string): Promise<string[]> {
 /** Imports every file under `root`, a bounded number at a time, and reports each outcome as it lands. */
 export async function importFolder(deps: IngestDeps, root: string, options: FolderImportOptions): Promise<FolderImportSummary> {
   const rootStats = await stat(root).catch(() => undefined);
-  if (rootStats === undefined) throw new ImportSourceError(`${root} does not exist`);
-  if (!rootStats.isDirectory()) throw new ImportSourceError(`${root} is not a folder`);
+  if (rootStats === undefined) throw importSourceError(`${root} does not exist`);
+  if (!rootStats.isDirectory()) throw importSourceError(`${root} is not a folder`);
   const absoluteRoot = path.resolve(root);
   const files = await listFiles(absoluteRoot);
   options.onStart?.(files.length);
@@ -77,7 +80,7 @@ export async function importFolder(deps: IngestDeps, root: string, options: Fold
           commitTurn: () => (index === 0 ? Promise.resolve() : (turns[index - 1]?.promise ?? Promise.resolve())),
         });
       } catch (error) {
-        outcome = { kind: 'failed', reason: error instanceof Error ? error.message : String(error) };
+        outcome = { kind: 'failed', code: 'INVALID_IMAGE', reason: errorSummary(error) };
       } finally {
         turns[index]?.done();
       }

@@ -5,20 +5,21 @@ import path from 'node:path';
 import { type Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { and, eq, sql } from 'drizzle-orm';
-import sharp from 'sharp';
 import { findOrCreateAlbum, POSITION_STEP } from '../catalog/albums.ts';
 import { PROCESS_JOB } from '../catalog/photos.ts';
 import type { Db, Queryable } from '../db/client.ts';
 import { type AlbumVisibility, albumPhotos, jobs, photos } from '../db/schema.ts';
 import { errorSummary } from '../errors.ts';
 import { newPublicId } from '../ids.ts';
+import { type PhotoMetadata, readPhotoMetadata } from '../media/exif.ts';
+import { MAX_INPUT_PIXELS } from '../media/limits.ts';
+import { type MediaType, SNIFF_LENGTH, sniffMediaType } from '../media/media-type.ts';
+import { type ProbedImage, probeImage } from '../media/probe.ts';
 import { commitTempFile, tempPath } from '../storage/atomic.ts';
 import type { StorageLayout } from '../storage/layout.ts';
-import { readPhotoMetadata } from './exif.ts';
-import { type MediaType, SNIFF_LENGTH, sniffMediaType } from './media-type.ts';
 
+/** When the caller names no limit (folder imports): the same as LIGHTBOX_UPLOAD_MAX_MB's default. */
 export const DEFAULT_MAX_BYTES = 200 * 1024 * 1024;
-export const DEFAULT_MAX_PIXELS = 100_000_000;
 
 export interface IngestDeps {
   db: Db;
@@ -42,9 +43,17 @@ export type IngestOutcome =
   | { kind: 'imported'; photoId: number; publicId: string }
   | { kind: 'duplicate'; photoId: number; publicId: string }
   /** Not an image format we accept: skipped, not an error. */
-  | { kind: 'unsupported'; reason: string }
+  | { kind: 'unsupported'; code: 'UNSUPPORTED_MEDIA'; reason: string }
   /** Claims to be an image but cannot be stored: too large, unreadable or undecodable. */
-  | { kind: 'failed'; reason: string };
+  | { kind: 'failed'; code: 'TOO_LARGE' | 'INVALID_IMAGE'; reason: string };
+
+/** Why a file did not become a photo. */
+export type IngestRejection = Extract<IngestOutcome, { code: unknown }>;
+
+/** The outcome of a file over the byte limit. */
+export function tooLarge(maxBytes: number): IngestRejection {
+  return { kind: 'failed', code: 'TOO_LARGE', reason: `larger than the ${maxBytes}-byte limit` };
+}
 
 /** Thrown inside the copy when a file outgrows the byte limit, so no more of it is read. */
 class TooLargeError extends Error {}
@@ -86,25 +95,6 @@ async function stage(input: Readable, tempDir: string, maxBytes: number): Promis
     throw error;
   }
   return { temp, contentHash: hash.digest('hex'), byteSize, head: Buffer.concat(headChunks) };
-}
-
-interface ProbedImage {
-  width: number;
-  height: number;
-  orientation: number;
-}
-
-/**
- * Reads the dimensions as displayed and proves the pixels decode. `failOn: 'none'` keeps
- * truncated-but-viewable JPEGs; files libvips cannot decode at all still throw.
- */
-async function probe(file: string, maxPixels: number): Promise<ProbedImage> {
-  const image = sharp(file, { failOn: 'none', limitInputPixels: maxPixels });
-  const metadata = await image.metadata();
-  await image.clone().resize(16, 16, { fit: 'inside' }).raw().toBuffer();
-  const orientation = metadata.orientation ?? 1;
-  const { width, height } = metadata.autoOrient;
-  return { width, height, orientation };
 }
 
 function findByHash(db: Queryable, contentHash: string) {
@@ -149,13 +139,13 @@ export async function ingestStream(
 }
 
 /** Streams an input into a temp file of the data dir, hashing it; a failure says why. */
-export async function stageInput(deps: IngestDeps, input: Readable): Promise<StagedFile | { failed: IngestOutcome }> {
+export async function stageInput(deps: IngestDeps, input: Readable): Promise<StagedFile | { failed: IngestRejection }> {
   const maxBytes = deps.maxBytes ?? DEFAULT_MAX_BYTES;
   try {
     return await stage(input, deps.layout.tempDir, maxBytes);
   } catch (error) {
-    if (error instanceof TooLargeError) return { failed: { kind: 'failed', reason: `larger than the ${maxBytes}-byte limit` } };
-    return { failed: { kind: 'failed', reason: `could not be read: ${errorSummary(error)}` } };
+    if (error instanceof TooLargeError) return { failed: tooLarge(maxBytes) };
+    return { failed: { kind: 'failed', code: 'INVALID_IMAGE', reason: `could not be read: ${errorSummary(error)}` } };
   }
 }
 
@@ -168,7 +158,7 @@ export async function ingestStaged(
 ): Promise<IngestOutcome> {
   try {
     const sniffed = sniffMediaType(staged.head);
-    if (!sniffed.supported) return { kind: 'unsupported', reason: sniffed.reason };
+    if (!sniffed.supported) return { kind: 'unsupported', code: 'UNSUPPORTED_MEDIA', reason: sniffed.reason };
     const existing = findByHash(deps.db, staged.contentHash);
     if (existing) {
       await options.commitTurn?.();
@@ -177,9 +167,9 @@ export async function ingestStaged(
     }
     let probed: ProbedImage;
     try {
-      probed = await probe(staged.temp, deps.maxPixels ?? DEFAULT_MAX_PIXELS);
+      probed = await probeImage(staged.temp, deps.maxPixels ?? MAX_INPUT_PIXELS);
     } catch (error) {
-      return { kind: 'failed', reason: `could not be decoded: ${errorSummary(error)}` };
+      return { kind: 'failed', code: 'INVALID_IMAGE', reason: `could not be decoded: ${errorSummary(error)}` };
     }
     const metadata = await readPhotoMetadata(staged.temp);
     await options.commitTurn?.();
@@ -194,7 +184,7 @@ async function store(
   staged: StagedFile,
   type: MediaType,
   probed: ProbedImage,
-  metadata: Awaited<ReturnType<typeof readPhotoMetadata>>,
+  metadata: PhotoMetadata,
   filename: string,
   options: IngestOptions,
 ): Promise<IngestOutcome> {

@@ -1,33 +1,22 @@
-import type { Config } from '../config.ts';
-import type { DatabaseHandle } from '../db/client.ts';
+import type { JobConfig } from '../config.ts';
 import type { Logger } from '../log.ts';
-import type { StorageLayout } from '../storage/layout.ts';
-import { DEFAULT_MAX_PIXELS } from './ingest.ts';
+import { MAX_INPUT_PIXELS, PROCESSING_TIMEOUT_SECONDS } from '../media/limits.ts';
+import type { Store } from '../storage/open-store.ts';
 import { JobQueue } from './jobs.ts';
-import { processPhoto } from './pipeline.ts';
+import { processPhoto } from './process-photo.ts';
 import { Worker } from './worker.ts';
 
-const PROCESSING_TIMEOUT_SECONDS = 120;
-
 /** A worker that processes photos from the jobs table of this data dir. */
-export function createPhotoWorker(
-  database: DatabaseHandle,
-  layout: StorageLayout,
-  logger: Logger,
-  config: Config,
-  concurrency: number,
-): Worker {
-  const deps = { db: database.db, layout, maxPixels: DEFAULT_MAX_PIXELS, timeoutSeconds: PROCESSING_TIMEOUT_SECONDS };
-  const queue = new JobQueue(database.sqlite, {
-    leaseMs: config.jobLeaseSeconds * 1000,
-    maxAttempts: config.jobAttempts,
-    backoffMs: (attempt) => config.jobRetrySeconds * 1000 * 4 ** (attempt - 1),
+export function createPhotoWorker(store: Store, logger: Logger, jobs: JobConfig, concurrency: number): Worker {
+  const deps = {
+    db: store.database.db,
+    layout: store.layout,
+    limits: { maxPixels: MAX_INPUT_PIXELS, timeoutSeconds: PROCESSING_TIMEOUT_SECONDS },
+  };
+  const queue = new JobQueue(store.database.sqlite, {
+    leaseMs: jobs.leaseSeconds * 1000,
+    maxAttempts: jobs.attempts,
+    backoffMs: (attempt) => jobs.retrySeconds * 1000 * 4 ** (attempt - 1),
   });
-  return new Worker({
-    db: database.db,
-    queue,
-    logger,
-    concurrency,
-    run: (job) => processPhoto(deps, job.photoId),
-  });
+  return new Worker({ db: store.database.db, queue, logger, concurrency, run: (job) => processPhoto(deps, job.photoId) });
 }

@@ -1,6 +1,7 @@
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import { BlockList, isIP } from 'node:net';
 import { Agent, request } from 'undici';
+import { UrlFetchError } from '../errors.ts';
 
 /** Addresses an import must never reach: loopback, private, link-local (cloud metadata), and the like. */
 const FORBIDDEN = new BlockList();
@@ -35,17 +36,6 @@ export function isForbiddenAddress(address: string): boolean {
   const family = isIP(address);
   if (family === 0) return true;
   return FORBIDDEN.check(address, family === 4 ? 'ipv4' : 'ipv6');
-}
-
-export type FetchFailureCode = 'INVALID_URL' | 'FORBIDDEN_ADDRESS' | 'FETCH_FAILED' | 'TOO_LARGE';
-
-export class UrlFetchError extends Error {
-  constructor(
-    readonly code: FetchFailureCode,
-    message: string,
-  ) {
-    super(message);
-  }
 }
 
 export interface UrlFetchOptions {

@@ -1,8 +1,9 @@
 import path from 'node:path';
+import { LRUCache } from 'lru-cache';
+import { PUBLIC_ID_PATTERN } from '../ids.ts';
 
 const CONTENT_HASH = /^[0-9a-f]{64}$/;
 const EXTENSION = /^[a-z0-9]{2,5}$/;
-const PUBLIC_ID = /^[A-Za-z0-9_-]{16,32}$/;
 const VARIANT = /^[a-z]{2,12}$/;
 
 /**
@@ -27,13 +28,12 @@ export class StorageLayout {
   }
 
   /** The image route asks for the same few thousand paths over and over: each is checked and built once. */
-  private readonly paths = new Map<string, string>();
+  private readonly paths = new LRUCache<string, string>({ max: 10_000 });
 
   private memo(key: string, build: () => string): string {
     let file = this.paths.get(key);
     if (file === undefined) {
       file = build();
-      if (this.paths.size >= 10_000) this.paths.clear();
       this.paths.set(key, file);
     }
     return file;
@@ -50,7 +50,7 @@ export class StorageLayout {
 
   /** All derivatives of one photo: removed together when the photo goes. */
   derivedDirFor(publicId: string): string {
-    if (!PUBLIC_ID.test(publicId)) throw new Error(`not a public id: ${publicId}`);
+    if (!PUBLIC_ID_PATTERN.test(publicId)) throw new Error(`not a public id: ${publicId}`);
     return path.join(this.derivedDir, publicId.slice(0, 2), publicId);
   }
 

@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
+import { rmSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { type RunningLightbox, startLightbox } from '../../src/app.ts';
+import { type RunningLightbox, type StartOptions, startLightbox } from '../../src/app.ts';
 import { loadConfig } from '../../src/config.ts';
 import { createLogger } from '../../src/log.ts';
 
@@ -15,12 +16,21 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
+const madeDirs = new Set<string>();
+// Each test file runs in its own process: whatever a test forgot, its temp dirs go when the file ends.
+process.once('exit', () => {
+  for (const dir of madeDirs) rmSync(dir, { recursive: true, force: true });
+});
+
+/** A fresh temp dir, removed when the test process exits (or earlier, by whoever made it). */
 export async function makeTempDir(label = 'lightbox-test-'): Promise<string> {
-  return mkdtemp(path.join(tmpdir(), label));
+  const dir = await mkdtemp(path.join(tmpdir(), label));
+  madeDirs.add(dir);
+  return dir;
 }
 
 /** A real Lightbox on 127.0.0.1, port 0, over a fresh temp data dir (or the given one), removed on close. */
-export async function startTestServer(env: Record<string, string> = {}): Promise<TestServer> {
+export async function startTestServer(env: Record<string, string> = {}, options: StartOptions = {}): Promise<TestServer> {
   const dataDir = env.LIGHTBOX_DATA_DIR ?? (await makeTempDir());
   const adminToken = randomBytes(24).toString('base64url');
   const config = loadConfig({
@@ -33,11 +43,11 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
     ...env,
     LIGHTBOX_DATA_DIR: dataDir,
   });
-  const app = await startLightbox(config, createLogger(config.logLevel));
+  const app = await startLightbox(config, createLogger(config.logLevel), options);
   return {
     url: `http://127.0.0.1:${app.port}`,
     dataDir,
-    admin: { authorization: `Bearer ${config.adminToken}` },
+    admin: { authorization: `Bearer ${config.auth.adminToken}` },
     app,
     async close() {
       await app.close();

@@ -1,6 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import type Database from 'better-sqlite3';
-import { VERSION } from './version.ts';
+import { VERSION } from '../version.ts';
 
 interface QueueCounts {
   queued: number;

@@ -50,3 +50,19 @@ export function variantDimensions(variant: ImageVariant, width: number, height: 
   const scale = Math.min(1, spec.size / Math.max(width, height));
   return { width: Math.max(1, Math.round(width * scale)), height: Math.max(1, Math.round(height * scale)) };
 }
+
+/** Renditions the worker makes as soon as a photo is processed; the rest are rendered on first request. */
+export const EAGER_RENDITIONS: readonly (readonly [DerivedVariant, ImageFormat])[] = [
+  ['medium', 'webp'],
+  ['medium', 'jpg'],
+  ['thumb', 'webp'],
+  ['thumb', 'jpg'],
+];
+
+/** How far the photo must be scaled (≤ 1) for this rendition to be cut from it without upscaling. */
+export function variantScale(variant: DerivedVariant, width: number, height: number): number {
+  const target = variantDimensions(variant, width, height);
+  return DERIVED_VARIANTS[variant].fit === 'cover'
+    ? target.width / Math.min(width, height)
+    : Math.max(target.width / width, target.height / height);
+}

@@ -1,4 +1,4 @@
-import type { ImageFormat } from './variants.ts';
+import type { ImageFormat } from '../media/variants.ts';
 
 /** Our preference when the client takes several: smallest files first. */
 const PREFERENCE: readonly [ImageFormat, string][] = [

@@ -3,18 +3,20 @@ import { createReadStream, readFile, type Stats, stat, statSync } from 'node:fs'
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import { pipeline } from 'node:stream';
 import { pipeline as pipelineAsync } from 'node:stream/promises';
+import { verifyImageSignature } from '../auth/url-signing.ts';
+import type { PhotoFile, PhotoFileLookup } from '../catalog/photo-files.ts';
+import { hasErrorCode } from '../errors.ts';
 import type { Logger } from '../log.ts';
+import type { RenderQueue, RenderRequest } from '../media/render-queue.ts';
+import { isImageFormat, MIME_TYPES } from '../media/variants.ts';
 import type { StorageLayout } from '../storage/layout.ts';
 import { negotiateFormat } from './accept.ts';
 import { evaluatePreconditions, ifRangeMatches } from './conditional.ts';
 import type { ImageFileCache } from './file-cache.ts';
-import { parseImagePath, parseImageQuery } from './image-path.ts';
-import type { PhotoFile, PhotoFileLookup } from './photo-lookup.ts';
+import { parseImagePath, parseImageQuery } from './image-url.ts';
+import { sendPlain } from './plain-response.ts';
 import { type ByteRange, coalesceRanges, parseRange } from './range.ts';
-import { type RenderQueue, RenderQueueFullError, type RenderRequest } from './render.ts';
-import { verifyImageSignature } from './signing.ts';
 import { etagFor, httpDate } from './validators.ts';
-import { isImageFormat, MIME_TYPES } from './variants.ts';
 
 const ONE_YEAR_SECONDS = 31_536_000;
 const IMMUTABLE = `public, max-age=${ONE_YEAR_SECONDS}, immutable`;
@@ -50,25 +52,6 @@ interface Target {
   policy: CachePolicy;
   /** Extensionless URLs vary by Accept, on every response, the fallback included. */
   varyAccept: boolean;
-}
-
-function sendError(
-  res: ServerResponse,
-  status: number,
-  reason: string,
-  cacheControl: string,
-  headOnly: boolean,
-  extra?: OutgoingHttpHeaders,
-): void {
-  const body = `${reason}\n`;
-  res.writeHead(status, {
-    'Content-Type': 'text/plain; charset=utf-8',
-    'Content-Length': Buffer.byteLength(body),
-    'Cache-Control': cacheControl,
-    'X-Content-Type-Options': 'nosniff',
-    ...extra,
-  });
-  res.end(headOnly ? undefined : body);
 }
 
 function header(req: IncomingMessage, name: string): string | undefined {
@@ -113,7 +96,7 @@ export function createImageRoute({ photos, layout, renderer, cache, logger, secr
     body.once('error', (error) => {
       if (res.headersSent) return;
       logger.error({ err: error, path }, 'image file could not be opened');
-      sendError(res, 404, 'Not found', NOT_FOUND_CACHE, false);
+      sendPlain(res, 404, 'Not found', NOT_FOUND_CACHE, false);
     });
     body.once('open', () => {
       res.writeHead(status, headers);
@@ -154,7 +137,7 @@ export function createImageRoute({ photos, layout, renderer, cache, logger, secr
     const honoured = range !== undefined && (ifRange === undefined || ifRangeMatches(ifRange, etag, stats.mtimeMs, Date.now()));
     const request = honoured ? parseRange(range, stats.size) : { kind: 'full' as const };
     if (request.kind === 'unsatisfiable') {
-      sendError(res, 416, 'Range not satisfiable', target.policy.cacheControl, false, {
+      sendPlain(res, 416, 'Range not satisfiable', target.policy.cacheControl, false, {
         'Content-Range': `bytes */${stats.size}`,
         ETag: etag,
         ...(target.varyAccept ? { Vary: 'Accept' } : {}),
@@ -235,7 +218,7 @@ export function createImageRoute({ photos, layout, renderer, cache, logger, secr
       return;
     }
     if (outcome === 'precondition-failed') {
-      sendError(res, 412, 'Precondition failed', 'no-store', req.method === 'HEAD', target.varyAccept ? { Vary: 'Accept' } : undefined);
+      sendPlain(res, 412, 'Precondition failed', 'no-store', req.method === 'HEAD', target.varyAccept ? { Vary: 'Accept' } : undefined);
       return;
     }
     headers['Content-Type'] = target.contentType;
@@ -250,22 +233,22 @@ export function createImageRoute({ photos, layout, renderer, cache, logger, secr
         stat(target.path, (error, stats) => {
           if (error) {
             logger.error({ err: error, path: target.path }, 'rendered image vanished');
-            sendError(res, 500, 'Could not render this image', 'no-store', headOnly, vary);
+            sendPlain(res, 500, 'Could not render this image', 'no-store', headOnly, vary);
             return;
           }
           respond(req, res, target, stats);
         });
       },
       (error: unknown) => {
-        if (error instanceof RenderQueueFullError) {
-          sendError(res, 503, 'Busy rendering images; retry shortly', 'no-store', headOnly, {
+        if (hasErrorCode(error, 'RENDER_BUSY')) {
+          sendPlain(res, 503, 'Busy rendering images; retry shortly', 'no-store', headOnly, {
             'Retry-After': RETRY_AFTER_SECONDS,
             ...vary,
           });
           return;
         }
         logger.error({ err: error, source: render.source, variant: render.variant, format: render.format }, 'could not render an image');
-        sendError(res, 500, 'Could not render this image', 'no-store', headOnly, vary);
+        sendPlain(res, 500, 'Could not render this image', 'no-store', headOnly, vary);
       },
     );
   }
@@ -273,12 +256,12 @@ export function createImageRoute({ photos, layout, renderer, cache, logger, secr
   return function handleImage(req: IncomingMessage, res: ServerResponse, pathname: string, search: string): void {
     const headOnly = req.method === 'HEAD';
     if (req.method !== 'GET' && !headOnly) {
-      sendError(res, 405, 'Method not allowed: use GET or HEAD', 'no-store', false, { Allow: ALLOW });
+      sendPlain(res, 405, 'Method not allowed: use GET or HEAD', 'no-store', false, { Allow: ALLOW });
       return;
     }
     const parsed = parseImagePath(pathname);
     if (parsed.kind === 'malformed') {
-      sendError(res, 400, 'Bad request: an image URL is /images/<photoId>/<variant>.<format>', 'no-store', headOnly);
+      sendPlain(res, 400, 'Bad request: an image URL is /images/<photoId>/<variant>.<format>', 'no-store', headOnly);
       return;
     }
     const varyAccept = parsed.kind === 'image' && parsed.extension === undefined;
@@ -287,21 +270,21 @@ export function createImageRoute({ photos, layout, renderer, cache, logger, secr
     const policy = file === undefined ? undefined : cachePolicy(file, pathname, search, secret);
     // Unknown, unauthorised and wrong-extension answers are identical: existence is not revealed.
     if (parsed.kind !== 'image' || file === undefined || policy === undefined) {
-      sendError(res, 404, 'Not found', NOT_FOUND_CACHE, headOnly, vary);
+      sendPlain(res, 404, 'Not found', NOT_FOUND_CACHE, headOnly, vary);
       return;
     }
     let target: Target;
     let render: RenderRequest | undefined;
     if (parsed.variant === 'original') {
       if (parsed.extension !== undefined && parsed.extension !== file.extension) {
-        sendError(res, 404, 'Not found', NOT_FOUND_CACHE, headOnly, vary);
+        sendPlain(res, 404, 'Not found', NOT_FOUND_CACHE, headOnly, vary);
         return;
       }
       target = { path: file.originalPath, contentType: file.mimeType, policy, varyAccept };
     } else {
       const format = parsed.extension ?? negotiateFormat(header(req, 'accept'));
       if (!isImageFormat(format)) {
-        sendError(res, 404, 'Not found', NOT_FOUND_CACHE, headOnly, vary);
+        sendPlain(res, 404, 'Not found', NOT_FOUND_CACHE, headOnly, vary);
         return;
       }
       const path = layout.derivedPath(file.publicId, parsed.variant, file.version, format);
@@ -327,6 +310,6 @@ export function createImageRoute({ photos, layout, renderer, cache, logger, secr
       return;
     }
     logger.error({ err: failure, path: target.path }, 'original is missing for a known photo');
-    sendError(res, 404, 'Not found', NOT_FOUND_CACHE, headOnly, vary);
+    sendPlain(res, 404, 'Not found', NOT_FOUND_CACHE, headOnly, vary);
   };
 }

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
 
-const etags = new Map<string, string>();
+const etags = new LRUCache<string, string>({ max: 4096 });
 
 /**
  * Strong ETag from the stat alone (no file read): quoted MD5 of `${mtimeMs}-${size}`. The same
@@ -10,21 +11,19 @@ export function etagFor(mtimeMs: number, size: number): string {
   const seed = `${mtimeMs}-${size}`;
   let etag = etags.get(seed);
   if (etag === undefined) {
-    if (etags.size >= 4096) etags.clear();
     etag = `"${createHash('md5').update(seed).digest('hex')}"`;
     etags.set(seed, etag);
   }
   return etag;
 }
 
-const formatted = new Map<number, string>();
+const formatted = new LRUCache<number, string>({ max: 512 });
 
 /** IMF-fixdate of a time in ms; a few hundred recent seconds are kept, since most calls repeat them. */
 export function httpDate(ms: number): string {
   const second = Math.floor(ms / 1000);
   let text = formatted.get(second);
   if (text === undefined) {
-    if (formatted.size >= 512) formatted.clear();
     text = new Date(second * 1000).toUTCString();
     formatted.set(second, text);
   }

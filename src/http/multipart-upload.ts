@@ -2,10 +2,11 @@ import { randomBytes } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import type { IncomingMessage } from 'node:http';
 import { Busboy, type BusboyInstance } from '@fastify/busboy';
-import { DEFAULT_MAX_BYTES, type IngestDeps, type IngestOutcome, type StagedFile, stageInput } from './ingest.ts';
+import { LightboxError } from '../errors.ts';
+import { DEFAULT_MAX_BYTES, type IngestDeps, type IngestRejection, type StagedFile, stageInput, tooLarge } from '../processing/ingest.ts';
 
 /** One file of a multipart request, already on disk (or the reason it is not). */
-export type StagedUpload = { filename: string; staged: StagedFile } | { filename: string; failed: IngestOutcome };
+export type StagedUpload = { filename: string; staged: StagedFile } | { filename: string; failed: IngestRejection };
 
 export interface ParsedUploadRequest {
   /** The GraphQL request with each file replaced by a token naming it in `uploads`. */
@@ -14,7 +15,9 @@ export interface ParsedUploadRequest {
 }
 
 /** The multipart body does not follow the GraphQL multipart request spec. */
-export class UploadRequestError extends Error {}
+function badRequest(message: string): LightboxError {
+  return new LightboxError('BAD_REQUEST', message);
+}
 
 const MAX_FILES = 100;
 const MAX_FIELD_BYTES = 1024 * 1024;
@@ -24,11 +27,11 @@ function setPath(target: unknown, path: string, value: string): void {
   let node = target as Record<string, unknown>;
   for (const key of keys.slice(0, -1)) {
     const next = node?.[key];
-    if (typeof next !== 'object' || next === null) throw new UploadRequestError(`map names a path that is not in operations: ${path}`);
+    if (typeof next !== 'object' || next === null) throw badRequest(`map names a path that is not in operations: ${path}`);
     node = next as Record<string, unknown>;
   }
   const last = keys.at(-1) as string;
-  if (!(last in node) || node[last] !== null) throw new UploadRequestError(`map must point at null variables: ${path}`);
+  if (!(last in node) || node[last] !== null) throw badRequest(`map must point at null variables: ${path}`);
   node[last] = value;
 }
 
@@ -58,7 +61,7 @@ export function parseUploadRequest(req: IncomingMessage, deps: IngestDeps): Prom
         limits: { files: MAX_FILES, fileSize: maxBytes, fields: 10, fieldSize: MAX_FIELD_BYTES },
       });
     } catch (error) {
-      reject(new UploadRequestError((error as Error).message));
+      reject(badRequest((error as Error).message));
       return;
     }
     const fail = (error: Error) => {
@@ -67,7 +70,7 @@ export function parseUploadRequest(req: IncomingMessage, deps: IngestDeps): Prom
       Promise.allSettled(pending).then(() => discardUploads(uploads).then(() => reject(error)));
     };
     parser.on('field', (name, value, nameTruncated, valueTruncated) => {
-      if (valueTruncated || nameTruncated) return fail(new UploadRequestError(`the ${name} field is too long`));
+      if (valueTruncated || nameTruncated) return fail(badRequest(`the ${name} field is too long`));
       try {
         if (name === 'operations') operations = JSON.parse(value);
         else if (name === 'map') {
@@ -75,14 +78,14 @@ export function parseUploadRequest(req: IncomingMessage, deps: IngestDeps): Prom
           for (const key of Object.keys(map)) tokens.set(key, `upload:${nonce}:${key}`);
         }
       } catch {
-        fail(new UploadRequestError(`the ${name} field is not JSON`));
+        fail(badRequest(`the ${name} field is not JSON`));
       }
     });
     parser.on('file', (name, stream, filename) => {
       const token = tokens.get(name);
       if (operations === undefined || map === undefined || token === undefined) {
         stream.resume();
-        if (map === undefined) fail(new UploadRequestError('operations and map must come before the files'));
+        if (map === undefined) fail(badRequest('operations and map must come before the files'));
         return;
       }
       pending.push(
@@ -91,22 +94,21 @@ export function parseUploadRequest(req: IncomingMessage, deps: IngestDeps): Prom
             uploads.set(token, { filename, failed: result.failed });
           } else if (stream.truncated) {
             await rm(result.temp, { force: true });
-            uploads.set(token, { filename, failed: { kind: 'failed', reason: `larger than the ${maxBytes}-byte limit` } });
+            uploads.set(token, { filename, failed: tooLarge(maxBytes) });
           } else {
             uploads.set(token, { filename, staged: result });
           }
         }),
       );
     });
-    parser.on('error', (error: unknown) => fail(new UploadRequestError(error instanceof Error ? error.message : String(error))));
+    parser.on('error', (error: unknown) => fail(badRequest(error instanceof Error ? error.message : String(error))));
     parser.on('finish', () => {
       Promise.all(pending).then(() => {
         try {
-          if (operations === undefined || map === undefined)
-            throw new UploadRequestError('a multipart request needs operations and map fields');
+          if (operations === undefined || map === undefined) throw badRequest('a multipart request needs operations and map fields');
           for (const [key, paths] of Object.entries(map)) {
             const token = tokens.get(key) as string;
-            if (!uploads.has(token)) throw new UploadRequestError(`map names file ${key}, which was not sent`);
+            if (!uploads.has(token)) throw badRequest(`map names file ${key}, which was not sent`);
             for (const path of paths) setPath(operations, path, token);
           }
           resolve({ operations, uploads });

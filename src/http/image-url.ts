@@ -1,11 +1,17 @@
-import { PUBLIC_ID_PATTERN } from '../ids.ts';
-import { type ImageVariant, isImageVariant } from './variants.ts';
+import { imageSignature } from '../auth/url-signing.ts';
+import { PUBLIC_ID_CHARS, PUBLIC_ID_PATTERN } from '../ids.ts';
+import { type ImageFormat, type ImageVariant, isImageVariant } from '../media/variants.ts';
+
+/**
+ * The shape of an image URL, both ways: what GraphQL hands out (`imageUrl`) and what the image
+ * route accepts (`parseImagePath`, `parseImageQuery`).
+ */
 
 export const IMAGES_PREFIX = '/images/';
 
 /** Longer than any path we hand out; anything beyond is refused before it is looked at. */
 const MAX_PATH_LENGTH = 128;
-const IMAGE_PATH = /^\/images\/([A-Za-z0-9_-]+)\/([a-z]+)(?:\.([a-z0-9]+))?$/;
+const IMAGE_PATH = new RegExp(`^/images/([${PUBLIC_ID_CHARS}]+)/([a-z]+)(?:\\.([a-z0-9]+))?$`);
 
 export type ParsedImagePath =
   /** `extension` is undefined for `/images/<id>/<variant>`: the format follows the Accept header. */
@@ -46,4 +52,29 @@ export function parseImageQuery(search: string): ImageQuery {
     if ((name === 'v' || name === 'exp' || name === 'sig') && query[name] === undefined) query[name] = pair.slice(equals + 1);
   }
   return query;
+}
+
+export interface UrlSigning {
+  secret: string;
+  /** Unix seconds; one value per request so every URL in a response expires together. */
+  expiresAt: number;
+}
+
+export interface PhotoUrlFields {
+  publicId: string;
+  originalExtension: string;
+  version: number;
+}
+
+/**
+ * The URL GraphQL hands out for a rendition. It carries the photo's version, which the image
+ * route answers with a year-long immutable Cache-Control; private photos also get `exp` and `sig`.
+ * The original keeps its own extension whatever `format` says.
+ */
+export function imageUrl(photo: PhotoUrlFields, variant: ImageVariant, format: ImageFormat, signing?: UrlSigning): string {
+  const extension = variant === 'original' ? photo.originalExtension : format;
+  const pathname = `/images/${photo.publicId}/${variant}.${extension}`;
+  const versioned = `${pathname}?v=${photo.version}`;
+  if (signing === undefined) return versioned;
+  return `${versioned}&exp=${signing.expiresAt}&sig=${imageSignature(signing.secret, pathname, signing.expiresAt)}`;
 }

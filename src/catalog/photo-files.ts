@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { StorageLayout } from '../storage/layout.ts';
+import { PHOTO_IS_PUBLIC_SQL } from './access.ts';
 
 export interface PhotoFile {
   publicId: string;
@@ -40,9 +41,7 @@ export class PhotoFileLookup {
     private readonly layout: StorageLayout,
   ) {
     this.statement = sqlite.prepare<[string], PhotoFileRow>(
-      `SELECT public_id, width, height, content_hash, original_extension, mime_type, version,
-              EXISTS (SELECT 1 FROM album_photos JOIN albums ON albums.id = album_photos.album_id
-                      WHERE album_photos.photo_id = photos.id AND albums.visibility = 'PUBLIC') AS is_public
+      `SELECT public_id, width, height, content_hash, original_extension, mime_type, version, ${PHOTO_IS_PUBLIC_SQL} AS is_public
          FROM photos WHERE public_id = ?`,
     );
   }

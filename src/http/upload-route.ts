@@ -1,56 +1,64 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { isAdminAuthorization, tokenDigest } from '../auth/viewer.ts';
-import type { IngestDeps } from '../processing/ingest.ts';
-import { discardUploads, parseUploadRequest, UploadRequestError } from '../processing/upload-request.ts';
-import { PREFLIGHT_HEADERS } from './csrf.ts';
-import type { createGraphQLHandler } from './yoga.ts';
+import type { ViewerCheck } from '../auth/viewer.ts';
+import type { IngestConfig } from '../config.ts';
+import { type ClientErrorCode, ERRORS, hasErrorCode, LightboxError } from '../errors.ts';
+import { PREFLIGHT_HEADERS } from '../graphql/csrf.ts';
+import type { createGraphQLHandler } from '../graphql/yoga.ts';
+import type { Store } from '../storage/open-store.ts';
+import { discardUploads, parseUploadRequest } from './multipart-upload.ts';
 
-function sendGraphQLError(res: ServerResponse, status: number, message: string, code: string): void {
+function sendGraphQLError(res: ServerResponse, code: ClientErrorCode, message: string, headers: Record<string, string> = {}): void {
   const body = JSON.stringify({ errors: [{ message, extensions: { code } }] });
-  res.writeHead(status, {
+  res.writeHead(ERRORS[code].status, {
     'Content-Type': 'application/json; charset=utf-8',
     'Content-Length': Buffer.byteLength(body),
     'Cache-Control': 'no-store',
+    ...headers,
   });
   res.end(body);
 }
 
 export interface UploadRouteDeps {
   yoga: ReturnType<typeof createGraphQLHandler>;
-  ingest: IngestDeps;
-  adminToken: string;
+  store: Store;
+  ingest: IngestConfig;
+  viewers: ViewerCheck;
 }
 
 /**
  * GraphQL multipart requests, handled before Yoga (whose parser would hold every file in
  * memory): files stream to temp files, then the operation runs through Yoga as JSON with a
  * registry of the staged files in its context. Only the admin may upload, and that is checked
- * before a byte of the body is read.
+ * (by the same viewer check Yoga uses) before a byte of the body is read.
  */
-export function createUploadRoute({ yoga, ingest, adminToken }: UploadRouteDeps) {
-  const digest = tokenDigest(adminToken);
+export function createUploadRoute({ yoga, store, ingest, viewers }: UploadRouteDeps) {
+  const ingestDeps = { db: store.database.db, layout: store.layout, maxBytes: ingest.maxBytes };
   return async function handleUpload(req: IncomingMessage, res: ServerResponse): Promise<void> {
     if (!PREFLIGHT_HEADERS.some((name) => req.headers[name] !== undefined)) {
-      sendGraphQLError(
-        res,
-        403,
-        `Uploads must carry one of the headers ${PREFLIGHT_HEADERS.join(', ')} (CSRF protection)`,
-        'CSRF_PREVENTED',
-      );
+      sendGraphQLError(res, 'CSRF_PREVENTED', `Uploads must carry one of the headers ${PREFLIGHT_HEADERS.join(', ')} (CSRF protection)`);
       req.resume();
       return;
     }
-    if (!isAdminAuthorization(req.headers.authorization, digest)) {
-      sendGraphQLError(res, 403, 'Uploads need the admin token: send "Authorization: Bearer <token>"', 'FORBIDDEN');
+    let admin: boolean;
+    try {
+      admin = viewers.fromAuthorization(req.headers.authorization).kind === 'admin';
+    } catch (error) {
+      if (!hasErrorCode(error, 'UNAUTHENTICATED')) throw error;
+      sendGraphQLError(res, 'UNAUTHENTICATED', `Not authenticated: ${error.message}`, { 'WWW-Authenticate': 'Bearer' });
+      req.resume();
+      return;
+    }
+    if (!admin) {
+      sendGraphQLError(res, 'FORBIDDEN', 'Uploads need the admin token: send "Authorization: Bearer <token>"');
       req.resume();
       return;
     }
     let parsed: Awaited<ReturnType<typeof parseUploadRequest>>;
     try {
-      parsed = await parseUploadRequest(req, ingest);
+      parsed = await parseUploadRequest(req, ingestDeps);
     } catch (error) {
-      const message = error instanceof UploadRequestError ? error.message : 'the multipart body could not be read';
-      sendGraphQLError(res, 400, `Bad multipart request: ${message}`, 'BAD_REQUEST');
+      const message = error instanceof LightboxError ? error.message : 'the multipart body could not be read';
+      sendGraphQLError(res, 'BAD_REQUEST', `Bad multipart request: ${message}`);
       return;
     }
     try {

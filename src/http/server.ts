@@ -1,0 +1,99 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { ViewerCheck } from '../auth/viewer.ts';
+import { PhotoFileLookup } from '../catalog/photo-files.ts';
+import type { Config } from '../config.ts';
+import { meterSql } from '../db/sql-meter.ts';
+import { createGraphQLHandler } from '../graphql/yoga.ts';
+import type { Logger } from '../log.ts';
+import { MAX_INPUT_PIXELS, RENDER_TIMEOUT_SECONDS } from '../media/limits.ts';
+import { type Render, RenderQueue } from '../media/render-queue.ts';
+import type { Store } from '../storage/open-store.ts';
+import { ImageFileCache } from './file-cache.ts';
+import { createHealthRoute } from './health.ts';
+import { createImageRoute } from './image-route.ts';
+import { IMAGES_PREFIX } from './image-url.ts';
+import { sendPlain } from './plain-response.ts';
+import { createUploadRoute } from './upload-route.ts';
+
+export interface ServerDeps {
+  store: Store;
+  logger: Logger;
+  config: Pick<Config, 'graphql' | 'images' | 'ingest' | 'auth'>;
+  /** The admin token and URL-signing secret in force (configured, or kept in the data dir). */
+  secrets: { adminToken: string; secret: string };
+  /** Replaces how one rendition is rendered (tests count renders through it). */
+  render?: Render;
+}
+
+/** One node:http server: images on the raw hot path, GraphQL through Yoga, uploads before Yoga, health probes. */
+export function createLightboxServer({ store, logger, config, secrets, render }: ServerDeps): { server: Server; dispose(): Promise<void> } {
+  const { database, layout } = store;
+  const viewers = new ViewerCheck(secrets.adminToken);
+  const images = createImageRoute({
+    photos: new PhotoFileLookup(database.sqlite, layout),
+    layout,
+    renderer: new RenderQueue({
+      concurrency: config.images.renderConcurrency,
+      maxWaiting: config.images.renderQueue,
+      tempDir: layout.tempDir,
+      maxPixels: MAX_INPUT_PIXELS,
+      timeoutSeconds: RENDER_TIMEOUT_SECONDS,
+      render,
+    }),
+    cache: new ImageFileCache(config.images.cacheBytes),
+    logger,
+    secret: secrets.secret,
+  });
+  const health = createHealthRoute(database.sqlite);
+  const yoga = createGraphQLHandler({
+    store,
+    logger,
+    viewers,
+    graphql: config.graphql,
+    ingest: config.ingest,
+    signing: { secret: secrets.secret, ttlSeconds: config.auth.signedUrlTtlSeconds },
+  });
+  const uploads = createUploadRoute({ yoga, store, ingest: config.ingest, viewers });
+
+  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    const url = req.url ?? '/';
+    const queryStart = url.indexOf('?');
+    const pathname = queryStart === -1 ? url : url.slice(0, queryStart);
+    if (pathname.startsWith(IMAGES_PREFIX)) {
+      images(req, res, pathname, queryStart === -1 ? '' : url.slice(queryStart));
+      return;
+    }
+    if (pathname === '/graphql') {
+      if (req.method === 'POST' && /^multipart\/form-data\b/i.test(req.headers['content-type'] ?? '')) {
+        meterSql(() => uploads(req, res));
+        return;
+      }
+      meterSql(() => yoga(req, res, { req, res }));
+      return;
+    }
+    if (pathname === '/healthz') {
+      if (req.method !== 'GET' && req.method !== 'HEAD') {
+        sendPlain(res, 405, 'Method not allowed: use GET or HEAD', 'no-store', false, { Allow: 'GET, HEAD' });
+        return;
+      }
+      health(res, req.method === 'HEAD');
+      return;
+    }
+    if (pathname === '/') {
+      res.writeHead(302, { Location: '/graphql', 'Content-Length': 0 });
+      res.end();
+      return;
+    }
+    sendPlain(res, 404, 'Not found', 'no-store');
+  });
+  server.on('clientError', (error, socket) => {
+    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+    else socket.destroy(error);
+  });
+  return {
+    server,
+    dispose: async () => {
+      await yoga.dispose();
+    },
+  };
+}

@@ -1,0 +1,36 @@
+import { eq } from 'drizzle-orm';
+import type { Db } from '../db/client.ts';
+import { photos } from '../db/schema.ts';
+import { readPhotoMetadata } from '../media/exif.ts';
+import type { DecodeLimits } from '../media/limits.ts';
+import { EAGER_VARIANTS, PhotoSource } from '../media/source.ts';
+import { EAGER_RENDITIONS } from '../media/variants.ts';
+import type { StorageLayout } from '../storage/layout.ts';
+
+export interface ProcessPhotoDeps {
+  db: Db;
+  layout: StorageLayout;
+  limits: DecodeLimits;
+}
+
+/**
+ * What a worker does to one photo: one decode of the original feeds the eager renditions and
+ * the placeholder; EXIF is read again so a reprocess refreshes it. The photo is READY only
+ * once every file is in place.
+ */
+export async function processPhoto(deps: ProcessPhotoDeps, photoId: number): Promise<void> {
+  const photo = deps.db.select().from(photos).where(eq(photos.id, photoId)).get();
+  if (photo === undefined) return; // deleted while queued: nothing to do
+  const original = deps.layout.originalPath(photo.contentHash, photo.originalExtension);
+  const source = await PhotoSource.decode(original, photo, EAGER_VARIANTS, deps.limits);
+  for (const [variant, format] of EAGER_RENDITIONS) {
+    await source.write(variant, format, deps.layout.derivedPath(photo.publicId, variant, photo.version, format), deps.layout.tempDir);
+  }
+  const placeholder = await source.placeholder();
+  const metadata = await readPhotoMetadata(original);
+  deps.db
+    .update(photos)
+    .set({ ...metadata, placeholderHash: placeholder.hash, dominantColor: placeholder.dominantColor, status: 'READY', failureReason: null })
+    .where(eq(photos.id, photo.id))
+    .run();
+}
