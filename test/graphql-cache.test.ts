@@ -5,6 +5,7 @@ import { request } from 'undici';
 import { graphql } from './generated/index.ts';
 import { FIXTURE_PHOTOS, runCli } from './helpers/cli.ts';
 import { dataOf, postGraphQL, sqlStatements } from './helpers/graphql.ts';
+import { importIntoDataDir } from './helpers/library.ts';
 import { startTestServer, type TestServer } from './helpers/server.ts';
 
 const GalleryPage = graphql(`
@@ -108,17 +109,19 @@ describe('query planning, visibility of fields, filters, and the response cache'
 
   before(async () => {
     server = await startTestServer();
-    const env = { LIGHTBOX_DATA_DIR: server.dataDir };
-    for (const [folder, extra] of [
-      ['gps', ['--public']],
-      ['cameras', ['--public']],
-      ['orientation', []],
+    for (const [folder, visible] of [
+      ['gps', true],
+      ['cameras', true],
+      ['orientation', false],
     ] as const) {
-      assert.equal((await runCli(['import', path.join(FIXTURE_PHOTOS, folder), ...extra], env)).code, 0);
+      assert.equal((await importIntoDataDir(server.dataDir, path.join(FIXTURE_PHOTOS, folder), { public: visible })).failed.length, 0);
     }
     // More albums than a page holds, so the gallery page is really 20 × 12.
     for (let i = 0; i < 20; i++) {
-      assert.equal((await runCli(['import', path.join(FIXTURE_PHOTOS, 'orientation'), '--album', `Copy ${i}`], env)).code, 0);
+      assert.equal(
+        (await importIntoDataDir(server.dataDir, path.join(FIXTURE_PHOTOS, 'orientation'), { album: `Copy ${i}` })).failed.length,
+        0,
+      );
     }
   });
 

@@ -1,7 +1,7 @@
 import SchemaBuilder from '@pothos/core';
 import DrizzlePlugin from '@pothos/plugin-drizzle';
 import ErrorsPlugin from '@pothos/plugin-errors';
-import RelayPlugin from '@pothos/plugin-relay';
+import RelayPlugin, { resolveNodes } from '@pothos/plugin-relay';
 import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
 import { getTableConfig } from 'drizzle-orm/sqlite-core';
 import { relations } from '../db/relations.ts';
@@ -25,7 +25,7 @@ export interface PothosTypes {
 export const MAX_PAGE_SIZE = 100;
 export const DEFAULT_PAGE_SIZE = 20;
 
-export const builder = new SchemaBuilder<PothosTypes>({
+export const builder: PothosSchemaTypes.SchemaBuilder<PothosSchemaTypes.ExtendDefaultTypes<PothosTypes>> = new SchemaBuilder<PothosTypes>({
   // Errors first: it wraps scope-auth, so a refused field answers ForbiddenError in its result union.
   plugins: [ErrorsPlugin, ScopeAuthPlugin, RelayPlugin, DrizzlePlugin],
   errors: { directResult: true },
@@ -46,11 +46,15 @@ export const builder = new SchemaBuilder<PothosTypes>({
         (await ctx.loaders.visibleNodes.load(`${id.typename}:${id.id}`)) ? resolveNode(id) : null,
     },
     nodesQueryOptions: {
-      // The relay plugin's resolveNodes always loads every requested id, in order; hide the rest.
-      resolve: async (_root, { ids }, ctx, _info, resolveNodes) => {
-        const nodes = await resolveNodes(ids);
+      // Only ids that exist and are visible are loaded (the plugin's own loader fails on any id it cannot find).
+      resolve: async (_root, { ids }, ctx, info) => {
         const visible = await ctx.loaders.visibleNodes.loadMany(ids.map((id) => `${id.typename}:${id.id}`));
-        return nodes.map((node, index) => (visible[index] === true ? node : null));
+        return resolveNodes(
+          builder,
+          ctx,
+          info,
+          ids.map((id, index) => (visible[index] === true ? id : null)),
+        );
       },
     },
   },

@@ -1,0 +1,211 @@
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { encodeGlobalID } from '@pothos/plugin-relay';
+import { request } from 'undici';
+import { newPublicId } from '../src/ids.ts';
+import { graphql } from './generated/index.ts';
+import { FIXTURE_PHOTOS } from './helpers/cli.ts';
+import { dataOf, postGraphQL } from './helpers/graphql.ts';
+import { buildLibrary } from './helpers/library.ts';
+import { startTestServer, type TestServer } from './helpers/server.ts';
+
+/**
+ * catalog/access.ts as a table: every kind of viewer × album visibility × photo membership,
+ * read through every path a client has (lists, counts, lookups, relations, filters, images).
+ */
+const TABLE = {
+  albums: { Open: 'PUBLIC', Closed: 'PRIVATE' },
+  photos: {
+    inPublic: { file: 'gps/DSCN0010.jpg', albums: ['Open'] },
+    inPrivate: { file: 'gps/DSCN0021.jpg', albums: ['Closed'] },
+    inBoth: { file: 'gps/DSCN0040.jpg', albums: ['Open', 'Closed'] },
+    inNone: { file: 'cameras/canon-ixus.jpg', albums: [] },
+  },
+} as const;
+
+type Viewer = 'admin' | 'anonymous';
+type PhotoName = keyof typeof TABLE.photos;
+type AlbumName = keyof typeof TABLE.albums;
+
+const SEES_PHOTO: Record<Viewer, Record<PhotoName, boolean>> = {
+  admin: { inPublic: true, inPrivate: true, inBoth: true, inNone: true },
+  anonymous: { inPublic: true, inPrivate: false, inBoth: true, inNone: false },
+};
+const SEES_ALBUM: Record<Viewer, Record<AlbumName, boolean>> = {
+  admin: { Open: true, Closed: true },
+  anonymous: { Open: true, Closed: false },
+};
+
+const Everything = graphql(`
+  query AccessEverything {
+    photos(first: 10) {
+      totalCount
+      nodes {
+        id
+        albums {
+          id
+        }
+        original: image(variant: ORIGINAL) {
+          url
+        }
+      }
+    }
+    albums(first: 5) {
+      totalCount
+      nodes {
+        id
+        photoCount
+        cover {
+          id
+        }
+        photos(first: 10) {
+          totalCount
+          nodes {
+            id
+          }
+        }
+      }
+    }
+  }
+`);
+
+const Lookups = graphql(`
+  query AccessLookups($photo: ID!, $ids: [ID!]!) {
+    photo(id: $photo) {
+      id
+    }
+    node(id: $photo) {
+      id
+    }
+    nodes(ids: $ids) {
+      id
+    }
+  }
+`);
+
+const AlbumLookups = graphql(`
+  query AccessAlbumLookups($album: ID!) {
+    album(id: $album) {
+      id
+    }
+    node(id: $album) {
+      id
+    }
+    photos(first: 100, filter: { albumId: $album }) {
+      totalCount
+      nodes {
+        id
+      }
+    }
+  }
+`);
+
+describe('access: viewer × album visibility × photo membership', () => {
+  let server: TestServer;
+  const photoIds = {} as Record<PhotoName, string>;
+  const albumIds = {} as Record<AlbumName, string>;
+  const photoNames = Object.keys(TABLE.photos) as PhotoName[];
+  const albumNames = Object.keys(TABLE.albums) as AlbumName[];
+  const missingPhoto = encodeGlobalID('Photo', newPublicId());
+
+  before(async () => {
+    server = await startTestServer();
+    const plan = {
+      albums: TABLE.albums,
+      photos: Object.fromEntries(
+        Object.entries(TABLE.photos).map(([name, entry]) => [
+          name,
+          { file: path.join(FIXTURE_PHOTOS, entry.file), albums: [...entry.albums] },
+        ]),
+      ),
+    };
+    const built = await buildLibrary(server.dataDir, plan);
+    for (const name of photoNames) photoIds[name] = encodeGlobalID('Photo', built.photos[name] as string);
+    for (const name of albumNames) albumIds[name] = encodeGlobalID('Album', built.albums[name] as string);
+  });
+
+  after(() => server.close());
+
+  const headersOf = (viewer: Viewer) => (viewer === 'admin' ? server.admin : {});
+  const expectedPhotos = (viewer: Viewer) => photoNames.filter((name) => SEES_PHOTO[viewer][name]).map((name) => photoIds[name]);
+  const expectedAlbums = (viewer: Viewer) => albumNames.filter((name) => SEES_ALBUM[viewer][name]).map((name) => albumIds[name]);
+  const sorted = (ids: readonly string[]) => [...ids].sort();
+
+  for (const viewer of ['admin', 'anonymous'] as const) {
+    it(`${viewer}: lists, counts, relations and covers agree with the table`, async () => {
+      const data = dataOf(await postGraphQL(server.url, Everything, {}, headersOf(viewer)));
+      assert.deepEqual(sorted(data.photos.nodes.map((photo) => photo.id)), sorted(expectedPhotos(viewer)), 'Query.photos');
+      assert.equal(data.photos.totalCount, expectedPhotos(viewer).length, 'Query.photos totalCount');
+      assert.deepEqual(sorted(data.albums.nodes.map((album) => album.id)), sorted(expectedAlbums(viewer)), 'Query.albums');
+      assert.equal(data.albums.totalCount, expectedAlbums(viewer).length, 'Query.albums totalCount');
+      for (const photo of data.photos.nodes) {
+        const name = photoNames.find((candidate) => photoIds[candidate] === photo.id) as PhotoName;
+        const visibleAlbums = TABLE.photos[name].albums.filter((album) => SEES_ALBUM[viewer][album]).map((album) => albumIds[album]);
+        assert.deepEqual(sorted(photo.albums.map((album) => album.id)), sorted(visibleAlbums), `${name}.albums`);
+      }
+      for (const album of data.albums.nodes) {
+        const name = albumNames.find((candidate) => albumIds[candidate] === album.id) as AlbumName;
+        const members = photoNames.filter((photo) => (TABLE.photos[photo].albums as readonly string[]).includes(name));
+        // A viewer who may see an album sees all of it: its photos are visible to them through it.
+        assert.deepEqual(
+          sorted(album.photos.nodes.map((photo) => photo.id)),
+          sorted(members.map((photo) => photoIds[photo])),
+          `${name}.photos`,
+        );
+        assert.equal(album.photos.totalCount, members.length, `${name}.photos.totalCount`);
+        assert.equal(album.photoCount, members.length, `${name}.photoCount`);
+        assert.ok(album.cover === null || members.some((photo) => photoIds[photo] === album.cover?.id), `${name}.cover is a member`);
+      }
+    });
+
+    for (const name of photoNames) {
+      const visible = SEES_PHOTO[viewer][name];
+      it(`${viewer} × ${name}: photo, node, nodes and the image route ${visible ? 'show it' : 'answer as for a missing photo'}`, async () => {
+        const id = photoIds[name];
+        const data = dataOf(await postGraphQL(server.url, Lookups, { photo: id, ids: [id, missingPhoto] }, headersOf(viewer)));
+        assert.equal(data.photo?.id ?? null, visible ? id : null, 'Query.photo');
+        assert.equal(data.node?.id ?? null, visible ? id : null, 'Query.node');
+        assert.equal(data.nodes[0]?.id ?? null, visible ? id : null, 'Query.nodes');
+
+        const publicId = (id && Buffer.from(id, 'base64').toString('utf8').split(':')[1]) as string;
+        const unsigned = await request(`${server.url}/images/${publicId}/original.jpg`);
+        const body = await unsigned.body.text();
+        const publicPhoto = SEES_PHOTO.anonymous[name];
+        assert.equal(unsigned.statusCode, publicPhoto ? 200 : 404, 'an unsigned image URL works only for photos anyone may see');
+        if (!publicPhoto) {
+          const missing = await request(`${server.url}/images/${newPublicId()}/original.jpg`);
+          assert.equal(body, await missing.body.text(), 'a hidden photo reads exactly like a missing one');
+          assert.equal(unsigned.headers['cache-control'], missing.headers['cache-control']);
+          assert.equal(unsigned.headers['content-length'], missing.headers['content-length']);
+        }
+      });
+    }
+
+    for (const name of albumNames) {
+      const visible = SEES_ALBUM[viewer][name];
+      it(`${viewer} × album ${name}: album, node and the album filter ${visible ? 'show it' : 'answer as for a missing album'}`, async () => {
+        const id = albumIds[name];
+        const data = dataOf(await postGraphQL(server.url, AlbumLookups, { album: id }, headersOf(viewer)));
+        assert.equal(data.album?.id ?? null, visible ? id : null, 'Query.album');
+        assert.equal(data.node?.id ?? null, visible ? id : null, 'Query.node');
+        const members = photoNames.filter((photo) => (TABLE.photos[photo].albums as readonly string[]).includes(name));
+        assert.deepEqual(
+          sorted(data.photos.nodes.map((photo) => photo.id)),
+          visible ? sorted(members.map((photo) => photoIds[photo])) : [],
+        );
+      });
+    }
+  }
+
+  it('every image URL GraphQL hands a viewer loads for that viewer', async () => {
+    for (const viewer of ['admin', 'anonymous'] as const) {
+      const data = dataOf(await postGraphQL(server.url, Everything, {}, headersOf(viewer)));
+      for (const photo of data.photos.nodes) {
+        const response = await request(`${server.url}${photo.original.url}`);
+        await response.body.dump();
+        assert.equal(response.statusCode, 200, `${viewer}: ${photo.original.url}`);
+      }
+    }
+  });
+});

@@ -1,0 +1,56 @@
+import path from 'node:path';
+import { addPhotosToAlbum, createAlbum } from '../../src/catalog/albums.ts';
+import { type FolderImportSummary, importFolder } from '../../src/processing/folder-import.ts';
+import { ingestFile } from '../../src/processing/ingest.ts';
+import { openStore } from '../../src/storage/open-store.ts';
+
+/**
+ * What `lightbox import <dir>` does, in this process, through a second connection to the
+ * data dir (as the command's own process would): for tests where the command line itself is
+ * not under test, without paying for a process start each time.
+ */
+export async function importIntoDataDir(
+  dataDir: string,
+  folder: string,
+  options: { album?: string; public?: boolean } = {},
+): Promise<FolderImportSummary> {
+  const { layout, database } = await openStore({ dataDir });
+  try {
+    return await importFolder({ db: database.db, layout }, folder, {
+      album: options.album,
+      visibility: options.public ? 'PUBLIC' : 'PRIVATE',
+    });
+  } finally {
+    database.close();
+  }
+}
+
+export interface LibraryPlan {
+  albums: Record<string, 'PUBLIC' | 'PRIVATE'>;
+  /** Photo name → the fixture file it is made from and the albums (by name) it is in. */
+  photos: Record<string, { file: string; albums: string[] }>;
+}
+
+/** Builds exactly the library described, through the catalog; returns the public ids by name. */
+export async function buildLibrary(
+  dataDir: string,
+  plan: LibraryPlan,
+): Promise<{ albums: Record<string, string>; photos: Record<string, string> }> {
+  const { layout, database } = await openStore({ dataDir });
+  try {
+    const albums: Record<string, string> = {};
+    for (const [name, visibility] of Object.entries(plan.albums)) {
+      albums[name] = createAlbum(database.db, { title: name, visibility }).publicId;
+    }
+    const photos: Record<string, string> = {};
+    for (const [name, { file, albums: memberOf }] of Object.entries(plan.photos)) {
+      const outcome = await ingestFile({ db: database.db, layout }, file, { title: name, originalFilename: path.basename(file) });
+      if (outcome.kind !== 'imported') throw new Error(`${name}: ${JSON.stringify(outcome)}`);
+      photos[name] = outcome.publicId;
+      for (const album of memberOf) addPhotosToAlbum(database.db, albums[album] as string, [outcome.publicId]);
+    }
+    return { albums, photos };
+  } finally {
+    database.close();
+  }
+}
