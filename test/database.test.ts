@@ -1,8 +1,11 @@
 import assert from 'node:assert/strict';
+import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { applyMigrations, openDatabase } from '../src/db/client.ts';
-import { runCli } from './helpers/cli.ts';
+import { importFolder } from '../src/processing/folder-import.ts';
+import { openStore } from '../src/storage/open-store.ts';
+import { FIXTURE_PHOTOS, runCli } from './helpers/cli.ts';
 import { makeTempDir } from './helpers/server.ts';
 
 describe('database', () => {
@@ -70,16 +73,35 @@ describe('database', () => {
     }
   });
 
-  it('lightbox backup writes a consistent copy', async () => {
+  it('lightbox backup writes a consistent copy of a live library, WAL included', async () => {
     const dataDir = await makeTempDir();
-    assert.equal((await runCli(['migrate'], { LIGHTBOX_DATA_DIR: dataDir })).code, 0);
-    const target = path.join(await makeTempDir(), 'backup.db');
-    const result = await runCli(['backup', target], { LIGHTBOX_DATA_DIR: dataDir });
-    assert.equal(result.code, 0, result.stderr);
-    const copy = openDatabase(target, { readonly: true });
-    assert.equal(copy.sqlite.pragma('integrity_check', { simple: true }), 'ok');
-    copy.close();
-    const again = await runCli(['backup', target], { LIGHTBOX_DATA_DIR: dataDir });
-    assert.equal(again.code, 1, 'an existing file is never overwritten');
+    // Held open for the whole test, so what it wrote is still in the WAL, not yet in the main file.
+    const live = await openStore({ dataDir });
+    try {
+      const imported = await importFolder({ db: live.database.db, layout: live.layout }, path.join(FIXTURE_PHOTOS, 'gps'), {
+        visibility: 'PUBLIC',
+      });
+      assert.equal(imported.imported, 3);
+      const walBytes = (await stat(path.join(dataDir, 'lightbox.db-wal'))).size;
+      assert.ok(walBytes > 0, 'the rows are in the WAL');
+      const target = path.join(await makeTempDir(), 'backup.db');
+      const result = await runCli(['backup', target], { LIGHTBOX_DATA_DIR: dataDir });
+      assert.equal(result.code, 0, result.stderr);
+      const copy = openDatabase(target, { readonly: true });
+      try {
+        assert.equal(copy.sqlite.pragma('integrity_check', { simple: true }), 'ok');
+        for (const table of ['photos', 'albums', 'album_photos', 'jobs']) {
+          const rows = (handle: typeof copy) => handle.sqlite.prepare(`SELECT * FROM ${table} ORDER BY 1, 2`).all();
+          assert.deepEqual(rows(copy), rows(live.database), `${table} is copied whole`);
+        }
+        assert.equal((copy.sqlite.prepare('SELECT count(*) AS n FROM photos').get() as { n: number }).n, 3);
+      } finally {
+        copy.close();
+      }
+      const again = await runCli(['backup', target], { LIGHTBOX_DATA_DIR: dataDir });
+      assert.equal(again.code, 1, 'an existing file is never overwritten');
+    } finally {
+      live.database.close();
+    }
   });
 });

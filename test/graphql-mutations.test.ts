@@ -3,12 +3,53 @@ import { existsSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { request } from 'undici';
+import { encodeGlobalID } from '@pothos/plugin-relay';
+import { type GraphQLInputType, getNamedType, isEnumType, isInputObjectType, isListType, isNonNullType } from 'graphql';
+import { FormData, request } from 'undici';
+import { openDatabase } from '../src/db/client.ts';
+import { schema } from '../src/graphql/schema.ts';
+import { newPublicId } from '../src/ids.ts';
 import { graphql } from './generated/index.ts';
 import { FIXTURE_PHOTOS, runCli } from './helpers/cli.ts';
 import { dataOf, postGraphQL } from './helpers/graphql.ts';
 import { storedPhoto } from './helpers/photos.ts';
 import { startTestServer, type TestServer } from './helpers/server.ts';
+
+function isFileArgument(type: GraphQLInputType): boolean {
+  const named = getNamedType(type);
+  return named.name === 'File';
+}
+
+type Argument = { type: GraphQLInputType; name: string; extensions: { relayGlobalIDFor?: readonly { typename: string }[] | null } };
+
+/** A well-typed value for an argument: global ids of the node type it is for (that exist nowhere), short strings, zeros. */
+function sampleValue(argument: Argument, type: GraphQLInputType = argument.type): unknown {
+  if (isNonNullType(type)) return sampleValue(argument, type.ofType);
+  if (isListType(type)) return [sampleValue(argument, type.ofType)];
+  if (isInputObjectType(type)) {
+    const fields = Object.values(type.getFields()).filter((field) => isNonNullType(field.type));
+    return Object.fromEntries(fields.map((field) => [field.name, sampleValue(field as Argument)]));
+  }
+  if (isEnumType(type)) return type.getValues()[0]?.name;
+  const name = argument.name;
+  switch (type.name) {
+    case 'ID': {
+      const typename = argument.extensions.relayGlobalIDFor?.[0]?.typename;
+      if (typename === undefined) throw new Error(`argument ${name} is an ID for no node type`);
+      return encodeGlobalID(typename, newPublicId());
+    }
+    case 'String':
+      return name === 'url' ? 'http://example.invalid/photo.jpg' : 'Nope';
+    case 'Int':
+      return 0;
+    case 'Boolean':
+      return false;
+    case 'DateTime':
+      return new Date(Date.now() + 86_400_000).toISOString();
+    default:
+      throw new Error(`no sample value for ${type.name} (argument ${name}): teach sampleValue about it`);
+  }
+}
 
 // Registered for codegen: the operations below spread it.
 graphql(`
@@ -256,16 +297,54 @@ describe('mutations', () => {
     return found;
   };
 
+  /** Everything a mutation could change, from the database itself. */
+  async function libraryState() {
+    const handle = openDatabase(path.join(server.dataDir, 'lightbox.db'), { readonly: true });
+    try {
+      const all = (table: string) => handle.sqlite.prepare(`SELECT * FROM ${table} ORDER BY 1, 2`).all();
+      return { albums: all('albums'), photos: all('photos'), members: all('album_photos'), jobs: all('jobs') };
+    } finally {
+      handle.close();
+    }
+  }
+
   async function newAlbum(title: string) {
     const result = dataOf(await postGraphQL(server.url, CreateAlbum, { input: { title } }, server.admin)).createAlbum;
     assert.equal(result.__typename, 'AlbumPayload');
     return result.__typename === 'AlbumPayload' ? result.album : assert.fail();
   }
 
-  it('refuses every mutation without the admin token, with a typed error', async () => {
-    const result = dataOf(await postGraphQL(server.url, CreateAlbum, { input: { title: 'Nope' } })).createAlbum;
-    assert.equal(result.__typename, 'ForbiddenError');
-    assert.equal('code' in result && result.code, 'FORBIDDEN');
+  it('refuses every mutation without the admin token, with a typed error, and changes nothing', async () => {
+    const mutations = Object.values(schema.getMutationType()?.getFields() ?? {});
+    assert.ok(mutations.length >= 13, `found ${mutations.length} mutations`);
+    const before = await libraryState();
+    for (const field of mutations) {
+      if (field.args.some((arg) => isFileArgument(arg.type))) {
+        // Files only arrive as multipart requests, which the upload route refuses before reading a byte.
+        const form = new FormData();
+        form.set('operations', JSON.stringify({ query: `mutation { ${field.name}(files: [null]) { __typename } }` }));
+        form.set('map', JSON.stringify({ 0: ['variables.files.0'] }));
+        form.set('0', new Blob(['x']), 'x.jpg');
+        const response = await request(`${server.url}/graphql`, { method: 'POST', body: form, headers: { 'graphql-preflight': '1' } });
+        const body = (await response.body.json()) as { errors?: { extensions?: { code?: string } }[] };
+        assert.equal(response.statusCode, 403, field.name);
+        assert.equal(body.errors?.[0]?.extensions?.code, 'FORBIDDEN', field.name);
+        continue;
+      }
+      const variables = Object.fromEntries(field.args.map((arg) => [arg.name, sampleValue(arg as Argument)]));
+      const declarations = field.args.map((arg) => `$${arg.name}: ${String(arg.type)}`).join(', ');
+      const passes = field.args.map((arg) => `${arg.name}: $${arg.name}`).join(', ');
+      const query = `mutation Anonymous${declarations ? `(${declarations})` : ''} { result: ${field.name}${passes ? `(${passes})` : ''} { __typename ... on UserError { code } } }`;
+      const response = await request(`${server.url}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ query, variables }),
+      });
+      const body = (await response.body.json()) as { data?: { result: { __typename: string; code?: string } }; errors?: unknown };
+      assert.equal(body.errors, undefined, `${field.name}: ${JSON.stringify(body.errors)}`);
+      assert.deepEqual(body.data?.result, { __typename: 'ForbiddenError', code: 'FORBIDDEN' }, field.name);
+    }
+    assert.deepEqual(await libraryState(), before, 'no mutation changed anything');
   });
 
   it('creates, updates and validates albums', async () => {

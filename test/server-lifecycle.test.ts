@@ -7,20 +7,46 @@ import { request } from 'undici';
 import { LIGHTBOX_BIN, REPO_ROOT } from './helpers/cli.ts';
 import { makeTempDir, startTestServer } from './helpers/server.ts';
 
-/** Starts `lightbox serve` as its own process and resolves once it prints its address. */
-function spawnServer(dataDir: string): Promise<{ child: ChildProcess; url: string; exited: Promise<number | null> }> {
+interface SpawnedServer {
+  child: ChildProcess;
+  url: string;
+  exited: Promise<number | null>;
+  /** Resolves when the server has logged a line with this message (from now on or before). */
+  logged(message: string): Promise<void>;
+}
+
+/** Starts `lightbox serve` as its own process (debug logs on stdout) and resolves once it prints its address. */
+function spawnServer(dataDir: string): Promise<SpawnedServer> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [LIGHTBOX_BIN, 'serve'], {
       cwd: REPO_ROOT,
-      env: { ...process.env, PORT: '0', HOST: '127.0.0.1', LIGHTBOX_DATA_DIR: dataDir, LOG_LEVEL: 'silent' },
+      env: { ...process.env, PORT: '0', HOST: '127.0.0.1', LIGHTBOX_DATA_DIR: dataDir, LOG_LEVEL: 'debug' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
     let out = '';
+    const waiting: { message: string; done: () => void }[] = [];
+    const settle = () => {
+      for (const waiter of [...waiting]) {
+        if (!out.includes(`"msg":"${waiter.message}"`)) continue;
+        waiting.splice(waiting.indexOf(waiter), 1);
+        waiter.done();
+      }
+    };
+    const logged = (message: string) =>
+      new Promise<void>((done) => {
+        waiting.push({ message, done });
+        settle();
+      });
+    let started = false;
     child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
       out += chunk;
+      settle();
       const match = /GraphiQL at (http:\/\/[^/\s]+)\/graphql/.exec(out);
-      if (match?.[1]) resolve({ child, url: match[1], exited });
+      if (match?.[1] && !started) {
+        started = true;
+        resolve({ child, url: match[1], exited, logged });
+      }
     });
     child.once('error', reject);
     setTimeout(() => reject(new Error(`server did not start: ${out}`)), 30_000).unref();
@@ -78,7 +104,7 @@ describe('server lifecycle', () => {
 
   it('SIGTERM lets an in-flight request finish', async () => {
     const dataDir = await makeTempDir();
-    const { child, url, exited } = await spawnServer(dataDir);
+    const { child, url, exited, logged } = await spawnServer(dataDir);
     // A slow client: the request is in flight until we finish sending the body.
     const { Client } = await import('undici');
     const client = new Client(url);
@@ -92,9 +118,9 @@ describe('server lifecycle', () => {
       body: slowBody,
     });
     slowBody.write(body.slice(0, 10));
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    await logged('graphql request started');
     child.kill('SIGTERM');
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    await logged('shutting down');
     slowBody.end(body.slice(10));
     const response = await pending;
     assert.equal(response.statusCode, 200);

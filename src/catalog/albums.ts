@@ -1,5 +1,6 @@
-import { and, asc, eq, inArray, sql } from 'drizzle-orm';
+import { and, asc, eq, inArray } from 'drizzle-orm';
 import type { Db, Queryable } from '../db/client.ts';
+import { NOW_MS } from '../db/now.ts';
 import { type AlbumVisibility, albumPhotos, albums, photos } from '../db/schema.ts';
 import { NotFoundError, ValidationError } from '../errors.ts';
 import { newPublicId } from '../ids.ts';
@@ -79,12 +80,7 @@ function writeOrder(db: Queryable, albumId: number, order: readonly number[]): v
 }
 
 function touch(db: Queryable, albumId: number): AlbumRow {
-  return db
-    .update(albums)
-    .set({ updatedAt: sql`(cast(unixepoch('subsec') * 1000 as integer))` })
-    .where(eq(albums.id, albumId))
-    .returning()
-    .get() as AlbumRow;
+  return db.update(albums).set({ updatedAt: NOW_MS }).where(eq(albums.id, albumId)).returning().get() as AlbumRow;
 }
 
 function clampIndex(field: string, index: number | null | undefined, length: number): number {

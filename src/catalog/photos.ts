@@ -1,6 +1,7 @@
 import { rm } from 'node:fs/promises';
 import { eq, sql } from 'drizzle-orm';
 import type { Db } from '../db/client.ts';
+import { NOW_MS } from '../db/now.ts';
 import { jobs, photos } from '../db/schema.ts';
 import { NotFoundError } from '../errors.ts';
 import type { StorageLayout } from '../storage/layout.ts';
@@ -22,7 +23,7 @@ export function updatePhoto(db: Db, publicId: string, patch: PhotoPatch): PhotoR
     changes.description = validDescription('description', patch.description);
   const updated = db
     .update(photos)
-    .set({ ...changes, updatedAt: sql`(cast(unixepoch('subsec') * 1000 as integer))` })
+    .set({ ...changes, updatedAt: NOW_MS })
     .where(eq(photos.publicId, publicId))
     .returning()
     .get();
@@ -51,7 +52,7 @@ export function reprocessPhoto(db: Db, publicId: string): PhotoRow {
   return db.transaction((tx) => {
     const updated = tx
       .update(photos)
-      .set({ version: sql`${photos.version} + 1`, updatedAt: sql`(cast(unixepoch('subsec') * 1000 as integer))` })
+      .set({ version: sql`${photos.version} + 1`, updatedAt: NOW_MS })
       .where(eq(photos.publicId, publicId))
       .returning()
       .get();

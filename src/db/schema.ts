@@ -1,5 +1,5 @@
-import { sql } from 'drizzle-orm';
 import { index, integer, primaryKey, real, sqliteTable, text } from 'drizzle-orm/sqlite-core';
+import { NOW_MS } from './now.ts';
 
 export const PHOTO_STATUSES = ['PENDING', 'PROCESSING', 'READY', 'FAILED'] as const;
 export type PhotoStatus = (typeof PHOTO_STATUSES)[number];
@@ -9,9 +9,6 @@ export type AlbumVisibility = (typeof ALBUM_VISIBILITIES)[number];
 
 export const JOB_STATES = ['QUEUED', 'RUNNING', 'DONE', 'FAILED'] as const;
 export type JobState = (typeof JOB_STATES)[number];
-
-/** Milliseconds since the epoch: integers sort, compare and page exactly, unlike Date round-trips. */
-const nowMs = sql`(cast(unixepoch('subsec') * 1000 as integer))`;
 
 export const photos = sqliteTable(
   'photos',
@@ -48,8 +45,8 @@ export const photos = sqliteTable(
     altitude: real('altitude'),
     placeholderHash: text('placeholder_hash'),
     dominantColor: text('dominant_color'),
-    createdAt: integer('created_at').notNull().default(nowMs),
-    updatedAt: integer('updated_at').notNull().default(nowMs),
+    createdAt: integer('created_at').notNull().default(NOW_MS),
+    updatedAt: integer('updated_at').notNull().default(NOW_MS),
   },
   (table) => [
     index('photos_created_at_idx').on(table.createdAt, table.id),
@@ -69,8 +66,8 @@ export const albums = sqliteTable(
     description: text('description').notNull().default(''),
     visibility: text('visibility', { enum: ALBUM_VISIBILITIES }).notNull().default('PRIVATE'),
     coverPhotoId: integer('cover_photo_id').references(() => photos.id, { onDelete: 'set null' }),
-    createdAt: integer('created_at').notNull().default(nowMs),
-    updatedAt: integer('updated_at').notNull().default(nowMs),
+    createdAt: integer('created_at').notNull().default(NOW_MS),
+    updatedAt: integer('updated_at').notNull().default(NOW_MS),
   },
   (table) => [
     index('albums_title_idx').on(table.title),
@@ -90,7 +87,7 @@ export const albumPhotos = sqliteTable(
       .references(() => photos.id, { onDelete: 'cascade' }),
     /** The album's own order; gaps are allowed so a move touches few rows. */
     position: integer('position').notNull(),
-    addedAt: integer('added_at').notNull().default(nowMs),
+    addedAt: integer('added_at').notNull().default(NOW_MS),
   },
   (table) => [
     primaryKey({ columns: [table.albumId, table.photoId] }),
@@ -110,12 +107,12 @@ export const jobs = sqliteTable(
     state: text('state', { enum: JOB_STATES }).notNull().default('QUEUED'),
     attempts: integer('attempts').notNull().default(0),
     /** A queued job is not claimed before this time: retries back off through it. */
-    runAfter: integer('run_after').notNull().default(nowMs),
+    runAfter: integer('run_after').notNull().default(NOW_MS),
     leaseOwner: text('lease_owner'),
     leaseExpiresAt: integer('lease_expires_at'),
     lastError: text('last_error'),
-    createdAt: integer('created_at').notNull().default(nowMs),
-    updatedAt: integer('updated_at').notNull().default(nowMs),
+    createdAt: integer('created_at').notNull().default(NOW_MS),
+    updatedAt: integer('updated_at').notNull().default(NOW_MS),
   },
   (table) => [index('jobs_claim_idx').on(table.state, table.runAfter), index('jobs_photo_idx').on(table.photoId)],
 );

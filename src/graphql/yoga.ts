@@ -54,6 +54,7 @@ function requestLogPlugin(logger: Logger): Plugin {
   return {
     onRequest({ request }) {
       started.set(request, { at: performance.now() });
+      logger.debug({ method: request.method }, 'graphql request started');
     },
     onParams({ request, params }) {
       const entry = started.get(request);
