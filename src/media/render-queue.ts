@@ -21,8 +21,7 @@ export type Render = (request: RenderRequest, limits: RenderLimits) => Promise<v
 
 /** One rendition on demand, through the same source and encoders the worker uses. */
 export async function renderRendition(request: RenderRequest, limits: RenderLimits): Promise<void> {
-  const source = await PhotoSource.decode(request.source, request, [request.variant], limits);
-  await source.write(request.variant, request.format, request.destination, limits.tempDir);
+  await PhotoSource.open(request.source, request, limits).write(request.variant, request.format, request.destination, limits.tempDir);
 }
 
 export interface RenderQueueOptions extends RenderLimits {
