@@ -27,22 +27,23 @@ export function albumRelationFilter(viewer: Viewer): { visibility?: 'PUBLIC' } {
   return viewer.kind === 'admin' ? {} : { visibility: 'PUBLIC' };
 }
 
+/** The photo is in at least one album meeting every condition. */
+function inAlbumWhere(photoId: SQL | Column, ...conditions: (SQL | undefined)[]): SQL {
+  return exists(
+    sql`(SELECT 1 FROM ${albumPhotos} JOIN ${albums} ON ${albums.id} = ${albumPhotos.albumId}
+         WHERE ${and(sql`${albumPhotos.photoId} = ${photoId}`, ...conditions)})`,
+  );
+}
+
 /** Photos the viewer may see: `photoId` is the row id column (or expression) of the photo in question. */
 export function photoVisibleTo(viewer: Viewer, photoId: SQL | Column = photos.id): SQL | undefined {
   if (viewer.kind === 'admin') return undefined;
-  return exists(
-    sql`(SELECT 1 FROM ${albumPhotos} JOIN ${albums} ON ${albums.id} = ${albumPhotos.albumId}
-         WHERE ${albumPhotos.photoId} = ${photoId} AND ${and(sql`1`, albumVisibleTo(viewer))})`,
-  );
+  return inAlbumWhere(photoId, albumVisibleTo(viewer));
 }
 
 /** Photos in the album with this public id, as far as the viewer may see the album. */
 export function photoInVisibleAlbum(viewer: Viewer, photoId: SQL | Column, albumPublicId: string): SQL {
-  return exists(
-    sql`(SELECT 1 FROM ${albumPhotos} JOIN ${albums} ON ${albums.id} = ${albumPhotos.albumId}
-         WHERE ${albumPhotos.photoId} = ${photoId} AND ${albums.publicId} = ${albumPublicId}
-           AND ${and(sql`1`, albumVisibleTo(viewer))})`,
-  );
+  return inAlbumWhere(photoId, sql`${albums.publicId} = ${albumPublicId}`, albumVisibleTo(viewer));
 }
 
 /** Whether anyone at all may load the photo: such photos get plain image URLs, all others only signed ones. */

@@ -9,7 +9,7 @@ import { findOrCreateAlbum, POSITION_STEP } from '../catalog/albums.ts';
 import { PROCESS_JOB } from '../catalog/photos.ts';
 import type { Db, Queryable } from '../db/client.ts';
 import { type AlbumVisibility, albumPhotos, jobs, photos } from '../db/schema.ts';
-import { errorSummary } from '../errors.ts';
+import { errorSummary, hasErrorCode, LightboxError } from '../errors.ts';
 import { newPublicId } from '../ids.ts';
 import { type PhotoMetadata, readPhotoMetadata } from '../media/exif.ts';
 import { MAX_INPUT_PIXELS } from '../media/limits.ts';
@@ -55,9 +55,6 @@ export function tooLarge(maxBytes: number): IngestRejection {
   return { kind: 'failed', code: 'TOO_LARGE', reason: `larger than the ${maxBytes}-byte limit` };
 }
 
-/** Thrown inside the copy when a file outgrows the byte limit, so no more of it is read. */
-class TooLargeError extends Error {}
-
 export interface StagedFile {
   temp: string;
   contentHash: string;
@@ -77,7 +74,8 @@ async function stage(input: Readable, tempDir: string, maxBytes: number): Promis
     transform(chunk: Buffer, _encoding, callback) {
       byteSize += chunk.length;
       if (byteSize > maxBytes) {
-        callback(new TooLargeError());
+        // Failing the copy here stops reading: no more of an oversized file is ever stored.
+        callback(new LightboxError('TOO_LARGE', `larger than the ${maxBytes}-byte limit`));
         return;
       }
       if (headLength < SNIFF_LENGTH) {
@@ -144,7 +142,7 @@ export async function stageInput(deps: IngestDeps, input: Readable): Promise<Sta
   try {
     return await stage(input, deps.layout.tempDir, maxBytes);
   } catch (error) {
-    if (error instanceof TooLargeError) return { failed: tooLarge(maxBytes) };
+    if (hasErrorCode(error, 'TOO_LARGE')) return { failed: tooLarge(maxBytes) };
     return { failed: { kind: 'failed', code: 'INVALID_IMAGE', reason: `could not be read: ${errorSummary(error)}` } };
   }
 }
