@@ -110,7 +110,7 @@ describe('access: viewer × album visibility × photo membership', () => {
   const missingPhoto = encodeGlobalID('Photo', newPublicId());
 
   before(async () => {
-    server = await startTestServer();
+    server = await startTestServer({ LOG_LEVEL: 'warn' });
     const plan = {
       albums: TABLE.albums,
       photos: Object.fromEntries(
@@ -167,6 +167,7 @@ describe('access: viewer × album visibility × photo membership', () => {
         assert.equal(data.photo?.id ?? null, visible ? id : null, 'Query.photo');
         assert.equal(data.node?.id ?? null, visible ? id : null, 'Query.node');
         assert.equal(data.nodes[0]?.id ?? null, visible ? id : null, 'Query.nodes');
+        assert.equal(data.nodes[1], null, 'an id that never existed is null in place, the others intact');
 
         const publicId = (id && Buffer.from(id, 'base64').toString('utf8').split(':')[1]) as string;
         const unsigned = await request(`${server.url}/images/${publicId}/original.jpg`);
@@ -197,6 +198,25 @@ describe('access: viewer × album visibility × photo membership', () => {
       });
     }
   }
+
+  it('nodes(ids) mixing visible, hidden and unknown ids answers in place and logs no error', async () => {
+    const ids = [...photoNames.map((name) => photoIds[name]), missingPhoto, encodeGlobalID('Album', newPublicId())];
+    for (const viewer of ['admin', 'anonymous'] as const) {
+      const data = dataOf(await postGraphQL(server.url, Lookups, { photo: missingPhoto, ids }, headersOf(viewer)));
+      assert.equal(data.photo, null);
+      assert.equal(data.node, null);
+      assert.deepEqual(
+        data.nodes.map((node) => node?.id ?? null),
+        [...photoNames.map((name) => (SEES_PHOTO[viewer][name] ? photoIds[name] : null)), null, null],
+        viewer,
+      );
+    }
+    assert.deepEqual(
+      server.logs.filter((line) => line.level >= 50),
+      [],
+      'nothing at error level',
+    );
+  });
 
   it('every image URL GraphQL hands a viewer loads for that viewer', async () => {
     for (const viewer of ['admin', 'anonymous'] as const) {

@@ -214,6 +214,25 @@ describe('query planning, visibility of fields, filters, and the response cache'
     assert.match(JSON.stringify(changed.body), /Renamed/);
   });
 
+  it("a 304 confirms only the query asked: another cached query's ETag gets a full answer", async () => {
+    const other = '{ albums(first: 1) { totalCount } }';
+    const a = await get(server.url, GALLERY_GET);
+    const b = await get(server.url, other);
+    assert.equal(b.status, 200);
+    const etagA = String(a.headers.etag);
+    assert.notEqual(String(b.headers.etag), etagA);
+    const crossed = await get(server.url, other, { 'if-none-match': etagA });
+    assert.equal(crossed.status, 200, "query B with query A's ETag");
+    assert.equal(crossed.headers.etag, b.headers.etag);
+    assert.deepEqual(crossed.body, b.body);
+    assert.equal(
+      (await get(server.url, other, { 'if-none-match': `${etagA}, ${String(b.headers.etag)}` })).status,
+      304,
+      'a list naming it',
+    );
+    assert.equal((await get(server.url, other, { 'if-none-match': `W/${String(b.headers.etag)}` })).status, 304, 'weakly compared');
+  });
+
   it('a write by another process (an import) also ends the cached answer', async () => {
     const first = await get(server.url, GALLERY_GET);
     const etag = String(first.headers.etag);

@@ -4,7 +4,7 @@ import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { encodeGlobalID } from '@pothos/plugin-relay';
-import { type GraphQLInputType, getNamedType, isEnumType, isInputObjectType, isListType, isNonNullType } from 'graphql';
+import { type GraphQLInputType, getNamedType, isEnumType, isInputObjectType, isInterfaceType, isListType, isNonNullType } from 'graphql';
 import { FormData, request } from 'undici';
 import { openDatabase } from '../src/db/client.ts';
 import { schema } from '../src/graphql/schema.ts';
@@ -107,7 +107,7 @@ const UpdateAlbum = graphql(`
         code
       }
       ... on NotFoundError {
-        id
+        missingId
       }
     }
   }
@@ -314,6 +314,14 @@ describe('mutations', () => {
     return result.__typename === 'AlbumPayload' ? result.album : assert.fail();
   }
 
+  it('no error type has a field named id (Relay would normalise the missing node into the error)', () => {
+    const userError = schema.getType('UserError');
+    assert.ok(userError && isInterfaceType(userError));
+    const errorTypes = schema.getPossibleTypes(userError);
+    assert.ok(errorTypes.length >= 4);
+    for (const type of errorTypes) assert.equal(type.getFields().id, undefined, type.name);
+  });
+
   it('refuses every mutation without the admin token, with a typed error, and changes nothing', async () => {
     const mutations = Object.values(schema.getMutationType()?.getFields() ?? {});
     assert.ok(mutations.length >= 13, `found ${mutations.length} mutations`);
@@ -369,15 +377,10 @@ describe('mutations', () => {
       assert.equal(invalid.__typename, 'ValidationError', JSON.stringify(title));
       assert.equal(invalid.__typename === 'ValidationError' && invalid.field, 'title');
     }
-    const missing = dataOf(
-      await postGraphQL(
-        server.url,
-        UpdateAlbum,
-        { input: { id: Buffer.from('Album:AAAAAAAAAAAAAAAAAAAAAA').toString('base64'), title: 'x' } },
-        server.admin,
-      ),
-    ).updateAlbum;
+    const missingId = Buffer.from('Album:AAAAAAAAAAAAAAAAAAAAAA').toString('base64');
+    const missing = dataOf(await postGraphQL(server.url, UpdateAlbum, { input: { id: missingId, title: 'x' } }, server.admin)).updateAlbum;
     assert.equal(missing.__typename, 'NotFoundError');
+    assert.equal(missing.__typename === 'NotFoundError' && missing.missingId, missingId);
   });
 
   it('adds photos at a position, moves one, sets the whole order, removes some', async () => {

@@ -34,7 +34,8 @@ builder.objectType(NotFoundError, {
   interfaces: [UserErrorRef],
   isTypeOf: (value) => value instanceof NotFoundError,
   fields: (t) => ({
-    id: t.id({ description: 'The global id that was not found.', resolve: (error) => encodeGlobalID(error.what, error.id) }),
+    // Not `id`: Relay normalises records by `id` alone, and would turn the missing node's cached record into this error.
+    missingId: t.id({ description: 'The global id that was not found.', resolve: (error) => encodeGlobalID(error.what, error.id) }),
   }),
 });
 

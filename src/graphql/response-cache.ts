@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { type Cache, createInMemoryCache, useResponseCache } from '@graphql-yoga/plugin-response-cache';
 import type Database from 'better-sqlite3';
 import type { Plugin } from 'graphql-yoga';
+import { weakMatch } from '../http/conditional.ts';
 
 const NOT_CACHED = 'not-cached';
 
@@ -62,21 +63,38 @@ export interface ResponseCacheOptions {
  */
 export function responseCachePlugins(options: ResponseCacheOptions): Plugin[] {
   const version = databaseVersion(options.sqlite);
+  const cache = versionedCache(version);
+  const keyOf = (operationName: string | null | undefined, documentString: string, variables: unknown) =>
+    `"${version()}_${createHash('sha256')
+      .update(`${operationName ?? ''}\n${documentString}\n${JSON.stringify(variables ?? {})}`)
+      .digest('base64url')}"`;
+  // The plugin's own onRequest answers 304 to any If-None-Match naming any cached result, whatever
+  // the query: a 304 must confirm only what this very request would get, so that hook is replaced.
+  const { onRequest: _untiedRevalidation, ...responseCache } = useResponseCache({
+    session: () => null,
+    enabled: (request) => cacheable(request),
+    ttl: options.ttlMs,
+    cache,
+    // The plugin sends the key as the ETag: keep it a valid entity tag.
+    // The plugin asks for a key on every request; only cacheable ones pay for the hash and the version check.
+    buildResponseCacheKey: ({ request, documentString, variableValues, operationName }) =>
+      cacheable(request) ? keyOf(operationName, documentString, variableValues) : NOT_CACHED,
+  });
   return [
-    useResponseCache({
-      session: () => null,
-      enabled: (request) => cacheable(request),
-      ttl: options.ttlMs,
-      cache: versionedCache(version),
-      // The plugin sends the key as the ETag and looks If-None-Match up as a key: keep it a valid entity tag.
-      // The plugin asks for a key on every request; only cacheable ones pay for the hash and the version check.
-      buildResponseCacheKey: ({ request, documentString, variableValues, operationName }) =>
-        cacheable(request)
-          ? `"${version()}_${createHash('sha256')
-              .update(`${operationName ?? ''}\n${documentString}\n${JSON.stringify(variableValues ?? {})}`)
-              .digest('base64url')}"`
-          : NOT_CACHED,
-    }),
+    responseCache,
+    {
+      onRequest({ request, fetchAPI, endResponse }) {
+        const ifNoneMatch = request.headers.get('if-none-match');
+        if (ifNoneMatch === null || !cacheable(request)) return;
+        const key = keyOfGet(new URL(request.url).searchParams, keyOf);
+        if (key === undefined || !weakMatch(ifNoneMatch, key)) return;
+        return Promise.resolve(cache.get(key)).then((cached) => {
+          const lastModified = cached?.extensions?.http?.headers?.['Last-Modified'];
+          if (cached === undefined || lastModified === undefined) return;
+          endResponse(new fetchAPI.Response(null, { status: 304, headers: { ETag: key, 'Last-Modified': String(lastModified) } }));
+        });
+      },
+    },
     {
       onResponse({ request, response }) {
         if (request.method !== 'GET') return;
@@ -89,4 +107,21 @@ export function responseCachePlugins(options: ResponseCacheOptions): Plugin[] {
       },
     },
   ];
+}
+
+/** The cache key a GET request's own parameters give; undefined when they cannot be read as Yoga reads them. */
+function keyOfGet(
+  search: URLSearchParams,
+  keyOf: (operationName: string | null, documentString: string, variables: unknown) => string,
+): string | undefined {
+  const query = search.get('query');
+  if (query === null) return undefined;
+  const rawVariables = search.get('variables');
+  let variables: unknown;
+  try {
+    variables = rawVariables === null ? undefined : JSON.parse(rawVariables);
+  } catch {
+    return undefined;
+  }
+  return keyOf(search.get('operationName'), query, variables);
 }

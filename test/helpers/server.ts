@@ -3,6 +3,7 @@ import { rmSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { Writable } from 'node:stream';
 import { type RunningLightbox, type StartOptions, startLightbox } from '../../src/app.ts';
 import { loadConfig } from '../../src/config.ts';
 import { createLogger } from '../../src/log.ts';
@@ -13,6 +14,8 @@ export interface TestServer {
   /** Headers that make a request the admin's. */
   admin: { authorization: string };
   app: RunningLightbox;
+  /** Every log line the server wrote at `LOG_LEVEL` (silent unless the test sets it), parsed. */
+  logs: { level: number; msg: string }[];
   close(): Promise<void>;
 }
 
@@ -43,12 +46,20 @@ export async function startTestServer(env: Record<string, string> = {}, options:
     ...env,
     LIGHTBOX_DATA_DIR: dataDir,
   });
-  const app = await startLightbox(config, createLogger(config.logLevel), options);
+  const logs: { level: number; msg: string }[] = [];
+  const capture = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      for (const line of chunk.toString('utf8').split('\n')) if (line.trim() !== '') logs.push(JSON.parse(line));
+      done();
+    },
+  });
+  const app = await startLightbox(config, createLogger(config.logLevel, capture), options);
   return {
     url: `http://127.0.0.1:${app.port}`,
     dataDir,
     admin: { authorization: `Bearer ${config.auth.adminToken}` },
     app,
+    logs,
     async close() {
       await app.close();
       await rm(dataDir, { recursive: true, force: true });
