@@ -4,7 +4,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { isForbiddenAddress } from '../src/processing/url-fetch.ts';
+import { isForbiddenAddress } from '../src/processing/special-addresses.ts';
 import { graphql } from './generated/index.ts';
 import { FIXTURE_PHOTOS } from './helpers/cli.ts';
 import { dataOf, postGraphQL } from './helpers/graphql.ts';
