@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { readdir, readFile } from 'node:fs/promises';
+import { connect } from 'node:net';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { print } from 'graphql';
@@ -133,6 +134,40 @@ describe('uploadPhotos: GraphQL multipart uploads', () => {
     assert.equal(again.photo?.id, first.photo?.id);
     assert.deepEqual([tooBig.__typename, tooBig.code], ['RejectedUpload', 'TOO_LARGE']);
     assert.deepEqual(await readdir(path.join(server.dataDir, 'tmp')), [], 'no temp file is left behind');
+  });
+
+  it('an upload aborted mid-file leaves no temp file and no open descriptor behind', async () => {
+    const tempDir = path.join(server.dataDir, 'tmp');
+    const state = async () => ({ temps: (await readdir(tempDir)).length, fds: (await readdir('/proc/self/fd')).length });
+    const before = await state();
+    const boundary = 'lightbox-abort-test';
+    const operations = JSON.stringify({ query: print(UploadPhotos), variables: { files: [null] } });
+    const head = [
+      `--${boundary}\r\nContent-Disposition: form-data; name="operations"\r\n\r\n${operations}\r\n`,
+      `--${boundary}\r\nContent-Disposition: form-data; name="map"\r\n\r\n{"0":["variables.files.0"]}\r\n`,
+      `--${boundary}\r\nContent-Disposition: form-data; name="0"; filename="big.jpg"\r\nContent-Type: image/jpeg\r\n\r\n`,
+    ].join('');
+    const { port } = new URL(server.url);
+    for (let attempt = 0; attempt < 3; attempt++) {
+      await new Promise<void>((resolve, reject) => {
+        const socket = connect(Number(port), '127.0.0.1', () => {
+          socket.write(
+            `POST /graphql HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: ${server.admin.authorization}\r\ngraphql-preflight: 1\r\n` +
+              `Content-Type: multipart/form-data; boundary=${boundary}\r\nContent-Length: 900000\r\n\r\n${head}`,
+          );
+          // Half a file, then the client is gone.
+          socket.write(jpeg.subarray(0, Math.min(jpeg.length, 200_000)), () => setImmediate(() => socket.destroy()));
+        });
+        socket.on('close', () => resolve());
+        socket.on('error', reject);
+      });
+    }
+    let after = await state();
+    for (let wait = 0; wait < 50 && (after.temps > before.temps || after.fds > before.fds); wait++) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      after = await state();
+    }
+    assert.deepEqual(after, before, 'temp files and descriptors are back to where they started');
   });
 
   it('refuses uploads without a preflight header or without the admin token, before reading them', async () => {

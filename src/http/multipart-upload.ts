@@ -64,11 +64,18 @@ export function parseUploadRequest(req: IncomingMessage, deps: IngestDeps): Prom
       reject(badRequest((error as Error).message));
       return;
     }
+    const files = new Set<NodeJS.ReadableStream & { destroy(error?: Error): void }>();
     const fail = (error: Error) => {
       req.unpipe(parser);
       req.resume();
+      // A file still arriving would otherwise wait forever for bytes that will never come, holding its temp file open.
+      for (const file of files) file.destroy(error);
       Promise.allSettled(pending).then(() => discardUploads(uploads).then(() => reject(error)));
     };
+    // The client went away mid-body (or the connection broke): nothing more will arrive.
+    req.once('close', () => {
+      if (!req.complete) fail(badRequest('the request was aborted before its body was complete'));
+    });
     parser.on('field', (name, value, nameTruncated, valueTruncated) => {
       if (valueTruncated || nameTruncated) return fail(badRequest(`the ${name} field is too long`));
       try {
@@ -88,8 +95,10 @@ export function parseUploadRequest(req: IncomingMessage, deps: IngestDeps): Prom
         if (map === undefined) fail(badRequest('operations and map must come before the files'));
         return;
       }
+      files.add(stream);
       pending.push(
         stageInput({ ...deps, maxBytes: Number.POSITIVE_INFINITY }, stream).then(async (result) => {
+          files.delete(stream);
           if ('failed' in result) {
             uploads.set(token, { filename, failed: result.failed });
           } else if (stream.truncated) {
