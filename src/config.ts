@@ -53,6 +53,8 @@ export interface IngestConfig {
   maxBytes: number;
   /** Hosts URL imports may fetch from even when they resolve to private addresses. */
   importAllowHosts: ReadonlySet<string>;
+  /** The whole of one URL import, connect to last byte, in seconds. */
+  importTimeoutSeconds: number;
 }
 
 export interface JobConfig {
@@ -143,6 +145,7 @@ export function loadConfig(env: Env = process.env): Config {
           .map((host) => host.trim().toLowerCase())
           .filter((host) => host !== ''),
       ),
+      importTimeoutSeconds: readInteger(env, 'LIGHTBOX_IMPORT_TIMEOUT_S', 60, 1, 3600),
     },
     jobs: {
       workers: readInteger(env, 'LIGHTBOX_WORKERS', 2, 0, 64),

@@ -1,9 +1,12 @@
 import assert from 'node:assert/strict';
-import { readFile } from 'node:fs/promises';
+import { EventEmitter, once } from 'node:events';
+import { readdir, readFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { print } from 'graphql';
+import { request } from 'undici';
 import { isForbiddenAddress } from '../src/processing/special-addresses.ts';
 import { graphql } from './generated/index.ts';
 import { FIXTURE_PHOTOS } from './helpers/cli.ts';
@@ -48,6 +51,7 @@ describe('importPhotoFromUrl', () => {
   let base: string;
   let allowed: TestServer;
   let guarded: TestServer;
+  const slowOrigin = new EventEmitter();
 
   before(async () => {
     const jpeg = await readFile(path.join(FIXTURE_PHOTOS, 'gps', 'DSCN0040.jpg'));
@@ -64,6 +68,17 @@ describe('importPhotoFromUrl', () => {
       } else if (req.url === '/to-metadata') {
         res.writeHead(302, { location: 'http://169.254.169.254/latest/meta-data/' });
         res.end();
+      } else if (req.url === '/slow.jpg') {
+        // A JPEG start, then a byte at a time: an origin that would keep an import going for hours.
+        res.writeHead(200, { 'content-type': 'image/jpeg', 'content-length': jpeg.length });
+        res.write(jpeg.subarray(0, 64));
+        let sent = 64;
+        const drip = setInterval(() => res.write(jpeg.subarray(sent, ++sent)), 200);
+        req.socket.once('close', () => {
+          clearInterval(drip);
+          slowOrigin.emit('closed');
+        });
+        slowOrigin.emit('opened');
       } else if (req.url === '/text.jpg') {
         res.writeHead(200, { 'content-type': 'image/jpeg' });
         res.end('not an image');
@@ -141,6 +156,40 @@ describe('importPhotoFromUrl', () => {
       const result = await importUrl(allowed, url);
       assert.equal(result.__typename, 'ValidationError', url);
     }
+  });
+
+  it('stops an import at its deadline (LIGHTBOX_IMPORT_TIMEOUT_S), and the origin connection with it', { timeout: 20_000 }, async () => {
+    const hurried = await startTestServer({ LIGHTBOX_IMPORT_ALLOW_HOSTS: '127.0.0.1', LIGHTBOX_IMPORT_TIMEOUT_S: '1' });
+    try {
+      const closed = once(slowOrigin, 'closed');
+      const result = await importUrl(hurried, `${base}/slow.jpg`);
+      assert.equal(result.__typename === 'ImportPhotoPayload' && result.result.__typename, 'RejectedUpload');
+      const rejected =
+        result.__typename === 'ImportPhotoPayload' && result.result.__typename === 'RejectedUpload' ? result.result : undefined;
+      assert.equal(rejected?.code, 'FETCH_FAILED');
+      assert.match(rejected?.message ?? '', /longer than 1 s/);
+      await closed;
+      assert.deepEqual(await readdir(path.join(hurried.dataDir, 'tmp')), [], 'nothing half-stored');
+    } finally {
+      await hurried.close();
+    }
+  });
+
+  it('stops an import whose client went away', { timeout: 20_000 }, async () => {
+    const opened = once(slowOrigin, 'opened');
+    const closed = once(slowOrigin, 'closed');
+    const client = new AbortController();
+    const pending = request(`${allowed.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...allowed.admin },
+      body: JSON.stringify({ query: print(ImportFromUrl), variables: { url: `${base}/slow.jpg` } }),
+      signal: client.signal,
+    }).catch((error: unknown) => error);
+    await opened;
+    client.abort();
+    await pending;
+    // With LIGHTBOX_IMPORT_TIMEOUT_S at its default of 60 s, only the client leaving can end it this soon.
+    await closed;
   });
 
   it('classifies addresses', () => {

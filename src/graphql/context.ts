@@ -17,4 +17,6 @@ export interface GraphQLContext {
   uploads: Map<string, StagedUpload>;
   /** Limits for uploads and URL imports. */
   ingest: IngestConfig;
+  /** Aborted when the client goes away: long work on its behalf stops with it. */
+  signal: AbortSignal;
 }

@@ -137,12 +137,20 @@ builder.mutationType({
     importPhotoFromUrl: t.field({
       type: ImportPhotoPayload,
       description:
-        'Fetches an image over http(s) and stores it as a photo. Addresses on private networks (loopback, private, link-local, cloud metadata) are refused, for the URL and every redirect (at most 3).',
+        'Fetches an image over http(s) and stores it as a photo. Special-purpose addresses (loopback, private, link-local, cloud metadata, …) are refused, for the URL and every redirect (at most 3); the whole import has a deadline (LIGHTBOX_IMPORT_TIMEOUT_S) and stops if the client goes away.',
       errors: errors('ImportPhotoFromUrl'),
       args: { url: t.arg.string({ required: true }), albumId: t.arg.globalID({ for: AlbumRef }) },
       resolve: async (_root, args, ctx) => {
         if (args.url.length > 2048) throw new ValidationError('url', 'url must be at most 2048 characters');
         const album = args.albumId ? findAlbumRowId(ctx.db, args.albumId.id) : undefined;
+        // One deadline for the whole import, and none of it outlives the client that asked.
+        const deadline = AbortSignal.timeout(ctx.ingest.importTimeoutSeconds * 1000);
+        const overdue = (): UploadOutcome => ({
+          kind: 'rejected',
+          filename: args.url,
+          code: 'FETCH_FAILED',
+          message: `the import took longer than ${ctx.ingest.importTimeoutSeconds} s (LIGHTBOX_IMPORT_TIMEOUT_S)`,
+        });
         let fetched: Awaited<ReturnType<typeof fetchImage>>;
         try {
           fetched = await fetchImage(args.url, {
@@ -150,15 +158,17 @@ builder.mutationType({
             timeoutMs: URL_IMPORT_TIMEOUT_MS,
             maxRedirects: URL_IMPORT_MAX_REDIRECTS,
             maxBytes: ctx.ingest.maxBytes,
+            signal: AbortSignal.any([deadline, ctx.signal]),
           });
         } catch (error) {
           if (!(error instanceof UrlFetchError)) throw error;
           if (error.code === 'INVALID_URL') throw new ValidationError('url', error.message);
+          if (deadline.aborted) return { result: overdue() };
           return { result: { kind: 'rejected' as const, filename: args.url, code: error.code, message: error.message } };
         }
         try {
           const staged = await stageInput({ db: ctx.db, layout: ctx.layout, maxBytes: ctx.ingest.maxBytes }, Readable.from(fetched.body));
-          if ('failed' in staged) return { result: rejection(fetched.filename, staged.failed) };
+          if ('failed' in staged) return { result: deadline.aborted ? overdue() : rejection(fetched.filename, staged.failed) };
           return { result: await storeUpload(ctx, staged, fetched.filename, album) };
         } finally {
           await fetched.close();

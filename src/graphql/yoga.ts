@@ -120,6 +120,7 @@ export function createGraphQLHandler(options: YogaOptions) {
         loaders: createLoaders(db, viewer),
         uploads: uploads ?? new Map(),
         ingest: options.ingest,
+        signal: request.signal,
       };
     },
     plugins,

@@ -10,6 +10,8 @@ export interface UrlFetchOptions {
   timeoutMs: number;
   maxRedirects: number;
   maxBytes: number;
+  /** Ends the whole fetch, body included: the import's deadline, or its client leaving. */
+  signal?: AbortSignal;
 }
 
 /**
@@ -72,7 +74,7 @@ export async function fetchImage(rawUrl: string, options: UrlFetchOptions): Prom
     const dispatcher = guardedAgent(options, options.allowHosts.has(url.host) ? url.host : host);
     let response: Awaited<ReturnType<typeof request>>;
     try {
-      response = await request(url, { dispatcher, headersTimeout: options.timeoutMs, bodyTimeout: options.timeoutMs });
+      response = await request(url, { dispatcher, headersTimeout: options.timeoutMs, bodyTimeout: options.timeoutMs, signal: options.signal });
     } catch (error) {
       await dispatcher.close();
       const cause = (error as { cause?: unknown }).cause ?? error;
