@@ -24,6 +24,11 @@ export const ERRORS = {
     audience: 'client',
     description: 'A POST a browser could forge without a preflight: send JSON, or a preflight-forcing header.',
   },
+  QUERY_TOO_NESTED: {
+    status: 400,
+    audience: 'client',
+    description: 'The document nests brackets deeper than any query the schema allows; refused before parsing.',
+  },
   PAGE_SIZE_LIMIT: { status: 400, audience: 'client', description: 'A connection was asked for more items than a page holds.' },
   BAD_REQUEST: { status: 400, audience: 'client', description: 'The multipart body does not follow the GraphQL multipart request spec.' },
   RENDER_BUSY: { status: 503, audience: 'client', description: 'Too many images are being rendered; retry after the Retry-After delay.' },

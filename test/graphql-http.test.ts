@@ -21,10 +21,33 @@ describe('GraphQL over HTTP', () => {
   let server: TestServer;
 
   before(async () => {
-    server = await startTestServer();
+    server = await startTestServer({ LOG_LEVEL: 'warn' });
   });
 
   after(() => server.close());
+
+  it('refuses documents nested deeper than any query could be, before parsing: 400 and no stack', async () => {
+    const attacks = [
+      `{ ${'a{'.repeat(3000)}b${'}'.repeat(3000)} }`,
+      `{ photos(filter: { status: ${'['.repeat(100_000)}${']'.repeat(100_000)} }) { totalCount } }`,
+      `{ photos(filter: ${'{ a: '.repeat(5000)}1${' }'.repeat(5000)}) { totalCount } }`,
+    ];
+    for (const query of attacks) {
+      const response = await post(server.url, { query });
+      assert.equal(response.status, 400, query.slice(0, 40));
+      assert.equal(response.body.errors?.[0]?.extensions?.code, 'QUERY_TOO_NESTED');
+    }
+    // Brackets inside strings and comments are not structure; a real query passes.
+    const quoted = await post(server.url, {
+      query: `# ${'{'.repeat(100)}\n{ photos(first: 1, filter: { cameraMake: "${'['.repeat(100)}" }) { totalCount } }`,
+    });
+    assert.equal(quoted.status, 200, JSON.stringify(quoted.body));
+    assert.deepEqual(
+      server.logs.filter((line) => line.level >= 50),
+      [],
+      'nothing logged at error level',
+    );
+  });
 
   it('passes the graphql-http audit with every plugin on: no error, no warning', async () => {
     const results = await auditServer({ url: `${server.url}/graphql` });

@@ -5,7 +5,9 @@ import { maxTokensPlugin } from '@escape.tech/graphql-armor-max-tokens';
 import { GraphQLError, NoSchemaIntrospectionCustomRule } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import { MAX_PAGE_SIZE } from './builder.ts';
+import { bracketNesting } from './nesting.ts';
 import { pageSizeErrors } from './page-size.ts';
+import { requestError } from './request-errors.ts';
 
 /**
  * Limits sized for a gallery: the deepest sensible query (albums → photos → albums → cover →
@@ -13,7 +15,7 @@ import { pageSizeErrors } from './page-size.ts';
  * placeholder and srcSet) costs about 11,900 under graphql-armor's model with a depth factor
  * of 1.2, GraphiQL's opening query about 1,400. Page sizes are capped separately.
  */
-export const QUERY_LIMITS = { depth: 10, aliases: 30, tokens: 4000, cost: 20_000, depthCostFactor: 1.2 } as const;
+export const QUERY_LIMITS = { depth: 10, aliases: 30, tokens: 4000, cost: 20_000, depthCostFactor: 1.2, nesting: 40 } as const;
 
 export interface LimitOptions {
   introspection: boolean;
@@ -37,6 +39,22 @@ function withoutSuggestion(error: GraphQLError): GraphQLError {
 
 export function limitPlugins(options: LimitOptions): Plugin[] {
   const plugins: Plugin[] = [
+    {
+      // Before parsing: graphql-js parses recursively, and a few thousand levels overflow its stack.
+      onParams({ params, setResult }) {
+        if (typeof params.query !== 'string') return;
+        const nesting = bracketNesting(params.query, QUERY_LIMITS.nesting);
+        if (nesting <= QUERY_LIMITS.nesting) return;
+        setResult({
+          errors: [
+            requestError('QUERY_TOO_NESTED', `The document nests brackets more than ${QUERY_LIMITS.nesting} deep`, {
+              withStatus: true,
+              extensions: { max: QUERY_LIMITS.nesting },
+            }),
+          ],
+        });
+      },
+    },
     maxDepthPlugin({ n: QUERY_LIMITS.depth, ignoreIntrospection: true, flattenFragments: true }),
     maxAliasesPlugin({ n: QUERY_LIMITS.aliases }),
     maxTokensPlugin({ n: QUERY_LIMITS.tokens }),

@@ -74,7 +74,12 @@ export async function fetchImage(rawUrl: string, options: UrlFetchOptions): Prom
     const dispatcher = guardedAgent(options, options.allowHosts.has(url.host) ? url.host : host);
     let response: Awaited<ReturnType<typeof request>>;
     try {
-      response = await request(url, { dispatcher, headersTimeout: options.timeoutMs, bodyTimeout: options.timeoutMs, signal: options.signal });
+      response = await request(url, {
+        dispatcher,
+        headersTimeout: options.timeoutMs,
+        bodyTimeout: options.timeoutMs,
+        signal: options.signal,
+      });
     } catch (error) {
       await dispatcher.close();
       const cause = (error as { cause?: unknown }).cause ?? error;
