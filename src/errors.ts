@@ -30,6 +30,17 @@ export const ERRORS = {
     description: 'The document nests brackets deeper than any query the schema allows; refused before parsing.',
   },
   PAGE_SIZE_LIMIT: { status: 400, audience: 'client', description: 'A connection was asked for more items than a page holds.' },
+  BODY_TOO_LARGE: {
+    status: 413,
+    audience: 'client',
+    description: 'A GraphQL request body over 1 MB (uploads, as multipart requests, have their own limit).',
+  },
+  LENGTH_REQUIRED: { status: 411, audience: 'client', description: 'A GraphQL POST must say its Content-Length.' },
+  SERVER_BUSY: {
+    status: 503,
+    audience: 'client',
+    description: 'Too many GraphQL requests are in progress; retry after the Retry-After delay.',
+  },
   BAD_REQUEST: { status: 400, audience: 'client', description: 'The multipart body does not follow the GraphQL multipart request spec.' },
   RENDER_BUSY: { status: 503, audience: 'client', description: 'Too many images are being rendered; retry after the Retry-After delay.' },
   CONFIG: { exitCode: 1, audience: 'operator', description: 'An environment variable is invalid, or the data dir is unusable.' },

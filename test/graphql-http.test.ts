@@ -1,8 +1,13 @@
 import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import { connect, type Socket } from 'node:net';
+import { Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { auditServer } from 'graphql-http';
 import { FormData, request } from 'undici';
-import { startTestServer, type TestServer } from './helpers/server.ts';
+import { MAX_GRAPHQL_IN_FLIGHT } from '../src/http/server.ts';
+import { spawnServer } from './helpers/cli.ts';
+import { makeTempDir, startTestServer, type TestServer } from './helpers/server.ts';
 
 async function post(url: string, body: unknown, headers: Record<string, string> = {}) {
   const response = await request(`${url}/graphql`, {
@@ -25,6 +30,97 @@ describe('GraphQL over HTTP', () => {
   });
 
   after(() => server.close());
+
+  it('bounds GraphQL bodies: over 1 MB is 413 unread, no Content-Length is 411; a flood leaves the memory where it was', async (t) => {
+    const dataDir = await makeTempDir();
+    const { child, url, exited } = await spawnServer(dataDir, { LOG_LEVEL: 'warn' });
+    try {
+      const peakRss = async () => Number(/VmHWM:\s+(\d+) kB/.exec(await readFile(`/proc/${child.pid}/status`, 'utf8'))?.[1]) / 1024;
+      const query = '{ photos(first: 1) { totalCount } }';
+      const small = await request(`${url}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ query }),
+      });
+      await small.body.dump();
+      assert.equal(small.statusCode, 200);
+      const before = await peakRss();
+      const huge = Buffer.from(JSON.stringify({ query, variables: { pad: 'x'.repeat(23 * 1024 * 1024) } }));
+      const statuses = await Promise.all(
+        Array.from({ length: 16 }, async () => {
+          const response = await request(`${url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: huge });
+          const body = (await response.body.json()) as { errors?: { extensions?: { code?: string } }[] };
+          return `${response.statusCode} ${body.errors?.[0]?.extensions?.code}`;
+        }),
+      );
+      assert.deepEqual([...new Set(statuses)], ['413 BODY_TOO_LARGE']);
+      const after = await peakRss();
+      t.diagnostic(`server peak RSS ${before.toFixed(0)} MB before, ${after.toFixed(0)} MB after 16 parallel 23 MB POSTs`);
+      // Before the limit, the same flood took the server from ~200 MB to ~600 MB.
+      assert.ok(after - before < 64, `peak RSS grew by ${(after - before).toFixed(0)} MB`);
+
+      const chunked = await request(`${url}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: Readable.from([Buffer.from(JSON.stringify({ query }))]),
+      });
+      const chunkedBody = (await chunked.body.json()) as { errors?: { extensions?: { code?: string } }[] };
+      assert.equal(chunked.statusCode, 411);
+      assert.equal(chunkedBody.errors?.[0]?.extensions?.code, 'LENGTH_REQUIRED');
+    } finally {
+      child.kill('SIGTERM');
+      await exited;
+    }
+  });
+
+  it('past 128 GraphQL requests in progress the answer is 503 with Retry-After, and the held ones still finish', async () => {
+    const { port } = new URL(server.url);
+    const body = JSON.stringify({ query: '{ photos(first: 1) { totalCount } }' });
+    // Each holds its request open by sending all but the last byte of its body.
+    const held = await Promise.all(
+      Array.from({ length: MAX_GRAPHQL_IN_FLIGHT }, () => {
+        return new Promise<Socket>((resolve, reject) => {
+          const socket = connect(Number(port), '127.0.0.1', () => {
+            socket.write(
+              `POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body.slice(0, -1)}`,
+              () => resolve(socket),
+            );
+          });
+          socket.on('error', reject);
+        });
+      }),
+    );
+    try {
+      let busy = await post(server.url, { query: '{ photos(first: 1) { totalCount } }' });
+      // The held requests reach the server in their own time: wait until all of them are in.
+      for (let attempt = 0; attempt < 50 && busy.status !== 503; attempt++) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        busy = await post(server.url, { query: '{ photos(first: 1) { totalCount } }' });
+      }
+      assert.equal(busy.status, 503);
+      assert.equal(busy.headers['retry-after'], '1');
+      assert.equal(busy.body.errors?.[0]?.extensions?.code, 'SERVER_BUSY');
+      const answers = held.map(
+        (socket) =>
+          new Promise<string>((resolve) => {
+            let text = '';
+            socket.on('data', (chunk: Buffer) => {
+              text += chunk.toString('utf8');
+              if (text.includes('totalCount')) resolve(text.slice(0, 12));
+            });
+          }),
+      );
+      for (const socket of held) socket.write(body.slice(-1));
+      assert.deepEqual([...new Set(await Promise.all(answers))], ['HTTP/1.1 200']);
+      assert.equal(
+        (await post(server.url, { query: '{ photos(first: 1) { totalCount } }' })).status,
+        200,
+        'and new ones are admitted again',
+      );
+    } finally {
+      for (const socket of held) socket.destroy();
+    }
+  });
 
   it('refuses documents nested deeper than any query could be, before parsing: 400 and no stack', async () => {
     const attacks = [

@@ -1,57 +1,10 @@
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { request } from 'undici';
-import { LIGHTBOX_BIN, REPO_ROOT } from './helpers/cli.ts';
+import { spawnServer } from './helpers/cli.ts';
 import { makeTempDir, startTestServer } from './helpers/server.ts';
-
-interface SpawnedServer {
-  child: ChildProcess;
-  url: string;
-  exited: Promise<number | null>;
-  /** Resolves when the server has logged a line with this message (from now on or before). */
-  logged(message: string): Promise<void>;
-}
-
-/** Starts `lightbox serve` as its own process (debug logs on stdout) and resolves once it prints its address. */
-function spawnServer(dataDir: string): Promise<SpawnedServer> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [LIGHTBOX_BIN, 'serve'], {
-      cwd: REPO_ROOT,
-      env: { ...process.env, PORT: '0', HOST: '127.0.0.1', LIGHTBOX_DATA_DIR: dataDir, LOG_LEVEL: 'debug' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
-    let out = '';
-    const waiting: { message: string; done: () => void }[] = [];
-    const settle = () => {
-      for (const waiter of [...waiting]) {
-        if (!out.includes(`"msg":"${waiter.message}"`)) continue;
-        waiting.splice(waiting.indexOf(waiter), 1);
-        waiter.done();
-      }
-    };
-    const logged = (message: string) =>
-      new Promise<void>((done) => {
-        waiting.push({ message, done });
-        settle();
-      });
-    let started = false;
-    child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
-      out += chunk;
-      settle();
-      const match = /GraphiQL at (http:\/\/[^/\s]+)\/graphql/.exec(out);
-      if (match?.[1] && !started) {
-        started = true;
-        resolve({ child, url: match[1], exited, logged });
-      }
-    });
-    child.once('error', reject);
-    setTimeout(() => reject(new Error(`server did not start: ${out}`)), 30_000).unref();
-  });
-}
 
 describe('server lifecycle', () => {
   it('/healthz reports status, database and version', async () => {

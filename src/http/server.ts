@@ -9,11 +9,32 @@ import { MAX_INPUT_PIXELS, RENDER_TIMEOUT_SECONDS } from '../media/limits.ts';
 import { type Render, RenderQueue } from '../media/render-queue.ts';
 import type { Store } from '../storage/open-store.ts';
 import { ImageFileCache } from './file-cache.ts';
+import { sendGraphQLError } from './graphql-error-response.ts';
 import { createHealthRoute } from './health.ts';
 import { createImageRoute } from './image-route.ts';
 import { IMAGES_PREFIX } from './image-url.ts';
 import { sendPlain } from './plain-response.ts';
 import { createUploadRoute } from './upload-route.ts';
+
+/** Largest GraphQL JSON body: the biggest sensible query with variables is a few KB. Uploads go through multipart. */
+export const MAX_GRAPHQL_BODY_BYTES = 1024 * 1024;
+/** GraphQL requests at once; past it, 503 with Retry-After. With the body limit, at most this many MB of bodies. */
+export const MAX_GRAPHQL_IN_FLIGHT = 128;
+
+function graphqlBodyRefusal(req: IncomingMessage): { code: 'BODY_TOO_LARGE' | 'LENGTH_REQUIRED'; message: string } | undefined {
+  if (req.method !== 'POST') return undefined;
+  const declared = req.headers['content-length'];
+  if (declared === undefined) {
+    return { code: 'LENGTH_REQUIRED', message: 'A GraphQL POST must carry Content-Length (chunked bodies are not read)' };
+  }
+  if (Number(declared) > MAX_GRAPHQL_BODY_BYTES) {
+    return {
+      code: 'BODY_TOO_LARGE',
+      message: `A GraphQL request body may be at most ${MAX_GRAPHQL_BODY_BYTES} bytes; upload files as multipart`,
+    };
+  }
+  return undefined;
+}
 
 export interface ServerDeps {
   store: Store;
@@ -55,6 +76,28 @@ export function createLightboxServer({ store, logger, config, secrets, render }:
   });
   const uploads = createUploadRoute({ yoga, store, ingest: config.ingest, viewers });
 
+  // Yoga reads a body whole before parsing it: bounding its size and the requests in flight bounds the memory they take.
+  let inFlight = 0;
+  const admitted = (req: IncomingMessage, res: ServerResponse): boolean => {
+    const refusal = graphqlBodyRefusal(req);
+    if (refusal === undefined && inFlight >= MAX_GRAPHQL_IN_FLIGHT) {
+      sendGraphQLError(res, 'SERVER_BUSY', `More than ${MAX_GRAPHQL_IN_FLIGHT} GraphQL requests are in progress; retry shortly`, {
+        'Retry-After': '1',
+      });
+      req.resume();
+      return false;
+    }
+    if (refusal !== undefined) {
+      sendGraphQLError(res, refusal.code, refusal.message);
+      // Read and drop the rest: the client gets its answer, the bytes are never kept.
+      req.resume();
+      return false;
+    }
+    inFlight++;
+    res.once('close', () => inFlight--);
+    return true;
+  };
+
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     const url = req.url ?? '/';
     const queryStart = url.indexOf('?');
@@ -68,6 +111,7 @@ export function createLightboxServer({ store, logger, config, secrets, render }:
         meterSql(() => uploads(req, res));
         return;
       }
+      if (!admitted(req, res)) return;
       meterSql(() => yoga(req, res, { req, res }));
       return;
     }

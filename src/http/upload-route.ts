@@ -1,22 +1,12 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ViewerCheck } from '../auth/viewer.ts';
 import type { IngestConfig } from '../config.ts';
-import { type ClientErrorCode, ERRORS, hasErrorCode, LightboxError } from '../errors.ts';
+import { hasErrorCode, LightboxError } from '../errors.ts';
 import { PREFLIGHT_HEADERS } from '../graphql/csrf.ts';
 import type { createGraphQLHandler } from '../graphql/yoga.ts';
 import type { Store } from '../storage/open-store.ts';
+import { sendGraphQLError } from './graphql-error-response.ts';
 import { discardUploads, parseUploadRequest } from './multipart-upload.ts';
-
-function sendGraphQLError(res: ServerResponse, code: ClientErrorCode, message: string, headers: Record<string, string> = {}): void {
-  const body = JSON.stringify({ errors: [{ message, extensions: { code } }] });
-  res.writeHead(ERRORS[code].status, {
-    'Content-Type': 'application/json; charset=utf-8',
-    'Content-Length': Buffer.byteLength(body),
-    'Cache-Control': 'no-store',
-    ...headers,
-  });
-  res.end(body);
-}
 
 export interface UploadRouteDeps {
   yoga: ReturnType<typeof createGraphQLHandler>;
