@@ -38,6 +38,10 @@ export interface GraphQLConfig {
   /** NODE_ENV=production: field suggestions are hidden from everyone but the admin. */
   production: boolean;
   serverTiming: boolean;
+  /** Origins whose pages may call the API from a browser (`*` for any); empty: same origin only. */
+  corsOrigins: readonly string[];
+  /** Whether those cross-origin calls may carry cookies or HTTP auth (Lightbox itself uses neither). */
+  corsCredentials: boolean;
 }
 
 export interface ImageConfig {
@@ -111,6 +115,24 @@ function readLogLevel(env: Env): LogLevel {
   return raw as LogLevel;
 }
 
+function readOrigins(env: Env, name: string): string[] {
+  const entries = (env[name] ?? '')
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter((entry) => entry !== '');
+  for (const entry of entries) {
+    if (entry === '*') continue;
+    let origin: string | undefined;
+    try {
+      origin = new URL(entry).origin;
+    } catch {
+      origin = undefined;
+    }
+    if (origin !== entry) throw new ConfigError(name, `"${entry}" is not an origin (scheme://host[:port], no path), nor *`);
+  }
+  return entries;
+}
+
 /** Reads and validates the whole configuration; throws ConfigError naming the variable at fault. */
 export function loadConfig(env: Env = process.env): Config {
   return {
@@ -131,6 +153,8 @@ export function loadConfig(env: Env = process.env): Config {
       introspection: readBoolean(env, 'LIGHTBOX_INTROSPECTION', true),
       production: env.NODE_ENV === 'production',
       serverTiming: readBoolean(env, 'LIGHTBOX_SERVER_TIMING', true),
+      corsOrigins: readOrigins(env, 'LIGHTBOX_CORS_ORIGINS'),
+      corsCredentials: readBoolean(env, 'LIGHTBOX_CORS_CREDENTIALS', false),
     },
     images: {
       renderConcurrency: readInteger(env, 'LIGHTBOX_RENDER_CONCURRENCY', Math.max(1, availableParallelism()), 1, 64),

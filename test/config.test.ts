@@ -24,6 +24,9 @@ describe('configuration', () => {
       [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],
       [{ LIGHTBOX_ADMIN_TOKEN: 'short' }, 'LIGHTBOX_ADMIN_TOKEN'],
       [{ LIGHTBOX_SERVER_TIMING: 'maybe' }, 'LIGHTBOX_SERVER_TIMING'],
+      [{ LIGHTBOX_CORS_ORIGINS: 'https://app.example/path' }, 'LIGHTBOX_CORS_ORIGINS'],
+      [{ LIGHTBOX_CORS_ORIGINS: 'app.example' }, 'LIGHTBOX_CORS_ORIGINS'],
+      [{ LIGHTBOX_IMPORT_TIMEOUT_S: '0' }, 'LIGHTBOX_IMPORT_TIMEOUT_S'],
     ];
     for (const [env, variable] of cases) {
       assert.throws(

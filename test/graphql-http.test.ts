@@ -122,6 +122,55 @@ describe('GraphQL over HTTP', () => {
     }
   });
 
+  it('CORS: none by default; listed origins only, without credentials unless asked; Vary: Origin kept', async () => {
+    const query = `/graphql?query=${encodeURIComponent('{ photos(first: 1) { totalCount } }')}`;
+    const call = async (base: string, origin?: string, method: 'GET' | 'OPTIONS' = 'GET') => {
+      const headers: Record<string, string> = { accept: 'application/json' };
+      if (origin) headers.origin = origin;
+      if (method === 'OPTIONS')
+        Object.assign(headers, { 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization' });
+      const response = await request(`${base}${query}`, { method, headers });
+      await response.body.dump();
+      return response.headers;
+    };
+    const evil = await call(server.url, 'https://evil.example');
+    assert.equal(evil['access-control-allow-origin'], undefined, 'no origin is allowed by default');
+    assert.equal(evil['access-control-allow-credentials'], undefined);
+    assert.equal((await call(server.url, 'https://evil.example', 'OPTIONS'))['access-control-allow-origin'], undefined);
+
+    const open = await startTestServer({ LIGHTBOX_CORS_ORIGINS: 'https://app.example, https://admin.example' });
+    const trusting = await startTestServer({ LIGHTBOX_CORS_ORIGINS: 'https://app.example', LIGHTBOX_CORS_CREDENTIALS: 'true' });
+    try {
+      const app = await call(open.url, 'https://app.example');
+      assert.equal(app['access-control-allow-origin'], 'https://app.example');
+      assert.equal(app['access-control-allow-credentials'], undefined, 'no credentials unless asked');
+      assert.match(String(app.vary), /\bOrigin\b/);
+      assert.match(String(app.vary), /\bAuthorization\b/, "the response cache's Vary is kept beside it");
+      const preflight = await call(open.url, 'https://admin.example', 'OPTIONS');
+      assert.equal(preflight['access-control-allow-origin'], 'https://admin.example');
+      assert.match(String(preflight['access-control-allow-headers']), /authorization/);
+      for (const origin of ['https://evil.example', undefined]) {
+        const other = await call(open.url, origin);
+        assert.equal(other['access-control-allow-origin'], undefined, String(origin));
+        assert.match(String(other.vary), /\bOrigin\b/, `Vary: Origin on the answer to ${String(origin)} too`);
+      }
+      assert.equal((await call(trusting.url, 'https://app.example'))['access-control-allow-credentials'], 'true');
+    } finally {
+      await open.close();
+      await trusting.close();
+    }
+  });
+
+  it('accepts Apollo-Require-Preflight as a CSRF preflight header', async () => {
+    const response = await request(`${server.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'text/plain', 'apollo-require-preflight': 'true', accept: 'application/json' },
+      body: JSON.stringify({ query: '{ photos(first: 1) { totalCount } }' }),
+    });
+    const body = await response.body.text();
+    assert.doesNotMatch(body, /CSRF_PREVENTED/);
+  });
+
   it('refuses documents nested deeper than any query could be, before parsing: 400 and no stack', async () => {
     const attacks = [
       `{ ${'a{'.repeat(3000)}b${'}'.repeat(3000)} }`,

@@ -3,7 +3,7 @@ import { ERRORS } from '../errors.ts';
 import { requestError } from './request-errors.ts';
 
 /** Headers a browser cannot add to a cross-site request without a CORS preflight. */
-export const PREFLIGHT_HEADERS = ['x-graphql-yoga-csrf', 'graphql-preflight'];
+export const PREFLIGHT_HEADERS = ['x-graphql-yoga-csrf', 'graphql-preflight', 'apollo-require-preflight'];
 /** Bodies a browser form or a no-cors fetch can send without a preflight. */
 const SIMPLE_CONTENT_TYPES = ['multipart/form-data', 'application/x-www-form-urlencoded', 'text/plain'];
 

@@ -100,7 +100,7 @@ export function responseCachePlugins(options: ResponseCacheOptions): Plugin[] {
         if (request.method !== 'GET') return;
         if (cacheable(request)) {
           response.headers.set('Cache-Control', 'public, no-cache');
-          response.headers.set('Vary', 'Authorization');
+          response.headers.append('Vary', 'Authorization');
         } else {
           response.headers.set('Cache-Control', 'private, no-store');
         }

@@ -10,6 +10,7 @@ import type { StagedUpload } from '../http/multipart-upload.ts';
 import type { Logger } from '../log.ts';
 import type { Store } from '../storage/open-store.ts';
 import type { GraphQLContext } from './context.ts';
+import { corsOptions, varyOnOriginPlugin } from './cors.ts';
 import { csrfPlugin } from './csrf.ts';
 import { GRAPHIQL_DEFAULT_QUERY } from './default-query.ts';
 import { limitPlugins } from './limits.ts';
@@ -88,12 +89,14 @@ export function createGraphQLHandler(options: YogaOptions) {
     }),
     ...responseCachePlugins({ sqlite, ttlMs: RESPONSE_CACHE_TTL_MS }),
     requestLogPlugin(options.logger),
+    varyOnOriginPlugin(graphql),
   ];
   if (graphql.serverTiming) plugins.push(serverTimingPlugin());
   return createYoga<ServerContext, GraphQLContext>({
     schema,
     graphqlEndpoint: '/graphql',
     landingPage: false,
+    cors: corsOptions(graphql),
     graphiql: graphql.graphiql ? { defaultQuery: GRAPHIQL_DEFAULT_QUERY, title: 'Lightbox GraphiQL' } : false,
     logging: {
       debug: (...args) => options.logger.debug(args.map(String).join(' ')),

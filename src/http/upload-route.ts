@@ -57,6 +57,7 @@ export function createUploadRoute({ yoga, store, ingest, viewers }: UploadRouteD
         accept: String(req.headers.accept ?? 'application/json'),
       };
       if (req.headers.authorization) headers.authorization = req.headers.authorization;
+      if (req.headers.origin) headers.origin = req.headers.origin;
       const response = await yoga.fetch(
         `http://${req.headers.host ?? 'localhost'}/graphql`,
         { method: 'POST', headers, body: JSON.stringify(parsed.operations) },
