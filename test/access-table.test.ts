@@ -229,3 +229,31 @@ describe('access: viewer × album visibility × photo membership', () => {
     }
   });
 });
+
+describe('debug logs never carry a signature', () => {
+  it('an image request with a signed URL is logged with its signature redacted', async () => {
+    const server = await startTestServer({ LOG_LEVEL: 'debug' });
+    try {
+      const built = await buildLibrary(server.dataDir, {
+        albums: { Closed: 'PRIVATE' },
+        photos: { hidden: { file: path.join(FIXTURE_PHOTOS, 'gps', 'DSCN0010.jpg'), albums: ['Closed'] } },
+      });
+      const id = encodeGlobalID('Photo', built.photos.hidden as string);
+      const data = dataOf(await postGraphQL(server.url, Lookups, { photo: id, ids: [] }, server.admin));
+      assert.ok(data.photo);
+      const everything = dataOf(await postGraphQL(server.url, Everything, {}, server.admin));
+      const url = everything.photos.nodes[0]?.original.url ?? '';
+      const sig = new URL(url, server.url).searchParams.get('sig');
+      assert.ok(sig, 'a signed URL');
+      const response = await request(`${server.url}${url}`);
+      await response.body.dump();
+      assert.equal(response.statusCode, 200);
+      const logged = JSON.stringify(server.logs);
+      assert.match(logged, /image request/);
+      assert.match(logged, /sig=\[redacted\]/);
+      assert.ok(!logged.includes(sig), 'the signature itself is nowhere in the log');
+    } finally {
+      await server.close();
+    }
+  });
+});

@@ -208,6 +208,9 @@ describe('image CDN: derivatives, negotiation, ranges, caching', () => {
     const unsatisfiable = await fetchBytes(url, { range: `bytes=${size}-` });
     assert.equal(unsatisfiable.status, 416);
     assert.equal(unsatisfiable.headers['content-range'], `bytes */${size}`);
+    const versioned = await fetchBytes(`${url}?v=1`, { range: `bytes=${size}-` });
+    assert.equal(versioned.status, 416);
+    assert.equal(versioned.headers['cache-control'], 'no-store', 'a 416 is never cached, even on an immutable URL');
     for (const range of ['bytes=5-1', 'bytes=x-y', 'lines=1-2']) {
       const response = await fetchBytes(url, { range });
       assert.equal(response.status, 200, range);

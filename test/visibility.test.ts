@@ -7,7 +7,7 @@ import { imageSignature } from '../src/auth/url-signing.ts';
 import { graphql } from './generated/index.ts';
 import { FIXTURE_PHOTOS, runCli } from './helpers/cli.ts';
 import { dataOf, postGraphQL, sqlStatements } from './helpers/graphql.ts';
-import { startTestServer, type TestServer } from './helpers/server.ts';
+import { makeTempDir, startTestServer, type TestServer } from './helpers/server.ts';
 
 const LibraryQuery = graphql(`
   query Library {
@@ -144,6 +144,8 @@ describe('visibility: anonymous callers see public albums and their photos only'
 
     const secret = (await readFile(path.join(server.dataDir, 'secret'), 'utf8')).trim();
     const past = Math.floor(Date.now() / 1000) - 10;
+    // A genuine signature over an expiry further off than the configured TTL allows: never one we issued.
+    const farFuture = Math.floor(Date.now() / 1000) + 10 * 365 * 86_400;
     const unknown = await request(`${server.url}/images/AAAAAAAAAAAAAAAAAAAAAA/original.jpg`);
     const unknownBody = await unknown.body.text();
     for (const attempt of [
@@ -152,6 +154,7 @@ describe('visibility: anonymous callers see public albums and their photos only'
       `${pathname}?v=1&exp=${expiresAt}&sig=${'A'.repeat(43)}`,
       `${pathname}?v=1&exp=${expiresAt + 900}&sig=${parsed.searchParams.get('sig')}`,
       `${pathname}?v=1&exp=${past}&sig=${imageSignature(secret, pathname, past)}`,
+      `${pathname}?v=1&exp=${farFuture}&sig=${imageSignature(secret, pathname, farFuture)}`,
     ]) {
       const response = await request(`${server.url}${attempt}`);
       assert.equal(response.statusCode, 404, attempt);
@@ -172,11 +175,17 @@ describe('visibility: anonymous callers see public albums and their photos only'
 
 describe('first run: an admin token is generated once and kept', () => {
   it('writes it with mode 0600 and reuses it on the next start', async () => {
-    const first = await startTestServer({ LIGHTBOX_ADMIN_TOKEN: '' });
+    // A data dir that does not exist yet, two levels down: Lightbox creates it.
+    const first = await startTestServer({ LIGHTBOX_ADMIN_TOKEN: '', LIGHTBOX_DATA_DIR: path.join(await makeTempDir(), 'new', 'data') });
+    const dataDir = first.dataDir;
     const tokenFile = path.join(first.dataDir, 'admin-token');
     try {
       assert.equal(first.app.adminToken.created, true);
       assert.equal((await stat(tokenFile)).mode & 0o777, 0o600);
+      assert.equal((await stat(path.join(dataDir, 'lightbox.db'))).mode & 0o777, 0o600, 'the database is private');
+      for (const dir of ['', 'originals', 'derived', 'tmp']) {
+        assert.equal((await stat(path.join(dataDir, dir))).mode & 0o777, 0o700, `${dir || 'the data dir'} is private`);
+      }
       const token = (await readFile(tokenFile, 'utf8')).trim();
       assert.equal(token, first.app.adminToken.value);
       const response = await postGraphQL(first.url, LibraryQuery, {}, { authorization: `Bearer ${token}` });

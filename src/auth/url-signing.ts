@@ -14,17 +14,22 @@ export function imageSignature(secret: string, pathname: string, expiresAt: numb
   return createHmac('sha256', secret).update(`${pathname}\n${expiresAt}`).digest('base64url');
 }
 
-/** Seconds of validity left, or undefined when the signature is missing, wrong or expired. */
+/**
+ * Seconds of validity left, or undefined when the signature is missing, wrong or expired, or
+ * when `exp` lies further ahead than any URL signed with `maxTtlSeconds` can (a signature over
+ * a far-future `exp` is never one we made, however it was obtained).
+ */
 export function verifyImageSignature(
   secret: string,
   pathname: string,
   expiresAt: string | null,
   signature: string | null,
   nowMs: number,
+  maxTtlSeconds: number,
 ): number | undefined {
   if (expiresAt === null || signature === null || !/^\d{1,12}$/.test(expiresAt)) return undefined;
   const remaining = Number(expiresAt) - Math.floor(nowMs / 1000);
-  if (remaining <= 0) return undefined;
+  if (remaining <= 0 || remaining > maxTtlSeconds + EXPIRY_STEP_SECONDS) return undefined;
   const expected = Buffer.from(imageSignature(secret, pathname, Number(expiresAt)));
   const given = Buffer.from(signature);
   if (given.length !== expected.length || !timingSafeEqual(given, expected)) return undefined;

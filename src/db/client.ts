@@ -1,3 +1,4 @@
+import { chmodSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
@@ -35,6 +36,8 @@ export interface DatabaseHandle {
  */
 export function openDatabase(file: string, options: OpenDatabaseOptions = {}): DatabaseHandle {
   const sqlite = new Database(file, { readonly: options.readonly ?? false });
+  // The library's metadata (GPS included) is private: SQLite gives its -wal and -shm files the same mode.
+  if (!sqlite.readonly && !sqlite.memory) chmodSync(file, 0o600);
   sqlite.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
   if (!options.readonly) {
     const mode = sqlite.pragma('journal_mode = WAL', { simple: true });

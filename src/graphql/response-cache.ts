@@ -98,6 +98,8 @@ export function responseCachePlugins(options: ResponseCacheOptions): Plugin[] {
     {
       onResponse({ request, response }) {
         if (request.method !== 'GET') return;
+        // A GET answers JSON, graphql-response+json or GraphiQL's page depending on Accept.
+        response.headers.append('Vary', 'Accept');
         if (cacheable(request)) {
           response.headers.set('Cache-Control', 'public, no-cache');
           response.headers.append('Vary', 'Authorization');

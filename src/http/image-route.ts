@@ -36,7 +36,13 @@ export interface ImageRouteDeps {
   cache: ImageFileCache;
   logger: Logger;
   /** Verifies `sig` on URLs of private photos. */
+  signing: ImageSigning;
+}
+
+export interface ImageSigning {
   secret: string;
+  /** The longest a URL may have been signed for: an `exp` further away was not made by us. */
+  maxTtlSeconds: number;
 }
 
 interface CachePolicy {
@@ -63,11 +69,16 @@ function header(req: IncomingMessage, name: string): string | undefined {
  * Public photos: immutable for a year at the current version, else revalidate. Private photos:
  * only with a valid signature, cached privately no longer than it stays valid.
  */
-function cachePolicy(file: PhotoFile, pathname: string, search: string, secret: string): CachePolicy | undefined {
+/** A signed URL is a credential while it lasts: logs keep its path and expiry, never its signature. */
+export function redactSignature(url: string): string {
+  return url.replace(/([?&]sig=)[^&]*/g, '$1[redacted]');
+}
+
+function cachePolicy(file: PhotoFile, pathname: string, search: string, signing: ImageSigning): CachePolicy | undefined {
   const query = parseImageQuery(search);
   const current = query.v === file.versionText;
   if (file.isPublic) return current ? { cacheControl: IMMUTABLE, maxAge: ONE_YEAR_SECONDS } : { cacheControl: REVALIDATE, maxAge: 0 };
-  const remaining = verifyImageSignature(secret, pathname, query.exp ?? null, query.sig ?? null, Date.now());
+  const remaining = verifyImageSignature(signing.secret, pathname, query.exp ?? null, query.sig ?? null, Date.now(), signing.maxTtlSeconds);
   if (remaining === undefined) return undefined;
   return current
     ? { cacheControl: `private, max-age=${remaining}, immutable`, maxAge: remaining }
@@ -89,7 +100,7 @@ function multipartBody(ranges: ByteRange[], size: number, contentType: string) {
 }
 
 /** `GET|HEAD /images/<photoId>/<variant>[.<format>]`: a thin node:http handler, never through Yoga. */
-export function createImageRoute({ photos, layout, renderer, cache, logger, secret }: ImageRouteDeps) {
+export function createImageRoute({ photos, layout, renderer, cache, logger, signing }: ImageRouteDeps) {
   const logRequests = logger.isLevelEnabled('debug');
   function streamFile(res: ServerResponse, path: string, start: number, end: number, status: number, headers: OutgoingHttpHeaders): void {
     const body = createReadStream(path, { start, end, highWaterMark: HIGH_WATER_MARK });
@@ -137,7 +148,8 @@ export function createImageRoute({ photos, layout, renderer, cache, logger, secr
     const honoured = range !== undefined && (ifRange === undefined || ifRangeMatches(ifRange, etag, stats.mtimeMs, Date.now()));
     const request = honoured ? parseRange(range, stats.size) : { kind: 'full' as const };
     if (request.kind === 'unsatisfiable') {
-      sendPlain(res, 416, 'Range not satisfiable', target.policy.cacheControl, false, {
+      // Not the representation itself: never cacheable for a year, whatever the URL's version says.
+      sendPlain(res, 416, 'Range not satisfiable', 'no-store', false, {
         'Content-Range': `bytes */${stats.size}`,
         ETag: etag,
         ...(target.varyAccept ? { Vary: 'Accept' } : {}),
@@ -267,7 +279,7 @@ export function createImageRoute({ photos, layout, renderer, cache, logger, secr
     const varyAccept = parsed.kind === 'image' && parsed.extension === undefined;
     const vary = varyAccept ? { Vary: 'Accept' } : undefined;
     const file = parsed.kind === 'image' ? photos.find(parsed.publicId) : undefined;
-    const policy = file === undefined ? undefined : cachePolicy(file, pathname, search, secret);
+    const policy = file === undefined ? undefined : cachePolicy(file, pathname, search, signing);
     // Unknown, unauthorised and wrong-extension answers are identical: existence is not revealed.
     if (parsed.kind !== 'image' || file === undefined || policy === undefined) {
       sendPlain(res, 404, 'Not found', NOT_FOUND_CACHE, headOnly, vary);
@@ -301,7 +313,7 @@ export function createImageRoute({ photos, layout, renderer, cache, logger, secr
       failure = error as NodeJS.ErrnoException;
     }
     if (stats?.isFile()) {
-      if (logRequests) logger.debug({ method: req.method, url: req.url }, 'image request');
+      if (logRequests) logger.debug({ method: req.method, url: redactSignature(req.url ?? '') }, 'image request');
       respond(req, res, target, stats);
       return;
     }

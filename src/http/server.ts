@@ -63,7 +63,7 @@ export function createLightboxServer({ store, logger, config, secrets, render }:
     }),
     cache: new ImageFileCache(config.images.cacheBytes),
     logger,
-    secret: secrets.secret,
+    signing: { secret: secrets.secret, maxTtlSeconds: config.auth.signedUrlTtlSeconds },
   });
   const health = createHealthRoute(database.sqlite);
   const yoga = createGraphQLHandler({

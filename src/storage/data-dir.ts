@@ -23,7 +23,8 @@ async function ensureDir(dir: string): Promise<void> {
     current = parent;
   }
   for (const level of missing) {
-    await mkdir(level).catch((error: NodeJS.ErrnoException) => {
+    // Originals are private data: what we create, only the server's user may read.
+    await mkdir(level, { mode: 0o700 }).catch((error: NodeJS.ErrnoException) => {
       if (error.code !== 'EEXIST') throw error;
     });
   }
