@@ -3,38 +3,92 @@ import { createHash } from 'node:crypto';
 import { readFile, stat, utimes } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { encodeGlobalID } from '@pothos/plugin-relay';
+import exifr from 'exifr';
+import sharp from 'sharp';
 import { request } from 'undici';
+import { StorageLayout } from '../src/storage/layout.ts';
+import { graphql } from './generated/index.ts';
 import { FIXTURE_PHOTOS, runCli } from './helpers/cli.ts';
+import { dataOf, postGraphQL } from './helpers/graphql.ts';
 import { type StoredPhoto, storedPhoto } from './helpers/photos.ts';
 import { startTestServer, type TestServer } from './helpers/server.ts';
+
+const OriginalUrl = graphql(`
+  query OriginalUrl($id: ID!) {
+    photo(id: $id) {
+      image(variant: ORIGINAL) {
+        url
+      }
+    }
+  }
+`);
 
 describe('image route: /images/<photoId>/original.<ext>', () => {
   let server: TestServer;
   let photo: StoredPhoto;
   let imageUrl: string;
+  let globalId: string;
 
   before(async () => {
     server = await startTestServer();
     const imported = await runCli(['import', path.join(FIXTURE_PHOTOS, 'gps'), '--public'], { LIGHTBOX_DATA_DIR: server.dataDir });
     assert.equal(imported.code, 0, imported.stderr);
     photo = storedPhoto(server.dataDir, 'DSCN0010.jpg');
+    globalId = encodeGlobalID('Photo', photo.publicId);
     imageUrl = `${server.url}/images/${photo.publicId}/original.jpg`;
   });
 
   after(() => server.close());
 
-  it('serves the original bytes with stat-derived validators', async () => {
+  /** Where the copy anyone but the admin receives is kept, once made. */
+  const publicCopy = () => new StorageLayout(server.dataDir).derivedPath(photo.publicId, 'original', photo.version, 'jpg');
+
+  it('serves anyone the original without its metadata, and only the admin the uploaded bytes, with stat-derived validators', async () => {
+    const source = await readFile(path.join(FIXTURE_PHOTOS, 'gps', 'DSCN0010.jpg'));
+    const validators = async (file: string) => {
+      const stats = await stat(file);
+      return {
+        etag: `"${createHash('md5').update(`${stats.mtimeMs}-${stats.size}`).digest('hex')}"`,
+        lastModified: new Date(stats.mtimeMs).toUTCString(),
+        length: String(stats.size),
+      };
+    };
+
     const response = await request(imageUrl);
     const body = Buffer.from(await response.body.arrayBuffer());
-    const source = await readFile(path.join(FIXTURE_PHOTOS, 'gps', 'DSCN0010.jpg'));
-    const stats = await stat(photo.file);
     assert.equal(response.statusCode, 200);
-    assert.ok(body.equals(source), 'the served bytes are the uploaded bytes');
     assert.equal(response.headers['content-type'], 'image/jpeg');
-    assert.equal(response.headers['content-length'], String(source.length));
-    assert.equal(response.headers.etag, `"${createHash('md5').update(`${stats.mtimeMs}-${stats.size}`).digest('hex')}"`);
-    assert.equal(response.headers['last-modified'], new Date(stats.mtimeMs).toUTCString());
     assert.equal(response.headers['cache-control'], 'public, no-cache');
+    assert.ok(!body.equals(source), 'anyone gets a copy, not the uploaded bytes');
+    assert.deepEqual(await sharp(body).raw().toBuffer(), await sharp(source).raw().toBuffer(), 'the very same pixels, losslessly');
+    assert.equal(await exifr.gps(body).catch(() => undefined), undefined, 'and no GPS');
+    const copy = await validators(publicCopy());
+    assert.deepEqual(
+      { etag: response.headers.etag, lastModified: response.headers['last-modified'], length: response.headers['content-length'] },
+      copy,
+    );
+
+    const adminUrl = dataOf(await postGraphQL(server.url, OriginalUrl, { id: globalId }, server.admin)).photo?.image.url;
+    assert.match(String(adminUrl), /&g=original$/, 'the admin is handed a URL granting the untouched original');
+    const admin = await request(`${server.url}${adminUrl}`);
+    const adminBody = Buffer.from(await admin.body.arrayBuffer());
+    assert.equal(admin.statusCode, 200);
+    assert.ok(adminBody.equals(source), 'the admin gets the uploaded bytes');
+    const original = await validators(photo.file);
+    assert.deepEqual(
+      { etag: admin.headers.etag, lastModified: admin.headers['last-modified'], length: admin.headers['content-length'] },
+      original,
+    );
+    assert.match(String(admin.headers['cache-control']), /^private, max-age=\d+, immutable$/);
+
+    const anonymousUrl = dataOf(await postGraphQL(server.url, OriginalUrl, { id: globalId })).photo?.image.url;
+    assert.equal(anonymousUrl, `/images/${photo.publicId}/original.jpg?v=1`, 'anyone else a plain URL to the copy');
+    // A view signature (all another viewer could hold) does not open the uploaded bytes: the grant is signed too.
+    const forged = String(adminUrl).replace('&g=original', '');
+    const forgedResponse = await request(`${server.url}${forged}&g=original`.replace(/sig=[^&]+/, 'sig=AAAA'));
+    await forgedResponse.body.dump();
+    assert.equal(forgedResponse.statusCode, 404);
   });
 
   it('is immutable for a year only with the current version', async () => {
@@ -80,7 +134,7 @@ describe('image route: /images/<photoId>/original.<ext>', () => {
     const before = await request(imageUrl);
     await before.body.dump();
     const later = new Date(Date.now() + 5_000);
-    await utimes(photo.file, later, later);
+    await utimes(publicCopy(), later, later);
     const after = await request(imageUrl, { headers: { 'if-none-match': String(before.headers.etag) } });
     await after.body.dump();
     assert.equal(after.statusCode, 200);

@@ -9,9 +9,17 @@ export function signedUrlExpiry(nowMs: number, ttlSeconds: number): number {
   return Math.ceil(earliest / EXPIRY_STEP_SECONDS) * EXPIRY_STEP_SECONDS;
 }
 
-/** base64url HMAC-SHA256 over the path and the expiry; the image route and GraphQL both call this. */
-export function imageSignature(secret: string, pathname: string, expiresAt: number): string {
-  return createHmac('sha256', secret).update(`${pathname}\n${expiresAt}`).digest('base64url');
+/**
+ * What a signed URL lets its holder receive: `view` the image as anyone allowed to see the
+ * photo gets it; `original` the untouched uploaded bytes, metadata and all (only the admin is
+ * ever handed such a URL). The grant is inside the signature, so one cannot become the other.
+ */
+export type UrlGrant = 'view' | 'original';
+
+/** base64url HMAC-SHA256 over the path, the expiry and the grant; the image route and GraphQL both call this. */
+export function imageSignature(secret: string, pathname: string, expiresAt: number, grant: UrlGrant = 'view'): string {
+  const message = grant === 'view' ? `${pathname}\n${expiresAt}` : `${pathname}\n${expiresAt}\n${grant}`;
+  return createHmac('sha256', secret).update(message).digest('base64url');
 }
 
 /**
@@ -26,11 +34,12 @@ export function verifyImageSignature(
   signature: string | null,
   nowMs: number,
   maxTtlSeconds: number,
+  grant: UrlGrant = 'view',
 ): number | undefined {
   if (expiresAt === null || signature === null || !/^\d{1,12}$/.test(expiresAt)) return undefined;
   const remaining = Number(expiresAt) - Math.floor(nowMs / 1000);
   if (remaining <= 0 || remaining > maxTtlSeconds + EXPIRY_STEP_SECONDS) return undefined;
-  const expected = Buffer.from(imageSignature(secret, pathname, Number(expiresAt)));
+  const expected = Buffer.from(imageSignature(secret, pathname, Number(expiresAt), grant));
   const given = Buffer.from(signature);
   if (given.length !== expected.length || !timingSafeEqual(given, expected)) return undefined;
   return remaining;

@@ -58,6 +58,11 @@ export const PHOTO_IS_PUBLIC_SQL: string = (() => {
   return query.sql;
 })();
 
+/** The uploaded bytes as they are (EXIF, GPS, serial numbers and all): the admin's alone. Everyone else gets the public copy. */
+export function mayReceiveUntouchedOriginal(viewer: Viewer): boolean {
+  return viewer.kind === 'admin';
+}
+
 /** Where a photo was taken is the admin's to see: anonymous callers get no location, whatever the photo holds. */
 export function mayViewLocation(viewer: Viewer): boolean {
   return viewer.kind === 'admin';

@@ -13,6 +13,8 @@ export interface PhotoFile {
   /** As displayed: what derivatives are sized from. */
   width: number;
   height: number;
+  /** EXIF orientation of the original, which its public copy keeps. */
+  orientation: number;
   /** In at least one public album: servable without a signature. */
   isPublic: boolean;
 }
@@ -21,6 +23,7 @@ interface PhotoFileRow {
   public_id: string;
   width: number;
   height: number;
+  orientation: number;
   content_hash: string;
   original_extension: string;
   mime_type: string;
@@ -41,7 +44,7 @@ export class PhotoFileLookup {
     private readonly layout: StorageLayout,
   ) {
     this.statement = sqlite.prepare<[string], PhotoFileRow>(
-      `SELECT public_id, width, height, content_hash, original_extension, mime_type, version, ${PHOTO_IS_PUBLIC_SQL} AS is_public
+      `SELECT public_id, width, height, orientation, content_hash, original_extension, mime_type, version, ${PHOTO_IS_PUBLIC_SQL} AS is_public
          FROM photos WHERE public_id = ?`,
     );
   }
@@ -53,6 +56,7 @@ export class PhotoFileLookup {
       publicId: row.public_id,
       width: row.width,
       height: row.height,
+      orientation: row.orientation,
       originalPath: this.layout.originalPath(row.content_hash, row.original_extension),
       mimeType: row.mime_type,
       extension: row.original_extension,

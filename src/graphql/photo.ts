@@ -1,4 +1,4 @@
-import { albumRelationFilter, mayViewLocation, photoIsPublic } from '../catalog/access.ts';
+import { albumRelationFilter, mayReceiveUntouchedOriginal, mayViewLocation, photoIsPublic } from '../catalog/access.ts';
 import { PHOTO_STATUSES, type photos } from '../db/schema.ts';
 import { imageUrl } from '../http/image-url.ts';
 import { variantDimensions } from '../media/variants.ts';
@@ -120,7 +120,8 @@ export const PhotoRef = builder.drizzleNode('photos', {
     byteSize: t.exposeInt('byteSize', { description: 'Size of the original in bytes.' }),
     image: t.field({
       type: ImageRef,
-      description: 'One rendition, upright, in sRGB, without metadata. ORIGINAL is the uploaded file and ignores `format`.',
+      description:
+        "One rendition, upright, without metadata. ORIGINAL ignores `format` and keeps the original's: the admin gets the uploaded file untouched (a signed URL), everyone else the same image at full resolution without EXIF, XMP, IPTC or GPS.",
       args: {
         variant: t.arg({ type: ImageVariantEnum, defaultValue: 'medium' }),
         format: t.arg({ type: ImageFormatEnum, defaultValue: 'webp' }),
@@ -128,8 +129,10 @@ export const PhotoRef = builder.drizzleNode('photos', {
       select: IMAGE_SELECTION,
       resolve: (photo, args, ctx) => {
         const variant = args.variant ?? 'medium';
+        const untouched = variant === 'original' && mayReceiveUntouchedOriginal(ctx.viewer);
+        const signing = photo.inPublicAlbum && !untouched ? undefined : ctx.signing;
         return {
-          url: imageUrl(photo, variant, args.format ?? 'webp', photo.inPublicAlbum ? undefined : ctx.signing),
+          url: imageUrl(photo, variant, args.format ?? 'webp', signing, untouched ? 'original' : 'view'),
           ...variantDimensions(variant, photo.width, photo.height),
         };
       },

@@ -65,24 +65,47 @@ function header(req: IncomingMessage, name: string): string | undefined {
   return Array.isArray(value) ? value.join(', ') : value;
 }
 
-/**
- * Public photos: immutable for a year at the current version, else revalidate. Private photos:
- * only with a valid signature, cached privately no longer than it stays valid.
- */
 /** A signed URL is a credential while it lasts: logs keep its path and expiry, never its signature. */
 export function redactSignature(url: string): string {
   return url.replace(/([?&]sig=)[^&]*/g, '$1[redacted]');
 }
 
-function cachePolicy(file: PhotoFile, pathname: string, search: string, signing: ImageSigning): CachePolicy | undefined {
+interface Access {
+  policy: CachePolicy;
+  /** The URL grants the uploaded bytes as they are (only ever signed for the admin). */
+  untouched: boolean;
+}
+
+/**
+ * What a URL lets its holder receive, and how the answer may be cached; undefined is a 404.
+ * Public photos: anyone, immutable for a year at the current version, else revalidate. Private
+ * photos: only with a valid signature, cached privately no longer than it stays valid. The
+ * untouched original: only with a signature made for that grant, whatever the photo is.
+ */
+function accessOf(file: PhotoFile, pathname: string, search: string, signing: ImageSigning): Access | undefined {
   const query = parseImageQuery(search);
   const current = query.v === file.versionText;
-  if (file.isPublic) return current ? { cacheControl: IMMUTABLE, maxAge: ONE_YEAR_SECONDS } : { cacheControl: REVALIDATE, maxAge: 0 };
-  const remaining = verifyImageSignature(signing.secret, pathname, query.exp ?? null, query.sig ?? null, Date.now(), signing.maxTtlSeconds);
+  const grant = query.g === 'original' ? 'original' : 'view';
+  if (file.isPublic && grant === 'view') {
+    return {
+      untouched: false,
+      policy: current ? { cacheControl: IMMUTABLE, maxAge: ONE_YEAR_SECONDS } : { cacheControl: REVALIDATE, maxAge: 0 },
+    };
+  }
+  const remaining = verifyImageSignature(
+    signing.secret,
+    pathname,
+    query.exp ?? null,
+    query.sig ?? null,
+    Date.now(),
+    signing.maxTtlSeconds,
+    grant,
+  );
   if (remaining === undefined) return undefined;
-  return current
+  const policy = current
     ? { cacheControl: `private, max-age=${remaining}, immutable`, maxAge: remaining }
     : { cacheControl: 'private, no-cache', maxAge: 0 };
+  return { untouched: grant === 'original', policy };
 }
 
 function multipartBody(ranges: ByteRange[], size: number, contentType: string) {
@@ -259,7 +282,7 @@ export function createImageRoute({ photos, layout, renderer, cache, logger, sign
           });
           return;
         }
-        logger.error({ err: error, source: render.source, variant: render.variant, format: render.format }, 'could not render an image');
+        logger.error({ err: error, source: render.source, destination: render.destination }, 'could not render an image');
         sendPlain(res, 500, 'Could not render this image', 'no-store', headOnly, vary);
       },
     );
@@ -279,12 +302,13 @@ export function createImageRoute({ photos, layout, renderer, cache, logger, sign
     const varyAccept = parsed.kind === 'image' && parsed.extension === undefined;
     const vary = varyAccept ? { Vary: 'Accept' } : undefined;
     const file = parsed.kind === 'image' ? photos.find(parsed.publicId) : undefined;
-    const policy = file === undefined ? undefined : cachePolicy(file, pathname, search, signing);
+    const access = file === undefined ? undefined : accessOf(file, pathname, search, signing);
     // Unknown, unauthorised and wrong-extension answers are identical: existence is not revealed.
-    if (parsed.kind !== 'image' || file === undefined || policy === undefined) {
+    if (parsed.kind !== 'image' || file === undefined || access === undefined) {
       sendPlain(res, 404, 'Not found', NOT_FOUND_CACHE, headOnly, vary);
       return;
     }
+    const policy = access.policy;
     let target: Target;
     let render: RenderRequest | undefined;
     if (parsed.variant === 'original') {
@@ -292,7 +316,20 @@ export function createImageRoute({ photos, layout, renderer, cache, logger, sign
         sendPlain(res, 404, 'Not found', NOT_FOUND_CACHE, headOnly, vary);
         return;
       }
-      target = { path: file.originalPath, contentType: file.mimeType, policy, varyAccept };
+      if (access.untouched) {
+        target = { path: file.originalPath, contentType: file.mimeType, policy, varyAccept };
+      } else {
+        // Everyone but the admin: the same image at full size, without its metadata (GPS, serials).
+        const path = layout.derivedPath(file.publicId, 'original', file.version, file.extension);
+        target = { path, contentType: file.mimeType, policy, varyAccept };
+        render = {
+          variant: 'original',
+          source: file.originalPath,
+          destination: path,
+          extension: file.extension,
+          orientation: file.orientation,
+        };
+      }
     } else {
       const format = parsed.extension ?? negotiateFormat(header(req, 'accept'));
       if (!isImageFormat(format)) {

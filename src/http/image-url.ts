@@ -1,4 +1,4 @@
-import { imageSignature } from '../auth/url-signing.ts';
+import { imageSignature, type UrlGrant } from '../auth/url-signing.ts';
 import { PUBLIC_ID_CHARS, PUBLIC_ID_PATTERN } from '../ids.ts';
 import { type ImageFormat, type ImageVariant, isImageVariant } from '../media/variants.ts';
 
@@ -34,9 +34,11 @@ export interface ImageQuery {
   v: string | undefined;
   exp: string | undefined;
   sig: string | undefined;
+  /** `g=original`: the signature grants the untouched original (see UrlGrant). */
+  g: string | undefined;
 }
 
-const NO_QUERY: ImageQuery = { v: undefined, exp: undefined, sig: undefined };
+const NO_QUERY: ImageQuery = { v: undefined, exp: undefined, sig: undefined, g: undefined };
 
 /**
  * The three parameters an image URL may carry, read in one pass without decoding: every value
@@ -44,12 +46,13 @@ const NO_QUERY: ImageQuery = { v: undefined, exp: undefined, sig: undefined };
  */
 export function parseImageQuery(search: string): ImageQuery {
   if (search.length <= 1) return NO_QUERY;
-  const query: ImageQuery = { v: undefined, exp: undefined, sig: undefined };
+  const query: ImageQuery = { v: undefined, exp: undefined, sig: undefined, g: undefined };
   for (const pair of search.slice(1).split('&')) {
     const equals = pair.indexOf('=');
     if (equals === -1) continue;
     const name = pair.slice(0, equals);
-    if ((name === 'v' || name === 'exp' || name === 'sig') && query[name] === undefined) query[name] = pair.slice(equals + 1);
+    if ((name === 'v' || name === 'exp' || name === 'sig' || name === 'g') && query[name] === undefined)
+      query[name] = pair.slice(equals + 1);
   }
   return query;
 }
@@ -68,13 +71,21 @@ export interface PhotoUrlFields {
 
 /**
  * The URL GraphQL hands out for a rendition. It carries the photo's version, which the image
- * route answers with a year-long immutable Cache-Control; private photos also get `exp` and `sig`.
- * The original keeps its own extension whatever `format` says.
+ * route answers with a year-long immutable Cache-Control; private photos also get `exp` and `sig`,
+ * and a URL granting the untouched original (`grant: 'original'`, for the admin) says so in `g`,
+ * under the signature. The original keeps its own extension whatever `format` says.
  */
-export function imageUrl(photo: PhotoUrlFields, variant: ImageVariant, format: ImageFormat, signing?: UrlSigning): string {
+export function imageUrl(
+  photo: PhotoUrlFields,
+  variant: ImageVariant,
+  format: ImageFormat,
+  signing?: UrlSigning,
+  grant: UrlGrant = 'view',
+): string {
   const extension = variant === 'original' ? photo.originalExtension : format;
   const pathname = `/images/${photo.publicId}/${variant}.${extension}`;
   const versioned = `${pathname}?v=${photo.version}`;
   if (signing === undefined) return versioned;
-  return `${versioned}&exp=${signing.expiresAt}&sig=${imageSignature(signing.secret, pathname, signing.expiresAt)}`;
+  const signature = imageSignature(signing.secret, pathname, signing.expiresAt, grant);
+  return `${versioned}&exp=${signing.expiresAt}&sig=${signature}${grant === 'view' ? '' : `&g=${grant}`}`;
 }

@@ -1,17 +1,20 @@
 import { LightboxError } from '../errors.ts';
 import type { DecodeLimits } from './limits.ts';
+import { type PublicOriginalRequest, writePublicOriginal } from './public-original.ts';
 import { PhotoSource } from './source.ts';
 import type { DerivedVariant, ImageFormat } from './variants.ts';
 
-export interface RenderRequest {
-  source: string;
-  destination: string;
-  variant: DerivedVariant;
-  format: ImageFormat;
-  /** Of the photo as displayed (orientation applied). */
-  width: number;
-  height: number;
-}
+export type RenderRequest =
+  | {
+      source: string;
+      destination: string;
+      variant: DerivedVariant;
+      format: ImageFormat;
+      /** Of the photo as displayed (orientation applied). */
+      width: number;
+      height: number;
+    }
+  | ({ variant: 'original' } & PublicOriginalRequest);
 
 export interface RenderLimits extends DecodeLimits {
   tempDir: string;
@@ -19,8 +22,9 @@ export interface RenderLimits extends DecodeLimits {
 
 export type Render = (request: RenderRequest, limits: RenderLimits) => Promise<void>;
 
-/** One rendition on demand, through the same source and encoders the worker uses. */
+/** One rendition on demand, through the same source and encoders the worker uses; or the public copy of an original. */
 export async function renderRendition(request: RenderRequest, limits: RenderLimits): Promise<void> {
+  if (request.variant === 'original') return writePublicOriginal(request, limits);
   await PhotoSource.open(request.source, request, limits).write(request.variant, request.format, request.destination, limits.tempDir);
 }
 
