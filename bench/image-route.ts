@@ -62,12 +62,14 @@ async function prepare(workDir: string): Promise<{ staticDir: string; dataDir: s
   const lightboxPaths = new Map<string, string>();
   try {
     await importFolder({ db: database.db, layout }, staticDir, { album: 'bench', visibility: 'PUBLIC' });
-    const rows = database.sqlite.prepare('SELECT public_id, original_filename, version FROM photos').all() as {
+    const rows = database.sqlite.prepare('SELECT public_id, original_filename, version, url_key FROM photos').all() as {
       public_id: string;
       original_filename: string;
       version: number;
+      url_key: string;
     }[];
-    for (const row of rows) lightboxPaths.set(row.original_filename, `/images/${row.public_id}/original.png?v=${row.version}`);
+    for (const row of rows)
+      lightboxPaths.set(row.original_filename, `/images/${row.public_id}/original.png?v=${row.version}.${row.url_key}`);
   } finally {
     database.close();
   }

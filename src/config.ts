@@ -50,6 +50,8 @@ export interface ImageConfig {
   renderQueue: number;
   /** Bytes of image files kept in memory (validated by stat on every request); 0 turns it off. */
   cacheBytes: number;
+  /** How long browsers and shared caches may keep a public image at its current URL; 0: revalidate every time. */
+  publicMaxAgeSeconds: number;
 }
 
 export interface IngestConfig {
@@ -160,6 +162,7 @@ export function loadConfig(env: Env = process.env): Config {
       renderConcurrency: readInteger(env, 'LIGHTBOX_RENDER_CONCURRENCY', Math.max(1, availableParallelism()), 1, 64),
       renderQueue: readInteger(env, 'LIGHTBOX_RENDER_QUEUE', 64, 0, 10_000),
       cacheBytes: readInteger(env, 'LIGHTBOX_IMAGE_CACHE_MB', 128, 0, 65_536) * 1024 * 1024,
+      publicMaxAgeSeconds: readInteger(env, 'LIGHTBOX_PUBLIC_MAX_AGE', 31_536_000, 0, 31_536_000),
     },
     ingest: {
       maxBytes: readInteger(env, 'LIGHTBOX_UPLOAD_MAX_MB', 200, 1, 10_240) * 1024 * 1024,

@@ -10,3 +10,8 @@ export const PUBLIC_ID_PATTERN = new RegExp(`^[${PUBLIC_ID_CHARS}]{22}$`);
 export function newPublicId(): string {
   return randomBytes(PUBLIC_ID_BYTES).toString('base64url');
 }
+
+/** A photo's URL key: 48 random bits as hex, the same form the database makes when it rotates one (see catalog/url-keys.ts). */
+export function newUrlKey(): string {
+  return randomBytes(6).toString('hex');
+}

@@ -121,7 +121,7 @@ describe('visibility: anonymous callers see public albums and their photos only'
     const anonymous = await library();
     const url = anonymous.photos.nodes[0]?.image.url;
     assert.ok(url);
-    assert.match(url, /\?v=1$/);
+    assert.match(url, /\?v=1\.[0-9a-f]{12}$/);
     const response = await request(`${server.url}${url}`);
     await response.body.dump();
     assert.equal(response.statusCode, 200);
@@ -146,6 +146,8 @@ describe('visibility: anonymous callers see public albums and their photos only'
     const past = Math.floor(Date.now() / 1000) - 10;
     // A genuine signature over an expiry further off than the configured TTL allows: never one we issued.
     const farFuture = Math.floor(Date.now() / 1000) + 10 * 365 * 86_400;
+    const urlKey = String(parsed.searchParams.get('v')).split('.')[1] ?? '';
+    const sign = (expiresAt: number) => imageSignature(secret, { pathname, expiresAt, urlKey, grant: 'view' });
     const unknown = await request(`${server.url}/images/AAAAAAAAAAAAAAAAAAAAAA/original.jpg`);
     const unknownBody = await unknown.body.text();
     for (const attempt of [
@@ -153,8 +155,8 @@ describe('visibility: anonymous callers see public albums and their photos only'
       `${pathname}?v=1`,
       `${pathname}?v=1&exp=${expiresAt}&sig=${'A'.repeat(43)}`,
       `${pathname}?v=1&exp=${expiresAt + 900}&sig=${parsed.searchParams.get('sig')}`,
-      `${pathname}?v=1&exp=${past}&sig=${imageSignature(secret, pathname, past)}`,
-      `${pathname}?v=1&exp=${farFuture}&sig=${imageSignature(secret, pathname, farFuture)}`,
+      `${pathname}?v=1.${urlKey}&exp=${past}&sig=${sign(past)}`,
+      `${pathname}?v=1.${urlKey}&exp=${farFuture}&sig=${sign(farFuture)}`,
     ]) {
       const response = await request(`${server.url}${attempt}`);
       assert.equal(response.statusCode, 404, attempt);

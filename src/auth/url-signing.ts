@@ -16,10 +16,20 @@ export function signedUrlExpiry(nowMs: number, ttlSeconds: number): number {
  */
 export type UrlGrant = 'view' | 'original';
 
-/** base64url HMAC-SHA256 over the path, the expiry and the grant; the image route and GraphQL both call this. */
-export function imageSignature(secret: string, pathname: string, expiresAt: number, grant: UrlGrant = 'view'): string {
-  const message = grant === 'view' ? `${pathname}\n${expiresAt}` : `${pathname}\n${expiresAt}\n${grant}`;
-  return createHmac('sha256', secret).update(message).digest('base64url');
+export interface SignedImage {
+  pathname: string;
+  /** Unix seconds. */
+  expiresAt: number;
+  /** The photo's URL key: a key rotated since (the photo was unpublished) voids the URL. */
+  urlKey: string;
+  grant: UrlGrant;
+}
+
+/** base64url HMAC-SHA256 over the path, the expiry, the photo's URL key and the grant; the image route and GraphQL both call this. */
+export function imageSignature(secret: string, signed: SignedImage): string {
+  return createHmac('sha256', secret)
+    .update(`${signed.pathname}\n${signed.expiresAt}\n${signed.urlKey}\n${signed.grant}`)
+    .digest('base64url');
 }
 
 /**
@@ -29,17 +39,16 @@ export function imageSignature(secret: string, pathname: string, expiresAt: numb
  */
 export function verifyImageSignature(
   secret: string,
-  pathname: string,
-  expiresAt: string | null,
-  signature: string | null,
+  claimed: Omit<SignedImage, 'expiresAt'> & { expiresAt: string | undefined },
+  signature: string | undefined,
   nowMs: number,
   maxTtlSeconds: number,
-  grant: UrlGrant = 'view',
 ): number | undefined {
-  if (expiresAt === null || signature === null || !/^\d{1,12}$/.test(expiresAt)) return undefined;
+  const expiresAt = claimed.expiresAt;
+  if (expiresAt === undefined || signature === undefined || !/^\d{1,12}$/.test(expiresAt)) return undefined;
   const remaining = Number(expiresAt) - Math.floor(nowMs / 1000);
   if (remaining <= 0 || remaining > maxTtlSeconds + EXPIRY_STEP_SECONDS) return undefined;
-  const expected = Buffer.from(imageSignature(secret, pathname, Number(expiresAt), grant));
+  const expected = Buffer.from(imageSignature(secret, { ...claimed, expiresAt: Number(expiresAt) }));
   const given = Buffer.from(signature);
   if (given.length !== expected.length || !timingSafeEqual(given, expected)) return undefined;
   return remaining;

@@ -4,6 +4,7 @@ import { NOW_MS } from '../db/now.ts';
 import { type AlbumVisibility, albumPhotos, albums, photos } from '../db/schema.ts';
 import { NotFoundError, ValidationError } from '../errors.ts';
 import { newPublicId } from '../ids.ts';
+import { unpublishing } from './url-keys.ts';
 import { validDescription, validPhotoList, validTitle } from './validation.ts';
 
 /** Gap between neighbours' positions, so appending never has to renumber. */
@@ -119,7 +120,9 @@ export function updateAlbum(db: Db, publicId: string, patch: AlbumPatch): AlbumR
     if (patch.description !== undefined && patch.description !== null)
       changes.description = validDescription('description', patch.description);
     if (patch.visibility !== undefined && patch.visibility !== null) changes.visibility = patch.visibility;
-    if (Object.keys(changes).length > 0) tx.update(albums).set(changes).where(eq(albums.id, album.id)).run();
+    if (Object.keys(changes).length > 0) {
+      unpublishing(tx, currentOrder(tx, album.id), () => tx.update(albums).set(changes).where(eq(albums.id, album.id)).run());
+    }
     return touch(tx, album.id);
   });
 }
@@ -128,7 +131,7 @@ export function updateAlbum(db: Db, publicId: string, patch: AlbumPatch): AlbumR
 export function deleteAlbum(db: Db, publicId: string): AlbumRow {
   return db.transaction((tx) => {
     const album = albumByPublicId(tx, publicId);
-    tx.delete(albums).where(eq(albums.id, album.id)).run();
+    unpublishing(tx, currentOrder(tx, album.id), () => tx.delete(albums).where(eq(albums.id, album.id)).run());
     return album;
   });
 }
@@ -151,9 +154,12 @@ export function removePhotosFromAlbum(db: Db, publicId: string, photoPublicIds: 
   return db.transaction((tx) => {
     const album = albumByPublicId(tx, publicId);
     const removed = photoRowIds(tx, validPhotoList('photoIds', photoPublicIds));
-    tx.delete(albumPhotos)
-      .where(and(eq(albumPhotos.albumId, album.id), inArray(albumPhotos.photoId, removed)))
-      .run();
+    unpublishing(tx, removed, () =>
+      tx
+        .delete(albumPhotos)
+        .where(and(eq(albumPhotos.albumId, album.id), inArray(albumPhotos.photoId, removed)))
+        .run(),
+    );
     if (album.coverPhotoId !== null && removed.includes(album.coverPhotoId)) {
       tx.update(albums).set({ coverPhotoId: null }).where(eq(albums.id, album.id)).run();
     }

@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import { urlVersion } from '../http/image-url.ts';
 import type { StorageLayout } from '../storage/layout.ts';
 import { PHOTO_IS_PUBLIC_SQL } from './access.ts';
 
@@ -8,8 +9,10 @@ export interface PhotoFile {
   mimeType: string;
   extension: string;
   version: number;
-  /** The version as `?v=` carries it, so the hot path compares strings. */
+  /** The version and URL key as `?v=` carries them, so the hot path compares strings. */
   versionText: string;
+  /** Rotated when the photo stops being public: a URL naming another key is dead. */
+  urlKey: string;
   /** As displayed: what derivatives are sized from. */
   width: number;
   height: number;
@@ -28,6 +31,7 @@ interface PhotoFileRow {
   original_extension: string;
   mime_type: string;
   version: number;
+  url_key: string;
   is_public: 0 | 1;
 }
 
@@ -44,7 +48,7 @@ export class PhotoFileLookup {
     private readonly layout: StorageLayout,
   ) {
     this.statement = sqlite.prepare<[string], PhotoFileRow>(
-      `SELECT public_id, width, height, orientation, content_hash, original_extension, mime_type, version, ${PHOTO_IS_PUBLIC_SQL} AS is_public
+      `SELECT public_id, width, height, orientation, content_hash, original_extension, mime_type, version, url_key, ${PHOTO_IS_PUBLIC_SQL} AS is_public
          FROM photos WHERE public_id = ?`,
     );
   }
@@ -61,7 +65,8 @@ export class PhotoFileLookup {
       mimeType: row.mime_type,
       extension: row.original_extension,
       version: row.version,
-      versionText: String(row.version),
+      versionText: urlVersion(row.version, row.url_key),
+      urlKey: row.url_key,
       isPublic: row.is_public === 1,
     };
   }

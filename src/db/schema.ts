@@ -22,6 +22,11 @@ export const photos = sqliteTable(
     failureReason: text('failure_reason'),
     /** Bumped on every reprocess; image URLs carry it as `?v=` so caches can be immutable. */
     version: integer('version').notNull().default(1),
+    /**
+     * Random, in every image URL beside the version (`?v=<version>.<key>`); replaced when the
+     * photo stops being public, so no URL handed out before works again, even if it is republished.
+     */
+    urlKey: text('url_key').notNull().default(''),
     contentHash: text('content_hash').notNull().unique(),
     byteSize: integer('byte_size').notNull(),
     mimeType: text('mime_type').notNull(),

@@ -14,7 +14,10 @@ interface ImageInfo {
 export const ImageRef = builder.objectRef<ImageInfo>('Image').implement({
   description: 'One rendition of a photo, ready for an <img> tag.',
   fields: (t) => ({
-    url: t.exposeString('url', { description: 'Root-relative URL of the image, versioned so browsers may cache it for a year.' }),
+    url: t.exposeString('url', {
+      description:
+        "Root-relative URL of the image. It carries the version and a key that changes when the photo stops being public, so browsers may cache it (for LIGHTBOX_PUBLIC_MAX_AGE, a year by default) and an unpublished photo's old URLs die.",
+    }),
     width: t.exposeInt('width'),
     height: t.exposeInt('height'),
   }),
@@ -51,7 +54,7 @@ export const ImageFormatEnum = builder.enumType('ImageFormat', {
 const SRCSET_VARIANTS = ['small', 'medium', 'large'] as const;
 
 const IMAGE_SELECTION = {
-  columns: { publicId: true, originalExtension: true, version: true, width: true, height: true },
+  columns: { publicId: true, originalExtension: true, version: true, urlKey: true, width: true, height: true },
   extras: { inPublicAlbum: (table: typeof photos) => photoIsPublic(table.id) },
 } as const;
 

@@ -13,13 +13,11 @@ import type { StorageLayout } from '../storage/layout.ts';
 import { negotiateFormat } from './accept.ts';
 import { evaluatePreconditions, ifRangeMatches } from './conditional.ts';
 import type { ImageFileCache } from './file-cache.ts';
-import { parseImagePath, parseImageQuery } from './image-url.ts';
+import { parseImagePath, parseImageQuery, urlKeyOf } from './image-url.ts';
 import { sendPlain } from './plain-response.ts';
 import { type ByteRange, coalesceRanges, parseRange } from './range.ts';
 import { etagFor, httpDate } from './validators.ts';
 
-const ONE_YEAR_SECONDS = 31_536_000;
-const IMMUTABLE = `public, max-age=${ONE_YEAR_SECONDS}, immutable`;
 const REVALIDATE = 'public, no-cache';
 const NOT_FOUND_CACHE = 'public, max-age=60';
 const ALLOW = 'GET, HEAD';
@@ -43,9 +41,16 @@ export interface ImageSigning {
   secret: string;
   /** The longest a URL may have been signed for: an `exp` further away was not made by us. */
   maxTtlSeconds: number;
+  /** How a public photo at its current URL may be cached (LIGHTBOX_PUBLIC_MAX_AGE). */
+  publicPolicy: CachePolicy;
 }
 
-interface CachePolicy {
+/** Immutable for `maxAge` seconds; 0 means every use revalidates. */
+export function publicCachePolicy(maxAge: number): CachePolicy {
+  return maxAge > 0 ? { cacheControl: `public, max-age=${maxAge}, immutable`, maxAge } : { cacheControl: REVALIDATE, maxAge: 0 };
+}
+
+export interface CachePolicy {
   cacheControl: string;
   /** Seconds; 0 when the response must be revalidated (then no Expires is sent). */
   maxAge: number;
@@ -84,22 +89,23 @@ interface Access {
  */
 function accessOf(file: PhotoFile, pathname: string, search: string, signing: ImageSigning): Access | undefined {
   const query = parseImageQuery(search);
+  // A URL naming another key was handed out before the photo was last unpublished: dead for good.
+  const claimedKey = query.v === undefined ? undefined : urlKeyOf(query.v);
+  if (claimedKey !== undefined && claimedKey !== '' && claimedKey !== file.urlKey) return undefined;
   const current = query.v === file.versionText;
   const grant = query.g === 'original' ? 'original' : 'view';
   if (file.isPublic && grant === 'view') {
     return {
       untouched: false,
-      policy: current ? { cacheControl: IMMUTABLE, maxAge: ONE_YEAR_SECONDS } : { cacheControl: REVALIDATE, maxAge: 0 },
+      policy: current ? signing.publicPolicy : { cacheControl: REVALIDATE, maxAge: 0 },
     };
   }
   const remaining = verifyImageSignature(
     signing.secret,
-    pathname,
-    query.exp ?? null,
-    query.sig ?? null,
+    { pathname, expiresAt: query.exp, urlKey: file.urlKey, grant },
+    query.sig,
     Date.now(),
     signing.maxTtlSeconds,
-    grant,
   );
   if (remaining === undefined) return undefined;
   const policy = current

@@ -67,6 +67,18 @@ export interface PhotoUrlFields {
   publicId: string;
   originalExtension: string;
   version: number;
+  urlKey: string;
+}
+
+/** What `v` carries: the version (a reprocess changes it) and the URL key (unpublishing changes it). */
+export function urlVersion(version: number, urlKey: string): string {
+  return urlKey === '' ? String(version) : `${version}.${urlKey}`;
+}
+
+/** The URL key a `v` value names ('' for a bare version), or undefined when it is not one we make. */
+export function urlKeyOf(v: string): string | undefined {
+  const match = /^\d{1,12}(?:\.([0-9a-f]{1,32}))?$/.exec(v);
+  return match === null ? undefined : (match[1] ?? '');
 }
 
 /**
@@ -84,8 +96,8 @@ export function imageUrl(
 ): string {
   const extension = variant === 'original' ? photo.originalExtension : format;
   const pathname = `/images/${photo.publicId}/${variant}.${extension}`;
-  const versioned = `${pathname}?v=${photo.version}`;
+  const versioned = `${pathname}?v=${urlVersion(photo.version, photo.urlKey)}`;
   if (signing === undefined) return versioned;
-  const signature = imageSignature(signing.secret, pathname, signing.expiresAt, grant);
+  const signature = imageSignature(signing.secret, { pathname, expiresAt: signing.expiresAt, urlKey: photo.urlKey, grant });
   return `${versioned}&exp=${signing.expiresAt}&sig=${signature}${grant === 'view' ? '' : `&g=${grant}`}`;
 }

@@ -11,7 +11,7 @@ import type { Store } from '../storage/open-store.ts';
 import { ImageFileCache } from './file-cache.ts';
 import { sendGraphQLError } from './graphql-error-response.ts';
 import { createHealthRoute } from './health.ts';
-import { createImageRoute } from './image-route.ts';
+import { createImageRoute, publicCachePolicy } from './image-route.ts';
 import { IMAGES_PREFIX } from './image-url.ts';
 import { sendPlain } from './plain-response.ts';
 import { createUploadRoute } from './upload-route.ts';
@@ -63,7 +63,11 @@ export function createLightboxServer({ store, logger, config, secrets, render }:
     }),
     cache: new ImageFileCache(config.images.cacheBytes),
     logger,
-    signing: { secret: secrets.secret, maxTtlSeconds: config.auth.signedUrlTtlSeconds },
+    signing: {
+      secret: secrets.secret,
+      maxTtlSeconds: config.auth.signedUrlTtlSeconds,
+      publicPolicy: publicCachePolicy(config.images.publicMaxAgeSeconds),
+    },
   });
   const health = createHealthRoute(database.sqlite);
   const yoga = createGraphQLHandler({

@@ -10,7 +10,7 @@ import { PROCESS_JOB } from '../catalog/photos.ts';
 import type { Db, Queryable } from '../db/client.ts';
 import { type AlbumVisibility, albumPhotos, jobs, photos } from '../db/schema.ts';
 import { errorSummary, hasErrorCode, LightboxError } from '../errors.ts';
-import { newPublicId } from '../ids.ts';
+import { newPublicId, newUrlKey } from '../ids.ts';
 import { type PhotoMetadata, readPhotoMetadata } from '../media/exif.ts';
 import { MAX_INPUT_PIXELS } from '../media/limits.ts';
 import { type MediaType, SNIFF_LENGTH, sniffMediaType } from '../media/media-type.ts';
@@ -193,6 +193,7 @@ async function store(
       .insert(photos)
       .values({
         publicId,
+        urlKey: newUrlKey(),
         title: options.title ?? path.parse(filename).name,
         status: 'PENDING',
         contentHash: staged.contentHash,

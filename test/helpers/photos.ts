@@ -5,6 +5,8 @@ import { StorageLayout } from '../../src/storage/layout.ts';
 export interface StoredPhoto {
   publicId: string;
   version: number;
+  /** What its image URLs carry as `?v=`: the version and the URL key. */
+  v: string;
   /** The original's path in the data dir. */
   file: string;
 }
@@ -14,14 +16,15 @@ export function storedPhoto(dataDir: string, filename: string): StoredPhoto {
   const handle = openDatabase(path.join(dataDir, 'lightbox.db'), { readonly: true });
   try {
     const row = handle.sqlite
-      .prepare<[string], { public_id: string; version: number; content_hash: string; original_extension: string }>(
-        'SELECT public_id, version, content_hash, original_extension FROM photos WHERE original_filename = ?',
+      .prepare<[string], { public_id: string; version: number; url_key: string; content_hash: string; original_extension: string }>(
+        'SELECT public_id, version, url_key, content_hash, original_extension FROM photos WHERE original_filename = ?',
       )
       .get(filename);
     if (row === undefined) throw new Error(`no photo imported from ${filename}`);
     return {
       publicId: row.public_id,
       version: row.version,
+      v: `${row.version}.${row.url_key}`,
       file: new StorageLayout(dataDir).originalPath(row.content_hash, row.original_extension),
     };
   } finally {
