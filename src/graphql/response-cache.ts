@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { type Cache, createInMemoryCache, useResponseCache } from '@graphql-yoga/plugin-response-cache';
 import type Database from 'better-sqlite3';
 import type { Plugin } from 'graphql-yoga';
-import { weakMatch } from '../http/conditional.ts';
+import { parseEntityTagList } from '../http/conditional.ts';
 
 const NOT_CACHED = 'not-cached';
 
@@ -65,9 +65,7 @@ export function responseCachePlugins(options: ResponseCacheOptions): Plugin[] {
   const version = databaseVersion(options.sqlite);
   const cache = versionedCache(version);
   const keyOf = (operationName: string | null | undefined, documentString: string, variables: unknown) =>
-    `"${version()}_${createHash('sha256')
-      .update(`${operationName ?? ''}\n${documentString}\n${JSON.stringify(variables ?? {})}`)
-      .digest('base64url')}"`;
+    `"${version()}_${queryHash(operationName, documentString, variables)}"`;
   // The plugin's own onRequest answers 304 to any If-None-Match naming any cached result, whatever
   // the query: a 304 must confirm only what this very request would get, so that hook is replaced.
   const { onRequest: _untiedRevalidation, ...responseCache } = useResponseCache({
@@ -86,8 +84,11 @@ export function responseCachePlugins(options: ResponseCacheOptions): Plugin[] {
       onRequest({ request, fetchAPI, endResponse }) {
         const ifNoneMatch = request.headers.get('if-none-match');
         if (ifNoneMatch === null || !cacheable(request)) return;
-        const key = keyOfGet(new URL(request.url).searchParams, keyOf);
-        if (key === undefined || !weakMatch(ifNoneMatch, key)) return;
+        // Tied by the query's own hash; the cache lookup then checks the database version, once.
+        const hash = hashOfGet(new URL(request.url).searchParams);
+        const tags = hash === undefined ? [] : parseEntityTagList(ifNoneMatch);
+        const key = tags === '*' ? undefined : tags.find((tag) => tag.opaque.endsWith(`_${hash}"`))?.opaque;
+        if (key === undefined) return;
         return Promise.resolve(cache.get(key)).then((cached) => {
           const lastModified = cached?.extensions?.http?.headers?.['Last-Modified'];
           if (cached === undefined || lastModified === undefined) return;
@@ -111,11 +112,14 @@ export function responseCachePlugins(options: ResponseCacheOptions): Plugin[] {
   ];
 }
 
-/** The cache key a GET request's own parameters give; undefined when they cannot be read as Yoga reads them. */
-function keyOfGet(
-  search: URLSearchParams,
-  keyOf: (operationName: string | null, documentString: string, variables: unknown) => string,
-): string | undefined {
+function queryHash(operationName: string | null | undefined, documentString: string, variables: unknown): string {
+  return createHash('sha256')
+    .update(`${operationName ?? ''}\n${documentString}\n${JSON.stringify(variables ?? {})}`)
+    .digest('base64url');
+}
+
+/** The query hash a GET request's own parameters give; undefined when they cannot be read as Yoga reads them. */
+function hashOfGet(search: URLSearchParams): string | undefined {
   const query = search.get('query');
   if (query === null) return undefined;
   const rawVariables = search.get('variables');
@@ -125,5 +129,5 @@ function keyOfGet(
   } catch {
     return undefined;
   }
-  return keyOf(search.get('operationName'), query, variables);
+  return queryHash(search.get('operationName'), query, variables);
 }
