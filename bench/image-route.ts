@@ -48,7 +48,9 @@ async function writeNoisePng(file: string, side: number): Promise<void> {
   const png = await sharp({
     create: { width: side, height: side, channels: 3, background: '#808080', noise: { type: 'gaussian', mean: 128, sigma: 60 } },
   })
-    .png({ compressionLevel: 0 })
+    // Default settings: what anyone but the admin receives is this file re-encoded by the same encoder,
+    // which then comes out the same size, so Lightbox and its peers serve equal bytes.
+    .png()
     .toBuffer();
   await writeFile(file, png);
 }
