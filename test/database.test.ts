@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
-import { stat } from 'node:fs/promises';
+import { cp, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { applyMigrations, openDatabase } from '../src/db/client.ts';
+import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
+import { applyMigrations, MIGRATIONS_DIR, openDatabase } from '../src/db/client.ts';
 import { importFolder } from '../src/processing/folder-import.ts';
 import { openStore } from '../src/storage/open-store.ts';
 import { FIXTURE_PHOTOS, runCli } from './helpers/cli.ts';
@@ -70,6 +71,34 @@ describe('database', () => {
         tables.some((row) => row.name === table),
         table,
       );
+    }
+  });
+
+  it('upgrading a library gives every existing photo a URL key, and loses nothing', async () => {
+    const dir = await makeTempDir();
+    const firstOnly = path.join(dir, 'migrations');
+    await cp(path.join(MIGRATIONS_DIR, '20261126154936_init'), path.join(firstOnly, '20261126154936_init'), { recursive: true });
+    const handle = openDatabase(path.join(dir, 'lightbox.db'));
+    try {
+      migrate(handle.db, { migrationsFolder: firstOnly });
+      const insert = handle.sqlite.prepare(
+        `INSERT INTO photos (public_id, title, content_hash, byte_size, mime_type, original_extension, width, height)
+         VALUES (?, 'old', ?, 1, 'image/jpeg', 'jpg', 10, 10)`,
+      );
+      for (const n of [1, 2, 3]) insert.run(`${'A'.repeat(21)}${n}`, String(n).repeat(64));
+      applyMigrations(handle);
+      const rows = handle.sqlite.prepare('SELECT public_id, title, url_key FROM photos ORDER BY id').all() as {
+        url_key: string;
+        title: string;
+      }[];
+      assert.equal(rows.length, 3);
+      for (const row of rows) {
+        assert.match(row.url_key, /^[0-9a-f]{12}$/);
+        assert.equal(row.title, 'old');
+      }
+      assert.equal(new Set(rows.map((row) => row.url_key)).size, 3, 'each its own');
+    } finally {
+      handle.close();
     }
   });
 
