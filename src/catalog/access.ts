@@ -68,8 +68,6 @@ export function mayViewLocation(viewer: Viewer): boolean {
   return viewer.kind === 'admin';
 }
 
-export type NodeTypename = 'Photo' | 'Album';
-
 /** Of the given public ids of one node type, those that exist and the viewer may load: missing and hidden alike are left out. */
 export function visiblePublicIds(db: Queryable, viewer: Viewer, typename: string, publicIds: string[]): Set<string> {
   if (publicIds.length === 0) return new Set();

@@ -121,7 +121,10 @@ export function updateAlbum(db: Db, publicId: string, patch: AlbumPatch): AlbumR
       changes.description = validDescription('description', patch.description);
     if (patch.visibility !== undefined && patch.visibility !== null) changes.visibility = patch.visibility;
     if (Object.keys(changes).length > 0) {
-      unpublishing(tx, currentOrder(tx, album.id), () => tx.update(albums).set(changes).where(eq(albums.id, album.id)).run());
+      const write = () => tx.update(albums).set(changes).where(eq(albums.id, album.id)).run();
+      // Only making an album private can unpublish its photos; other changes skip the two lookups.
+      if (changes.visibility === 'PRIVATE') unpublishing(tx, currentOrder(tx, album.id), write);
+      else write();
     }
     return touch(tx, album.id);
   });

@@ -89,10 +89,13 @@ interface Access {
  */
 function accessOf(file: PhotoFile, pathname: string, search: string, signing: ImageSigning): Access | undefined {
   const query = parseImageQuery(search);
-  // A URL naming another key was handed out before the photo was last unpublished: dead for good.
-  const claimedKey = query.v === undefined ? undefined : urlKeyOf(query.v);
-  if (claimedKey !== undefined && claimedKey !== '' && claimedKey !== file.urlKey) return undefined;
   const current = query.v === file.versionText;
+  // A URL naming another key was handed out before the photo was last unpublished: dead for good.
+  // (Only a `v` that is not the current one needs reading: the common request skips the regex.)
+  if (!current && query.v !== undefined) {
+    const claimedKey = urlKeyOf(query.v);
+    if (claimedKey !== undefined && claimedKey !== '' && claimedKey !== file.urlKey) return undefined;
+  }
   const grant = query.g === 'original' ? 'original' : 'view';
   if (file.isPublic && grant === 'view') {
     return {

@@ -21,7 +21,19 @@ export const MAX_GRAPHQL_BODY_BYTES = 1024 * 1024;
 /** GraphQL requests at once; past it, 503 with Retry-After. With the body limit, at most this many MB of bodies. */
 export const MAX_GRAPHQL_IN_FLIGHT = 128;
 
-function graphqlBodyRefusal(req: IncomingMessage): { code: 'BODY_TOO_LARGE' | 'LENGTH_REQUIRED'; message: string } | undefined {
+interface Refusal {
+  code: 'BODY_TOO_LARGE' | 'LENGTH_REQUIRED' | 'SERVER_BUSY';
+  message: string;
+  headers?: Record<string, string>;
+}
+
+const BUSY: Refusal = {
+  code: 'SERVER_BUSY',
+  message: `More than ${MAX_GRAPHQL_IN_FLIGHT} GraphQL requests are in progress; retry shortly`,
+  headers: { 'Retry-After': '1' },
+};
+
+function graphqlBodyRefusal(req: IncomingMessage): Refusal | undefined {
   if (req.method !== 'POST') return undefined;
   const declared = req.headers['content-length'];
   if (declared === undefined) {
@@ -83,16 +95,9 @@ export function createLightboxServer({ store, logger, config, secrets, render }:
   // Yoga reads a body whole before parsing it: bounding its size and the requests in flight bounds the memory they take.
   let inFlight = 0;
   const admitted = (req: IncomingMessage, res: ServerResponse): boolean => {
-    const refusal = graphqlBodyRefusal(req);
-    if (refusal === undefined && inFlight >= MAX_GRAPHQL_IN_FLIGHT) {
-      sendGraphQLError(res, 'SERVER_BUSY', `More than ${MAX_GRAPHQL_IN_FLIGHT} GraphQL requests are in progress; retry shortly`, {
-        'Retry-After': '1',
-      });
-      req.resume();
-      return false;
-    }
+    const refusal = graphqlBodyRefusal(req) ?? (inFlight >= MAX_GRAPHQL_IN_FLIGHT ? BUSY : undefined);
     if (refusal !== undefined) {
-      sendGraphQLError(res, refusal.code, refusal.message);
+      sendGraphQLError(res, refusal.code, refusal.message, refusal.headers);
       // Read and drop the rest: the client gets its answer, the bytes are never kept.
       req.resume();
       return false;

@@ -9,3 +9,8 @@ export interface DecodeLimits {
   maxPixels: number;
   timeoutSeconds: number;
 }
+
+/** Limits of a decode whose result is written to disk through a temp file in `tempDir`. */
+export interface RenderLimits extends DecodeLimits {
+  tempDir: string;
+}

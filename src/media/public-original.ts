@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import sharp, { type Sharp } from 'sharp';
-import { writeFileAtomic } from '../storage/atomic.ts';
-import type { DecodeLimits } from './limits.ts';
+import { writeAtomically, writeFileAtomic } from '../storage/atomic.ts';
+import type { RenderLimits } from './limits.ts';
 import { NotAJpegError, stripJpegMetadata } from './strip-jpeg.ts';
 
 export interface PublicOriginalRequest {
@@ -37,7 +37,7 @@ function reencode(image: Sharp, extension: string): Sharp {
  * losslessly (same compressed pixels, see strip-jpeg.ts); anything else, or a JPEG too broken
  * to walk, is re-encoded upright at full size.
  */
-export async function writePublicOriginal(request: PublicOriginalRequest, limits: DecodeLimits & { tempDir: string }): Promise<void> {
+export async function writePublicOriginal(request: PublicOriginalRequest, limits: RenderLimits): Promise<void> {
   if (request.extension === 'jpg') {
     try {
       const stripped = stripJpegMetadata(await readFile(request.source), request.orientation);
@@ -51,5 +51,7 @@ export async function writePublicOriginal(request: PublicOriginalRequest, limits
     .autoOrient()
     .keepIccProfile()
     .timeout({ seconds: limits.timeoutSeconds });
-  await writeFileAtomic(limits.tempDir, request.destination, await reencode(image, request.extension).toBuffer());
+  const encoded = reencode(image, request.extension);
+  // Streamed into the temp file: a full-size image is never held in memory as an encoded buffer.
+  await writeAtomically(limits.tempDir, request.destination, (temp) => encoded.toFile(temp));
 }

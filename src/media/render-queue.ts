@@ -1,5 +1,5 @@
 import { LightboxError } from '../errors.ts';
-import type { DecodeLimits } from './limits.ts';
+import type { RenderLimits } from './limits.ts';
 import { type PublicOriginalRequest, writePublicOriginal } from './public-original.ts';
 import { PhotoSource } from './source.ts';
 import type { DerivedVariant, ImageFormat } from './variants.ts';
@@ -15,10 +15,6 @@ export type RenderRequest =
       height: number;
     }
   | ({ variant: 'original' } & PublicOriginalRequest);
-
-export interface RenderLimits extends DecodeLimits {
-  tempDir: string;
-}
 
 export type Render = (request: RenderRequest, limits: RenderLimits) => Promise<void>;
 

@@ -1,7 +1,6 @@
-import { mkdir, rm } from 'node:fs/promises';
 import sharp, { type Sharp } from 'sharp';
 import { rgbaToThumbHash } from 'thumbhash';
-import { commitTempFile, tempPath } from '../storage/atomic.ts';
+import { writeAtomically } from '../storage/atomic.ts';
 import { encode, MATTE } from './encode.ts';
 import type { DecodeLimits } from './limits.ts';
 import { DERIVED_VARIANTS, type DerivedVariant, EAGER_RENDITIONS, type ImageFormat, variantDimensions, variantScale } from './variants.ts';
@@ -92,15 +91,9 @@ export class PhotoSource {
   }
 
   /** Encodes one rendition into a temp file, then fsyncs and renames it into place: readers see all of it or none. */
-  async write(variant: DerivedVariant, format: ImageFormat, destination: string, tempDir: string): Promise<void> {
-    await mkdir(tempDir, { recursive: true });
-    const temp = tempPath(tempDir);
-    try {
-      await encode(this.rendition(variant), format).toFile(temp);
-      await commitTempFile(temp, destination);
-    } finally {
-      await rm(temp, { force: true });
-    }
+  write(variant: DerivedVariant, format: ImageFormat, destination: string, tempDir: string): Promise<void> {
+    const image = encode(this.rendition(variant), format);
+    return writeAtomically(tempDir, destination, (temp) => image.toFile(temp));
   }
 
   async placeholder(): Promise<Placeholder> {

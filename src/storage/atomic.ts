@@ -33,19 +33,30 @@ export async function commitTempFile(temp: string, destination: string): Promise
   await fsyncDirectory(dir);
 }
 
-/** Writes `data` to `destination` through a temp file in `tempDir`. */
-export async function writeFileAtomic(tempDir: string, destination: string, data: Uint8Array | string, mode = 0o644): Promise<void> {
+/**
+ * `write` fills a fresh temp file in `tempDir`, which is then committed to `destination`; on
+ * any failure the temp file goes, so nothing half-written is ever left behind or in place.
+ */
+export async function writeAtomically(tempDir: string, destination: string, write: (temp: string) => Promise<unknown>): Promise<void> {
+  await mkdir(tempDir, { recursive: true });
   const temp = tempPath(tempDir);
   try {
+    await write(temp);
+    await commitTempFile(temp, destination);
+  } catch (error) {
+    await rm(temp, { force: true });
+    throw error;
+  }
+}
+
+/** Writes `data` to `destination` through a temp file in `tempDir`. */
+export function writeFileAtomic(tempDir: string, destination: string, data: Uint8Array | string, mode = 0o644): Promise<void> {
+  return writeAtomically(tempDir, destination, async (temp) => {
     const handle = await open(temp, 'wx', mode);
     try {
       await handle.writeFile(data);
     } finally {
       await handle.close();
     }
-    await commitTempFile(temp, destination);
-  } catch (error) {
-    await rm(temp, { force: true });
-    throw error;
-  }
+  });
 }
