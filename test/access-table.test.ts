@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { encodeGlobalID } from '@pothos/plugin-relay';
+import exifr from 'exifr';
 import { request } from 'undici';
 import { newPublicId } from '../src/ids.ts';
 import { graphql } from './generated/index.ts';
@@ -217,6 +219,26 @@ describe('access: viewer × album visibility × photo membership', () => {
       'nothing at error level',
     );
   });
+
+  /** Who receives the uploaded bytes of ORIGINAL; everyone else gets the same image without metadata. */
+  const RECEIVES_UNTOUCHED_ORIGINAL: Record<Viewer, boolean> = { admin: true, anonymous: false };
+
+  for (const viewer of ['admin', 'anonymous'] as const) {
+    const untouched = RECEIVES_UNTOUCHED_ORIGINAL[viewer];
+    it(`${viewer} × ORIGINAL of every photo it sees: ${untouched ? 'the uploaded bytes' : 'never the uploaded bytes, never GPS'}`, async () => {
+      const data = dataOf(await postGraphQL(server.url, Everything, {}, headersOf(viewer)));
+      assert.equal(data.photos.nodes.length, expectedPhotos(viewer).length);
+      for (const photo of data.photos.nodes) {
+        const name = photoNames.find((candidate) => photoIds[candidate] === photo.id) as PhotoName;
+        const uploaded = await readFile(path.join(FIXTURE_PHOTOS, TABLE.photos[name].file));
+        const response = await request(`${server.url}${photo.original.url}`);
+        const bytes = Buffer.from(await response.body.arrayBuffer());
+        assert.equal(response.statusCode, 200, `${viewer} × ${name}`);
+        assert.equal(bytes.equals(uploaded), untouched, `${viewer} × ${name}: uploaded bytes`);
+        if (!untouched) assert.equal(await exifr.gps(bytes).catch(() => undefined), undefined, `${viewer} × ${name}: no GPS`);
+      }
+    });
+  }
 
   it('every image URL GraphQL hands a viewer loads for that viewer', async () => {
     for (const viewer of ['admin', 'anonymous'] as const) {

@@ -26,7 +26,8 @@ describe('GraphQL over HTTP', () => {
   let server: TestServer;
 
   before(async () => {
-    server = await startTestServer({ LOG_LEVEL: 'warn' });
+    // Debug: the in-flight test waits on each request's "graphql request started" line.
+    server = await startTestServer({ LOG_LEVEL: 'debug' });
   });
 
   after(() => server.close());
@@ -76,6 +77,7 @@ describe('GraphQL over HTTP', () => {
   it('past 128 GraphQL requests in progress the answer is 503 with Retry-After, and the held ones still finish', async () => {
     const { port } = new URL(server.url);
     const body = JSON.stringify({ query: '{ photos(first: 1) { totalCount } }' });
+    const startedBefore = server.logs.filter((line) => line.msg === 'graphql request started').length;
     // Each holds its request open by sending all but the last byte of its body.
     const held = await Promise.all(
       Array.from({ length: MAX_GRAPHQL_IN_FLIGHT }, () => {
@@ -91,12 +93,9 @@ describe('GraphQL over HTTP', () => {
       }),
     );
     try {
-      let busy = await post(server.url, { query: '{ photos(first: 1) { totalCount } }' });
-      // The held requests reach the server in their own time: wait until all of them are in.
-      for (let attempt = 0; attempt < 50 && busy.status !== 503; attempt++) {
-        await new Promise((resolve) => setTimeout(resolve, 50));
-        busy = await post(server.url, { query: '{ photos(first: 1) { totalCount } }' });
-      }
+      // Every held request has reached Yoga (each logs its start) before the next one is sent.
+      await server.logged('graphql request started', startedBefore + MAX_GRAPHQL_IN_FLIGHT);
+      const busy = await post(server.url, { query: '{ photos(first: 1) { totalCount } }' });
       assert.equal(busy.status, 503);
       assert.equal(busy.headers['retry-after'], '1');
       assert.equal(busy.body.errors?.[0]?.extensions?.code, 'SERVER_BUSY');

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { EventEmitter } from 'node:events';
 import { rmSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -16,6 +17,8 @@ export interface TestServer {
   app: RunningLightbox;
   /** Every log line the server wrote at `LOG_LEVEL` (silent unless the test sets it), parsed. */
   logs: { level: number; msg: string }[];
+  /** Resolves once `count` lines with this message have been logged in all (already or from now on). */
+  logged(message: string, count: number): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -47,12 +50,24 @@ export async function startTestServer(env: Record<string, string> = {}, options:
     LIGHTBOX_DATA_DIR: dataDir,
   });
   const logs: { level: number; msg: string }[] = [];
+  const written = new EventEmitter();
   const capture = new Writable({
     write(chunk: Buffer, _encoding, done) {
       for (const line of chunk.toString('utf8').split('\n')) if (line.trim() !== '') logs.push(JSON.parse(line));
+      written.emit('line');
       done();
     },
   });
+  const logged = (message: string, count: number) =>
+    new Promise<void>((resolve) => {
+      const check = () => {
+        if (logs.filter((line) => line.msg === message).length < count) return;
+        written.off('line', check);
+        resolve();
+      };
+      written.on('line', check);
+      check();
+    });
   const app = await startLightbox(config, createLogger(config.logLevel, capture), options);
   return {
     url: `http://127.0.0.1:${app.port}`,
@@ -60,6 +75,7 @@ export async function startTestServer(env: Record<string, string> = {}, options:
     admin: { authorization: `Bearer ${config.auth.adminToken}` },
     app,
     logs,
+    logged,
     async close() {
       await app.close();
       await rm(dataDir, { recursive: true, force: true });
