@@ -6,6 +6,7 @@ import type { Viewer, ViewerCheck } from '../auth/viewer.ts';
 import type { GraphQLConfig, IngestConfig } from '../config.ts';
 import { currentSqlUsage } from '../db/sql-meter.ts';
 import { hasErrorCode } from '../errors.ts';
+import { graphiqlPageHeadersPlugin, renderGraphiQLPage } from '../http/graphiql/page.ts';
 import type { StagedUpload } from '../http/multipart-upload.ts';
 import type { Logger } from '../log.ts';
 import type { Store } from '../storage/open-store.ts';
@@ -90,6 +91,7 @@ export function createGraphQLHandler(options: YogaOptions) {
     ...responseCachePlugins({ sqlite, ttlMs: RESPONSE_CACHE_TTL_MS }),
     requestLogPlugin(options.logger),
     varyOnOriginPlugin(graphql),
+    graphiqlPageHeadersPlugin(),
   ];
   if (graphql.serverTiming) plugins.push(serverTimingPlugin());
   return createYoga<ServerContext, GraphQLContext>({
@@ -98,6 +100,7 @@ export function createGraphQLHandler(options: YogaOptions) {
     landingPage: false,
     cors: corsOptions(graphql),
     graphiql: graphql.graphiql ? { defaultQuery: GRAPHIQL_DEFAULT_QUERY, title: 'Lightbox GraphiQL' } : false,
+    renderGraphiQL: renderGraphiQLPage,
     logging: {
       debug: (...args) => options.logger.debug(args.map(String).join(' ')),
       info: (...args) => options.logger.info(args.map(String).join(' ')),

@@ -7,10 +7,11 @@ const PREFERENCE: readonly [ImageFormat, string][] = [
 ];
 
 /**
- * The q-value an Accept header gives one media type by name, or undefined when it is not
- * named. Browsers send `* / *` beside the types they decode, so only naming counts as support.
+ * The q-value an Accept-style header (Accept, Accept-Encoding) gives one token by name, or
+ * undefined when it is not named. Browsers send `* / *` beside the types they decode, so only
+ * naming counts as support.
  */
-function namedQuality(accept: string, mediaType: string): number | undefined {
+export function namedQuality(accept: string, mediaType: string): number | undefined {
   for (const member of accept.toLowerCase().split(',')) {
     const [range = '', ...params] = member.split(';');
     if (range.trim() !== mediaType) continue;

@@ -9,6 +9,8 @@ import { MAX_INPUT_PIXELS, RENDER_TIMEOUT_SECONDS } from '../media/limits.ts';
 import { type Render, RenderQueue } from '../media/render-queue.ts';
 import type { Store } from '../storage/open-store.ts';
 import { ImageFileCache } from './file-cache.ts';
+import { GRAPHIQL_ASSETS_PREFIX } from './graphiql/assets.ts';
+import { serveGraphiQLAsset } from './graphiql/route.ts';
 import { sendGraphQLError } from './graphql-error-response.ts';
 import { createHealthRoute } from './health.ts';
 import { createImageRoute, publicCachePolicy } from './image-route.ts';
@@ -122,6 +124,14 @@ export function createLightboxServer({ store, logger, config, secrets, render }:
       }
       if (!admitted(req, res)) return;
       meterSql(() => yoga(req, res, { req, res }));
+      return;
+    }
+    if (config.graphql.graphiql && pathname.startsWith(GRAPHIQL_ASSETS_PREFIX)) {
+      serveGraphiQLAsset(req, res, pathname, queryStart === -1 ? '' : url.slice(queryStart)).catch((error: unknown) => {
+        logger.error({ err: error }, 'GraphiQL asset failed');
+        if (!res.headersSent) sendPlain(res, 500, 'Internal server error', 'no-store');
+        else res.destroy();
+      });
       return;
     }
     if (pathname === '/healthz') {
