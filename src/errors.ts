@@ -29,6 +29,11 @@ export const ERRORS = {
     audience: 'client',
     description: 'The document nests brackets deeper than any query the schema allows; refused before parsing.',
   },
+  INVALID_CURSOR: {
+    status: 400,
+    audience: 'client',
+    description: 'An after/before cursor this server did not hand out (or handed out under another server secret).',
+  },
   PAGE_SIZE_LIMIT: { status: 400, audience: 'client', description: 'A connection was asked for more items than a page holds.' },
   BODY_TOO_LARGE: {
     status: 413,

@@ -7,6 +7,7 @@ import { getTableConfig } from 'drizzle-orm/sqlite-core';
 import { relations } from '../db/relations.ts';
 import { ForbiddenError } from '../errors.ts';
 import type { GraphQLContext } from './context.ts';
+import './sealed-cursors.ts';
 
 export interface PothosTypes {
   Context: GraphQLContext;
@@ -27,7 +28,7 @@ export const DEFAULT_PAGE_SIZE = 20;
 
 export const builder: PothosSchemaTypes.SchemaBuilder<PothosSchemaTypes.ExtendDefaultTypes<PothosTypes>> = new SchemaBuilder<PothosTypes>({
   // Errors first: it wraps scope-auth, so a refused field answers ForbiddenError in its result union.
-  plugins: [ErrorsPlugin, ScopeAuthPlugin, RelayPlugin, DrizzlePlugin],
+  plugins: [ErrorsPlugin, ScopeAuthPlugin, RelayPlugin, DrizzlePlugin, 'sealedCursors'],
   errors: { directResult: true },
   scopeAuth: {
     authScopes: (ctx) => ({ admin: ctx.viewer.kind === 'admin' }),
