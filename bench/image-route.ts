@@ -7,6 +7,7 @@ import { loadConfig } from '../src/config.ts';
 import { importFolder } from '../src/processing/folder-import.ts';
 import { openStore } from '../src/storage/open-store.ts';
 import { formatNumber } from './lib/format.ts';
+import { startNginx } from './lib/nginx.ts';
 import { type BenchServer, startServer } from './lib/server-process.ts';
 import { runWrk, type WrkResult } from './lib/wrk.ts';
 
@@ -17,15 +18,27 @@ const FILES = [
   { label: '2.5 MB', name: 'photo-2500k.png', side: 915 },
 ] as const;
 
-const SERVERS = [
-  { name: 'Lightbox', script: 'lightbox.ts', args: [] },
-  // The same server with its in-memory file cache off: the stat-and-stream path alone.
-  { name: 'Lightbox, cache off', script: 'lightbox.ts', args: ['0'] },
-  { name: '@fastify/static', script: 'fastify-static.ts', args: [] },
-  { name: 'serve-static', script: 'serve-static.ts', args: [] },
-] as const;
+interface ServerSpec {
+  name: string;
+  /** Undefined when the peer is not installed here (nginx): the table says so instead of a row. */
+  start(roots: { staticDir: string; dataDir: string }): Promise<BenchServer | undefined>;
+}
 
-type ServerName = (typeof SERVERS)[number]['name'];
+const node = (name: string, script: string, args: string[] = []): ServerSpec => ({
+  name,
+  start: (roots) => startServer(name, script, [script === 'lightbox.ts' ? roots.dataDir : roots.staticDir, ...args]),
+});
+
+const SERVERS: ServerSpec[] = [
+  node('Lightbox', 'lightbox.ts'),
+  // The same server with its in-memory file cache off: the stat-and-stream path alone.
+  node('Lightbox, cache off', 'lightbox.ts', ['0']),
+  { name: 'nginx', start: (roots) => startNginx('nginx', roots.staticDir) },
+  node('sirv', 'sirv.ts'),
+  node('bare stat+md5', 'bare-stat-md5.ts'),
+  node('@fastify/static', 'fastify-static.ts'),
+  node('serve-static', 'serve-static.ts'),
+];
 
 export interface ImageRouteOptions {
   seconds: number;
@@ -78,8 +91,13 @@ async function prepare(workDir: string): Promise<{ staticDir: string; dataDir: s
   return { staticDir, dataDir, lightboxPaths };
 }
 
-function urlFor(server: BenchServer, lightboxPaths: Map<string, string>, file: string): string {
-  const pathname = server.name.startsWith('Lightbox') ? lightboxPaths.get(file) : `/${file}`;
+/**
+ * Lightbox's URL for a file: versioned (`?v=`, immutable, what a gallery page links) or the bare
+ * path a browser revalidates. Peers have one URL per file either way.
+ */
+function urlFor(server: BenchServer, lightboxPaths: Map<string, string>, file: string, versioned: boolean): string {
+  const lightboxPath = lightboxPaths.get(file) ?? '';
+  const pathname = server.name.startsWith('Lightbox') ? (versioned ? lightboxPath : lightboxPath.replace(/\?.*$/, '')) : `/${file}`;
   return `http://127.0.0.1:${server.port}${pathname}`;
 }
 
@@ -100,20 +118,24 @@ async function measure(
   cell.errors += result.non2xx3xx + result.socketErrors;
 }
 
-/** The image route against @fastify/static and serve-static, same files, same run, servers alternating. */
+/** The image route against nginx, sirv, a bare stat+md5 handler, @fastify/static and serve-static: same files, same run, servers alternating. */
 export async function benchImageRoute(options: ImageRouteOptions): Promise<string> {
   const workDir = await mkdtemp(path.join(tmpdir(), 'lightbox-bench-'));
   const servers: BenchServer[] = [];
+  const absent: string[] = [];
   try {
     const { staticDir, dataDir, lightboxPaths } = await prepare(workDir);
     for (const spec of SERVERS) {
-      const root = spec.script === 'lightbox.ts' ? dataDir : staticDir;
-      servers.push(await startServer(spec.name, spec.script, [root, ...spec.args]));
+      const server = await spec.start({ staticDir, dataDir });
+      if (server === undefined) absent.push(spec.name);
+      else servers.push(server);
     }
 
-    const rows: { label: string; file: string; conditional: boolean }[] = [
-      { label: '304 (If-None-Match, 20 KB file)', file: FILES[0].name, conditional: true },
-      ...FILES.map((file) => ({ label: `200, ${file.label}`, file: file.name, conditional: false })),
+    const rows: { label: string; file: string; conditional: boolean; versioned: boolean }[] = [
+      // What a browser sends when it revalidates: the URL without ?v= (versioned URLs are immutable).
+      { label: '304, revalidation (no ?v=, 20 KB file)', file: FILES[0].name, conditional: true, versioned: false },
+      { label: '304, versioned URL (20 KB file)', file: FILES[0].name, conditional: true, versioned: true },
+      ...FILES.map((file) => ({ label: `200, ${file.label}`, file: file.name, conditional: false, versioned: true })),
     ].filter((row) => options.only === undefined || row.label.includes(options.only));
     const cells = new Map<string, Cell>();
     const cellFor = (row: string, server: string) => {
@@ -129,7 +151,7 @@ export async function benchImageRoute(options: ImageRouteOptions): Promise<strin
     for (const row of rows) {
       const headersFor = new Map<string, Record<string, string>>();
       for (const server of servers) {
-        const url = urlFor(server, lightboxPaths, row.file);
+        const url = urlFor(server, lightboxPaths, row.file, row.versioned);
         const probe = await request(url);
         await probe.body.dump();
         if (probe.statusCode !== 200) throw new Error(`${server.name} answered ${probe.statusCode} for ${url}`);
@@ -144,7 +166,7 @@ export async function benchImageRoute(options: ImageRouteOptions): Promise<strin
           process.stderr.write(`  ${row.label}: ${server.name} (round ${round + 1}/${options.rounds})\n`);
           await measure(
             server,
-            urlFor(server, lightboxPaths, row.file),
+            urlFor(server, lightboxPaths, row.file, row.versioned),
             options,
             headersFor.get(server.name) ?? {},
             cellFor(row.label, server.name),
@@ -161,8 +183,8 @@ export async function benchImageRoute(options: ImageRouteOptions): Promise<strin
     for (const row of rows) {
       const lightbox = cellFor(row.label, 'Lightbox');
       const uncached = cellFor(row.label, 'Lightbox, cache off');
-      for (const spec of SERVERS) {
-        const cell = cellFor(row.label, spec.name as ServerName);
+      for (const spec of servers) {
+        const cell = cellFor(row.label, spec.name);
         const ratio = (ours: Cell) => (spec.name.startsWith('Lightbox') ? '' : `${formatNumber(perCpu(ours) / perCpu(cell), 2)}×`);
         const p99 = Math.max(...cell.p99Ms);
         const errors = cell.errors > 0 ? ` (${cell.errors} errors)` : '';
@@ -171,6 +193,7 @@ export async function benchImageRoute(options: ImageRouteOptions): Promise<strin
         );
       }
     }
+    if (absent.length > 0) lines.push('', `Not installed here, so not measured: ${absent.join(', ')} (apt-get install nginx).`);
     return lines.join('\n');
   } finally {
     for (const server of servers) await server.stop();

@@ -5,6 +5,7 @@ import { parseArgs } from 'node:util';
 import { benchGraphQL, GALLERY_QUERY } from './graphql.ts';
 import { benchImageRoute } from './image-route.ts';
 import { machineDescription } from './lib/machine.ts';
+import { nginxVersion } from './lib/nginx.ts';
 import { ensureWrk } from './lib/wrk.ts';
 import { benchProcessing } from './processing.ts';
 import { benchWal } from './wal.ts';
@@ -32,7 +33,7 @@ const command = `npm run bench -- --seconds ${seconds} --rounds ${rounds} --conn
 const sections = new Set(values.sections.split(','));
 let imageTable = '(not run)';
 if (sections.has('image')) {
-  process.stderr.write(`Image route vs @fastify/static and serve-static (${command})\n`);
+  process.stderr.write(`Image route vs nginx, sirv, a bare stat+md5 handler, @fastify/static and serve-static (${command})\n`);
   imageTable = await benchImageRoute({ seconds, rounds, connections, only: values.cases });
 }
 let walTable = '(not run)';
@@ -53,17 +54,24 @@ if (sections.has('graphql')) {
 
 const report = `# Lightbox benchmarks
 
-${machineDescription(['fastify', '@fastify/static', 'serve-static', 'send'])}
+${machineDescription(['fastify', '@fastify/static', 'serve-static', 'send', 'sirv'])}
+- nginx: ${nginxVersion ?? 'not installed'}
 - command: \`${command}\`
 
 ## Image route
 
 wrk (1 thread, ${connections} connections, ${seconds} s × ${rounds} rounds per cell, servers alternating) against
 each server in its own process, serving the same files. "req per server CPU-s" divides the
-requests by the server process's own user+system CPU time (\`process.cpuUsage()\` over IPC):
-it survives noisy neighbours far better than req/s. "Lightbox ×" is Lightbox's req per
-CPU-s divided by that peer's. Lightbox does one SQLite lookup and one \`fs.stat\` per request;
-"Lightbox, cache off" is the same server with \`LIGHTBOX_IMAGE_CACHE_MB=0\` (every body read from disk).
+requests by the server process's own user+system CPU time (\`process.cpuUsage()\` over IPC;
+\`/proc/<pid>/stat\` for nginx, run as one process with \`master_process off\`): it survives
+noisy neighbours far better than req/s. "Lightbox ×" is Lightbox's req per CPU-s divided by
+that peer's. Lightbox checks visibility and \`fs.stat\`s the file on every request (a
+rewritten file is never answered from a stale validator); "Lightbox, cache off" is the same
+server with \`LIGHTBOX_IMAGE_CACHE_MB=0\` (every body read from disk). The peers: nginx with
+its defaults (stat per request, no open_file_cache); sirv, which stats every file once at
+start and never again; "bare stat+md5", the seed's first 304 handler (\`fs.stat\`, MD5 ETag,
+compare, nothing else); @fastify/static and serve-static. The first row is the URL a browser
+revalidates (no \`?v=\`); versioned URLs are immutable and not revalidated by browsers.
 
 ${imageTable}
 
@@ -72,7 +80,7 @@ ${imageTable}
 The page a gallery front end renders first: 20 albums, each with its cover and first 12
 photos (thumb URL, size, placeholder), anonymous, against one Lightbox process. "Uncached" is
 a JSON POST, which is never cached; the other rows are the same query as a GET, answered by
-the response cache (whose key includes the database version, checked with one statement).
+the response cache (whose key includes the database version, read from the wal-index header, not through SQL).
 SQL statements are those the \`Server-Timing\` header reports for one request.
 
 \`\`\`graphql

@@ -100,7 +100,7 @@ describe('image route: /images/<photoId>/original.<ext>', () => {
     assert.equal(stale.headers['cache-control'], 'public, no-cache');
   });
 
-  it('revalidates to 304 with no body, repeating the validators', async () => {
+  it('revalidates to 304 with no body, repeating the validators and nothing else (RFC 9110 §15.4.5)', async () => {
     const first = await request(imageUrl);
     await first.body.dump();
     const etag = String(first.headers.etag);
@@ -112,6 +112,10 @@ describe('image route: /images/<photoId>/original.<ext>', () => {
       assert.equal(response.headers.etag, etag);
       assert.equal(response.headers['cache-control'], 'public, no-cache');
       assert.equal(response.headers['content-length'], undefined);
+      // Representation metadata a cache does not update from stays out of a 304.
+      for (const field of ['last-modified', 'content-type', 'accept-ranges', 'x-content-type-options']) {
+        assert.equal(response.headers[field], undefined, field);
+      }
     }
     const changed = await request(imageUrl, { headers: { 'if-none-match': '"something-else"' } });
     await changed.body.dump();

@@ -35,17 +35,25 @@ interface PhotoFileRow {
   is_public: 0 | 1;
 }
 
+/** Rows kept between commits; past it the memory starts over (unknown ids are kept too). */
+const MAX_REMEMBERED = 10_000;
+
 /**
- * The image route's one database touch per request: a prepared statement on the unique
- * public id. Reading through SQLite (not a cache) means rows written by another process,
- * such as `lightbox import`, are visible on the next request.
+ * The image route's view of the photos table. Rows are remembered only while the database
+ * version stays the same: each request reads that version (one `pread`, see DatabaseVersion)
+ * and any commit, by this process or another (`lightbox import`, a worker), empties the
+ * memory, so a request never sees a row older than the last commit. Reading the row through
+ * SQL costs several times more.
  */
 export class PhotoFileLookup {
   private readonly statement: Database.Statement<[string], PhotoFileRow>;
+  private version = 0;
+  private readonly remembered = new Map<string, PhotoFile | undefined>();
 
   constructor(
     sqlite: Database.Database,
     private readonly layout: StorageLayout,
+    private readonly currentVersion: () => number,
   ) {
     this.statement = sqlite.prepare<[string], PhotoFileRow>(
       `SELECT public_id, width, height, orientation, content_hash, original_extension, mime_type, version, url_key, ${PHOTO_IS_PUBLIC_SQL} AS is_public
@@ -54,6 +62,20 @@ export class PhotoFileLookup {
   }
 
   find(publicId: string): PhotoFile | undefined {
+    const now = this.currentVersion();
+    if (now !== this.version || this.remembered.size >= MAX_REMEMBERED) {
+      this.version = now;
+      this.remembered.clear();
+    }
+    let file = this.remembered.get(publicId);
+    if (file === undefined && !this.remembered.has(publicId)) {
+      file = this.read(publicId);
+      this.remembered.set(publicId, file);
+    }
+    return file;
+  }
+
+  private read(publicId: string): PhotoFile | undefined {
     const row = this.statement.get(publicId);
     if (row === undefined) return undefined;
     return {

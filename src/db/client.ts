@@ -5,6 +5,7 @@ import Database from 'better-sqlite3';
 import type { Logger as DrizzleLogger } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/better-sqlite3';
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
+import { DatabaseVersion } from './database-version.ts';
 import { relations } from './relations.ts';
 
 export const MIGRATIONS_DIR = fileURLToPath(new URL('../../drizzle', import.meta.url));
@@ -26,6 +27,8 @@ export type Db = ReturnType<typeof createDrizzle>;
 export interface DatabaseHandle {
   sqlite: Database.Database;
   db: Db;
+  /** Changes whenever any connection commits (see DatabaseVersion); made on first use, once WAL is set up. */
+  version(): number;
   close(): void;
 }
 
@@ -50,11 +53,17 @@ export function openDatabase(file: string, options: OpenDatabaseOptions = {}): D
   // FULL, not NORMAL: a commit that returned must survive a power cut; uploads are rare enough to pay the fsync.
   sqlite.pragma('synchronous = FULL');
   const db = createDrizzle(sqlite, options.logger);
+  let version: DatabaseVersion | undefined;
   return {
     sqlite,
     db,
+    version() {
+      version ??= new DatabaseVersion(sqlite);
+      return version.current();
+    },
     close() {
       if (!sqlite.open) return;
+      version?.close();
       if (!sqlite.readonly) sqlite.pragma('wal_checkpoint(TRUNCATE)');
       sqlite.close();
     },

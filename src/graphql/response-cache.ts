@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
 import { type Cache, createInMemoryCache, useResponseCache } from '@graphql-yoga/plugin-response-cache';
-import type Database from 'better-sqlite3';
 import type { Plugin } from 'graphql-yoga';
 import { parseEntityTagList } from '../http/conditional.ts';
 
@@ -9,16 +8,6 @@ const NOT_CACHED = 'not-cached';
 /** Anonymous GET queries only: results for the admin are never stored, so never served to anyone else. */
 function cacheable(request: Request): boolean {
   return request.method === 'GET' && !request.headers.has('authorization');
-}
-
-/**
- * A token that changes whenever the database does: `data_version` moves on commits by other
- * connections (an import, a worker), `total_changes()` on our own. Cached results and their
- * ETags are only ever valid for one token, so a 304 can never confirm data that has changed.
- */
-function databaseVersion(sqlite: Database.Database): () => string {
-  const statement = sqlite.prepare('SELECT total_changes(), data_version FROM pragma_data_version').raw();
-  return () => (statement.get() as number[]).join('-');
 }
 
 /** Keys look like `"<database version>_<hash>"`: each names the version its result belongs to. */
@@ -53,7 +42,8 @@ function versionedCache(currentVersion: () => string): Cache {
 }
 
 export interface ResponseCacheOptions {
-  sqlite: Database.Database;
+  /** The database version (DatabaseVersion): a cached result is only ever served at the version it was made at. */
+  databaseVersion: () => number;
   ttlMs: number;
 }
 
@@ -62,7 +52,7 @@ export interface ResponseCacheOptions {
  * If-None-Match; GET responses say how they may be cached.
  */
 export function responseCachePlugins(options: ResponseCacheOptions): Plugin[] {
-  const version = databaseVersion(options.sqlite);
+  const version = () => String(options.databaseVersion());
   const cache = versionedCache(version);
   const keyOf = (operationName: string | null | undefined, documentString: string, variables: unknown) =>
     `"${version()}_${queryHash(operationName, documentString, variables)}"`;

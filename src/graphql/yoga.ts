@@ -81,14 +81,14 @@ function requestLogPlugin(logger: Logger): Plugin {
 
 export function createGraphQLHandler(options: YogaOptions) {
   const { graphql, viewers } = options;
-  const { db, sqlite } = options.store.database;
+  const { db } = options.store.database;
   const plugins: Plugin[] = [
     csrfPlugin(),
     ...limitPlugins({
       introspection: graphql.introspection,
       hideSuggestions: (request) => graphql.production && !viewers.isAdmin(request.headers.get('authorization')),
     }),
-    ...responseCachePlugins({ sqlite, ttlMs: RESPONSE_CACHE_TTL_MS }),
+    ...responseCachePlugins({ databaseVersion: options.store.database.version, ttlMs: RESPONSE_CACHE_TTL_MS }),
     requestLogPlugin(options.logger),
     varyOnOriginPlugin(graphql),
     graphiqlPageHeadersPlugin(),

@@ -65,7 +65,7 @@ export function createLightboxServer({ store, logger, config, secrets, render }:
   const { database, layout } = store;
   const viewers = new ViewerCheck(secrets.adminToken);
   const images = createImageRoute({
-    photos: new PhotoFileLookup(database.sqlite, layout),
+    photos: new PhotoFileLookup(database.sqlite, layout, database.version),
     layout,
     renderer: new RenderQueue({
       concurrency: config.images.renderConcurrency,
