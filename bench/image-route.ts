@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
@@ -26,7 +26,13 @@ interface ServerSpec {
 
 const node = (name: string, script: string, args: string[] = []): ServerSpec => ({
   name,
-  start: (roots) => startServer(name, script, [script === 'lightbox.ts' ? roots.dataDir : roots.staticDir, ...args]),
+  start: async (roots) => {
+    if (script !== 'lightbox.ts') return startServer(name, script, [roots.staticDir, ...args]);
+    // One server per data dir (it takes a lock): each Lightbox gets its own copy of the same library.
+    const own = `${roots.dataDir}-${name.replace(/\W+/g, '-')}`;
+    await cp(roots.dataDir, own, { recursive: true });
+    return startServer(name, script, [own, ...args]);
+  },
 });
 
 const SERVERS: ServerSpec[] = [

@@ -12,25 +12,28 @@ import { benchWal } from './wal.ts';
 
 const { values } = parseArgs({
   options: {
-    seconds: { type: 'string', default: '4' },
-    rounds: { type: 'string', default: '2' },
-    connections: { type: 'string', default: '50' },
+    seconds: { type: 'string' },
+    rounds: { type: 'string' },
+    connections: { type: 'string' },
     cases: { type: 'string' },
-    sections: { type: 'string', default: 'image,graphql,wal,processing' },
-    output: { type: 'string', default: new URL('./results/latest.md', import.meta.url).pathname },
+    sections: { type: 'string' },
+    output: { type: 'string' },
   },
 });
 
-const seconds = Number(values.seconds);
-const rounds = Number(values.rounds);
-const connections = Number(values.connections);
+// Only a run with every default is the committed record; any other run writes beside it, unless told where.
+const fullRun = [values.seconds, values.rounds, values.connections, values.cases, values.sections].every((given) => given === undefined);
+const output = values.output ?? new URL(fullRun ? './results/latest.md' : './results/partial.md', import.meta.url).pathname;
+const seconds = Number(values.seconds ?? '4');
+const rounds = Number(values.rounds ?? '2');
+const connections = Number(values.connections ?? '50');
 if (!(seconds > 0 && seconds <= 60 && Number.isInteger(rounds) && rounds >= 1 && rounds <= 10 && connections >= 1)) {
   throw new Error('--seconds must be in (0, 60], --rounds in 1..10, --connections ≥ 1');
 }
 
 ensureWrk();
 const command = `npm run bench -- --seconds ${seconds} --rounds ${rounds} --connections ${connections}`;
-const sections = new Set(values.sections.split(','));
+const sections = new Set((values.sections ?? 'image,graphql,wal,processing').split(','));
 let imageTable = '(not run)';
 if (sections.has('image')) {
   process.stderr.write(`Image route vs nginx, sirv, a bare stat+md5 handler, @fastify/static and serve-static (${command})\n`);
@@ -111,5 +114,7 @@ ${processingTable}
 `;
 
 await mkdir(new URL('./results/', import.meta.url), { recursive: true });
-await writeFile(values.output, report);
-process.stdout.write(`${report}\nwritten to ${values.output}\n`);
+await writeFile(output, report);
+process.stdout.write(
+  `${report}\nwritten to ${output}${fullRun || values.output !== undefined ? '' : ' (a partial run: bench/results/latest.md is written only by `npm run bench` with no options)'}\n`,
+);
