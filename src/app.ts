@@ -7,6 +7,7 @@ import type { Logger } from './log.ts';
 import type { Render } from './media/render-queue.ts';
 import { createPhotoWorker } from './processing/service.ts';
 import { sweepTempFiles } from './storage/data-dir.ts';
+import { type DataDirLock, lockDataDir } from './storage/data-dir-lock.ts';
 import { openStore, type Store } from './storage/open-store.ts';
 import { sweepOrphanFiles } from './storage/sweep.ts';
 
@@ -31,6 +32,13 @@ export async function startLightbox(config: Config, logger: Logger, options: Sta
   const { layout, database } = store;
   let adminToken: KeptSecret;
   let secret: KeptSecret;
+  let lock: DataDirLock;
+  try {
+    lock = lockDataDir(layout.dataDir);
+  } catch (error) {
+    database.close();
+    throw error;
+  }
   try {
     adminToken = await loadOrCreateSecret(layout.adminTokenFile, layout.tempDir, config.auth.adminToken);
     secret = await loadOrCreateSecret(layout.secretFile, layout.tempDir, config.auth.secret);
@@ -39,6 +47,7 @@ export async function startLightbox(config: Config, logger: Logger, options: Sta
     if (swept > 0) logger.info({ swept }, 'removed temp files left by an interrupted write');
   } catch (error) {
     database.close();
+    lock.release();
     throw error;
   }
 
@@ -60,6 +69,7 @@ export async function startLightbox(config: Config, logger: Logger, options: Sta
   } catch (error) {
     await dispose();
     database.close();
+    lock.release();
     throw error;
   }
   // Walking every stored file takes a while in a big library: do it after listening, not before.
@@ -92,6 +102,7 @@ export async function startLightbox(config: Config, logger: Logger, options: Sta
       await maintenance;
       await dispose();
       database.close();
+      lock.release();
     })();
     return closing;
   };

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { ConfigError } from './errors.ts';
@@ -135,6 +136,18 @@ function readOrigins(env: Env, name: string): string[] {
   return entries;
 }
 
+/** An IP address or a host name; a dotted quad that is no IPv4 address is refused here, not by a DNS lookup at listen. */
+function readHost(env: Env): string | undefined {
+  const host = env.HOST?.trim() || undefined;
+  if (host === undefined || isIP(host) !== 0) return host;
+  if (/^[\d.]+$/.test(host))
+    throw new ConfigError('HOST', `"${host}" is not an IPv4 address (use one this machine has, such as 127.0.0.1 or 0.0.0.0)`);
+  if (!/^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$/.test(host) && !/^\[?[0-9a-fA-F:]+\]?$/.test(host)) {
+    throw new ConfigError('HOST', `"${host}" is neither an IP address nor a host name`);
+  }
+  return host;
+}
+
 /** Reads and validates the whole configuration; throws ConfigError naming the variable at fault. */
 export function loadConfig(env: Env = process.env): Config {
   return {
@@ -142,7 +155,7 @@ export function loadConfig(env: Env = process.env): Config {
     logLevel: readLogLevel(env),
     http: {
       port: readInteger(env, 'PORT', 4000, 0, 65535),
-      host: env.HOST?.trim() || undefined,
+      host: readHost(env),
       shutdownGraceMs: readInteger(env, 'LIGHTBOX_SHUTDOWN_GRACE_MS', 10_000, 0, 600_000),
     },
     auth: {

@@ -29,11 +29,24 @@ export const ERRORS = {
     audience: 'client',
     description: 'The document nests brackets deeper than any query the schema allows; refused before parsing.',
   },
+  INVALID_ID: {
+    status: 400,
+    audience: 'client',
+    description: 'Not a global id of the type asked for. GraphQL takes global ids (as it returns them), not the public id in an image URL.',
+  },
   INVALID_CURSOR: {
     status: 400,
     audience: 'client',
     description: 'An after/before cursor this server did not hand out (or handed out under another server secret).',
   },
+  QUERY_TOO_COSTLY: {
+    status: 400,
+    audience: 'client',
+    description: 'The estimated cost of the query (items × fields, by depth) is over the limit; ask for less per request.',
+  },
+  QUERY_TOO_DEEP: { status: 400, audience: 'client', description: 'The query selects fields nested deeper than the limit.' },
+  TOO_MANY_ALIASES: { status: 400, audience: 'client', description: 'The query uses more aliases than the limit.' },
+  TOO_MANY_TOKENS: { status: 400, audience: 'client', description: 'The document is longer (in tokens) than the limit.' },
   PAGE_SIZE_LIMIT: { status: 400, audience: 'client', description: 'A connection was asked for more items than a page holds.' },
   BODY_TOO_LARGE: {
     status: 413,
@@ -50,6 +63,7 @@ export const ERRORS = {
   RENDER_BUSY: { status: 503, audience: 'client', description: 'Too many images are being rendered; retry after the Retry-After delay.' },
   CONFIG: { exitCode: 1, audience: 'operator', description: 'An environment variable is invalid, or the data dir is unusable.' },
   USAGE: { exitCode: 2, audience: 'operator', description: 'The command line is wrong.' },
+  DATA_DIR_IN_USE: { exitCode: 1, audience: 'operator', description: 'Another Lightbox server is running on this data dir.' },
   IMPORT_SOURCE: { exitCode: 1, audience: 'operator', description: 'The folder to import is missing, not a folder, or unreadable.' },
 } as const satisfies Record<string, { audience: 'client' | 'operator'; description: string; status?: number; exitCode?: number }>;
 

@@ -113,10 +113,10 @@ describe('database', () => {
       assert.equal(imported.imported, 3);
       const walBytes = (await stat(path.join(dataDir, 'lightbox.db-wal'))).size;
       assert.ok(walBytes > 0, 'the rows are in the WAL');
-      const target = path.join(await makeTempDir(), 'backup.db');
+      const target = path.join(await makeTempDir(), 'backup');
       const result = await runCli(['backup', target], { LIGHTBOX_DATA_DIR: dataDir });
       assert.equal(result.code, 0, result.stderr);
-      const copy = openDatabase(target, { readonly: true });
+      const copy = openDatabase(path.join(target, 'lightbox.db'), { readonly: true });
       try {
         assert.equal(copy.sqlite.pragma('integrity_check', { simple: true }), 'ok');
         for (const table of ['photos', 'albums', 'album_photos', 'jobs']) {
@@ -127,8 +127,10 @@ describe('database', () => {
       } finally {
         copy.close();
       }
-      const again = await runCli(['backup', target], { LIGHTBOX_DATA_DIR: dataDir });
-      assert.equal(again.code, 1, 'an existing file is never overwritten');
+      const notABackup = path.join(target, 'originals');
+      const refused = await runCli(['backup', notABackup], { LIGHTBOX_DATA_DIR: dataDir });
+      assert.equal(refused.code, 2, 'a folder holding something else is never written into');
+      assert.match(refused.stderr, /^lightbox: .*is not empty and holds no Lightbox backup/);
     } finally {
       live.database.close();
     }

@@ -50,7 +50,7 @@ describe('lightbox import <dir>, beside a running server', () => {
     assert.match(result.stdout, /notes\.txt: skipped: not an image format/);
     assert.match(result.stdout, /fake\.jpg: skipped: not an image format/);
     assert.match(result.stdout, /corrupt\.jpg: FAILED: could not be decoded/);
-    assert.match(result.stdout, /copy-of-0010\.jpg: already imported as [A-Za-z0-9_-]{22}|DSCN0010\.jpg: already imported/);
+    assert.match(result.stdout, /copy-of-0010\.jpg: already imported as [A-Za-z0-9+/=]{40}|DSCN0010\.jpg: already imported/);
     assert.match(result.stdout, /Done: 2 imported, 1 already there, 2 skipped \(not images\), 1 failed, of 6 files\./);
     assert.match(result.stdout, /failed: trip\/corrupt\.jpg: could not be decoded/);
     assert.equal(countRows(server.dataDir, 'SELECT count(*) AS n FROM photos'), 2);

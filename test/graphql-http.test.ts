@@ -233,6 +233,12 @@ describe('GraphQL over HTTP', () => {
     const wide = ['a', 'b', 'c'].map((alias) => `${alias}: ${page}`).join(' ');
     const costly = await post(server.url, { query: `{ ${wide} }` });
     assert.match(costly.body.errors?.[0]?.message ?? '', /cost/i);
+    // Each has its code, and numbers a person can read: whole, with thousands separators.
+    const codes = [deep, aliased, tokens, costly].map((response) => response.body.errors?.[0]?.extensions?.code);
+    assert.deepEqual(codes, ['QUERY_TOO_DEEP', 'TOO_MANY_ALIASES', 'TOO_MANY_TOKENS', 'QUERY_TOO_COSTLY']);
+    const costError = costly.body.errors?.[0];
+    assert.match(costError?.message ?? '', /^The query's estimated cost is \d{1,3}(,\d{3})+, over the limit of \d{1,3}(,\d{3})*: /);
+    assert.ok(Number.isInteger(costError?.extensions?.found) && Number(costError?.extensions?.found) > Number(costError?.extensions?.max));
     for (const response of [deep, aliased, tokens, costly]) {
       assert.equal(response.body.data ?? null, null);
       assert.doesNotMatch(JSON.stringify(response.body), /at \w+ \(|SELECT|\.ts:/, 'no stack trace or SQL in a response');

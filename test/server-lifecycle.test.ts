@@ -3,7 +3,9 @@ import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { request } from 'undici';
-import { spawnServer } from './helpers/cli.ts';
+import { openStore } from '../src/storage/open-store.ts';
+import { FIXTURE_PHOTOS, spawnServer } from './helpers/cli.ts';
+import { importIntoDataDir } from './helpers/library.ts';
 import { makeTempDir, startTestServer } from './helpers/server.ts';
 
 describe('server lifecycle', () => {
@@ -22,7 +24,28 @@ describe('server lifecycle', () => {
       assert.equal(body.database.status, 'ok');
       assert.equal(body.database.journalMode, 'wal');
       assert.match(body.version, /^\d+\.\d+\.\d+/);
-      assert.deepEqual(body.queue, { queued: 0, running: 0, failed: 0 });
+      assert.deepEqual(body.queue, { queued: 0, running: 0, failed: 0, workersInProcess: 0 }, 'no warning: nothing waits');
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('/healthz warns when photos wait and nothing processes them (LIGHTBOX_WORKERS=0, no worker)', async () => {
+    const server = await startTestServer({ LIGHTBOX_WORKERS: '0' });
+    try {
+      await importIntoDataDir(server.dataDir, path.join(FIXTURE_PHOTOS, 'gps'));
+      const fresh = (await (await request(`${server.url}/healthz`)).body.json()) as { queue: { queued: number; warning?: string } };
+      assert.equal(fresh.queue.queued, 3);
+      assert.equal(fresh.queue.warning, undefined, 'just queued: not yet a problem');
+      // The same jobs, as if they had waited two minutes.
+      const { database } = await openStore({ dataDir: server.dataDir });
+      try {
+        database.sqlite.prepare('UPDATE jobs SET created_at = created_at - 120000').run();
+      } finally {
+        database.close();
+      }
+      const stale = (await (await request(`${server.url}/healthz`)).body.json()) as { queue: { warning?: string } };
+      assert.match(stale.queue.warning ?? '', /nothing is processing them: LIGHTBOX_WORKERS=0 here, so run `lightbox worker`/);
     } finally {
       await server.close();
     }

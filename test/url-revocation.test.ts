@@ -126,6 +126,8 @@ describe('unpublishing revokes every URL handed out, for good', () => {
     const year = await request(`${server.url}${url}`);
     await year.body.dump();
     assert.equal(year.headers['cache-control'], 'public, max-age=31536000, immutable');
+    // One server per data dir: this one stops before the next starts on it.
+    await server.app.close();
     const bounded = await startTestServer({ LIGHTBOX_DATA_DIR: server.dataDir, LIGHTBOX_PUBLIC_MAX_AGE: '600' });
     try {
       const response = await request(`${bounded.url}${url}`);

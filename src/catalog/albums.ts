@@ -1,4 +1,4 @@
-import { and, asc, eq, inArray } from 'drizzle-orm';
+import { and, asc, eq, inArray, sql } from 'drizzle-orm';
 import type { Db, Queryable } from '../db/client.ts';
 import { NOW_MS } from '../db/now.ts';
 import { type AlbumVisibility, albumPhotos, albums, photos } from '../db/schema.ts';
@@ -18,6 +18,31 @@ export function findOrCreateAlbum(db: Queryable, title: string, visibility: Albu
   if (existing) return { id: existing.id, created: false };
   const created = db.insert(albums).values({ publicId: newPublicId(), title, visibility }).returning({ id: albums.id }).get();
   return { id: created.id, created: true };
+}
+
+/** Albums a person may mean by this text: the one whose public id it is, else every album with that title. */
+export function albumsNamed(db: Queryable, titleOrId: string): AlbumRow[] {
+  const byId = db.select().from(albums).where(eq(albums.publicId, titleOrId)).all();
+  if (byId.length > 0) return byId;
+  return db.select().from(albums).where(eq(albums.title, titleOrId)).orderBy(asc(albums.id)).all();
+}
+
+/** Every album, oldest first, with how many photos each holds. */
+export function listAlbums(db: Queryable): (AlbumRow & { photoCount: number })[] {
+  const counts = new Map(
+    db
+      .select({ albumId: albumPhotos.albumId, photoCount: sql<number>`count(*)` })
+      .from(albumPhotos)
+      .groupBy(albumPhotos.albumId)
+      .all()
+      .map((row) => [row.albumId, row.photoCount]),
+  );
+  return db
+    .select()
+    .from(albums)
+    .orderBy(asc(albums.id))
+    .all()
+    .map((album) => ({ ...album, photoCount: counts.get(album.id) ?? 0 }));
 }
 
 function albumByPublicId(db: Queryable, publicId: string): AlbumRow {

@@ -1,21 +1,75 @@
-import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { Config } from '../config.ts';
+import { backupLibrary, checkLibrary, type Problem, restoreLibrary } from '../storage/backup.ts';
 import { openStore } from '../storage/open-store.ts';
 
-/** `lightbox backup <file>`: an online copy through SQLite's backup API, safe while the server runs. */
+function megabytes(bytes: number): string {
+  return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
+}
+
+function listProblems(problems: readonly Problem[], limit = 20): string {
+  const shown = problems.slice(0, limit).map((problem) => `  ${problem.file}: ${problem.problem}\n`);
+  return shown.join('') + (problems.length > limit ? `  … and ${problems.length - limit} more\n` : '');
+}
+
+/** `lightbox backup <folder>`: database, originals, secret and manifest; safe while the server runs. */
 export async function backupCommand(config: Config, target: string): Promise<number> {
-  const destination = path.resolve(target);
-  if (existsSync(destination)) {
-    process.stderr.write(`lightbox: ${destination} already exists; choose a new file name\n`);
-    return 1;
-  }
-  const { database } = await openStore(config);
+  const store = await openStore(config);
   try {
-    const result = await database.sqlite.backup(destination);
-    process.stdout.write(`Backed up ${result.totalPages} pages to ${destination}\n`);
+    const report = await backupLibrary(store, target);
+    const added = report.added.linked + report.added.copied;
+    process.stdout.write(
+      `Backed up ${report.photos} photos in ${report.albums} albums (${megabytes(report.bytes)} of originals) to ${path.resolve(target)}\n` +
+        `  ${added} originals added this time (${report.added.linked} hard-linked, ${report.added.copied} copied), the rest were there already.\n`,
+    );
+    if (report.missing.length > 0) {
+      process.stderr.write(
+        `lightbox: backup: ${report.missing.length} originals vanished while backing up (photos deleted meanwhile?); run it again:\n` +
+          listProblems(report.missing.map((file) => ({ file, problem: 'missing' }))),
+      );
+      return 1;
+    }
     return 0;
   } finally {
-    database.close();
+    store.database.close();
+  }
+}
+
+/** `lightbox restore <folder>`: into an empty LIGHTBOX_DATA_DIR, only when the whole backup checks out. */
+export async function restoreCommand(config: Config, source: string): Promise<number> {
+  const backupDir = path.resolve(source);
+  const { manifest, problems } = await restoreLibrary(backupDir, config.dataDir);
+  if (problems.length > 0) {
+    process.stderr.write(
+      `lightbox: restore: the backup in ${backupDir} is damaged; nothing was restored (${problems.length} problems):\n${listProblems(problems)}`,
+    );
+    return 1;
+  }
+  process.stdout.write(
+    `Restored ${manifest.counts.photos} photos in ${manifest.counts.albums} albums (${megabytes(manifest.counts.bytes)}) ` +
+      `from ${backupDir} (made ${manifest.createdAt}) into ${config.dataDir}.\n` +
+      'Renditions are made again on first request (or by the worker); start the server with `lightbox serve`.\n',
+  );
+  return 0;
+}
+
+/** `lightbox verify`: the data dir's originals against its database, in one screen. */
+export async function verifyCommand(config: Config): Promise<number> {
+  const store = await openStore(config);
+  try {
+    const check = await checkLibrary(store);
+    process.stdout.write(`Checked ${check.photos} photos (${megabytes(check.bytes)} of originals) in ${config.dataDir}:\n`);
+    if (check.problems.length === 0) process.stdout.write('  every original is present and matches its SHA-256; the database is intact.\n');
+    else process.stdout.write(`  ${check.problems.length} problems:\n${listProblems(check.problems)}`);
+    if (check.orphans.length === 0) process.stdout.write('  no original is left without its photo.\n');
+    else {
+      process.stdout.write(
+        `  ${check.orphans.length} files under originals/ belong to no photo (the server removes them an hour after they appear):\n` +
+          listProblems(check.orphans.map((file) => ({ file, problem: 'no photo refers to it' }))),
+      );
+    }
+    return check.problems.length === 0 ? 0 : 1;
+  } finally {
+    store.database.close();
   }
 }

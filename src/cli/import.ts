@@ -4,6 +4,7 @@ import type { Config } from '../config.ts';
 import { importFolder } from '../processing/folder-import.ts';
 import type { IngestOutcome } from '../processing/ingest.ts';
 import { openStore } from '../storage/open-store.ts';
+import { photoGlobalId } from './ids.ts';
 
 export interface ImportArgs {
   dir: string;
@@ -12,12 +13,17 @@ export interface ImportArgs {
   concurrency: number;
 }
 
-function describeOutcome(outcome: IngestOutcome): string {
+/** What a person can paste: the id GraphQL takes and, when anyone may load it, the image's path. */
+function pasteable(publicId: string, isPublic: boolean): string {
+  return isPublic ? `${photoGlobalId(publicId)} (image: /images/${publicId}/original)` : photoGlobalId(publicId);
+}
+
+function describeOutcome(outcome: IngestOutcome, isPublic: boolean): string {
   switch (outcome.kind) {
     case 'imported':
-      return `imported as ${outcome.publicId}`;
+      return `imported as ${pasteable(outcome.publicId, isPublic)}`;
     case 'duplicate':
-      return `already imported as ${outcome.publicId}`;
+      return `already imported as ${pasteable(outcome.publicId, isPublic)}`;
     case 'unsupported':
       return `skipped: ${outcome.reason}`;
     case 'failed':
@@ -71,7 +77,7 @@ export async function importCommand(config: Config, args: ImportArgs): Promise<n
       onStart: (files) => progress?.start(files),
       onResult: (file, outcome) => {
         done++;
-        const line = `[${done}] ${path.relative(root, file) || file}: ${describeOutcome(outcome)}\n`;
+        const line = `[${done}] ${path.relative(root, file) || file}: ${describeOutcome(outcome, args.public)}\n`;
         if (progress === undefined) out.write(line);
         else progress.advance(outcome.kind === 'unsupported' || outcome.kind === 'failed' ? line : undefined);
       },
@@ -86,8 +92,12 @@ export async function importCommand(config: Config, args: ImportArgs): Promise<n
         `${summary.unsupported} skipped (not images), ${summary.failed.length} failed, of ${summary.files} files.\n`,
     );
     for (const failure of summary.failed) out.write(`  failed: ${path.relative(root, failure.file)}: ${failure.reason}\n`);
+    for (const title of summary.published) out.write(`Published album "${title}" (it was private).\n`);
     if (summary.imported + summary.duplicates > 0 && !args.public) {
-      out.write('Albums are private: they show in GraphQL with the admin token. Re-run with --public to publish them.\n');
+      out.write(
+        'Albums are private: they show in GraphQL with the admin token. To publish one: ' +
+          '`lightbox album publish <title>` (or re-run this import with --public).\n',
+      );
     }
     return summary.failed.length > 0 ? 1 : 0;
   } finally {

@@ -1,7 +1,7 @@
 import { startLightbox } from '../app.ts';
 import type { KeptSecret } from '../auth/secrets.ts';
 import type { Config } from '../config.ts';
-import type { Logger } from '../log.ts';
+import { humanOutput, type Logger } from '../log.ts';
 
 function adminTokenNotice(config: Config, token: KeptSecret, file: string): string {
   if (config.auth.adminToken !== undefined) return 'Admin token: the one in LIGHTBOX_ADMIN_TOKEN.\n';
@@ -13,10 +13,6 @@ function adminTokenNotice(config: Config, token: KeptSecret, file: string): stri
 /** `lightbox serve`: runs until SIGTERM or SIGINT, then shuts down gracefully and exits 0. */
 export async function serve(config: Config, logger: Logger): Promise<void> {
   const app = await startLightbox(config, logger);
-  logger.info({ url: app.url, dataDir: config.dataDir }, 'lightbox is listening');
-  process.stdout.write(`Lightbox is running: GraphiQL at ${app.url}/graphql, health at ${app.url}/healthz\n`);
-  process.stdout.write(adminTokenNotice(config, app.adminToken, app.layout.adminTokenFile));
-
   let signalled = false;
   const shutdown = (signal: NodeJS.Signals) => {
     if (signalled) {
@@ -40,4 +36,12 @@ export async function serve(config: Config, logger: Logger): Promise<void> {
   };
   process.once('SIGTERM', shutdown);
   process.once('SIGINT', shutdown);
+  // Announced only once a signal is handled: whoever waits for this line may stop the server at once.
+  logger.info({ url: app.url, dataDir: config.dataDir }, 'lightbox is listening');
+  const out = humanOutput();
+  out.write(`Lightbox is running: GraphiQL at ${app.url}/graphql, health at ${app.url}/healthz\n`);
+  out.write(adminTokenNotice(config, app.adminToken, app.layout.adminTokenFile));
+  if (config.jobs.workers === 0) {
+    out.write('LIGHTBOX_WORKERS=0: this server processes no photos; run `lightbox worker` beside it, or new photos stay PENDING.\n');
+  }
 }

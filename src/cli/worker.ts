@@ -1,5 +1,5 @@
 import type { Config } from '../config.ts';
-import type { Logger } from '../log.ts';
+import { humanOutput, type Logger } from '../log.ts';
 import { createPhotoWorker } from '../processing/service.ts';
 import { openStore } from '../storage/open-store.ts';
 
@@ -14,7 +14,7 @@ export async function workerCommand(config: Config, logger: Logger): Promise<voi
   const worker = createPhotoWorker(store, logger, config.jobs, concurrency);
   worker.start();
   logger.info({ owner: worker.owner, concurrency }, 'worker started');
-  process.stdout.write(`Lightbox worker running (${concurrency} at a time) on ${config.dataDir}\n`);
+  humanOutput().write(`Lightbox worker running (${concurrency} at a time) on ${config.dataDir}\n`);
   let stopping = false;
   const stop = (signal: NodeJS.Signals) => {
     if (stopping) process.exit(1);

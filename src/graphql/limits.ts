@@ -4,6 +4,7 @@ import { maxDepthPlugin } from '@escape.tech/graphql-armor-max-depth';
 import { maxTokensPlugin } from '@escape.tech/graphql-armor-max-tokens';
 import { GraphQLError, NoSchemaIntrospectionCustomRule } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
+import type { ClientErrorCode } from '../errors.ts';
 import { MAX_PAGE_SIZE } from './builder.ts';
 import { bracketNesting } from './nesting.ts';
 import { pageSizeErrors } from './page-size.ts';
@@ -37,6 +38,59 @@ function withoutSuggestion(error: GraphQLError): GraphQLError {
   });
 }
 
+/** graphql-armor's rejections, by the start of their message: which code each is, and how to say it. */
+const ARMOR_REJECTIONS: { pattern: RegExp; code: ClientErrorCode; say: (max: number, found: number | undefined) => string }[] = [
+  {
+    pattern: /Query Cost limit of (\d+(?:\.\d+)?) exceeded, found (\d+(?:\.\d+)?)/,
+    code: 'QUERY_TOO_COSTLY',
+    say: (max, found) =>
+      `The query's estimated cost is ${formatCount(found)}, over the limit of ${formatCount(max)}: ask for fewer items (first/last) or fields per request`,
+  },
+  {
+    pattern: /Query depth limit of (\d+) exceeded, found (\d+)/,
+    code: 'QUERY_TOO_DEEP',
+    say: (max, found) => `The query's depth is ${formatCount(found)} (fields nested in fields); at most ${formatCount(max)} is allowed`,
+  },
+  {
+    pattern: /Aliases limit of (\d+) exceeded, found (\d+)/,
+    code: 'TOO_MANY_ALIASES',
+    say: (max, found) => `The query uses ${formatCount(found)} aliases; at most ${formatCount(max)} are allowed`,
+  },
+  {
+    pattern: /Token limit of (\d+) exceeded/,
+    code: 'TOO_MANY_TOKENS',
+    say: (max) => `The document has more than ${formatCount(max)} tokens; send a shorter one`,
+  },
+];
+
+function formatCount(value: number | undefined): string {
+  return value === undefined ? 'unknown' : Math.round(value).toLocaleString('en-US');
+}
+
+function isArmorRejection(error: GraphQLError): boolean {
+  // The token limit trips inside parsing, so Yoga has already called it a parse failure.
+  const code = error.extensions?.code;
+  return (
+    (code === undefined || code === 'GRAPHQL_PARSE_FAILED') && ARMOR_REJECTIONS.some((rejection) => rejection.pattern.test(error.message))
+  );
+}
+
+/** The same rejection with a code from errors.ts, the numbers rounded and readable, and them in extensions. */
+function codedRejection(error: GraphQLError): GraphQLError {
+  for (const rejection of ARMOR_REJECTIONS) {
+    const match = rejection.pattern.exec(error.message);
+    if (match === null) continue;
+    const max = Number(match[1]);
+    const found = match[2] === undefined ? undefined : Math.round(Number(match[2]));
+    const { code: _replaced, ...kept } = error.extensions ?? {};
+    return requestError(rejection.code, rejection.say(max, found), {
+      nodes: error.nodes,
+      extensions: { ...kept, max, ...(found === undefined ? {} : { found }) },
+    });
+  }
+  return error;
+}
+
 export function limitPlugins(options: LimitOptions): Plugin[] {
   const plugins: Plugin[] = [
     {
@@ -63,6 +117,12 @@ export function limitPlugins(options: LimitOptions): Plugin[] {
       onExecute({ args, setResultAndStopExecution }) {
         const errors = pageSizeErrors(args.schema, args.document, args.variableValues ?? undefined, MAX_PAGE_SIZE);
         if (errors.length > 0) setResultAndStopExecution({ errors });
+      },
+    },
+    {
+      onResultProcess({ result, setResult }) {
+        if (Array.isArray(result) || !('errors' in result) || !result.errors?.some(isArmorRejection)) return;
+        setResult({ ...result, errors: result.errors.map((error) => (isArmorRejection(error) ? codedRejection(error) : error)) });
       },
     },
     {

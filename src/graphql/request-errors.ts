@@ -1,5 +1,5 @@
 import type { ASTNode, GraphQLError } from 'graphql';
-import { createGraphQLError } from 'graphql-yoga';
+import { createGraphQLError, type Plugin } from 'graphql-yoga';
 import { type ClientErrorCode, ERRORS } from '../errors.ts';
 
 export interface RequestErrorOptions {
@@ -15,4 +15,30 @@ export interface RequestErrorOptions {
 export function requestError(code: ClientErrorCode, message: string, options: RequestErrorOptions = {}): GraphQLError {
   const http = options.withStatus ? { http: { status: ERRORS[code].status, headers: options.headers } } : {};
   return createGraphQLError(message, { nodes: options.nodes, extensions: { code, ...options.extensions, ...http } });
+}
+
+const INVALID_GLOBAL_ID = /^Invalid global ID: (.*)$|^ID: (.*) is not of type: (.*)$/s;
+
+/** The relay plugin's refusals of an id, which carry no code: the same, coded and saying which form is expected. */
+function codedIdError(error: GraphQLError): GraphQLError | undefined {
+  if (error.extensions?.code !== undefined) return undefined;
+  const match = INVALID_GLOBAL_ID.exec(error.message);
+  if (match === null) return undefined;
+  const given = match[1] ?? match[2] ?? '';
+  const message =
+    match[3] === undefined
+      ? `"${given}" is not a global id: pass an id as GraphQL returns it (such as \`id\` of a Photo, or what \`lightbox import\` prints), not the public id in an image URL`
+      : `"${given}" is the id of another type; expected a ${match[3]} id`;
+  return requestError('INVALID_ID', message, { nodes: error.nodes ?? undefined });
+}
+
+/** Gives the relay plugin's id refusals their code (INVALID_ID) in every response. */
+export function idErrorsPlugin(): Plugin {
+  return {
+    onResultProcess({ result, setResult }) {
+      if (Array.isArray(result) || !('errors' in result) || !result.errors?.length) return;
+      const coded = result.errors.map((error) => codedIdError(error) ?? error);
+      if (coded.some((error, index) => error !== result.errors?.[index])) setResult({ ...result, errors: coded });
+    },
+  };
 }

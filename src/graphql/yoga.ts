@@ -16,7 +16,7 @@ import { csrfPlugin } from './csrf.ts';
 import { GRAPHIQL_DEFAULT_QUERY } from './default-query.ts';
 import { limitPlugins } from './limits.ts';
 import { createLoaders } from './loaders.ts';
-import { requestError } from './request-errors.ts';
+import { idErrorsPlugin, requestError } from './request-errors.ts';
 import { responseCachePlugins } from './response-cache.ts';
 import { schema } from './schema.ts';
 
@@ -92,6 +92,7 @@ export function createGraphQLHandler(options: YogaOptions) {
     requestLogPlugin(options.logger),
     varyOnOriginPlugin(graphql),
     graphiqlPageHeadersPlugin(),
+    idErrorsPlugin(),
   ];
   if (graphql.serverTiming) plugins.push(serverTimingPlugin());
   return createYoga<ServerContext, GraphQLContext>({

@@ -53,7 +53,7 @@ function graphqlBodyRefusal(req: IncomingMessage): Refusal | undefined {
 export interface ServerDeps {
   store: Store;
   logger: Logger;
-  config: Pick<Config, 'graphql' | 'images' | 'ingest' | 'auth'>;
+  config: Pick<Config, 'graphql' | 'images' | 'ingest' | 'auth' | 'jobs'>;
   /** The admin token and URL-signing secret in force (configured, or kept in the data dir). */
   secrets: { adminToken: string; secret: string };
   /** Replaces how one rendition is rendered (tests count renders through it). */
@@ -83,7 +83,7 @@ export function createLightboxServer({ store, logger, config, secrets, render }:
       publicPolicy: publicCachePolicy(config.images.publicMaxAgeSeconds),
     },
   });
-  const health = createHealthRoute(database.sqlite);
+  const health = createHealthRoute(database.sqlite, config.jobs.workers);
   const yoga = createGraphQLHandler({
     store,
     logger,

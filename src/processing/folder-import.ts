@@ -1,6 +1,7 @@
 import type { Dirent } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
+import { albumsNamed, updateAlbum } from '../catalog/albums.ts';
 import type { AlbumVisibility } from '../db/schema.ts';
 import { errorSummary, LightboxError } from '../errors.ts';
 import { type IngestDeps, type IngestOutcome, ingestFile } from './ingest.ts';
@@ -21,6 +22,8 @@ export interface FolderImportSummary {
   duplicates: number;
   unsupported: number;
   failed: { file: string; reason: string }[];
+  /** Albums that existed as private and were made public by this import (asked to import as public). */
+  published: string[];
 }
 
 /** The folder itself cannot be imported (missing, not a folder, unreadable). */
@@ -57,7 +60,18 @@ export async function importFolder(deps: IngestDeps, root: string, options: Fold
   const absoluteRoot = path.resolve(root);
   const files = await listFiles(absoluteRoot);
   options.onStart?.(files.length);
-  const summary: FolderImportSummary = { files: files.length, imported: 0, duplicates: 0, unsupported: 0, failed: [] };
+  const summary: FolderImportSummary = { files: files.length, imported: 0, duplicates: 0, unsupported: 0, failed: [], published: [] };
+  const titles = new Set(files.map((file) => options.album ?? path.basename(path.dirname(file))));
+  // Asking for public means the albums end public, whether this import makes them or they were there.
+  if (options.visibility === 'PUBLIC') {
+    for (const title of titles) {
+      // The oldest album of that title is the one an import fills (findOrCreateAlbum).
+      const album = albumsNamed(deps.db, title).find((candidate) => candidate.title === title);
+      if (album === undefined || album.visibility === 'PUBLIC') continue;
+      updateAlbum(deps.db, album.publicId, { visibility: 'PUBLIC' });
+      summary.published.push(title);
+    }
+  }
 
   // Files are read and decoded concurrently but written in name order, so albums list them in that order.
   const turns = files.map(() => {

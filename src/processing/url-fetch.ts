@@ -31,7 +31,13 @@ function guardedAgent(options: UrlFetchOptions, allowedHost: string): Agent {
           if (error) return callback(error, []);
           const list = addresses as LookupAddress[];
           if (!options.allowHosts.has(allowedHost) && list.some((entry) => isForbiddenAddress(entry.address))) {
-            return callback(new UrlFetchError('FORBIDDEN_ADDRESS', `${hostname} resolves to an address imports may not reach`), []);
+            return callback(
+              new UrlFetchError(
+                'FORBIDDEN_ADDRESS',
+                `${hostname} resolves to an address imports may not reach (list it in LIGHTBOX_IMPORT_ALLOW_HOSTS to allow it)`,
+              ),
+              [],
+            );
           }
           const wantsAll = (lookupOptions as { all?: boolean }).all === true;
           if (wantsAll) return callback(null, list);
@@ -69,7 +75,10 @@ export async function fetchImage(rawUrl: string, options: UrlFetchOptions): Prom
     const host = url.hostname.replace(/^\[|\]$/g, '');
     const literal = isIP(host) !== 0;
     if (literal && !options.allowHosts.has(url.host) && !options.allowHosts.has(host) && isForbiddenAddress(host)) {
-      throw new UrlFetchError('FORBIDDEN_ADDRESS', `${host} is an address imports may not reach`);
+      throw new UrlFetchError(
+        'FORBIDDEN_ADDRESS',
+        `${host} is an address imports may not reach (list it in LIGHTBOX_IMPORT_ALLOW_HOSTS to allow it)`,
+      );
     }
     const dispatcher = guardedAgent(options, options.allowHosts.has(url.host) ? url.host : host);
     let response: Awaited<ReturnType<typeof request>>;

@@ -43,6 +43,8 @@ export interface SpawnedServer {
   exited: Promise<number | null>;
   /** Resolves when the server has logged a line with this message (from now on or before). */
   logged(message: string): Promise<void>;
+  /** Everything it wrote so far: logs on stdout, words for a person on stderr. */
+  output(): { stdout: string; stderr: string };
 }
 
 /** Starts `lightbox serve` as its own process (debug logs on stdout) and resolves once it prints its address. */
@@ -69,16 +71,21 @@ export function spawnServer(dataDir: string, env: Record<string, string> = {}): 
         settle();
       });
     let started = false;
+    let said = '';
+    // Piped, logs are JSON lines on stdout and the banner is on stderr.
     child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
       out += chunk;
       settle();
-      const match = /GraphiQL at (http:\/\/[^/\s]+)\/graphql/.exec(out);
+    });
+    child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
+      said += chunk;
+      const match = /GraphiQL at (http:\/\/[^/\s]+)\/graphql/.exec(said);
       if (match?.[1] && !started) {
         started = true;
-        resolve({ child, url: match[1], exited, logged });
+        resolve({ child, url: match[1], exited, logged, output: () => ({ stdout: out, stderr: said }) });
       }
     });
     child.once('error', reject);
-    setTimeout(() => reject(new Error(`server did not start: ${out}`)), 30_000).unref();
+    setTimeout(() => reject(new Error(`server did not start: ${said} ${out}`)), 30_000).unref();
   });
 }

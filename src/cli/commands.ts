@@ -1,0 +1,181 @@
+import type { Config } from '../config.ts';
+import { LightboxError } from '../errors.ts';
+import { createLogger } from '../log.ts';
+import { openStore } from '../storage/open-store.ts';
+import { listAlbumsCommand, setAlbumVisibilityCommand } from './album.ts';
+import { backupCommand, restoreCommand, verifyCommand } from './backup.ts';
+import { importCommand } from './import.ts';
+import { serve } from './serve.ts';
+import type { CommandSpec } from './usage.ts';
+import { workerCommand } from './worker.ts';
+
+export interface CommandInput {
+  positionals: string[];
+  values: Record<string, string | boolean | (string | boolean)[] | undefined>;
+  config: Config;
+}
+
+export interface Command extends CommandSpec {
+  run(input: CommandInput): Promise<number>;
+}
+
+export function usageError(message: string): LightboxError {
+  return new LightboxError('USAGE', message);
+}
+
+const HELP_OPTION = { help: { type: 'boolean', short: 'h' } } as const;
+
+/** Every command the `lightbox` binary has, in the order its help lists them. */
+export const COMMANDS: Command[] = [
+  {
+    name: 'serve',
+    summary: 'run the server (the default command)',
+    usage: 'lightbox serve',
+    details:
+      'Serves GraphQL at /graphql (GraphiQL in a browser), images at /images/… and health at /healthz\n' +
+      'from the data dir, processing new photos in this process unless LIGHTBOX_WORKERS=0. One server\n' +
+      'per data dir: a second one says which process holds it and exits.',
+    options: {},
+    examples: ['npm start', 'PORT=8080 LIGHTBOX_DATA_DIR=/srv/photos lightbox serve'],
+    parse: HELP_OPTION,
+    positionals: { min: 0, max: 0 },
+    run: async ({ config }) => {
+      await serve(config, createLogger(config.logLevel));
+      return 0;
+    },
+  },
+  {
+    name: 'import',
+    summary: 'import every image under a folder; each folder becomes an album',
+    usage: 'lightbox import <folder> [--album <title>] [--public] [--concurrency <n>]',
+    details:
+      'Every image under <folder> is stored once (by content) and queued for processing; each folder\n' +
+      'becomes an album named after it, or all go into --album. Albums are private unless --public,\n' +
+      'which also publishes an album that already exists. Re-running imports only what is new.',
+    options: {
+      '--album <title>': { description: 'put every photo into this album instead of one per folder' },
+      '--public': { description: 'make the albums public (anyone can see them); existing ones too' },
+      '--concurrency <n>': { description: 'files read and decoded at once, 1 to 32 (default 2)' },
+    },
+    examples: ['lightbox import ~/Pictures/2024', 'lightbox import ./trip --album "Lisbon 2024" --public'],
+    parse: {
+      ...HELP_OPTION,
+      album: { type: 'string' },
+      public: { type: 'boolean' },
+      concurrency: { type: 'string' },
+    },
+    positionals: { min: 1, max: 1 },
+    run: ({ positionals, values, config }) => {
+      const concurrency = values.concurrency === undefined ? 2 : Number(values.concurrency);
+      if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 32) {
+        throw usageError('--concurrency must be a whole number from 1 to 32');
+      }
+      return importCommand(config, {
+        dir: positionals[0] as string,
+        album: values.album as string | undefined,
+        public: values.public === true,
+        concurrency,
+      });
+    },
+  },
+  {
+    name: 'album',
+    summary: 'list albums, publish or unpublish one',
+    usage: 'lightbox album list | lightbox album publish <title or id> | lightbox album unpublish <title or id>',
+    details:
+      'list shows every album with its visibility, photo count and id. publish makes an album and its\n' +
+      'photos visible to anyone; unpublish makes it private again and revokes every image URL handed\n' +
+      'out for its photos (those in no other public album). An album is named by its title or its id.',
+    options: {},
+    examples: ['lightbox album list', 'lightbox album publish "Lisbon 2024"', 'lightbox album unpublish QWxidW06…'],
+    parse: HELP_OPTION,
+    positionals: { min: 1, max: 2 },
+    run: ({ positionals, config }) => {
+      const [action, name] = positionals;
+      if (action === 'list') {
+        if (name !== undefined) throw usageError(`album list takes no argument (got "${name}")`);
+        return listAlbumsCommand(config);
+      }
+      if (action !== 'publish' && action !== 'unpublish') {
+        throw usageError(`album needs list, publish or unpublish (got "${action}")`);
+      }
+      if (name === undefined) throw usageError(`album ${action} needs the album's title or id`);
+      return setAlbumVisibilityCommand(config, name, action === 'publish' ? 'PUBLIC' : 'PRIVATE');
+    },
+  },
+  {
+    name: 'worker',
+    summary: 'process queued photos in this process, beside a server or instead of its worker',
+    usage: 'lightbox worker',
+    details:
+      "Takes photo jobs from the data dir's queue (LIGHTBOX_WORKERS at a time) until SIGTERM or SIGINT\n" +
+      'hands them back. Run it beside a server started with LIGHTBOX_WORKERS=0 to process elsewhere.',
+    options: {},
+    examples: ['LIGHTBOX_WORKERS=4 lightbox worker'],
+    parse: HELP_OPTION,
+    positionals: { min: 0, max: 0 },
+    run: async ({ config }) => {
+      await workerCommand(config, createLogger(config.logLevel));
+      return 0;
+    },
+  },
+  {
+    name: 'migrate',
+    summary: 'apply database migrations and exit',
+    usage: 'lightbox migrate',
+    details: 'Brings the database in the data dir up to date (serve does this too, at start).',
+    options: {},
+    examples: ['lightbox migrate'],
+    parse: HELP_OPTION,
+    positionals: { min: 0, max: 0 },
+    run: async ({ config }) => {
+      const { database } = await openStore(config);
+      database.close();
+      process.stdout.write(`Database at ${config.dataDir} is up to date.\n`);
+      return 0;
+    },
+  },
+  {
+    name: 'backup',
+    summary: 'back up the whole library (database, originals, secret) into a folder',
+    usage: 'lightbox backup <folder>',
+    details:
+      "Writes a complete, consistent snapshot while the server runs: the database through SQLite's\n" +
+      'online backup, every original (hard links on the same file system, copies otherwise), the\n' +
+      'secret and admin token, and manifest.json with counts and the SHA-256 of every original.\n' +
+      'Backing up into the same folder again adds only new originals. Renditions are left out:\n' +
+      'they are made again from the originals.',
+    options: {},
+    examples: ['lightbox backup /backups/lightbox', '0 3 * * * cd /srv/lightbox && npx lightbox backup /backups/lightbox  # cron, nightly'],
+    parse: HELP_OPTION,
+    positionals: { min: 1, max: 1 },
+    run: ({ positionals, config }) => backupCommand(config, positionals[0] as string),
+  },
+  {
+    name: 'restore',
+    summary: 'restore a backup folder into a new, empty data dir',
+    usage: 'lightbox restore <folder>',
+    details:
+      'Checks the whole backup first (database integrity, every original against its size and\n' +
+      'SHA-256) and restores nothing if anything is wrong. The data dir (LIGHTBOX_DATA_DIR) must not\n' +
+      'exist yet or be empty; a library is never overwritten.',
+    options: {},
+    examples: ['LIGHTBOX_DATA_DIR=/srv/lightbox/data lightbox restore /backups/lightbox'],
+    parse: HELP_OPTION,
+    positionals: { min: 1, max: 1 },
+    run: ({ positionals, config }) => restoreCommand(config, positionals[0] as string),
+  },
+  {
+    name: 'verify',
+    summary: 'check that every photo has its original, intact, and no file is orphaned',
+    usage: 'lightbox verify',
+    details:
+      'Reads every original of the data dir and checks it against its photo (size and SHA-256), checks\n' +
+      'the database, and lists files under originals/ no photo refers to. Exits 1 on any damage.',
+    options: {},
+    examples: ['lightbox verify', 'LIGHTBOX_DATA_DIR=/srv/lightbox/data lightbox verify'],
+    parse: HELP_OPTION,
+    positionals: { min: 0, max: 0 },
+    run: ({ config }) => verifyCommand(config),
+  },
+];
