@@ -133,6 +133,9 @@ describe('backup, restore and verify hold the whole library', () => {
         new RegExp(`damaged; nothing was restored \\(1 problems\\):\\n {2}${victim}: damaged: its SHA-256 does not match`),
       );
       assert.equal(await readdir(restoredDir).catch(() => 'absent'), 'absent', 'nothing written');
+      const checked = await runCli(['verify', backupDir], env);
+      assert.equal(checked.code, 1);
+      assert.match(checked.stdout, new RegExp(`1 problems:\\n {2}${victim}: damaged: its SHA-256 does not match`));
 
       // The same damage in the library itself: verify names the file and fails.
       const libraryFile = path.join(server.dataDir, victim);

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { Config } from '../config.ts';
-import { backupLibrary, checkLibrary, type Problem, restoreLibrary } from '../storage/backup.ts';
+import { backupLibrary, checkBackup, checkLibrary, type Problem, readManifest, restoreLibrary } from '../storage/backup.ts';
 import { openStore } from '../storage/open-store.ts';
 
 function megabytes(bytes: number): string {
@@ -53,8 +53,22 @@ export async function restoreCommand(config: Config, source: string): Promise<nu
   return 0;
 }
 
-/** `lightbox verify`: the data dir's originals against its database, in one screen. */
-export async function verifyCommand(config: Config): Promise<number> {
+/** `lightbox verify <backup folder>`: the backup against its manifest, writing nothing. */
+async function verifyBackupCommand(source: string): Promise<number> {
+  const backupDir = path.resolve(source);
+  const manifest = await readManifest(backupDir);
+  const problems = await checkBackup(backupDir, manifest);
+  process.stdout.write(
+    `Checked the backup in ${backupDir} (made ${manifest.createdAt}): ${manifest.counts.photos} photos, ${megabytes(manifest.counts.bytes)} of originals:\n`,
+  );
+  if (problems.length === 0) process.stdout.write('  every original is present and matches its SHA-256; the database is intact.\n');
+  else process.stdout.write(`  ${problems.length} problems:\n${listProblems(problems)}`);
+  return problems.length === 0 ? 0 : 1;
+}
+
+/** `lightbox verify [<backup folder>]`: the data dir's originals against its database (or a backup's against its manifest), in one screen. */
+export async function verifyCommand(config: Config, backupDir?: string): Promise<number> {
+  if (backupDir !== undefined) return verifyBackupCommand(backupDir);
   const store = await openStore(config);
   try {
     const check = await checkLibrary(store);

@@ -167,15 +167,16 @@ export const COMMANDS: Command[] = [
   },
   {
     name: 'verify',
-    summary: 'check that every photo has its original, intact, and no file is orphaned',
-    usage: 'lightbox verify',
+    summary: 'check that every photo has its original, intact, and no file is orphaned (or check a backup)',
+    usage: 'lightbox verify [<backup folder>]',
     details:
       'Reads every original of the data dir and checks it against its photo (size and SHA-256), checks\n' +
-      'the database, and lists files under originals/ no photo refers to. Exits 1 on any damage.',
+      'the database, and lists files under originals/ no photo refers to. Given a backup folder, checks\n' +
+      'it against its manifest instead, writing nothing. Exits 1 on any damage.',
     options: {},
-    examples: ['lightbox verify', 'LIGHTBOX_DATA_DIR=/srv/lightbox/data lightbox verify'],
+    examples: ['lightbox verify', 'lightbox verify /backups/lightbox'],
     parse: HELP_OPTION,
-    positionals: { min: 0, max: 0 },
-    run: ({ config }) => verifyCommand(config),
+    positionals: { min: 0, max: 1 },
+    run: ({ positionals, config }) => verifyCommand(config, positionals[0]),
   },
 ];
