@@ -82,8 +82,10 @@ ${imageTable}
 
 The page a gallery front end renders first: 20 albums, each with its cover and first 12
 photos (thumb URL, size, placeholder), anonymous, against one Lightbox process. "Uncached" is
-a JSON POST, which is never cached; the other rows are the same query as a GET, answered by
-the response cache (whose key includes the database version, read from the wal-index header, not through SQL).
+a JSON POST carrying a variable the query ignores, new on every request, so each misses the
+response cache and is executed (and stored); the other rows are the same query answered by the
+response cache, as a POST (as Apollo Client and Relay send it) or a GET (whose key includes
+the database version, read from the wal-index header, not through SQL).
 SQL statements are those the \`Server-Timing\` header reports for one request.
 
 \`\`\`graphql

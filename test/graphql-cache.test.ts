@@ -223,6 +223,33 @@ describe('query planning, visibility of fields, filters, and the response cache'
     assert.match(JSON.stringify(changed.body), /Renamed/);
   });
 
+  it('anonymous POSTs (as Apollo and Relay send them) come from the same cache, without validators; the admin is never cached', async () => {
+    const variables = { albums: 5, photos: 3 };
+    const miss = await postGraphQL(server.url, GalleryPage, variables);
+    const hit = await postGraphQL(server.url, GalleryPage, variables);
+    assert.ok(sqlStatements(miss.headers) > 0, 'the first one runs');
+    assert.equal(sqlStatements(hit.headers), 0, 'the same query again is answered from memory');
+    assert.deepEqual(hit.body, miss.body);
+    for (const response of [miss, hit]) {
+      assert.equal(response.headers.etag, undefined, 'a POST is not revalidated');
+      assert.equal(response.headers['last-modified'], undefined);
+      assert.doesNotMatch(String(response.headers['cache-control'] ?? ''), /public/);
+    }
+    const otherVariables = await postGraphQL(server.url, GalleryPage, { albums: 5, photos: 2 });
+    assert.ok(sqlStatements(otherVariables.headers) > 0, 'other variables are another query');
+
+    const admin = await postGraphQL(server.url, GalleryPage, variables, server.admin);
+    const adminAgain = await postGraphQL(server.url, GalleryPage, variables, server.admin);
+    assert.ok(sqlStatements(admin.headers) > 0 && sqlStatements(adminAgain.headers) > 0, 'the admin is always executed');
+
+    const albumId = dataOf(hit).albums.nodes[0]?.id;
+    assert.ok(albumId);
+    dataOf(await postGraphQL(server.url, RenameAlbum, { input: { id: albumId, title: 'Renamed by POST test' } }, server.admin));
+    const after = await postGraphQL(server.url, GalleryPage, variables);
+    assert.ok(sqlStatements(after.headers) > 0, 'a mutation ends the cached answer');
+    assert.match(JSON.stringify(after.body), /Renamed by POST test/);
+  });
+
   it("a 304 confirms only the query asked: another cached query's ETag gets a full answer", async () => {
     const other = '{ albums(first: 1) { totalCount } }';
     const a = await get(server.url, GALLERY_GET);

@@ -5,9 +5,13 @@ import { parseEntityTagList } from '../http/conditional.ts';
 
 const NOT_CACHED = 'not-cached';
 
-/** Anonymous GET queries only: results for the admin are never stored, so never served to anyone else. */
+/**
+ * Anonymous queries, GET or POST (Apollo Client and Relay send POST): results for the admin
+ * are never stored, so never served to anyone else. Only a GET is cacheable over HTTP too
+ * (ETag, 304, `public, no-cache`); a POST is answered from the same memory without validators.
+ */
 function cacheable(request: Request): boolean {
-  return request.method === 'GET' && !request.headers.has('authorization');
+  return (request.method === 'GET' || request.method === 'POST') && !request.headers.has('authorization');
 }
 
 /** Keys look like `"<database version>_<hash>"`: each names the version its result belongs to. */
@@ -73,7 +77,7 @@ export function responseCachePlugins(options: ResponseCacheOptions): Plugin[] {
     {
       onRequest({ request, fetchAPI, endResponse }) {
         const ifNoneMatch = request.headers.get('if-none-match');
-        if (ifNoneMatch === null || !cacheable(request)) return;
+        if (ifNoneMatch === null || request.method !== 'GET' || !cacheable(request)) return;
         // Tied by the query's own hash; the cache lookup then checks the database version, once.
         const hash = hashOfGet(new URL(request.url).searchParams);
         const tags = hash === undefined ? [] : parseEntityTagList(ifNoneMatch);
@@ -88,6 +92,12 @@ export function responseCachePlugins(options: ResponseCacheOptions): Plugin[] {
     },
     {
       onResponse({ request, response }) {
+        if (request.method === 'POST') {
+          // Not cacheable over HTTP, whatever was cached in memory: no validators to revalidate with.
+          response.headers.delete('ETag');
+          response.headers.delete('Last-Modified');
+          return;
+        }
         if (request.method !== 'GET') return;
         // A GET answers JSON, graphql-response+json or GraphiQL's page depending on Accept.
         response.headers.append('Vary', 'Accept');

@@ -42,7 +42,8 @@ export function lockDataDir(dataDir: string): DataDirLock {
       if (holder !== undefined && isRunning(holder)) {
         throw new LightboxError(
           'DATA_DIR_IN_USE',
-          `${dataDir} is already served by another Lightbox (pid ${holder}): stop it first, or set LIGHTBOX_DATA_DIR to another folder`,
+          `${dataDir} is already served by another Lightbox (pid ${holder}): stop it first, or set LIGHTBOX_DATA_DIR to another folder ` +
+            `(if no Lightbox runs there, delete ${file})`,
         );
       }
       unlinkSync(file);
