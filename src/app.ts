@@ -7,7 +7,6 @@ import type { Logger } from './log.ts';
 import type { Render } from './media/render-queue.ts';
 import { createPhotoWorker } from './processing/service.ts';
 import { sweepTempFiles } from './storage/data-dir.ts';
-import { type DataDirLock, lockDataDir } from './storage/data-dir-lock.ts';
 import { openStore, type Store } from './storage/open-store.ts';
 import { sweepOrphanFiles } from './storage/sweep.ts';
 
@@ -28,17 +27,10 @@ export interface StartOptions {
 
 /** Opens the data dir and database (migrating it), then listens. Everything `lightbox serve` does. */
 export async function startLightbox(config: Config, logger: Logger, options: StartOptions = {}): Promise<RunningLightbox> {
-  const store = await openStore(config);
+  const store = await openStore(config, { serving: true });
   const { layout, database } = store;
   let adminToken: KeptSecret;
   let secret: KeptSecret;
-  let lock: DataDirLock;
-  try {
-    lock = lockDataDir(layout.dataDir);
-  } catch (error) {
-    database.close();
-    throw error;
-  }
   try {
     adminToken = await loadOrCreateSecret(layout.adminTokenFile, layout.tempDir, config.auth.adminToken);
     secret = await loadOrCreateSecret(layout.secretFile, layout.tempDir, config.auth.secret);
@@ -46,8 +38,7 @@ export async function startLightbox(config: Config, logger: Logger, options: Sta
     const swept = await sweepTempFiles(layout);
     if (swept > 0) logger.info({ swept }, 'removed temp files left by an interrupted write');
   } catch (error) {
-    database.close();
-    lock.release();
+    store.close();
     throw error;
   }
 
@@ -68,8 +59,7 @@ export async function startLightbox(config: Config, logger: Logger, options: Sta
     });
   } catch (error) {
     await dispose();
-    database.close();
-    lock.release();
+    store.close();
     throw error;
   }
   // Walking every stored file takes a while in a big library: do it after listening, not before.
@@ -101,8 +91,7 @@ export async function startLightbox(config: Config, logger: Logger, options: Sta
       await worker?.stop(graceMs);
       await maintenance;
       await dispose();
-      database.close();
-      lock.release();
+      store.close();
     })();
     return closing;
   };

@@ -30,7 +30,6 @@ async function run(argv: string[]): Promise<number> {
     return 0;
   }
   const command = commandNamed(first ?? DEFAULT_COMMAND);
-  currentCommand = command.name;
   const { positionals, values } = parseArgs({ args: argv.slice(1), allowPositionals: true, strict: true, options: command.parse });
   if (values.help === true) {
     process.stdout.write(commandHelp(command));
@@ -44,14 +43,19 @@ async function run(argv: string[]): Promise<number> {
   return command.run({ positionals, values, config: loadConfig() });
 }
 
-let currentCommand: string | undefined;
+/** The command a command line names, when it names one that exists (failures say where to look for help). */
+function commandOf(argv: string[]): string | undefined {
+  const name = argv[0] ?? DEFAULT_COMMAND;
+  return COMMANDS.some((command) => command.name === name) ? name : undefined;
+}
 
+const argv = process.argv.slice(2);
 try {
-  const code = await run(process.argv.slice(2));
+  const code = await run(argv);
   if (code !== 0) process.exitCode = code;
 } catch (error) {
   // Every failure is one line naming what is wrong and what to do; the stack only when asked for.
-  const failure = failureLine(error, currentCommand);
+  const failure = failureLine(error, commandOf(argv));
   process.stderr.write(`lightbox: ${failure.message}\n`);
   if (process.env.LOG_LEVEL === 'debug' || process.env.LOG_LEVEL === 'trace') process.stderr.write(`${(error as Error).stack ?? error}\n`);
   process.exitCode = failure.exitCode;

@@ -8,7 +8,7 @@ import { request } from 'undici';
 import { newPublicId } from '../src/ids.ts';
 import { graphql } from './generated/index.ts';
 import { FIXTURE_PHOTOS } from './helpers/cli.ts';
-import { dataOf, postGraphQL } from './helpers/graphql.ts';
+import { dataOf, postGraphQL, sqlStatements } from './helpers/graphql.ts';
 import { buildLibrary } from './helpers/library.ts';
 import { startTestServer, type TestServer } from './helpers/server.ts';
 
@@ -135,8 +135,15 @@ describe('access: viewer × album visibility × photo membership', () => {
   const sorted = (ids: readonly string[]) => [...ids].sort();
 
   for (const viewer of ['admin', 'anonymous'] as const) {
-    it(`${viewer}: lists, counts, relations and covers agree with the table`, async () => {
-      const data = dataOf(await postGraphQL(server.url, Everything, {}, headersOf(viewer)));
+    it(`${viewer}: lists, counts, relations and covers agree with the table, and so does the response cache`, async () => {
+      const first = await postGraphQL(server.url, Everything, {}, headersOf(viewer));
+      // The same query again: anonymous answers come from the response cache (no SQL), the admin's never do,
+      // and the admin's answer (asked first) is never what an anonymous caller is served.
+      const again = await postGraphQL(server.url, Everything, {}, headersOf(viewer));
+      assert.deepEqual(again.body, first.body, 'the cached answer is the answer');
+      if (viewer === 'anonymous') assert.equal(sqlStatements(again.headers), 0, 'served from the response cache');
+      else assert.ok(sqlStatements(again.headers) > 0, 'the admin is never served from the cache');
+      const data = dataOf(again);
       assert.deepEqual(sorted(data.photos.nodes.map((photo) => photo.id)), sorted(expectedPhotos(viewer)), 'Query.photos');
       assert.equal(data.photos.totalCount, expectedPhotos(viewer).length, 'Query.photos totalCount');
       assert.deepEqual(sorted(data.albums.nodes.map((album) => album.id)), sorted(expectedAlbums(viewer)), 'Query.albums');

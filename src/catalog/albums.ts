@@ -12,19 +12,24 @@ export const POSITION_STEP = 1024;
 
 export type AlbumRow = typeof albums.$inferSelect;
 
+/** The album a title names when several may share it: the oldest, the one imports fill. */
+export function oldestAlbumTitled(db: Queryable, title: string): AlbumRow | undefined {
+  return db.select().from(albums).where(eq(albums.title, title)).orderBy(asc(albums.id)).limit(1).get();
+}
+
 /** The oldest album with this title, or a new one: re-running an import fills the same album. */
 export function findOrCreateAlbum(db: Queryable, title: string, visibility: AlbumVisibility): { id: number; created: boolean } {
-  const existing = db.select({ id: albums.id }).from(albums).where(eq(albums.title, title)).orderBy(asc(albums.id)).limit(1).get();
+  const existing = oldestAlbumTitled(db, title);
   if (existing) return { id: existing.id, created: false };
   const created = db.insert(albums).values({ publicId: newPublicId(), title, visibility }).returning({ id: albums.id }).get();
   return { id: created.id, created: true };
 }
 
-/** Albums a person may mean by this text: the one whose public id it is, else every album with that title. */
-export function albumsNamed(db: Queryable, titleOrId: string): AlbumRow[] {
-  const byId = db.select().from(albums).where(eq(albums.publicId, titleOrId)).all();
+/** Albums a person may mean: the one with this public id, else every album with this title. */
+export function albumsNamed(db: Queryable, name: { publicId: string; title: string }): AlbumRow[] {
+  const byId = db.select().from(albums).where(eq(albums.publicId, name.publicId)).all();
   if (byId.length > 0) return byId;
-  return db.select().from(albums).where(eq(albums.title, titleOrId)).orderBy(asc(albums.id)).all();
+  return db.select().from(albums).where(eq(albums.title, name.title)).orderBy(asc(albums.id)).all();
 }
 
 /** Every album, oldest first, with how many photos each holds. */

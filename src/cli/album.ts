@@ -28,9 +28,7 @@ export async function listAlbumsCommand(config: Config): Promise<number> {
 export async function setAlbumVisibilityCommand(config: Config, titleOrId: string, visibility: AlbumVisibility): Promise<number> {
   const { database } = await openStore(config);
   try {
-    const unwrapped = unwrapGlobalId(titleOrId, 'Album');
-    let matches = albumsNamed(database.db, unwrapped);
-    if (matches.length === 0 && unwrapped !== titleOrId) matches = albumsNamed(database.db, titleOrId);
+    const matches = albumsNamed(database.db, { publicId: unwrapGlobalId(titleOrId, 'Album'), title: titleOrId });
     if (matches.length === 0) {
       throw new LightboxError('USAGE', `no album is titled or has the id "${titleOrId}" (see \`lightbox album list\`)`);
     }

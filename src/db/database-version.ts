@@ -22,46 +22,51 @@ const WAL_INDEX_HEADER_BYTES = 96;
  */
 export class DatabaseVersion {
   private readonly shm: number | undefined;
-  private readonly header = Buffer.alloc(WAL_INDEX_HEADER_BYTES);
-  private readonly seen = Buffer.alloc(WAL_INDEX_HEADER_BYTES);
-  private readonly statement: Database.Statement<[], string> | undefined;
-  private seenStatement = '';
+  /** True when the database has changed since the last call. */
+  private readonly changed: () => boolean;
   private version = 0;
 
   constructor(sqlite: Database.Database) {
-    let shm: number | undefined;
-    if (!sqlite.memory) {
-      try {
-        shm = openSync(`${sqlite.name}-shm`, 'r');
-      } catch {
-        shm = undefined;
-      }
-    }
-    this.shm = shm;
-    this.statement =
-      shm === undefined
-        ? sqlite.prepare<[], string>("SELECT total_changes() || '-' || data_version FROM pragma_data_version").pluck()
-        : undefined;
+    this.shm = sqlite.memory ? undefined : openIfPresent(`${sqlite.name}-shm`);
+    this.changed = this.shm === undefined ? changedByStatement(sqlite) : changedHeader(this.shm);
   }
 
   current(): number {
-    if (this.shm !== undefined) {
-      const read = readSync(this.shm, this.header, 0, WAL_INDEX_HEADER_BYTES, 0);
-      if (read !== WAL_INDEX_HEADER_BYTES || !this.header.equals(this.seen)) {
-        this.header.copy(this.seen);
-        this.version++;
-      }
-      return this.version;
-    }
-    const token = (this.statement as Database.Statement<[], string>).get() as string;
-    if (token !== this.seenStatement) {
-      this.seenStatement = token;
-      this.version++;
-    }
+    if (this.changed()) this.version++;
     return this.version;
   }
 
   close(): void {
     if (this.shm !== undefined) closeSync(this.shm);
   }
+}
+
+function openIfPresent(file: string): number | undefined {
+  try {
+    return openSync(file, 'r');
+  } catch {
+    return undefined;
+  }
+}
+
+function changedHeader(shm: number): () => boolean {
+  const header = Buffer.alloc(WAL_INDEX_HEADER_BYTES);
+  const seen = Buffer.alloc(WAL_INDEX_HEADER_BYTES);
+  return () => {
+    const read = readSync(shm, header, 0, WAL_INDEX_HEADER_BYTES, 0);
+    if (read === WAL_INDEX_HEADER_BYTES && header.equals(seen)) return false;
+    header.copy(seen);
+    return true;
+  };
+}
+
+function changedByStatement(sqlite: Database.Database): () => boolean {
+  const statement = sqlite.prepare<[], string>("SELECT total_changes() || '-' || data_version FROM pragma_data_version").pluck();
+  let seen: string | undefined;
+  return () => {
+    const token = statement.get() as string;
+    if (token === seen) return false;
+    seen = token;
+    return true;
+  };
 }

@@ -67,11 +67,7 @@ interface Target {
 }
 
 function header(req: IncomingMessage, name: string): string | undefined {
-  return joined(req.headers[name]);
-}
-
-/** Node keeps repeated list-valued request headers apart; a field value is their comma-joined list. */
-function joined(value: string | string[] | undefined): string | undefined {
+  const value = req.headers[name];
   return Array.isArray(value) ? value.join(', ') : value;
 }
 
@@ -243,13 +239,12 @@ export function createImageRoute({ photos, layout, renderer, cache, logger, sign
 
   function respond(req: IncomingMessage, res: ServerResponse, target: Target, stats: Stats): void {
     const { etag, lastModified } = validators.for(target.path, stats.mtimeMs, stats.size);
-    const { headers: sent } = req;
     const outcome = evaluatePreconditions(
       {
-        ifMatch: joined(sent['if-match']),
-        ifNoneMatch: joined(sent['if-none-match']),
-        ifModifiedSince: sent['if-modified-since'],
-        ifUnmodifiedSince: sent['if-unmodified-since'],
+        ifMatch: header(req, 'if-match'),
+        ifNoneMatch: header(req, 'if-none-match'),
+        ifModifiedSince: header(req, 'if-modified-since'),
+        ifUnmodifiedSince: header(req, 'if-unmodified-since'),
       },
       etag,
       stats.mtimeMs,

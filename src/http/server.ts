@@ -92,7 +92,7 @@ export function createLightboxServer({ store, logger, config, secrets, render }:
     ingest: config.ingest,
     signing: { secret: secrets.secret, ttlSeconds: config.auth.signedUrlTtlSeconds },
   });
-  const uploads = createUploadRoute({ yoga, store, ingest: config.ingest, viewers });
+  const uploads = createUploadRoute({ yoga, logger, store, ingest: config.ingest, viewers });
 
   // Yoga reads a body whole before parsing it: bounding its size and the requests in flight bounds the memory they take.
   let inFlight = 0;

@@ -4,12 +4,14 @@ import type { IngestConfig } from '../config.ts';
 import { hasErrorCode, LightboxError } from '../errors.ts';
 import { PREFLIGHT_HEADERS } from '../graphql/csrf.ts';
 import type { createGraphQLHandler } from '../graphql/yoga.ts';
+import type { Logger } from '../log.ts';
 import type { Store } from '../storage/open-store.ts';
 import { sendGraphQLError } from './graphql-error-response.ts';
 import { discardUploads, parseUploadRequest } from './multipart-upload.ts';
 
 export interface UploadRouteDeps {
   yoga: ReturnType<typeof createGraphQLHandler>;
+  logger: Logger;
   store: Store;
   ingest: IngestConfig;
   viewers: ViewerCheck;
@@ -21,7 +23,7 @@ export interface UploadRouteDeps {
  * registry of the staged files in its context. Only the admin may upload, and that is checked
  * (by the same viewer check Yoga uses) before a byte of the body is read.
  */
-export function createUploadRoute({ yoga, store, ingest, viewers }: UploadRouteDeps) {
+export function createUploadRoute({ yoga, logger, store, ingest, viewers }: UploadRouteDeps) {
   const ingestDeps = { db: store.database.db, layout: store.layout, maxBytes: ingest.maxBytes };
   return async function handleUpload(req: IncomingMessage, res: ServerResponse): Promise<void> {
     if (!PREFLIGHT_HEADERS.some((name) => req.headers[name] !== undefined)) {
@@ -48,6 +50,8 @@ export function createUploadRoute({ yoga, store, ingest, viewers }: UploadRouteD
       parsed = await parseUploadRequest(req, ingestDeps);
     } catch (error) {
       const message = error instanceof LightboxError ? error.message : 'the multipart body could not be read';
+      // Logged once every staged file of it is gone: an operator (and a test) can count refusals without polling.
+      logger.info({ reason: message }, 'multipart upload refused');
       sendGraphQLError(res, 'BAD_REQUEST', `Bad multipart request: ${message}`);
       return;
     }

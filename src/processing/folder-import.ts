@@ -1,7 +1,7 @@
 import type { Dirent } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { albumsNamed, updateAlbum } from '../catalog/albums.ts';
+import { oldestAlbumTitled, updateAlbum } from '../catalog/albums.ts';
 import type { AlbumVisibility } from '../db/schema.ts';
 import { errorSummary, LightboxError } from '../errors.ts';
 import { type IngestDeps, type IngestOutcome, ingestFile } from './ingest.ts';
@@ -65,8 +65,7 @@ export async function importFolder(deps: IngestDeps, root: string, options: Fold
   // Asking for public means the albums end public, whether this import makes them or they were there.
   if (options.visibility === 'PUBLIC') {
     for (const title of titles) {
-      // The oldest album of that title is the one an import fills (findOrCreateAlbum).
-      const album = albumsNamed(deps.db, title).find((candidate) => candidate.title === title);
+      const album = oldestAlbumTitled(deps.db, title);
       if (album === undefined || album.visibility === 'PUBLIC') continue;
       updateAlbum(deps.db, album.publicId, { visibility: 'PUBLIC' });
       summary.published.push(title);

@@ -17,8 +17,6 @@ import type { Store } from './open-store.ts';
  */
 export const MANIFEST_FILE = 'manifest.json';
 const MANIFEST_FORMAT = 1;
-/** The data dir's private files a restored server needs: signed URLs and cursors keep working, the token stays the same. */
-const KEPT_SECRETS = ['secret', 'admin-token'] as const;
 
 export interface ManifestOriginal {
   /** Relative to the backup folder, with forward slashes. */
@@ -83,6 +81,16 @@ async function linkOrCopy(source: string, destination: string, tempDir: string):
 
 function originalsIn(sqlite: ReturnType<typeof openDatabase>['sqlite']): OriginalRow[] {
   return sqlite.prepare('SELECT content_hash, original_extension, byte_size FROM photos ORDER BY content_hash').all() as OriginalRow[];
+}
+
+/**
+ * The private files a restored server needs (signed URLs and cursors keep working, the token
+ * stays the same), from one data-dir-shaped folder to another, through `tempDir`.
+ */
+async function copySecrets(from: StorageLayout, to: StorageLayout, tempDir: string): Promise<void> {
+  for (const pick of [(layout: StorageLayout) => layout.secretFile, (layout: StorageLayout) => layout.adminTokenFile]) {
+    if (await exists(pick(from))) await writeFileAtomic(tempDir, pick(to), await readFile(pick(from)), 0o600);
+  }
 }
 
 function relativeOriginal(layout: StorageLayout, row: OriginalRow): string {
@@ -154,10 +162,7 @@ export async function backupLibrary(store: Store, target: string): Promise<Backu
     originals.push({ path: relative.split(path.sep).join('/'), sha256: row.content_hash, bytes: row.byte_size });
   }
 
-  for (const name of KEPT_SECRETS) {
-    const source = path.join(layout.dataDir, name);
-    if (await exists(source)) await writeFileAtomic(backup.tempDir, path.join(backupDir, name), await readFile(source), 0o600);
-  }
+  await copySecrets(layout, backup, backup.tempDir);
   const bytes = originals.reduce((sum, original) => sum + original.bytes, 0);
   const manifest: Manifest = {
     format: MANIFEST_FORMAT,
@@ -201,9 +206,8 @@ export async function readManifest(backupDir: string): Promise<Manifest> {
 /** Everything wrong with a backup: the database, and every original against its size and SHA-256. */
 export async function checkBackup(backupDir: string, manifest: Manifest): Promise<Problem[]> {
   const problems: Problem[] = [];
-  const databaseFile = path.join(backupDir, 'lightbox.db');
   try {
-    const copy = openDatabase(databaseFile, { readonly: true });
+    const copy = openDatabase(new StorageLayout(backupDir).databaseFile, { readonly: true });
     try {
       const integrity = copy.sqlite.pragma('integrity_check', { simple: true });
       if (integrity !== 'ok') problems.push({ file: 'lightbox.db', problem: `integrity check: ${String(integrity)}` });
@@ -237,21 +241,19 @@ export async function restoreLibrary(backupDir: string, dataDir: string): Promis
   const problems = await checkBackup(backupDir, manifest);
   if (problems.length > 0) return { manifest, problems };
 
+  const backup = new StorageLayout(backupDir);
   const staging = `${dataDir}.restoring-${process.pid}`;
   await rm(staging, { recursive: true, force: true });
   const layout = new StorageLayout(staging);
   try {
     await mkdir(layout.tempDir, { recursive: true, mode: 0o700 });
-    await copyFile(path.join(backupDir, 'lightbox.db'), layout.databaseFile);
+    await copyFile(backup.databaseFile, layout.databaseFile);
     for (const original of manifest.originals) {
       const destination = path.join(staging, original.path);
       await mkdir(path.dirname(destination), { recursive: true, mode: 0o700 });
       await copyFile(path.join(backupDir, original.path), destination);
     }
-    for (const name of KEPT_SECRETS) {
-      const source = path.join(backupDir, name);
-      if (await exists(source)) await writeFileAtomic(layout.tempDir, path.join(staging, name), await readFile(source), 0o600);
-    }
+    await copySecrets(backup, layout, layout.tempDir);
     if (target !== undefined) await rm(dataDir, { recursive: true });
     await mkdir(path.dirname(dataDir), { recursive: true });
     await rename(staging, dataDir);
@@ -279,7 +281,7 @@ export async function checkLibrary(store: Store): Promise<LibraryCheck> {
   let bytes = 0;
   for (const row of rows) {
     const relative = relativeOriginal(layout, row);
-    referenced.add(path.relative(layout.originalsDir, path.join(layout.dataDir, relative)));
+    referenced.add(relative);
     bytes += row.byte_size;
     const problem = await checkOriginal(path.join(layout.dataDir, relative), row.content_hash, row.byte_size);
     if (problem !== undefined) problems.push({ file: relative, problem });
@@ -287,7 +289,7 @@ export async function checkLibrary(store: Store): Promise<LibraryCheck> {
   const integrity = database.sqlite.pragma('integrity_check', { simple: true });
   if (integrity !== 'ok') problems.push({ file: 'lightbox.db', problem: `integrity check: ${String(integrity)}` });
   const orphans = (await filesUnder(layout.originalsDir))
-    .filter((file) => !referenced.has(file))
-    .map((file) => path.join('originals', file));
+    .map((file) => path.relative(layout.dataDir, path.join(layout.originalsDir, file)))
+    .filter((file) => !referenced.has(file));
   return { photos: rows.length, bytes, problems, orphans };
 }
