@@ -60,6 +60,22 @@ export const ERRORS = {
     description: 'Too many GraphQL requests are in progress; retry after the Retry-After delay.',
   },
   BAD_REQUEST: { status: 400, audience: 'client', description: 'The multipart body does not follow the GraphQL multipart request spec.' },
+  SHARE_LINK_NOT_FOUND: {
+    status: 404,
+    audience: 'client',
+    description: 'The X-Lightbox-Share token or credential names no live share link: unknown, revoked and expired look alike.',
+  },
+  SHARE_PASSWORD_REQUIRED: {
+    status: 401,
+    audience: 'client',
+    description: 'The share link has a password: unlockShareLink gives a credential to send in X-Lightbox-Share instead of the token.',
+  },
+  WRONG_PASSWORD: { status: 401, audience: 'client', description: 'The password does not unlock this share link.' },
+  RATE_LIMITED: {
+    status: 429,
+    audience: 'client',
+    description: 'Too many wrong passwords for this link or from this address: retry after retryAfterSeconds.',
+  },
   RENDER_BUSY: { status: 503, audience: 'client', description: 'Too many images are being rendered; retry after the Retry-After delay.' },
   CONFIG: { exitCode: 1, audience: 'operator', description: 'An environment variable is invalid, or the data dir is unusable.' },
   USAGE: { exitCode: 2, audience: 'operator', description: 'The command line is wrong.' },
@@ -88,7 +104,7 @@ export class LightboxError extends Error {
 /** The thing named does not exist, or the caller may not see it: the two are not told apart. */
 export class NotFoundError extends LightboxError {
   constructor(
-    readonly what: 'Photo' | 'Album',
+    readonly what: 'Photo' | 'Album' | 'ShareLink',
     readonly id: string,
   ) {
     super('NOT_FOUND', `${what} not found`);
@@ -131,6 +147,37 @@ export class ConfigError extends LightboxError {
     message: string,
   ) {
     super('CONFIG', `${variable}: ${message}`);
+  }
+}
+
+/** No live share link has this token or credential: unknown, revoked and expired look alike. */
+export class ShareLinkNotFoundError extends LightboxError {
+  constructor() {
+    super('SHARE_LINK_NOT_FOUND', 'This share link does not exist, or it was revoked or has expired');
+  }
+}
+
+/** The link has a password and the request carries no valid credential for it. */
+export class SharePasswordRequiredError extends LightboxError {
+  constructor() {
+    super(
+      'SHARE_PASSWORD_REQUIRED',
+      'This share link needs its password: call unlockShareLink and send the credential it returns in X-Lightbox-Share',
+    );
+  }
+}
+
+/** A share link's password was tried and is wrong. */
+export class WrongPasswordError extends LightboxError {
+  constructor() {
+    super('WRONG_PASSWORD', 'That password does not unlock this share link');
+  }
+}
+
+/** Too many attempts: nothing is tried until `retryAfterSeconds` have passed. */
+export class RateLimitedError extends LightboxError {
+  constructor(readonly retryAfterSeconds: number) {
+    super('RATE_LIMITED', `Too many wrong passwords; retry in ${retryAfterSeconds} s`);
   }
 }
 

@@ -23,12 +23,18 @@ export interface SignedImage {
   /** The photo's URL key: a key rotated since (the photo was unpublished) voids the URL. */
   urlKey: string;
   grant: UrlGrant;
+  /** The share link the URL was handed out under: it works only while that link is live and shows the photo. */
+  share?: { linkPublicId: string; linkKey: string };
 }
 
-/** base64url HMAC-SHA256 over the path, the expiry, the photo's URL key and the grant; the image route and GraphQL both call this. */
+/**
+ * base64url HMAC-SHA256 over the path, the expiry, the photo's URL key, the grant and the share
+ * link (its id and key) if any; the image route and GraphQL both call this.
+ */
 export function imageSignature(secret: string, signed: SignedImage): string {
+  const share = signed.share === undefined ? '' : `\nshare\n${signed.share.linkPublicId}\n${signed.share.linkKey}`;
   return createHmac('sha256', secret)
-    .update(`${signed.pathname}\n${signed.expiresAt}\n${signed.urlKey}\n${signed.grant}`)
+    .update(`${signed.pathname}\n${signed.expiresAt}\n${signed.urlKey}\n${signed.grant}${share}`)
     .digest('base64url');
 }
 

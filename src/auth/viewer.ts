@@ -1,8 +1,21 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { AuthenticationError } from '../errors.ts';
 
+/** What one live share link lets its holder see, as its row said when the request began. */
+export interface ShareGrant {
+  /** The link's public id: image URLs signed under it carry it as `s=`. */
+  linkPublicId: string;
+  /** The link's key, under every signature made for it (see share_links.key). */
+  linkKey: string;
+  /** Row id of the shared album. */
+  albumId: number;
+  allowOriginals: boolean;
+  showMetadata: boolean;
+  showLocation: boolean;
+}
+
 /** Who is asking. What each kind may see is decided in catalog/access.ts, nowhere else. */
-export type Viewer = { kind: 'admin' } | { kind: 'anonymous' };
+export type Viewer = { kind: 'admin' } | { kind: 'anonymous' } | { kind: 'share'; grant: ShareGrant };
 
 export const ANONYMOUS: Viewer = { kind: 'anonymous' };
 export const ADMIN: Viewer = { kind: 'admin' };

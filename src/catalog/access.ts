@@ -2,7 +2,7 @@ import { and, type Column, exists, inArray, type SQL, sql } from 'drizzle-orm';
 import { SQLiteDialect } from 'drizzle-orm/sqlite-core';
 import { ANONYMOUS, type Viewer } from '../auth/viewer.ts';
 import type { Queryable } from '../db/client.ts';
-import { albumPhotos, albums, photos } from '../db/schema.ts';
+import { albumPhotos, albums, photos, shareLinks } from '../db/schema.ts';
 
 /**
  * Who may see what: the only place that answers it. Every reader asks here, in SQL for lists,
@@ -11,6 +11,8 @@ import { albumPhotos, albums, photos } from '../db/schema.ts';
  *
  * - admin: everything.
  * - anonymous: PUBLIC albums, and photos in at least one PUBLIC album.
+ * - share (a live share link): what anonymous callers see, plus the link's album and its
+ *   photos; capture details and location only as the link says.
  *
  * `undefined` means "no restriction"; callers AND it into their own conditions.
  */
@@ -19,12 +21,16 @@ import { albumPhotos, albums, photos } from '../db/schema.ts';
 export function albumVisibleTo(viewer: Viewer, table: typeof albums = albums): SQL | undefined {
   if (viewer.kind === 'admin') return undefined;
   // A literal, not a bound value: the rule is rendered once into the image route's raw statement.
-  return sql`${table.visibility} = 'PUBLIC'`;
+  const open = sql`${table.visibility} = 'PUBLIC'`;
+  if (viewer.kind === 'anonymous') return open;
+  return sql`(${open} OR ${table.id} = ${viewer.grant.albumId})`;
 }
 
 /** The same rule for drizzle's relational `where` (e.g. Photo.albums). */
-export function albumRelationFilter(viewer: Viewer): { visibility?: 'PUBLIC' } {
-  return viewer.kind === 'admin' ? {} : { visibility: 'PUBLIC' };
+export function albumRelationFilter(viewer: Viewer): { visibility?: 'PUBLIC'; OR?: ({ visibility: 'PUBLIC' } | { id: number })[] } {
+  if (viewer.kind === 'admin') return {};
+  if (viewer.kind === 'anonymous') return { visibility: 'PUBLIC' };
+  return { OR: [{ visibility: 'PUBLIC' }, { id: viewer.grant.albumId }] };
 }
 
 /** The photo is in at least one album meeting every condition. */
@@ -58,13 +64,49 @@ export const PHOTO_IS_PUBLIC_SQL: string = (() => {
   return query.sql;
 })();
 
-/** The uploaded bytes as they are (EXIF, GPS, serial numbers and all): the admin's alone. Everyone else gets the public copy. */
-export function mayReceiveUntouchedOriginal(viewer: Viewer): boolean {
-  return viewer.kind === 'admin';
+/**
+ * What ORIGINAL gives the viewer. The uploaded bytes as they are (EXIF, GPS, serial numbers and
+ * all) are the admin's alone; everyone else gets the public copy (full size, no metadata), and
+ * a share link that does not allow originals gives its largest rendition instead.
+ */
+export function originalFor(viewer: Viewer): 'untouched' | 'public-copy' | 'largest-rendition' {
+  if (viewer.kind === 'admin') return 'untouched';
+  if (viewer.kind === 'share' && !viewer.grant.allowOriginals) return 'largest-rendition';
+  return 'public-copy';
 }
 
-/** Where a photo was taken is the admin's to see: anonymous callers get no location, whatever the photo holds. */
-export function mayViewLocation(viewer: Viewer): boolean {
+/**
+ * Whether the viewer may see where a photo was taken, per photo, as SQL: the admin always;
+ * anonymous callers never, whatever the photo holds; a share link's holder only for photos
+ * of its album, and only when the link says showLocation.
+ */
+export function locationShownTo(viewer: Viewer, photoId: SQL | Column = photos.id): SQL {
+  if (viewer.kind === 'admin') return sql`1`;
+  if (viewer.kind === 'anonymous' || !viewer.grant.showLocation) return sql`0`;
+  return exists(
+    sql`(SELECT 1 FROM ${albumPhotos} WHERE ${albumPhotos.photoId} = ${photoId} AND ${albumPhotos.albumId} = ${viewer.grant.albumId})`,
+  );
+}
+
+/** Camera, lens, exposure and capture time: hidden only from holders of a link made with showMetadata off. */
+export function mayViewCaptureDetails(viewer: Viewer): boolean {
+  return viewer.kind !== 'share' || viewer.grant.showMetadata;
+}
+
+/** A share link grants anything only while it is neither revoked nor expired. */
+export function shareLinkIsLive(nowMs: number): SQL {
+  return sql`(${shareLinks.revokedAt} IS NULL AND (${shareLinks.expiresAt} IS NULL OR ${shareLinks.expiresAt} > ${Math.floor(nowMs)}))`;
+}
+
+/** `shareLinkIsLive` as SQL text for the image route's raw statement: its one parameter is the time now, in ms. */
+export const SHARE_LINK_IS_LIVE_SQL: string = (() => {
+  const query = new SQLiteDialect().sqlToQuery(shareLinkIsLive(0));
+  if (query.params.length !== 1) throw new Error('the live-link rule must take exactly the time');
+  return query.sql;
+})();
+
+/** Share links are the admin's to see and manage; to anyone else a link's id names nothing. */
+export function mayManageShareLinks(viewer: Viewer): boolean {
   return viewer.kind === 'admin';
 }
 
@@ -85,6 +127,10 @@ export function visiblePublicIds(db: Queryable, viewer: Viewer, typename: string
       .from(albums)
       .where(and(inArray(albums.publicId, publicIds), albumVisibleTo(viewer)))
       .all();
+    return new Set(rows.map((row) => row.publicId));
+  }
+  if (typename === 'ShareLink' && mayManageShareLinks(viewer)) {
+    const rows = db.select({ publicId: shareLinks.publicId }).from(shareLinks).where(inArray(shareLinks.publicId, publicIds)).all();
     return new Set(rows.map((row) => row.publicId));
   }
   return new Set();

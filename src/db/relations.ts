@@ -18,6 +18,10 @@ export const relations = defineRelations(schema, (r) => ({
     coverPhoto: r.one.photos({ from: r.albums.coverPhotoId, to: r.photos.id }),
     /** The same rows as memberships, under another name so the cover's first-photo lookup plans apart from photo paging. */
     coverCandidates: r.many.albumPhotos({ from: r.albums.id, to: r.albumPhotos.albumId }),
+    shareLinks: r.many.shareLinks({ from: r.albums.id, to: r.shareLinks.albumId }),
+  },
+  shareLinks: {
+    album: r.one.albums({ from: r.shareLinks.albumId, to: r.albums.id, optional: false }),
   },
   albumPhotos: {
     album: r.one.albums({ from: r.albumPhotos.albumId, to: r.albums.id, optional: false }),

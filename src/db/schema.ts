@@ -121,3 +121,40 @@ export const jobs = sqliteTable(
   },
   (table) => [index('jobs_claim_idx').on(table.state, table.runAfter), index('jobs_photo_idx').on(table.photoId)],
 );
+
+export const shareLinks = sqliteTable(
+  'share_links',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    /** The id in global ids and in image URLs signed under the link (`s=`); not a credential. */
+    publicId: text('public_id').notNull().unique(),
+    albumId: integer('album_id')
+      .notNull()
+      .references(() => albums.id, { onDelete: 'cascade' }),
+    /** SHA-256 of the token, hex: the token itself is shown once, at creation, and never stored. */
+    tokenHash: text('token_hash').notNull().unique(),
+    /** The token's first characters, so a person can tell links apart in a list. */
+    tokenPrefix: text('token_prefix').notNull(),
+    label: text('label').notNull().default(''),
+    /** scrypt, as `scrypt$<N>$<r>$<p>$<salt>$<hash>`; null when the link has no password. */
+    passwordHash: text('password_hash'),
+    /**
+     * Random; every unlock credential and every image URL signed under the link covers it. A new
+     * password replaces it, so nothing handed out under the old one works again.
+     */
+    key: text('key').notNull(),
+    allowOriginals: integer('allow_originals', { mode: 'boolean' }).notNull().default(false),
+    showMetadata: integer('show_metadata', { mode: 'boolean' }).notNull().default(true),
+    showLocation: integer('show_location', { mode: 'boolean' }).notNull().default(false),
+    expiresAt: integer('expires_at'),
+    revokedAt: integer('revoked_at'),
+    lastUsedAt: integer('last_used_at'),
+    viewCount: integer('view_count').notNull().default(0),
+    createdAt: integer('created_at').notNull().default(NOW_MS),
+    updatedAt: integer('updated_at').notNull().default(NOW_MS),
+  },
+  (table) => [
+    index('share_links_album_idx').on(table.albumId, table.id),
+    index('share_links_created_at_idx').on(table.createdAt, table.id),
+  ],
+);

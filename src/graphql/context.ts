@@ -1,3 +1,4 @@
+import type { ShareAccess, ShareResolution } from '../auth/share-access.ts';
 import type { Viewer } from '../auth/viewer.ts';
 import type { IngestConfig } from '../config.ts';
 import type { Db } from '../db/client.ts';
@@ -19,4 +20,10 @@ export interface GraphQLContext {
   ingest: IngestConfig;
   /** Aborted when the client goes away: long work on its behalf stops with it. */
   signal: AbortSignal;
+  /** What the request's X-Lightbox-Share header opened (the viewer already reflects a grant). */
+  share: ShareResolution;
+  /** Share links' tokens, credentials and passwords. */
+  shares: ShareAccess;
+  /** The peer's address, for limits on password attempts. */
+  clientAddress: string;
 }

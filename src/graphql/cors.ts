@@ -1,4 +1,5 @@
 import type { CORSOptions, Plugin } from 'graphql-yoga';
+import { SHARE_HEADER } from '../auth/share-access.ts';
 import type { GraphQLConfig } from '../config.ts';
 import { PREFLIGHT_HEADERS } from './csrf.ts';
 
@@ -17,7 +18,7 @@ export function corsOptions(config: Pick<GraphQLConfig, 'corsOrigins' | 'corsCre
       origin,
       credentials: config.corsCredentials,
       methods: ['GET', 'POST'],
-      allowedHeaders: ['content-type', 'authorization', 'accept', ...PREFLIGHT_HEADERS],
+      allowedHeaders: ['content-type', 'authorization', 'accept', SHARE_HEADER, ...PREFLIGHT_HEADERS],
       exposedHeaders: ['etag', 'server-timing'],
       maxAge: 600,
     };

@@ -20,7 +20,7 @@ export const ErrorCodeEnum = builder.enumType('ErrorCode', {
   >,
 });
 
-const UserErrorRef = builder.interfaceRef<LightboxError>('UserError').implement({
+export const UserErrorRef = builder.interfaceRef<LightboxError>('UserError').implement({
   description: 'A failure the client can act on, returned in a mutation result rather than as a GraphQL error.',
   fields: (t) => ({
     message: t.exposeString('message'),

@@ -1,7 +1,7 @@
-import { albumRelationFilter, mayReceiveUntouchedOriginal, mayViewLocation, photoIsPublic } from '../catalog/access.ts';
+import { albumRelationFilter, locationShownTo, mayViewCaptureDetails, originalFor, photoIsPublic } from '../catalog/access.ts';
 import { PHOTO_STATUSES, type photos } from '../db/schema.ts';
 import { imageUrl } from '../http/image-url.ts';
-import { variantDimensions } from '../media/variants.ts';
+import { isImageFormat, variantDimensions } from '../media/variants.ts';
 import { builder } from './builder.ts';
 import { CameraRef, ExposureRef, LocationRef, PlaceholderRef } from './photo-metadata.ts';
 
@@ -71,7 +71,8 @@ export const PhotoRef = builder.drizzleNode('photos', {
       description:
         'When the photo was taken, as the camera recorded it: an ISO 8601 local date-time, with the UTC offset when the camera stored one.',
       select: { columns: { takenAt: true, takenAtOffset: true } },
-      resolve: (photo) => (photo.takenAt === null ? null : formatTakenAt(photo.takenAt, photo.takenAtOffset)),
+      resolve: (photo, _args, ctx) =>
+        photo.takenAt === null || !mayViewCaptureDetails(ctx.viewer) ? null : formatTakenAt(photo.takenAt, photo.takenAtOffset),
     }),
     createdAt: t.field({ type: 'DateTime', resolve: (photo) => photo.createdAt }),
     updatedAt: t.field({ type: 'DateTime', resolve: (photo) => photo.updatedAt }),
@@ -88,8 +89,8 @@ export const PhotoRef = builder.drizzleNode('photos', {
       type: CameraRef,
       nullable: true,
       select: { columns: { cameraMake: true, cameraModel: true, lensModel: true } },
-      resolve: (photo) =>
-        photo.cameraMake === null && photo.cameraModel === null && photo.lensModel === null
+      resolve: (photo, _args, ctx) =>
+        !mayViewCaptureDetails(ctx.viewer) || (photo.cameraMake === null && photo.cameraModel === null && photo.lensModel === null)
           ? null
           : { make: photo.cameraMake, model: photo.cameraModel, lens: photo.lensModel },
     }),
@@ -97,18 +98,23 @@ export const PhotoRef = builder.drizzleNode('photos', {
       type: ExposureRef,
       nullable: true,
       select: { columns: { exposureTime: true, fNumber: true, iso: true, focalLength: true } },
-      resolve: (photo) =>
-        photo.exposureTime === null && photo.fNumber === null && photo.iso === null && photo.focalLength === null
+      resolve: (photo, _args, ctx) =>
+        !mayViewCaptureDetails(ctx.viewer) ||
+        (photo.exposureTime === null && photo.fNumber === null && photo.iso === null && photo.focalLength === null)
           ? null
           : { exposureTime: photo.exposureTime, fNumber: photo.fNumber, iso: photo.iso, focalLength: photo.focalLength },
     }),
     location: t.field({
       type: LocationRef,
       nullable: true,
-      description: 'GPS position; null for anonymous callers, whatever the photo holds.',
-      select: { columns: { latitude: true, longitude: true, altitude: true } },
+      description:
+        "GPS position; null for anonymous callers, whatever the photo holds, and for share links' holders unless the link was made with showLocation (then for its album's photos only).",
+      select: (_args, ctx) => ({
+        columns: { latitude: true, longitude: true, altitude: true },
+        extras: { locationShown: (table: typeof photos) => locationShownTo(ctx.viewer, table.id) },
+      }),
       resolve: (photo, _args, ctx) =>
-        !mayViewLocation(ctx.viewer) || photo.latitude === null || photo.longitude === null
+        !photo.locationShown || photo.latitude === null || photo.longitude === null
           ? null
           : { latitude: photo.latitude, longitude: photo.longitude, altitude: photo.altitude },
     }),
@@ -124,18 +130,23 @@ export const PhotoRef = builder.drizzleNode('photos', {
     image: t.field({
       type: ImageRef,
       description:
-        "One rendition, upright, without metadata. ORIGINAL ignores `format` and keeps the original's: the admin gets the uploaded file untouched (a signed URL), everyone else the same image at full resolution without EXIF, XMP, IPTC or GPS.",
+        "One rendition, upright, without metadata. ORIGINAL ignores `format` and keeps the original's: the admin gets the uploaded file untouched (a signed URL), everyone else the same image at full resolution without EXIF, XMP, IPTC or GPS; holders of a share link that does not allow originals get LARGE instead.",
       args: {
         variant: t.arg({ type: ImageVariantEnum, defaultValue: 'medium' }),
         format: t.arg({ type: ImageFormatEnum, defaultValue: 'webp' }),
       },
       select: IMAGE_SELECTION,
       resolve: (photo, args, ctx) => {
-        const variant = args.variant ?? 'medium';
-        const untouched = variant === 'original' && mayReceiveUntouchedOriginal(ctx.viewer);
+        const asked = args.variant ?? 'medium';
+        const original = asked === 'original' ? originalFor(ctx.viewer) : undefined;
+        const variant = original === 'largest-rendition' ? 'large' : asked;
+        // ORIGINAL keeps the original's format where a rendition can have it, as the original itself would.
+        const format =
+          original === 'largest-rendition' && isImageFormat(photo.originalExtension) ? photo.originalExtension : (args.format ?? 'webp');
+        const untouched = original === 'untouched';
         const signing = photo.inPublicAlbum && !untouched ? undefined : ctx.signing;
         return {
-          url: imageUrl(photo, variant, args.format ?? 'webp', signing, untouched ? 'original' : 'view'),
+          url: imageUrl(photo, variant, format, signing, untouched ? 'original' : 'view'),
           ...variantDimensions(variant, photo.width, photo.height),
         };
       },

@@ -1,6 +1,6 @@
-import type { ASTNode, GraphQLError } from 'graphql';
-import { createGraphQLError, type Plugin } from 'graphql-yoga';
-import { type ClientErrorCode, ERRORS } from '../errors.ts';
+import { type ASTNode, GraphQLError } from 'graphql';
+import { createGraphQLError, type MaskError, maskError, type Plugin } from 'graphql-yoga';
+import { type ClientErrorCode, ERRORS, LightboxError } from '../errors.ts';
 
 export interface RequestErrorOptions {
   /** Answer with the code's HTTP status rather than 200 (for failures before execution). */
@@ -42,3 +42,16 @@ export function idErrorsPlugin(): Plugin {
     },
   };
 }
+
+/**
+ * Yoga hides what a resolver throws ("Unexpected error."), which is right for bugs. Our own
+ * coded errors are meant for the client: a field that refuses (a query field only the admin
+ * may read, say) answers with its code and message, as a mutation's union would.
+ */
+export const maskUnexpectedErrors: MaskError = (error, message, isDev) => {
+  const original = error instanceof GraphQLError ? error.originalError : error;
+  if (original instanceof LightboxError && ERRORS[original.code].audience === 'client' && error instanceof GraphQLError) {
+    return createGraphQLError(original.message, { nodes: error.nodes, path: error.path, extensions: { code: original.code } });
+  }
+  return maskError(error, message, isDev);
+};

@@ -1,17 +1,21 @@
 import { createHash } from 'node:crypto';
 import { type Cache, createInMemoryCache, useResponseCache } from '@graphql-yoga/plugin-response-cache';
 import type { Plugin } from 'graphql-yoga';
+import { SHARE_HEADER } from '../auth/share-access.ts';
 import { parseEntityTagList } from '../http/conditional.ts';
 
 const NOT_CACHED = 'not-cached';
 
 /**
  * Anonymous queries, GET or POST (Apollo Client and Relay send POST): results for the admin
- * are never stored, so never served to anyone else. Only a GET is cacheable over HTTP too
- * (ETag, 304, `public, no-cache`); a POST is answered from the same memory without validators.
+ * and for share links' holders are never stored, so never served to anyone else, and they are
+ * never answered from what anonymous callers got. Only a GET is cacheable over HTTP too (ETag,
+ * 304, `public, no-cache`); a POST is answered from the same memory without validators.
  */
 function cacheable(request: Request): boolean {
-  return (request.method === 'GET' || request.method === 'POST') && !request.headers.has('authorization');
+  return (
+    (request.method === 'GET' || request.method === 'POST') && !request.headers.has('authorization') && !request.headers.has(SHARE_HEADER)
+  );
 }
 
 /** Keys look like `"<database version>_<hash>"`: each names the version its result belongs to. */
@@ -103,7 +107,7 @@ export function responseCachePlugins(options: ResponseCacheOptions): Plugin[] {
         response.headers.append('Vary', 'Accept');
         if (cacheable(request)) {
           response.headers.set('Cache-Control', 'public, no-cache');
-          response.headers.append('Vary', 'Authorization');
+          response.headers.append('Vary', 'Authorization, X-Lightbox-Share');
         } else {
           response.headers.set('Cache-Control', 'private, no-store');
         }

@@ -5,5 +5,6 @@ import './album.ts';
 import './query.ts';
 import './errors.ts';
 import './mutations.ts';
+import './share-link.ts';
 
 export const schema = builder.toSchema({ sortSchema: true });

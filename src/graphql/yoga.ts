@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Plugin } from 'graphql-yoga';
 import { createYoga } from 'graphql-yoga';
+import { SHARE_HEADER, type ShareAccess, type ShareResolution } from '../auth/share-access.ts';
 import { signedUrlExpiry } from '../auth/url-signing.ts';
 import type { Viewer, ViewerCheck } from '../auth/viewer.ts';
 import type { GraphQLConfig, IngestConfig } from '../config.ts';
@@ -16,7 +17,7 @@ import { csrfPlugin } from './csrf.ts';
 import { GRAPHIQL_DEFAULT_QUERY } from './default-query.ts';
 import { limitPlugins } from './limits.ts';
 import { createLoaders } from './loaders.ts';
-import { idErrorsPlugin, requestError } from './request-errors.ts';
+import { idErrorsPlugin, maskUnexpectedErrors, requestError } from './request-errors.ts';
 import { responseCachePlugins } from './response-cache.ts';
 import { schema } from './schema.ts';
 
@@ -24,6 +25,7 @@ export interface YogaOptions {
   store: Store;
   logger: Logger;
   viewers: ViewerCheck;
+  shares: ShareAccess;
   graphql: GraphQLConfig;
   ingest: IngestConfig;
   signing: { secret: string; ttlSeconds: number };
@@ -99,6 +101,7 @@ export function createGraphQLHandler(options: YogaOptions) {
     schema,
     graphqlEndpoint: '/graphql',
     landingPage: false,
+    maskedErrors: { maskError: maskUnexpectedErrors },
     cors: corsOptions(graphql),
     graphiql: graphql.graphiql ? { defaultQuery: GRAPHIQL_DEFAULT_QUERY, title: 'Lightbox GraphiQL' } : false,
     renderGraphiQL: renderGraphiQLPage,
@@ -108,7 +111,7 @@ export function createGraphQLHandler(options: YogaOptions) {
       warn: (...args) => options.logger.warn(args.map(String).join(' ')),
       error: (...args) => options.logger.error(args.map((arg) => (arg instanceof Error ? arg.stack : String(arg))).join(' ')),
     },
-    context: ({ request, uploads }) => {
+    context: ({ request, req, uploads }) => {
       let viewer: Viewer;
       try {
         viewer = viewers.fromAuthorization(request.headers.get('authorization'));
@@ -119,15 +122,30 @@ export function createGraphQLHandler(options: YogaOptions) {
           headers: { 'WWW-Authenticate': 'Bearer' },
         });
       }
+      // The admin sees everything already: a share header beside the admin token changes nothing.
+      const share: ShareResolution = viewer.kind === 'admin' ? { kind: 'none' } : options.shares.resolve(request.headers.get(SHARE_HEADER));
+      if (share.kind === 'unknown') {
+        throw requestError('SHARE_LINK_NOT_FOUND', 'This share link does not exist, or it was revoked or has expired', {
+          withStatus: true,
+        });
+      }
+      if (share.kind === 'granted') viewer = { kind: 'share', grant: share.grant };
+      const signing = { secret: options.signing.secret, expiresAt: signedUrlExpiry(Date.now(), options.signing.ttlSeconds) };
       return {
         db,
         layout: options.store.layout,
         viewer,
-        signing: { secret: options.signing.secret, expiresAt: signedUrlExpiry(Date.now(), options.signing.ttlSeconds) },
+        signing:
+          viewer.kind === 'share'
+            ? { ...signing, share: { linkPublicId: viewer.grant.linkPublicId, linkKey: viewer.grant.linkKey } }
+            : signing,
         loaders: createLoaders(db, viewer),
         uploads: uploads ?? new Map(),
         ingest: options.ingest,
         signal: request.signal,
+        share,
+        shares: options.shares,
+        clientAddress: req.socket.remoteAddress ?? '',
       };
     },
     plugins,

@@ -5,10 +5,12 @@ import { pipeline } from 'node:stream';
 import { pipeline as pipelineAsync } from 'node:stream/promises';
 import { verifyImageSignature } from '../auth/url-signing.ts';
 import type { PhotoFile, PhotoFileLookup } from '../catalog/photo-files.ts';
+import type { SharedPhotoLookup } from '../catalog/shared-photos.ts';
 import { hasErrorCode } from '../errors.ts';
+import { PUBLIC_ID_PATTERN } from '../ids.ts';
 import type { Logger } from '../log.ts';
 import type { RenderQueue, RenderRequest } from '../media/render-queue.ts';
-import { isImageFormat, MIME_TYPES } from '../media/variants.ts';
+import { type ImageVariant, isImageFormat, MIME_TYPES } from '../media/variants.ts';
 import type { StorageLayout } from '../storage/layout.ts';
 import { negotiateFormat } from './accept.ts';
 import { evaluatePreconditions, ifRangeMatches } from './conditional.ts';
@@ -19,6 +21,8 @@ import { type ByteRange, coalesceRanges, parseRange } from './range.ts';
 import { httpDate, ValidatorCache } from './validators.ts';
 
 const REVALIDATE = 'public, no-cache';
+/** A share link's images are checked against the link on every use, browsers' copies included. */
+const SHARED_POLICY: CachePolicy = { cacheControl: 'private, no-cache', maxAge: 0 };
 const NOT_FOUND_CACHE = 'public, max-age=60';
 const ALLOW = 'GET, HEAD';
 const STAT_OPTIONS = { throwIfNoEntry: false } as const;
@@ -30,6 +34,8 @@ const WHOLE_READ_BYTES = 64 * 1024;
 
 export interface ImageRouteDeps {
   photos: PhotoFileLookup;
+  /** Answers for URLs signed under a share link (`s=`). */
+  sharedPhotos: SharedPhotoLookup;
   layout: StorageLayout;
   renderer: RenderQueue;
   cache: ImageFileCache;
@@ -86,9 +92,18 @@ interface Access {
  * What a URL lets its holder receive, and how the answer may be cached; undefined is a 404.
  * Public photos: anyone, immutable for a year at the current version, else revalidate. Private
  * photos: only with a valid signature, cached privately no longer than it stays valid. The
- * untouched original: only with a signature made for that grant, whatever the photo is.
+ * untouched original: only with a signature made for that grant, whatever the photo is. URLs
+ * signed under a share link: only while the link is live and its album holds the photo (and,
+ * for ORIGINAL, while it allows originals), revalidated on every use.
  */
-function accessOf(file: PhotoFile, pathname: string, search: string, signing: ImageSigning): Access | undefined {
+function accessOf(
+  file: PhotoFile,
+  variant: ImageVariant,
+  pathname: string,
+  search: string,
+  signing: ImageSigning,
+  sharedPhotos: SharedPhotoLookup,
+): Access | undefined {
   const query = parseImageQuery(search);
   const current = query.v === file.versionText;
   // A URL naming another key was handed out before the photo was last unpublished: dead for good.
@@ -104,14 +119,21 @@ function accessOf(file: PhotoFile, pathname: string, search: string, signing: Im
       policy: current ? signing.publicPolicy : { cacheControl: REVALIDATE, maxAge: 0 },
     };
   }
+  let share: { linkPublicId: string; linkKey: string } | undefined;
+  if (query.s !== undefined) {
+    const shared = grant === 'view' && PUBLIC_ID_PATTERN.test(query.s) ? sharedPhotos.find(query.s, file.publicId) : undefined;
+    if (shared === undefined || (variant === 'original' && !shared.allowOriginals)) return undefined;
+    share = { linkPublicId: query.s, linkKey: shared.linkKey };
+  }
   const remaining = verifyImageSignature(
     signing.secret,
-    { pathname, expiresAt: query.exp, urlKey: file.urlKey, grant },
+    { pathname, expiresAt: query.exp, urlKey: file.urlKey, grant, share },
     query.sig,
     Date.now(),
     signing.maxTtlSeconds,
   );
   if (remaining === undefined) return undefined;
+  if (share !== undefined) return { untouched: false, policy: SHARED_POLICY };
   const policy = current
     ? { cacheControl: `private, max-age=${remaining}, immutable`, maxAge: remaining }
     : { cacheControl: 'private, no-cache', maxAge: 0 };
@@ -133,7 +155,7 @@ function multipartBody(ranges: ByteRange[], size: number, contentType: string) {
 }
 
 /** `GET|HEAD /images/<photoId>/<variant>[.<format>]`: a thin node:http handler, never through Yoga. */
-export function createImageRoute({ photos, layout, renderer, cache, logger, signing }: ImageRouteDeps) {
+export function createImageRoute({ photos, sharedPhotos, layout, renderer, cache, logger, signing }: ImageRouteDeps) {
   const logRequests = logger.isLevelEnabled('debug');
   const validators = new ValidatorCache();
   function streamFile(res: ServerResponse, path: string, start: number, end: number, status: number, headers: OutgoingHttpHeaders): void {
@@ -318,7 +340,8 @@ export function createImageRoute({ photos, layout, renderer, cache, logger, sign
     const varyAccept = parsed.kind === 'image' && parsed.extension === undefined;
     const vary = varyAccept ? { Vary: 'Accept' } : undefined;
     const file = parsed.kind === 'image' ? photos.find(parsed.publicId) : undefined;
-    const access = file === undefined ? undefined : accessOf(file, pathname, search, signing);
+    const access =
+      file === undefined || parsed.kind !== 'image' ? undefined : accessOf(file, parsed.variant, pathname, search, signing, sharedPhotos);
     // Unknown, unauthorised and wrong-extension answers are identical: existence is not revealed.
     if (parsed.kind !== 'image' || file === undefined || access === undefined) {
       sendPlain(res, 404, 'Not found', NOT_FOUND_CACHE, headOnly, vary);

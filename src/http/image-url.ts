@@ -36,22 +36,24 @@ export interface ImageQuery {
   sig: string | undefined;
   /** `g=original`: the signature grants the untouched original (see UrlGrant). */
   g: string | undefined;
+  /** `s=<share link id>`: signed under a share link, valid while the link is. */
+  s: string | undefined;
 }
 
-const NO_QUERY: ImageQuery = { v: undefined, exp: undefined, sig: undefined, g: undefined };
+const NO_QUERY: ImageQuery = { v: undefined, exp: undefined, sig: undefined, g: undefined, s: undefined };
 
 /**
- * The three parameters an image URL may carry, read in one pass without decoding: every value
+ * The parameters an image URL may carry, read in one pass without decoding: every value
  * we issue is digits or base64url, which are never percent-encoded. Later duplicates lose.
  */
 export function parseImageQuery(search: string): ImageQuery {
   if (search.length <= 1) return NO_QUERY;
-  const query: ImageQuery = { v: undefined, exp: undefined, sig: undefined, g: undefined };
+  const query: ImageQuery = { v: undefined, exp: undefined, sig: undefined, g: undefined, s: undefined };
   for (const pair of search.slice(1).split('&')) {
     const equals = pair.indexOf('=');
     if (equals === -1) continue;
     const name = pair.slice(0, equals);
-    if ((name === 'v' || name === 'exp' || name === 'sig' || name === 'g') && query[name] === undefined)
+    if ((name === 'v' || name === 'exp' || name === 'sig' || name === 'g' || name === 's') && query[name] === undefined)
       query[name] = pair.slice(equals + 1);
   }
   return query;
@@ -61,6 +63,8 @@ export interface UrlSigning {
   secret: string;
   /** Unix seconds; one value per request so every URL in a response expires together. */
   expiresAt: number;
+  /** Set for a share link's holder: the URLs signed for them carry the link and die with it. */
+  share?: { linkPublicId: string; linkKey: string };
 }
 
 export interface PhotoUrlFields {
@@ -98,6 +102,13 @@ export function imageUrl(
   const pathname = `/images/${photo.publicId}/${variant}.${extension}`;
   const versioned = `${pathname}?v=${urlVersion(photo.version, photo.urlKey)}`;
   if (signing === undefined) return versioned;
-  const signature = imageSignature(signing.secret, { pathname, expiresAt: signing.expiresAt, urlKey: photo.urlKey, grant });
-  return `${versioned}&exp=${signing.expiresAt}&sig=${signature}${grant === 'view' ? '' : `&g=${grant}`}`;
+  const signature = imageSignature(signing.secret, {
+    pathname,
+    expiresAt: signing.expiresAt,
+    urlKey: photo.urlKey,
+    grant,
+    share: signing.share,
+  });
+  const share = signing.share === undefined ? '' : `&s=${signing.share.linkPublicId}`;
+  return `${versioned}&exp=${signing.expiresAt}${share}&sig=${signature}${grant === 'view' ? '' : `&g=${grant}`}`;
 }

@@ -1,6 +1,10 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { ShareAccess } from '../auth/share-access.ts';
+import { UnlockLimiter } from '../auth/unlock-limiter.ts';
 import { ViewerCheck } from '../auth/viewer.ts';
 import { PhotoFileLookup } from '../catalog/photo-files.ts';
+import { ShareUsage } from '../catalog/share-usage.ts';
+import { SharedPhotoLookup } from '../catalog/shared-photos.ts';
 import type { Config } from '../config.ts';
 import { meterSql } from '../db/sql-meter.ts';
 import { createGraphQLHandler } from '../graphql/yoga.ts';
@@ -64,8 +68,11 @@ export interface ServerDeps {
 export function createLightboxServer({ store, logger, config, secrets, render }: ServerDeps): { server: Server; dispose(): Promise<void> } {
   const { database, layout } = store;
   const viewers = new ViewerCheck(secrets.adminToken);
+  const shareUsage = new ShareUsage(database.db, logger);
+  const shares = new ShareAccess({ db: database.db, secret: secrets.secret, usage: shareUsage, limiter: new UnlockLimiter() });
   const images = createImageRoute({
     photos: new PhotoFileLookup(database.sqlite, layout, database.version),
+    sharedPhotos: new SharedPhotoLookup(database.sqlite),
     layout,
     renderer: new RenderQueue({
       concurrency: config.images.renderConcurrency,
@@ -88,6 +95,7 @@ export function createLightboxServer({ store, logger, config, secrets, render }:
     store,
     logger,
     viewers,
+    shares,
     graphql: config.graphql,
     ingest: config.ingest,
     signing: { secret: secrets.secret, ttlSeconds: config.auth.signedUrlTtlSeconds },
@@ -157,6 +165,7 @@ export function createLightboxServer({ store, logger, config, secrets, render }:
     server,
     dispose: async () => {
       await yoga.dispose();
+      shareUsage.close();
     },
   };
 }

@@ -1,0 +1,97 @@
+import {
+  grantOf,
+  liveShareLinkByPublicId,
+  liveShareLinkByTokenHash,
+  MAX_PASSWORD_LENGTH,
+  type ShareLinkRow,
+} from '../catalog/share-links.ts';
+import type { ShareUsage } from '../catalog/share-usage.ts';
+import type { Db } from '../db/client.ts';
+import { RateLimitedError, ShareLinkNotFoundError, WrongPasswordError } from '../errors.ts';
+import {
+  credentialIsValid,
+  issueShareCredential,
+  parseShareCredential,
+  SHARE_TOKEN_PATTERN,
+  shareTokenHash,
+  verifySharePassword,
+} from './share-tokens.ts';
+import type { UnlockLimiter } from './unlock-limiter.ts';
+import type { ShareGrant } from './viewer.ts';
+
+/** The header a share link's token, or the credential an unlock gave, travels in. */
+export const SHARE_HEADER = 'x-lightbox-share';
+
+/**
+ * What an X-Lightbox-Share value opens: nothing sent; a live link's grant; a live link whose
+ * password has not been given (`locked`); or nothing at all (`unknown`: never existed,
+ * revoked, expired, or a credential that is not ours, alike).
+ */
+export type ShareResolution =
+  | { kind: 'none' }
+  | { kind: 'granted'; grant: ShareGrant; link: ShareLinkRow }
+  | { kind: 'locked'; link: ShareLinkRow }
+  | { kind: 'unknown' };
+
+export interface ShareAccessDeps {
+  db: Db;
+  secret: string;
+  usage: ShareUsage;
+  limiter: UnlockLimiter;
+}
+
+export class ShareAccess {
+  constructor(private readonly deps: ShareAccessDeps) {}
+
+  /** One indexed lookup; a granted use is counted (in memory). */
+  resolve(header: string | null | undefined, nowMs: number = Date.now()): ShareResolution {
+    if (header === null || header === undefined || header.trim() === '') return { kind: 'none' };
+    const value = header.trim();
+    const resolution = this.lookup(value, nowMs);
+    if (resolution.kind === 'granted') this.deps.usage.record(resolution.link.id, nowMs);
+    return resolution;
+  }
+
+  private lookup(value: string, nowMs: number): ShareResolution {
+    if (SHARE_TOKEN_PATTERN.test(value)) {
+      const link = liveShareLinkByTokenHash(this.deps.db, shareTokenHash(value), nowMs);
+      if (link === undefined) return { kind: 'unknown' };
+      return link.passwordHash === null ? { kind: 'granted', grant: grantOf(link), link } : { kind: 'locked', link };
+    }
+    const claimed = parseShareCredential(value);
+    if (claimed === undefined) return { kind: 'unknown' };
+    const link = liveShareLinkByPublicId(this.deps.db, claimed.linkPublicId, nowMs);
+    if (link === undefined) return { kind: 'unknown' };
+    if (credentialIsValid(this.deps.secret, claimed, link.key, nowMs)) return { kind: 'granted', grant: grantOf(link), link };
+    // Run out, or made before the password changed: the holder needs the password again, not a dead end.
+    return link.passwordHash === null ? { kind: 'unknown' } : { kind: 'locked', link };
+  }
+
+  /** Writes the uses counted so far (before links are listed). */
+  flushUsage(): void {
+    this.deps.usage.flush();
+  }
+
+  /**
+   * The password, checked once, gives a credential for X-Lightbox-Share. Wrong attempts are
+   * limited per link and per client address (see UnlockLimiter); a link without a password
+   * unlocks with any.
+   */
+  async unlock(token: string, password: string, address: string, nowMs: number = Date.now()) {
+    const link = SHARE_TOKEN_PATTERN.test(token) ? liveShareLinkByTokenHash(this.deps.db, shareTokenHash(token), nowMs) : undefined;
+    if (link === undefined) throw new ShareLinkNotFoundError();
+    if (link.passwordHash !== null) {
+      if (password.length > MAX_PASSWORD_LENGTH) throw new WrongPasswordError();
+      const admission = await this.deps.limiter.admit(link.publicId, address);
+      if (!admission.admitted) throw new RateLimitedError(admission.retryAfterSeconds);
+      let right = false;
+      try {
+        right = await verifySharePassword(password, link.passwordHash);
+      } finally {
+        admission.release(right ? 'right' : 'wrong');
+      }
+      if (!right) throw new WrongPasswordError();
+    }
+    return { link, ...issueShareCredential(this.deps.secret, link.publicId, link.key, nowMs) };
+  }
+}
