@@ -113,7 +113,7 @@ export const PhotoRef = builder.drizzleNode('photos', {
         columns: { latitude: true, longitude: true, altitude: true },
         extras: { locationShown: (table: typeof photos) => locationShownTo(ctx.viewer, table.id) },
       }),
-      resolve: (photo, _args, ctx) =>
+      resolve: (photo) =>
         !photo.locationShown || photo.latitude === null || photo.longitude === null
           ? null
           : { latitude: photo.latitude, longitude: photo.longitude, altitude: photo.altitude },

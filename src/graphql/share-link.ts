@@ -13,7 +13,6 @@ import { albums, shareLinks } from '../db/schema.ts';
 import { ERRORS, RateLimitedError, ShareLinkNotFoundError, WrongPasswordError } from '../errors.ts';
 import { AlbumRef } from './album.ts';
 import { builder } from './builder.ts';
-import type { GraphQLContext } from './context.ts';
 import { MUTATION_ERRORS, UserErrorRef } from './errors.ts';
 import { requestError } from './request-errors.ts';
 
@@ -76,7 +75,7 @@ export const ShareLinkRef = builder.drizzleNode('shareLinks', {
 });
 
 /** All links, or one album's (none when the album does not exist). */
-function linksOf(ctx: GraphQLContext, albumId: { id: string } | null | undefined): SQL | undefined {
+function linksOf(albumId: { id: string } | null | undefined): SQL | undefined {
   if (!albumId) return undefined;
   return sql`${shareLinks.albumId} = (SELECT ${albums.id} FROM ${albums} WHERE ${albums.publicId} = ${albumId.id})`;
 }
@@ -87,12 +86,12 @@ builder.queryFields((t) => ({
     authScopes: { admin: true },
     description: 'Share links, newest first, ended ones included (admin only).',
     args: { albumId: t.arg.globalID({ for: AlbumRef, description: "Only this album's links." }) },
-    totalCount: (_parent, args, ctx) => ctx.db.$count(shareLinks, linksOf(ctx, args.albumId)),
+    totalCount: (_parent, args, ctx) => ctx.db.$count(shareLinks, linksOf(args.albumId)),
     resolve: (query, _parent, args, ctx) => {
       // What is counted in memory is written first, so the list shows it.
       ctx.shares.flushUsage();
       return ctx.db.query.shareLinks.findMany(
-        query({ where: { RAW: () => linksOf(ctx, args.albumId) ?? sql`1` }, orderBy: { createdAt: 'desc', id: 'desc' } }),
+        query({ where: { RAW: () => linksOf(args.albumId) ?? sql`1` }, orderBy: { createdAt: 'desc', id: 'desc' } }),
       );
     },
   }),
