@@ -201,8 +201,8 @@ describe('query planning, visibility of fields, filters, and the response cache'
         .split(',')
         .map((name) => name.trim())
         .sort(),
-      ['Accept', 'Authorization'],
-      'the answer depends on Accept (JSON or GraphiQL) and on Authorization',
+      ['Accept', 'Authorization', 'X-Lightbox-Share'],
+      'the answer depends on Accept (JSON or GraphiQL), on Authorization and on a share link',
     );
 
     const again = await get(server.url, GALLERY_GET, { 'if-none-match': etag });

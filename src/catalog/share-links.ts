@@ -16,6 +16,11 @@ export type ShareLinkState = 'ACTIVE' | 'EXPIRED' | 'REVOKED';
 const MAX_EXPIRY_MS = 10 * 365 * 24 * 60 * 60 * 1000;
 export const MAX_PASSWORD_LENGTH = 1024;
 
+/** Where a link's holder opens it: root-relative, with the token in it, so only ever shown once. */
+export function shareLinkPath(token: string): string {
+  return `/s/${token}`;
+}
+
 export function shareLinkState(link: Pick<ShareLinkRow, 'revokedAt' | 'expiresAt'>, nowMs: number): ShareLinkState {
   if (link.revokedAt !== null) return 'REVOKED';
   if (link.expiresAt !== null && link.expiresAt <= nowMs) return 'EXPIRED';

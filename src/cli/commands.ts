@@ -6,6 +6,7 @@ import { listAlbumsCommand, setAlbumVisibilityCommand } from './album.ts';
 import { backupCommand, restoreCommand, verifyCommand } from './backup.ts';
 import { importCommand } from './import.ts';
 import { serve } from './serve.ts';
+import { createShareCommand, listSharesCommand, revokeShareCommand } from './share.ts';
 import type { CommandSpec } from './usage.ts';
 import { workerCommand } from './worker.ts';
 
@@ -101,6 +102,61 @@ export const COMMANDS: Command[] = [
       }
       if (name === undefined) throw usageError(`album ${action} needs the album's title or id`);
       return setAlbumVisibilityCommand(config, name, action === 'publish' ? 'PUBLIC' : 'PRIVATE');
+    },
+  },
+  {
+    name: 'share',
+    summary: 'give one album to one person: make, list or revoke share links',
+    usage:
+      'lightbox share <album> [--expires <7d|date>] [--password] [--allow-originals] [--hide-metadata] [--show-location] [--label <text>] | lightbox share --list | lightbox share --revoke <id>',
+    details:
+      'Makes a link (/s/<token>) that opens one album, its photos and their images to whoever holds it,\n' +
+      'and prints it once: only a hash of the token is kept. --password asks for a password (or reads\n' +
+      'the first line of stdin); holders then unlock the link once. --list shows every link with its\n' +
+      'state and views; --revoke ends one at once, image URLs handed out under it included. An album\n' +
+      'is named by its title or its id.',
+    options: {
+      '--expires <when>': { description: 'stop working after a duration (30m, 12h, 7d, 2w) or at a date (2026-12-31)' },
+      '--password': { description: 'protect the link with a password, asked for (not an argument)' },
+      '--allow-originals': { description: 'let holders download full-size images (never with metadata)' },
+      '--hide-metadata': { description: 'hide camera, lens, exposure and capture time' },
+      '--show-location': { description: "show where the album's photos were taken (hidden by default)" },
+      '--label <text>': { description: 'who or what the link is for, shown in --list' },
+      '--list': { description: 'list every link, ended ones too (never their tokens)' },
+      '--revoke <id>': { description: 'end the link with this id (from --list)' },
+    },
+    examples: [
+      'lightbox share "Lisbon 2024" --expires 7d --label "for Ann"',
+      'lightbox share "Lisbon 2024" --password',
+      'lightbox share --list',
+      'lightbox share --revoke U2hhcmVMaW5rOi…',
+    ],
+    parse: {
+      ...HELP_OPTION,
+      expires: { type: 'string' },
+      password: { type: 'boolean' },
+      'allow-originals': { type: 'boolean' },
+      'hide-metadata': { type: 'boolean' },
+      'show-location': { type: 'boolean' },
+      label: { type: 'string' },
+      list: { type: 'boolean' },
+      revoke: { type: 'string' },
+    },
+    positionals: { min: 0, max: 1 },
+    run: ({ positionals, values, config }) => {
+      const [album] = positionals;
+      const modes = [album !== undefined, values.list === true, values.revoke !== undefined].filter(Boolean).length;
+      if (modes !== 1) throw usageError('share needs exactly one of: an album, --list, --revoke <id>');
+      if (values.list === true) return listSharesCommand(config);
+      if (typeof values.revoke === 'string') return revokeShareCommand(config, values.revoke);
+      return createShareCommand(config, album as string, {
+        expires: values.expires as string | undefined,
+        password: values.password === true,
+        allowOriginals: values['allow-originals'] === true,
+        hideMetadata: values['hide-metadata'] === true,
+        showLocation: values['show-location'] === true,
+        label: values.label as string | undefined,
+      });
     },
   },
   {

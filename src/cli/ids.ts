@@ -13,7 +13,7 @@ export function albumGlobalId(publicId: string): string {
 }
 
 /** The public id inside a pasted global id of this type, or the text itself (a bare public id or a title). */
-export function unwrapGlobalId(text: string, typename: 'Photo' | 'Album'): string {
+export function unwrapGlobalId(text: string, typename: 'Photo' | 'Album' | 'ShareLink'): string {
   try {
     const decoded = decodeGlobalID(text);
     return decoded.typename === typename ? decoded.id : text;

@@ -1,11 +1,13 @@
 import type { ShareAccess, ShareResolution } from '../auth/share-access.ts';
+import { signedUrlExpiry } from '../auth/url-signing.ts';
 import type { Viewer } from '../auth/viewer.ts';
 import type { IngestConfig } from '../config.ts';
 import type { Db } from '../db/client.ts';
 import type { UrlSigning } from '../http/image-url.ts';
 import type { StagedUpload } from '../http/multipart-upload.ts';
 import type { StorageLayout } from '../storage/layout.ts';
-import type { Loaders } from './loaders.ts';
+import type { Store } from '../storage/open-store.ts';
+import { createLoaders, type Loaders } from './loaders.ts';
 
 export interface GraphQLContext {
   db: Db;
@@ -26,4 +28,45 @@ export interface GraphQLContext {
   shares: ShareAccess;
   /** The peer's address, for limits on password attempts. */
   clientAddress: string;
+}
+
+export interface ContextOptions {
+  store: Store;
+  shares: ShareAccess;
+  ingest: IngestConfig;
+  signing: { secret: string; ttlSeconds: number };
+}
+
+export interface RequestIdentity {
+  /** Who the credentials say is asking, before any share link is applied. */
+  viewer: Viewer;
+  share: ShareResolution;
+  signal: AbortSignal;
+  clientAddress: string;
+  uploads?: Map<string, StagedUpload>;
+}
+
+/** Builds each request's context, for Yoga and for pages that run the schema in-process alike. */
+export function requestContexts(options: ContextOptions): (identity: RequestIdentity) => GraphQLContext {
+  const { db } = options.store.database;
+  return ({ viewer: asked, share, signal, clientAddress, uploads }) => {
+    const viewer: Viewer = share.kind === 'granted' ? { kind: 'share', grant: share.grant } : asked;
+    const signing = { secret: options.signing.secret, expiresAt: signedUrlExpiry(Date.now(), options.signing.ttlSeconds) };
+    return {
+      db,
+      layout: options.store.layout,
+      viewer,
+      signing:
+        viewer.kind === 'share'
+          ? { ...signing, share: { linkPublicId: viewer.grant.linkPublicId, linkKey: viewer.grant.linkKey } }
+          : signing,
+      loaders: createLoaders(db, viewer),
+      uploads: uploads ?? new Map(),
+      ingest: options.ingest,
+      signal,
+      share,
+      shares: options.shares,
+      clientAddress,
+    };
+  };
 }

@@ -5,6 +5,7 @@ import {
   createShareLink,
   revokeShareLink,
   type ShareLinkRow,
+  shareLinkPath,
   shareLinkState,
   updateShareLink,
   validSharePassword,
@@ -15,11 +16,6 @@ import { AlbumRef } from './album.ts';
 import { builder } from './builder.ts';
 import { MUTATION_ERRORS, UserErrorRef } from './errors.ts';
 import { requestError } from './request-errors.ts';
-
-/** Where a link's holder opens it; the token is in it, so it is only ever shown once. */
-export function shareLinkPath(token: string): string {
-  return `/s/${token}`;
-}
 
 const ShareLinkStateEnum = builder.enumType('ShareLinkState', {
   values: {

@@ -2,21 +2,19 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Plugin } from 'graphql-yoga';
 import { createYoga } from 'graphql-yoga';
 import { SHARE_HEADER, type ShareAccess, type ShareResolution } from '../auth/share-access.ts';
-import { signedUrlExpiry } from '../auth/url-signing.ts';
 import type { Viewer, ViewerCheck } from '../auth/viewer.ts';
-import type { GraphQLConfig, IngestConfig } from '../config.ts';
+import type { GraphQLConfig } from '../config.ts';
 import { currentSqlUsage } from '../db/sql-meter.ts';
 import { hasErrorCode } from '../errors.ts';
 import { graphiqlPageHeadersPlugin, renderGraphiQLPage } from '../http/graphiql/page.ts';
 import type { StagedUpload } from '../http/multipart-upload.ts';
 import type { Logger } from '../log.ts';
 import type { Store } from '../storage/open-store.ts';
-import type { GraphQLContext } from './context.ts';
+import type { GraphQLContext, RequestIdentity } from './context.ts';
 import { corsOptions, varyOnOriginPlugin } from './cors.ts';
 import { csrfPlugin } from './csrf.ts';
 import { GRAPHIQL_DEFAULT_QUERY } from './default-query.ts';
 import { limitPlugins } from './limits.ts';
-import { createLoaders } from './loaders.ts';
 import { idErrorsPlugin, maskUnexpectedErrors, requestError } from './request-errors.ts';
 import { responseCachePlugins } from './response-cache.ts';
 import { schema } from './schema.ts';
@@ -27,8 +25,8 @@ export interface YogaOptions {
   viewers: ViewerCheck;
   shares: ShareAccess;
   graphql: GraphQLConfig;
-  ingest: IngestConfig;
-  signing: { secret: string; ttlSeconds: number };
+  /** Each request's context, once its credentials are read (the share page builds its own the same way). */
+  contexts: (identity: RequestIdentity) => GraphQLContext;
 }
 
 /** Bounds how long a cached anonymous result lives; any database change ends it sooner. */
@@ -83,7 +81,7 @@ function requestLogPlugin(logger: Logger): Plugin {
 
 export function createGraphQLHandler(options: YogaOptions) {
   const { graphql, viewers } = options;
-  const { db } = options.store.database;
+  const { contexts } = options;
   const plugins: Plugin[] = [
     csrfPlugin(),
     ...limitPlugins({
@@ -129,24 +127,7 @@ export function createGraphQLHandler(options: YogaOptions) {
           withStatus: true,
         });
       }
-      if (share.kind === 'granted') viewer = { kind: 'share', grant: share.grant };
-      const signing = { secret: options.signing.secret, expiresAt: signedUrlExpiry(Date.now(), options.signing.ttlSeconds) };
-      return {
-        db,
-        layout: options.store.layout,
-        viewer,
-        signing:
-          viewer.kind === 'share'
-            ? { ...signing, share: { linkPublicId: viewer.grant.linkPublicId, linkKey: viewer.grant.linkKey } }
-            : signing,
-        loaders: createLoaders(db, viewer),
-        uploads: uploads ?? new Map(),
-        ingest: options.ingest,
-        signal: request.signal,
-        share,
-        shares: options.shares,
-        clientAddress: req.socket.remoteAddress ?? '',
-      };
+      return contexts({ viewer, share, signal: request.signal, clientAddress: req.socket.remoteAddress ?? '', uploads });
     },
     plugins,
   });

@@ -7,6 +7,7 @@ import { ShareUsage } from '../catalog/share-usage.ts';
 import { SharedPhotoLookup } from '../catalog/shared-photos.ts';
 import type { Config } from '../config.ts';
 import { meterSql } from '../db/sql-meter.ts';
+import { requestContexts } from '../graphql/context.ts';
 import { createGraphQLHandler } from '../graphql/yoga.ts';
 import type { Logger } from '../log.ts';
 import { MAX_INPUT_PIXELS, RENDER_TIMEOUT_SECONDS } from '../media/limits.ts';
@@ -20,6 +21,7 @@ import { createHealthRoute } from './health.ts';
 import { createImageRoute, publicCachePolicy } from './image-route.ts';
 import { IMAGES_PREFIX } from './image-url.ts';
 import { sendPlain } from './plain-response.ts';
+import { createSharePage, SHARE_PAGE_PREFIX } from './share-page.ts';
 import { createUploadRoute } from './upload-route.ts';
 
 /** Largest GraphQL JSON body: the biggest sensible query with variables is a few KB. Uploads go through multipart. */
@@ -91,15 +93,14 @@ export function createLightboxServer({ store, logger, config, secrets, render }:
     },
   });
   const health = createHealthRoute(database.sqlite, config.jobs.workers);
-  const yoga = createGraphQLHandler({
+  const contexts = requestContexts({
     store,
-    logger,
-    viewers,
     shares,
-    graphql: config.graphql,
     ingest: config.ingest,
     signing: { secret: secrets.secret, ttlSeconds: config.auth.signedUrlTtlSeconds },
   });
+  const yoga = createGraphQLHandler({ store, logger, viewers, shares, graphql: config.graphql, contexts });
+  const sharePage = createSharePage({ shares, logger, contexts });
   const uploads = createUploadRoute({ yoga, logger, store, ingest: config.ingest, viewers });
 
   // Yoga reads a body whole before parsing it: bounding its size and the requests in flight bounds the memory they take.
@@ -140,6 +141,10 @@ export function createLightboxServer({ store, logger, config, secrets, render }:
         if (!res.headersSent) sendPlain(res, 500, 'Internal server error', 'no-store');
         else res.destroy();
       });
+      return;
+    }
+    if (pathname.startsWith(SHARE_PAGE_PREFIX)) {
+      sharePage(req, res, pathname, queryStart === -1 ? '' : url.slice(queryStart));
       return;
     }
     if (pathname === '/healthz') {
