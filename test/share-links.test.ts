@@ -488,6 +488,7 @@ describe('share links: viewer × object × path', () => {
   });
 
   it('share links are the admin’s: listing shows prefixes and never a token; to anyone else a link id names nothing', async () => {
+    await postGraphQL(server.url, SharedAlbum, {}, headers.shareA);
     const list = dataOf(await postGraphQL(server.url, ListLinks, {}, server.admin)).shareLinks;
     assert.equal(list.totalCount, 4);
     for (const link of list.nodes) {
@@ -498,6 +499,8 @@ describe('share links: viewer × object × path', () => {
     const used = list.nodes.find((link) => link.label === 'for Ann');
     assert.ok((used?.viewCount ?? 0) > 0, 'uses are counted');
     assert.ok(used?.lastUsedAt);
+    const adminNode = await postGraphQL(server.url, Lookups, { photo: linkBId, album: albumIds.Open, ids: [linkBId] }, server.admin);
+    assert.equal(adminNode.body.data?.node?.id, linkBId, 'the admin finds a link by its id');
     for (const viewer of ['anonymous', 'shareA', 'shareB'] as const) {
       const refused = await postGraphQL(server.url, ListLinks, {}, headers[viewer]);
       assert.equal(refused.body.data, null);

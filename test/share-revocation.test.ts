@@ -127,7 +127,10 @@ describe('share links end at once: revocation, expiry, a photo taken out', () =>
     assert.equal(get.headers['cache-control'], 'private, no-store');
     assert.equal(get.headers.etag, undefined);
 
-    assert.equal(dataOf(await postGraphQL(server.url, Revoke, { id: link.id }, server.admin)).revokeShareLink.__typename, 'ShareLinkPayload');
+    assert.equal(
+      dataOf(await postGraphQL(server.url, Revoke, { id: link.id }, server.admin)).revokeShareLink.__typename,
+      'ShareLinkPayload',
+    );
     for (const url of urls) assert.equal(await status(url), 404, url);
     const refused = await postGraphQL(server.url, Shared, {}, { [SHARE_HEADER]: link.token });
     assert.equal(refused.status, 404);
@@ -273,9 +276,9 @@ describe('share links under attack', () => {
     }
     const { database } = await openStore({ dataDir: server.dataDir });
     try {
-      const plan = database.sqlite
-        .prepare('EXPLAIN QUERY PLAN SELECT * FROM share_links WHERE token_hash = ?')
-        .all('0'.repeat(64)) as { detail: string }[];
+      const plan = database.sqlite.prepare('EXPLAIN QUERY PLAN SELECT * FROM share_links WHERE token_hash = ?').all('0'.repeat(64)) as {
+        detail: string;
+      }[];
       assert.match(plan.map((row) => row.detail).join('\n'), /SEARCH share_links USING INDEX/, 'the lookup is an index search');
     } finally {
       database.close();

@@ -48,7 +48,9 @@ describe('unlock limiter', () => {
 
   it('hashes at most a few passwords at once; the rest wait their turn, and a flood past the queue is refused', async () => {
     const { limiter } = limiterAt(0);
-    const running = await Promise.all(Array.from({ length: UNLOCK_LIMITS.hashingAtOnce }, (_, index) => limiter.admit(`l${index}`, `a${index}`)));
+    const running = await Promise.all(
+      Array.from({ length: UNLOCK_LIMITS.hashingAtOnce }, (_, index) => limiter.admit(`l${index}`, `a${index}`)),
+    );
     assert.ok(running.every((admission) => admission.admitted));
     let started = 0;
     const waiting = Array.from({ length: UNLOCK_LIMITS.waiting }, (_, index) =>
@@ -64,6 +66,7 @@ describe('unlock limiter', () => {
     for (const admission of running) if (admission.admitted) admission.release('wrong');
     await new Promise((resolve) => setImmediate(resolve));
     assert.equal(started, UNLOCK_LIMITS.hashingAtOnce, 'each release lets one waiting unlock start');
-    for (const admission of await Promise.all(waiting.slice(0, UNLOCK_LIMITS.hashingAtOnce))) if (admission.admitted) admission.release('wrong');
+    for (const admission of await Promise.all(waiting.slice(0, UNLOCK_LIMITS.hashingAtOnce)))
+      if (admission.admitted) admission.release('wrong');
   });
 });
