@@ -1,10 +1,4 @@
-import {
-  grantOf,
-  liveShareLinkByPublicId,
-  liveShareLinkByTokenHash,
-  MAX_PASSWORD_LENGTH,
-  type ShareLinkRow,
-} from '../catalog/share-links.ts';
+import { grantOf, LiveShareLinks, MAX_PASSWORD_LENGTH, type ShareLinkRow } from '../catalog/share-links.ts';
 import type { ShareUsage } from '../catalog/share-usage.ts';
 import type { Db } from '../db/client.ts';
 import { RateLimitedError, ShareLinkNotFoundError, WrongPasswordError } from '../errors.ts';
@@ -41,7 +35,11 @@ export interface ShareAccessDeps {
 }
 
 export class ShareAccess {
-  constructor(private readonly deps: ShareAccessDeps) {}
+  private readonly live: LiveShareLinks;
+
+  constructor(private readonly deps: ShareAccessDeps) {
+    this.live = new LiveShareLinks(deps.db);
+  }
 
   /** One indexed lookup; a granted use is counted (in memory). */
   resolve(header: string | null | undefined, nowMs: number = Date.now()): ShareResolution {
@@ -54,13 +52,13 @@ export class ShareAccess {
 
   private lookup(value: string, nowMs: number): ShareResolution {
     if (SHARE_TOKEN_PATTERN.test(value)) {
-      const link = liveShareLinkByTokenHash(this.deps.db, shareTokenHash(value), nowMs);
+      const link = this.live.byToken(shareTokenHash(value), nowMs);
       if (link === undefined) return { kind: 'unknown' };
       return link.passwordHash === null ? { kind: 'granted', grant: grantOf(link), link } : { kind: 'locked', link };
     }
     const claimed = parseShareCredential(value);
     if (claimed === undefined) return { kind: 'unknown' };
-    const link = liveShareLinkByPublicId(this.deps.db, claimed.linkPublicId, nowMs);
+    const link = this.live.byId(claimed.linkPublicId, nowMs);
     if (link === undefined) return { kind: 'unknown' };
     if (credentialIsValid(this.deps.secret, claimed, link.key, nowMs)) return { kind: 'granted', grant: grantOf(link), link };
     // Run out, or made before the password changed: the holder needs the password again, not a dead end.
@@ -78,7 +76,7 @@ export class ShareAccess {
    * unlocks with any.
    */
   async unlock(token: string, password: string, address: string, nowMs: number = Date.now()) {
-    const link = SHARE_TOKEN_PATTERN.test(token) ? liveShareLinkByTokenHash(this.deps.db, shareTokenHash(token), nowMs) : undefined;
+    const link = SHARE_TOKEN_PATTERN.test(token) ? this.live.byToken(shareTokenHash(token), nowMs) : undefined;
     if (link === undefined) throw new ShareLinkNotFoundError();
     if (link.passwordHash !== null) {
       if (password.length > MAX_PASSWORD_LENGTH) throw new WrongPasswordError();

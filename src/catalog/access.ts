@@ -1,4 +1,4 @@
-import { and, type Column, exists, inArray, type SQL, sql } from 'drizzle-orm';
+import { and, type Column, exists, inArray, type Placeholder, type SQL, sql } from 'drizzle-orm';
 import { SQLiteDialect } from 'drizzle-orm/sqlite-core';
 import { ANONYMOUS, type Viewer } from '../auth/viewer.ts';
 import type { Queryable } from '../db/client.ts';
@@ -94,8 +94,8 @@ export function mayViewCaptureDetails(viewer: Viewer): boolean {
 }
 
 /** A share link grants anything only while it is neither revoked nor expired. */
-export function shareLinkIsLive(nowMs: number): SQL {
-  return sql`(${shareLinks.revokedAt} IS NULL AND (${shareLinks.expiresAt} IS NULL OR ${shareLinks.expiresAt} > ${Math.floor(nowMs)}))`;
+export function shareLinkIsLive(nowMs: number | Placeholder): SQL {
+  return sql`(${shareLinks.revokedAt} IS NULL AND (${shareLinks.expiresAt} IS NULL OR ${shareLinks.expiresAt} > ${nowMs}))`;
 }
 
 /** `shareLinkIsLive` as SQL text for the image route's raw statement: its one parameter is the time now, in ms. */

@@ -1,4 +1,4 @@
-import { and, asc, eq, isNull } from 'drizzle-orm';
+import { and, asc, eq, isNull, sql } from 'drizzle-orm';
 import { newShareKey, newShareToken } from '../auth/share-tokens.ts';
 import type { ShareGrant } from '../auth/viewer.ts';
 import type { Db, Queryable } from '../db/client.ts';
@@ -154,22 +154,38 @@ export function revokeShareLink(db: Queryable, publicId: string): ShareLinkRow {
     .get() as ShareLinkRow;
 }
 
-/** The live link a token opens: one lookup by the token's hash, on a unique index. */
-export function liveShareLinkByTokenHash(db: Queryable, tokenHash: string, nowMs: number): ShareLinkRow | undefined {
-  return db
-    .select()
-    .from(shareLinks)
-    .where(and(eq(shareLinks.tokenHash, tokenHash), shareLinkIsLive(nowMs)))
-    .get();
-}
+/**
+ * Lookups of live links, prepared once: each request carrying a share header asks one of them,
+ * and an unknown token must cost no more than any other 404 (drizzle builds a query anew each
+ * time it is not prepared, several times the cost of running it).
+ */
+export class LiveShareLinks {
+  private readonly byTokenHash;
+  private readonly byPublicId;
 
-/** The live link a credential names. */
-export function liveShareLinkByPublicId(db: Queryable, publicId: string, nowMs: number): ShareLinkRow | undefined {
-  return db
-    .select()
-    .from(shareLinks)
-    .where(and(eq(shareLinks.publicId, publicId), shareLinkIsLive(nowMs)))
-    .get();
+  constructor(db: Db) {
+    const now = sql.placeholder('now');
+    this.byTokenHash = db
+      .select()
+      .from(shareLinks)
+      .where(and(eq(shareLinks.tokenHash, sql.placeholder('key')), shareLinkIsLive(now)))
+      .prepare();
+    this.byPublicId = db
+      .select()
+      .from(shareLinks)
+      .where(and(eq(shareLinks.publicId, sql.placeholder('key')), shareLinkIsLive(now)))
+      .prepare();
+  }
+
+  /** The live link a token opens: one lookup by the token's hash, on a unique index. */
+  byToken(tokenHash: string, nowMs: number): ShareLinkRow | undefined {
+    return this.byTokenHash.get({ key: tokenHash, now: Math.floor(nowMs) });
+  }
+
+  /** The live link a credential names. */
+  byId(publicId: string, nowMs: number): ShareLinkRow | undefined {
+    return this.byPublicId.get({ key: publicId, now: Math.floor(nowMs) });
+  }
 }
 
 /** Every link with its album's title, oldest first: what `lightbox share --list` prints. */
