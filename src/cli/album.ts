@@ -1,5 +1,6 @@
-import { albumsNamed, listAlbums, updateAlbum } from '../catalog/albums.ts';
+import { type AlbumRow, albumsNamed, listAlbums, updateAlbum } from '../catalog/albums.ts';
 import type { Config } from '../config.ts';
+import type { Queryable } from '../db/client.ts';
 import type { AlbumVisibility } from '../db/schema.ts';
 import { LightboxError } from '../errors.ts';
 import { openStore } from '../storage/open-store.ts';
@@ -24,19 +25,24 @@ export async function listAlbumsCommand(config: Config): Promise<number> {
   }
 }
 
+/** The one album a person named by title or id; a usage error when none or several answer to it. */
+export function albumNamedOnCommandLine(db: Queryable, titleOrId: string): AlbumRow {
+  const matches = albumsNamed(db, { publicId: unwrapGlobalId(titleOrId, 'Album'), title: titleOrId });
+  if (matches.length === 0) {
+    throw new LightboxError('USAGE', `no album is titled or has the id "${titleOrId}" (see \`lightbox album list\`)`);
+  }
+  if (matches.length > 1) {
+    const ids = matches.map((album) => albumGlobalId(album.publicId)).join(', ');
+    throw new LightboxError('USAGE', `${matches.length} albums are titled "${titleOrId}"; name one by its id: ${ids}`);
+  }
+  return matches[0] as AlbumRow;
+}
+
 /** `lightbox album publish|unpublish <title or id>`: unpublishing revokes every image URL handed out for its photos. */
 export async function setAlbumVisibilityCommand(config: Config, titleOrId: string, visibility: AlbumVisibility): Promise<number> {
   const { database } = await openStore(config);
   try {
-    const matches = albumsNamed(database.db, { publicId: unwrapGlobalId(titleOrId, 'Album'), title: titleOrId });
-    if (matches.length === 0) {
-      throw new LightboxError('USAGE', `no album is titled or has the id "${titleOrId}" (see \`lightbox album list\`)`);
-    }
-    if (matches.length > 1) {
-      const ids = matches.map((album) => albumGlobalId(album.publicId)).join(', ');
-      throw new LightboxError('USAGE', `${matches.length} albums are titled "${titleOrId}"; name one by its id: ${ids}`);
-    }
-    const album = matches[0] as (typeof matches)[number];
+    const album = albumNamedOnCommandLine(database.db, titleOrId);
     if (album.visibility === visibility) {
       process.stdout.write(`Album "${album.title}" is already ${visibility.toLowerCase()}.\n`);
       return 0;

@@ -1,6 +1,5 @@
 import { encodeGlobalID } from '@pothos/plugin-relay';
 import { hashSharePassword } from '../auth/share-tokens.ts';
-import { albumsNamed } from '../catalog/albums.ts';
 import {
   createShareLink,
   listShareLinks,
@@ -12,7 +11,8 @@ import {
 import type { Config } from '../config.ts';
 import { LightboxError, ValidationError } from '../errors.ts';
 import { openStore } from '../storage/open-store.ts';
-import { albumGlobalId, unwrapGlobalId } from './ids.ts';
+import { albumNamedOnCommandLine } from './album.ts';
+import { unwrapGlobalId } from './ids.ts';
 import { readPassword } from './password-prompt.ts';
 
 export interface ShareOptions {
@@ -56,14 +56,7 @@ export async function createShareCommand(config: Config, titleOrId: string, opti
   const passwordHash = password === undefined ? undefined : await hashSharePassword(usageOnInvalid(() => validSharePassword(password)));
   const { database } = await openStore(config);
   try {
-    const matches = albumsNamed(database.db, { publicId: unwrapGlobalId(titleOrId, 'Album'), title: titleOrId });
-    if (matches.length === 0)
-      throw new LightboxError('USAGE', `no album is titled or has the id "${titleOrId}" (see \`lightbox album list\`)`);
-    if (matches.length > 1) {
-      const ids = matches.map((album) => albumGlobalId(album.publicId)).join(', ');
-      throw new LightboxError('USAGE', `${matches.length} albums are titled "${titleOrId}"; name one by its id: ${ids}`);
-    }
-    const album = matches[0] as (typeof matches)[number];
+    const album = albumNamedOnCommandLine(database.db, titleOrId);
     const { link, token } = usageOnInvalid(() =>
       createShareLink(database.db, {
         albumPublicId: album.publicId,
