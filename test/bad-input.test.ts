@@ -101,6 +101,12 @@ describe('bad files: each gets a clear outcome, nothing else changes, the server
       ['cmyk.jpg', await base.clone().toColourspace('cmyk').jpeg().toBuffer()],
       ['sixteen-bit.png', await base.clone().toColourspace('rgb16').png().toBuffer()],
       ['photo.heic', Buffer.concat([Buffer.from([0, 0, 0, 0x18]), Buffer.from('ftypheic', 'latin1'), Buffer.alloc(64)])],
+      ['burst.heic', Buffer.concat([Buffer.from([0, 0, 0, 0x18]), Buffer.from('ftypmsf1\0\0\0\0msf1hevc', 'latin1'), Buffer.alloc(64)])],
+      [
+        'fake.avif',
+        Buffer.concat([Buffer.from([0, 0, 0, 0x1c]), Buffer.from('ftypavif\0\0\0\0avifmif1miaf', 'latin1'), Buffer.alloc(200, 7)]),
+      ],
+      ['truncated.heic', (await readFile(path.join(FIXTURE_PHOTOS, 'heic', 'iphone-13-pro-max.heic'))).subarray(0, 300_000)],
       ['garbage-exif.jpg', await garbageExifJpeg()],
     ];
     for (const [name, bytes] of files) await writeFile(path.join(source, name), bytes);
@@ -120,7 +126,19 @@ describe('bad files: each gets a clear outcome, nothing else changes, the server
   it('skips what is not an image, saying why', () => {
     assert.match(output, /zero-bytes\.jpg: skipped: the file is empty/);
     assert.match(output, /text\.jpg: skipped: not an image format/);
-    assert.match(output, /photo\.heic: skipped: HEIC\/HEIF images are not supported yet/);
+    assert.match(output, /burst\.heic: skipped: a HEIF\/AVIF image sequence or video, not a still image/);
+  });
+
+  it('a HEIF or AVIF whose bytes are not a picture fails at import with the reason; a truncated one fails its processing with one', () => {
+    assert.match(output, /photo\.heic: FAILED: could not be decoded: not a readable HEIF file/);
+    assert.match(output, /fake\.avif: FAILED: could not be decoded/);
+    assert.equal(photoStates(server.dataDir).has('photo.heic'), false, 'no row for it');
+    assert.equal(photoStates(server.dataDir).has('fake.avif'), false, 'no row for it');
+    const truncated = photoStates(server.dataDir).get('truncated.heic');
+    if (truncated !== undefined) {
+      assert.equal(truncated.status, 'FAILED');
+      assert.match(truncated.reason ?? '', /HEIF|decod/i);
+    } else assert.match(output, /truncated\.heic: FAILED: could not be decoded/);
   });
 
   it('refuses a decompression bomb at import, naming the pixel limit', () => {

@@ -103,10 +103,13 @@ describe('lightbox import <dir>, beside a running server', () => {
 
     const texts = await makeTempDir('lightbox-texts-');
     await writeFile(path.join(texts, 'a.txt'), 'a');
-    await writeFile(path.join(texts, 'b.heic'), Buffer.concat([Buffer.from([0, 0, 0, 0x18]), Buffer.from('ftypheic'), Buffer.alloc(16)]));
+    await writeFile(
+      path.join(texts, 'b.heic'),
+      Buffer.concat([Buffer.from([0, 0, 0, 0x14]), Buffer.from('ftypmsf1\0\0\0\0msf1'), Buffer.alloc(16)]),
+    );
     const textResult = await runCli(['import', texts], { LIGHTBOX_DATA_DIR: server.dataDir });
     assert.equal(textResult.code, 0);
-    assert.match(textResult.stdout, /b\.heic: skipped: HEIC\/HEIF images are not supported yet/);
+    assert.match(textResult.stdout, /b\.heic: skipped: a HEIF\/AVIF image sequence or video/);
     assert.match(textResult.stdout, /Done: 0 imported, 0 already there, 2 skipped/);
     assert.equal(countRows(server.dataDir, "SELECT count(*) AS n FROM albums WHERE title LIKE 'lightbox-%'"), 0, 'no empty albums');
   });

@@ -9,7 +9,8 @@ import type { SharedPhotoLookup } from '../catalog/shared-photos.ts';
 import { hasErrorCode } from '../errors.ts';
 import { PUBLIC_ID_PATTERN } from '../ids.ts';
 import type { Logger } from '../log.ts';
-import type { RenderQueue, RenderRequest } from '../media/render-queue.ts';
+import { publicOriginalFormat, renditionSource } from '../media/public-original.ts';
+import type { PublicOriginalRender, RenderQueue, RenderRequest } from '../media/render-queue.ts';
 import { type ImageVariant, isImageFormat, MIME_TYPES } from '../media/variants.ts';
 import type { StorageLayout } from '../storage/layout.ts';
 import { negotiateFormat } from './accept.ts';
@@ -158,6 +159,16 @@ function multipartBody(ranges: ByteRange[], size: number, contentType: string) {
 export function createImageRoute({ photos, sharedPhotos, layout, renderer, cache, logger, signing }: ImageRouteDeps) {
   const logRequests = logger.isLevelEnabled('debug');
   const validators = new ValidatorCache();
+  function publicOriginalOf(file: PhotoFile): PublicOriginalRender {
+    return {
+      variant: 'original',
+      source: file.originalPath,
+      destination: layout.derivedPath(file.publicId, 'original', file.version, publicOriginalFormat(file).extension),
+      extension: file.extension,
+      orientation: file.orientation,
+    };
+  }
+
   function streamFile(res: ServerResponse, path: string, start: number, end: number, status: number, headers: OutgoingHttpHeaders): void {
     const body = createReadStream(path, { start, end, highWaterMark: HIGH_WATER_MARK });
     body.once('error', (error) => {
@@ -351,7 +362,9 @@ export function createImageRoute({ photos, sharedPhotos, layout, renderer, cache
     let target: Target;
     let render: RenderRequest | undefined;
     if (parsed.variant === 'original') {
-      if (parsed.extension !== undefined && parsed.extension !== file.extension) {
+      // The uploaded file keeps its format; the copy everyone else gets may not (HEIF becomes JPEG).
+      const served = access.untouched ? file : publicOriginalFormat(file);
+      if (parsed.extension !== undefined && parsed.extension !== served.extension) {
         sendPlain(res, 404, 'Not found', NOT_FOUND_CACHE, headOnly, vary);
         return;
       }
@@ -359,15 +372,8 @@ export function createImageRoute({ photos, sharedPhotos, layout, renderer, cache
         target = { path: file.originalPath, contentType: file.mimeType, policy, varyAccept };
       } else {
         // Everyone but the admin: the same image at full size, without its metadata (GPS, serials).
-        const path = layout.derivedPath(file.publicId, 'original', file.version, file.extension);
-        target = { path, contentType: file.mimeType, policy, varyAccept };
-        render = {
-          variant: 'original',
-          source: file.originalPath,
-          destination: path,
-          extension: file.extension,
-          orientation: file.orientation,
-        };
+        render = publicOriginalOf(file);
+        target = { path: render.destination, contentType: served.mimeType, policy, varyAccept };
       }
     } else {
       const format = parsed.extension ?? negotiateFormat(header(req, 'accept'));
@@ -377,7 +383,9 @@ export function createImageRoute({ photos, sharedPhotos, layout, renderer, cache
       }
       const path = layout.derivedPath(file.publicId, parsed.variant, file.version, format);
       target = { path, contentType: MIME_TYPES[format], policy, varyAccept };
-      render = { source: file.originalPath, destination: path, variant: parsed.variant, format, width: file.width, height: file.height };
+      const { source, via } = renditionSource(publicOriginalOf(file));
+      render = { source, destination: path, variant: parsed.variant, format, width: file.width, height: file.height };
+      if (via !== undefined) render.via = { variant: 'original', ...via };
     }
     // Synchronous, as nginx does: a stat of a cached inode is a microsecond syscall, while the
     // thread-pool round trip of fs.stat costs several times that on every request.

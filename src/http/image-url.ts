@@ -1,5 +1,6 @@
 import { imageSignature, type UrlGrant } from '../auth/url-signing.ts';
 import { PUBLIC_ID_CHARS, PUBLIC_ID_PATTERN } from '../ids.ts';
+import { publicOriginalExtension } from '../media/public-original.ts';
 import { type ImageFormat, type ImageVariant, isImageVariant } from '../media/variants.ts';
 
 /**
@@ -89,7 +90,8 @@ export function urlKeyOf(v: string): string | undefined {
  * The URL GraphQL hands out for a rendition. It carries the photo's version, which the image
  * route answers with a year-long immutable Cache-Control; private photos also get `exp` and `sig`,
  * and a URL granting the untouched original (`grant: 'original'`, for the admin) says so in `g`,
- * under the signature. The original keeps its own extension whatever `format` says.
+ * under the signature. ORIGINAL keeps its own extension whatever `format` says: the uploaded
+ * file's for the untouched grant, the public copy's (see publicOriginalFormat) otherwise.
  */
 export function imageUrl(
   photo: PhotoUrlFields,
@@ -98,7 +100,8 @@ export function imageUrl(
   signing?: UrlSigning,
   grant: UrlGrant = 'view',
 ): string {
-  const extension = variant === 'original' ? photo.originalExtension : format;
+  const extension =
+    variant !== 'original' ? format : grant === 'original' ? photo.originalExtension : publicOriginalExtension(photo.originalExtension);
   const pathname = `/images/${photo.publicId}/${variant}.${extension}`;
   const versioned = `${pathname}?v=${urlVersion(photo.version, photo.urlKey)}`;
   if (signing === undefined) return versioned;

@@ -1,4 +1,7 @@
+import { readFile } from 'node:fs/promises';
 import exifr from 'exifr';
+import { heifExifTiff } from './heif-exif.ts';
+import { isHeif } from './media-type.ts';
 
 export interface PhotoMetadata {
   /** Epoch ms of the capture instant when the offset is known, else of the wall-clock time read as UTC. */
@@ -55,11 +58,22 @@ function finiteNumber(value: unknown): number | null {
   return typeof value === 'number' && Number.isFinite(value) ? value : null;
 }
 
-/** Camera, exposure, date and GPS tags; a file whose EXIF is garbage yields empty metadata, not an error. */
-export async function readPhotoMetadata(file: string): Promise<PhotoMetadata> {
+/** What exifr reads: the file itself, or for HEIF the TIFF block its boxes point to (see heif-exif.ts). */
+async function exifSource(file: string, extension: string): Promise<string | Buffer | undefined> {
+  if (!isHeif(extension)) return file;
+  return heifExifTiff(await readFile(file));
+}
+
+/**
+ * Camera, exposure, date and GPS tags; a file whose EXIF is garbage yields empty metadata, not
+ * an error. `extension` is the sniffed format's (the file itself may be a nameless temp file).
+ */
+export async function readPhotoMetadata(file: string, extension: string): Promise<PhotoMetadata> {
   let tags: Record<string, unknown> | undefined;
   try {
-    tags = await exifr.parse(file, {
+    const source = await exifSource(file, extension);
+    if (source === undefined) return EMPTY_METADATA;
+    tags = await exifr.parse(source, {
       reviveValues: false,
       tiff: true,
       exif: true,

@@ -1,8 +1,33 @@
 import { readFile } from 'node:fs/promises';
 import sharp, { type Sharp } from 'sharp';
 import { writeAtomically, writeFileAtomic } from '../storage/atomic.ts';
+import { MATTE } from './encode.ts';
+import { heifDecoders } from './heif-decoder.ts';
 import type { RenderLimits } from './limits.ts';
+import { isHeif } from './media-type.ts';
 import { NotAJpegError, stripJpegMetadata } from './strip-jpeg.ts';
+
+/**
+ * The format everyone but the admin receives ORIGINAL in: the original's own, except HEIF, which
+ * no encoder here writes (sharp's libvips has no HEVC), and which becomes a full-size JPEG.
+ */
+export function publicOriginalFormat(original: { extension: string; mimeType: string }): { extension: string; mimeType: string } {
+  const extension = publicOriginalExtension(original.extension);
+  return extension === original.extension ? original : { extension, mimeType: 'image/jpeg' };
+}
+
+export function publicOriginalExtension(originalExtension: string): string {
+  return isHeif(originalExtension) ? 'jpg' : originalExtension;
+}
+
+/**
+ * Where a photo's renditions are cut from. Usually the original itself; for HEIF, its public
+ * copy: decoding HEVC in WebAssembly takes a second or two for 12 MP, so it is done once, into a
+ * full-size JPEG, and every rendition decodes that (shrinking on load) instead.
+ */
+export function renditionSource(original: PublicOriginalRequest): { source: string; via?: PublicOriginalRequest } {
+  return isHeif(original.extension) ? { source: original.destination, via: original } : { source: original.source };
+}
 
 export interface PublicOriginalRequest {
   /** The untouched original. */
@@ -33,11 +58,18 @@ function reencode(image: Sharp, extension: string): Sharp {
 
 /**
  * What everyone but the admin receives for ORIGINAL: the full-resolution image without any
- * EXIF, XMP, IPTC or GPS, in the original's format, colour profile kept. A JPEG is stripped
+ * EXIF, XMP, IPTC or GPS, in its public format (`publicOriginalFormat`), colour profile kept. A JPEG is stripped
  * losslessly (same compressed pixels, see strip-jpeg.ts); anything else, or a JPEG too broken
  * to walk, is re-encoded upright at full size.
  */
 export async function writePublicOriginal(request: PublicOriginalRequest, limits: RenderLimits): Promise<void> {
+  if (isHeif(request.extension)) {
+    const decoded = await heifDecoders.decode(request.source, limits);
+    const image = sharp(decoded.pixels, { raw: { width: decoded.width, height: decoded.height, channels: decoded.channels } });
+    const encoded = image.flatten({ background: MATTE }).jpeg({ quality: 92 });
+    await writeAtomically(limits.tempDir, request.destination, (temp) => encoded.toFile(temp));
+    return;
+  }
   if (request.extension === 'jpg') {
     try {
       const stripped = stripJpegMetadata(await readFile(request.source), request.orientation);

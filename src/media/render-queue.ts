@@ -1,8 +1,11 @@
+import { stat } from 'node:fs/promises';
 import { LightboxError } from '../errors.ts';
 import type { RenderLimits } from './limits.ts';
 import { type PublicOriginalRequest, writePublicOriginal } from './public-original.ts';
 import { PhotoSource } from './source.ts';
 import type { DerivedVariant, ImageFormat } from './variants.ts';
+
+export type PublicOriginalRender = { variant: 'original' } & PublicOriginalRequest;
 
 export type RenderRequest =
   | {
@@ -13,8 +16,10 @@ export type RenderRequest =
       /** Of the photo as displayed (orientation applied). */
       width: number;
       height: number;
+      /** `source` is this public copy, made first when it is missing (see renditionSource). */
+      via?: PublicOriginalRender;
     }
-  | ({ variant: 'original' } & PublicOriginalRequest);
+  | PublicOriginalRender;
 
 export type Render = (request: RenderRequest, limits: RenderLimits) => Promise<void>;
 
@@ -53,9 +58,18 @@ export class RenderQueue {
     if (this.active >= this.options.concurrency && this.waiting.length >= this.options.maxWaiting) {
       return Promise.reject(new LightboxError('RENDER_BUSY', 'too many images are being rendered; try again shortly'));
     }
-    const job = this.run(request).finally(() => this.inFlight.delete(request.destination));
+    const job = this.prerequisite(request)
+      .then(() => this.run(request))
+      .finally(() => this.inFlight.delete(request.destination));
     this.inFlight.set(request.destination, job);
     return job;
+  }
+
+  /** The public copy a rendition is cut from, made once however many renditions wait on it; before a slot is taken, so none waits on itself. */
+  private async prerequisite(request: RenderRequest): Promise<void> {
+    if (request.variant === 'original' || request.via === undefined) return;
+    if (await fileExists(request.via.destination)) return;
+    await this.ensure(request.via);
   }
 
   private async run(request: RenderRequest): Promise<void> {
@@ -68,4 +82,8 @@ export class RenderQueue {
       this.waiting.shift()?.();
     }
   }
+}
+
+async function fileExists(file: string): Promise<boolean> {
+  return (await stat(file).catch(() => undefined))?.isFile() === true;
 }

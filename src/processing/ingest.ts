@@ -165,11 +165,11 @@ export async function ingestStaged(
     }
     let probed: ProbedImage;
     try {
-      probed = await probeImage(staged.temp, deps.maxPixels ?? MAX_INPUT_PIXELS);
+      probed = await probeImage(staged.temp, sniffed.type.extension, deps.maxPixels ?? MAX_INPUT_PIXELS);
     } catch (error) {
       return { kind: 'failed', code: 'INVALID_IMAGE', reason: `could not be decoded: ${errorSummary(error)}` };
     }
-    const metadata = await readPhotoMetadata(staged.temp);
+    const metadata = await readPhotoMetadata(staged.temp, sniffed.type.extension);
     await options.commitTurn?.();
     return await store(deps, staged, sniffed.type, probed, metadata, filename, options);
   } finally {

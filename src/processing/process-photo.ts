@@ -3,6 +3,7 @@ import type { Db } from '../db/client.ts';
 import { photos } from '../db/schema.ts';
 import { readPhotoMetadata } from '../media/exif.ts';
 import type { DecodeLimits } from '../media/limits.ts';
+import { publicOriginalExtension, renditionSource, writePublicOriginal } from '../media/public-original.ts';
 import { EAGER_VARIANTS, PhotoSource } from '../media/source.ts';
 import { EAGER_RENDITIONS } from '../media/variants.ts';
 import type { StorageLayout } from '../storage/layout.ts';
@@ -22,12 +23,21 @@ export async function processPhoto(deps: ProcessPhotoDeps, photoId: number): Pro
   const photo = deps.db.select().from(photos).where(eq(photos.id, photoId)).get();
   if (photo === undefined) return; // deleted while queued: nothing to do
   const original = deps.layout.originalPath(photo.contentHash, photo.originalExtension);
-  const source = await PhotoSource.decode(original, photo, EAGER_VARIANTS, deps.limits);
+  const publicCopy = deps.layout.derivedPath(photo.publicId, 'original', photo.version, publicOriginalExtension(photo.originalExtension));
+  const { source: from, via } = renditionSource({
+    source: original,
+    destination: publicCopy,
+    extension: photo.originalExtension,
+    orientation: photo.orientation,
+  });
+  // HEIF is decoded once, into the public copy every rendition is then cut from.
+  if (via !== undefined) await writePublicOriginal(via, { ...deps.limits, tempDir: deps.layout.tempDir });
+  const source = await PhotoSource.decode(from, photo, EAGER_VARIANTS, deps.limits);
   for (const [variant, format] of EAGER_RENDITIONS) {
     await source.write(variant, format, deps.layout.derivedPath(photo.publicId, variant, photo.version, format), deps.layout.tempDir);
   }
   const placeholder = await source.placeholder();
-  const metadata = await readPhotoMetadata(original);
+  const metadata = await readPhotoMetadata(original, photo.originalExtension);
   deps.db
     .update(photos)
     .set({ ...metadata, placeholderHash: placeholder.hash, dominantColor: placeholder.dominantColor, status: 'READY', failureReason: null })
