@@ -3,6 +3,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { benchGraphQL, GALLERY_QUERY } from './graphql.ts';
+import { benchHeic } from './heic.ts';
 import { benchImageRoute } from './image-route.ts';
 import { machineDescription } from './lib/machine.ts';
 import { nginxVersion } from './lib/nginx.ts';
@@ -33,7 +34,7 @@ if (!(seconds > 0 && seconds <= 60 && Number.isInteger(rounds) && rounds >= 1 &&
 
 ensureWrk();
 const command = `npm run bench -- --seconds ${seconds} --rounds ${rounds} --connections ${connections}`;
-const sections = new Set((values.sections ?? 'image,graphql,wal,processing').split(','));
+const sections = new Set((values.sections ?? 'image,graphql,wal,processing,heic').split(','));
 let imageTable = '(not run)';
 if (sections.has('image')) {
   process.stderr.write(`Image route vs nginx, sirv, a bare stat+md5 handler, @fastify/static and serve-static (${command})\n`);
@@ -48,6 +49,11 @@ let processingTable = '(not run)';
 if (sections.has('processing')) {
   process.stderr.write('Processing: thumbnails per second, Lightbox renderer vs bare sharp\n');
   processingTable = await benchProcessing({ seconds: Math.max(1, seconds * 2) });
+}
+let heicTable = '(not run)';
+if (sections.has('heic')) {
+  process.stderr.write('HEIC: thumbnails per second next to JPEG, and the event loop while HEICs are processed\n');
+  heicTable = await benchHeic({ seconds: Math.max(1, seconds * 2) });
 }
 let graphqlTable = '(not run)';
 if (sections.has('graphql')) {
@@ -113,6 +119,18 @@ the same files. Then the whole pipeline a worker runs per photo, on the real fix
 against the bare loop on those files. Two alternating rounds each, averaged.
 
 ${processingTable}
+
+## HEIC
+
+The 12-megapixel iPhone fixture (3024×4032 as displayed), one job per core. "From the HEIC" is
+what the first thumbnail of a new iPhone photo costs: libheif (WebAssembly) on a decoder thread,
+the full-size JPEG every rendition is then cut from, and the thumbnail; "from the JPEG" starts
+from that same JPEG. Then a Lightbox server in this process serves a thumbnail under wrk, idle
+and while its in-process worker (2 jobs) processes copies of the HEIC; the event-loop delay is
+the server's own (\`monitorEventLoopDelay\`, 5 ms resolution), so it shows whether decoding ever
+runs where requests are answered.
+
+${heicTable}
 `;
 
 await mkdir(new URL('./results/', import.meta.url), { recursive: true });

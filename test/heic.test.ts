@@ -264,6 +264,21 @@ describe('HEIC/HEIF in: upright, with their EXIF, every rendition', { skip: heif
     assert.ok(delta < 12, `exif-and-irot is the upright picture (off by ${delta.toFixed(1)})`);
   });
 
+  it("an iPhone's Display P3 is converted to sRGB through its ICC profile, not relabelled", async () => {
+    const phone = (await photosAs({})).find((photo) => photo.title === 'IMG_0001');
+    const ours = await sharp((await fetchBytes(`${server.url}${phone?.original.url}`)).bytes).stats();
+    const pool = new HeifDecoderPool(1);
+    try {
+      const decoded = await pool.decode(IPHONE, { maxPixels: 100_000_000, timeoutSeconds: 60 });
+      const relabelled = await sharp(decoded.pixels, { raw: { width: decoded.width, height: decoded.height, channels: decoded.channels } }).stats();
+      const [red, , blue] = ours.channels.map((channel, index) => channel.mean - (relabelled.channels[index]?.mean ?? 0));
+      // P3 reds and greens lie outside sRGB: converted, the warm kitchen gets redder and less blue.
+      assert.ok((red ?? 0) > 1.5 && (blue ?? 0) < -1.5, `red ${red?.toFixed(1)}, blue ${blue?.toFixed(1)} against the pixels taken as sRGB`);
+    } finally {
+      await pool.close();
+    }
+  });
+
   it('10-bit images come out as 8-bit sRGB with their tones where they were', async () => {
     const photo = (await photosAs(server.admin)).find((candidate) => candidate.title === 'ten-bit');
     const large = await fetchBytes(`${server.url}${photo?.large.url}`);

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import exifr from 'exifr';
-import { heifExifTiff } from './heif-exif.ts';
+import { heifExifTiff } from './heif-boxes.ts';
 import { isHeif } from './media-type.ts';
 
 export interface PhotoMetadata {
@@ -58,7 +58,7 @@ function finiteNumber(value: unknown): number | null {
   return typeof value === 'number' && Number.isFinite(value) ? value : null;
 }
 
-/** What exifr reads: the file itself, or for HEIF the TIFF block its boxes point to (see heif-exif.ts). */
+/** What exifr reads: the file itself, or for HEIF the TIFF block its boxes point to (see heif-boxes.ts). */
 async function exifSource(file: string, extension: string): Promise<string | Buffer | undefined> {
   if (!isHeif(extension)) return file;
   return heifExifTiff(await readFile(file));

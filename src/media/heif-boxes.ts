@@ -1,9 +1,8 @@
 /**
- * The EXIF block of a HEIF file's primary image, found through the file's own boxes (ISO/IEC
- * 14496-12 and 23008-12): `pitm` names the primary item, `iinf` the item of type `Exif`, `iref`
- * which image it describes, and `iloc` where its bytes are. exifr reads iPhone files itself but
- * not every writer's (it expects `Exif\0\0` before the TIFF header, which the format leaves
- * optional), so the TIFF block is cut out here and handed to it as it is.
+ * What a HEIF file says about its primary image beside the pixels libheif decodes, found
+ * through the file's own boxes (ISO/IEC 14496-12 and 23008-12): `pitm` names the primary item,
+ * `iinf` the items and their types, `iref` which image an item describes, `iloc` where an
+ * item's bytes are, and `iprp` the properties (`ipco`) each item has (`ipma`).
  */
 
 interface Box {
@@ -129,17 +128,74 @@ function itemData(reader: Reader, iloc: Box, idat: Box | undefined, wanted: numb
   return undefined;
 }
 
+/** The `meta` box and the primary item's id. */
+function primaryOf(reader: Reader): { meta: Box; primary: number | undefined } | undefined {
+  const meta = reader.boxes(0, reader.bytes.length).find((box) => box.type === 'meta');
+  if (meta === undefined) return undefined;
+  const pitm = reader.child(meta, 'pitm', FULL_BOX);
+  const primary = pitm === undefined ? undefined : reader.uint(pitm.start + FULL_BOX, reader.uint(pitm.start, 1) === 0 ? 2 : 4);
+  return { meta, primary };
+}
+
+/** The properties (from `ipco`) associated with an item in `ipma`, in association order. */
+function propertiesOf(reader: Reader, meta: Box, item: number): Box[] {
+  const iprp = reader.child(meta, 'iprp', FULL_BOX);
+  if (iprp === undefined) return [];
+  const ipco = reader.child(iprp, 'ipco');
+  const ipma = reader.child(iprp, 'ipma');
+  if (ipco === undefined || ipma === undefined) return [];
+  const properties = reader.boxes(ipco.start, ipco.end);
+  const version = reader.uint(ipma.start, 1);
+  const wide = (reader.uint(ipma.start + 1, 3) & 1) === 1;
+  const idSize = version < 1 ? 2 : 4;
+  let at = ipma.start + FULL_BOX;
+  const entries = reader.uint(at, 4);
+  at += 4;
+  for (let entry = 0; entry < entries; entry++) {
+    const id = reader.uint(at, idSize);
+    const count = reader.uint(at + idSize, 1);
+    at += idSize + 1;
+    const indices: number[] = [];
+    for (let association = 0; association < count; association++) {
+      indices.push(wide ? reader.uint(at, 2) & 0x7fff : reader.uint(at, 1) & 0x7f);
+      at += wide ? 2 : 1;
+    }
+    if (id === item) return indices.filter((index) => index > 0).flatMap((index) => properties[index - 1] ?? []);
+  }
+  return [];
+}
+
+/**
+ * The ICC profile of the primary image (a `colr` property of type `prof` or `rICC`): iPhones
+ * shoot in Display P3, and pixels read without their profile look washed out. Undefined when the
+ * file has none, or only an nclx colour description (taken as sRGB).
+ */
+export function heifIccProfile(file: Buffer): Buffer | undefined {
+  try {
+    const reader = new Reader(file);
+    const found = primaryOf(reader);
+    if (found?.primary === undefined) return undefined;
+    for (const property of propertiesOf(reader, found.meta, found.primary)) {
+      if (property.type !== 'colr') continue;
+      const kind = file.toString('latin1', property.start, property.start + 4);
+      if (kind === 'prof' || kind === 'rICC') return file.subarray(property.start + 4, property.end);
+    }
+    return undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** The TIFF block (from its `II*\0` or `MM\0*` header) of the primary image's EXIF; undefined when there is none or it cannot be found. */
 export function heifExifTiff(file: Buffer): Buffer | undefined {
   try {
     const reader = new Reader(file);
-    const meta = reader.boxes(0, file.length).find((box) => box.type === 'meta');
-    if (meta === undefined) return undefined;
-    const pitm = reader.child(meta, 'pitm', FULL_BOX);
+    const found = primaryOf(reader);
+    if (found === undefined) return undefined;
+    const { meta, primary } = found;
     const iinf = reader.child(meta, 'iinf', FULL_BOX);
     const iloc = reader.child(meta, 'iloc', FULL_BOX);
     if (iinf === undefined || iloc === undefined) return undefined;
-    const primary = pitm === undefined ? undefined : reader.uint(pitm.start + FULL_BOX, reader.uint(pitm.start, 1) === 0 ? 2 : 4);
     const exifItems = [...itemTypes(reader, iinf)].filter(([, type]) => type === 'Exif').map(([id]) => id);
     const aboutPrimary = primary === undefined ? [] : (descriptions(reader, reader.child(meta, 'iref', FULL_BOX)).get(primary) ?? []);
     const chosen = exifItems.find((id) => aboutPrimary.includes(id)) ?? exifItems[0];
