@@ -55,8 +55,13 @@ describe('importPhotoFromUrl', () => {
 
   before(async () => {
     const jpeg = await readFile(path.join(FIXTURE_PHOTOS, 'gps', 'DSCN0040.jpg'));
+    const heic = await readFile(path.join(FIXTURE_PHOTOS, 'heic', 'portrait-1.heic'));
     origin = createServer((req, res) => {
-      if (req.url === '/photo.jpg') {
+      if (req.url === '/download?id=7') {
+        // A HEIC behind a URL that names no format, sent as something generic: the bytes decide.
+        res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': heic.length });
+        res.end(heic);
+      } else if (req.url === '/photo.jpg') {
         res.writeHead(200, { 'content-type': 'image/jpeg', 'content-length': jpeg.length });
         res.end(jpeg);
       } else if (req.url === '/hop') {
@@ -111,6 +116,13 @@ describe('importPhotoFromUrl', () => {
     assert.equal(outcome?.__typename === 'UploadedPhoto' && outcome.photo.title, 'photo');
     const again = await importUrl(allowed, `${base}/photo.jpg`);
     assert.equal(again.__typename === 'ImportPhotoPayload' && again.result.__typename === 'UploadedPhoto' && again.result.duplicate, true);
+  });
+
+  it('imports a HEIC, whatever its URL and Content-Type say', async () => {
+    const result = await importUrl(allowed, `${base}/download?id=7`);
+    const outcome = result.__typename === 'ImportPhotoPayload' ? result.result : undefined;
+    assert.equal(outcome?.__typename, 'UploadedPhoto', JSON.stringify(result));
+    assert.equal(outcome?.__typename === 'UploadedPhoto' && outcome.photo.width, 1200);
   });
 
   it('refuses private addresses, for the URL and for every redirect', async () => {
