@@ -39,7 +39,7 @@ export async function serve(config: Config, logger: Logger): Promise<void> {
   // Announced only once a signal is handled: whoever waits for this line may stop the server at once.
   logger.info({ url: app.url, dataDir: config.dataDir }, 'lightbox is listening');
   const out = humanOutput();
-  out.write(`Lightbox is running: GraphiQL at ${app.url}/graphql, health at ${app.url}/healthz\n`);
+  out.write(`Lightbox is running: GraphiQL at ${app.url}/graphql, the gallery at ${app.url}/, health at ${app.url}/healthz\n`);
   out.write(adminTokenNotice(config, app.adminToken, app.layout.adminTokenFile));
   if (config.jobs.workers === 0) {
     out.write('LIGHTBOX_WORKERS=0: this server processes no photos; run `lightbox worker` beside it, or new photos stay PENDING.\n');

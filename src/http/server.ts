@@ -13,6 +13,7 @@ import type { Logger } from '../log.ts';
 import { MAX_INPUT_PIXELS, RENDER_TIMEOUT_SECONDS } from '../media/limits.ts';
 import { type Render, RenderQueue } from '../media/render-queue.ts';
 import type { Store } from '../storage/open-store.ts';
+import { createWebPages } from '../web/pages.ts';
 import { ImageFileCache } from './file-cache.ts';
 import { GRAPHIQL_ASSETS_PREFIX } from './graphiql/assets.ts';
 import { serveGraphiQLAsset } from './graphiql/route.ts';
@@ -21,7 +22,6 @@ import { createHealthRoute } from './health.ts';
 import { createImageRoute, publicCachePolicy } from './image-route.ts';
 import { IMAGES_PREFIX } from './image-url.ts';
 import { sendPlain } from './plain-response.ts';
-import { createSharePage, SHARE_PAGE_PREFIX } from './share-page.ts';
 import { createUploadRoute } from './upload-route.ts';
 
 /** Largest GraphQL JSON body: the biggest sensible query with variables is a few KB. Uploads go through multipart. */
@@ -100,7 +100,7 @@ export function createLightboxServer({ store, logger, config, secrets, render }:
     signing: { secret: secrets.secret, ttlSeconds: config.auth.signedUrlTtlSeconds },
   });
   const yoga = createGraphQLHandler({ store, logger, viewers, shares, graphql: config.graphql, contexts });
-  const sharePage = createSharePage({ shares, logger, contexts });
+  const gallery = createWebPages({ shares, logger, contexts });
   const uploads = createUploadRoute({ yoga, logger, store, ingest: config.ingest, viewers });
 
   // Yoga reads a body whole before parsing it: bounding its size and the requests in flight bounds the memory they take.
@@ -143,10 +143,6 @@ export function createLightboxServer({ store, logger, config, secrets, render }:
       });
       return;
     }
-    if (pathname.startsWith(SHARE_PAGE_PREFIX)) {
-      sharePage(req, res, pathname, queryStart === -1 ? '' : url.slice(queryStart));
-      return;
-    }
     if (pathname === '/healthz') {
       if (req.method !== 'GET' && req.method !== 'HEAD') {
         sendPlain(res, 405, 'Method not allowed: use GET or HEAD', 'no-store', false, { Allow: 'GET, HEAD' });
@@ -155,9 +151,8 @@ export function createLightboxServer({ store, logger, config, secrets, render }:
       health(res, req.method === 'HEAD');
       return;
     }
-    if (pathname === '/') {
-      res.writeHead(302, { Location: '/graphql', 'Content-Length': 0 });
-      res.end();
+    if (gallery.handles(pathname)) {
+      gallery.handle(req, res, pathname, queryStart === -1 ? '' : url.slice(queryStart + 1));
       return;
     }
     sendPlain(res, 404, 'Not found', 'no-store');

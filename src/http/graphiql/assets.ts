@@ -1,9 +1,5 @@
-import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { promisify } from 'node:util';
-import { gzip } from 'node:zlib';
-
-const gzipAsync = promisify(gzip);
+import { hashedAsset as asset, type HashedAsset } from '../hashed-asset.ts';
 
 /** Where GraphiQL's files are served from; a page links them with `?v=<content hash>`. */
 export const GRAPHIQL_ASSETS_PREFIX = '/graphiql/';
@@ -17,18 +13,8 @@ export type GraphiQLAssetName =
   | 'favicon.ico'
   | 'start.js';
 
-export interface GraphiQLAsset {
-  contentType: string;
-  body: Buffer;
-  /** A short content hash: the `v` of its URL and the opaque part of its ETag. */
-  hash: string;
-  /** Made on first request that accepts it, then kept: the bundle is 5 MB, about 1.4 MB gzipped. */
-  gzipped?: Promise<Buffer>;
-}
-
-function asset(contentType: string, body: Buffer): GraphiQLAsset {
-  return { contentType, body, hash: createHash('sha256').update(body).digest('base64url').slice(0, 16) };
-}
+/** The bundle is 5 MB, about 1.4 MB gzipped (made on the first request that accepts it). */
+export type GraphiQLAsset = HashedAsset;
 
 const JAVASCRIPT = 'text/javascript; charset=utf-8';
 
@@ -66,11 +52,6 @@ export class GraphiQLAssets {
     const found = this.assets.get(name);
     if (found === undefined) throw new Error(`No GraphiQL asset named ${name}`);
     return `${GRAPHIQL_ASSETS_PREFIX}${name}?v=${found.hash}`;
-  }
-
-  static gzipped(found: GraphiQLAsset): Promise<Buffer> {
-    found.gzipped ??= gzipAsync(found.body, { level: 9 });
-    return found.gzipped;
   }
 }
 

@@ -1,0 +1,39 @@
+import { readFileSync } from 'node:fs';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { type HashedAsset, hashedAsset, serveHashedAsset } from '../http/hashed-asset.ts';
+
+export type WebAssetName = 'gallery.css' | 'gallery.js';
+
+export interface WebAssets {
+  prefix: string;
+  /** `/assets/<name>?v=<content hash>`: cached for a year, changed with the file. */
+  url(name: WebAssetName): string;
+  serve(req: IncomingMessage, res: ServerResponse, pathname: string, query: string): Promise<void>;
+}
+
+const PREFIX = '/assets/';
+
+function load(): ReadonlyMap<string, HashedAsset> {
+  const read = (name: WebAssetName) => readFileSync(new URL(`./assets/${name}`, import.meta.url));
+  return new Map([
+    ['gallery.css', hashedAsset('text/css; charset=utf-8', read('gallery.css'))],
+    ['gallery.js', hashedAsset('text/javascript; charset=utf-8', read('gallery.js'))],
+  ]);
+}
+
+let loaded: ReadonlyMap<string, HashedAsset> | undefined;
+
+/** The gallery's stylesheet and script, read once per process: they are part of the installed code. */
+export function webAssets(): WebAssets {
+  loaded ??= load();
+  const assets = loaded;
+  return {
+    prefix: PREFIX,
+    url(name) {
+      return `${PREFIX}${name}?v=${(assets.get(name) as HashedAsset).hash}`;
+    },
+    serve(req, res, pathname, query) {
+      return serveHashedAsset(req, res, assets.get(pathname.slice(PREFIX.length)), query);
+    },
+  };
+}

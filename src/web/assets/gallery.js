@@ -1,0 +1,217 @@
+// The gallery's one script: optional (every page works without it), same origin, no framework.
+// It reads further pages through /graphql like any client, opens photos in a lightbox, and
+// moves between photos with the keyboard (← → Esc) and by swiping.
+(() => {
+  const main = document.querySelector('main');
+  if (!main) return;
+  const kind = main.dataset.page;
+  const share = main.dataset.share;
+
+  // The document that fetches the next page, and its variables, as the server wrote them into the page.
+  const nextPage = JSON.parse(document.getElementById('next-page')?.textContent || 'null');
+
+  async function graphql(query, variables) {
+    const headers = { 'content-type': 'application/json', accept: 'application/graphql-response+json' };
+    if (share) headers['x-lightbox-share'] = share;
+    const response = await fetch('/graphql', { method: 'POST', headers, body: JSON.stringify({ query, variables }) });
+    const body = await response.json();
+    if (!response.ok || body.errors) throw new Error(body.errors?.[0]?.message ?? `HTTP ${response.status}`);
+    return body.data;
+  }
+
+  function element(name, attributes = {}, children = []) {
+    const node = document.createElement(name);
+    for (const [key, value] of Object.entries(attributes)) if (value !== undefined && value !== null) node.setAttribute(key, String(value));
+    for (const child of children) node.append(child);
+    return node;
+  }
+
+  /** The same markup the server renders for a tile (web/html.ts tileHtml). */
+  function tile(photo, href, caption) {
+    const img = element('img', {
+      src: photo.thumb.url,
+      srcset: `${photo.thumb.url} 256w, ${photo.small.url} ${photo.small.width}w`,
+      sizes: '(max-width: 40rem) 50vw, 15rem',
+      width: photo.thumb.width,
+      height: photo.thumb.height,
+      alt: photo.description || photo.title,
+      loading: 'lazy',
+      decoding: 'async',
+    });
+    if (photo.placeholder?.dominantColor) img.style.backgroundColor = photo.placeholder.dominantColor;
+    const picture = element('picture', {}, [
+      element('source', {
+        type: 'image/webp',
+        srcset: `${photo.thumbWebp.url} 256w, ${photo.smallWebp.url} ${photo.small.width}w`,
+        sizes: img.sizes,
+      }),
+      img,
+    ]);
+    const link = element('a', { href, 'data-full': photo.large.url, 'data-srcset': photo.webp, 'data-alt': img.alt }, [picture]);
+    if (caption) link.append(caption);
+    return element('li', {}, [link]);
+  }
+
+  function appendPage(edges) {
+    const grid = main.querySelector('ul.grid');
+    for (const { cursor, node } of edges) {
+      if (kind === 'albums') {
+        if (!node.cover) continue;
+        const caption = element('span', { class: 'title' });
+        caption.textContent = node.title;
+        const count = element('span', { class: 'muted' });
+        count.textContent = `${node.photoCount} photo${node.photoCount === 1 ? '' : 's'}`;
+        const item = tile(node.cover, `/albums/${encodeURIComponent(node.id)}`, caption);
+        item.firstChild.append(count);
+        grid.append(item);
+      } else {
+        const base = kind === 'shared' ? `${location.pathname}/photos/` : '/photos/';
+        const params = new URLSearchParams({ at: cursor });
+        if (kind === 'album') params.set('album', main.dataset.album);
+        if (main.dataset.unlock) params.set('unlock', main.dataset.unlock);
+        grid.append(tile(node, `${base}${encodeURIComponent(node.id)}?${params}`));
+      }
+    }
+  }
+
+  // Infinite scroll: the "more" link is fetched through GraphQL as it comes into view.
+  const pager = main.querySelector('nav.pager a[rel=next]');
+  if (pager && nextPage && 'IntersectionObserver' in window) {
+    let loading = false;
+    let after = pager.dataset.after;
+    const observer = new IntersectionObserver(
+      async (entries) => {
+        if (loading || !entries.some((entry) => entry.isIntersecting)) return;
+        loading = true;
+        try {
+          const data = await graphql(nextPage.query, { ...nextPage.variables, after });
+          const page = kind === 'albums' ? data.page : data.album.page;
+          appendPage(page.edges);
+          after = page.pageInfo.endCursor;
+          if (!page.pageInfo.hasNextPage) {
+            observer.disconnect();
+            pager.parentElement.remove();
+          } else {
+            pager.href = pager.href.replace(/after=[^&]*/, `after=${encodeURIComponent(after)}`);
+          }
+        } catch {
+          observer.disconnect(); // the link still works
+        } finally {
+          loading = false;
+        }
+      },
+      { rootMargin: '600px' },
+    );
+    observer.observe(pager);
+  }
+
+  function onSwipe(target, left, right) {
+    let startX = 0;
+    let startY = 0;
+    target.addEventListener(
+      'touchstart',
+      (event) => {
+        startX = event.changedTouches[0].clientX;
+        startY = event.changedTouches[0].clientY;
+      },
+      { passive: true },
+    );
+    target.addEventListener(
+      'touchend',
+      (event) => {
+        const dx = event.changedTouches[0].clientX - startX;
+        const dy = event.changedTouches[0].clientY - startY;
+        if (Math.abs(dx) > 50 && Math.abs(dx) > 2 * Math.abs(dy)) (dx < 0 ? left : right)();
+      },
+      { passive: true },
+    );
+  }
+
+  // One photo's page: ← and → follow its previous/next links, Esc goes back to the album.
+  if (kind === 'photo') {
+    const go = (rel) => {
+      const link = document.querySelector(`a[rel=${rel}]`);
+      if (link) location.href = link.href;
+    };
+    document.addEventListener('keydown', (event) => {
+      if (event.altKey || event.ctrlKey || event.metaKey || event.target instanceof HTMLInputElement) return;
+      if (event.key === 'ArrowLeft') go('prev');
+      else if (event.key === 'ArrowRight') go('next');
+      else if (event.key === 'Escape') go('up');
+    });
+    onSwipe(
+      main,
+      () => go('next'),
+      () => go('prev'),
+    );
+    return;
+  }
+
+  // Grids of photos: a tile opens in a lightbox that traps focus and gives it back on close.
+  if (kind !== 'album' && kind !== 'shared') return;
+  const box = element('div', { class: 'lightbox', role: 'dialog', 'aria-modal': 'true', 'aria-label': 'Photo', hidden: '' });
+  const image = element('img', { alt: '' });
+  const caption = element('p');
+  const previous = element('button', { type: 'button', 'aria-label': 'Previous photo' }, ['←']);
+  const next = element('button', { type: 'button', 'aria-label': 'Next photo' }, ['→']);
+  const close = element('button', { type: 'button', 'aria-label': 'Close' }, ['Close']);
+  box.append(image, caption, element('div', { class: 'bar' }, [previous, next, close]));
+  document.body.append(box);
+  let current = null;
+
+  const tiles = () => [...main.querySelectorAll('ul.grid a[data-full]')];
+  function show(link) {
+    current = link;
+    image.removeAttribute('srcset');
+    image.src = link.dataset.full;
+    if (link.dataset.srcset) image.srcset = link.dataset.srcset;
+    image.sizes = '100vw';
+    image.alt = link.dataset.alt || '';
+    caption.textContent = link.dataset.alt || '';
+  }
+  function open(link) {
+    show(link);
+    box.hidden = false;
+    document.body.style.overflow = 'hidden';
+    close.focus();
+  }
+  function shut() {
+    box.hidden = true;
+    document.body.style.overflow = '';
+    current?.focus();
+  }
+  function step(by) {
+    const all = tiles();
+    const at = all.indexOf(current);
+    const target = all[at + by];
+    if (target) show(target);
+  }
+  main.addEventListener('click', (event) => {
+    const link = event.target.closest?.('ul.grid a[data-full]');
+    if (!link || event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey) return;
+    event.preventDefault();
+    open(link);
+  });
+  previous.addEventListener('click', () => step(-1));
+  next.addEventListener('click', () => step(1));
+  close.addEventListener('click', shut);
+  box.addEventListener('keydown', (event) => {
+    if (event.key === 'Escape') shut();
+    else if (event.key === 'ArrowLeft') step(-1);
+    else if (event.key === 'ArrowRight') step(1);
+    else if (event.key === 'Tab') {
+      // Focus stays inside the dialog while it is open.
+      const buttons = [previous, next, close];
+      const at = buttons.indexOf(document.activeElement);
+      const to = (at + (event.shiftKey ? -1 : 1) + buttons.length) % buttons.length;
+      buttons[to].focus();
+      event.preventDefault();
+    } else return;
+    event.preventDefault();
+  });
+  onSwipe(
+    box,
+    () => step(1),
+    () => step(-1),
+  );
+})();

@@ -1,0 +1,139 @@
+import { type DocumentNode, execute, type GraphQLError, parse } from 'graphql';
+import type { GraphQLContext } from '../graphql/context.ts';
+import { schema } from '../graphql/schema.ts';
+
+/**
+ * Grids offer WebP and JPEG, the formats every photo already has its thumbnail in (the worker
+ * makes them eagerly), so a first view of an album renders no AVIF on demand; a photo's own page
+ * offers AVIF too.
+ *
+ * What the pages ask, in the schema's own language: the gallery is a client like any other.
+ * The first render runs these in-process; the page's script runs the same documents (handed to
+ * it in the page) against /graphql for every page after.
+ */
+
+const TILE = `
+  id title description
+  placeholder { dominantColor }
+  thumb: image(variant: THUMB, format: JPG) { url width height }
+  thumbWebp: image(variant: THUMB, format: WEBP) { url }
+  small: image(variant: SMALL, format: JPG) { url width height }
+  smallWebp: image(variant: SMALL, format: WEBP) { url }
+  large: image(variant: LARGE, format: JPG) { url width height }
+  webp: srcSet(format: WEBP)`;
+
+export const ALBUMS_PAGE_SIZE = 24;
+export const PHOTOS_PAGE_SIZE = 48;
+
+const PAGE_INFO = 'pageInfo { hasNextPage endCursor }';
+
+export const ALBUMS_PAGE = `query WebAlbumsPage($after: String) {
+  page: albums(first: ${ALBUMS_PAGE_SIZE}, after: $after) {
+    ${PAGE_INFO} edges { cursor node { id title photoCount cover { ${TILE} } } }
+  }
+}`;
+
+export const ALBUM_PAGE = `query WebAlbumPage($id: ID!, $after: String) {
+  album(id: $id) {
+    id title description photoCount
+    page: photos(first: ${PHOTOS_PAGE_SIZE}, after: $after) { ${PAGE_INFO} edges { cursor node { ${TILE} } } }
+  }
+}`;
+
+export const SHARED_PAGE = `query WebSharedPage($after: String) {
+  album: sharedAlbum {
+    id title description photoCount
+    page: photos(first: ${PHOTOS_PAGE_SIZE}, after: $after) { ${PAGE_INFO} edges { cursor node { ${TILE} } } }
+  }
+}`;
+
+export const PHOTO_PAGE = `query WebPhotoPage($id: ID!, $album: ID!, $at: String, $inAlbum: Boolean!) {
+  photo(id: $id) {
+    id title description takenAt width height
+    camera { make model lens }
+    exposure { shutterSpeed fNumber iso focalLength }
+    placeholder { dominantColor }
+    large: image(variant: LARGE, format: JPG) { url width height }
+    avif: srcSet(format: AVIF)
+    webp: srcSet(format: WEBP)
+    jpg: srcSet(format: JPG)
+  }
+  album(id: $album) @include(if: $inAlbum) {
+    id title
+    next: photos(first: 1, after: $at) { edges { cursor node { id } } }
+    previous: photos(last: 1, before: $at) { edges { cursor node { id } } }
+  }
+}`;
+
+export interface ImageRef {
+  url: string;
+  width: number;
+  height: number;
+}
+
+export interface Tile {
+  id: string;
+  title: string;
+  description: string;
+  placeholder: { dominantColor: string | null } | null;
+  thumb: ImageRef;
+  thumbWebp: { url: string };
+  small: ImageRef;
+  smallWebp: { url: string };
+  large: ImageRef;
+  webp: string;
+}
+
+export interface Page<T> {
+  pageInfo: { hasNextPage: boolean; endCursor: string | null };
+  edges: { cursor: string; node: T }[];
+}
+
+export interface AlbumsPageData {
+  page: Page<{ id: string; title: string; photoCount: number; cover: Tile | null }>;
+}
+
+export interface AlbumPageData {
+  album: { id: string; title: string; description: string; photoCount: number; page: Page<Tile> } | null;
+}
+
+export interface PhotoPageData {
+  photo: {
+    id: string;
+    title: string;
+    description: string;
+    takenAt: string | null;
+    width: number;
+    height: number;
+    camera: { make: string | null; model: string | null; lens: string | null } | null;
+    exposure: { shutterSpeed: string | null; fNumber: number | null; iso: number | null; focalLength: number | null } | null;
+    placeholder: { dominantColor: string | null } | null;
+    large: ImageRef;
+    avif: string;
+    webp: string;
+    jpg: string;
+  } | null;
+  album?: {
+    id: string;
+    title: string;
+    next: { edges: { cursor: string; node: { id: string } }[] };
+    previous: { edges: { cursor: string; node: { id: string } }[] };
+  } | null;
+}
+
+const parsed = new Map<string, DocumentNode>();
+
+/** The result of one document, run in-process with the request's own context (its viewer decides what it sees). */
+export async function runQuery<T>(
+  document: string,
+  variables: Record<string, unknown>,
+  context: GraphQLContext,
+): Promise<{ data: T | undefined; errors: readonly GraphQLError[] }> {
+  let node = parsed.get(document);
+  if (node === undefined) {
+    node = parse(document);
+    parsed.set(document, node);
+  }
+  const result = await execute({ schema, document: node, variableValues: variables, contextValue: context });
+  return { data: (result.data ?? undefined) as T | undefined, errors: result.errors ?? [] };
+}

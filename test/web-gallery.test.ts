@@ -1,0 +1,317 @@
+import assert from 'node:assert/strict';
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { encodeGlobalID } from '@pothos/plugin-relay';
+import type { Page } from 'playwright-core';
+import sharp from 'sharp';
+import { openDatabase } from '../src/db/client.ts';
+import { graphql } from './generated/index.ts';
+import { browserSkip, type LoopbackBrowser, launchLoopbackBrowser } from './helpers/browser.ts';
+import { FIXTURE_PHOTOS, REPO_ROOT } from './helpers/cli.ts';
+import { dataOf, postGraphQL } from './helpers/graphql.ts';
+import { buildLibrary, type LibraryPlan } from './helpers/library.ts';
+import { makeTempDir, startTestServer, type TestServer } from './helpers/server.ts';
+
+/** Where screenshots go for a person to look at (ignored by git). */
+const SCREENSHOTS = path.join(REPO_ROOT, 'test-output', 'screenshots');
+const MANY = 50;
+
+const CreateLink = graphql(`
+  mutation GalleryShare($input: CreateShareLinkInput!) {
+    createShareLink(input: $input) {
+      ... on ShareLinkPayload {
+        shareLink {
+          url
+        }
+      }
+    }
+  }
+`);
+
+function pending(dataDir: string): number {
+  const handle = openDatabase(path.join(dataDir, 'lightbox.db'), { readonly: true });
+  try {
+    return (handle.sqlite.prepare("SELECT count(*) AS n FROM photos WHERE status IN ('PENDING', 'PROCESSING')").get() as { n: number }).n;
+  } finally {
+    handle.close();
+  }
+}
+
+/** Scrolls to the end (so lazy images load), then waits until every image on the page has decoded. */
+async function everyImageDecoded(page: Page): Promise<{ count: number; broken: string[] }> {
+  await page.evaluate(async () => {
+    for (let y = 0; y < document.body.scrollHeight; y += window.innerHeight / 2) {
+      window.scrollTo(0, y);
+      await new Promise((resolve) => setTimeout(resolve, 30));
+    }
+    window.scrollTo(0, 0);
+  });
+  await page.waitForFunction(() => [...document.images].every((image) => image.complete), undefined, { timeout: 30_000 });
+  return page.evaluate(() => ({
+    count: document.images.length,
+    broken: [...document.images].filter((image) => image.naturalWidth === 0).map((image) => image.currentSrc || image.src),
+  }));
+}
+
+/** Layout shifts the page made, as Chromium measures them (the CLS score, without input-driven ones). */
+function layoutShift(page: Page): Promise<number> {
+  return page.evaluate(
+    () =>
+      new Promise<number>((resolve) => {
+        let total = 0;
+        new PerformanceObserver((list) => {
+          for (const entry of list.getEntries() as (PerformanceEntry & { value: number; hadRecentInput: boolean })[]) {
+            if (!entry.hadRecentInput) total += entry.value;
+          }
+        }).observe({ type: 'layout-shift', buffered: true });
+        setTimeout(() => resolve(total), 300);
+      }),
+  );
+}
+
+describe('the web gallery in a real browser', { skip: browserSkip }, () => {
+  let server: TestServer;
+  let browser: LoopbackBrowser;
+  const albums: Record<string, string> = {};
+  const photos: Record<string, string> = {};
+  let shareUrl = '';
+
+  before(async () => {
+    server = await startTestServer({ LIGHTBOX_WORKERS: '2' });
+    const generated = await makeTempDir('lightbox-gallery-');
+    const plan: LibraryPlan = {
+      albums: { Trip: 'PUBLIC', Many: 'PUBLIC', Secret: 'PRIVATE' },
+      photos: {
+        first: { file: path.join(FIXTURE_PHOTOS, 'orientation', 'Landscape_1.jpg'), albums: ['Trip'] },
+        second: { file: path.join(FIXTURE_PHOTOS, 'orientation', 'Portrait_6.jpg'), albums: ['Trip'] },
+        third: { file: path.join(FIXTURE_PHOTOS, 'cameras', 'nikon-e950.jpg'), albums: ['Trip'] },
+        hidden: { file: path.join(FIXTURE_PHOTOS, 'gps', 'DSCN0010.jpg'), albums: ['Secret'] },
+        alsoHidden: { file: path.join(FIXTURE_PHOTOS, 'gps', 'DSCN0021.jpg'), albums: ['Secret'] },
+      },
+    };
+    for (let index = 0; index < MANY; index++) {
+      const file = path.join(generated, `tile-${index}.jpg`);
+      const colour = { r: (index * 37) % 256, g: (index * 91) % 256, b: (index * 53) % 256 };
+      await sharp({ create: { width: 320, height: 240, channels: 3, background: colour } })
+        .jpeg()
+        .toFile(file);
+      plan.photos[`many-${index}`] = { file, albums: ['Many'] };
+    }
+    const built = await buildLibrary(server.dataDir, plan);
+    for (const [name, id] of Object.entries(built.albums)) albums[name] = encodeGlobalID('Album', id);
+    for (const [name, id] of Object.entries(built.photos)) photos[name] = encodeGlobalID('Photo', id);
+    const made = dataOf(
+      await postGraphQL(server.url, CreateLink, { input: { albumId: albums.Secret as string } }, server.admin),
+    ).createShareLink;
+    assert.ok('shareLink' in made && made.shareLink.url);
+    shareUrl = made.shareLink.url;
+    const deadline = Date.now() + 120_000;
+    while (pending(server.dataDir) > 0) {
+      if (Date.now() > deadline) throw new Error('processing did not finish');
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    browser = await launchLoopbackBrowser();
+    await mkdir(SCREENSHOTS, { recursive: true });
+  });
+
+  after(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+
+  it('the home page lists the public albums with their covers, decoded, without layout shift, nothing from elsewhere', async () => {
+    const page = await browser.context.newPage();
+    await page.goto(`${server.url}/`);
+    const titles = await page.locator('.albums .title').allTextContents();
+    assert.deepEqual(titles.sort(), ['Many', 'Trip']);
+    const images = await everyImageDecoded(page);
+    assert.equal(images.count, 2);
+    assert.deepEqual(images.broken, []);
+    assert.equal(await layoutShift(page), 0);
+    assert.deepEqual(browser.outside, [], 'no request left the origin');
+    await page.close();
+  });
+
+  it('an album shows its photos in order, at their sizes (width and height on every <img>), alt from the title; CLS 0', async () => {
+    const page = await browser.context.newPage();
+    await page.goto(`${server.url}/albums/${encodeURIComponent(albums.Trip as string)}`);
+    const tiles = page.locator('ul.grid img');
+    assert.equal(await tiles.count(), 3);
+    for (const image of await tiles.all()) {
+      assert.ok(Number(await image.getAttribute('width')) > 0 && Number(await image.getAttribute('height')) > 0, 'width and height');
+      assert.ok((await image.getAttribute('alt'))?.length, 'alt');
+    }
+    assert.deepEqual(await tiles.evaluateAll((images) => images.map((image) => image.getAttribute('alt'))), ['first', 'second', 'third']);
+    assert.equal(await page.locator('ul.grid img').first().getAttribute('fetchpriority'), 'high');
+    const images = await everyImageDecoded(page);
+    assert.deepEqual(images.broken, []);
+    assert.equal(await layoutShift(page), 0);
+    assert.deepEqual(browser.outside, []);
+    await page.close();
+  });
+
+  it('a second visit downloads no image again', async () => {
+    const page = await browser.context.newPage();
+    const url = `${server.url}/albums/${encodeURIComponent(albums.Trip as string)}`;
+    await page.goto(url);
+    await everyImageDecoded(page);
+    const cdp = await browser.context.newCDPSession(page);
+    await cdp.send('Network.enable');
+    const downloaded: string[] = [];
+    cdp.on('Network.responseReceived', (event) => {
+      const { response, type } = event as { type: string; response: { url: string; status: number; fromDiskCache?: boolean } };
+      if (type === 'Image' && response.status === 200 && !response.fromDiskCache) downloaded.push(response.url);
+    });
+    await page.goto(`${server.url}/`);
+    await page.goto(url);
+    await everyImageDecoded(page);
+    assert.deepEqual(downloaded, [], 'every image came from the cache (versioned URLs are immutable)');
+    await page.close();
+  });
+
+  it('the lightbox opens from the keyboard, moves with ← →, traps focus and gives it back on Esc', async () => {
+    const page = await browser.context.newPage();
+    await page.goto(`${server.url}/albums/${encodeURIComponent(albums.Trip as string)}`);
+    const first = page.locator('ul.grid a').first();
+    await first.focus();
+    await page.keyboard.press('Enter');
+    const dialog = page.locator('[role=dialog]');
+    await dialog.waitFor({ state: 'visible' });
+    const shown = () => page.locator('[role=dialog] img').getAttribute('alt');
+    assert.equal(await shown(), 'first');
+    await page.keyboard.press('ArrowRight');
+    assert.equal(await shown(), 'second');
+    for (let press = 0; press < 5; press++) {
+      await page.keyboard.press('Tab');
+      assert.ok(await page.evaluate(() => document.activeElement?.closest('[role=dialog]') !== null), 'focus stays in the dialog');
+    }
+    const outline = await page.evaluate(() => getComputedStyle(document.activeElement as Element).outlineStyle);
+    assert.notEqual(outline, 'none', 'focus is visible');
+    await page.keyboard.press('Escape');
+    await dialog.waitFor({ state: 'hidden' });
+    assert.equal(
+      await page.evaluate(() => document.activeElement?.querySelector('img')?.getAttribute('alt')),
+      'first',
+      'focus back on the tile',
+    );
+    await page.close();
+  });
+
+  it("a photo's page moves to the next and previous photo with the keyboard, in album order", async () => {
+    const page = await browser.context.newPage();
+    await page.goto(`${server.url}/albums/${encodeURIComponent(albums.Trip as string)}`);
+    await page.evaluate(() => document.querySelector<HTMLAnchorElement>('ul.grid a')?.href).then((href) => page.goto(href as string));
+    assert.equal(await page.locator('h1').textContent(), 'first');
+    await Promise.all([page.waitForURL(/\/photos\//), page.keyboard.press('ArrowRight')]);
+    await page.waitForFunction(() => document.querySelector('h1')?.textContent === 'second');
+    await Promise.all([page.waitForNavigation(), page.keyboard.press('ArrowLeft')]);
+    assert.equal(await page.locator('h1').textContent(), 'first');
+    const images = await everyImageDecoded(page);
+    assert.deepEqual(images.broken, []);
+    await Promise.all([page.waitForNavigation(), page.keyboard.press('Escape')]);
+    assert.match(page.url(), /\/albums\//);
+    await page.close();
+  });
+
+  it('infinite scroll fetches the next page through /graphql', async () => {
+    const page = await browser.context.newPage();
+    const graphqlCalls: string[] = [];
+    page.on('request', (request) => {
+      if (new URL(request.url()).pathname === '/graphql') graphqlCalls.push(request.method());
+    });
+    await page.goto(`${server.url}/albums/${encodeURIComponent(albums.Many as string)}`);
+    assert.equal(await page.locator('ul.grid li').count(), 48);
+    await page.evaluate(() => window.scrollTo(0, document.body.scrollHeight));
+    await page.waitForFunction((expected) => document.querySelectorAll('ul.grid li').length === expected, MANY);
+    assert.deepEqual(graphqlCalls, ['POST']);
+    assert.equal(await page.locator('nav.pager a[rel=next]').count(), 0, 'no more pages');
+    const images = await everyImageDecoded(page);
+    assert.equal(images.count, MANY);
+    assert.deepEqual(images.broken, []);
+    await page.close();
+  });
+
+  it('works with JavaScript off: pages by cursor links, photo pages, every image', async () => {
+    const context = await browser.browser.newContext({ javaScriptEnabled: false });
+    try {
+      const page = await context.newPage();
+      const images = imageResponses(page);
+      await page.goto(`${server.url}/albums/${encodeURIComponent(albums.Many as string)}`);
+      assert.equal(await page.locator('ul.grid li').count(), 48);
+      await Promise.all([page.waitForNavigation(), page.locator('nav.pager a[rel=next]').click()]);
+      assert.equal(await page.locator('ul.grid li').count(), MANY - 48);
+      await Promise.all([page.waitForNavigation(), page.locator('ul.grid a').first().click()]);
+      assert.match(page.url(), /\/photos\//);
+      assert.equal(await page.locator('article.photo img').count(), 1);
+      await page.waitForLoadState('load');
+      assert.ok(images.count() > 0);
+      assert.deepEqual(images.bad, []);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it("a share link's holder sees its album; nobody else sees anything private", async () => {
+    const page = await browser.context.newPage();
+    await page.goto(`${server.url}${shareUrl}`);
+    assert.deepEqual((await page.locator('ul.grid img').evaluateAll((images) => images.map((image) => image.getAttribute('alt')))).sort(), [
+      'alsoHidden',
+      'hidden',
+    ]);
+    assert.deepEqual((await everyImageDecoded(page)).broken, []);
+    assert.equal(await page.evaluate(() => document.referrer), '');
+    // Its photo pages carry the link; the lightbox works there too.
+    await page.evaluate(() => document.querySelector<HTMLAnchorElement>('ul.grid a')?.href).then((href) => page.goto(href as string));
+    assert.equal(await page.locator('article.photo img').count(), 1);
+    assert.deepEqual((await everyImageDecoded(page)).broken, []);
+
+    for (const privatePage of [
+      `/albums/${encodeURIComponent(albums.Secret as string)}`,
+      `/photos/${encodeURIComponent(photos.hidden as string)}`,
+    ]) {
+      const response = await page.goto(`${server.url}${privatePage}`);
+      assert.equal(response?.status(), 404, privatePage);
+      assert.equal(await page.locator('img').count(), 0);
+    }
+    await page.goto(`${server.url}/`);
+    assert.ok(!(await page.content()).includes('Secret'), 'the home page names no private album');
+    await page.close();
+  });
+
+  it('reads on a 360 px phone and a 1440 px screen (screenshots in test-output/screenshots)', async (t) => {
+    for (const width of [360, 1440]) {
+      const page = await browser.context.newPage();
+      await page.setViewportSize({ width, height: width === 360 ? 740 : 900 });
+      for (const [name, url] of [
+        ['home', '/'],
+        ['album', `/albums/${encodeURIComponent(albums.Trip as string)}`],
+      ] as const) {
+        await page.goto(`${server.url}${url}`);
+        await everyImageDecoded(page);
+        const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+        assert.ok(overflow <= 0, `${name} at ${width}px: nothing wider than the screen`);
+        const file = path.join(SCREENSHOTS, `${name}-${width}.png`);
+        await page.screenshot({ path: file, fullPage: true });
+        t.diagnostic(file);
+      }
+      await page.close();
+    }
+  });
+});
+
+/** With JavaScript off nothing can be asked of the page itself: every image response it received is checked instead. */
+function imageResponses(page: Page): { bad: string[]; count(): number } {
+  const bad: string[] = [];
+  let count = 0;
+  page.on('response', (response) => {
+    if (response.request().resourceType() !== 'image') return;
+    count++;
+    if (response.status() >= 400 || !/^image\//.test(response.headers()['content-type'] ?? ''))
+      bad.push(`${response.status()} ${response.url()}`);
+  });
+  page.on('requestfailed', (request) => {
+    if (request.resourceType() === 'image') bad.push(`failed ${request.url()}`);
+  });
+  return { bad, count: () => count };
+}
