@@ -51,13 +51,13 @@ describe('server lifecycle', () => {
     }
   });
 
-  it('sends / to GraphiQL and 404s unknown paths', async () => {
+  it('answers / with the gallery (empty at first, saying so) and 404s unknown paths', async () => {
     const server = await startTestServer();
     try {
       const root = await request(`${server.url}/`);
-      await root.body.dump();
-      assert.equal(root.statusCode, 302);
-      assert.equal(root.headers.location, '/graphql');
+      assert.equal(root.statusCode, 200);
+      assert.match(String(root.headers['content-type']), /^text\/html/);
+      assert.match(await root.body.text(), /No public albums yet/);
       const unknown = await request(`${server.url}/nope`);
       await unknown.body.dump();
       assert.equal(unknown.statusCode, 404);

@@ -136,9 +136,9 @@ export function createWebPages({ shares, contexts, logger }: WebPagesDeps) {
     });
   }
 
-  function pager(href: string | undefined, after: string | null): string {
-    if (href === undefined || after === null) return '';
-    return `<nav class="pager"><a rel="next" href="${escapeHtml(href)}" data-after="${escapeHtml(after)}">More photos</a></nav>`;
+  function pager(href: string, after: string | null, label: string): string {
+    if (after === null) return '';
+    return `<nav class="pager"><a rel="next" href="${escapeHtml(href)}" data-after="${escapeHtml(after)}">${label}</a></nav>`;
   }
 
   function withQuery(path: string, params: Record<string, string | undefined>): string {
@@ -162,7 +162,7 @@ export function createWebPages({ shares, contexts, logger }: WebPagesDeps) {
     const body =
       tiles.length === 0
         ? '<h1>Albums</h1><p>No public albums yet.</p>'
-        : `<h1>Albums</h1><ul class="grid albums">${tiles.join('')}</ul>${hasNextPage ? pager(withQuery('/', { after: endCursor ?? undefined }), endCursor) : ''}`;
+        : `<h1>Albums</h1><ul class="grid albums">${tiles.join('')}</ul>${hasNextPage ? pager(withQuery('/', { after: endCursor ?? undefined }), endCursor, 'More albums') : ''}`;
     return shell({
       title: 'Albums',
       main: { 'data-page': 'albums' },
@@ -200,7 +200,7 @@ export function createWebPages({ shares, contexts, logger }: WebPagesDeps) {
     const description = found.description === '' ? '' : `<p>${escapeHtml(found.description)}</p>`;
     const shared = share === undefined ? '' : ', shared with you';
     const body = `<h1>${escapeHtml(found.title)}</h1>${description}<p class="muted">${plural(found.photoCount, 'photo')}${shared}</p><ul class="grid">${tiles.join('')}</ul>${
-      hasNextPage ? pager(withQuery(here, { unlock: share?.unlock, after: endCursor ?? undefined }), endCursor) : ''
+      hasNextPage ? pager(withQuery(here, { unlock: share?.unlock, after: endCursor ?? undefined }), endCursor, 'More photos') : ''
     }`;
     return shell({
       title: found.title,

@@ -158,6 +158,7 @@
   box.append(image, caption, element('div', { class: 'bar' }, [previous, next, close]));
   document.body.append(box);
   let current = null;
+  let opener = null;
 
   const tiles = () => [...main.querySelectorAll('ul.grid a[data-full]')];
   function show(link) {
@@ -170,6 +171,7 @@
     caption.textContent = link.dataset.alt || '';
   }
   function open(link) {
+    opener = link;
     show(link);
     box.hidden = false;
     document.body.style.overflow = 'hidden';
@@ -178,7 +180,8 @@
   function shut() {
     box.hidden = true;
     document.body.style.overflow = '';
-    current?.focus();
+    // Focus goes back where it was when the dialog opened.
+    opener?.focus();
   }
   function step(by) {
     const all = tiles();
