@@ -2,12 +2,16 @@ import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { DecodeLimits } from './limits.ts';
 
-/** The primary image of a HEIF file, as displayed: 8-bit RGB, or RGBA when it has transparency. */
+/**
+ * The primary image of a HEIF file, as displayed: 8-bit RGB, or RGBA when it has transparency,
+ * as an uncompressed TIFF carrying the file's ICC profile when it has one (sharp converts it to
+ * sRGB through it: an iPhone's Display P3 is not relabelled as sRGB).
+ */
 export interface DecodedHeif {
   width: number;
   height: number;
   channels: 3 | 4;
-  pixels: Buffer;
+  tiff: Buffer;
 }
 
 export class HeifDecodeError extends Error {}
@@ -17,13 +21,14 @@ interface Task {
   op: 'info' | 'decode';
   file: string;
   maxPixels: number;
+  icc: Uint8Array | undefined;
   timeoutMs: number;
   resolve(value: WorkerAnswer): void;
   reject(error: Error): void;
 }
 
 type WorkerAnswer =
-  | { id: number; ok: true; width: number; height: number; channels?: 3 | 4; pixels?: Uint8Array }
+  | { id: number; ok: true; width: number; height: number; channels?: 3 | 4; tiff?: Uint8Array }
   | { id: number; ok: false; message: string };
 
 interface Thread {
@@ -54,18 +59,19 @@ export class HeifDecoderPool {
 
   /** Size as displayed, from the file's header: no pixel is decoded. */
   async info(file: string, limits: Pick<DecodeLimits, 'maxPixels'>): Promise<{ width: number; height: number }> {
-    const answer = await this.run('info', file, limits.maxPixels, 30_000);
+    const answer = await this.run('info', file, limits.maxPixels, 30_000, undefined);
     return { width: answer.width, height: answer.height };
   }
 
-  async decode(file: string, limits: DecodeLimits): Promise<DecodedHeif> {
-    const answer = await this.run('decode', file, limits.maxPixels, limits.timeoutSeconds * 1000);
-    if (answer.pixels === undefined || answer.channels === undefined) throw new HeifDecodeError('the HEIF decoder answered without pixels');
+  /** `iccProfile`: the colour space the pixels are in (see heif-boxes.ts), written into the TIFF. */
+  async decode(file: string, limits: DecodeLimits, iccProfile?: Buffer): Promise<DecodedHeif> {
+    const answer = await this.run('decode', file, limits.maxPixels, limits.timeoutSeconds * 1000, iccProfile);
+    if (answer.tiff === undefined || answer.channels === undefined) throw new HeifDecodeError('the HEIF decoder answered without pixels');
     return {
       width: answer.width,
       height: answer.height,
       channels: answer.channels,
-      pixels: Buffer.from(answer.pixels.buffer, answer.pixels.byteOffset, answer.pixels.byteLength),
+      tiff: Buffer.from(answer.tiff.buffer, answer.tiff.byteOffset, answer.tiff.byteLength),
     };
   }
 
@@ -76,10 +82,16 @@ export class HeifDecoderPool {
     await Promise.all([...this.threads].map((thread) => this.retire(thread)));
   }
 
-  private run(op: Task['op'], file: string, maxPixels: number, timeoutMs: number): Promise<Extract<WorkerAnswer, { ok: true }>> {
+  private run(
+    op: Task['op'],
+    file: string,
+    maxPixels: number,
+    timeoutMs: number,
+    icc: Uint8Array | undefined,
+  ): Promise<Extract<WorkerAnswer, { ok: true }>> {
     if (this.closed) return Promise.reject(new HeifDecodeError('the HEIF decoder was closed'));
     return new Promise<WorkerAnswer>((resolve, reject) => {
-      this.waiting.push({ id: this.nextId++, op, file, maxPixels, timeoutMs, resolve, reject });
+      this.waiting.push({ id: this.nextId++, op, file, maxPixels, icc, timeoutMs, resolve, reject });
       this.dispatch();
     }).then((answer) => {
       if (!answer.ok) throw new HeifDecodeError(answer.message);
@@ -130,7 +142,7 @@ export class HeifDecoderPool {
       clearTimeout(timer);
       reject(error);
     };
-    thread.worker.postMessage({ id: task.id, op: task.op, file: task.file, maxPixels: task.maxPixels });
+    thread.worker.postMessage({ id: task.id, op: task.op, file: task.file, maxPixels: task.maxPixels, icc: task.icc });
   }
 
   private finish(thread: Thread, answer: WorkerAnswer): void {

@@ -92,6 +92,50 @@ function decode(handle, maxPixels) {
   }
 }
 
+/**
+ * The decoded pixels as an uncompressed little-endian TIFF, with the file's ICC profile when it
+ * has one: sharp reads that as it is and converts it to sRGB through the profile. Built here, so
+ * the 36 MB of a 12 MP photo are never copied on the thread that answers requests.
+ */
+function tiff({ width, height, channels, pixels }, icc) {
+  const entries = [
+    [256, 4, 1, width], // ImageWidth, LONG
+    [257, 4, 1, height], // ImageLength
+    [258, 3, channels, 'bits'], // BitsPerSample, SHORT × channels
+    [259, 3, 1, 1], // Compression: none
+    [262, 3, 1, 2], // PhotometricInterpretation: RGB
+    [273, 4, 1, 'pixels'], // StripOffsets
+    [277, 3, 1, channels], // SamplesPerPixel
+    [278, 4, 1, height], // RowsPerStrip: one strip
+    [279, 4, 1, pixels.length], // StripByteCounts
+    [284, 3, 1, 1], // PlanarConfiguration: chunky
+  ];
+  if (channels === 4) entries.push([338, 3, 1, 2]); // ExtraSamples: unassociated alpha
+  if (icc) entries.push([34675, 7, icc.length, 'icc']); // ICCProfile, UNDEFINED
+  const ifdSize = 2 + entries.length * 12 + 4;
+  const bitsAt = 8 + ifdSize;
+  const iccAt = bitsAt + channels * 2;
+  const pixelsAt = iccAt + (icc ? icc.length + (icc.length % 2) : 0);
+  const out = new Uint8Array(pixelsAt + pixels.length);
+  const view = new DataView(out.buffer);
+  out.set([0x49, 0x49, 42, 0]);
+  view.setUint32(4, 8, true);
+  view.setUint16(8, entries.length, true);
+  entries.forEach(([tag, type, count, value], index) => {
+    const at = 10 + index * 12;
+    view.setUint16(at, tag, true);
+    view.setUint16(at + 2, type, true);
+    view.setUint32(at + 4, count, true);
+    const resolved = value === 'bits' ? bitsAt : value === 'pixels' ? pixelsAt : value === 'icc' ? iccAt : value;
+    if (type === 3 && count === 1) view.setUint16(at + 8, resolved, true);
+    else view.setUint32(at + 8, resolved, true);
+  });
+  for (let channel = 0; channel < channels; channel++) view.setUint16(bitsAt + channel * 2, 8, true);
+  if (icc) out.set(icc, iccAt);
+  out.set(pixels, pixelsAt);
+  return out;
+}
+
 port.on('message', (task) => {
   try {
     if (task.op === 'info') {
@@ -99,7 +143,10 @@ port.on('message', (task) => {
       return;
     }
     const decoded = withPrimaryImage(task.file, (handle) => decode(handle, task.maxPixels));
-    port.postMessage({ id: task.id, ok: true, ...decoded }, [decoded.pixels.buffer]);
+    const image = tiff(decoded, task.icc);
+    port.postMessage({ id: task.id, ok: true, width: decoded.width, height: decoded.height, channels: decoded.channels, tiff: image }, [
+      image.buffer,
+    ]);
   } catch (error) {
     port.postMessage({ id: task.id, ok: false, message: failure(error) });
   }

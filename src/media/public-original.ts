@@ -1,7 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import sharp, { type Sharp } from 'sharp';
 import { writeAtomically, writeFileAtomic } from '../storage/atomic.ts';
-import { inColourSpace } from './colour-profile.ts';
 import { MATTE } from './encode.ts';
 import { heifIccProfile } from './heif-boxes.ts';
 import { heifDecoders } from './heif-decoder.ts';
@@ -66,10 +65,12 @@ function reencode(image: Sharp, extension: string): Sharp {
  */
 export async function writePublicOriginal(request: PublicOriginalRequest, limits: RenderLimits): Promise<void> {
   if (isHeif(request.extension)) {
-    const decoded = await heifDecoders.decode(request.source, limits);
-    const image = await inColourSpace(decoded, heifIccProfile(await readFile(request.source)));
+    const decoded = await heifDecoders.decode(request.source, limits, heifIccProfile(await readFile(request.source)));
     // sRGB, as every rendition: an iPhone's Display P3 is converted through its profile, not relabelled.
-    const encoded = image.flatten({ background: MATTE }).toColourspace('srgb').jpeg({ quality: 92 });
+    const encoded = sharp(decoded.tiff, { limitInputPixels: limits.maxPixels })
+      .flatten({ background: MATTE })
+      .toColourspace('srgb')
+      .jpeg({ quality: 92 });
     await writeAtomically(limits.tempDir, request.destination, (temp) => encoded.toFile(temp));
     return;
   }
