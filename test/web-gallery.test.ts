@@ -296,6 +296,7 @@ describe('the web gallery in a real browser', { skip: browserSkip }, () => {
     }
     await page.goto(`${server.url}/`);
     assert.ok(!(await page.content()).includes('Secret'), 'the home page names no private album');
+    assert.deepEqual(browser.outside, [], 'no request left the origin, on any page');
     await page.close();
   });
 
