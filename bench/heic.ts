@@ -15,6 +15,7 @@ import { importFolder } from '../src/processing/folder-import.ts';
 import { openStore } from '../src/storage/open-store.ts';
 import { formatNumber } from './lib/format.ts';
 import { runWrk } from './lib/wrk.ts';
+import { timed } from './processing.ts';
 
 export interface HeicBenchOptions {
   seconds: number;
@@ -22,18 +23,6 @@ export interface HeicBenchOptions {
 
 const IPHONE = fileURLToPath(new URL('../test/fixtures/photos/heic/iphone-13-pro-max.heic', import.meta.url));
 const LIMITS = { maxPixels: MAX_INPUT_PIXELS, timeoutSeconds: 60 };
-
-async function timed(seconds: number, concurrency: number, work: (index: number) => Promise<void>): Promise<number> {
-  let done = 0;
-  const started = performance.now();
-  const deadline = started + seconds * 1000;
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (performance.now() < deadline) await work(done++);
-    }),
-  );
-  return done / ((performance.now() - started) / 1000);
-}
 
 /** The same HEIC with a different tail (a `free` box), so each copy is a new photo to the importer. */
 function copyOf(heic: Buffer, index: number): Buffer {

@@ -40,7 +40,8 @@ async function makeInputs(dir: string): Promise<string[]> {
   return files;
 }
 
-async function timed(seconds: number, concurrency: number, work: (index: number) => Promise<void>): Promise<number> {
+/** Work done per second by `concurrency` loops over `seconds`. */
+export async function timed(seconds: number, concurrency: number, work: (index: number) => Promise<void>): Promise<number> {
   let done = 0;
   const started = performance.now();
   const deadline = started + seconds * 1000;

@@ -6,7 +6,6 @@ import exifr from 'exifr';
 import { print } from 'graphql';
 import sharp from 'sharp';
 import { FormData, request } from 'undici';
-import { openDatabase } from '../src/db/client.ts';
 import { HeifDecoderPool } from '../src/media/heif-decoder.ts';
 import { graphql } from './generated/index.ts';
 import { FIXTURE_PHOTOS } from './helpers/cli.ts';
@@ -14,6 +13,7 @@ import { dataOf, postGraphQL } from './helpers/graphql.ts';
 import { heifConvert, heifEnc, heifToolsSkip } from './helpers/heif-tools.ts';
 import { withTransforms } from './helpers/heif-transforms.ts';
 import { importIntoDataDir } from './helpers/library.ts';
+import { processingSettled } from './helpers/photos.ts';
 import { makeTempDir, startTestServer, type TestServer } from './helpers/server.ts';
 
 const HEIC = path.join(FIXTURE_PHOTOS, 'heic');
@@ -106,26 +106,6 @@ const Upload = graphql(`
     }
   }
 `);
-
-function statuses(dataDir: string): Record<string, number> {
-  const handle = openDatabase(path.join(dataDir, 'lightbox.db'), { readonly: true });
-  try {
-    const rows = handle.sqlite.prepare('SELECT status, count(*) AS n FROM photos GROUP BY status').all() as { status: string; n: number }[];
-    return Object.fromEntries(rows.map((row) => [row.status, row.n]));
-  } finally {
-    handle.close();
-  }
-}
-
-async function settled(dataDir: string, count: number): Promise<void> {
-  const deadline = Date.now() + 180_000;
-  for (;;) {
-    const now = statuses(dataDir);
-    if ((now.READY ?? 0) + (now.FAILED ?? 0) >= count && !now.PENDING && !now.PROCESSING) return;
-    if (Date.now() > deadline) throw new Error(`processing did not finish: ${JSON.stringify(now)}`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-}
 
 /** Mean absolute difference per channel (0..255) of two images, both scaled to `width`×`height`. */
 async function difference(a: Buffer | string, b: Buffer | string, width: number, height: number): Promise<number> {
@@ -227,7 +207,8 @@ describe('HEIC/HEIF in: upright, with their EXIF, every rendition', { skip: heif
     };
     assert.equal(result.data.uploadPhotos.results[0]?.__typename, 'UploadedPhoto', JSON.stringify(result));
     assert.equal(result.data.uploadPhotos.results[0]?.photo?.mimeType, 'image/heic');
-    await settled(server.dataDir, reference.size);
+    const settled = await processingSettled(server.dataDir);
+    assert.equal((settled.READY ?? 0) + (settled.FAILED ?? 0), reference.size);
   });
 
   after(() => server.close());

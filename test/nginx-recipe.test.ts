@@ -2,17 +2,19 @@ import assert from 'node:assert/strict';
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { connect, createServer } from 'node:net';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { encodeGlobalID } from '@pothos/plugin-relay';
 import { print } from 'graphql';
 import { request } from 'undici';
+import { oneProcessNginxConf } from '../bench/lib/nginx.ts';
+import { freePort, listening } from '../bench/lib/ports.ts';
 import { graphql } from './generated/index.ts';
 import { FIXTURE_PHOTOS, REPO_ROOT } from './helpers/cli.ts';
 import { dataOf, postGraphQL } from './helpers/graphql.ts';
 import { buildLibrary } from './helpers/library.ts';
 import { makeTempDir, startTestServer, type TestServer } from './helpers/server.ts';
+import { createShareLinkAsAdmin, revokeShareLinkAsAdmin } from './helpers/share-links.ts';
 
 const NGINX = ['/usr/sbin/nginx', '/usr/bin/nginx'].find((candidate) => existsSync(candidate));
 /** Skipped on a developer's machine without nginx; CI installs it (.ci/run), so there it always runs. */
@@ -30,49 +32,6 @@ const Urls = graphql(`
     }
   }
 `);
-
-const Share = graphql(`
-  mutation RecipeShare($input: CreateShareLinkInput!) {
-    createShareLink(input: $input) {
-      ... on ShareLinkPayload {
-        shareLink {
-          id
-          url
-        }
-      }
-    }
-  }
-`);
-
-const Revoke = graphql(`
-  mutation RecipeRevoke($id: ID!) {
-    revokeShareLink(id: $id) {
-      __typename
-    }
-  }
-`);
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      probe.close(() => resolve(typeof address === 'object' && address !== null ? address.port : 0));
-    });
-  });
-}
-
-function listening(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect(port, '127.0.0.1');
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
-}
 
 interface Answer {
   status: number;
@@ -105,6 +64,7 @@ describe('docs/nginx.conf: nginx caching in front of Lightbox', { skip: nginxSki
     });
     const prefix = await makeTempDir('lightbox-nginx-');
     await mkdir(path.join(prefix, 'cache'));
+    await mkdir(path.join(prefix, 'temp'));
     const port = await freePort();
     const upstream = new URL(server.url).port;
     // The recipe itself, with only what it says to change changed.
@@ -113,22 +73,7 @@ describe('docs/nginx.conf: nginx caching in front of Lightbox', { skip: nginxSki
       .replace('server 127.0.0.1:4000;', `server 127.0.0.1:${upstream};`)
       .replace('listen 80;', `listen 127.0.0.1:${port};`);
     await writeFile(path.join(prefix, 'lightbox.conf'), recipe);
-    const temp = (kind: string) => `${kind}_temp_path ${path.join(prefix, `${kind}-temp`)};`;
-    await writeFile(
-      path.join(prefix, 'nginx.conf'),
-      `worker_processes 1;
-master_process off;
-daemon off;
-pid ${path.join(prefix, 'nginx.pid')};
-error_log ${path.join(prefix, 'error.log')} warn;
-events { worker_connections 256; }
-http {
-  access_log off;
-  ${['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map(temp).join('\n  ')}
-  include ${path.join(prefix, 'lightbox.conf')};
-}
-`,
-    );
+    await writeFile(path.join(prefix, 'nginx.conf'), oneProcessNginxConf(prefix, `include ${path.join(prefix, 'lightbox.conf')};`));
     const test = spawnSync(NGINX, ['-t', '-p', prefix, '-c', path.join(prefix, 'nginx.conf'), '-e', path.join(prefix, 'error.log')]);
     assert.equal(test.status, 0, `nginx -t: ${test.stderr}`);
     nginx = spawn(NGINX, ['-p', prefix, '-c', path.join(prefix, 'nginx.conf'), '-e', path.join(prefix, 'error.log')], { stdio: 'ignore' });
@@ -146,12 +91,9 @@ http {
     urls.extensionless = `/images/${built.photos.open}/small?v=${new URL(urls.versioned, proxy).searchParams.get('v')}`;
     const admin = dataOf(await postGraphQL(server.url, Urls, {}, server.admin));
     urls.signed = admin.photos.nodes.find((photo) => photo.title === 'closed')?.thumb.url as string;
-    const made = dataOf(
-      await postGraphQL(server.url, Share, { input: { albumId: encodeGlobalID('Album', built.albums.Closed as string) } }, server.admin),
-    ).createShareLink;
-    assert.ok('shareLink' in made && made.shareLink.url);
-    shareId = made.shareLink.id;
-    shareToken = made.shareLink.url.slice(3);
+    const link = await createShareLinkAsAdmin(server, { albumId: encodeGlobalID('Album', built.albums.Closed as string) });
+    shareId = link.id;
+    shareToken = link.token;
     const shared = dataOf(await postGraphQL(server.url, Urls, {}, { 'x-lightbox-share': shareToken }));
     urls.shared = shared.photos.nodes.find((photo) => photo.title === 'closed')?.thumb.url as string;
     assert.ok(urls.versioned && urls.signed && urls.shared?.includes('&s='));
@@ -205,10 +147,7 @@ http {
         assert.match(String(answer.headers['cache-control']), /^private/);
       }
     }
-    assert.equal(
-      dataOf(await postGraphQL(server.url, Revoke, { id: shareId }, server.admin)).revokeShareLink.__typename,
-      'ShareLinkPayload',
-    );
+    await revokeShareLinkAsAdmin(server, shareId);
     assert.equal((await get(`${proxy}${urls.shared}`)).status, 404);
   });
 

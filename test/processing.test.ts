@@ -10,7 +10,7 @@ import { StorageLayout } from '../src/storage/layout.ts';
 import { graphql } from './generated/index.ts';
 import { FIXTURE_PHOTOS, LIGHTBOX_BIN, REPO_ROOT, runCli } from './helpers/cli.ts';
 import { dataOf, postGraphQL } from './helpers/graphql.ts';
-import { storedPhoto } from './helpers/photos.ts';
+import { photoStatuses, storedPhoto } from './helpers/photos.ts';
 import { makeTempDir, startTestServer, type TestServer } from './helpers/server.ts';
 
 const ProcessedPhotos = graphql(`
@@ -31,16 +31,6 @@ const ProcessedPhotos = graphql(`
     }
   }
 `);
-
-function statuses(dataDir: string): Record<string, number> {
-  const handle = openDatabase(path.join(dataDir, 'lightbox.db'), { readonly: true });
-  try {
-    const rows = handle.sqlite.prepare('SELECT status, count(*) AS n FROM photos GROUP BY status').all() as { status: string; n: number }[];
-    return Object.fromEntries(rows.map((row) => [row.status, row.n]));
-  } finally {
-    handle.close();
-  }
-}
 
 async function waitFor(condition: () => boolean, timeoutMs: number, what: string): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -75,7 +65,7 @@ describe('processing with the in-process worker', () => {
     server = await startTestServer({ LIGHTBOX_WORKERS: '2' });
     const result = await runCli(['import', path.join(FIXTURE_PHOTOS, 'orientation')], { LIGHTBOX_DATA_DIR: server.dataDir });
     assert.equal(result.code, 0);
-    await waitFor(() => statuses(server.dataDir).READY === 18, 120_000, '18 READY photos');
+    await waitFor(() => photoStatuses(server.dataDir).READY === 18, 120_000, '18 READY photos');
   });
 
   after(() => server.close());
@@ -131,7 +121,7 @@ describe('processing with the in-process worker', () => {
       LIGHTBOX_JOB_RETRY_SECONDS: '0',
     });
     try {
-      await waitFor(() => statuses(dataDir).FAILED === 1 && statuses(dataDir).READY === 2, 60_000, 'one FAILED photo, two READY');
+      await waitFor(() => photoStatuses(dataDir).FAILED === 1 && photoStatuses(dataDir).READY === 2, 60_000, 'one FAILED photo, two READY');
       const photos = dataOf(await postGraphQL(failing.url, ProcessedPhotos, {}, failing.admin)).photos.nodes;
       const failed = photos.find((photo) => photo.title === 'DSCN0021');
       assert.equal(failed?.status, 'FAILED');
@@ -148,9 +138,9 @@ describe('lightbox worker as its own process', () => {
   it('processes what the server queued, and stops cleanly on SIGTERM', async () => {
     const dataDir = await makeTempDir();
     assert.equal((await runCli(['import', path.join(FIXTURE_PHOTOS, 'gps')], { LIGHTBOX_DATA_DIR: dataDir })).code, 0);
-    assert.equal(statuses(dataDir).PENDING, 3);
+    assert.equal(photoStatuses(dataDir).PENDING, 3);
     const { child, exited } = spawnWorker(dataDir);
-    await waitFor(() => statuses(dataDir).READY === 3, 60_000, '3 READY photos');
+    await waitFor(() => photoStatuses(dataDir).READY === 3, 60_000, '3 READY photos');
     child.kill('SIGTERM');
     assert.equal(await exited, 0);
   });
@@ -169,12 +159,12 @@ describe('lightbox worker as its own process', () => {
     assert.equal((await runCli(['import', source], { LIGHTBOX_DATA_DIR: dataDir })).code, 0);
     const env = { LIGHTBOX_JOB_LEASE_SECONDS: '2', LIGHTBOX_WORKERS: '1' };
     const first = spawnWorker(dataDir, env);
-    await waitFor(() => (statuses(dataDir).PROCESSING ?? 0) >= 1, 60_000, 'a job in progress');
+    await waitFor(() => (photoStatuses(dataDir).PROCESSING ?? 0) >= 1, 60_000, 'a job in progress');
     first.child.kill('SIGKILL');
     await first.exited;
 
     const second = spawnWorker(dataDir, env);
-    await waitFor(() => statuses(dataDir).READY === 4, 120_000, '4 READY photos');
+    await waitFor(() => photoStatuses(dataDir).READY === 4, 120_000, '4 READY photos');
     second.child.kill('SIGTERM');
     assert.equal(await second.exited, 0);
 

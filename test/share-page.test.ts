@@ -3,32 +3,13 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { encodeGlobalID } from '@pothos/plugin-relay';
 import { request } from 'undici';
+import type { CreateShareLinkInput } from './generated/graphql.ts';
 import { graphql } from './generated/index.ts';
 import { FIXTURE_PHOTOS } from './helpers/cli.ts';
-import { dataOf, postGraphQL } from './helpers/graphql.ts';
+import { postGraphQL } from './helpers/graphql.ts';
 import { buildLibrary } from './helpers/library.ts';
 import { startTestServer, type TestServer } from './helpers/server.ts';
-
-const Create = graphql(`
-  mutation SharePageCreate($input: CreateShareLinkInput!) {
-    createShareLink(input: $input) {
-      ... on ShareLinkPayload {
-        shareLink {
-          id
-          url
-        }
-      }
-    }
-  }
-`);
-
-const Revoke = graphql(`
-  mutation SharePageRevoke($id: ID!) {
-    revokeShareLink(id: $id) {
-      __typename
-    }
-  }
-`);
+import { createShareLinkAsAdmin, type MadeShareLink, revokeShareLinkAsAdmin } from './helpers/share-links.ts';
 
 const Rename = graphql(`
   mutation SharePageRename($id: ID!, $title: String!) {
@@ -52,14 +33,10 @@ const imageSources = (html: string) =>
 describe('/s/<token>: the shared album for a browser, without cookie or inline script', () => {
   let server: TestServer;
   let albumId = '';
-  let open = { id: '', url: '' };
-  let locked = { id: '', url: '' };
+  let open: MadeShareLink;
+  let locked: MadeShareLink;
 
-  async function link(input: Record<string, unknown>) {
-    const made = dataOf(await postGraphQL(server.url, Create, { input: { albumId, ...input } }, server.admin)).createShareLink;
-    assert.ok('shareLink' in made && made.shareLink.url);
-    return { id: made.shareLink.id, url: made.shareLink.url };
-  }
+  const link = (input: Omit<CreateShareLinkInput, 'albumId'>) => createShareLinkAsAdmin(server, { albumId, ...input });
 
   before(async () => {
     server = await startTestServer();
@@ -140,7 +117,7 @@ describe('/s/<token>: the shared album for a browser, without cookie or inline s
   it('unknown, malformed and revoked tokens all read as the same 404', async () => {
     const unknown = await get(`${server.url}/s/${'Z'.repeat(32)}`);
     const malformed = await get(`${server.url}/s/not-a-token`);
-    await postGraphQL(server.url, Revoke, { id: open.id }, server.admin);
+    await revokeShareLinkAsAdmin(server, open.id);
     const revoked = await get(`${server.url}${open.url}`);
     for (const answer of [unknown, malformed, revoked]) {
       assert.equal(answer.status, 404);

@@ -12,29 +12,9 @@ import { FIXTURE_PHOTOS, runCli } from './helpers/cli.ts';
 import { dataOf, postGraphQL, sqlStatements } from './helpers/graphql.ts';
 import { buildLibrary } from './helpers/library.ts';
 import { startTestServer, type TestServer } from './helpers/server.ts';
+import { createShareLinkAsAdmin, revokeShareLinkAsAdmin } from './helpers/share-links.ts';
 
 const SHARE_HEADER = 'x-lightbox-share';
-
-const Create = graphql(`
-  mutation ShareRevocationCreate($input: CreateShareLinkInput!) {
-    createShareLink(input: $input) {
-      ... on ShareLinkPayload {
-        shareLink {
-          id
-          url
-        }
-      }
-    }
-  }
-`);
-
-const Revoke = graphql(`
-  mutation ShareRevocationRevoke($id: ID!) {
-    revokeShareLink(id: $id) {
-      __typename
-    }
-  }
-`);
 
 const Remove = graphql(`
   mutation ShareRevocationRemove($album: ID!, $photo: ID!) {
@@ -102,11 +82,7 @@ describe('share links end at once: revocation, expiry, a photo taken out', () =>
   });
   after(() => server.close());
 
-  async function newLink(input: { expiresAt?: string } = {}) {
-    const made = dataOf(await postGraphQL(server.url, Create, { input: { albumId, ...input } }, server.admin)).createShareLink;
-    assert.ok('shareLink' in made);
-    return { id: made.shareLink.id, token: made.shareLink.url?.slice(3) as string };
-  }
+  const newLink = (input: { expiresAt?: string } = {}) => createShareLinkAsAdmin(server, { albumId, ...input });
 
   async function urlsFor(token: string) {
     const album = dataOf(await postGraphQL(server.url, Shared, {}, { [SHARE_HEADER]: token })).sharedAlbum;
@@ -127,10 +103,7 @@ describe('share links end at once: revocation, expiry, a photo taken out', () =>
     assert.equal(get.headers['cache-control'], 'private, no-store');
     assert.equal(get.headers.etag, undefined);
 
-    assert.equal(
-      dataOf(await postGraphQL(server.url, Revoke, { id: link.id }, server.admin)).revokeShareLink.__typename,
-      'ShareLinkPayload',
-    );
+    await revokeShareLinkAsAdmin(server, link.id);
     for (const url of urls) assert.equal(await status(url), 404, url);
     const refused = await postGraphQL(server.url, Shared, {}, { [SHARE_HEADER]: link.token });
     assert.equal(refused.status, 404);
@@ -209,16 +182,9 @@ describe('share links under attack', () => {
       },
     });
     publicImage = `${server.url}/images/${built.photos.shown}/thumb.jpg`;
-    const made = dataOf(
-      await postGraphQL(
-        server.url,
-        Create,
-        { input: { albumId: encodeGlobalID('Album', built.albums.Secret as string), password: 'the right one' } },
-        server.admin,
-      ),
-    ).createShareLink;
-    assert.ok('shareLink' in made);
-    token = made.shareLink.url?.slice(3) as string;
+    token = (
+      await createShareLinkAsAdmin(server, { albumId: encodeGlobalID('Album', built.albums.Secret as string), password: 'the right one' })
+    ).token;
   });
   after(() => server.close());
 

@@ -5,38 +5,16 @@ import { after, before, describe, it } from 'node:test';
 import { encodeGlobalID } from '@pothos/plugin-relay';
 import type { Page } from 'playwright-core';
 import sharp from 'sharp';
-import { openDatabase } from '../src/db/client.ts';
-import { graphql } from './generated/index.ts';
 import { browserSkip, type LoopbackBrowser, launchLoopbackBrowser } from './helpers/browser.ts';
 import { FIXTURE_PHOTOS, REPO_ROOT } from './helpers/cli.ts';
-import { dataOf, postGraphQL } from './helpers/graphql.ts';
 import { buildLibrary, type LibraryPlan } from './helpers/library.ts';
+import { processingSettled } from './helpers/photos.ts';
 import { makeTempDir, startTestServer, type TestServer } from './helpers/server.ts';
+import { createShareLinkAsAdmin } from './helpers/share-links.ts';
 
 /** Where screenshots go for a person to look at (ignored by git). */
 const SCREENSHOTS = path.join(REPO_ROOT, 'test-output', 'screenshots');
 const MANY = 50;
-
-const CreateLink = graphql(`
-  mutation GalleryShare($input: CreateShareLinkInput!) {
-    createShareLink(input: $input) {
-      ... on ShareLinkPayload {
-        shareLink {
-          url
-        }
-      }
-    }
-  }
-`);
-
-function pending(dataDir: string): number {
-  const handle = openDatabase(path.join(dataDir, 'lightbox.db'), { readonly: true });
-  try {
-    return (handle.sqlite.prepare("SELECT count(*) AS n FROM photos WHERE status IN ('PENDING', 'PROCESSING')").get() as { n: number }).n;
-  } finally {
-    handle.close();
-  }
-}
 
 /** Scrolls to the end (so lazy images load), then waits until every image on the page has decoded. */
 async function everyImageDecoded(page: Page): Promise<{ count: number; broken: string[] }> {
@@ -111,16 +89,8 @@ describe('the web gallery in a real browser', { skip: browserSkip }, () => {
     const built = await buildLibrary(server.dataDir, plan);
     for (const [name, id] of Object.entries(built.albums)) albums[name] = encodeGlobalID('Album', id);
     for (const [name, id] of Object.entries(built.photos)) photos[name] = encodeGlobalID('Photo', id);
-    const made = dataOf(
-      await postGraphQL(server.url, CreateLink, { input: { albumId: albums.Secret as string } }, server.admin),
-    ).createShareLink;
-    assert.ok('shareLink' in made && made.shareLink.url);
-    shareUrl = made.shareLink.url;
-    const deadline = Date.now() + 120_000;
-    while (pending(server.dataDir) > 0) {
-      if (Date.now() > deadline) throw new Error('processing did not finish');
-      await new Promise((resolve) => setTimeout(resolve, 200));
-    }
+    shareUrl = (await createShareLinkAsAdmin(server, { albumId: albums.Secret as string })).url;
+    await processingSettled(server.dataDir);
     browser = await launchLoopbackBrowser();
     await mkdir(SCREENSHOTS, { recursive: true });
   });

@@ -1,38 +1,16 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pinning } from './machine.ts';
+import { freePort, listening } from './ports.ts';
 import type { BenchServer } from './server-process.ts';
 
 const NGINX = ['/usr/sbin/nginx', 'nginx'].find((candidate) => spawnSync(candidate, ['-v']).error === undefined);
 
 /** "nginx/1.22.1", or undefined when nginx is not installed. */
 export const nginxVersion = NGINX === undefined ? undefined : /nginx\/[\d.]+/.exec(spawnSync(NGINX, ['-v']).stderr.toString())?.[0];
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      probe.close(() => resolve(typeof address === 'object' && address !== null ? address.port : 0));
-    });
-  });
-}
-
-function listening(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect(port, '127.0.0.1');
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
-}
 
 /** utime + stime of one process, from /proc (clock ticks of 1/100 s on Linux). */
 function processCpuSeconds(pid: number): number {
@@ -45,15 +23,14 @@ function processCpuSeconds(pid: number): number {
  * nginx serving `root` as a one-process server (master_process off, so the process that answers
  * is the one whose CPU is counted), on its own temp prefix; undefined when nginx is not installed.
  */
-export async function startNginx(name: string, root: string): Promise<BenchServer | undefined> {
-  if (NGINX === undefined) return undefined;
-  const prefix = await mkdtemp(path.join(tmpdir(), 'lightbox-bench-nginx-'));
-  await mkdir(path.join(prefix, 'temp'));
-  const port = await freePort();
+/**
+ * A whole nginx.conf for one process (master_process off: the process that answers is the one
+ * whose CPU is counted, and it needs no user to drop to) that keeps every file it writes under
+ * `prefix`, around the given `http {}` contents.
+ */
+export function oneProcessNginxConf(prefix: string, http: string): string {
   const temp = (kind: string) => `${kind}_temp_path ${path.join(prefix, 'temp', kind)};`;
-  await writeFile(
-    path.join(prefix, 'nginx.conf'),
-    `worker_processes 1;
+  return `worker_processes 1;
 master_process off;
 daemon off;
 pid ${path.join(prefix, 'nginx.pid')};
@@ -61,16 +38,29 @@ error_log ${path.join(prefix, 'error.log')} error;
 events { worker_connections 1024; }
 http {
   access_log off;
-  sendfile on;
+  ${['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map(temp).join('\n  ')}
+  ${http}
+}
+`;
+}
+
+export async function startNginx(name: string, root: string): Promise<BenchServer | undefined> {
+  if (NGINX === undefined) return undefined;
+  const prefix = await mkdtemp(path.join(tmpdir(), 'lightbox-bench-nginx-'));
+  await mkdir(path.join(prefix, 'temp'));
+  const port = await freePort();
+  await writeFile(
+    path.join(prefix, 'nginx.conf'),
+    oneProcessNginxConf(
+      prefix,
+      `sendfile on;
   tcp_nopush on;
   types { image/png png; }
-  ${['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map(temp).join('\n  ')}
   server {
     listen 127.0.0.1:${port};
     root ${root};
-  }
-}
-`,
+  }`,
+    ),
   );
   const command = [NGINX, '-p', prefix, '-c', path.join(prefix, 'nginx.conf'), '-e', path.join(prefix, 'error.log')];
   const [executable, ...args] = pinning.server === undefined ? command : ['taskset', '-c', pinning.server, ...command];

@@ -31,3 +31,25 @@ export function storedPhoto(dataDir: string, filename: string): StoredPhoto {
     handle.close();
   }
 }
+
+/** How many photos are in each state (PENDING, PROCESSING, READY, FAILED), straight from the database. */
+export function photoStatuses(dataDir: string): Record<string, number> {
+  const handle = openDatabase(path.join(dataDir, 'lightbox.db'), { readonly: true });
+  try {
+    const rows = handle.sqlite.prepare('SELECT status, count(*) AS n FROM photos GROUP BY status').all() as { status: string; n: number }[];
+    return Object.fromEntries(rows.map((row) => [row.status, row.n]));
+  } finally {
+    handle.close();
+  }
+}
+
+/** Waits until no photo is PENDING or PROCESSING (the worker has had its say on each). */
+export async function processingSettled(dataDir: string, timeoutMs = 180_000): Promise<Record<string, number>> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const now = photoStatuses(dataDir);
+    if (!now.PENDING && !now.PROCESSING) return now;
+    if (Date.now() > deadline) throw new Error(`processing did not finish: ${JSON.stringify(now)}`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
