@@ -199,6 +199,20 @@ describe('the web gallery in a real browser', { skip: browserSkip }, () => {
     assert.equal(await page.locator('h1').textContent(), 'first');
     const images = await everyImageDecoded(page);
     assert.deepEqual(images.broken, []);
+    assert.equal(await layoutShift(page), 0, 'the large image has its size before it loads');
+    // A swipe to the left is "next", as on a phone.
+    await Promise.all([
+      page.waitForNavigation(),
+      page.evaluate(() => {
+        // No helper functions in here: the test runner's transpiler would wrap them in a name it defines outside the page.
+        const main = document.querySelector('main') as HTMLElement;
+        const start = [new Touch({ identifier: 1, target: main, clientX: 300, clientY: 200 })];
+        const end = [new Touch({ identifier: 1, target: main, clientX: 100, clientY: 200 })];
+        main.dispatchEvent(new TouchEvent('touchstart', { changedTouches: start, bubbles: true }));
+        main.dispatchEvent(new TouchEvent('touchend', { changedTouches: end, bubbles: true }));
+      }),
+    ]);
+    assert.equal(await page.locator('h1').textContent(), 'second');
     await Promise.all([page.waitForNavigation(), page.keyboard.press('Escape')]);
     assert.match(page.url(), /\/albums\//);
     await page.close();
@@ -270,13 +284,14 @@ describe('the web gallery in a real browser', { skip: browserSkip }, () => {
     await page.close();
   });
 
-  it('reads on a 360 px phone and a 1440 px screen (screenshots in test-output/screenshots)', async (t) => {
-    for (const width of [360, 1440]) {
+  it('reads on a 360 px phone, a 1440 px and a 2560 px screen (screenshots in test-output/screenshots)', async (t) => {
+    for (const width of [360, 1440, 2560]) {
       const page = await browser.context.newPage();
-      await page.setViewportSize({ width, height: width === 360 ? 740 : 900 });
+      await page.setViewportSize({ width, height: width === 360 ? 740 : width === 1440 ? 900 : 1440 });
       for (const [name, url] of [
         ['home', '/'],
         ['album', `/albums/${encodeURIComponent(albums.Trip as string)}`],
+        ['photo', `/photos/${encodeURIComponent(photos.first as string)}`],
       ] as const) {
         await page.goto(`${server.url}${url}`);
         await everyImageDecoded(page);
