@@ -108,7 +108,7 @@ describe('query planning, visibility of fields, filters, and the response cache'
   let server: TestServer;
 
   before(async () => {
-    server = await startTestServer();
+    server = await startTestServer({ LOG_LEVEL: 'info' });
     for (const [folder, visible] of [
       ['gps', true],
       ['cameras', true],
@@ -221,6 +221,42 @@ describe('query planning, visibility of fields, filters, and the response cache'
     assert.equal(changed.status, 200, 'a mutation ends the cached answer');
     assert.notEqual(changed.headers.etag, etag);
     assert.match(JSON.stringify(changed.body), /Renamed/);
+  });
+
+  it('a stored GET is answered before Yoga with the very bytes and headers Yoga sends, for both JSON types and for 304s', async () => {
+    const urlFor = (alias: string) =>
+      `${server.url}/graphql?query=${encodeURIComponent(`{ ${alias}: albums(first: 3) { totalCount nodes { title photoCount } } }`)}`;
+    const served = (line: { msg: string; answered?: string }) => line.msg === 'graphql request' && line.answered === 'stored';
+    const compared = ['content-type', 'content-length', 'etag', 'last-modified', 'vary', 'cache-control'];
+    for (const [index, accept] of ['application/graphql-response+json', 'application/json'].entries()) {
+      // A query of its own for each type, so the first answer is Yoga's own.
+      const url = urlFor(`page${index}`);
+      const fromYoga = await request(url, { headers: { accept } });
+      const yogaBody = await fromYoga.body.text();
+      const before = server.logs.filter(served).length;
+      const stored = await request(url, { headers: { accept } });
+      const storedBody = await stored.body.text();
+      assert.equal(server.logs.filter(served).length, before + 1, 'answered before Yoga');
+      assert.equal(storedBody, yogaBody, `${accept}: the same bytes`);
+      for (const name of compared) assert.equal(stored.headers[name], fromYoga.headers[name], `${accept}: ${name}`);
+      assert.equal(sqlStatements(stored.headers), 0);
+      const revalidated = await request(url, { headers: { accept, 'if-none-match': String(stored.headers.etag) } });
+      await revalidated.body.dump();
+      assert.equal(revalidated.statusCode, 304);
+      for (const name of ['etag', 'last-modified', 'vary', 'cache-control'])
+        assert.equal(revalidated.headers[name], stored.headers[name], name);
+    }
+    // What it leaves to Yoga: credentials, a share link, GraphiQL's Accept.
+    const url = urlFor('page0');
+    const before = server.logs.filter(served).length;
+    for (const headers of [
+      { accept: 'application/json', ...server.admin },
+      { accept: 'application/json', 'x-lightbox-share': 'A'.repeat(32) },
+      { accept: 'text/html' },
+    ]) {
+      await (await request(url, { headers })).body.dump();
+    }
+    assert.equal(server.logs.filter(served).length, before, 'none of those was answered from the store');
   });
 
   it('anonymous POSTs (as Apollo and Relay send them) come from the same cache, without validators; the admin is never cached', async () => {

@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto';
+import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import { type Cache, createInMemoryCache, useResponseCache } from '@graphql-yoga/plugin-response-cache';
+import type { ExecutionResult } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import { SHARE_HEADER } from '../auth/share-access.ts';
 import { parseEntityTagList } from '../http/conditional.ts';
@@ -53,15 +55,107 @@ export interface ResponseCacheOptions {
   /** The database version (DatabaseVersion): a cached result is only ever served at the version it was made at. */
   databaseVersion: () => number;
   ttlMs: number;
+  /** Whether responses carry `Server-Timing` (LIGHTBOX_SERVER_TIMING). */
+  serverTiming: boolean;
+  /** Whether cross-origin calls are allowed (LIGHTBOX_CORS_ORIGINS): then every answer varies by Origin, and Yoga gives them all. */
+  cors: boolean;
+}
+
+/** What an anonymous, cacheable GET response says about caching; the same from Yoga and from the fast path. */
+const PUBLIC_GET_HEADERS = { vary: 'Accept, Authorization, X-Lightbox-Share', cacheControl: 'public, no-cache' };
+
+/**
+ * The JSON type a GET's Accept asks for first, when it is one of the two GraphQL answers in
+ * JSON; undefined for anything else (GraphiQL's HTML, `*\/*`, no Accept), which Yoga decides.
+ */
+function jsonTypeFirstAccepted(accept: string | undefined): string | undefined {
+  if (accept === undefined) return undefined;
+  const first = accept.split(',')[0]?.split(';')[0]?.trim().toLowerCase();
+  return first === 'application/graphql-response+json' || first === 'application/json' ? first : undefined;
+}
+
+/**
+ * A stored result as Yoga writes it: without `extensions.http` (the headers it carries), and
+ * without `extensions` when nothing else is in it. Stored results never have errors.
+ */
+function withoutInternals(result: ExecutionResult): ExecutionResult {
+  if (result.extensions?.http === undefined) return result;
+  const { http: _headers, ...extensions } = result.extensions;
+  return { ...result, extensions: Object.keys(extensions).length > 0 ? extensions : undefined };
+}
+
+/**
+ * The anonymous query cache, GET or POST. Yoga's plugins store and serve results; an
+ * anonymous GET whose result is already stored is answered before Yoga (`serveStoredGet`),
+ * with the same bytes and headers Yoga would send, for a fraction of the cost.
+ */
+export class ResponseCache {
+  private readonly cache: Cache;
+  private readonly version: () => string;
+  /** Each stored result's JSON, made once: the result objects are never changed once stored. */
+  private readonly bodies = new WeakMap<object, Buffer>();
+
+  constructor(private readonly options: ResponseCacheOptions) {
+    this.version = () => String(options.databaseVersion());
+    this.cache = versionedCache(this.version);
+  }
+
+  plugins(): Plugin[] {
+    return responseCachePlugins(this.options, this.cache, this.version);
+  }
+
+  /**
+   * Answers an anonymous GET from the stored result (200, or 304 on a matching If-None-Match)
+   * and says with which status; undefined leaves it to Yoga: a miss, credentials, CORS (Yoga's,
+   * with its Vary: Origin), an Accept that is not plain GraphQL JSON, or parameters it does not read.
+   */
+  serveStoredGet(req: IncomingMessage, res: ServerResponse, search: string): 200 | 304 | undefined {
+    if (this.options.cors || req.method !== 'GET' || req.headers.authorization !== undefined || req.headers[SHARE_HEADER] !== undefined)
+      return undefined;
+    const type = jsonTypeFirstAccepted(req.headers.accept);
+    if (type === undefined) return undefined;
+    const params = new URLSearchParams(search);
+    if (params.has('extensions')) return undefined;
+    const hash = hashOfGet(params);
+    if (hash === undefined) return undefined;
+    const key = `"${this.version()}_${hash}"`;
+    // The in-memory store answers null for a miss.
+    const cached = this.cache.get(key) as ExecutionResult | null | undefined;
+    if (cached === null || cached === undefined || cached instanceof Promise) return undefined;
+    const lastModified = (cached.extensions?.http as { headers?: Record<string, string> } | undefined)?.headers?.['Last-Modified'];
+    if (lastModified === undefined) return undefined;
+    const headers: OutgoingHttpHeaders = {
+      ETag: key,
+      'Last-Modified': lastModified,
+      Vary: PUBLIC_GET_HEADERS.vary,
+      'Cache-Control': PUBLIC_GET_HEADERS.cacheControl,
+    };
+    if (this.options.serverTiming) headers['Server-Timing'] = 'sql;desc="0";dur=0.00';
+    const ifNoneMatch = req.headers['if-none-match'];
+    const tags = ifNoneMatch === undefined ? [] : parseEntityTagList(ifNoneMatch);
+    if (tags !== '*' && tags.some((tag) => tag.opaque === key)) {
+      res.writeHead(304, headers);
+      res.end();
+      return 304;
+    }
+    let body = this.bodies.get(cached);
+    if (body === undefined) {
+      body = Buffer.from(JSON.stringify(withoutInternals(cached)));
+      this.bodies.set(cached, body);
+    }
+    headers['Content-Type'] = `${type}; charset=utf-8`;
+    headers['Content-Length'] = body.length;
+    res.writeHead(200, headers);
+    res.end(body);
+    return 200;
+  }
 }
 
 /**
  * Anonymous GET queries answered from memory, with a quoted, strong ETag and 304 on
  * If-None-Match; GET responses say how they may be cached.
  */
-export function responseCachePlugins(options: ResponseCacheOptions): Plugin[] {
-  const version = () => String(options.databaseVersion());
-  const cache = versionedCache(version);
+function responseCachePlugins(options: ResponseCacheOptions, cache: Cache, version: () => string): Plugin[] {
   const keyOf = (operationName: string | null | undefined, documentString: string, variables: unknown) =>
     `"${version()}_${queryHash(operationName, documentString, variables)}"`;
   // The plugin's own onRequest answers 304 to any If-None-Match naming any cached result, whatever
@@ -71,6 +165,8 @@ export function responseCachePlugins(options: ResponseCacheOptions): Plugin[] {
     enabled: (request) => cacheable(request),
     ttl: options.ttlMs,
     cache,
+    // What a hit serves is exactly what was stored, in every environment (the fast path sends the same bytes).
+    includeExtensionMetadata: false,
     // The plugin sends the key as the ETag: keep it a valid entity tag.
     // The plugin asks for a key on every request; only cacheable ones pay for the hash and the version check.
     buildResponseCacheKey: ({ request, documentString, variableValues, operationName }) =>
@@ -106,7 +202,7 @@ export function responseCachePlugins(options: ResponseCacheOptions): Plugin[] {
         // A GET answers JSON, graphql-response+json or GraphiQL's page depending on Accept.
         response.headers.append('Vary', 'Accept');
         if (cacheable(request)) {
-          response.headers.set('Cache-Control', 'public, no-cache');
+          response.headers.set('Cache-Control', PUBLIC_GET_HEADERS.cacheControl);
           response.headers.append('Vary', 'Authorization, X-Lightbox-Share');
         } else {
           response.headers.set('Cache-Control', 'private, no-store');

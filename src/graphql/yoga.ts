@@ -16,7 +16,7 @@ import { csrfPlugin } from './csrf.ts';
 import { GRAPHIQL_DEFAULT_QUERY } from './default-query.ts';
 import { limitPlugins } from './limits.ts';
 import { idErrorsPlugin, maskUnexpectedErrors, requestError } from './request-errors.ts';
-import { responseCachePlugins } from './response-cache.ts';
+import type { ResponseCache } from './response-cache.ts';
 import { schema } from './schema.ts';
 
 export interface YogaOptions {
@@ -27,10 +27,9 @@ export interface YogaOptions {
   graphql: GraphQLConfig;
   /** Each request's context, once its credentials are read (the share page builds its own the same way). */
   contexts: (identity: RequestIdentity) => GraphQLContext;
+  /** The anonymous query cache, whose stored GETs the server also answers before Yoga. */
+  responseCache: ResponseCache;
 }
-
-/** Bounds how long a cached anonymous result lives; any database change ends it sooner. */
-const RESPONSE_CACHE_TTL_MS = 5 * 60 * 1000;
 
 interface ServerContext {
   req: IncomingMessage;
@@ -88,7 +87,7 @@ export function createGraphQLHandler(options: YogaOptions) {
       introspection: graphql.introspection,
       hideSuggestions: (request) => graphql.production && !viewers.isAdmin(request.headers.get('authorization')),
     }),
-    ...responseCachePlugins({ databaseVersion: options.store.database.version, ttlMs: RESPONSE_CACHE_TTL_MS }),
+    ...options.responseCache.plugins(),
     requestLogPlugin(options.logger),
     varyOnOriginPlugin(graphql),
     graphiqlPageHeadersPlugin(),

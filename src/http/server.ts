@@ -8,6 +8,7 @@ import { SharedPhotoLookup } from '../catalog/shared-photos.ts';
 import type { Config } from '../config.ts';
 import { meterSql } from '../db/sql-meter.ts';
 import { requestContexts } from '../graphql/context.ts';
+import { ResponseCache } from '../graphql/response-cache.ts';
 import { createGraphQLHandler } from '../graphql/yoga.ts';
 import type { Logger } from '../log.ts';
 import { MAX_INPUT_PIXELS, RENDER_TIMEOUT_SECONDS } from '../media/limits.ts';
@@ -19,10 +20,13 @@ import { GRAPHIQL_ASSETS_PREFIX } from './graphiql/assets.ts';
 import { serveGraphiQLAsset } from './graphiql/route.ts';
 import { sendGraphQLError } from './graphql-error-response.ts';
 import { createHealthRoute } from './health.ts';
-import { createImageRoute, publicCachePolicy } from './image-route.ts';
+import { createImageRoute, publicCachePolicy, redactSignature } from './image-route.ts';
 import { IMAGES_PREFIX } from './image-url.ts';
 import { sendPlain } from './plain-response.ts';
 import { createUploadRoute } from './upload-route.ts';
+
+/** Bounds how long a cached anonymous result lives; any database change ends it sooner. */
+const RESPONSE_CACHE_TTL_MS = 5 * 60 * 1000;
 
 /** Largest GraphQL JSON body: the biggest sensible query with variables is a few KB. Uploads go through multipart. */
 export const MAX_GRAPHQL_BODY_BYTES = 1024 * 1024;
@@ -99,7 +103,13 @@ export function createLightboxServer({ store, logger, config, secrets, render }:
     ingest: config.ingest,
     signing: { secret: secrets.secret, ttlSeconds: config.auth.signedUrlTtlSeconds },
   });
-  const yoga = createGraphQLHandler({ store, logger, viewers, shares, graphql: config.graphql, contexts });
+  const responseCache = new ResponseCache({
+    databaseVersion: database.version,
+    ttlMs: RESPONSE_CACHE_TTL_MS,
+    serverTiming: config.graphql.serverTiming,
+    cors: config.graphql.corsOrigins.length > 0,
+  });
+  const yoga = createGraphQLHandler({ store, logger, viewers, shares, graphql: config.graphql, contexts, responseCache });
   const gallery = createWebPages({ shares, logger, contexts });
   const uploads = createUploadRoute({ yoga, logger, store, ingest: config.ingest, viewers });
 
@@ -118,7 +128,7 @@ export function createLightboxServer({ store, logger, config, secrets, render }:
     return true;
   };
 
-  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+  function route(req: IncomingMessage, res: ServerResponse): void {
     const url = req.url ?? '/';
     const queryStart = url.indexOf('?');
     const pathname = queryStart === -1 ? url : url.slice(0, queryStart);
@@ -129,6 +139,12 @@ export function createLightboxServer({ store, logger, config, secrets, render }:
     if (pathname === '/graphql') {
       if (req.method === 'POST' && /^multipart\/form-data\b/i.test(req.headers['content-type'] ?? '')) {
         meterSql(() => uploads(req, res));
+        return;
+      }
+      // A stored anonymous GET is answered here, without Yoga: the same bytes, a fraction of the work.
+      const stored = queryStart === -1 ? undefined : responseCache.serveStoredGet(req, res, url.slice(queryStart + 1));
+      if (stored !== undefined) {
+        logger.info({ method: 'GET', status: stored, answered: 'stored', sqlStatements: 0 }, 'graphql request');
         return;
       }
       if (!admitted(req, res)) return;
@@ -156,6 +172,17 @@ export function createLightboxServer({ store, logger, config, secrets, render }:
       return;
     }
     sendPlain(res, 404, 'Not found', 'no-store');
+  }
+
+  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    // A bug in a route answers 500 for that request; it never takes the process, and every other request, down.
+    try {
+      route(req, res);
+    } catch (error) {
+      logger.error({ err: error, url: redactSignature(req.url ?? '') }, 'request failed');
+      if (!res.headersSent) sendPlain(res, 500, 'Internal server error', 'no-store');
+      else res.destroy();
+    }
   });
   server.on('clientError', (error, socket) => {
     if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
