@@ -60,6 +60,22 @@ export const ERRORS = {
     description: 'Too many GraphQL requests are in progress; retry after the Retry-After delay.',
   },
   BAD_REQUEST: { status: 400, audience: 'client', description: 'The multipart body does not follow the GraphQL multipart request spec.' },
+  PERSISTED_QUERY_NOT_FOUND: {
+    status: 200,
+    audience: 'client',
+    description:
+      'The hash names no persisted query this server knows: send the query with its hash once (Apollo’s automatic persisted queries).',
+  },
+  PERSISTED_QUERY_MISMATCH: {
+    status: 400,
+    audience: 'client',
+    description: 'The persisted query hash is not the SHA-256 of the query sent with it.',
+  },
+  PERSISTED_QUERY_NOT_SUPPORTED: {
+    status: 400,
+    audience: 'client',
+    description: 'A persistedQuery extension other than version 1 with a hex SHA-256 hash.',
+  },
   SHARE_LINK_NOT_FOUND: {
     status: 404,
     audience: 'client',

@@ -5,6 +5,7 @@ import type { ExecutionResult } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import { SHARE_HEADER } from '../auth/share-access.ts';
 import { parseEntityTagList } from '../http/conditional.ts';
+import type { PersistedQueries } from './persisted-queries.ts';
 
 const NOT_CACHED = 'not-cached';
 
@@ -59,6 +60,8 @@ export interface ResponseCacheOptions {
   serverTiming: boolean;
   /** Whether cross-origin calls are allowed (LIGHTBOX_CORS_ORIGINS): then every answer varies by Origin, and Yoga gives them all. */
   cors: boolean;
+  /** Documents GET requests may name by hash alone. */
+  persistedQueries: PersistedQueries;
 }
 
 /** What an anonymous, cacheable GET response says about caching; the same from Yoga and from the fast path. */
@@ -115,8 +118,9 @@ export class ResponseCache {
     const type = jsonTypeFirstAccepted(req.headers.accept);
     if (type === undefined) return undefined;
     const params = new URLSearchParams(search);
-    if (params.has('extensions')) return undefined;
-    const hash = hashOfGet(params);
+    // Extensions other than a persisted query's hash are Yoga's to read.
+    if (params.has('extensions') && params.has('query')) return undefined;
+    const hash = hashOfGet(params, this.options.persistedQueries);
     if (hash === undefined) return undefined;
     const key = `"${this.version()}_${hash}"`;
     // The in-memory store answers null for a miss.
@@ -179,7 +183,7 @@ function responseCachePlugins(options: ResponseCacheOptions, cache: Cache, versi
         const ifNoneMatch = request.headers.get('if-none-match');
         if (ifNoneMatch === null || request.method !== 'GET' || !cacheable(request)) return;
         // Tied by the query's own hash; the cache lookup then checks the database version, once.
-        const hash = hashOfGet(new URL(request.url).searchParams);
+        const hash = hashOfGet(new URL(request.url).searchParams, options.persistedQueries);
         const tags = hash === undefined ? [] : parseEntityTagList(ifNoneMatch);
         const key = tags === '*' ? undefined : tags.find((tag) => tag.opaque.endsWith(`_${hash}"`))?.opaque;
         if (key === undefined) return;
@@ -219,15 +223,18 @@ function queryHash(operationName: string | null | undefined, documentString: str
 }
 
 /** The query hash a GET request's own parameters give; undefined when they cannot be read as Yoga reads them. */
-function hashOfGet(search: URLSearchParams): string | undefined {
-  const query = search.get('query');
-  if (query === null) return undefined;
+function hashOfGet(search: URLSearchParams, persisted: PersistedQueries): string | undefined {
+  let query = search.get('query');
   const rawVariables = search.get('variables');
+  const rawExtensions = search.get('extensions');
   let variables: unknown;
   try {
     variables = rawVariables === null ? undefined : JSON.parse(rawVariables);
+    // A persisted query names its document by hash: the document is what the result was stored under.
+    if (query === null && rawExtensions !== null) query = persisted.documentFor(JSON.parse(rawExtensions)) ?? null;
   } catch {
     return undefined;
   }
+  if (query === null) return undefined;
   return queryHash(search.get('operationName'), query, variables);
 }

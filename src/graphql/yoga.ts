@@ -15,6 +15,7 @@ import { corsOptions, varyOnOriginPlugin } from './cors.ts';
 import { csrfPlugin } from './csrf.ts';
 import { GRAPHIQL_DEFAULT_QUERY } from './default-query.ts';
 import { limitPlugins } from './limits.ts';
+import type { PersistedQueries } from './persisted-queries.ts';
 import { idErrorsPlugin, maskUnexpectedErrors, requestError } from './request-errors.ts';
 import type { ResponseCache } from './response-cache.ts';
 import { schema } from './schema.ts';
@@ -29,6 +30,7 @@ export interface YogaOptions {
   contexts: (identity: RequestIdentity) => GraphQLContext;
   /** The anonymous query cache, whose stored GETs the server also answers before Yoga. */
   responseCache: ResponseCache;
+  persistedQueries: PersistedQueries;
 }
 
 interface ServerContext {
@@ -83,6 +85,8 @@ export function createGraphQLHandler(options: YogaOptions) {
   const { contexts } = options;
   const plugins: Plugin[] = [
     csrfPlugin(),
+    // First: every later hook (limits, the cache key) sees the document a hash names.
+    options.persistedQueries.plugin(),
     ...limitPlugins({
       introspection: graphql.introspection,
       hideSuggestions: (request) => graphql.production && !viewers.isAdmin(request.headers.get('authorization')),

@@ -8,6 +8,7 @@ import { SharedPhotoLookup } from '../catalog/shared-photos.ts';
 import type { Config } from '../config.ts';
 import { meterSql } from '../db/sql-meter.ts';
 import { requestContexts } from '../graphql/context.ts';
+import { PersistedQueries } from '../graphql/persisted-queries.ts';
 import { ResponseCache } from '../graphql/response-cache.ts';
 import { createGraphQLHandler } from '../graphql/yoga.ts';
 import type { Logger } from '../log.ts';
@@ -103,13 +104,15 @@ export function createLightboxServer({ store, logger, config, secrets, render }:
     ingest: config.ingest,
     signing: { secret: secrets.secret, ttlSeconds: config.auth.signedUrlTtlSeconds },
   });
+  const persistedQueries = new PersistedQueries();
   const responseCache = new ResponseCache({
+    persistedQueries,
     databaseVersion: database.version,
     ttlMs: RESPONSE_CACHE_TTL_MS,
     serverTiming: config.graphql.serverTiming,
     cors: config.graphql.corsOrigins.length > 0,
   });
-  const yoga = createGraphQLHandler({ store, logger, viewers, shares, graphql: config.graphql, contexts, responseCache });
+  const yoga = createGraphQLHandler({ store, logger, viewers, shares, graphql: config.graphql, contexts, responseCache, persistedQueries });
   const gallery = createWebPages({ shares, logger, contexts });
   const uploads = createUploadRoute({ yoga, logger, store, ingest: config.ingest, viewers });
 
