@@ -173,16 +173,6 @@ export class ShareLinkNotFoundError extends LightboxError {
   }
 }
 
-/** The link has a password and the request carries no valid credential for it. */
-export class SharePasswordRequiredError extends LightboxError {
-  constructor() {
-    super(
-      'SHARE_PASSWORD_REQUIRED',
-      'This share link needs its password: call unlockShareLink and send the credential it returns in X-Lightbox-Share',
-    );
-  }
-}
-
 /** A share link's password was tried and is wrong. */
 export class WrongPasswordError extends LightboxError {
   constructor() {

@@ -47,21 +47,22 @@ builder.objectType(ValidationError, {
   fields: (t) => ({ field: t.exposeString('field', { description: 'The argument at fault.' }) }),
 });
 
-builder.objectType(ForbiddenError, {
-  name: 'ForbiddenError',
-  description: ERRORS.FORBIDDEN.description,
-  interfaces: [UserErrorRef],
-  isTypeOf: (value) => value instanceof ForbiddenError,
-  fields: () => ({}),
-});
+/** A UserError type with nothing beyond `message` and `code`, described by its code's entry in errors.ts. */
+export function plainUserErrorType(errorClass: typeof LightboxError, name: string, code: ClientErrorCode): void {
+  builder.objectType(errorClass, {
+    name,
+    description: ERRORS[code].description,
+    interfaces: [UserErrorRef],
+    isTypeOf: (value) => value instanceof errorClass,
+    fields: () => ({}),
+  });
+}
 
-builder.objectType(ConflictError, {
-  name: 'ConflictError',
-  description: ERRORS.CONFLICT.description,
-  interfaces: [UserErrorRef],
-  isTypeOf: (value) => value instanceof ConflictError,
-  fields: () => ({}),
-});
+plainUserErrorType(ForbiddenError, 'ForbiddenError', 'FORBIDDEN');
+plainUserErrorType(ConflictError, 'ConflictError', 'CONFLICT');
 
 /** What every mutation may answer besides success. */
 export const MUTATION_ERRORS = [ForbiddenError, NotFoundError, ValidationError, ConflictError];
+
+/** The errors option of a mutation: its result union, `<Mutation>Result`, of the payload and MUTATION_ERRORS. */
+export const mutationErrors = (mutation: string) => ({ types: MUTATION_ERRORS, union: { name: `${mutation}Result` } });

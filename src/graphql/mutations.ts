@@ -21,7 +21,7 @@ import { fetchImage } from '../processing/url-fetch.ts';
 import { AlbumRef, AlbumVisibilityEnum } from './album.ts';
 import { builder } from './builder.ts';
 import type { GraphQLContext } from './context.ts';
-import { ErrorCodeEnum, MUTATION_ERRORS } from './errors.ts';
+import { ErrorCodeEnum, mutationErrors } from './errors.ts';
 import { PhotoRef } from './photo.ts';
 
 /** Decoded global ids carry the public id; the catalog works with those. */
@@ -69,8 +69,6 @@ const UpdatePhotoInput = builder.inputType('UpdatePhotoInput', {
   }),
 });
 
-/** Result unions named after the mutation: CreateAlbumResult = AlbumPayload | NotFoundError | … */
-const errors = (mutation: string) => ({ types: MUTATION_ERRORS, union: { name: `${mutation}Result` } });
 const albumResult = (album: AlbumRow) => ({ album });
 
 type UploadOutcome =
@@ -138,7 +136,7 @@ builder.mutationType({
       type: ImportPhotoPayload,
       description:
         'Fetches an image over http(s) and stores it as a photo. Special-purpose addresses (loopback, private, link-local, cloud metadata, …) are refused, for the URL and every redirect (at most 3); the whole import has a deadline (LIGHTBOX_IMPORT_TIMEOUT_S) and stops if the client goes away.',
-      errors: errors('ImportPhotoFromUrl'),
+      errors: mutationErrors('ImportPhotoFromUrl'),
       args: { url: t.arg.string({ required: true }), albumId: t.arg.globalID({ for: AlbumRef }) },
       resolve: async (_root, args, ctx) => {
         if (args.url.length > 2048) throw new ValidationError('url', 'url must be at most 2048 characters');
@@ -179,7 +177,7 @@ builder.mutationType({
       type: UploadPhotosPayload,
       description:
         'Stores uploaded files as photos (multipart request), optionally adding them to an album; each file gets its own result.',
-      errors: errors('UploadPhotos'),
+      errors: mutationErrors('UploadPhotos'),
       args: {
         files: t.arg({ type: ['File'], required: true }),
         albumId: t.arg.globalID({ for: AlbumRef }),
@@ -204,7 +202,7 @@ builder.mutationType({
     }),
     createAlbum: t.field({
       type: AlbumPayload,
-      errors: errors('CreateAlbum'),
+      errors: mutationErrors('CreateAlbum'),
       args: { input: t.arg({ type: CreateAlbumInput, required: true }) },
       resolve: (_root, { input }, ctx) => {
         return albumResult(createAlbum(ctx.db, input));
@@ -212,7 +210,7 @@ builder.mutationType({
     }),
     updateAlbum: t.field({
       type: AlbumPayload,
-      errors: errors('UpdateAlbum'),
+      errors: mutationErrors('UpdateAlbum'),
       args: { input: t.arg({ type: UpdateAlbumInput, required: true }) },
       resolve: (_root, { input }, ctx) => {
         return albumResult(updateAlbum(ctx.db, input.id.id, input));
@@ -221,7 +219,7 @@ builder.mutationType({
     deleteAlbum: t.field({
       type: DeletedPayload,
       description: 'Deletes the album; its photos stay in the library.',
-      errors: errors('DeleteAlbum'),
+      errors: mutationErrors('DeleteAlbum'),
       args: { id: t.arg.globalID({ required: true, for: AlbumRef }) },
       resolve: (_root, { id }, ctx) => {
         deleteAlbum(ctx.db, id.id);
@@ -231,7 +229,7 @@ builder.mutationType({
     addPhotosToAlbum: t.field({
       type: AlbumPayload,
       description: 'Adds photos at `position` (0 = first; default: the end). Photos already in the album move there.',
-      errors: errors('AddPhotosToAlbum'),
+      errors: mutationErrors('AddPhotosToAlbum'),
       args: {
         albumId: t.arg.globalID({ required: true, for: AlbumRef }),
         photoIds: t.arg.globalIDList({ required: true, for: PhotoRef }),
@@ -244,7 +242,7 @@ builder.mutationType({
     removePhotosFromAlbum: t.field({
       type: AlbumPayload,
       description: 'Takes photos out of the album; they stay in the library.',
-      errors: errors('RemovePhotosFromAlbum'),
+      errors: mutationErrors('RemovePhotosFromAlbum'),
       args: {
         albumId: t.arg.globalID({ required: true, for: AlbumRef }),
         photoIds: t.arg.globalIDList({ required: true, for: PhotoRef }),
@@ -256,7 +254,7 @@ builder.mutationType({
     movePhotoInAlbum: t.field({
       type: AlbumPayload,
       description: 'Moves one photo of the album to `position` (0 = first).',
-      errors: errors('MovePhotoInAlbum'),
+      errors: mutationErrors('MovePhotoInAlbum'),
       args: {
         albumId: t.arg.globalID({ required: true, for: AlbumRef }),
         photoId: t.arg.globalID({ required: true, for: PhotoRef }),
@@ -269,7 +267,7 @@ builder.mutationType({
     setAlbumPhotoOrder: t.field({
       type: AlbumPayload,
       description: "Sets the album's whole order: `photoIds` must list every photo of the album exactly once.",
-      errors: errors('SetAlbumPhotoOrder'),
+      errors: mutationErrors('SetAlbumPhotoOrder'),
       args: {
         albumId: t.arg.globalID({ required: true, for: AlbumRef }),
         photoIds: t.arg.globalIDList({ required: true, for: PhotoRef }),
@@ -281,7 +279,7 @@ builder.mutationType({
     setAlbumCover: t.field({
       type: AlbumPayload,
       description: "Makes one of the album's photos its cover; null goes back to the first photo.",
-      errors: errors('SetAlbumCover'),
+      errors: mutationErrors('SetAlbumCover'),
       args: {
         albumId: t.arg.globalID({ required: true, for: AlbumRef }),
         photoId: t.arg.globalID({ for: PhotoRef }),
@@ -292,7 +290,7 @@ builder.mutationType({
     }),
     updatePhoto: t.field({
       type: PhotoPayload,
-      errors: errors('UpdatePhoto'),
+      errors: mutationErrors('UpdatePhoto'),
       args: { input: t.arg({ type: UpdatePhotoInput, required: true }) },
       resolve: (_root, { input }, ctx) => {
         return { photo: updatePhoto(ctx.db, input.id.id, input) };
@@ -301,7 +299,7 @@ builder.mutationType({
     deletePhoto: t.field({
       type: DeletedPayload,
       description: 'Deletes the photo, its album memberships and its files.',
-      errors: errors('DeletePhoto'),
+      errors: mutationErrors('DeletePhoto'),
       args: { id: t.arg.globalID({ required: true, for: PhotoRef }) },
       resolve: async (_root, { id }, ctx) => {
         await deletePhoto(ctx.db, ctx.layout, id.id);
@@ -311,7 +309,7 @@ builder.mutationType({
     reprocessPhoto: t.field({
       type: PhotoPayload,
       description: 'Bumps the photo version (new image URLs, renditions made again) and queues it for processing.',
-      errors: errors('ReprocessPhoto'),
+      errors: mutationErrors('ReprocessPhoto'),
       args: { id: t.arg.globalID({ required: true, for: PhotoRef }) },
       resolve: (_root, { id }, ctx) => {
         return { photo: reprocessPhoto(ctx.db, id.id) };

@@ -15,10 +15,12 @@ const NOT_CACHED = 'not-cached';
  * never answered from what anonymous callers got. Only a GET is cacheable over HTTP too (ETag,
  * 304, `public, no-cache`); a POST is answered from the same memory without validators.
  */
+function cacheableBy(method: string | undefined, has: (name: string) => boolean): boolean {
+  return (method === 'GET' || method === 'POST') && !has('authorization') && !has(SHARE_HEADER);
+}
+
 function cacheable(request: Request): boolean {
-  return (
-    (request.method === 'GET' || request.method === 'POST') && !request.headers.has('authorization') && !request.headers.has(SHARE_HEADER)
-  );
+  return cacheableBy(request.method, (name) => request.headers.has(name));
 }
 
 /** Keys look like `"<database version>_<hash>"`: each names the version its result belongs to. */
@@ -113,8 +115,7 @@ export class ResponseCache {
    * with its Vary: Origin), an Accept that is not plain GraphQL JSON, or parameters it does not read.
    */
   serveStoredGet(req: IncomingMessage, res: ServerResponse, search: string): 200 | 304 | undefined {
-    if (this.options.cors || req.method !== 'GET' || req.headers.authorization !== undefined || req.headers[SHARE_HEADER] !== undefined)
-      return undefined;
+    if (this.options.cors || req.method !== 'GET' || !cacheableBy(req.method, (name) => req.headers[name] !== undefined)) return undefined;
     const type = jsonTypeFirstAccepted(req.headers.accept);
     if (type === undefined) return undefined;
     const params = new URLSearchParams(search);

@@ -14,7 +14,7 @@ import { albums, shareLinks } from '../db/schema.ts';
 import { ERRORS, RateLimitedError, ShareLinkNotFoundError, WrongPasswordError } from '../errors.ts';
 import { AlbumRef } from './album.ts';
 import { builder } from './builder.ts';
-import { MUTATION_ERRORS, UserErrorRef } from './errors.ts';
+import { mutationErrors, plainUserErrorType, UserErrorRef } from './errors.ts';
 import { requestError } from './request-errors.ts';
 
 const ShareLinkStateEnum = builder.enumType('ShareLinkState', {
@@ -142,21 +142,8 @@ const ShareUnlockRef = builder.objectRef<{ credential: string; expiresAt: number
   }),
 });
 
-builder.objectType(ShareLinkNotFoundError, {
-  name: 'ShareLinkNotFoundError',
-  description: ERRORS.SHARE_LINK_NOT_FOUND.description,
-  interfaces: [UserErrorRef],
-  isTypeOf: (value) => value instanceof ShareLinkNotFoundError,
-  fields: () => ({}),
-});
-
-builder.objectType(WrongPasswordError, {
-  name: 'WrongPasswordError',
-  description: ERRORS.WRONG_PASSWORD.description,
-  interfaces: [UserErrorRef],
-  isTypeOf: (value) => value instanceof WrongPasswordError,
-  fields: () => ({}),
-});
+plainUserErrorType(ShareLinkNotFoundError, 'ShareLinkNotFoundError', 'SHARE_LINK_NOT_FOUND');
+plainUserErrorType(WrongPasswordError, 'WrongPasswordError', 'WRONG_PASSWORD');
 
 builder.objectType(RateLimitedError, {
   name: 'RateLimitedError',
@@ -168,8 +155,6 @@ builder.objectType(RateLimitedError, {
   }),
 });
 
-const errors = (mutation: string) => ({ types: MUTATION_ERRORS, union: { name: `${mutation}Result` } });
-
 async function passwordHashOf(password: string | null | undefined): Promise<string | null | undefined> {
   if (password === undefined) return undefined;
   if (password === null) return null;
@@ -180,7 +165,7 @@ builder.mutationFields((t) => ({
   createShareLink: t.field({
     type: ShareLinkPayload,
     description: 'A new link for one album; its url (with the token) is in this answer only.',
-    errors: errors('CreateShareLink'),
+    errors: mutationErrors('CreateShareLink'),
     args: { input: t.arg({ type: CreateShareLinkInput, required: true }) },
     resolve: async (_root, { input }, ctx) => {
       findAlbumRowId(ctx.db, input.albumId.id);
@@ -191,7 +176,7 @@ builder.mutationFields((t) => ({
   }),
   updateShareLink: t.field({
     type: ShareLinkPayload,
-    errors: errors('UpdateShareLink'),
+    errors: mutationErrors('UpdateShareLink'),
     args: { input: t.arg({ type: UpdateShareLinkInput, required: true }) },
     resolve: async (_root, { input }, ctx) => {
       const passwordHash = await passwordHashOf('password' in input ? input.password : undefined);
@@ -207,7 +192,7 @@ builder.mutationFields((t) => ({
     type: ShareLinkPayload,
     description:
       'Ends the link at once: its holders see what anyone sees, and image URLs handed out under it answer 404 from the next request.',
-    errors: errors('RevokeShareLink'),
+    errors: mutationErrors('RevokeShareLink'),
     args: { id: t.arg.globalID({ required: true, for: ShareLinkRef }) },
     resolve: (_root, { id }, ctx) => ({ shareLink: revokeShareLink(ctx.db, id.id) }),
   }),

@@ -360,7 +360,8 @@ export function createImageRoute({ photos, sharedPhotos, layout, renderer, cache
     }
     const policy = access.policy;
     let target: Target;
-    let render: RenderRequest | undefined;
+    // What renders a missing file: built only when the stat finds none, never on the common path.
+    let render: (() => RenderRequest) | undefined;
     if (parsed.variant === 'original') {
       // The uploaded file keeps its format; the copy everyone else gets may not (HEIF becomes JPEG).
       const served = access.untouched ? file : publicOriginalFormat(file);
@@ -372,8 +373,9 @@ export function createImageRoute({ photos, sharedPhotos, layout, renderer, cache
         target = { path: file.originalPath, contentType: file.mimeType, policy, varyAccept };
       } else {
         // Everyone but the admin: the same image at full size, without its metadata (GPS, serials).
-        render = publicOriginalOf(file);
-        target = { path: render.destination, contentType: served.mimeType, policy, varyAccept };
+        const copy = publicOriginalOf(file);
+        target = { path: copy.destination, contentType: served.mimeType, policy, varyAccept };
+        render = () => copy;
       }
     } else {
       const format = parsed.extension ?? negotiateFormat(header(req, 'accept'));
@@ -383,9 +385,13 @@ export function createImageRoute({ photos, sharedPhotos, layout, renderer, cache
       }
       const path = layout.derivedPath(file.publicId, parsed.variant, file.version, format);
       target = { path, contentType: MIME_TYPES[format], policy, varyAccept };
-      const { source, via } = renditionSource(publicOriginalOf(file));
-      render = { source, destination: path, variant: parsed.variant, format, width: file.width, height: file.height };
-      if (via !== undefined) render.via = { variant: 'original', ...via };
+      const variant = parsed.variant;
+      render = () => {
+        const { source, via } = renditionSource(publicOriginalOf(file));
+        const request: RenderRequest = { source, destination: path, variant, format, width: file.width, height: file.height };
+        if (via !== undefined) request.via = { variant: 'original', ...via };
+        return request;
+      };
     }
     // Synchronous, as nginx does: a stat of a cached inode is a microsecond syscall, while the
     // thread-pool round trip of fs.stat costs several times that on every request.
@@ -402,7 +408,7 @@ export function createImageRoute({ photos, sharedPhotos, layout, renderer, cache
       return;
     }
     if (render !== undefined && stats === undefined && failure === undefined) {
-      renderThenRespond(req, res, target, render);
+      renderThenRespond(req, res, target, render());
       return;
     }
     logger.error({ err: failure, path: target.path }, 'original is missing for a known photo');
