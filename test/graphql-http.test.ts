@@ -93,7 +93,7 @@ describe('GraphQL over HTTP', () => {
       }),
     );
     try {
-      // Every held request has reached Yoga (each logs its start) before the next one is sent.
+      // Every held request has been admitted (each logs its start) before the next one is sent.
       await server.logged('graphql request started', startedBefore + MAX_GRAPHQL_IN_FLIGHT);
       const busy = await post(server.url, { query: '{ photos(first: 1) { totalCount } }' });
       assert.equal(busy.status, 503);

@@ -26,13 +26,6 @@ export function albumVisibleTo(viewer: Viewer, table: typeof albums = albums): S
   return sql`(${open} OR ${table.id} = ${viewer.grant.albumId})`;
 }
 
-/** The same rule for drizzle's relational `where` (e.g. Photo.albums). */
-export function albumRelationFilter(viewer: Viewer): { visibility?: 'PUBLIC'; OR?: ({ visibility: 'PUBLIC' } | { id: number })[] } {
-  if (viewer.kind === 'admin') return {};
-  if (viewer.kind === 'anonymous') return { visibility: 'PUBLIC' };
-  return { OR: [{ visibility: 'PUBLIC' }, { id: viewer.grant.albumId }] };
-}
-
 /** The photo is in at least one album meeting every condition. */
 function inAlbumWhere(photoId: SQL | Column, ...conditions: (SQL | undefined)[]): SQL {
   return exists(
@@ -55,6 +48,15 @@ export function photoInVisibleAlbum(viewer: Viewer, photoId: SQL | Column, album
 /** Whether anyone at all may load the photo: such photos get plain image URLs, all others only signed ones. */
 export function photoIsPublic(photoId: SQL | Column = photos.id): SQL {
   return photoVisibleTo(ANONYMOUS, photoId) as SQL;
+}
+
+/**
+ * `photoIsPublic` for a photo the viewer can see: anonymous callers see only photos in public
+ * albums, so for them it is true without asking. It depends on the kind of viewer alone (the
+ * columns that use it are rendered once per kind).
+ */
+export function photoIsPublicFor(viewer: Viewer, photoId: SQL | Column): SQL {
+  return viewer.kind === 'anonymous' ? sql`1` : photoIsPublic(photoId);
 }
 
 /** `photoIsPublic` as SQL text, for the image route's prepared statement, which stays raw for speed. */

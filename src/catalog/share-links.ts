@@ -1,4 +1,4 @@
-import { and, asc, eq, isNull, sql } from 'drizzle-orm';
+import { and, asc, count, eq, inArray, isNull, type SQL, sql } from 'drizzle-orm';
 import { newShareKey, newShareToken } from '../auth/share-tokens.ts';
 import type { ShareGrant } from '../auth/viewer.ts';
 import type { Db, Queryable } from '../db/client.ts';
@@ -7,6 +7,7 @@ import { albums, shareLinks } from '../db/schema.ts';
 import { NotFoundError, ValidationError } from '../errors.ts';
 import { newPublicId } from '../ids.ts';
 import { shareLinkIsLive } from './access.ts';
+import { type KeysetOrder, type KeysetPage, keysetBounds, keysetOrderBy } from './keyset.ts';
 import { MAX_TITLE_LENGTH } from './validation.ts';
 
 export type ShareLinkRow = typeof shareLinks.$inferSelect;
@@ -197,4 +198,41 @@ export function listShareLinks(db: Queryable): (ShareLinkRow & { albumTitle: str
     .orderBy(asc(shareLinks.id))
     .all()
     .map((row) => ({ ...row.link, albumTitle: row.albumTitle }));
+}
+
+/** Share links newest first, for the admin's list. */
+export const SHARE_LINK_ORDER: KeysetOrder<ShareLinkRow> = {
+  name: 'share-links',
+  keys: [sql`${shareLinks.createdAt}`, sql`${shareLinks.id}`],
+  direction: 'desc',
+  values: (link) => [link.createdAt, link.id],
+};
+
+/** All links, or one album's (none when the album does not exist). */
+function linksOf(albumPublicId: string | undefined): SQL | undefined {
+  if (albumPublicId === undefined) return undefined;
+  return sql`${shareLinks.albumId} = (SELECT ${albums.id} FROM ${albums} WHERE ${albums.publicId} = ${albumPublicId})`;
+}
+
+export function shareLinkPage(db: Queryable, albumPublicId: string | undefined, page: KeysetPage): ShareLinkRow[] {
+  return db
+    .select()
+    .from(shareLinks)
+    .where(and(linksOf(albumPublicId), keysetBounds(SHARE_LINK_ORDER, page)))
+    .orderBy(keysetOrderBy(SHARE_LINK_ORDER, page))
+    .limit(page.limit)
+    .all();
+}
+
+export function shareLinkCount(db: Queryable, albumPublicId: string | undefined): number {
+  return db.select({ total: count() }).from(shareLinks).where(linksOf(albumPublicId)).get()?.total ?? 0;
+}
+
+export function shareLinksByPublicId(db: Queryable, publicIds: readonly string[]): ShareLinkRow[] {
+  if (publicIds.length === 0) return [];
+  return db
+    .select()
+    .from(shareLinks)
+    .where(inArray(shareLinks.publicId, [...publicIds]))
+    .all();
 }

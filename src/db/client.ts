@@ -6,7 +6,7 @@ import type { Logger as DrizzleLogger } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/better-sqlite3';
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
 import { DatabaseVersion } from './database-version.ts';
-import { relations } from './relations.ts';
+import { PreparedReads } from './statements.ts';
 
 export const MIGRATIONS_DIR = fileURLToPath(new URL('../../drizzle', import.meta.url));
 
@@ -19,7 +19,7 @@ export interface OpenDatabaseOptions {
 }
 
 export function createDrizzle(client: Database.Database, logger?: DrizzleLogger) {
-  return drizzle({ client, relations, logger });
+  return drizzle({ client, logger });
 }
 
 export type Db = ReturnType<typeof createDrizzle>;
@@ -27,6 +27,8 @@ export type Db = ReturnType<typeof createDrizzle>;
 export interface DatabaseHandle {
   sqlite: Database.Database;
   db: Db;
+  /** Reads prepared once per query shape (GraphQL's records). */
+  reads: PreparedReads;
   /** Changes whenever any connection commits (see DatabaseVersion); made on first use, once WAL is set up. */
   version(): number;
   close(): void;
@@ -57,6 +59,7 @@ export function openDatabase(file: string, options: OpenDatabaseOptions = {}): D
   return {
     sqlite,
     db,
+    reads: new PreparedReads(sqlite),
     version() {
       version ??= new DatabaseVersion(sqlite);
       return version.current();

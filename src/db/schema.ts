@@ -96,7 +96,8 @@ export const albumPhotos = sqliteTable(
   },
   (table) => [
     primaryKey({ columns: [table.albumId, table.photoId] }),
-    index('album_photos_position_idx').on(table.albumId, table.position),
+    // With the photo id, the index alone gives the album's total order: a page never sorts the whole album.
+    index('album_photos_order_idx').on(table.albumId, table.position, table.photoId),
     index('album_photos_photo_idx').on(table.photoId),
   ],
 );

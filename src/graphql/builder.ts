@@ -1,17 +1,13 @@
 import SchemaBuilder from '@pothos/core';
-import DrizzlePlugin from '@pothos/plugin-drizzle';
 import ErrorsPlugin from '@pothos/plugin-errors';
 import RelayPlugin, { resolveNodes } from '@pothos/plugin-relay';
 import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
-import { getTableConfig } from 'drizzle-orm/sqlite-core';
-import { relations } from '../db/relations.ts';
 import { ForbiddenError } from '../errors.ts';
 import type { GraphQLContext } from './context.ts';
 import './sealed-cursors.ts';
 
 export interface PothosTypes {
   Context: GraphQLContext;
-  DrizzleRelations: typeof relations;
   AuthScopes: { admin: boolean };
   DefaultFieldNullability: false;
   DefaultEdgesNullability: false;
@@ -28,7 +24,7 @@ export const DEFAULT_PAGE_SIZE = 20;
 
 export const builder: PothosSchemaTypes.SchemaBuilder<PothosSchemaTypes.ExtendDefaultTypes<PothosTypes>> = new SchemaBuilder<PothosTypes>({
   // Errors first: it wraps scope-auth, so a refused field answers ForbiddenError in its result union.
-  plugins: [ErrorsPlugin, ScopeAuthPlugin, RelayPlugin, DrizzlePlugin, 'sealedCursors'],
+  plugins: [ErrorsPlugin, ScopeAuthPlugin, RelayPlugin, 'sealedCursors'],
   errors: { directResult: true },
   scopeAuth: {
     authScopes: (ctx) => ({ admin: ctx.viewer.kind === 'admin' }),
@@ -58,12 +54,5 @@ export const builder: PothosSchemaTypes.SchemaBuilder<PothosSchemaTypes.ExtendDe
         );
       },
     },
-  },
-  drizzle: {
-    client: (ctx) => ctx.db,
-    getTableConfig,
-    relations,
-    defaultConnectionSize: DEFAULT_PAGE_SIZE,
-    maxConnectionSize: MAX_PAGE_SIZE,
   },
 });

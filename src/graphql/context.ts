@@ -3,6 +3,7 @@ import { signedUrlExpiry } from '../auth/url-signing.ts';
 import type { Viewer } from '../auth/viewer.ts';
 import type { IngestConfig } from '../config.ts';
 import type { Db } from '../db/client.ts';
+import type { PreparedReads } from '../db/statements.ts';
 import type { UrlSigning } from '../http/image-url.ts';
 import type { StagedUpload } from '../http/multipart-upload.ts';
 import type { StorageLayout } from '../storage/layout.ts';
@@ -11,6 +12,8 @@ import { createLoaders, type Loaders } from './loaders.ts';
 
 export interface GraphQLContext {
   db: Db;
+  /** The records GraphQL reads, through statements prepared once. */
+  reads: PreparedReads;
   layout: StorageLayout;
   viewer: Viewer;
   /** How this request signs image URLs of photos that are not public (only viewers allowed them get those). */
@@ -48,19 +51,20 @@ export interface RequestIdentity {
 
 /** Builds each request's context, for Yoga and for pages that run the schema in-process alike. */
 export function requestContexts(options: ContextOptions): (identity: RequestIdentity) => GraphQLContext {
-  const { db } = options.store.database;
+  const { db, reads } = options.store.database;
   return ({ viewer: asked, share, signal, clientAddress, uploads }) => {
     const viewer: Viewer = share.kind === 'granted' ? { kind: 'share', grant: share.grant } : asked;
     const signing = { secret: options.signing.secret, expiresAt: signedUrlExpiry(Date.now(), options.signing.ttlSeconds) };
     return {
       db,
+      reads,
       layout: options.store.layout,
       viewer,
       signing:
         viewer.kind === 'share'
           ? { ...signing, share: { linkPublicId: viewer.grant.linkPublicId, linkKey: viewer.grant.linkKey } }
           : signing,
-      loaders: createLoaders(db, viewer),
+      loaders: createLoaders(db, reads, viewer),
       uploads: uploads ?? new Map(),
       ingest: options.ingest,
       signal,

@@ -1,15 +1,68 @@
 import DataLoader from 'dataloader';
 import type { Viewer } from '../auth/viewer.ts';
 import { visiblePublicIds } from '../catalog/access.ts';
+import { type AlbumRecord, albumsById, albumsOfPhotos } from '../catalog/album-records.ts';
+import type { KeysetPage } from '../catalog/keyset.ts';
+import {
+  type AlbumPhotoRecord,
+  albumPhotoPages,
+  type PhotoDetails,
+  type PhotoRecord,
+  photoDetails,
+  photosById,
+} from '../catalog/photo-records.ts';
 import type { Db } from '../db/client.ts';
+import type { PreparedReads } from '../db/statements.ts';
+
+export interface AlbumPhotosRequest {
+  albumId: number;
+  page: KeysetPage;
+}
 
 export interface Loaders {
   /** Whether the viewer may see the node `Typename:publicId`; batched across every node/nodes field of a request. */
   visibleNodes: DataLoader<string, boolean>;
+  /** Photos by row id (payloads of mutations), as the viewer may see them. */
+  photos: DataLoader<number, PhotoRecord | null>;
+  photosByPublicId: DataLoader<string, PhotoRecord | null>;
+  albums: DataLoader<number, AlbumRecord | null>;
+  albumsByPublicId: DataLoader<string, AlbumRecord | null>;
+  /** A page of an album's photos: every album of a list asking the same page is read in one statement. */
+  albumPhotos: DataLoader<AlbumPhotosRequest, AlbumPhotoRecord[], string>;
+  /** What a photo's page or the library asks beyond a list's columns, for photos already read. */
+  photoDetails: DataLoader<number, PhotoDetails>;
+  /** The albums a photo is in, as far as the viewer may see them. */
+  photoAlbums: DataLoader<number, AlbumRecord[]>;
 }
 
+/** The record of a row a mutation just wrote, as its author reads it. */
+export async function written<Record>(loader: DataLoader<number, Record | null>, id: number): Promise<Record> {
+  // Not what this request may have read before the write.
+  const record = await loader.clear(id).load(id);
+  if (record === null) throw new Error(`row ${id} vanished after it was written`);
+  return record;
+}
+
+function byKey<Key, Value>(keys: readonly Key[], values: readonly Value[], keyOf: (value: Value) => Key): (Value | null)[] {
+  const found = new Map<Key, Value>();
+  for (const value of values) found.set(keyOf(value), value);
+  return keys.map((key) => found.get(key) ?? null);
+}
+
+function grouped<Key, Value>(keys: readonly Key[], values: readonly Value[], keyOf: (value: Value) => Key): Value[][] {
+  const groups = new Map<Key, Value[]>();
+  for (const value of values) {
+    const group = groups.get(keyOf(value));
+    if (group === undefined) groups.set(keyOf(value), [value]);
+    else group.push(value);
+  }
+  return keys.map((key) => groups.get(key) ?? []);
+}
+
+const pageKey = (page: KeysetPage) => JSON.stringify(page);
+
 /** One set per request, so nothing is cached across callers or across database changes. */
-export function createLoaders(db: Db, viewer: Viewer): Loaders {
+export function createLoaders(db: Db, reads: PreparedReads, viewer: Viewer): Loaders {
   return {
     visibleNodes: new DataLoader(async (keys: readonly string[]) => {
       const byType = new Map<string, string[]>();
@@ -23,5 +76,38 @@ export function createLoaders(db: Db, viewer: Viewer): Loaders {
       }
       return keys.map((key) => visible.has(key));
     }),
+    photos: new DataLoader(async (ids) => byKey(ids, photosById(reads, viewer, 'id', ids), (photo) => photo.id)),
+    photosByPublicId: new DataLoader(async (ids) => byKey(ids, photosById(reads, viewer, 'publicId', ids), (photo) => photo.publicId)),
+    albums: new DataLoader(async (ids) => byKey(ids, albumsById(reads, viewer, 'id', ids), (album) => album.id)),
+    albumsByPublicId: new DataLoader(async (ids) => byKey(ids, albumsById(reads, viewer, 'publicId', ids), (album) => album.publicId)),
+    albumPhotos: new DataLoader(
+      async (requests) => {
+        const samePage = new Map<string, { page: KeysetPage; albumIds: number[] }>();
+        for (const { albumId, page } of requests) {
+          const key = pageKey(page);
+          const entry = samePage.get(key);
+          if (entry === undefined) samePage.set(key, { page, albumIds: [albumId] });
+          else entry.albumIds.push(albumId);
+        }
+        const pages = new Map<string, AlbumPhotoRecord[]>();
+        for (const [key, { page, albumIds }] of samePage) {
+          for (const [index, photos] of grouped(
+            albumIds,
+            albumPhotoPages(reads, viewer, albumIds, page),
+            (photo) => photo.inAlbum,
+          ).entries()) {
+            pages.set(`${albumIds[index]} ${key}`, photos);
+          }
+        }
+        return requests.map((request) => pages.get(`${request.albumId} ${pageKey(request.page)}`) ?? []);
+      },
+      { cacheKeyFn: (request) => `${request.albumId} ${pageKey(request.page)}` },
+    ),
+    photoDetails: new DataLoader(async (ids) =>
+      byKey(ids, photoDetails(reads, viewer, ids), (details) => details.id).map(
+        (details, index) => details ?? new Error(`photo ${ids[index]} is gone`),
+      ),
+    ),
+    photoAlbums: new DataLoader(async (photoIds) => grouped(photoIds, albumsOfPhotos(reads, viewer, photoIds), (album) => album.ofPhoto)),
   };
 }

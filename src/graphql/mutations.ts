@@ -22,6 +22,7 @@ import { AlbumRef, AlbumVisibilityEnum } from './album.ts';
 import { builder } from './builder.ts';
 import type { GraphQLContext } from './context.ts';
 import { ErrorCodeEnum, mutationErrors } from './errors.ts';
+import { written } from './loaders.ts';
 import { PhotoRef } from './photo.ts';
 
 /** Decoded global ids carry the public id; the catalog works with those. */
@@ -29,12 +30,12 @@ const publicIds = (ids: readonly { id: string }[]) => ids.map((id) => id.id);
 
 const AlbumPayload = builder.objectRef<{ album: AlbumRow }>('AlbumPayload').implement({
   description: 'The album as it is after the change.',
-  fields: (t) => ({ album: t.field({ type: AlbumRef, resolve: (payload) => payload.album }) }),
+  fields: (t) => ({ album: t.field({ type: AlbumRef, resolve: (payload, _args, ctx) => written(ctx.loaders.albums, payload.album.id) }) }),
 });
 
 const PhotoPayload = builder.objectRef<{ photo: PhotoRow }>('PhotoPayload').implement({
   description: 'The photo as it is after the change.',
-  fields: (t) => ({ photo: t.field({ type: PhotoRef, resolve: (payload) => payload.photo }) }),
+  fields: (t) => ({ photo: t.field({ type: PhotoRef, resolve: (payload, _args, ctx) => written(ctx.loaders.photos, payload.photo.id) }) }),
 });
 
 const DeletedPayload = builder.objectRef<{ deletedId: string }>('DeletedPayload').implement({
@@ -83,7 +84,7 @@ const UploadedPhotoRef = builder.objectRef<Extract<UploadOutcome, { kind: 'uploa
     duplicate: t.exposeBoolean('duplicate', {
       description: 'True when the same bytes were already in the library: no second copy was made.',
     }),
-    photo: t.field({ type: PhotoRef, resolve: (outcome) => outcome.photo }),
+    photo: t.field({ type: PhotoRef, resolve: (outcome, _args, ctx) => written(ctx.loaders.photos, outcome.photo.id) }),
   }),
 });
 

@@ -1,7 +1,9 @@
-import { albumRelationFilter, locationShownTo, mayViewCaptureDetails, originalFor, photoIsPublic } from '../catalog/access.ts';
-import { PHOTO_STATUSES, type photos } from '../db/schema.ts';
+import { mayViewCaptureDetails, originalFor } from '../catalog/access.ts';
+import type { PhotoRecord } from '../catalog/photo-records.ts';
+import { PHOTO_STATUSES } from '../db/schema.ts';
 import { imageUrl } from '../http/image-url.ts';
 import { isImageFormat, variantDimensions } from '../media/variants.ts';
+import { AlbumRef } from './album.ts';
 import { builder } from './builder.ts';
 import { CameraRef, ExposureRef, LocationRef, PlaceholderRef } from './photo-metadata.ts';
 
@@ -53,14 +55,12 @@ export const ImageFormatEnum = builder.enumType('ImageFormat', {
 
 const SRCSET_VARIANTS = ['small', 'medium', 'large'] as const;
 
-const IMAGE_SELECTION = {
-  columns: { publicId: true, originalExtension: true, version: true, urlKey: true, width: true, height: true },
-  extras: { inPublicAlbum: (table: typeof photos) => photoIsPublic(table.id) },
-} as const;
+export const PhotoRef = builder.objectRef<PhotoRecord>('Photo');
 
-export const PhotoRef = builder.drizzleNode('photos', {
-  name: 'Photo',
-  id: { column: (photo) => photo.publicId },
+builder.node(PhotoRef, {
+  id: { resolve: (photo) => photo.publicId },
+  loadMany: (ids, ctx) => ids.map((id) => ctx.loaders.photosByPublicId.load(id)),
+  isTypeOf: (value) => typeof value === 'object' && value !== null && 'urlKey' in value,
   fields: (t) => ({
     title: t.exposeString('title'),
     description: t.exposeString('description'),
@@ -70,63 +70,75 @@ export const PhotoRef = builder.drizzleNode('photos', {
       nullable: true,
       description:
         'When the photo was taken, as the camera recorded it: an ISO 8601 local date-time, with the UTC offset when the camera stored one.',
-      select: { columns: { takenAt: true, takenAtOffset: true } },
-      resolve: (photo, _args, ctx) =>
-        photo.takenAt === null || !mayViewCaptureDetails(ctx.viewer) ? null : formatTakenAt(photo.takenAt, photo.takenAtOffset),
+      resolve: async (photo, _args, ctx) => {
+        if (photo.takenAt === null || !mayViewCaptureDetails(ctx.viewer)) return null;
+        const { takenAtOffset } = await ctx.loaders.photoDetails.load(photo.id);
+        return formatTakenAt(photo.takenAt, takenAtOffset);
+      },
     }),
     createdAt: t.field({ type: 'DateTime', resolve: (photo) => photo.createdAt }),
     updatedAt: t.field({ type: 'DateTime', resolve: (photo) => photo.updatedAt }),
     aspectRatio: t.float({
       description: 'Width divided by height, as displayed.',
-      select: { columns: { width: true, height: true } },
       resolve: (photo) => photo.width / photo.height,
     }),
     status: t.expose('status', { type: PhotoStatusEnum }),
-    failureReason: t.exposeString('failureReason', { nullable: true, description: 'Why processing failed, when status is FAILED.' }),
+    failureReason: t.string({
+      nullable: true,
+      description: 'Why processing failed, when status is FAILED.',
+      resolve: async (photo, _args, ctx) => (await ctx.loaders.photoDetails.load(photo.id)).failureReason,
+    }),
     version: t.exposeInt('version', { description: 'Bumped by every reprocess; image URLs carry it.' }),
-    contentHash: t.exposeString('contentHash', { description: 'SHA-256 of the original, hex.' }),
+    contentHash: t.string({
+      description: 'SHA-256 of the original, hex.',
+      resolve: async (photo, _args, ctx) => (await ctx.loaders.photoDetails.load(photo.id)).contentHash,
+    }),
     camera: t.field({
       type: CameraRef,
       nullable: true,
-      select: { columns: { cameraMake: true, cameraModel: true, lensModel: true } },
-      resolve: (photo, _args, ctx) =>
-        !mayViewCaptureDetails(ctx.viewer) || (photo.cameraMake === null && photo.cameraModel === null && photo.lensModel === null)
+      resolve: async (photo, _args, ctx) => {
+        if (!mayViewCaptureDetails(ctx.viewer)) return null;
+        const details = await ctx.loaders.photoDetails.load(photo.id);
+        return details.cameraMake === null && details.cameraModel === null && details.lensModel === null
           ? null
-          : { make: photo.cameraMake, model: photo.cameraModel, lens: photo.lensModel },
+          : { make: details.cameraMake, model: details.cameraModel, lens: details.lensModel };
+      },
     }),
     exposure: t.field({
       type: ExposureRef,
       nullable: true,
-      select: { columns: { exposureTime: true, fNumber: true, iso: true, focalLength: true } },
-      resolve: (photo, _args, ctx) =>
-        !mayViewCaptureDetails(ctx.viewer) ||
-        (photo.exposureTime === null && photo.fNumber === null && photo.iso === null && photo.focalLength === null)
+      resolve: async (photo, _args, ctx) => {
+        if (!mayViewCaptureDetails(ctx.viewer)) return null;
+        const { exposureTime, fNumber, iso, focalLength } = await ctx.loaders.photoDetails.load(photo.id);
+        return exposureTime === null && fNumber === null && iso === null && focalLength === null
           ? null
-          : { exposureTime: photo.exposureTime, fNumber: photo.fNumber, iso: photo.iso, focalLength: photo.focalLength },
+          : { exposureTime, fNumber, iso, focalLength };
+      },
     }),
     location: t.field({
       type: LocationRef,
       nullable: true,
       description:
         "GPS position; null for anonymous callers, whatever the photo holds, and for share links' holders unless the link was made with showLocation (then for its album's photos only).",
-      select: (_args, ctx) => ({
-        columns: { latitude: true, longitude: true, altitude: true },
-        extras: { locationShown: (table: typeof photos) => locationShownTo(ctx.viewer, table.id) },
-      }),
-      resolve: (photo) =>
-        !photo.locationShown || photo.latitude === null || photo.longitude === null
-          ? null
-          : { latitude: photo.latitude, longitude: photo.longitude, altitude: photo.altitude },
+      resolve: async (photo, _args, ctx) => {
+        const { locationShown, latitude, longitude, altitude } = await ctx.loaders.photoDetails.load(photo.id);
+        return !locationShown || latitude === null || longitude === null ? null : { latitude, longitude, altitude };
+      },
     }),
     placeholder: t.field({
       type: PlaceholderRef,
       nullable: true,
       description: 'Null until processing has computed it.',
-      select: { columns: { placeholderHash: true, dominantColor: true } },
       resolve: (photo) => (photo.placeholderHash === null ? null : { hash: photo.placeholderHash, dominantColor: photo.dominantColor }),
     }),
-    mimeType: t.exposeString('mimeType', { description: 'Media type of the original, sniffed from its bytes.' }),
-    byteSize: t.exposeInt('byteSize', { description: 'Size of the original in bytes.' }),
+    mimeType: t.string({
+      description: 'Media type of the original, sniffed from its bytes.',
+      resolve: async (photo, _args, ctx) => (await ctx.loaders.photoDetails.load(photo.id)).mimeType,
+    }),
+    byteSize: t.int({
+      description: 'Size of the original in bytes.',
+      resolve: async (photo, _args, ctx) => (await ctx.loaders.photoDetails.load(photo.id)).byteSize,
+    }),
     image: t.field({
       type: ImageRef,
       description:
@@ -135,7 +147,6 @@ export const PhotoRef = builder.drizzleNode('photos', {
         variant: t.arg({ type: ImageVariantEnum, defaultValue: 'medium' }),
         format: t.arg({ type: ImageFormatEnum, defaultValue: 'webp' }),
       },
-      select: IMAGE_SELECTION,
       resolve: (photo, args, ctx) => {
         const asked = args.variant ?? 'medium';
         const original = asked === 'original' ? originalFor(ctx.viewer) : undefined;
@@ -154,7 +165,6 @@ export const PhotoRef = builder.drizzleNode('photos', {
     srcSet: t.string({
       description: 'A srcset value for <img>: the SMALL, MEDIUM and LARGE renditions with their widths.',
       args: { format: t.arg({ type: ImageFormatEnum, defaultValue: 'webp' }) },
-      select: IMAGE_SELECTION,
       resolve: (photo, args, ctx) => {
         const signing = photo.inPublicAlbum ? undefined : ctx.signing;
         const seen = new Set<number>();
@@ -168,12 +178,10 @@ export const PhotoRef = builder.drizzleNode('photos', {
         return entries.join(', ');
       },
     }),
-    albums: t.relation('albums', {
+    albums: t.field({
+      type: [AlbumRef],
       description: 'Albums this photo belongs to (for anonymous callers, the public ones).',
-      query: (_args, ctx) => ({
-        where: albumRelationFilter(ctx.viewer),
-        orderBy: { title: 'asc', id: 'asc' },
-      }),
+      resolve: (photo, _args, ctx) => ctx.loaders.photoAlbums.load(photo.id),
     }),
   }),
 });

@@ -1,13 +1,13 @@
 import { and, eq, gte, inArray, lt, type SQL, sql } from 'drizzle-orm';
-import { albumVisibleTo, photoInVisibleAlbum, photoVisibleTo } from '../catalog/access.ts';
-import { albums, type PhotoStatus, photos } from '../db/schema.ts';
+import type { Viewer } from '../auth/viewer.ts';
+import { photoInVisibleAlbum } from '../catalog/access.ts';
+import { ALBUM_ORDERS, type AlbumOrderName, albumCount, albumPage } from '../catalog/album-records.ts';
+import { PHOTO_ORDERS, type PhotoOrderName, photoCount, photoPage } from '../catalog/photo-records.ts';
+import { type PhotoStatus, photos } from '../db/schema.ts';
 import { AlbumRef } from './album.ts';
 import { builder } from './builder.ts';
-import type { GraphQLContext } from './context.ts';
+import { type CountedConnection, keysetConnection } from './keyset-connection.ts';
 import { PhotoRef, PhotoStatusEnum } from './photo.ts';
-
-type PhotoColumns = typeof photos;
-type AlbumColumns = typeof albums;
 
 const PhotoOrderEnum = builder.enumType('PhotoOrder', {
   description: 'Every order ends with a unique tiebreak, so paging never skips or repeats a photo.',
@@ -51,99 +51,65 @@ interface PhotoFilterValues {
 }
 
 /**
- * The photos a caller may list, narrowed by the filter, as one SQL condition: the same
- * condition pages the connection and counts its total, so the two always agree.
+ * The filter as one SQL condition, beside the viewer's visibility that every photo read
+ * applies: the same condition pages the connection and counts its total, so the two agree.
  */
-function photoConditions(table: PhotoColumns, filter: PhotoFilterValues | null | undefined, ctx: GraphQLContext): SQL | undefined {
-  const conditions: (SQL | undefined)[] = [photoVisibleTo(ctx.viewer, table.id)];
-  if (filter?.albumId) conditions.push(photoInVisibleAlbum(ctx.viewer, table.id, filter.albumId.id));
-  if (filter?.status) conditions.push(filter.status.length === 0 ? sql`0` : inArray(table.status, filter.status));
-  if (filter?.takenAfter) conditions.push(gte(table.takenAt, filter.takenAfter.getTime()));
-  if (filter?.takenBefore) conditions.push(lt(table.takenAt, filter.takenBefore.getTime()));
-  if (filter?.cameraMake) conditions.push(eq(table.cameraMake, filter.cameraMake));
+function filterCondition(filter: PhotoFilterValues | null | undefined, viewer: Viewer): SQL | undefined {
+  if (!filter) return undefined;
+  const conditions: (SQL | undefined)[] = [];
+  if (filter.albumId) conditions.push(photoInVisibleAlbum(viewer, photos.id, filter.albumId.id));
+  if (filter.status) conditions.push(filter.status.length === 0 ? sql`0` : inArray(photos.status, filter.status));
+  if (filter.takenAfter) conditions.push(gte(photos.takenAt, filter.takenAfter.getTime()));
+  if (filter.takenBefore) conditions.push(lt(photos.takenAt, filter.takenBefore.getTime()));
+  if (filter.cameraMake) conditions.push(eq(photos.cameraMake, filter.cameraMake));
   return and(...conditions);
-}
-
-function albumConditions(table: AlbumColumns, ctx: GraphQLContext): SQL | undefined {
-  return albumVisibleTo(ctx.viewer, table);
-}
-
-const takenSort = (table: PhotoColumns) => sql<number>`coalesce(${table.takenAt}, ${table.createdAt})`;
-
-function photoOrder(order: string | null | undefined) {
-  switch (order) {
-    case 'CREATED_AT_ASC':
-      return { orderBy: { createdAt: 'asc', id: 'asc' } } as const;
-    case 'TAKEN_AT_DESC':
-      return { extras: { takenSort }, orderBy: { takenSort: 'desc', id: 'desc' } } as const;
-    case 'TAKEN_AT_ASC':
-      return { extras: { takenSort }, orderBy: { takenSort: 'asc', id: 'asc' } } as const;
-    case 'TITLE_ASC':
-      return { orderBy: { title: 'asc', id: 'asc' } } as const;
-    case 'TITLE_DESC':
-      return { orderBy: { title: 'desc', id: 'desc' } } as const;
-    default:
-      return { orderBy: { createdAt: 'desc', id: 'desc' } } as const;
-  }
-}
-
-function albumOrder(order: string | null | undefined) {
-  switch (order) {
-    case 'CREATED_AT_ASC':
-      return { createdAt: 'asc', id: 'asc' } as const;
-    case 'UPDATED_AT_DESC':
-      return { updatedAt: 'desc', id: 'desc' } as const;
-    case 'TITLE_ASC':
-      return { title: 'asc', id: 'asc' } as const;
-    case 'TITLE_DESC':
-      return { title: 'desc', id: 'desc' } as const;
-    default:
-      return { createdAt: 'desc', id: 'desc' } as const;
-  }
 }
 
 builder.queryType({
   fields: (t) => ({
-    photos: t.drizzleConnection({
-      type: 'photos',
-      description: 'Photos: all of them for the admin, those in public albums for anyone else.',
-      args: {
-        filter: t.arg({ type: PhotoFilter }),
-        orderBy: t.arg({ type: PhotoOrderEnum, defaultValue: 'CREATED_AT_DESC' }),
+    photos: t.connection(
+      {
+        type: PhotoRef,
+        description: 'Photos: all of them for the admin, those in public albums for anyone else.',
+        args: {
+          filter: t.arg({ type: PhotoFilter }),
+          orderBy: t.arg({ type: PhotoOrderEnum, defaultValue: 'CREATED_AT_DESC' }),
+        },
+        resolve: async (_parent, args, ctx) => {
+          const condition = filterCondition(args.filter, ctx.viewer);
+          const order = PHOTO_ORDERS[(args.orderBy ?? 'CREATED_AT_DESC') as PhotoOrderName];
+          const connection = await keysetConnection(args, order, (page) => photoPage(ctx.reads, ctx.viewer, condition, order, page));
+          return Object.assign(connection, { countTotal: () => photoCount(ctx.reads, ctx.viewer, condition) });
+        },
       },
-      totalCount: (_parent, args, ctx) => ctx.db.$count(photos, photoConditions(photos, args.filter, ctx)),
-      resolve: (query, _parent, args, ctx) =>
-        ctx.db.query.photos.findMany(
-          query({ where: { RAW: (table) => photoConditions(table, args.filter, ctx) ?? sql`1` }, ...photoOrder(args.orderBy) }),
-        ),
-    }),
-    albums: t.drizzleConnection({
-      type: 'albums',
-      description: 'Albums: all of them for the admin, the public ones for anyone else.',
-      args: { orderBy: t.arg({ type: AlbumOrderEnum, defaultValue: 'CREATED_AT_DESC' }) },
-      totalCount: (_parent, _args, ctx) => ctx.db.$count(albums, albumConditions(albums, ctx)),
-      resolve: (query, _parent, args, ctx) =>
-        ctx.db.query.albums.findMany(
-          query({ where: { RAW: (table) => albumConditions(table, ctx) ?? sql`1` }, orderBy: albumOrder(args.orderBy) }),
-        ),
-    }),
-    photo: t.drizzleField({
-      type: 'photos',
+      { fields: (t) => ({ totalCount: t.int({ resolve: (connection) => (connection as unknown as CountedConnection).countTotal() }) }) },
+    ),
+    albums: t.connection(
+      {
+        type: AlbumRef,
+        description: 'Albums: all of them for the admin, the public ones for anyone else.',
+        args: { orderBy: t.arg({ type: AlbumOrderEnum, defaultValue: 'CREATED_AT_DESC' }) },
+        resolve: async (_parent, args, ctx) => {
+          const order = ALBUM_ORDERS[(args.orderBy ?? 'CREATED_AT_DESC') as AlbumOrderName];
+          const connection = await keysetConnection(args, order, (page) => albumPage(ctx.reads, ctx.viewer, order, page));
+          return Object.assign(connection, { countTotal: () => albumCount(ctx.reads, ctx.viewer) });
+        },
+      },
+      { fields: (t) => ({ totalCount: t.int({ resolve: (connection) => (connection as unknown as CountedConnection).countTotal() }) }) },
+    ),
+    photo: t.field({
+      type: PhotoRef,
       nullable: true,
       description: 'One photo by id; null when it does not exist or the caller may not see it.',
       args: { id: t.arg.globalID({ required: true, for: PhotoRef }) },
-      resolve: (query, _parent, { id }, ctx) =>
-        ctx.db.query.photos.findFirst(
-          query({ where: { publicId: id.id, RAW: (table) => photoConditions(table, undefined, ctx) ?? sql`1` } }),
-        ),
+      resolve: (_parent, { id }, ctx) => ctx.loaders.photosByPublicId.load(id.id),
     }),
-    album: t.drizzleField({
-      type: 'albums',
+    album: t.field({
+      type: AlbumRef,
       nullable: true,
       description: 'One album by id; null when it does not exist or the caller may not see it.',
       args: { id: t.arg.globalID({ required: true, for: AlbumRef }) },
-      resolve: (query, _parent, { id }, ctx) =>
-        ctx.db.query.albums.findFirst(query({ where: { publicId: id.id, RAW: (table) => albumConditions(table, ctx) ?? sql`1` } })),
+      resolve: (_parent, { id }, ctx) => ctx.loaders.albumsByPublicId.load(id.id),
     }),
   }),
 });

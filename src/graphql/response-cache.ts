@@ -1,13 +1,14 @@
 import { createHash } from 'node:crypto';
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
-import { type Cache, createInMemoryCache, useResponseCache } from '@graphql-yoga/plugin-response-cache';
-import type { ExecutionResult } from 'graphql';
+import { type DocumentNode, type ExecutionResult, getOperationAST } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
+import { LRUCache } from 'lru-cache';
 import { SHARE_HEADER } from '../auth/share-access.ts';
 import { parseEntityTagList } from '../http/conditional.ts';
 import type { PersistedQueries } from './persisted-queries.ts';
 
-const NOT_CACHED = 'not-cached';
+/** Results kept per database version; a new version starts the cache over. */
+const MAX_RESULTS = 1000;
 
 /**
  * Anonymous queries, GET or POST (Apollo Client and Relay send POST): results for the admin
@@ -23,35 +24,24 @@ function cacheable(request: Request): boolean {
   return cacheableBy(request.method, (name) => request.headers.has(name));
 }
 
-/** Keys look like `"<database version>_<hash>"`: each names the version its result belongs to. */
+/** Keys look like `"<database version>_<hash>"`: a quoted, strong entity tag naming the version its result belongs to. */
 function versionOf(key: string): string {
   return key.slice(1, key.indexOf('_'));
 }
 
-/**
- * The in-memory cache, emptied whenever the database version moves. A lookup checks the
- * current version once (a client's If-None-Match may be from any time); storing uses the
- * version already in the key, so a request asks the database at most twice.
- */
-function versionedCache(currentVersion: () => string): Cache {
-  let version = '';
-  let inner = createInMemoryCache({ max: 1000 });
-  const at = (now: string): Cache => {
-    if (now !== version) {
-      version = now;
-      inner = createInMemoryCache({ max: 1000 });
-    }
-    return inner;
-  };
-  return {
-    get: (key) => {
-      const now = currentVersion();
-      return versionOf(key) === now ? at(now).get(key) : undefined;
-    },
-    // A write during execution makes the result a past version's: not worth keeping.
-    set: (key, ...rest) => (versionOf(key) === version ? inner.set(key, ...rest) : undefined),
-    invalidate: (...args) => inner.invalidate(...args),
-  };
+function queryHash(operationName: string | null | undefined, documentString: string, variables: unknown): string {
+  return createHash('sha256')
+    .update(`${operationName ?? ''}\n${documentString}\n${JSON.stringify(variables ?? {})}`)
+    .digest('base64url');
+}
+
+interface StoredResult {
+  result: ExecutionResult;
+  /** When it was stored, as an HTTP date (the Last-Modified of GETs answered from it). */
+  lastModified: string;
+  expiresAt: number;
+  /** Its JSON, made on the first answer that needs it: a stored result never changes. */
+  body?: Buffer;
 }
 
 export interface ResponseCacheOptions {
@@ -62,7 +52,7 @@ export interface ResponseCacheOptions {
   serverTiming: boolean;
   /** Whether cross-origin calls are allowed (LIGHTBOX_CORS_ORIGINS): then every answer varies by Origin, and Yoga gives them all. */
   cors: boolean;
-  /** Documents GET requests may name by hash alone. */
+  /** Documents requests may name by hash alone. */
   persistedQueries: PersistedQueries;
 }
 
@@ -70,172 +60,238 @@ export interface ResponseCacheOptions {
 const PUBLIC_GET_HEADERS = { vary: 'Accept, Authorization, X-Lightbox-Share', cacheControl: 'public, no-cache' };
 
 /**
- * The JSON type a GET's Accept asks for first, when it is one of the two GraphQL answers in
- * JSON; undefined for anything else (GraphiQL's HTML, `*\/*`, no Accept), which Yoga decides.
+ * The JSON type Yoga answers for an Accept: the first it asks for, when that is one of the two
+ * GraphQL answers in JSON; application/json when any type will do (no Accept, or exactly
+ * `*\/*`); undefined for anything else (GraphiQL's HTML, lists Yoga weighs), which Yoga decides.
  */
 function jsonTypeFirstAccepted(accept: string | undefined): string | undefined {
-  if (accept === undefined) return undefined;
+  if (accept === undefined || accept.trim() === '*/*') return 'application/json';
   const first = accept.split(',')[0]?.split(';')[0]?.trim().toLowerCase();
   return first === 'application/graphql-response+json' || first === 'application/json' ? first : undefined;
 }
 
-/**
- * A stored result as Yoga writes it: without `extensions.http` (the headers it carries), and
- * without `extensions` when nothing else is in it. Stored results never have errors.
- */
+/** The request parameters the cache reads, from a GET's query string or a POST's JSON body. */
+interface CacheParams {
+  query?: unknown;
+  variables?: unknown;
+  operationName?: unknown;
+  extensions?: unknown;
+}
+
+/** Stored results carry no `extensions.http`; Yoga would drop it, and so does the fast path. */
 function withoutInternals(result: ExecutionResult): ExecutionResult {
   if (result.extensions?.http === undefined) return result;
   const { http: _headers, ...extensions } = result.extensions;
   return { ...result, extensions: Object.keys(extensions).length > 0 ? extensions : undefined };
 }
 
+function isQuery(document: DocumentNode, operationName: string | null | undefined): boolean {
+  return getOperationAST(document, operationName)?.operation === 'query';
+}
+
 /**
- * The anonymous query cache, GET or POST. Yoga's plugins store and serve results; an
- * anonymous GET whose result is already stored is answered before Yoga (`serveStoredGet`),
- * with the same bytes and headers Yoga would send, for a fraction of the cost.
+ * The anonymous query cache, GET or POST. Results are stored by database version, document
+ * and variables, with their JSON, so a hit costs a hash and a write. Yoga's plugins store and
+ * serve them; an anonymous request whose result is already stored is answered before Yoga
+ * (`serveStored`), with the same bytes and headers Yoga would send.
  */
 export class ResponseCache {
-  private readonly cache: Cache;
-  private readonly version: () => string;
-  /** Each stored result's JSON, made once: the result objects are never changed once stored. */
-  private readonly bodies = new WeakMap<object, Buffer>();
+  private version = '';
+  private results = new LRUCache<string, StoredResult>({ max: MAX_RESULTS });
+  /** Which stored result each Yoga request was answered from or stored as, for its response headers. */
+  private readonly answered = new WeakMap<Request, { key: string; stored: StoredResult }>();
 
-  constructor(private readonly options: ResponseCacheOptions) {
-    this.version = () => String(options.databaseVersion());
-    this.cache = versionedCache(this.version);
+  constructor(private readonly options: ResponseCacheOptions) {}
+
+  private currentVersion(): string {
+    const now = String(this.options.databaseVersion());
+    if (now !== this.version) {
+      this.version = now;
+      this.results = new LRUCache<string, StoredResult>({ max: MAX_RESULTS });
+    }
+    return now;
   }
 
-  plugins(): Plugin[] {
-    return responseCachePlugins(this.options, this.cache, this.version);
+  private keyOf(operationName: unknown, query: string, variables: unknown): string {
+    return `"${this.currentVersion()}_${queryHash(typeof operationName === 'string' ? operationName : undefined, query, variables)}"`;
+  }
+
+  /** The result stored under the key, if it is of the current version and not past its time. */
+  private lookup(key: string): StoredResult | undefined {
+    if (versionOf(key) !== this.currentVersion()) return undefined;
+    const stored = this.results.get(key);
+    if (stored === undefined || stored.expiresAt <= Date.now()) return undefined;
+    return stored;
+  }
+
+  private store(key: string, result: ExecutionResult): StoredResult | undefined {
+    // A write during execution makes the result a past version's: not worth keeping.
+    if (versionOf(key) !== this.currentVersion()) return undefined;
+    const now = Date.now();
+    const stored = { result, lastModified: new Date(now).toUTCString(), expiresAt: now + this.options.ttlMs };
+    this.results.set(key, stored);
+    return stored;
+  }
+
+  /** The key a request's parameters give before Yoga reads them; undefined when they cannot be read as Yoga reads them. */
+  private keyOfParams(params: CacheParams): string | undefined {
+    // Parameters of the wrong type are Yoga's to refuse, whatever is stored.
+    const { operationName, variables } = params;
+    if (operationName != null && typeof operationName !== 'string') return undefined;
+    if (variables != null && (typeof variables !== 'object' || Array.isArray(variables))) return undefined;
+    let { query } = params;
+    // A persisted query names its document by hash: the document is what the result was stored under.
+    if (query === undefined && params.extensions != null) query = this.options.persistedQueries.documentFor(params.extensions);
+    // Extensions beyond a persisted query's hash are Yoga's to read.
+    else if (params.extensions != null) return undefined;
+    if (typeof query !== 'string') return undefined;
+    return this.keyOf(params.operationName, query, params.variables);
   }
 
   /**
-   * Answers an anonymous GET from the stored result (200, or 304 on a matching If-None-Match)
-   * and says with which status; undefined leaves it to Yoga: a miss, credentials, CORS (Yoga's,
-   * with its Vary: Origin), an Accept that is not plain GraphQL JSON, or parameters it does not read.
+   * Answers an anonymous request from its stored result (200, or 304 for a GET whose
+   * If-None-Match names it) and says with which status; undefined leaves it to Yoga: a miss,
+   * credentials, CORS (Yoga's, with its Vary: Origin), an Accept that is not plain GraphQL
+   * JSON, or parameters it does not read. `params` are the GET's query string or the POST's body.
    */
-  serveStoredGet(req: IncomingMessage, res: ServerResponse, search: string): 200 | 304 | undefined {
-    if (this.options.cors || req.method !== 'GET' || !cacheableBy(req.method, (name) => req.headers[name] !== undefined)) return undefined;
+  serveStored(req: IncomingMessage, res: ServerResponse, params: CacheParams): 200 | 304 | undefined {
+    if (this.options.cors || !cacheableBy(req.method, (name) => req.headers[name] !== undefined)) return undefined;
     const type = jsonTypeFirstAccepted(req.headers.accept);
     if (type === undefined) return undefined;
-    const params = new URLSearchParams(search);
-    // Extensions other than a persisted query's hash are Yoga's to read.
-    if (params.has('extensions') && params.has('query')) return undefined;
-    const hash = hashOfGet(params, this.options.persistedQueries);
-    if (hash === undefined) return undefined;
-    const key = `"${this.version()}_${hash}"`;
-    // The in-memory store answers null for a miss.
-    const cached = this.cache.get(key) as ExecutionResult | null | undefined;
-    if (cached === null || cached === undefined || cached instanceof Promise) return undefined;
-    const lastModified = (cached.extensions?.http as { headers?: Record<string, string> } | undefined)?.headers?.['Last-Modified'];
-    if (lastModified === undefined) return undefined;
-    const headers: OutgoingHttpHeaders = {
-      ETag: key,
-      'Last-Modified': lastModified,
-      Vary: PUBLIC_GET_HEADERS.vary,
-      'Cache-Control': PUBLIC_GET_HEADERS.cacheControl,
-    };
+    const key = this.keyOfParams(params);
+    const stored = key === undefined ? undefined : this.lookup(key);
+    if (key === undefined || stored === undefined) return undefined;
+    const headers: OutgoingHttpHeaders = {};
+    if (req.method === 'GET') {
+      headers.ETag = key;
+      headers['Last-Modified'] = stored.lastModified;
+      headers.Vary = PUBLIC_GET_HEADERS.vary;
+      headers['Cache-Control'] = PUBLIC_GET_HEADERS.cacheControl;
+    }
     if (this.options.serverTiming) headers['Server-Timing'] = 'sql;desc="0";dur=0.00';
-    const ifNoneMatch = req.headers['if-none-match'];
+    const ifNoneMatch = req.method === 'GET' ? req.headers['if-none-match'] : undefined;
     const tags = ifNoneMatch === undefined ? [] : parseEntityTagList(ifNoneMatch);
     if (tags !== '*' && tags.some((tag) => tag.opaque === key)) {
       res.writeHead(304, headers);
       res.end();
       return 304;
     }
-    let body = this.bodies.get(cached);
-    if (body === undefined) {
-      body = Buffer.from(JSON.stringify(withoutInternals(cached)));
-      this.bodies.set(cached, body);
-    }
+    stored.body ??= Buffer.from(JSON.stringify(withoutInternals(stored.result)));
     headers['Content-Type'] = `${type}; charset=utf-8`;
-    headers['Content-Length'] = body.length;
+    headers['Content-Length'] = stored.body.length;
     res.writeHead(200, headers);
-    res.end(body);
+    res.end(stored.body);
     return 200;
   }
-}
 
-/**
- * Anonymous GET queries answered from memory, with a quoted, strong ETag and 304 on
- * If-None-Match; GET responses say how they may be cached.
- */
-function responseCachePlugins(options: ResponseCacheOptions, cache: Cache, version: () => string): Plugin[] {
-  const keyOf = (operationName: string | null | undefined, documentString: string, variables: unknown) =>
-    `"${version()}_${queryHash(operationName, documentString, variables)}"`;
-  // The plugin's own onRequest answers 304 to any If-None-Match naming any cached result, whatever
-  // the query: a 304 must confirm only what this very request would get, so that hook is replaced.
-  const { onRequest: _untiedRevalidation, ...responseCache } = useResponseCache({
-    session: () => null,
-    enabled: (request) => cacheable(request),
-    ttl: options.ttlMs,
-    cache,
-    // What a hit serves is exactly what was stored, in every environment (the fast path sends the same bytes).
-    includeExtensionMetadata: false,
-    // The plugin sends the key as the ETag: keep it a valid entity tag.
-    // The plugin asks for a key on every request; only cacheable ones pay for the hash and the version check.
-    buildResponseCacheKey: ({ request, documentString, variableValues, operationName }) =>
-      cacheable(request) ? keyOf(operationName, documentString, variableValues) : NOT_CACHED,
-  });
-  return [
-    responseCache,
-    {
-      onRequest({ request, fetchAPI, endResponse }) {
-        const ifNoneMatch = request.headers.get('if-none-match');
-        if (ifNoneMatch === null || request.method !== 'GET' || !cacheable(request)) return;
-        // Tied by the query's own hash; the cache lookup then checks the database version, once.
-        const hash = hashOfGet(new URL(request.url).searchParams, options.persistedQueries);
-        const tags = hash === undefined ? [] : parseEntityTagList(ifNoneMatch);
-        const key = tags === '*' ? undefined : tags.find((tag) => tag.opaque.endsWith(`_${hash}"`))?.opaque;
-        if (key === undefined) return;
-        return Promise.resolve(cache.get(key)).then((cached) => {
-          const lastModified = cached?.extensions?.http?.headers?.['Last-Modified'];
-          if (cached === undefined || lastModified === undefined) return;
-          endResponse(new fetchAPI.Response(null, { status: 304, headers: { ETag: key, 'Last-Modified': String(lastModified) } }));
-        });
-      },
-    },
-    {
-      onResponse({ request, response }) {
-        if (request.method === 'POST') {
-          // Not cacheable over HTTP, whatever was cached in memory: no validators to revalidate with.
-          response.headers.delete('ETag');
-          response.headers.delete('Last-Modified');
-          return;
-        }
-        if (request.method !== 'GET') return;
-        // A GET answers JSON, graphql-response+json or GraphiQL's page depending on Accept.
-        response.headers.append('Vary', 'Accept');
-        if (cacheable(request)) {
+  /** `serveStored` for a GET's query string. */
+  serveStoredGet(req: IncomingMessage, res: ServerResponse, search: string): 200 | 304 | undefined {
+    if (req.method !== 'GET') return undefined;
+    const params = new URLSearchParams(search);
+    let variables: unknown;
+    let extensions: unknown;
+    try {
+      variables = params.has('variables') ? JSON.parse(params.get('variables') as string) : undefined;
+      extensions = params.has('extensions') ? JSON.parse(params.get('extensions') as string) : undefined;
+    } catch {
+      return undefined;
+    }
+    return this.serveStored(req, res, {
+      query: params.get('query') ?? undefined,
+      variables,
+      operationName: params.get('operationName'),
+      extensions,
+    });
+  }
+
+  /**
+   * Whether a POST could be answered from memory, by its headers alone: JSON, anonymous, no
+   * CORS. Only such POSTs are read here before Yoga; the rest stream to Yoga untouched.
+   */
+  mayServePost(req: IncomingMessage): boolean {
+    return (
+      req.method === 'POST' &&
+      !this.options.cors &&
+      /^application\/json\s*(;|$)/i.test(req.headers['content-type'] ?? '') &&
+      jsonTypeFirstAccepted(req.headers.accept) !== undefined &&
+      cacheableBy(req.method, (name) => req.headers[name] !== undefined)
+    );
+  }
+
+  /** `serveStored` for a POST's JSON body (one that `mayServePost` let through). */
+  serveStoredPost(req: IncomingMessage, res: ServerResponse, body: Buffer): 200 | undefined {
+    let params: unknown;
+    try {
+      params = JSON.parse(body.toString('utf8'));
+    } catch {
+      return undefined;
+    }
+    if (typeof params !== 'object' || params === null || Array.isArray(params)) return undefined;
+    return this.serveStored(req, res, params as CacheParams) as 200 | undefined;
+  }
+
+  /** Stores and serves results inside Yoga, and gives GET responses their validators and caching headers. */
+  plugins(): Plugin[] {
+    return [
+      {
+        onExecute: ({ args, setResultAndStopExecution }) => {
+          const { request, params } = args.contextValue as { request: Request; params: CacheParams };
+          if (!cacheable(request) || !isQuery(args.document, args.operationName)) return;
+          // Yoga has read the parameters already (a persisted query's hash is its document by now).
+          if (typeof params.query !== 'string') return;
+          const key = this.keyOf(params.operationName, params.query, params.variables);
+          const hit = this.lookup(key);
+          if (hit !== undefined) {
+            this.answered.set(request, { key, stored: hit });
+            setResultAndStopExecution(hit.result);
+            return;
+          }
+          return {
+            onExecuteDone: ({ result }) => {
+              if (Symbol.asyncIterator in result || (result.errors?.length ?? 0) > 0) return;
+              const stored = this.store(key, result);
+              if (stored !== undefined) this.answered.set(request, { key, stored });
+            },
+          };
+        },
+        // A 304 confirms only what this very request would get: tied by its own key, checked against the current version.
+        onRequest: ({ request, endResponse, fetchAPI }) => {
+          const ifNoneMatch = request.headers.get('if-none-match');
+          if (ifNoneMatch === null || request.method !== 'GET' || !cacheable(request)) return;
+          const search = new URL(request.url).searchParams;
+          let key: string | undefined;
+          try {
+            key = this.keyOfParams({
+              query: search.get('query') ?? undefined,
+              variables: search.has('variables') ? JSON.parse(search.get('variables') as string) : undefined,
+              operationName: search.get('operationName'),
+              extensions: search.has('extensions') ? JSON.parse(search.get('extensions') as string) : undefined,
+            });
+          } catch {
+            return;
+          }
+          const tags = key === undefined ? [] : parseEntityTagList(ifNoneMatch);
+          const stored = key !== undefined && tags !== '*' && tags.some((tag) => tag.opaque === key) ? this.lookup(key) : undefined;
+          if (key === undefined || stored === undefined) return;
+          endResponse(new fetchAPI.Response(null, { status: 304, headers: { ETag: key, 'Last-Modified': stored.lastModified } }));
+        },
+        onResponse: ({ request, response }) => {
+          if (request.method !== 'GET') return;
+          // A GET answers JSON, graphql-response+json or GraphiQL's page depending on Accept.
+          response.headers.append('Vary', 'Accept');
+          if (!cacheable(request)) {
+            response.headers.set('Cache-Control', 'private, no-store');
+            return;
+          }
           response.headers.set('Cache-Control', PUBLIC_GET_HEADERS.cacheControl);
           response.headers.append('Vary', 'Authorization, X-Lightbox-Share');
-        } else {
-          response.headers.set('Cache-Control', 'private, no-store');
-        }
+          const answered = this.answered.get(request);
+          if (answered !== undefined && response.status === 200) {
+            response.headers.set('ETag', answered.key);
+            response.headers.set('Last-Modified', answered.stored.lastModified);
+          }
+        },
       },
-    },
-  ];
-}
-
-function queryHash(operationName: string | null | undefined, documentString: string, variables: unknown): string {
-  return createHash('sha256')
-    .update(`${operationName ?? ''}\n${documentString}\n${JSON.stringify(variables ?? {})}`)
-    .digest('base64url');
-}
-
-/** The query hash a GET request's own parameters give; undefined when they cannot be read as Yoga reads them. */
-function hashOfGet(search: URLSearchParams, persisted: PersistedQueries): string | undefined {
-  let query = search.get('query');
-  const rawVariables = search.get('variables');
-  const rawExtensions = search.get('extensions');
-  let variables: unknown;
-  try {
-    variables = rawVariables === null ? undefined : JSON.parse(rawVariables);
-    // A persisted query names its document by hash: the document is what the result was stored under.
-    if (query === null && rawExtensions !== null) query = persisted.documentFor(JSON.parse(rawExtensions)) ?? null;
-  } catch {
-    return undefined;
+    ];
   }
-  if (query === null) return undefined;
-  return queryHash(search.get('operationName'), query, variables);
 }

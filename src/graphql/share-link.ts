@@ -1,20 +1,24 @@
-import { type SQL, sql } from 'drizzle-orm';
 import { hashSharePassword } from '../auth/share-tokens.ts';
+import type { AlbumRecord } from '../catalog/album-records.ts';
 import { findAlbumRowId } from '../catalog/albums.ts';
 import {
   createShareLink,
   revokeShareLink,
+  SHARE_LINK_ORDER,
   type ShareLinkRow,
+  shareLinkCount,
+  shareLinkPage,
   shareLinkPath,
   shareLinkState,
+  shareLinksByPublicId,
   updateShareLink,
   validSharePassword,
 } from '../catalog/share-links.ts';
-import { albums, shareLinks } from '../db/schema.ts';
 import { ERRORS, RateLimitedError, ShareLinkNotFoundError, WrongPasswordError } from '../errors.ts';
 import { AlbumRef } from './album.ts';
 import { builder } from './builder.ts';
 import { mutationErrors, plainUserErrorType, UserErrorRef } from './errors.ts';
+import { type CountedConnection, keysetConnection } from './keyset-connection.ts';
 import { requestError } from './request-errors.ts';
 
 const ShareLinkStateEnum = builder.enumType('ShareLinkState', {
@@ -28,12 +32,19 @@ const ShareLinkStateEnum = builder.enumType('ShareLinkState', {
 /** A row just created carries its token, for the one answer that may show it. */
 type WithToken = { token?: string };
 
-export const ShareLinkRef = builder.drizzleNode('shareLinks', {
-  name: 'ShareLink',
+export const ShareLinkRef = builder.objectRef<ShareLinkRow & WithToken>('ShareLink');
+
+builder.node(ShareLinkRef, {
   description: 'A link that gives one album to whoever holds it. Only the admin sees links.',
-  id: { column: (link) => link.publicId },
+  id: { resolve: (link) => link.publicId },
+  // Node lookups reach here only for the admin (the visibility check comes first).
+  loadMany: (ids, ctx) => {
+    const found = new Map(shareLinksByPublicId(ctx.db, ids).map((link) => [link.publicId, link]));
+    return ids.map((id) => found.get(id) ?? null);
+  },
+  isTypeOf: (value) => typeof value === 'object' && value !== null && 'tokenPrefix' in value,
   fields: (t) => ({
-    album: t.relation('album'),
+    album: t.field({ type: AlbumRef, resolve: async (link, _args, ctx) => (await ctx.loaders.albums.load(link.albumId)) as AlbumRecord }),
     label: t.exposeString('label', { description: 'Who or what the link is for, as the admin wrote it.' }),
     url: t.string({
       nullable: true,
@@ -45,7 +56,7 @@ export const ShareLinkRef = builder.drizzleNode('shareLinks', {
       },
     }),
     tokenPrefix: t.exposeString('tokenPrefix', { description: "The token's first characters, to tell links apart." }),
-    hasPassword: t.boolean({ select: { columns: { passwordHash: true } }, resolve: (link) => link.passwordHash !== null }),
+    hasPassword: t.boolean({ resolve: (link) => link.passwordHash !== null }),
     allowOriginals: t.exposeBoolean('allowOriginals', {
       description: "ORIGINAL gives the full-size image without metadata; when false it gives LARGE. Never the uploaded file's own bytes.",
     }),
@@ -54,7 +65,6 @@ export const ShareLinkRef = builder.drizzleNode('shareLinks', {
     expiresAt: t.field({ type: 'DateTime', nullable: true, resolve: (link) => link.expiresAt }),
     state: t.field({
       type: ShareLinkStateEnum,
-      select: { columns: { revokedAt: true, expiresAt: true } },
       resolve: (link) => shareLinkState(link, Date.now()),
     }),
     revokedAt: t.field({ type: 'DateTime', nullable: true, resolve: (link) => link.revokedAt }),
@@ -70,36 +80,32 @@ export const ShareLinkRef = builder.drizzleNode('shareLinks', {
   }),
 });
 
-/** All links, or one album's (none when the album does not exist). */
-function linksOf(albumId: { id: string } | null | undefined): SQL | undefined {
-  if (!albumId) return undefined;
-  return sql`${shareLinks.albumId} = (SELECT ${albums.id} FROM ${albums} WHERE ${albums.publicId} = ${albumId.id})`;
-}
-
 builder.queryFields((t) => ({
-  shareLinks: t.drizzleConnection({
-    type: 'shareLinks',
-    authScopes: { admin: true },
-    description: 'Share links, newest first, ended ones included (admin only).',
-    args: { albumId: t.arg.globalID({ for: AlbumRef, description: "Only this album's links." }) },
-    totalCount: (_parent, args, ctx) => ctx.db.$count(shareLinks, linksOf(args.albumId)),
-    resolve: (query, _parent, args, ctx) => {
-      // What is counted in memory is written first, so the list shows it.
-      ctx.shares.flushUsage();
-      return ctx.db.query.shareLinks.findMany(
-        query({ where: { RAW: () => linksOf(args.albumId) ?? sql`1` }, orderBy: { createdAt: 'desc', id: 'desc' } }),
-      );
+  shareLinks: t.connection(
+    {
+      type: ShareLinkRef,
+      authScopes: { admin: true },
+      description: 'Share links, newest first, ended ones included (admin only).',
+      args: { albumId: t.arg.globalID({ for: AlbumRef, description: "Only this album's links." }) },
+      resolve: async (_parent, args, ctx) => {
+        // What is counted in memory is written first, so the list shows it.
+        ctx.shares.flushUsage();
+        const albumPublicId = args.albumId?.id;
+        const connection = await keysetConnection(args, SHARE_LINK_ORDER, (page) => shareLinkPage(ctx.db, albumPublicId, page));
+        return Object.assign(connection, { countTotal: () => shareLinkCount(ctx.db, albumPublicId) });
+      },
     },
-  }),
-  sharedAlbum: t.drizzleField({
-    type: 'albums',
+    { fields: (t) => ({ totalCount: t.int({ resolve: (connection) => (connection as unknown as CountedConnection).countTotal() }) }) },
+  ),
+  sharedAlbum: t.field({
+    type: AlbumRef,
     nullable: true,
     description:
       'The album the share link in X-Lightbox-Share opens; null without one. A link with a password answers SHARE_PASSWORD_REQUIRED until unlockShareLink has given a credential.',
-    resolve: (query, _parent, _args, ctx) => {
+    resolve: (_parent, _args, ctx) => {
       if (ctx.share.kind === 'locked') throw requestError('SHARE_PASSWORD_REQUIRED', ERRORS.SHARE_PASSWORD_REQUIRED.description);
       if (ctx.viewer.kind !== 'share') return null;
-      return ctx.db.query.albums.findFirst(query({ where: { id: ctx.viewer.grant.albumId } }));
+      return ctx.loaders.albums.load(ctx.viewer.grant.albumId);
     },
   }),
 }));

@@ -10,6 +10,7 @@ import { graphiqlPageHeadersPlugin, renderGraphiQLPage } from '../http/graphiql/
 import type { StagedUpload } from '../http/multipart-upload.ts';
 import type { Logger } from '../log.ts';
 import type { Store } from '../storage/open-store.ts';
+import { compiledExecutionPlugin } from './compiled-execution.ts';
 import type { GraphQLContext, RequestIdentity } from './context.ts';
 import { corsOptions, varyOnOriginPlugin } from './cors.ts';
 import { csrfPlugin } from './csrf.ts';
@@ -57,7 +58,6 @@ function requestLogPlugin(logger: Logger): Plugin {
   return {
     onRequest({ request }) {
       started.set(request, { at: performance.now() });
-      logger.debug({ method: request.method }, 'graphql request started');
     },
     onParams({ request, params }) {
       const entry = started.get(request);
@@ -96,6 +96,7 @@ export function createGraphQLHandler(options: YogaOptions) {
     varyOnOriginPlugin(graphql),
     graphiqlPageHeadersPlugin(),
     idErrorsPlugin(),
+    compiledExecutionPlugin(),
   ];
   if (graphql.serverTiming) plugins.push(serverTimingPlugin());
   return createYoga<ServerContext, GraphQLContext>({

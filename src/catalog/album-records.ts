@@ -1,0 +1,133 @@
+import { and, getTableColumns, type SQL, sql } from 'drizzle-orm';
+import { SQLiteDialect } from 'drizzle-orm/sqlite-core';
+import type { Viewer } from '../auth/viewer.ts';
+import { albumPhotos, albums } from '../db/schema.ts';
+import type { PreparedReads } from '../db/statements.ts';
+import { albumVisibleTo } from './access.ts';
+import { type KeysetOrder, type KeysetPage, keysetBounds, keysetOrderBy } from './keyset.ts';
+import { PHOTO_RECORD_KEYS, type PhotoRecord, photoColumns } from './photo-records.ts';
+
+const dialect = new SQLiteDialect();
+
+export type AlbumRow = typeof albums.$inferSelect;
+
+/** An album as a viewer reads it: its row, how many photos it holds, and its cover as that viewer reads photos. */
+export interface AlbumRecord extends AlbumRow {
+  photoCount: number;
+  /** The chosen cover, or else the first photo in album order; null for an empty album. */
+  cover: PhotoRecord | null;
+}
+
+const ALBUM_FIELDS = Object.entries(getTableColumns(albums)).map(([key, column]) => [key, column.name] as const);
+const COVER = 'cover.';
+const COVER_FIELDS = PHOTO_RECORD_KEYS.map((key) => [key, `${COVER}${key}`] as const);
+
+interface AlbumSelect {
+  columns: SQL;
+  from: SQL;
+}
+
+const selects = new Map<string, AlbumSelect>();
+
+function rendered(fragment: SQL): SQL {
+  const query = dialect.sqlToQuery(fragment);
+  if (query.params.length > 0) throw new Error('the album select must not take parameters');
+  return sql.raw(query.sql);
+}
+
+/**
+ * What every album read selects: the row, the photo count, and the cover's photo record, in one
+ * pass. It takes no parameters and depends on the kind of viewer alone, so it is rendered once per kind.
+ */
+function albumSelect(viewer: Viewer): AlbumSelect {
+  let select = selects.get(viewer.kind);
+  if (select === undefined) {
+    const counted = sql.raw('"counted"');
+    const first = sql.raw('"first"');
+    select = {
+      columns: rendered(sql`${sql.join(
+        ALBUM_FIELDS.map(([key, column]) => sql.raw(`"albums"."${column}" AS "${key}"`)),
+        sql`, `,
+      )},
+        (SELECT count(*) FROM ${albumPhotos} AS ${counted} WHERE ${counted}."album_id" = ${albums.id}) AS "photoCount",
+        ${photoColumns(viewer, 'cover', COVER)}`),
+      from: rendered(sql`FROM ${albums}
+        LEFT JOIN photos AS "cover" ON "cover"."id" = coalesce(${albums.coverPhotoId},
+          (SELECT ${first}."photo_id" FROM ${albumPhotos} AS ${first} WHERE ${first}."album_id" = ${albums.id}
+            ORDER BY ${first}."position", ${first}."photo_id" LIMIT 1))`),
+    };
+    selects.set(viewer.kind, select);
+  }
+  return select;
+}
+
+type AlbumSelectRow = AlbumRow & { photoCount: number } & Record<string, unknown>;
+
+/** A record of its own, not the row with the cover's columns deleted: objects of one shape stay fast to read. */
+function toAlbumRecord(row: AlbumSelectRow): AlbumRecord {
+  const album: Record<string, unknown> = {};
+  for (const [key] of ALBUM_FIELDS) album[key] = row[key];
+  album.photoCount = row.photoCount;
+  if (row.ofPhoto !== undefined) album.ofPhoto = row.ofPhoto;
+  let cover: Record<string, unknown> | null = null;
+  if (row[`${COVER}id`] !== null) {
+    cover = {};
+    for (const [key, column] of COVER_FIELDS) cover[key] = row[column];
+  }
+  album.cover = cover;
+  return album as unknown as AlbumRecord;
+}
+
+function albumOrder(name: string, key: SQL, direction: 'asc' | 'desc', value: (album: AlbumRow) => number | string) {
+  return { name, keys: [key, sql`${albums.id}`], direction, values: (album) => [value(album), album.id] } satisfies KeysetOrder<AlbumRow>;
+}
+
+/** Every order the album list offers, each ending on the row id so it is total. */
+export const ALBUM_ORDERS = {
+  CREATED_AT_DESC: albumOrder('albums.created-desc', sql`${albums.createdAt}`, 'desc', (a) => a.createdAt),
+  CREATED_AT_ASC: albumOrder('albums.created-asc', sql`${albums.createdAt}`, 'asc', (a) => a.createdAt),
+  UPDATED_AT_DESC: albumOrder('albums.updated-desc', sql`${albums.updatedAt}`, 'desc', (a) => a.updatedAt),
+  TITLE_ASC: albumOrder('albums.title-asc', sql`${albums.title}`, 'asc', (a) => a.title),
+  TITLE_DESC: albumOrder('albums.title-desc', sql`${albums.title}`, 'desc', (a) => a.title),
+} as const;
+
+export type AlbumOrderName = keyof typeof ALBUM_ORDERS;
+
+/** A page of the albums the viewer may see. */
+export function albumPage(reads: PreparedReads, viewer: Viewer, order: KeysetOrder<AlbumRow>, page: KeysetPage): AlbumRecord[] {
+  const select = albumSelect(viewer);
+  const rows = reads.all<AlbumSelectRow>(
+    sql`SELECT ${select.columns} ${select.from} WHERE ${and(albumVisibleTo(viewer), keysetBounds(order, page)) ?? sql`1`}
+         ORDER BY ${keysetOrderBy(order, page)} LIMIT ${page.limit}`,
+  );
+  return rows.map(toAlbumRecord);
+}
+
+export function albumCount(reads: PreparedReads, viewer: Viewer): number {
+  return reads.get<{ total: number }>(sql`SELECT count(*) AS "total" FROM ${albums} WHERE ${albumVisibleTo(viewer) ?? sql`1`}`)?.total ?? 0;
+}
+
+/** The albums with these public ids or row ids that the viewer may see; missing and hidden alike are left out. */
+export function albumsById(reads: PreparedReads, viewer: Viewer, by: 'publicId' | 'id', ids: readonly (string | number)[]): AlbumRecord[] {
+  if (ids.length === 0) return [];
+  const column = by === 'id' ? albums.id : albums.publicId;
+  const select = albumSelect(viewer);
+  const rows = reads.all<AlbumSelectRow>(
+    sql`SELECT ${select.columns} ${select.from} WHERE ${and(sql`${column} IN (SELECT value FROM json_each(${JSON.stringify(ids)}))`, albumVisibleTo(viewer))}`,
+  );
+  return rows.map(toAlbumRecord);
+}
+
+/** The albums each of these photos is in, as far as the viewer may see them, by title. */
+export function albumsOfPhotos(reads: PreparedReads, viewer: Viewer, photoIds: readonly number[]): (AlbumRecord & { ofPhoto: number })[] {
+  if (photoIds.length === 0) return [];
+  const holding = sql.raw('"holding"');
+  const select = albumSelect(viewer);
+  const rows = reads.all<AlbumSelectRow & { ofPhoto: number }>(
+    sql`SELECT ${holding}."photo_id" AS "ofPhoto", ${select.columns} ${select.from}
+          JOIN ${albumPhotos} AS ${holding} ON ${holding}."album_id" = ${albums.id}
+         WHERE ${and(sql`${holding}."photo_id" IN (SELECT value FROM json_each(${JSON.stringify(photoIds)}))`, albumVisibleTo(viewer))}
+         ORDER BY ${albums.title}, ${albums.id}`,
+  );
+  return rows.map((row) => toAlbumRecord(row) as AlbumRecord & { ofPhoto: number });
+}

@@ -1,0 +1,182 @@
+import { and, getTableColumns, type SQL, sql } from 'drizzle-orm';
+import { SQLiteDialect } from 'drizzle-orm/sqlite-core';
+import type { Viewer } from '../auth/viewer.ts';
+import { albumPhotos, photos } from '../db/schema.ts';
+import type { PreparedReads } from '../db/statements.ts';
+import { locationShownTo, photoIsPublicFor, photoVisibleTo } from './access.ts';
+import { type KeysetOrder, type KeysetPage, keysetBounds, keysetOrderBy } from './keyset.ts';
+
+const dialect = new SQLiteDialect();
+
+export type PhotoRow = typeof photos.$inferSelect;
+
+/**
+ * What every photo read selects: enough for a grid (image URLs, size, placeholder, title) and
+ * for every sort key. The rest (capture details, location, file facts) is read only when a
+ * query asks for it: 35 columns on every row of every page cost more than the page itself.
+ */
+const CORE_FIELDS = [
+  'id',
+  'publicId',
+  'title',
+  'description',
+  'status',
+  'version',
+  'urlKey',
+  'originalExtension',
+  'width',
+  'height',
+  'placeholderHash',
+  'dominantColor',
+  'takenAt',
+  'createdAt',
+  'updatedAt',
+] as const satisfies readonly (keyof PhotoRow)[];
+
+type CoreField = (typeof CORE_FIELDS)[number];
+
+/** A photo as a viewer reads it in a list: its core columns, and whether anyone may load it. */
+export interface PhotoRecord extends Pick<PhotoRow, CoreField> {
+  /** 1 when anyone may load the photo (it gets plain image URLs), 0 when only signed URLs work. */
+  inPublicAlbum: 0 | 1;
+}
+
+/** The columns a photo's page or the admin's library asks for beyond the core. */
+export interface PhotoDetails extends Omit<PhotoRow, Exclude<CoreField, 'id'>> {
+  /** 1 when this viewer may see where it was taken. */
+  locationShown: 0 | 1;
+}
+
+/** A photo read as a page of an album's photos. */
+export interface AlbumPhotoRecord extends PhotoRecord {
+  inAlbum: number;
+  position: number;
+}
+
+const COLUMN_OF = new Map(Object.entries(getTableColumns(photos)).map(([key, column]) => [key, column.name]));
+const DETAIL_FIELDS = [...COLUMN_OF.keys()].filter((key) => key === 'id' || !(CORE_FIELDS as readonly string[]).includes(key));
+
+/** The record's keys, in the order every read selects them (so the records all share one shape). */
+export const PHOTO_RECORD_KEYS: readonly string[] = [...CORE_FIELDS, 'inPublicAlbum'];
+
+const rendered = new Map<string, SQL>();
+
+/**
+ * The record's columns for `SELECT`, read from the table (or alias) `from`, each named
+ * `<prefix><field>`. They take no parameters, so each variant is rendered to text once.
+ */
+export function photoColumns(viewer: Viewer, from = 'photos', prefix = ''): SQL {
+  // photoIsPublicFor depends on the kind of viewer alone.
+  const key = `${from}\0${prefix}\0${viewer.kind}`;
+  let columns = rendered.get(key);
+  if (columns === undefined) {
+    const inPublicAlbum = photoIsPublicFor(viewer, sql.raw(`"${from}"."id"`));
+    const query = dialect.sqlToQuery(
+      sql.join(
+        [
+          ...CORE_FIELDS.map((field) => sql.raw(`"${from}"."${COLUMN_OF.get(field)}" AS "${prefix}${field}"`)),
+          sql`${inPublicAlbum} AS ${sql.raw(`"${prefix}inPublicAlbum"`)}`,
+        ],
+        sql`, `,
+      ),
+    );
+    if (query.params.length > 0) throw new Error('photo columns must not take parameters');
+    columns = sql.raw(query.sql);
+    rendered.set(key, columns);
+  }
+  return columns;
+}
+
+/** The details of photos already read (and so already known visible to the viewer). */
+export function photoDetails(reads: PreparedReads, viewer: Viewer, ids: readonly number[]): PhotoDetails[] {
+  if (ids.length === 0) return [];
+  return reads.all<PhotoDetails>(
+    sql`SELECT ${sql.join(
+      DETAIL_FIELDS.map((key) => sql.raw(`"photos"."${COLUMN_OF.get(key)}" AS "${key}"`)),
+      sql`, `,
+    )}, ${locationShownTo(viewer, photos.id)} AS "locationShown"
+         FROM ${photos} WHERE ${photos.id} IN (SELECT value FROM json_each(${JSON.stringify(ids)}))`,
+  );
+}
+
+const takenSort = sql`coalesce(${photos.takenAt}, ${photos.createdAt})`;
+
+function photoOrder(name: string, keys: SQL[], direction: 'asc' | 'desc', values: (photo: PhotoRecord) => (number | string)[]) {
+  return { name, keys, direction, values } satisfies KeysetOrder<PhotoRecord>;
+}
+
+/** Every order the photo list offers, each ending on the row id so it is total. */
+export const PHOTO_ORDERS = {
+  CREATED_AT_DESC: photoOrder('photos.created-desc', [sql`${photos.createdAt}`, sql`${photos.id}`], 'desc', (p) => [p.createdAt, p.id]),
+  CREATED_AT_ASC: photoOrder('photos.created-asc', [sql`${photos.createdAt}`, sql`${photos.id}`], 'asc', (p) => [p.createdAt, p.id]),
+  TAKEN_AT_DESC: photoOrder('photos.taken-desc', [takenSort, sql`${photos.id}`], 'desc', (p) => [p.takenAt ?? p.createdAt, p.id]),
+  TAKEN_AT_ASC: photoOrder('photos.taken-asc', [takenSort, sql`${photos.id}`], 'asc', (p) => [p.takenAt ?? p.createdAt, p.id]),
+  TITLE_ASC: photoOrder('photos.title-asc', [sql`${photos.title}`, sql`${photos.id}`], 'asc', (p) => [p.title, p.id]),
+  TITLE_DESC: photoOrder('photos.title-desc', [sql`${photos.title}`, sql`${photos.id}`], 'desc', (p) => [p.title, p.id]),
+} as const;
+
+export type PhotoOrderName = keyof typeof PHOTO_ORDERS;
+
+/** A page of the photos the viewer may see that meet `condition`. */
+export function photoPage(
+  reads: PreparedReads,
+  viewer: Viewer,
+  condition: SQL | undefined,
+  order: KeysetOrder<PhotoRecord>,
+  page: KeysetPage,
+) {
+  return reads.all<PhotoRecord>(
+    sql`SELECT ${photoColumns(viewer)} FROM ${photos}
+         WHERE ${and(photoVisibleTo(viewer), condition, keysetBounds(order, page)) ?? sql`1`}
+         ORDER BY ${keysetOrderBy(order, page)} LIMIT ${page.limit}`,
+  );
+}
+
+/** How many photos the viewer may see meet `condition`: the same rule as the page, so the two agree. */
+export function photoCount(reads: PreparedReads, viewer: Viewer, condition: SQL | undefined): number {
+  const row = reads.get<{ total: number }>(
+    sql`SELECT count(*) AS "total" FROM ${photos} WHERE ${and(photoVisibleTo(viewer), condition) ?? sql`1`}`,
+  );
+  return row?.total ?? 0;
+}
+
+/** The photos with these public ids or row ids that the viewer may see; missing and hidden alike are left out. */
+export function photosById(reads: PreparedReads, viewer: Viewer, by: 'publicId' | 'id', ids: readonly (string | number)[]): PhotoRecord[] {
+  if (ids.length === 0) return [];
+  const column = by === 'id' ? photos.id : photos.publicId;
+  return reads.all<PhotoRecord>(
+    sql`SELECT ${photoColumns(viewer)} FROM ${photos}
+         WHERE ${and(sql`${column} IN (SELECT value FROM json_each(${JSON.stringify(ids)}))`, photoVisibleTo(viewer))}`,
+  );
+}
+
+const member = sql.raw('"member"');
+const memberKeys = [sql`${member}."position"`, sql`${member}."photo_id"`];
+
+/** An album's photos in the album's own order: by position, then photo row id (positions may repeat). */
+export const ALBUM_PHOTO_ORDER: KeysetOrder<AlbumPhotoRecord> = {
+  name: 'album-photos',
+  keys: memberKeys,
+  direction: 'asc',
+  values: (photo) => [photo.position, photo.id],
+};
+
+/**
+ * The same page of each of several albums, in one statement: each album's page is an index
+ * seek on (album, position) with its own LIMIT, so a 12-photo page of a 10,000-photo album
+ * reads 12 rows. The albums are ones the viewer may see, and so are all of their photos.
+ */
+export function albumPhotoPages(reads: PreparedReads, viewer: Viewer, albumIds: readonly number[], page: KeysetPage): AlbumPhotoRecord[] {
+  if (albumIds.length === 0) return [];
+  const outer: KeysetOrder<AlbumPhotoRecord> = { ...ALBUM_PHOTO_ORDER, keys: [sql`${albumPhotos.position}`, sql`${albumPhotos.photoId}`] };
+  return reads.all<AlbumPhotoRecord>(
+    sql`SELECT ${albumPhotos.albumId} AS "inAlbum", ${albumPhotos.position} AS "position", ${photoColumns(viewer)}
+          FROM json_each(${JSON.stringify(albumIds)}) AS "wanted"
+          JOIN ${albumPhotos} ON ${albumPhotos}.rowid IN (
+                SELECT ${member}.rowid FROM ${albumPhotos} AS ${member}
+                 WHERE ${and(sql`${member}."album_id" = "wanted"."value"`, keysetBounds(ALBUM_PHOTO_ORDER, page))}
+                 ORDER BY ${keysetOrderBy(ALBUM_PHOTO_ORDER, page)} LIMIT ${page.limit})
+          JOIN ${photos} ON ${photos.id} = ${albumPhotos.photoId}
+         ORDER BY ${albumPhotos.albumId}, ${keysetOrderBy(outer, page)}`,
+  );
+}
