@@ -1,7 +1,9 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import sharp from 'sharp';
 import { request } from 'undici';
 import { loadConfig } from '../src/config.ts';
 import { MAX_INPUT_PIXELS } from '../src/media/limits.ts';
@@ -26,6 +28,59 @@ export const GALLERY_QUERY = `query Gallery {
   }
 }`;
 
+/** The admin's library page: a hundred photos with every field, as an admin screen lists them. */
+export const LIBRARY_QUERY = `query Library {
+  photos(first: 100) {
+    totalCount
+    pageInfo { hasNextPage endCursor }
+    nodes {
+      id title description width height aspectRatio takenAt createdAt updatedAt status failureReason version
+      contentHash mimeType byteSize
+      camera { make model lens }
+      exposure { exposureTime shutterSpeed fNumber iso focalLength }
+      location { latitude longitude altitude }
+      placeholder { hash dominantColor }
+      image(variant: THUMB) { url width height }
+      srcSet
+      albums { id title }
+    }
+  }
+}`;
+
+const LIBRARY_PHOTOS = 100;
+
+/** Distinct small JPEGs with camera EXIF, for a library of more than the fixtures' 18 photos. */
+async function writeLibraryPhotos(folder: string): Promise<void> {
+  await mkdir(folder, { recursive: true });
+  for (let i = 0; i < LIBRARY_PHOTOS; i++) {
+    const background = { r: (i * 37) % 256, g: (i * 91) % 256, b: (i * 53) % 256 };
+    await sharp({ create: { width: 960, height: 640, channels: 3, background } })
+      .withExif({ IFD0: { Make: 'Bench', Model: `Camera ${i % 7}` } })
+      .jpeg()
+      .toFile(path.join(folder, `library-${String(i).padStart(3, '0')}.jpg`));
+  }
+}
+
+/** A wrk script posting `query` with a variable it ignores, new on every request, so each misses the response cache. */
+async function uncachedPostScript(file: string, query: string, headers: Record<string, string> = {}): Promise<string> {
+  const [bodyHead] = JSON.stringify({ query }).split(/}$/);
+  const headerTable = Object.entries({ 'Content-Type': 'application/json', ...headers })
+    .map(([name, value]) => `[${JSON.stringify(name)}] = ${JSON.stringify(value)}`)
+    .join(', ');
+  await writeFile(
+    file,
+    [
+      'local n = 0',
+      'request = function()',
+      '  n = n + 1',
+      `  return wrk.format("POST", nil, { ${headerTable} }, ${JSON.stringify(`${bodyHead},"variables":{"nonce":`)} .. n .. "}}")`,
+      'end',
+      '',
+    ].join('\n'),
+  );
+  return file;
+}
+
 export interface GraphQLBenchOptions {
   seconds: number;
   rounds: number;
@@ -40,11 +95,16 @@ function sqlStatements(header: unknown): number {
 export async function benchGraphQL(options: GraphQLBenchOptions): Promise<string> {
   const workDir = await mkdtemp(path.join(tmpdir(), 'lightbox-bench-gql-'));
   let server: BenchServer | undefined;
+  let baseline: BenchServer | undefined;
   try {
     const dataDir = path.join(workDir, 'data');
     const { layout, database } = await openStore(loadConfig({ LIGHTBOX_DATA_DIR: dataDir }));
     try {
       for (let i = 1; i <= 20; i++) await importFolder({ db: database.db, layout }, PHOTOS, { album: `Album ${i}`, visibility: 'PUBLIC' });
+      // The library page lists more: a private album, so the anonymous gallery page stays the fixtures'.
+      const library = path.join(workDir, 'library');
+      await writeLibraryPhotos(library);
+      await importFolder({ db: database.db, layout }, library, { album: 'Library', visibility: 'PRIVATE' });
       // Processed up front, so pages carry real placeholders and no worker writes during the measurement.
       const ids = database.sqlite.prepare('SELECT id FROM photos').pluck().all() as number[];
       const deps = { db: database.db, layout, limits: { maxPixels: MAX_INPUT_PIXELS, timeoutSeconds: 60 } };
@@ -52,26 +112,21 @@ export async function benchGraphQL(options: GraphQLBenchOptions): Promise<string
     } finally {
       database.close();
     }
+    const adminToken = randomBytes(24).toString('base64url');
+    process.env.BENCH_ADMIN_TOKEN = adminToken;
     server = await startServer('Lightbox', 'lightbox.ts', [dataDir]);
+    baseline = await startServer('hand-written baseline', 'gallery-baseline.ts', [dataDir]);
     const url = `http://127.0.0.1:${server.port}/graphql`;
+    const baselineUrl = `http://127.0.0.1:${baseline.port}/graphql`;
+    const admin = { Authorization: `Bearer ${adminToken}` };
     const body = JSON.stringify({ query: GALLERY_QUERY });
     const script = path.join(workDir, 'post.lua');
     await writeFile(script, `wrk.method = "POST"\nwrk.body = ${JSON.stringify(body)}\nwrk.headers["Content-Type"] = "application/json"\n`);
     // Anonymous POSTs are answered from the response cache too: a variable the query ignores, new on
     // every request, gives each its own cache key, so every one is executed (and stored, as a miss is).
-    const uncachedScript = path.join(workDir, 'post-uncached.lua');
-    const [bodyHead] = body.split(/}$/);
-    await writeFile(
-      uncachedScript,
-      [
-        'local n = 0',
-        'request = function()',
-        '  n = n + 1',
-        `  return wrk.format("POST", nil, { ["Content-Type"] = "application/json" }, ${JSON.stringify(`${bodyHead},"variables":{"nonce":`)} .. n .. "}}")`,
-        'end',
-        '',
-      ].join('\n'),
-    );
+    const uncachedScript = await uncachedPostScript(path.join(workDir, 'post-uncached.lua'), GALLERY_QUERY);
+    const adminScript = await uncachedPostScript(path.join(workDir, 'post-admin.lua'), GALLERY_QUERY, admin);
+    const libraryScript = await uncachedPostScript(path.join(workDir, 'post-library.lua'), LIBRARY_QUERY, admin);
     const getUrl = `${url}?query=${encodeURIComponent(GALLERY_QUERY)}`;
 
     const probe = await request(url, {
@@ -83,6 +138,19 @@ export async function benchGraphQL(options: GraphQLBenchOptions): Promise<string
     if (probeBody.errors || probeBody.data?.albums.nodes.length !== 20)
       throw new Error(`gallery query failed: ${JSON.stringify(probeBody).slice(0, 300)}`);
     const statements = sqlStatements(probe.headers['server-timing']);
+    const baselineAnswer = await request(baselineUrl, { method: 'POST', body: '{}' });
+    if (JSON.stringify(await baselineAnswer.body.json()) !== JSON.stringify(probeBody))
+      throw new Error('the hand-written baseline does not answer the page Lightbox answers');
+    const statementsFor = async (query: string, headers: Record<string, string>) => {
+      const answer = await request(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...headers },
+        body: JSON.stringify({ query }),
+      });
+      const json = (await answer.body.json()) as { errors?: unknown };
+      if (json.errors) throw new Error(`query failed: ${JSON.stringify(json.errors).slice(0, 300)}`);
+      return sqlStatements(answer.headers['server-timing']);
+    };
     const postHit = await request(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
     await postHit.body.dump();
     const postHitAgain = await request(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
@@ -96,29 +164,64 @@ export async function benchGraphQL(options: GraphQLBenchOptions): Promise<string
     await revalidated.body.dump();
     if (revalidated.statusCode !== 304) throw new Error(`expected a 304 from the response cache, got ${revalidated.statusCode}`);
 
-    const cases: { label: string; url: string; headers: Record<string, string>; script?: string; statements: number }[] = [
-      { label: 'uncached (POST)', url, headers: {}, script: uncachedScript, statements },
+    const cases: {
+      label: string;
+      url: string;
+      headers: Record<string, string>;
+      script?: string;
+      statements: number;
+      server: BenchServer;
+    }[] = [
+      { label: 'uncached (POST)', url, headers: {}, script: uncachedScript, statements, server },
+      {
+        label: 'hand-written baseline: 2 prepared statements + JSON.stringify, no GraphQL',
+        url: baselineUrl,
+        headers: {},
+        script: uncachedScript,
+        statements: 2,
+        server: baseline,
+      },
+      {
+        label: 'uncached (POST), admin',
+        url,
+        headers: {},
+        script: adminScript,
+        statements: await statementsFor(GALLERY_QUERY, admin),
+        server,
+      },
+      {
+        label: 'library page (POST, admin): photos(first: 100), every field',
+        url,
+        headers: {},
+        script: libraryScript,
+        statements: await statementsFor(LIBRARY_QUERY, admin),
+        server,
+      },
       {
         label: 'response cache hit (POST)',
         url,
         headers: {},
         script,
         statements: sqlStatements(postHitAgain.headers['server-timing']),
+        server,
       },
       {
         label: 'response cache hit (GET, 200)',
         url: getUrl,
         headers: { Accept: 'application/json' },
         statements: sqlStatements(hit.headers['server-timing']),
+        server,
       },
       {
         label: 'response cache 304 (GET, If-None-Match)',
         url: getUrl,
         headers: { Accept: 'application/json', 'If-None-Match': etag },
         statements: sqlStatements(revalidated.headers['server-timing']),
+        server,
       },
     ];
     const lines = ['| case | req/s | p99 | req per server CPU-s | SQL statements |', '|---|--:|--:|--:|--:|'];
+    const perCpu = new Map<string, number>();
     for (const spec of cases) {
       await runWrk(spec.url, 1, spec.headers, options.connections, spec.script);
       let requests = 0;
@@ -128,9 +231,9 @@ export async function benchGraphQL(options: GraphQLBenchOptions): Promise<string
       let errors = 0;
       for (let round = 0; round < options.rounds; round++) {
         process.stderr.write(`  gallery query, ${spec.label} (round ${round + 1}/${options.rounds})\n`);
-        const before = await server.cpuSeconds();
+        const before = await spec.server.cpuSeconds();
         const result = await runWrk(spec.url, options.seconds, spec.headers, options.connections, spec.script);
-        cpu += (await server.cpuSeconds()) - before;
+        cpu += (await spec.server.cpuSeconds()) - before;
         requests += result.requests;
         seconds += result.seconds;
         p99 = Math.max(p99, result.p99Ms);
@@ -140,10 +243,14 @@ export async function benchGraphQL(options: GraphQLBenchOptions): Promise<string
       lines.push(
         `| ${spec.label}${errors ? ` (${errors} errors)` : ''} | ${formatNumber(requests / seconds)} | ${formatNumber(p99, 2)} ms | ${formatNumber(requests / cpu)} | ${sql} |`,
       );
+      perCpu.set(spec.label, requests / cpu);
     }
+    const ratio = (perCpu.get(cases[1]?.label ?? '') ?? Number.NaN) / (perCpu.get(cases[0]?.label ?? '') ?? Number.NaN);
+    lines.push('', `The hand-written baseline answers the uncached page ${formatNumber(ratio, 2)}× as cheaply as Lightbox (same run).`);
     return lines.join('\n');
   } finally {
     await server?.stop();
+    await baseline?.stop();
     await rm(workDir, { recursive: true, force: true });
   }
 }

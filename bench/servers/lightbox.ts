@@ -9,7 +9,8 @@ const dataDir = process.argv[2];
 if (!dataDir) throw new Error('usage: lightbox.ts <data dir>');
 const config = loadConfig({
   LIGHTBOX_DATA_DIR: dataDir,
-  LIGHTBOX_ADMIN_TOKEN: randomBytes(24).toString('base64url'),
+  // The GraphQL bench sends admin requests too: it picks the token.
+  LIGHTBOX_ADMIN_TOKEN: process.env.BENCH_ADMIN_TOKEN ?? randomBytes(24).toString('base64url'),
   PORT: '0',
   HOST: '127.0.0.1',
   LOG_LEVEL: 'silent',
