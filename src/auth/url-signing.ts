@@ -32,10 +32,39 @@ export interface SignedImage {
  * link (its id and key) if any; the image route and GraphQL both call this.
  */
 export function imageSignature(secret: string, signed: SignedImage): string {
+  return createHmac('sha256', secret).update(signedText(signed)).digest('base64url');
+}
+
+function signedText(signed: SignedImage): string {
   const share = signed.share === undefined ? '' : `\nshare\n${signed.share.linkPublicId}\n${signed.share.linkKey}`;
-  return createHmac('sha256', secret)
-    .update(`${signed.pathname}\n${signed.expiresAt}\n${signed.urlKey}\n${signed.grant}${share}`)
-    .digest('base64url');
+  return `${signed.pathname}\n${signed.expiresAt}\n${signed.urlKey}\n${signed.grant}${share}`;
+}
+
+/** Signatures handed out recently; past this many the memory starts over. */
+const SIGNATURES_KEPT = 50_000;
+const handedOut = new Map<string, Map<string, string>>();
+
+/**
+ * `imageSignature` for URLs this server hands out: expiries move in 15-minute steps, so the
+ * admin's library asks for the same few hundred signatures on every page until the step
+ * turns, and an HMAC costs far more than a lookup. Only what the server itself signs is kept;
+ * signatures checked on requests are always computed.
+ */
+export function handedOutSignature(secret: string, signed: SignedImage): string {
+  let kept = handedOut.get(secret);
+  if (kept === undefined || kept.size >= SIGNATURES_KEPT) {
+    // One secret is in force at a time: the memory of an old one goes.
+    handedOut.clear();
+    kept = new Map();
+    handedOut.set(secret, kept);
+  }
+  const text = signedText(signed);
+  let signature = kept.get(text);
+  if (signature === undefined) {
+    signature = createHmac('sha256', secret).update(text).digest('base64url');
+    kept.set(text, signature);
+  }
+  return signature;
 }
 
 /**

@@ -26,10 +26,14 @@ export function albumVisibleTo(viewer: Viewer, table: typeof albums = albums): S
   return sql`(${open} OR ${table.id} = ${viewer.grant.albumId})`;
 }
 
-/** The photo is in at least one album meeting every condition. */
+/**
+ * The photo is in at least one album meeting every condition. CROSS JOIN fixes the order:
+ * from the photo's memberships to their albums. Left to choose, SQLite starts from the albums
+ * index and probes every public album for every photo, which grows with the library.
+ */
 function inAlbumWhere(photoId: SQL | Column, ...conditions: (SQL | undefined)[]): SQL {
   return exists(
-    sql`(SELECT 1 FROM ${albumPhotos} JOIN ${albums} ON ${albums.id} = ${albumPhotos.albumId}
+    sql`(SELECT 1 FROM ${albumPhotos} CROSS JOIN ${albums} ON ${albums.id} = ${albumPhotos.albumId}
          WHERE ${and(sql`${albumPhotos.photoId} = ${photoId}`, ...conditions)})`,
   );
 }

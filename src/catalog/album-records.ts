@@ -68,7 +68,6 @@ function toAlbumRecord(row: AlbumSelectRow): AlbumRecord {
   const album: Record<string, unknown> = {};
   for (const [key] of ALBUM_FIELDS) album[key] = row[key];
   album.photoCount = row.photoCount;
-  if (row.ofPhoto !== undefined) album.ofPhoto = row.ofPhoto;
   let cover: Record<string, unknown> | null = null;
   if (row[`${COVER}id`] !== null) {
     cover = {};
@@ -118,16 +117,32 @@ export function albumsById(reads: PreparedReads, viewer: Viewer, by: 'publicId' 
   return rows.map(toAlbumRecord);
 }
 
-/** The albums each of these photos is in, as far as the viewer may see them, by title. */
-export function albumsOfPhotos(reads: PreparedReads, viewer: Viewer, photoIds: readonly number[]): (AlbumRecord & { ofPhoto: number })[] {
-  if (photoIds.length === 0) return [];
-  const holding = sql.raw('"holding"');
+/**
+ * The albums each of these photos is in, as far as the viewer may see them, by title. Each
+ * album is read once however many of the photos it holds (a library page's photos mostly
+ * share a few albums), with the ids of those it holds.
+ */
+export function albumsOfPhotos(reads: PreparedReads, viewer: Viewer, photoIds: readonly number[]): Map<number, AlbumRecord[]> {
+  const byPhoto = new Map<number, AlbumRecord[]>();
+  if (photoIds.length === 0) return byPhoto;
   const select = albumSelect(viewer);
-  const rows = reads.all<AlbumSelectRow & { ofPhoto: number }>(
-    sql`SELECT ${holding}."photo_id" AS "ofPhoto", ${select.columns} ${select.from}
-          JOIN ${albumPhotos} AS ${holding} ON ${holding}."album_id" = ${albums.id}
-         WHERE ${and(sql`${holding}."photo_id" IN (SELECT value FROM json_each(${JSON.stringify(photoIds)}))`, albumVisibleTo(viewer))}
+  const holding = sql.raw('"holding"');
+  const rows = reads.all<AlbumSelectRow & { holds: string }>(
+    sql`WITH ${holding} AS (
+          SELECT "photo_id", "album_id" FROM ${albumPhotos}
+           WHERE "photo_id" IN (SELECT value FROM json_each(${JSON.stringify(photoIds)})))
+        SELECT (SELECT json_group_array(${holding}."photo_id") FROM ${holding} WHERE ${holding}."album_id" = ${albums.id}) AS "holds",
+               ${select.columns} ${select.from}
+         WHERE ${and(sql`${albums.id} IN (SELECT "album_id" FROM ${holding})`, albumVisibleTo(viewer))}
          ORDER BY ${albums.title}, ${albums.id}`,
   );
-  return rows.map((row) => toAlbumRecord(row) as AlbumRecord & { ofPhoto: number });
+  for (const row of rows) {
+    const album = toAlbumRecord(row);
+    for (const photoId of JSON.parse(row.holds) as number[]) {
+      const list = byPhoto.get(photoId);
+      if (list === undefined) byPhoto.set(photoId, [album]);
+      else list.push(album);
+    }
+  }
+  return byPhoto;
 }

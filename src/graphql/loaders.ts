@@ -108,6 +108,9 @@ export function createLoaders(db: Db, reads: PreparedReads, viewer: Viewer): Loa
         (details, index) => details ?? new Error(`photo ${ids[index]} is gone`),
       ),
     ),
-    photoAlbums: new DataLoader(async (photoIds) => grouped(photoIds, albumsOfPhotos(reads, viewer, photoIds), (album) => album.ofPhoto)),
+    photoAlbums: new DataLoader(async (photoIds) => {
+      const byPhoto = albumsOfPhotos(reads, viewer, photoIds);
+      return photoIds.map((id) => byPhoto.get(id) ?? []);
+    }),
   };
 }

@@ -1,4 +1,4 @@
-import { imageSignature, type UrlGrant } from '../auth/url-signing.ts';
+import { handedOutSignature, type UrlGrant } from '../auth/url-signing.ts';
 import { PUBLIC_ID_CHARS, PUBLIC_ID_PATTERN } from '../ids.ts';
 import { publicOriginalExtension } from '../media/public-original.ts';
 import { type ImageFormat, type ImageVariant, isImageVariant } from '../media/variants.ts';
@@ -105,7 +105,7 @@ export function imageUrl(
   const pathname = `/images/${photo.publicId}/${variant}.${extension}`;
   const versioned = `${pathname}?v=${urlVersion(photo.version, photo.urlKey)}`;
   if (signing === undefined) return versioned;
-  const signature = imageSignature(signing.secret, {
+  const signature = handedOutSignature(signing.secret, {
     pathname,
     expiresAt: signing.expiresAt,
     urlKey: photo.urlKey,
