@@ -286,6 +286,42 @@ describe('query planning, visibility of fields, filters, and the response cache'
     assert.match(JSON.stringify(after.body), /Renamed by POST test/);
   });
 
+  it('a stored POST is answered before Yoga with the very bytes and headers Yoga sends; parameters Yoga would refuse still reach Yoga', async () => {
+    const query = '{ storedPost: albums(first: 2) { totalCount nodes { title } } }';
+    const served = (line: { msg: string; answered?: string }) => line.msg === 'graphql request' && line.answered === 'stored';
+    const post = (body: unknown, headers: Record<string, string> = {}) =>
+      request(`${server.url}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...headers },
+        body: JSON.stringify(body),
+      });
+    for (const accept of ['application/graphql-response+json', 'application/json', undefined]) {
+      const headers: Record<string, string> = accept === undefined ? {} : { accept };
+      const body = { query, variables: { accept: accept ?? 'none' } };
+      const fromYoga = await post(body, headers);
+      const yogaBody = await fromYoga.body.text();
+      const before = server.logs.filter(served).length;
+      const stored = await post(body, headers);
+      const storedBody = await stored.body.text();
+      assert.equal(server.logs.filter(served).length, before + 1, `${accept}: answered before Yoga`);
+      assert.equal(storedBody, yogaBody, `${accept}: the same bytes`);
+      for (const name of ['content-type', 'content-length', 'etag', 'last-modified', 'vary', 'cache-control'])
+        assert.equal(stored.headers[name], fromYoga.headers[name], `${accept}: ${name}`);
+      assert.equal(sqlStatements(stored.headers), 0);
+    }
+    const before = server.logs.filter(served).length;
+    for (const body of [
+      { query, operationName: 7 },
+      { query, variables: [1] },
+      { query, extensions: { persistedQuery: { version: 1, sha256Hash: '0'.repeat(64) } } },
+    ]) {
+      const refused = await post(body);
+      assert.equal(refused.statusCode, 400, JSON.stringify(body));
+      assert.ok(((await refused.body.json()) as { errors?: unknown[] }).errors?.length, JSON.stringify(body));
+    }
+    assert.equal(server.logs.filter(served).length, before, 'none of those was answered from the store');
+  });
+
   it("a 304 confirms only the query asked: another cached query's ETag gets a full answer", async () => {
     const other = '{ albums(first: 1) { totalCount } }';
     const a = await get(server.url, GALLERY_GET);
