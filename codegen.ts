@@ -10,7 +10,8 @@ const config: CodegenConfig = {
   generates: {
     './test/generated/': {
       preset: 'client',
-      presetConfig: { fragmentMasking: false },
+      // persisted-documents.json: the documents by SHA-256, as LIGHTBOX_TRUSTED_DOCUMENTS_FILE reads them.
+      presetConfig: { fragmentMasking: false, persistedDocuments: { hashAlgorithm: 'sha256' } },
       config: {
         useTypeImports: true,
         enumsAsTypes: true,

@@ -43,6 +43,14 @@ export interface GraphQLConfig {
   corsOrigins: readonly string[];
   /** Whether those cross-origin calls may carry cookies or HTTP auth (Lightbox itself uses neither). */
   corsCredentials: boolean;
+  trustedDocuments: TrustedDocumentsConfig;
+}
+
+export interface TrustedDocumentsConfig {
+  /** LIGHTBOX_TRUSTED_DOCUMENTS=only: callers other than the admin may run trusted documents and nothing else. */
+  only: boolean;
+  /** Manifests (`persisted-documents.json` from codegen): their documents may be named by hash alone, in any mode. */
+  files: readonly string[];
 }
 
 export interface ImageConfig {
@@ -136,6 +144,13 @@ function readOrigins(env: Env, name: string): string[] {
   return entries;
 }
 
+function readTrustedMode(env: Env): boolean {
+  const raw = env.LIGHTBOX_TRUSTED_DOCUMENTS?.trim().toLowerCase();
+  if (raw === undefined || raw === '' || raw === 'off') return false;
+  if (raw === 'only') return true;
+  throw new ConfigError('LIGHTBOX_TRUSTED_DOCUMENTS', `expected "only" or "off", got "${env.LIGHTBOX_TRUSTED_DOCUMENTS}"`);
+}
+
 /** An IP address or a host name; a dotted quad that is no IPv4 address is refused here, not by a DNS lookup at listen. */
 function readHost(env: Env): string | undefined {
   const host = env.HOST?.trim() || undefined;
@@ -170,6 +185,14 @@ export function loadConfig(env: Env = process.env): Config {
       serverTiming: readBoolean(env, 'LIGHTBOX_SERVER_TIMING', true),
       corsOrigins: readOrigins(env, 'LIGHTBOX_CORS_ORIGINS'),
       corsCredentials: readBoolean(env, 'LIGHTBOX_CORS_CREDENTIALS', false),
+      trustedDocuments: {
+        only: readTrustedMode(env),
+        files: (env.LIGHTBOX_TRUSTED_DOCUMENTS_FILE ?? '')
+          .split(',')
+          .map((file) => file.trim())
+          .filter((file) => file !== '')
+          .map((file) => path.resolve(file)),
+      },
     },
     images: {
       renderConcurrency: readInteger(env, 'LIGHTBOX_RENDER_CONCURRENCY', Math.max(1, availableParallelism()), 1, 64),

@@ -76,6 +76,12 @@ export const ERRORS = {
     audience: 'client',
     description: 'A persistedQuery extension other than version 1 with a hex SHA-256 hash.',
   },
+  DOCUMENT_NOT_TRUSTED: {
+    status: 400,
+    audience: 'client',
+    description:
+      'LIGHTBOX_TRUSTED_DOCUMENTS=only: this server runs only the documents of its trusted manifests; send one by its hash (extensions.persistedQuery.sha256Hash).',
+  },
   SHARE_LINK_NOT_FOUND: {
     status: 404,
     audience: 'client',

@@ -1,7 +1,7 @@
-import { createHash } from 'node:crypto';
 import type { Plugin } from 'graphql-yoga';
 import { LRUCache } from 'lru-cache';
 import { requestError } from './request-errors.ts';
+import { sha256Hex } from './trusted-documents.ts';
 
 /** Documents registered: enough for every screen of any client; the least used go first. */
 const MAX_DOCUMENTS = 2000;
@@ -17,8 +17,21 @@ function persistedQueryOf(extensions: unknown): PersistedQueryExtension | undefi
   return typeof found === 'object' && found !== null ? (found as PersistedQueryExtension) : undefined;
 }
 
-function sha256(text: string): string {
-  return createHash('sha256').update(text).digest('hex');
+export interface TrustedDocuments {
+  /** Only trusted documents run, for everyone but the admin. */
+  only: boolean;
+  /** By SHA-256 (hex); see loadTrustedDocuments. */
+  documents: ReadonlyMap<string, string>;
+  /** Whether an Authorization header is the admin's (who may run anything, GraphiQL included). */
+  isAdmin: (authorization: string | null) => boolean;
+}
+
+const NO_TRUSTED: TrustedDocuments = { only: false, documents: new Map(), isAdmin: () => false };
+
+function notTrusted(): Error {
+  return requestError('DOCUMENT_NOT_TRUSTED', 'This server runs only its trusted documents: send one by its sha256Hash', {
+    withStatus: true,
+  });
 }
 
 /**
@@ -27,21 +40,32 @@ function sha256(text: string): string {
  * `PersistedQueryNotFound`, the client sends the document once with its hash, and from then on
  * the hash alone works, over GET too (so a CDN or the response cache can keep it). Documents are
  * kept in memory, per process, only after their hash is checked.
+ *
+ * Trusted documents (codegen's manifests, the gallery's own) are known by hash from the start;
+ * with LIGHTBOX_TRUSTED_DOCUMENTS=only they are all that callers other than the admin may run,
+ * by hash or by their exact text, and nothing new is registered.
  */
 export class PersistedQueries {
   private readonly documents = new LRUCache<string, string>({ max: MAX_DOCUMENTS });
 
-  /** The document a request names by hash, for code that needs it before Yoga (the response cache's 304). */
+  constructor(private readonly trusted: TrustedDocuments = NO_TRUSTED) {}
+
+  /** The document a request names by hash, for code that needs it before Yoga (the response cache). */
   documentFor(extensions: unknown): string | undefined {
     const hash = persistedQueryOf(extensions)?.sha256Hash;
-    return typeof hash === 'string' ? this.documents.get(hash) : undefined;
+    if (typeof hash !== 'string') return undefined;
+    return this.trusted.documents.get(hash) ?? (this.trusted.only ? undefined : this.documents.get(hash));
   }
 
   plugin(): Plugin {
     return {
-      onParams: ({ params, setParams }) => {
+      onParams: ({ request, params, setParams }) => {
+        const enforced = this.trusted.only && !this.trusted.isAdmin(request.headers.get('authorization'));
         const persisted = persistedQueryOf(params.extensions);
-        if (persisted === undefined) return;
+        if (persisted === undefined) {
+          if (enforced && (typeof params.query !== 'string' || !this.trusted.documents.has(sha256Hex(params.query)))) throw notTrusted();
+          return;
+        }
         const hash = persisted.sha256Hash;
         if (persisted.version !== 1 || typeof hash !== 'string' || !/^[0-9a-f]{64}$/.test(hash)) {
           throw requestError('PERSISTED_QUERY_NOT_SUPPORTED', 'Only persisted queries of version 1 with a hex SHA-256 hash are supported', {
@@ -49,17 +73,22 @@ export class PersistedQueries {
           });
         }
         if (typeof params.query === 'string') {
-          if (sha256(params.query) !== hash) {
+          if (sha256Hex(params.query) !== hash) {
             throw requestError('PERSISTED_QUERY_MISMATCH', 'The sha256Hash is not the SHA-256 of the query sent with it', {
               withStatus: true,
             });
           }
+          if (this.trusted.documents.has(hash)) return;
+          if (enforced) throw notTrusted();
           this.documents.set(hash, params.query);
           return;
         }
-        const document = this.documents.get(hash);
-        // Apollo's links retry with the whole document on exactly this message.
-        if (document === undefined) throw requestError('PERSISTED_QUERY_NOT_FOUND', 'PersistedQueryNotFound');
+        const document = this.trusted.documents.get(hash) ?? (enforced ? undefined : this.documents.get(hash));
+        if (document === undefined) {
+          if (enforced) throw notTrusted();
+          // Apollo's links retry with the whole document on exactly this message.
+          throw requestError('PERSISTED_QUERY_NOT_FOUND', 'PersistedQueryNotFound');
+        }
         setParams({ ...params, query: document });
       },
     };

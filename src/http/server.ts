@@ -10,12 +10,14 @@ import { meterSql } from '../db/sql-meter.ts';
 import { requestContexts } from '../graphql/context.ts';
 import { PersistedQueries } from '../graphql/persisted-queries.ts';
 import { ResponseCache } from '../graphql/response-cache.ts';
+import { loadTrustedDocuments } from '../graphql/trusted-documents.ts';
 import { createGraphQLHandler } from '../graphql/yoga.ts';
 import type { Logger } from '../log.ts';
 import { MAX_INPUT_PIXELS, RENDER_TIMEOUT_SECONDS } from '../media/limits.ts';
 import { type Render, RenderQueue } from '../media/render-queue.ts';
 import type { Store } from '../storage/open-store.ts';
 import { createWebPages } from '../web/pages.ts';
+import { GALLERY_DOCUMENTS } from '../web/queries.ts';
 import { ImageFileCache } from './file-cache.ts';
 import { GRAPHIQL_ASSETS_PREFIX } from './graphiql/assets.ts';
 import { serveGraphiQLAsset } from './graphiql/route.ts';
@@ -105,7 +107,12 @@ export function createLightboxServer({ store, logger, config, secrets, render }:
     ingest: config.ingest,
     signing: { secret: secrets.secret, ttlSeconds: config.auth.signedUrlTtlSeconds },
   });
-  const persistedQueries = new PersistedQueries();
+  const persistedQueries = new PersistedQueries({
+    only: config.graphql.trustedDocuments.only,
+    // The gallery's own documents are always trusted: its script sends them to /graphql.
+    documents: loadTrustedDocuments(config.graphql.trustedDocuments.files, GALLERY_DOCUMENTS),
+    isAdmin: (authorization) => viewers.isAdmin(authorization),
+  });
   const responseCache = new ResponseCache({
     persistedQueries,
     databaseVersion: database.version,

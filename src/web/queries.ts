@@ -65,6 +65,9 @@ export const PHOTO_PAGE = `query WebPhotoPage($id: ID!, $album: ID!, $at: String
   }
 }`;
 
+/** Every document the gallery sends to /graphql: trusted in any mode, so the gallery works with LIGHTBOX_TRUSTED_DOCUMENTS=only. */
+export const GALLERY_DOCUMENTS: readonly string[] = [ALBUMS_PAGE, ALBUM_PAGE, SHARED_PAGE, PHOTO_PAGE];
+
 export interface ImageRef {
   url: string;
   width: number;
