@@ -44,6 +44,8 @@ export interface GraphQLConfig {
   /** Whether those cross-origin calls may carry cookies or HTTP auth (Lightbox itself uses neither). */
   corsCredentials: boolean;
   trustedDocuments: TrustedDocumentsConfig;
+  /** Rows GraphQL read are remembered until the next commit (any process's): LIGHTBOX_READ_CACHE. */
+  readCache: boolean;
 }
 
 export interface TrustedDocumentsConfig {
@@ -185,6 +187,7 @@ export function loadConfig(env: Env = process.env): Config {
       serverTiming: readBoolean(env, 'LIGHTBOX_SERVER_TIMING', true),
       corsOrigins: readOrigins(env, 'LIGHTBOX_CORS_ORIGINS'),
       corsCredentials: readBoolean(env, 'LIGHTBOX_CORS_CREDENTIALS', false),
+      readCache: readBoolean(env, 'LIGHTBOX_READ_CACHE', true),
       trustedDocuments: {
         only: readTrustedMode(env),
         files: (env.LIGHTBOX_TRUSTED_DOCUMENTS_FILE ?? '')

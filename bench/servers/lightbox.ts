@@ -17,6 +17,8 @@ const config = loadConfig({
   // Serving is measured here; processing has its own section and would compete for the CPU.
   LIGHTBOX_WORKERS: '0',
   ...(process.argv[3] === undefined ? {} : { LIGHTBOX_IMAGE_CACHE_MB: process.argv[3] }),
+  // The GraphQL bench measures reads with and without the memory of rows between commits.
+  ...(process.env.LIGHTBOX_READ_CACHE === undefined ? {} : { LIGHTBOX_READ_CACHE: process.env.LIGHTBOX_READ_CACHE }),
 });
 const app = await startLightbox(config, createLogger('silent'));
 announce(app.port);

@@ -88,7 +88,7 @@ export function photoColumns(viewer: Viewer, from = 'photos', prefix = ''): SQL 
 }
 
 /** The details of photos already read (and so already known visible to the viewer). */
-export function photoDetails(reads: PreparedReads, viewer: Viewer, ids: readonly number[]): PhotoDetails[] {
+export function photoDetails(reads: PreparedReads, viewer: Viewer, ids: readonly number[]): readonly PhotoDetails[] {
   if (ids.length === 0) return [];
   return reads.all<PhotoDetails>(
     sql`SELECT ${sql.join(
@@ -141,7 +141,12 @@ export function photoCount(reads: PreparedReads, viewer: Viewer, condition: SQL 
 }
 
 /** The photos with these public ids or row ids that the viewer may see; missing and hidden alike are left out. */
-export function photosById(reads: PreparedReads, viewer: Viewer, by: 'publicId' | 'id', ids: readonly (string | number)[]): PhotoRecord[] {
+export function photosById(
+  reads: PreparedReads,
+  viewer: Viewer,
+  by: 'publicId' | 'id',
+  ids: readonly (string | number)[],
+): readonly PhotoRecord[] {
   if (ids.length === 0) return [];
   const column = by === 'id' ? photos.id : photos.publicId;
   return reads.all<PhotoRecord>(
@@ -166,7 +171,12 @@ export const ALBUM_PHOTO_ORDER: KeysetOrder<AlbumPhotoRecord> = {
  * seek on (album, position) with its own LIMIT, so a 12-photo page of a 10,000-photo album
  * reads 12 rows. The albums are ones the viewer may see, and so are all of their photos.
  */
-export function albumPhotoPages(reads: PreparedReads, viewer: Viewer, albumIds: readonly number[], page: KeysetPage): AlbumPhotoRecord[] {
+export function albumPhotoPages(
+  reads: PreparedReads,
+  viewer: Viewer,
+  albumIds: readonly number[],
+  page: KeysetPage,
+): readonly AlbumPhotoRecord[] {
   if (albumIds.length === 0) return [];
   const outer: KeysetOrder<AlbumPhotoRecord> = { ...ALBUM_PHOTO_ORDER, keys: [sql`${albumPhotos.position}`, sql`${albumPhotos.photoId}`] };
   return reads.all<AlbumPhotoRecord>(

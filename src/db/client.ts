@@ -6,7 +6,6 @@ import type { Logger as DrizzleLogger } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/better-sqlite3';
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
 import { DatabaseVersion } from './database-version.ts';
-import { PreparedReads } from './statements.ts';
 
 export const MIGRATIONS_DIR = fileURLToPath(new URL('../../drizzle', import.meta.url));
 
@@ -27,8 +26,6 @@ export type Db = ReturnType<typeof createDrizzle>;
 export interface DatabaseHandle {
   sqlite: Database.Database;
   db: Db;
-  /** Reads prepared once per query shape (GraphQL's records). */
-  reads: PreparedReads;
   /** Changes whenever any connection commits (see DatabaseVersion); made on first use, once WAL is set up. */
   version(): number;
   close(): void;
@@ -56,14 +53,14 @@ export function openDatabase(file: string, options: OpenDatabaseOptions = {}): D
   sqlite.pragma('synchronous = FULL');
   const db = createDrizzle(sqlite, options.logger);
   let version: DatabaseVersion | undefined;
+  const currentVersion = () => {
+    version ??= new DatabaseVersion(sqlite);
+    return version.current();
+  };
   return {
     sqlite,
     db,
-    reads: new PreparedReads(sqlite),
-    version() {
-      version ??= new DatabaseVersion(sqlite);
-      return version.current();
-    },
+    version: currentVersion,
     close() {
       if (!sqlite.open) return;
       version?.close();

@@ -5,13 +5,15 @@ import type Database from 'better-sqlite3';
 export interface SqlUsage {
   statements: number;
   durationMs: number;
+  /** Reads answered from rows remembered since the last commit (PreparedReads), without SQL. */
+  remembered: number;
 }
 
 const current = new AsyncLocalStorage<SqlUsage>();
 
 /** Runs `fn` with a fresh tally: every statement it causes, however deep, is counted and timed. */
 export function meterSql<T>(fn: () => T): { usage: SqlUsage; result: T } {
-  const usage: SqlUsage = { statements: 0, durationMs: 0 };
+  const usage: SqlUsage = { statements: 0, durationMs: 0, remembered: 0 };
   return { usage, result: current.run(usage, fn) };
 }
 

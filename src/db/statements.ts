@@ -1,33 +1,69 @@
 import type Database from 'better-sqlite3';
 import type { SQL } from 'drizzle-orm';
 import { SQLiteDialect } from 'drizzle-orm/sqlite-core';
+import { currentSqlUsage } from './sql-meter.ts';
 
 const dialect = new SQLiteDialect();
 
 /** Past this many distinct texts the cache starts over: texts are few (one per query shape and kind of viewer). */
 const MAX_STATEMENTS = 500;
+/** Rows remembered between commits; past it the memory starts over. */
+const MAX_REMEMBERED_ROWS = 50_000;
 
 /**
  * Reads written as drizzle `sql` fragments (so the access rules compose into them), run as
  * statements prepared once per text: preparing is most of what a small read costs, and the
  * texts repeat on every request while only the parameters change.
+ *
+ * Given the database version, the rows of each read (text and parameters) are remembered
+ * until the next commit, by any process: between writes, different queries over the same
+ * albums and photos (another selection, another page of variables the response cache keys
+ * apart) read the same rows, and a gallery's writes are rare. The version is read on every
+ * call (one `pread`, see DatabaseVersion), so no read ever returns rows older than the last commit.
  */
 export class PreparedReads {
   private readonly statements = new Map<string, PreparedRead>();
+  /** Rows read at `rememberedAt`, by statement text and parameters; never changed once read. */
+  private remembered = new Map<string, readonly unknown[]>();
+  private rememberedRows = 0;
+  private rememberedAt = -1;
 
-  constructor(private readonly sqlite: Database.Database) {}
+  /** `version`: the database version (DatabaseVersion); with it, rows are remembered until any commit. */
+  constructor(
+    private readonly sqlite: Database.Database,
+    private readonly version?: () => number,
+  ) {}
 
-  all<Row>(query: SQL): Row[] {
+  /** The rows, shared with other callers of the same read at this version: callers must not change them. */
+  all<Row>(query: SQL): readonly Row[] {
     const { sql, params } = dialect.sqlToQuery(query);
-    const { statement, toRow } = this.prepared(sql);
-    return (statement.all(...params) as unknown[][]).map(toRow) as Row[];
+    if (this.version === undefined) return this.read(sql, params) as Row[];
+    const now = this.version();
+    if (now !== this.rememberedAt || this.rememberedRows > MAX_REMEMBERED_ROWS) {
+      this.remembered = new Map();
+      this.rememberedRows = 0;
+      this.rememberedAt = now;
+    }
+    const key = `${sql}\0${JSON.stringify(params)}`;
+    let rows = this.remembered.get(key);
+    if (rows === undefined) {
+      rows = this.read(sql, params);
+      this.remembered.set(key, rows);
+      this.rememberedRows += rows.length + 1;
+    } else {
+      const usage = currentSqlUsage();
+      if (usage !== undefined) usage.remembered++;
+    }
+    return rows as readonly Row[];
   }
 
   get<Row>(query: SQL): Row | undefined {
-    const { sql, params } = dialect.sqlToQuery(query);
+    return this.all<Row>(query)[0];
+  }
+
+  private read(sql: string, params: unknown[]): unknown[] {
     const { statement, toRow } = this.prepared(sql);
-    const values = statement.get(...params) as unknown[] | undefined;
-    return values === undefined ? undefined : (toRow(values) as Row);
+    return (statement.all(...params) as unknown[][]).map(toRow);
   }
 
   private prepared(text: string): PreparedRead {

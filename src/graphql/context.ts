@@ -35,6 +35,8 @@ export interface GraphQLContext {
 
 export interface ContextOptions {
   store: Store;
+  /** How GraphQL reads records (remembering them between commits, or not: LIGHTBOX_READ_CACHE). */
+  reads: PreparedReads;
   shares: ShareAccess;
   ingest: IngestConfig;
   signing: { secret: string; ttlSeconds: number };
@@ -51,7 +53,8 @@ export interface RequestIdentity {
 
 /** Builds each request's context, for Yoga and for pages that run the schema in-process alike. */
 export function requestContexts(options: ContextOptions): (identity: RequestIdentity) => GraphQLContext {
-  const { db, reads } = options.store.database;
+  const { db } = options.store.database;
+  const { reads } = options;
   return ({ viewer: asked, share, signal, clientAddress, uploads }) => {
     const viewer: Viewer = share.kind === 'granted' ? { kind: 'share', grant: share.grant } : asked;
     const signing = { secret: options.signing.secret, expiresAt: signedUrlExpiry(Date.now(), options.signing.ttlSeconds) };

@@ -100,6 +100,8 @@ export class ResponseCache {
   private results = new LRUCache<string, StoredResult>({ max: MAX_RESULTS });
   /** Which stored result each Yoga request was answered from or stored as, for its response headers. */
   private readonly answered = new WeakMap<Request, { key: string; stored: StoredResult }>();
+  /** Yoga requests answered from a stored result (Server-Timing says so). */
+  private readonly hits = new WeakSet<Request>();
 
   constructor(private readonly options: ResponseCacheOptions) {}
 
@@ -168,7 +170,7 @@ export class ResponseCache {
       headers.Vary = PUBLIC_GET_HEADERS.vary;
       headers['Cache-Control'] = PUBLIC_GET_HEADERS.cacheControl;
     }
-    if (this.options.serverTiming) headers['Server-Timing'] = 'sql;desc="0";dur=0.00';
+    if (this.options.serverTiming) headers['Server-Timing'] = 'cache;desc="hit", sql;desc="0";dur=0.00';
     const ifNoneMatch = req.method === 'GET' ? req.headers['if-none-match'] : undefined;
     const tags = ifNoneMatch === undefined ? [] : parseEntityTagList(ifNoneMatch);
     if (tags !== '*' && tags.some((tag) => tag.opaque === key)) {
@@ -243,6 +245,7 @@ export class ResponseCache {
           const hit = this.lookup(key);
           if (hit !== undefined) {
             this.answered.set(request, { key, stored: hit });
+            this.hits.add(request);
             setResultAndStopExecution(hit.result);
             return;
           }
@@ -276,6 +279,7 @@ export class ResponseCache {
           endResponse(new fetchAPI.Response(null, { status: 304, headers: { ETag: key, 'Last-Modified': stored.lastModified } }));
         },
         onResponse: ({ request, response }) => {
+          if (this.options.serverTiming && this.hits.has(request)) response.headers.append('Server-Timing', 'cache;desc="hit"');
           if (request.method !== 'GET') return;
           // A GET answers JSON, graphql-response+json or GraphiQL's page depending on Accept.
           response.headers.append('Vary', 'Accept');

@@ -41,13 +41,17 @@ interface ServerContext {
   uploads?: Map<string, StagedUpload>;
 }
 
-/** Server-Timing `sql`: how many statements this request ran and how long they took. */
+/**
+ * Server-Timing `sql`: how many statements this request ran and how long they took; `remembered`:
+ * how many reads were answered from rows remembered since the last commit (LIGHTBOX_READ_CACHE).
+ */
 function serverTimingPlugin(): Plugin {
   return {
     onResponse({ response }) {
       const usage = currentSqlUsage();
       if (usage === undefined) return;
       response.headers.append('Server-Timing', `sql;desc="${usage.statements}";dur=${usage.durationMs.toFixed(2)}`);
+      if (usage.remembered > 0) response.headers.append('Server-Timing', `remembered;desc="${usage.remembered}"`);
     },
   };
 }

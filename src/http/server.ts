@@ -7,6 +7,7 @@ import { ShareUsage } from '../catalog/share-usage.ts';
 import { SharedPhotoLookup } from '../catalog/shared-photos.ts';
 import type { Config } from '../config.ts';
 import { meterSql } from '../db/sql-meter.ts';
+import { PreparedReads } from '../db/statements.ts';
 import { requestContexts } from '../graphql/context.ts';
 import { PersistedQueries } from '../graphql/persisted-queries.ts';
 import { ResponseCache } from '../graphql/response-cache.ts';
@@ -103,6 +104,7 @@ export function createLightboxServer({ store, logger, config, secrets, render }:
   const health = createHealthRoute(database.sqlite, config.jobs.workers);
   const contexts = requestContexts({
     store,
+    reads: new PreparedReads(database.sqlite, config.graphql.readCache ? database.version : undefined),
     shares,
     ingest: config.ingest,
     signing: { secret: secrets.secret, ttlSeconds: config.auth.signedUrlTtlSeconds },

@@ -33,6 +33,17 @@ export function dataOf<T>(response: GraphQLResponse<T>): T {
 }
 
 /** `Server-Timing: sql;desc="<n>";dur=<ms>` → n. */
+/** Reads a request made: statements it ran plus reads answered from rows remembered since the last commit. */
+export function sqlReads(headers: Record<string, string | string[] | undefined>): number {
+  const remembered = /remembered;desc="(\d+)"/.exec(String(headers['server-timing'] ?? ''))?.[1];
+  return sqlStatements(headers) + Number(remembered ?? 0);
+}
+
+/** Whether the response cache answered (Server-Timing `cache;desc="hit"`), before Yoga or in it. */
+export function fromResponseCache(headers: Record<string, string | string[] | undefined>): boolean {
+  return /cache;desc="hit"/.test(String(headers['server-timing'] ?? ''));
+}
+
 export function sqlStatements(headers: Record<string, string | string[] | undefined>): number {
   const value = String(headers['server-timing'] ?? '');
   const match = /sql;desc="(\d+)";dur=([\d.]+)/.exec(value);
