@@ -32,7 +32,11 @@ export interface SignedImage {
  * link (its id and key) if any; the image route and GraphQL both call this.
  */
 export function imageSignature(secret: string, signed: SignedImage): string {
-  return createHmac('sha256', secret).update(signedText(signed)).digest('base64url');
+  return hmac(secret, signedText(signed));
+}
+
+function hmac(secret: string, text: string): string {
+  return createHmac('sha256', secret).update(text).digest('base64url');
 }
 
 function signedText(signed: SignedImage): string {
@@ -61,7 +65,7 @@ export function handedOutSignature(secret: string, signed: SignedImage): string 
   const text = signedText(signed);
   let signature = kept.get(text);
   if (signature === undefined) {
-    signature = createHmac('sha256', secret).update(text).digest('base64url');
+    signature = hmac(secret, text);
     kept.set(text, signature);
   }
   return signature;

@@ -2,7 +2,7 @@ import type { AlbumRecord } from '../catalog/album-records.ts';
 import { ALBUM_PHOTO_ORDER } from '../catalog/photo-records.ts';
 import { ALBUM_VISIBILITIES } from '../db/schema.ts';
 import { builder } from './builder.ts';
-import { type CountedConnection, keysetConnection } from './keyset-connection.ts';
+import { keysetConnection, totalCountField } from './keyset-connection.ts';
 import { PhotoRef } from './photo.ts';
 
 export const AlbumVisibilityEnum = builder.enumType('AlbumVisibility', {
@@ -40,9 +40,7 @@ builder.node(AlbumRef, {
           return Object.assign(connection, { countTotal: () => album.photoCount });
         },
       },
-      {
-        fields: (t) => ({ totalCount: t.int({ resolve: (connection) => (connection as unknown as CountedConnection).countTotal() }) }),
-      },
+      totalCountField,
     ),
   }),
 });

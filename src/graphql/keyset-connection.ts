@@ -16,9 +16,16 @@ export interface KeysetConnection<Row> {
 }
 
 /** A connection whose total is counted only when a query selects it. */
-export interface CountedConnection {
+interface CountedConnection {
   countTotal: () => number;
 }
+
+/** The `totalCount` field of every counted connection: its count, run only when selected. */
+export const totalCountField = {
+  fields: <Field>(t: { int: (options: { resolve: (connection: unknown) => number }) => Field }) => ({
+    totalCount: t.int({ resolve: (connection) => (connection as CountedConnection).countTotal() }),
+  }),
+};
 
 /** A cursor as the server writes it before sealing: the order's name, then the row's sort key. */
 function cursorOf<Row>(order: KeysetOrder<Row>, row: Row): string {

@@ -59,7 +59,8 @@ function grouped<Key, Value>(keys: readonly Key[], values: readonly Value[], key
   return keys.map((key) => groups.get(key) ?? []);
 }
 
-const pageKey = (page: KeysetPage) => JSON.stringify(page);
+/** Requests for the same page of the same album are one. */
+const albumPageKey = (albumId: number, page: KeysetPage) => `${albumId} ${JSON.stringify(page)}`;
 
 /** One set per request, so nothing is cached across callers or across database changes. */
 export function createLoaders(db: Db, reads: PreparedReads, viewer: Viewer): Loaders {
@@ -84,24 +85,24 @@ export function createLoaders(db: Db, reads: PreparedReads, viewer: Viewer): Loa
       async (requests) => {
         const samePage = new Map<string, { page: KeysetPage; albumIds: number[] }>();
         for (const { albumId, page } of requests) {
-          const key = pageKey(page);
+          const key = JSON.stringify(page);
           const entry = samePage.get(key);
           if (entry === undefined) samePage.set(key, { page, albumIds: [albumId] });
           else entry.albumIds.push(albumId);
         }
         const pages = new Map<string, AlbumPhotoRecord[]>();
-        for (const [key, { page, albumIds }] of samePage) {
+        for (const { page, albumIds } of samePage.values()) {
           for (const [index, photos] of grouped(
             albumIds,
             albumPhotoPages(reads, viewer, albumIds, page),
             (photo) => photo.inAlbum,
           ).entries()) {
-            pages.set(`${albumIds[index]} ${key}`, photos);
+            pages.set(albumPageKey(albumIds[index] as number, page), photos);
           }
         }
-        return requests.map((request) => pages.get(`${request.albumId} ${pageKey(request.page)}`) ?? []);
+        return requests.map((request) => pages.get(albumPageKey(request.albumId, request.page)) ?? []);
       },
-      { cacheKeyFn: (request) => `${request.albumId} ${pageKey(request.page)}` },
+      { cacheKeyFn: (request) => albumPageKey(request.albumId, request.page) },
     ),
     photoDetails: new DataLoader(async (ids) =>
       byKey(ids, photoDetails(reads, viewer, ids), (details) => details.id).map(

@@ -6,7 +6,7 @@ import { PHOTO_ORDERS, type PhotoOrderName, photoCount, photoPage } from '../cat
 import { type PhotoStatus, photos } from '../db/schema.ts';
 import { AlbumRef } from './album.ts';
 import { builder } from './builder.ts';
-import { type CountedConnection, keysetConnection } from './keyset-connection.ts';
+import { keysetConnection, totalCountField } from './keyset-connection.ts';
 import { PhotoRef, PhotoStatusEnum } from './photo.ts';
 
 const PhotoOrderEnum = builder.enumType('PhotoOrder', {
@@ -82,7 +82,7 @@ builder.queryType({
           return Object.assign(connection, { countTotal: () => photoCount(ctx.reads, ctx.viewer, condition) });
         },
       },
-      { fields: (t) => ({ totalCount: t.int({ resolve: (connection) => (connection as unknown as CountedConnection).countTotal() }) }) },
+      totalCountField,
     ),
     albums: t.connection(
       {
@@ -95,7 +95,7 @@ builder.queryType({
           return Object.assign(connection, { countTotal: () => albumCount(ctx.reads, ctx.viewer) });
         },
       },
-      { fields: (t) => ({ totalCount: t.int({ resolve: (connection) => (connection as unknown as CountedConnection).countTotal() }) }) },
+      totalCountField,
     ),
     photo: t.field({
       type: PhotoRef,

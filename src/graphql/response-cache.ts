@@ -78,6 +78,20 @@ interface CacheParams {
   extensions?: unknown;
 }
 
+/** A GET's parameters as Yoga reads them; undefined when its JSON parameters are not JSON (Yoga's to refuse). */
+function paramsOfQueryString(search: URLSearchParams): CacheParams | undefined {
+  try {
+    return {
+      query: search.get('query') ?? undefined,
+      variables: search.has('variables') ? JSON.parse(search.get('variables') as string) : undefined,
+      operationName: search.get('operationName'),
+      extensions: search.has('extensions') ? JSON.parse(search.get('extensions') as string) : undefined,
+    };
+  } catch {
+    return undefined;
+  }
+}
+
 /** Stored results carry no `extensions.http`; Yoga would drop it, and so does the fast path. */
 function withoutInternals(result: ExecutionResult): ExecutionResult {
   if (result.extensions?.http === undefined) return result;
@@ -98,10 +112,8 @@ function isQuery(document: DocumentNode, operationName: string | null | undefine
 export class ResponseCache {
   private version = '';
   private results = new LRUCache<string, StoredResult>({ max: MAX_RESULTS });
-  /** Which stored result each Yoga request was answered from or stored as, for its response headers. */
-  private readonly answered = new WeakMap<Request, { key: string; stored: StoredResult }>();
-  /** Yoga requests answered from a stored result (Server-Timing says so). */
-  private readonly hits = new WeakSet<Request>();
+  /** Which stored result each Yoga request was answered from (`hit`) or stored as, for its response headers. */
+  private readonly answered = new WeakMap<Request, { key: string; stored: StoredResult; hit: boolean }>();
 
   constructor(private readonly options: ResponseCacheOptions) {}
 
@@ -189,21 +201,8 @@ export class ResponseCache {
   /** `serveStored` for a GET's query string. */
   serveStoredGet(req: IncomingMessage, res: ServerResponse, search: string): 200 | 304 | undefined {
     if (req.method !== 'GET') return undefined;
-    const params = new URLSearchParams(search);
-    let variables: unknown;
-    let extensions: unknown;
-    try {
-      variables = params.has('variables') ? JSON.parse(params.get('variables') as string) : undefined;
-      extensions = params.has('extensions') ? JSON.parse(params.get('extensions') as string) : undefined;
-    } catch {
-      return undefined;
-    }
-    return this.serveStored(req, res, {
-      query: params.get('query') ?? undefined,
-      variables,
-      operationName: params.get('operationName'),
-      extensions,
-    });
+    const params = paramsOfQueryString(new URLSearchParams(search));
+    return params === undefined ? undefined : this.serveStored(req, res, params);
   }
 
   /**
@@ -244,8 +243,7 @@ export class ResponseCache {
           const key = this.keyOf(params.operationName, params.query, params.variables);
           const hit = this.lookup(key);
           if (hit !== undefined) {
-            this.answered.set(request, { key, stored: hit });
-            this.hits.add(request);
+            this.answered.set(request, { key, stored: hit, hit: true });
             setResultAndStopExecution(hit.result);
             return;
           }
@@ -253,7 +251,7 @@ export class ResponseCache {
             onExecuteDone: ({ result }) => {
               if (Symbol.asyncIterator in result || (result.errors?.length ?? 0) > 0) return;
               const stored = this.store(key, result);
-              if (stored !== undefined) this.answered.set(request, { key, stored });
+              if (stored !== undefined) this.answered.set(request, { key, stored, hit: false });
             },
           };
         },
@@ -261,25 +259,16 @@ export class ResponseCache {
         onRequest: ({ request, endResponse, fetchAPI }) => {
           const ifNoneMatch = request.headers.get('if-none-match');
           if (ifNoneMatch === null || request.method !== 'GET' || !cacheable(request)) return;
-          const search = new URL(request.url).searchParams;
-          let key: string | undefined;
-          try {
-            key = this.keyOfParams({
-              query: search.get('query') ?? undefined,
-              variables: search.has('variables') ? JSON.parse(search.get('variables') as string) : undefined,
-              operationName: search.get('operationName'),
-              extensions: search.has('extensions') ? JSON.parse(search.get('extensions') as string) : undefined,
-            });
-          } catch {
-            return;
-          }
+          const params = paramsOfQueryString(new URL(request.url).searchParams);
+          const key = params === undefined ? undefined : this.keyOfParams(params);
           const tags = key === undefined ? [] : parseEntityTagList(ifNoneMatch);
           const stored = key !== undefined && tags !== '*' && tags.some((tag) => tag.opaque === key) ? this.lookup(key) : undefined;
           if (key === undefined || stored === undefined) return;
           endResponse(new fetchAPI.Response(null, { status: 304, headers: { ETag: key, 'Last-Modified': stored.lastModified } }));
         },
         onResponse: ({ request, response }) => {
-          if (this.options.serverTiming && this.hits.has(request)) response.headers.append('Server-Timing', 'cache;desc="hit"');
+          const answered = this.answered.get(request);
+          if (this.options.serverTiming && answered?.hit) response.headers.append('Server-Timing', 'cache;desc="hit"');
           if (request.method !== 'GET') return;
           // A GET answers JSON, graphql-response+json or GraphiQL's page depending on Accept.
           response.headers.append('Vary', 'Accept');
@@ -289,7 +278,6 @@ export class ResponseCache {
           }
           response.headers.set('Cache-Control', PUBLIC_GET_HEADERS.cacheControl);
           response.headers.append('Vary', 'Authorization, X-Lightbox-Share');
-          const answered = this.answered.get(request);
           if (answered !== undefined && response.status === 200) {
             response.headers.set('ETag', answered.key);
             response.headers.set('Last-Modified', answered.stored.lastModified);

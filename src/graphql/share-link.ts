@@ -18,7 +18,7 @@ import { ERRORS, RateLimitedError, ShareLinkNotFoundError, WrongPasswordError } 
 import { AlbumRef } from './album.ts';
 import { builder } from './builder.ts';
 import { mutationErrors, plainUserErrorType, UserErrorRef } from './errors.ts';
-import { type CountedConnection, keysetConnection } from './keyset-connection.ts';
+import { keysetConnection, totalCountField } from './keyset-connection.ts';
 import { requestError } from './request-errors.ts';
 
 const ShareLinkStateEnum = builder.enumType('ShareLinkState', {
@@ -95,7 +95,7 @@ builder.queryFields((t) => ({
         return Object.assign(connection, { countTotal: () => shareLinkCount(ctx.db, albumPublicId) });
       },
     },
-    { fields: (t) => ({ totalCount: t.int({ resolve: (connection) => (connection as unknown as CountedConnection).countTotal() }) }) },
+    totalCountField,
   ),
   sharedAlbum: t.field({
     type: AlbumRef,

@@ -11,7 +11,7 @@ import { PUBLIC_ID_PATTERN } from '../ids.ts';
 import type { Logger } from '../log.ts';
 import { publicOriginalFormat, renditionSource } from '../media/public-original.ts';
 import type { PublicOriginalRender, RenderQueue, RenderRequest } from '../media/render-queue.ts';
-import { type ImageVariant, isImageFormat, MIME_TYPES } from '../media/variants.ts';
+import { type ImageFormat, type ImageVariant, isImageFormat, MIME_TYPES } from '../media/variants.ts';
 import type { StorageLayout } from '../storage/layout.ts';
 import { negotiateFormat } from './accept.ts';
 import { evaluatePreconditions, ifRangeMatches } from './conditional.ts';
@@ -159,14 +159,27 @@ function multipartBody(ranges: ByteRange[], size: number, contentType: string) {
 export function createImageRoute({ photos, sharedPhotos, layout, renderer, cache, logger, signing }: ImageRouteDeps) {
   const logRequests = logger.isLevelEnabled('debug');
   const validators = new ValidatorCache();
+  function publicOriginalPath(file: PhotoFile, extension: string): string {
+    return layout.derivedPath(file.publicId, 'original', file.version, extension);
+  }
+
   function publicOriginalOf(file: PhotoFile): PublicOriginalRender {
     return {
       variant: 'original',
       source: file.originalPath,
-      destination: layout.derivedPath(file.publicId, 'original', file.version, publicOriginalFormat(file).extension),
+      destination: publicOriginalPath(file, publicOriginalFormat(file).extension),
       extension: file.extension,
       orientation: file.orientation,
     };
+  }
+
+  /** What makes a missing file: asked only when the stat finds none, never on the common path. */
+  function renderRequestFor(file: PhotoFile, variant: ImageVariant, format: ImageFormat | undefined, destination: string): RenderRequest {
+    if (variant === 'original' || format === undefined) return publicOriginalOf(file);
+    const { source, via } = renditionSource(publicOriginalOf(file));
+    const request: RenderRequest = { source, destination, variant, format, width: file.width, height: file.height };
+    if (via !== undefined) request.via = { variant: 'original', ...via };
+    return request;
   }
 
   function streamFile(res: ServerResponse, path: string, start: number, end: number, status: number, headers: OutgoingHttpHeaders): void {
@@ -360,8 +373,8 @@ export function createImageRoute({ photos, sharedPhotos, layout, renderer, cache
     }
     const policy = access.policy;
     let target: Target;
-    // What renders a missing file: built only when the stat finds none, never on the common path.
-    let render: (() => RenderRequest) | undefined;
+    // The rendition's format; undefined for ORIGINAL.
+    let format: ImageFormat | undefined;
     if (parsed.variant === 'original') {
       // The uploaded file keeps its format; the copy everyone else gets may not (HEIF becomes JPEG).
       const served = access.untouched ? file : publicOriginalFormat(file);
@@ -369,28 +382,21 @@ export function createImageRoute({ photos, sharedPhotos, layout, renderer, cache
         sendPlain(res, 404, 'Not found', NOT_FOUND_CACHE, headOnly, vary);
         return;
       }
-      if (access.untouched) {
-        target = { path: file.originalPath, contentType: file.mimeType, policy, varyAccept };
-      } else {
-        // Everyone but the admin: the same image at full size, without its metadata (GPS, serials).
-        const copy = publicOriginalOf(file);
-        target = { path: copy.destination, contentType: served.mimeType, policy, varyAccept };
-        render = () => copy;
-      }
+      // Everyone but the admin: the same image at full size, without its metadata (GPS, serials).
+      const path = access.untouched ? file.originalPath : publicOriginalPath(file, served.extension);
+      target = { path, contentType: served.mimeType, policy, varyAccept };
     } else {
-      const format = parsed.extension ?? negotiateFormat(header(req, 'accept'));
-      if (!isImageFormat(format)) {
+      const negotiated = parsed.extension ?? negotiateFormat(header(req, 'accept'));
+      if (!isImageFormat(negotiated)) {
         sendPlain(res, 404, 'Not found', NOT_FOUND_CACHE, headOnly, vary);
         return;
       }
-      const path = layout.derivedPath(file.publicId, parsed.variant, file.version, format);
-      target = { path, contentType: MIME_TYPES[format], policy, varyAccept };
-      const variant = parsed.variant;
-      render = () => {
-        const { source, via } = renditionSource(publicOriginalOf(file));
-        const request: RenderRequest = { source, destination: path, variant, format, width: file.width, height: file.height };
-        if (via !== undefined) request.via = { variant: 'original', ...via };
-        return request;
+      format = negotiated;
+      target = {
+        path: layout.derivedPath(file.publicId, parsed.variant, file.version, format),
+        contentType: MIME_TYPES[format],
+        policy,
+        varyAccept,
       };
     }
     // Synchronous, as nginx does: a stat of a cached inode is a microsecond syscall, while the
@@ -407,8 +413,9 @@ export function createImageRoute({ photos, sharedPhotos, layout, renderer, cache
       respond(req, res, target, stats);
       return;
     }
-    if (render !== undefined && stats === undefined && failure === undefined) {
-      renderThenRespond(req, res, target, render());
+    // The uploaded original is never rendered: missing, it is an error below.
+    if (stats === undefined && failure === undefined && !(parsed.variant === 'original' && access.untouched)) {
+      renderThenRespond(req, res, target, renderRequestFor(file, parsed.variant, format, target.path));
       return;
     }
     logger.error({ err: failure, path: target.path }, 'original is missing for a known photo');
