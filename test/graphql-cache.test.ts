@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { print } from 'graphql';
 import { request } from 'undici';
 import { graphql } from './generated/index.ts';
 import { FIXTURE_PHOTOS, runCli } from './helpers/cli.ts';
@@ -267,6 +268,18 @@ describe('query planning, visibility of fields, filters, and the response cache'
     assert.ok(fromResponseCache(hit.headers), 'the same query again is answered from memory');
     assert.equal(sqlStatements(hit.headers), 0);
     assert.deepEqual(hit.body, miss.body);
+    // The same request in other bytes (keys reordered, spaces) is the same query; repeats of either are too.
+    const query = print(GalleryPage);
+    for (const body of [
+      `{ "variables": ${JSON.stringify(variables)},  "query": ${JSON.stringify(query)} }`,
+      JSON.stringify({ query, variables }),
+    ]) {
+      for (let repeat = 0; repeat < 2; repeat++) {
+        const again = await request(`${server.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+        assert.ok(fromResponseCache(again.headers), `answered from memory (${repeat})`);
+        assert.deepEqual(await again.body.json(), miss.body);
+      }
+    }
     for (const response of [miss, hit]) {
       assert.equal(response.headers.etag, undefined, 'a POST is not revalidated');
       assert.equal(response.headers['last-modified'], undefined);

@@ -28,6 +28,8 @@ export interface DatabaseHandle {
   db: Db;
   /** Changes whenever any connection commits (see DatabaseVersion); made on first use, once WAL is set up. */
   version(): number;
+  /** The version as read once this event-loop turn (see DatabaseVersion.currentThisTurn): for read-only hot paths. */
+  versionThisTurn(): number;
   close(): void;
 }
 
@@ -57,10 +59,15 @@ export function openDatabase(file: string, options: OpenDatabaseOptions = {}): D
     version ??= new DatabaseVersion(sqlite);
     return version.current();
   };
+  const versionThisTurn = () => {
+    version ??= new DatabaseVersion(sqlite);
+    return version.currentThisTurn();
+  };
   return {
     sqlite,
     db,
     version: currentVersion,
+    versionThisTurn,
     close() {
       if (!sqlite.open) return;
       version?.close();

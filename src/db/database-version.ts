@@ -25,6 +25,11 @@ export class DatabaseVersion {
   /** True when the database has changed since the last call. */
   private readonly changed: () => boolean;
   private version = 0;
+  /** What currentThisTurn read, until this turn's check phase. */
+  private turnVersion: number | undefined;
+  private readonly endTurn = (): void => {
+    this.turnVersion = undefined;
+  };
 
   constructor(sqlite: Database.Database) {
     this.shm = sqlite.memory ? undefined : openIfPresent(`${sqlite.name}-shm`);
@@ -34,6 +39,23 @@ export class DatabaseVersion {
   current(): number {
     if (this.changed()) this.version++;
     return this.version;
+  }
+
+  /**
+   * The version read once per turn of the event loop, for read-only paths that answer many
+   * requests a turn (the image route): one `pread` a turn instead of one a request. A request
+   * handled in a turn arrived before that turn's poll returned, and the read below comes after
+   * it, as long as its client waits for each answer before asking again (browsers do); so no
+   * commit that finished before such a request was sent is missed. A request pipelined behind
+   * another may arrive within the turn and be answered as of its start, as if it had come a
+   * moment sooner. Paths that write, or read after their own writes, use `current()`.
+   */
+  currentThisTurn(): number {
+    if (this.turnVersion === undefined) {
+      this.turnVersion = this.current();
+      setImmediate(this.endTurn);
+    }
+    return this.turnVersion;
   }
 
   close(): void {

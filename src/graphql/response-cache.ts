@@ -9,6 +9,8 @@ import type { PersistedQueries } from './persisted-queries.ts';
 
 /** Results kept per database version; a new version starts the cache over. */
 const MAX_RESULTS = 1000;
+/** Longest query string or body whose key is remembered by its exact text (a page's query is a few KB). */
+const MAX_REMEMBERED_REQUEST_CHARS = 16 * 1024;
 
 /**
  * Anonymous queries, GET or POST (Apollo Client and Relay send POST): results for the admin
@@ -45,7 +47,7 @@ interface StoredResult {
 }
 
 export interface ResponseCacheOptions {
-  /** The database version (DatabaseVersion): a cached result is only ever served at the version it was made at. */
+  /** The database version (DatabaseVersion): a cached result is only ever served at the version it was stored under. */
   databaseVersion: () => number;
   ttlMs: number;
   /** Whether responses carry `Server-Timing` (LIGHTBOX_SERVER_TIMING). */
@@ -92,6 +94,17 @@ function paramsOfQueryString(search: URLSearchParams): CacheParams | undefined {
   }
 }
 
+/** A POST's parameters; undefined when its body is not a JSON object (Yoga's to refuse). */
+function paramsOfJsonBody(text: string): CacheParams | undefined {
+  let params: unknown;
+  try {
+    params = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  return typeof params === 'object' && params !== null && !Array.isArray(params) ? (params as CacheParams) : undefined;
+}
+
 /** Stored results carry no `extensions.http`; Yoga would drop it, and so does the fast path. */
 function withoutInternals(result: ExecutionResult): ExecutionResult {
   if (result.extensions?.http === undefined) return result;
@@ -112,6 +125,11 @@ function isQuery(document: DocumentNode, operationName: string | null | undefine
 export class ResponseCache {
   private version = '';
   private results = new LRUCache<string, StoredResult>({ max: MAX_RESULTS });
+  /**
+   * The key each exact query string (GET) or body (POST) was answered under at this version: a
+   * request repeated byte for byte is looked up without parsing or hashing it again.
+   */
+  private requestKeys = { GET: new Map<string, string>(), POST: new Map<string, string>() };
   /** Which stored result each Yoga request was answered from (`hit`) or stored as, for its response headers. */
   private readonly answered = new WeakMap<Request, { key: string; stored: StoredResult; hit: boolean }>();
 
@@ -122,6 +140,7 @@ export class ResponseCache {
     if (now !== this.version) {
       this.version = now;
       this.results = new LRUCache<string, StoredResult>({ max: MAX_RESULTS });
+      this.requestKeys = { GET: new Map(), POST: new Map() };
     }
     return now;
   }
@@ -166,15 +185,32 @@ export class ResponseCache {
    * Answers an anonymous request from its stored result (200, or 304 for a GET whose
    * If-None-Match names it) and says with which status; undefined leaves it to Yoga: a miss,
    * credentials, CORS (Yoga's, with its Vary: Origin), an Accept that is not plain GraphQL
-   * JSON, or parameters it does not read. `params` are the GET's query string or the POST's body.
+   * JSON, or parameters it does not read. `text` is the GET's query string or the POST's body,
+   * read by `paramsOf` unless the same text was answered at this version before.
    */
-  serveStored(req: IncomingMessage, res: ServerResponse, params: CacheParams): 200 | 304 | undefined {
+  private serveStored(
+    req: IncomingMessage,
+    res: ServerResponse,
+    method: 'GET' | 'POST',
+    text: string,
+    paramsOf: (text: string) => CacheParams | undefined,
+  ): 200 | 304 | undefined {
     if (this.options.cors || !cacheableBy(req.method, (name) => req.headers[name] !== undefined)) return undefined;
     const type = jsonTypeFirstAccepted(req.headers.accept);
     if (type === undefined) return undefined;
-    const key = this.keyOfParams(params);
+    const remembered = this.requestKeys[method].get(text);
+    let key = remembered !== undefined && versionOf(remembered) === this.currentVersion() ? remembered : undefined;
+    if (key === undefined) {
+      const params = paramsOf(text);
+      key = params === undefined ? undefined : this.keyOfParams(params);
+    }
     const stored = key === undefined ? undefined : this.lookup(key);
     if (key === undefined || stored === undefined) return undefined;
+    if (remembered !== key && text.length <= MAX_REMEMBERED_REQUEST_CHARS) {
+      const keys = this.requestKeys[method];
+      if (keys.size >= MAX_RESULTS) keys.clear();
+      keys.set(text, key);
+    }
     const headers: OutgoingHttpHeaders = {};
     if (req.method === 'GET') {
       headers.ETag = key;
@@ -201,8 +237,7 @@ export class ResponseCache {
   /** `serveStored` for a GET's query string. */
   serveStoredGet(req: IncomingMessage, res: ServerResponse, search: string): 200 | 304 | undefined {
     if (req.method !== 'GET') return undefined;
-    const params = paramsOfQueryString(new URLSearchParams(search));
-    return params === undefined ? undefined : this.serveStored(req, res, params);
+    return this.serveStored(req, res, 'GET', search, (text) => paramsOfQueryString(new URLSearchParams(text)));
   }
 
   /**
@@ -221,14 +256,7 @@ export class ResponseCache {
 
   /** `serveStored` for a POST's JSON body (one that `mayServePost` let through). */
   serveStoredPost(req: IncomingMessage, res: ServerResponse, body: Buffer): 200 | undefined {
-    let params: unknown;
-    try {
-      params = JSON.parse(body.toString('utf8'));
-    } catch {
-      return undefined;
-    }
-    if (typeof params !== 'object' || params === null || Array.isArray(params)) return undefined;
-    return this.serveStored(req, res, params as CacheParams) as 200 | undefined;
+    return this.serveStored(req, res, 'POST', body.toString('utf8'), paramsOfJsonBody) as 200 | undefined;
   }
 
   /** Stores and serves results inside Yoga, and gives GET responses their validators and caching headers. */

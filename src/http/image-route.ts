@@ -19,7 +19,7 @@ import type { ImageFileCache } from './file-cache.ts';
 import { parseImagePath, parseImageQuery, urlKeyOf } from './image-url.ts';
 import { sendPlain } from './plain-response.ts';
 import { type ByteRange, coalesceRanges, parseRange } from './range.ts';
-import { httpDate, ValidatorCache } from './validators.ts';
+import { type FileValidators, httpDate, ValidatorCache } from './validators.ts';
 
 const REVALIDATE = 'public, no-cache';
 /** A share link's images are checked against the link on every use, browsers' copies included. */
@@ -89,6 +89,13 @@ interface Access {
   untouched: boolean;
 }
 
+interface AccessRules {
+  signing: ImageSigning;
+  sharedPhotos: SharedPhotoLookup;
+  /** A public photo's two answers, made once: at its current URL, and at any other (revalidated). */
+  publicAccess: { current: Access; revalidated: Access };
+}
+
 /**
  * What a URL lets its holder receive, and how the answer may be cached; undefined is a 404.
  * Public photos: anyone, immutable for a year at the current version, else revalidate. Private
@@ -102,8 +109,7 @@ function accessOf(
   variant: ImageVariant,
   pathname: string,
   search: string,
-  signing: ImageSigning,
-  sharedPhotos: SharedPhotoLookup,
+  { signing, sharedPhotos, publicAccess }: AccessRules,
 ): Access | undefined {
   const query = parseImageQuery(search);
   const current = query.v === file.versionText;
@@ -114,12 +120,7 @@ function accessOf(
     if (claimedKey !== undefined && claimedKey !== '' && claimedKey !== file.urlKey) return undefined;
   }
   const grant = query.g === 'original' ? 'original' : 'view';
-  if (file.isPublic && grant === 'view') {
-    return {
-      untouched: false,
-      policy: current ? signing.publicPolicy : { cacheControl: REVALIDATE, maxAge: 0 },
-    };
-  }
+  if (file.isPublic && grant === 'view') return current ? publicAccess.current : publicAccess.revalidated;
   let share: { linkPublicId: string; linkKey: string } | undefined;
   if (query.s !== undefined) {
     const shared = grant === 'view' && PUBLIC_ID_PATTERN.test(query.s) ? sharedPhotos.find(query.s, file.publicId) : undefined;
@@ -141,6 +142,29 @@ function accessOf(
   return { untouched: grant === 'original', policy };
 }
 
+/**
+ * RFC 9110 §15.4.5: a 304 carries exactly the fields a cache updates its stored response from, no
+ * representation metadata. Under a policy every holder of the URL shares (not a signed URL's
+ * countdown), the block is the same for every revalidation of one file within a second, so it is
+ * made once and kept with the file's validators.
+ */
+function notModifiedHeaders(file: FileValidators, target: Target, shared: boolean): OutgoingHttpHeaders {
+  const { cacheControl, maxAge } = target.policy;
+  const now = Date.now();
+  const expiresSecond = maxAge > 0 ? Math.floor(now / 1000) + maxAge : Number.NaN;
+  const key = target.varyAccept ? `${cacheControl}|vary` : cacheControl;
+  const kept = shared ? file.notModified?.get(key) : undefined;
+  if (kept !== undefined && (maxAge === 0 || kept.expiresSecond === expiresSecond)) return kept.headers;
+  const headers: OutgoingHttpHeaders = { ETag: file.etag, 'Cache-Control': cacheControl };
+  if (maxAge > 0) headers.Expires = httpDate(expiresSecond * 1000);
+  if (target.varyAccept) headers.Vary = 'Accept';
+  if (shared) {
+    file.notModified ??= new Map();
+    file.notModified.set(key, { headers, expiresSecond });
+  }
+  return headers;
+}
+
 function multipartBody(ranges: ByteRange[], size: number, contentType: string) {
   const boundary = randomBytes(12).toString('hex');
   const heads = ranges.map(
@@ -159,6 +183,13 @@ function multipartBody(ranges: ByteRange[], size: number, contentType: string) {
 export function createImageRoute({ photos, sharedPhotos, layout, renderer, cache, logger, signing }: ImageRouteDeps) {
   const logRequests = logger.isLevelEnabled('debug');
   const validators = new ValidatorCache();
+  const publicAccess = {
+    current: { untouched: false, policy: signing.publicPolicy },
+    revalidated: { untouched: false, policy: { cacheControl: REVALIDATE, maxAge: 0 } },
+  };
+  const accessRules: AccessRules = { signing, sharedPhotos, publicAccess };
+  /** The policies every holder of a URL gets alike, whose 304 headers can be kept (a signed URL's count down). */
+  const sharedPolicies = new Set([publicAccess.current.policy, publicAccess.revalidated.policy, SHARED_POLICY]);
   function publicOriginalPath(file: PhotoFile, extension: string): string {
     return layout.derivedPath(file.publicId, 'original', file.version, extension);
   }
@@ -284,7 +315,8 @@ export function createImageRoute({ photos, sharedPhotos, layout, renderer, cache
   }
 
   function respond(req: IncomingMessage, res: ServerResponse, target: Target, stats: Stats): void {
-    const { etag, lastModified } = validators.for(target.path, stats.mtimeMs, stats.size);
+    const known = validators.for(target.path, stats.mtimeMs, stats.size);
+    const { etag, lastModified } = known;
     const outcome = evaluatePreconditions(
       {
         ifMatch: header(req, 'if-match'),
@@ -295,16 +327,12 @@ export function createImageRoute({ photos, sharedPhotos, layout, renderer, cache
       etag,
       stats.mtimeMs,
     );
-    const expires = target.policy.maxAge > 0 ? httpDate(Date.now() + target.policy.maxAge * 1000) : undefined;
     if (outcome === 'not-modified') {
-      // RFC 9110 §15.4.5: exactly the fields a cache updates its stored response from, no representation metadata.
-      const headers: OutgoingHttpHeaders = { ETag: etag, 'Cache-Control': target.policy.cacheControl };
-      if (expires !== undefined) headers.Expires = expires;
-      if (target.varyAccept) headers.Vary = 'Accept';
-      res.writeHead(304, headers);
+      res.writeHead(304, notModifiedHeaders(known, target, sharedPolicies.has(target.policy)));
       res.end();
       return;
     }
+    const expires = target.policy.maxAge > 0 ? httpDate(Date.now() + target.policy.maxAge * 1000) : undefined;
     if (outcome === 'precondition-failed') {
       sendPlain(res, 412, 'Precondition failed', 'no-store', req.method === 'HEAD', target.varyAccept ? { Vary: 'Accept' } : undefined);
       return;
@@ -365,7 +393,7 @@ export function createImageRoute({ photos, sharedPhotos, layout, renderer, cache
     const vary = varyAccept ? { Vary: 'Accept' } : undefined;
     const file = parsed.kind === 'image' ? photos.find(parsed.publicId) : undefined;
     const access =
-      file === undefined || parsed.kind !== 'image' ? undefined : accessOf(file, parsed.variant, pathname, search, signing, sharedPhotos);
+      file === undefined || parsed.kind !== 'image' ? undefined : accessOf(file, parsed.variant, pathname, search, accessRules);
     // Unknown, unauthorised and wrong-extension answers are identical: existence is not revealed.
     if (parsed.kind !== 'image' || file === undefined || access === undefined) {
       sendPlain(res, 404, 'Not found', NOT_FOUND_CACHE, headOnly, vary);

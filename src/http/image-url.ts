@@ -18,16 +18,33 @@ export type ParsedImagePath =
   /** `extension` is undefined for `/images/<id>/<variant>`: the format follows the Accept header. */
   { kind: 'image'; publicId: string; variant: ImageVariant; extension: string | undefined } | { kind: 'malformed' } | { kind: 'unknown' };
 
+/** A browser asks for the same few thousand paths over and over: each is matched once (the answers are never changed). */
+const parsedPaths = new Map<string, ParsedImagePath>();
+const MAX_REMEMBERED_PATHS = 10_000;
+const MALFORMED: ParsedImagePath = { kind: 'malformed' };
+const UNKNOWN: ParsedImagePath = { kind: 'unknown' };
+
 /**
  * Matches the raw request path against the one shape an image URL has. Nothing is decoded:
  * `%2e%2e`, `%2f` or `..` simply fail the pattern, so no URL string can reach the file system.
  */
 export function parseImagePath(pathname: string): ParsedImagePath {
-  if (pathname.length > MAX_PATH_LENGTH) return { kind: 'malformed' };
+  // Only short paths are remembered, so what a stranger's requests can make us keep stays small.
+  if (pathname.length > MAX_PATH_LENGTH) return MALFORMED;
+  let parsed = parsedPaths.get(pathname);
+  if (parsed === undefined) {
+    parsed = parseImagePathOnce(pathname);
+    if (parsedPaths.size >= MAX_REMEMBERED_PATHS) parsedPaths.clear();
+    parsedPaths.set(pathname, parsed);
+  }
+  return parsed;
+}
+
+function parseImagePathOnce(pathname: string): ParsedImagePath {
   const match = IMAGE_PATH.exec(pathname);
-  if (match === null) return { kind: 'malformed' };
+  if (match === null) return MALFORMED;
   const [, publicId = '', variant = '', extension] = match;
-  if (!PUBLIC_ID_PATTERN.test(publicId) || !isImageVariant(variant)) return { kind: 'unknown' };
+  if (!PUBLIC_ID_PATTERN.test(publicId) || !isImageVariant(variant)) return UNKNOWN;
   return { kind: 'image', publicId, variant, extension };
 }
 

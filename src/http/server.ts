@@ -82,7 +82,7 @@ export function createLightboxServer({ store, logger, config, secrets, render }:
   const shareUsage = new ShareUsage(database.db, logger);
   const shares = new ShareAccess({ db: database.db, secret: secrets.secret, usage: shareUsage, limiter: new UnlockLimiter() });
   const images = createImageRoute({
-    photos: new PhotoFileLookup(database.sqlite, layout, database.version),
+    photos: new PhotoFileLookup(database.sqlite, layout, database.versionThisTurn),
     sharedPhotos: new SharedPhotoLookup(database.sqlite),
     layout,
     renderer: new RenderQueue({
@@ -117,7 +117,8 @@ export function createLightboxServer({ store, logger, config, secrets, render }:
   });
   const responseCache = new ResponseCache({
     persistedQueries,
-    databaseVersion: database.version,
+    // Read once a turn: every request a turn answers from memory arrived before the read.
+    databaseVersion: database.versionThisTurn,
     ttlMs: RESPONSE_CACHE_TTL_MS,
     serverTiming: config.graphql.serverTiming,
     cors: config.graphql.corsOrigins.length > 0,

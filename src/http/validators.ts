@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { LRUCache } from 'lru-cache';
+import type { OutgoingHttpHeaders } from 'node:http';
 
 /**
  * Strong ETag from the stat alone (no file read): quoted MD5 of `${mtimeMs}-${size}`, the seed's
@@ -9,17 +9,17 @@ export function etagFor(mtimeMs: number, size: number): string {
   return `"${createHash('md5').update(`${mtimeMs}-${size}`).digest('hex')}"`;
 }
 
-const formatted = new LRUCache<number, string>({ max: 512 });
+let formattedSecond = Number.NaN;
+let formatted = '';
 
-/** IMF-fixdate of a time in ms; a few hundred recent seconds are kept, since most calls repeat them. */
+/** IMF-fixdate of a time in ms. The last second formatted is kept: an Expires a year from now repeats it all second long. */
 export function httpDate(ms: number): string {
   const second = Math.floor(ms / 1000);
-  let text = formatted.get(second);
-  if (text === undefined) {
-    text = new Date(second * 1000).toUTCString();
-    formatted.set(second, text);
+  if (second !== formattedSecond) {
+    formatted = new Date(second * 1000).toUTCString();
+    formattedSecond = second;
   }
-  return text;
+  return formatted;
 }
 
 export interface FileValidators {
@@ -27,6 +27,14 @@ export interface FileValidators {
   size: number;
   etag: string;
   lastModified: string;
+  /** 304 header blocks already made for this file, by cache policy and Vary (see the image route). */
+  notModified?: Map<string, KeptHeaders>;
+}
+
+export interface KeptHeaders {
+  headers: OutgoingHttpHeaders;
+  /** The second whose Expires the block carries; NaN when it carries none. */
+  expiresSecond: number;
 }
 
 /** Files whose validators are kept; past it the memory starts over. */

@@ -1,10 +1,10 @@
 import path from 'node:path';
-import { LRUCache } from 'lru-cache';
 import { PUBLIC_ID_PATTERN } from '../ids.ts';
 
 const CONTENT_HASH = /^[0-9a-f]{64}$/;
 const EXTENSION = /^[a-z0-9]{2,5}$/;
 const VARIANT = /^[a-z]{2,12}$/;
+const MAX_REMEMBERED_PATHS = 10_000;
 
 /**
  * Where every file of a data dir lives. Paths are built only from values we produced
@@ -27,13 +27,17 @@ export class StorageLayout {
     this.secretFile = path.join(dataDir, 'secret');
   }
 
-  /** The image route asks for the same few thousand paths over and over: each is checked and built once. */
-  private readonly paths = new LRUCache<string, string>({ max: 10_000 });
+  /**
+   * The image route asks for the same few thousand paths over and over: each is checked and built
+   * once. A plain map, emptied when full, since an LRU's bookkeeping costs more than the rebuild it saves.
+   */
+  private readonly paths = new Map<string, string>();
 
   private memo(key: string, build: () => string): string {
     let file = this.paths.get(key);
     if (file === undefined) {
       file = build();
+      if (this.paths.size >= MAX_REMEMBERED_PATHS) this.paths.clear();
       this.paths.set(key, file);
     }
     return file;
