@@ -70,10 +70,13 @@ async function uncachedPostScript(file: string, query: string, headers: Record<s
   await writeFile(
     file,
     [
+      // Unique per wrk run too (a table's address and the clock): a count alone starts again at 1 in
+      // every run, and would find the previous run's results still stored.
+      'local run = tostring(os.time()) .. tostring({}):gsub("%W", "")',
       'local n = 0',
       'request = function()',
       '  n = n + 1',
-      `  return wrk.format("POST", nil, { ${headerTable} }, ${JSON.stringify(`${bodyHead},"variables":{"nonce":`)} .. n .. "}}")`,
+      `  return wrk.format("POST", nil, { ${headerTable} }, ${JSON.stringify(`${bodyHead},"variables":{"nonce":"`)} .. run .. n .. "\"}}")`,
       'end',
       '',
     ].join('\n'),

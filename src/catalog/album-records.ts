@@ -2,7 +2,7 @@ import { and, getTableColumns, type SQL, sql } from 'drizzle-orm';
 import { SQLiteDialect } from 'drizzle-orm/sqlite-core';
 import type { Viewer } from '../auth/viewer.ts';
 import { albumPhotos, albums } from '../db/schema.ts';
-import type { PreparedReads } from '../db/statements.ts';
+import type { Reads } from '../db/statements.ts';
 import { albumVisibleTo } from './access.ts';
 import { type KeysetOrder, type KeysetPage, keysetBounds, keysetOrderBy } from './keyset.ts';
 import { PHOTO_RECORD_KEYS, type PhotoRecord, photoColumns } from './photo-records.ts';
@@ -93,7 +93,7 @@ export const ALBUM_ORDERS = {
 export type AlbumOrderName = keyof typeof ALBUM_ORDERS;
 
 /** A page of the albums the viewer may see. */
-export function albumPage(reads: PreparedReads, viewer: Viewer, order: KeysetOrder<AlbumRow>, page: KeysetPage): AlbumRecord[] {
+export function albumPage(reads: Reads, viewer: Viewer, order: KeysetOrder<AlbumRow>, page: KeysetPage): AlbumRecord[] {
   const select = albumSelect(viewer);
   const rows = reads.all<AlbumSelectRow>(
     sql`SELECT ${select.columns} ${select.from} WHERE ${and(albumVisibleTo(viewer), keysetBounds(order, page)) ?? sql`1`}
@@ -102,12 +102,12 @@ export function albumPage(reads: PreparedReads, viewer: Viewer, order: KeysetOrd
   return rows.map(toAlbumRecord);
 }
 
-export function albumCount(reads: PreparedReads, viewer: Viewer): number {
+export function albumCount(reads: Reads, viewer: Viewer): number {
   return reads.get<{ total: number }>(sql`SELECT count(*) AS "total" FROM ${albums} WHERE ${albumVisibleTo(viewer) ?? sql`1`}`)?.total ?? 0;
 }
 
 /** The albums with these public ids or row ids that the viewer may see; missing and hidden alike are left out. */
-export function albumsById(reads: PreparedReads, viewer: Viewer, by: 'publicId' | 'id', ids: readonly (string | number)[]): AlbumRecord[] {
+export function albumsById(reads: Reads, viewer: Viewer, by: 'publicId' | 'id', ids: readonly (string | number)[]): AlbumRecord[] {
   if (ids.length === 0) return [];
   const column = by === 'id' ? albums.id : albums.publicId;
   const select = albumSelect(viewer);
@@ -122,7 +122,7 @@ export function albumsById(reads: PreparedReads, viewer: Viewer, by: 'publicId' 
  * album is read once however many of the photos it holds (a library page's photos mostly
  * share a few albums), with the ids of those it holds.
  */
-export function albumsOfPhotos(reads: PreparedReads, viewer: Viewer, photoIds: readonly number[]): Map<number, AlbumRecord[]> {
+export function albumsOfPhotos(reads: Reads, viewer: Viewer, photoIds: readonly number[]): Map<number, AlbumRecord[]> {
   const byPhoto = new Map<number, AlbumRecord[]>();
   if (photoIds.length === 0) return byPhoto;
   const select = albumSelect(viewer);

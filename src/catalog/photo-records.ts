@@ -2,7 +2,7 @@ import { and, getTableColumns, type SQL, sql } from 'drizzle-orm';
 import { SQLiteDialect } from 'drizzle-orm/sqlite-core';
 import type { Viewer } from '../auth/viewer.ts';
 import { albumPhotos, photos } from '../db/schema.ts';
-import type { PreparedReads } from '../db/statements.ts';
+import type { Reads } from '../db/statements.ts';
 import { locationShownTo, photoIsPublicFor, photoVisibleTo } from './access.ts';
 import { type KeysetOrder, type KeysetPage, keysetBounds, keysetOrderBy } from './keyset.ts';
 
@@ -88,7 +88,7 @@ export function photoColumns(viewer: Viewer, from = 'photos', prefix = ''): SQL 
 }
 
 /** The details of photos already read (and so already known visible to the viewer). */
-export function photoDetails(reads: PreparedReads, viewer: Viewer, ids: readonly number[]): readonly PhotoDetails[] {
+export function photoDetails(reads: Reads, viewer: Viewer, ids: readonly number[]): readonly PhotoDetails[] {
   if (ids.length === 0) return [];
   return reads.all<PhotoDetails>(
     sql`SELECT ${sql.join(
@@ -118,13 +118,7 @@ export const PHOTO_ORDERS = {
 export type PhotoOrderName = keyof typeof PHOTO_ORDERS;
 
 /** A page of the photos the viewer may see that meet `condition`. */
-export function photoPage(
-  reads: PreparedReads,
-  viewer: Viewer,
-  condition: SQL | undefined,
-  order: KeysetOrder<PhotoRecord>,
-  page: KeysetPage,
-) {
+export function photoPage(reads: Reads, viewer: Viewer, condition: SQL | undefined, order: KeysetOrder<PhotoRecord>, page: KeysetPage) {
   return reads.all<PhotoRecord>(
     sql`SELECT ${photoColumns(viewer)} FROM ${photos}
          WHERE ${and(photoVisibleTo(viewer), condition, keysetBounds(order, page)) ?? sql`1`}
@@ -133,7 +127,7 @@ export function photoPage(
 }
 
 /** How many photos the viewer may see meet `condition`: the same rule as the page, so the two agree. */
-export function photoCount(reads: PreparedReads, viewer: Viewer, condition: SQL | undefined): number {
+export function photoCount(reads: Reads, viewer: Viewer, condition: SQL | undefined): number {
   const row = reads.get<{ total: number }>(
     sql`SELECT count(*) AS "total" FROM ${photos} WHERE ${and(photoVisibleTo(viewer), condition) ?? sql`1`}`,
   );
@@ -141,12 +135,7 @@ export function photoCount(reads: PreparedReads, viewer: Viewer, condition: SQL 
 }
 
 /** The photos with these public ids or row ids that the viewer may see; missing and hidden alike are left out. */
-export function photosById(
-  reads: PreparedReads,
-  viewer: Viewer,
-  by: 'publicId' | 'id',
-  ids: readonly (string | number)[],
-): readonly PhotoRecord[] {
+export function photosById(reads: Reads, viewer: Viewer, by: 'publicId' | 'id', ids: readonly (string | number)[]): readonly PhotoRecord[] {
   if (ids.length === 0) return [];
   const column = by === 'id' ? photos.id : photos.publicId;
   return reads.all<PhotoRecord>(
@@ -171,12 +160,7 @@ export const ALBUM_PHOTO_ORDER: KeysetOrder<AlbumPhotoRecord> = {
  * seek on (album, position) with its own LIMIT, so a 12-photo page of a 10,000-photo album
  * reads 12 rows. The albums are ones the viewer may see, and so are all of their photos.
  */
-export function albumPhotoPages(
-  reads: PreparedReads,
-  viewer: Viewer,
-  albumIds: readonly number[],
-  page: KeysetPage,
-): readonly AlbumPhotoRecord[] {
+export function albumPhotoPages(reads: Reads, viewer: Viewer, albumIds: readonly number[], page: KeysetPage): readonly AlbumPhotoRecord[] {
   if (albumIds.length === 0) return [];
   const outer: KeysetOrder<AlbumPhotoRecord> = { ...ALBUM_PHOTO_ORDER, keys: [sql`${albumPhotos.position}`, sql`${albumPhotos.photoId}`] };
   return reads.all<AlbumPhotoRecord>(

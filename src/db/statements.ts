@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
 import type { SQL } from 'drizzle-orm';
 import { SQLiteDialect } from 'drizzle-orm/sqlite-core';
-import { currentSqlUsage } from './sql-meter.ts';
+import { meterSync, type SqlUsage } from './sql-meter.ts';
 
 const dialect = new SQLiteDialect();
 
@@ -21,7 +21,13 @@ const MAX_REMEMBERED_ROWS = 50_000;
  * apart) read the same rows, and a gallery's writes are rare. The version is read on every
  * call (one `pread`, see DatabaseVersion), so no read ever returns rows older than the last commit.
  */
-export class PreparedReads {
+/** What catalog reads need: the rows of a drizzle `sql` query, shared and never to be changed. */
+export interface Reads {
+  all<Row>(query: SQL): readonly Row[];
+  get<Row>(query: SQL): Row | undefined;
+}
+
+export class PreparedReads implements Reads {
   private readonly statements = new Map<string, PreparedRead>();
   /** Rows read at `rememberedAt`, by statement text and parameters; never changed once read. */
   private remembered = new Map<string, readonly unknown[]>();
@@ -34,10 +40,19 @@ export class PreparedReads {
     private readonly version?: () => number,
   ) {}
 
+  /** One request's reads: the same rows, counted in its tally (Server-Timing). */
+  forRequest(usage: SqlUsage | undefined): Reads {
+    if (usage === undefined) return this;
+    return {
+      all: <Row>(query: SQL) => this.all<Row>(query, usage),
+      get: <Row>(query: SQL) => this.all<Row>(query, usage)[0],
+    };
+  }
+
   /** The rows, shared with other callers of the same read at this version: callers must not change them. */
-  all<Row>(query: SQL): readonly Row[] {
+  all<Row>(query: SQL, usage?: SqlUsage): readonly Row[] {
     const { sql, params } = dialect.sqlToQuery(query);
-    if (this.version === undefined) return this.read(sql, params) as Row[];
+    if (this.version === undefined) return meterSync(usage, () => this.read(sql, params)) as Row[];
     const now = this.version();
     if (now !== this.rememberedAt || this.rememberedRows > MAX_REMEMBERED_ROWS) {
       this.remembered = new Map();
@@ -47,12 +62,11 @@ export class PreparedReads {
     const key = `${sql}\0${JSON.stringify(params)}`;
     let rows = this.remembered.get(key);
     if (rows === undefined) {
-      rows = this.read(sql, params);
+      rows = meterSync(usage, () => this.read(sql, params));
       this.remembered.set(key, rows);
       this.rememberedRows += rows.length + 1;
-    } else {
-      const usage = currentSqlUsage();
-      if (usage !== undefined) usage.remembered++;
+    } else if (usage !== undefined) {
+      usage.remembered++;
     }
     return rows as readonly Row[];
   }

@@ -1,6 +1,8 @@
 import { type DocumentNode, getOperationAST } from 'graphql';
 import { type CompiledQuery, compileQuery, isCompiledQuery } from 'graphql-jit';
 import type { Plugin } from 'graphql-yoga';
+import { meterAsync } from '../db/sql-meter.ts';
+import type { GraphQLContext } from './context.ts';
 
 /** Compiled queries kept per document: documents come from Yoga's parse cache, so each is one object. */
 const compiled = new WeakMap<DocumentNode, Map<string, CompiledQuery | null>>();
@@ -31,9 +33,14 @@ function compiledFor(args: Parameters<NonNullable<Plugin['onExecute']>>[0]['args
  */
 export function compiledExecutionPlugin(): Plugin {
   return {
-    onExecute({ args, setExecuteFn }) {
+    onExecute({ args, executeFn, setExecuteFn }) {
       const query = compiledFor(args);
-      if (query === null) return;
+      if (query === null) {
+        // Mutations are metered however deep their statements go; queries through their reads (see meterSync).
+        const { sqlUsage } = args.contextValue as Partial<GraphQLContext>;
+        setExecuteFn((execution) => meterAsync(sqlUsage, () => executeFn(execution)));
+        return;
+      }
       setExecuteFn((execution) => query.query(execution.rootValue, execution.contextValue, execution.variableValues ?? {}));
     },
   };

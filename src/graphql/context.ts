@@ -3,7 +3,8 @@ import { signedUrlExpiry } from '../auth/url-signing.ts';
 import type { Viewer } from '../auth/viewer.ts';
 import type { IngestConfig } from '../config.ts';
 import type { Db } from '../db/client.ts';
-import type { PreparedReads } from '../db/statements.ts';
+import type { SqlUsage } from '../db/sql-meter.ts';
+import type { PreparedReads, Reads } from '../db/statements.ts';
 import type { UrlSigning } from '../http/image-url.ts';
 import type { StagedUpload } from '../http/multipart-upload.ts';
 import type { StorageLayout } from '../storage/layout.ts';
@@ -13,7 +14,7 @@ import { createLoaders, type Loaders } from './loaders.ts';
 export interface GraphQLContext {
   db: Db;
   /** The records GraphQL reads, through statements prepared once. */
-  reads: PreparedReads;
+  reads: Reads;
   layout: StorageLayout;
   viewer: Viewer;
   /** How this request signs image URLs of photos that are not public (only viewers allowed them get those). */
@@ -31,6 +32,8 @@ export interface GraphQLContext {
   shares: ShareAccess;
   /** The peer's address, for limits on password attempts. */
   clientAddress: string;
+  /** This request's SQL tally (Server-Timing), when it is metered. */
+  sqlUsage: SqlUsage | undefined;
 }
 
 export interface ContextOptions {
@@ -49,31 +52,34 @@ export interface RequestIdentity {
   signal: AbortSignal;
   clientAddress: string;
   uploads?: Map<string, StagedUpload>;
+  sqlUsage?: SqlUsage;
 }
 
 /** Builds each request's context, for Yoga and for pages that run the schema in-process alike. */
 export function requestContexts(options: ContextOptions): (identity: RequestIdentity) => GraphQLContext {
   const { db } = options.store.database;
   const { reads } = options;
-  return ({ viewer: asked, share, signal, clientAddress, uploads }) => {
+  return ({ viewer: asked, share, signal, clientAddress, uploads, sqlUsage }) => {
     const viewer: Viewer = share.kind === 'granted' ? { kind: 'share', grant: share.grant } : asked;
     const signing = { secret: options.signing.secret, expiresAt: signedUrlExpiry(Date.now(), options.signing.ttlSeconds) };
+    const requestReads = reads.forRequest(sqlUsage);
     return {
       db,
-      reads,
+      reads: requestReads,
       layout: options.store.layout,
       viewer,
       signing:
         viewer.kind === 'share'
           ? { ...signing, share: { linkPublicId: viewer.grant.linkPublicId, linkKey: viewer.grant.linkKey } }
           : signing,
-      loaders: createLoaders(db, reads, viewer),
+      loaders: createLoaders(db, requestReads, viewer, sqlUsage),
       uploads: uploads ?? new Map(),
       ingest: options.ingest,
       signal,
       share,
       shares: options.shares,
       clientAddress,
+      sqlUsage,
     };
   };
 }

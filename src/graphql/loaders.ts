@@ -12,7 +12,8 @@ import {
   photosById,
 } from '../catalog/photo-records.ts';
 import type { Db } from '../db/client.ts';
-import type { PreparedReads } from '../db/statements.ts';
+import { meterSync, type SqlUsage } from '../db/sql-meter.ts';
+import type { Reads } from '../db/statements.ts';
 
 export interface AlbumPhotosRequest {
   albumId: number;
@@ -63,20 +64,22 @@ function grouped<Key, Value>(keys: readonly Key[], values: readonly Value[], key
 const albumPageKey = (albumId: number, page: KeysetPage) => `${albumId} ${JSON.stringify(page)}`;
 
 /** One set per request, so nothing is cached across callers or across database changes. */
-export function createLoaders(db: Db, reads: PreparedReads, viewer: Viewer): Loaders {
+export function createLoaders(db: Db, reads: Reads, viewer: Viewer, sqlUsage?: SqlUsage): Loaders {
   return {
-    visibleNodes: new DataLoader(async (keys: readonly string[]) => {
-      const byType = new Map<string, string[]>();
-      for (const key of keys) {
-        const [typename = '', publicId = ''] = key.split(':');
-        byType.set(typename, [...(byType.get(typename) ?? []), publicId]);
-      }
-      const visible = new Set<string>();
-      for (const [typename, publicIds] of byType) {
-        for (const publicId of visiblePublicIds(db, viewer, typename, publicIds)) visible.add(`${typename}:${publicId}`);
-      }
-      return keys.map((key) => visible.has(key));
-    }),
+    visibleNodes: new DataLoader(async (keys: readonly string[]) =>
+      meterSync(sqlUsage, () => {
+        const byType = new Map<string, string[]>();
+        for (const key of keys) {
+          const [typename = '', publicId = ''] = key.split(':');
+          byType.set(typename, [...(byType.get(typename) ?? []), publicId]);
+        }
+        const visible = new Set<string>();
+        for (const [typename, publicIds] of byType) {
+          for (const publicId of visiblePublicIds(db, viewer, typename, publicIds)) visible.add(`${typename}:${publicId}`);
+        }
+        return keys.map((key) => visible.has(key));
+      }),
+    ),
     photos: new DataLoader(async (ids) => byKey(ids, photosById(reads, viewer, 'id', ids), (photo) => photo.id)),
     photosByPublicId: new DataLoader(async (ids) => byKey(ids, photosById(reads, viewer, 'publicId', ids), (photo) => photo.publicId)),
     albums: new DataLoader(async (ids) => byKey(ids, albumsById(reads, viewer, 'id', ids), (album) => album.id)),

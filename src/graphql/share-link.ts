@@ -14,6 +14,7 @@ import {
   updateShareLink,
   validSharePassword,
 } from '../catalog/share-links.ts';
+import { meterSync } from '../db/sql-meter.ts';
 import { ERRORS, RateLimitedError, ShareLinkNotFoundError, WrongPasswordError } from '../errors.ts';
 import { AlbumRef } from './album.ts';
 import { builder } from './builder.ts';
@@ -39,7 +40,7 @@ builder.node(ShareLinkRef, {
   id: { resolve: (link) => link.publicId },
   // Node lookups reach here only for the admin (the visibility check comes first).
   loadMany: (ids, ctx) => {
-    const found = new Map(shareLinksByPublicId(ctx.db, ids).map((link) => [link.publicId, link]));
+    const found = new Map(meterSync(ctx.sqlUsage, () => shareLinksByPublicId(ctx.db, ids)).map((link) => [link.publicId, link]));
     return ids.map((id) => found.get(id) ?? null);
   },
   isTypeOf: (value) => typeof value === 'object' && value !== null && 'tokenPrefix' in value,
@@ -89,10 +90,12 @@ builder.queryFields((t) => ({
       args: { albumId: t.arg.globalID({ for: AlbumRef, description: "Only this album's links." }) },
       resolve: async (_parent, args, ctx) => {
         // What is counted in memory is written first, so the list shows it.
-        ctx.shares.flushUsage();
+        meterSync(ctx.sqlUsage, () => ctx.shares.flushUsage());
         const albumPublicId = args.albumId?.id;
-        const connection = await keysetConnection(args, SHARE_LINK_ORDER, (page) => shareLinkPage(ctx.db, albumPublicId, page));
-        return Object.assign(connection, { countTotal: () => shareLinkCount(ctx.db, albumPublicId) });
+        const connection = await keysetConnection(args, SHARE_LINK_ORDER, (page) =>
+          meterSync(ctx.sqlUsage, () => shareLinkPage(ctx.db, albumPublicId, page)),
+        );
+        return Object.assign(connection, { countTotal: () => meterSync(ctx.sqlUsage, () => shareLinkCount(ctx.db, albumPublicId)) });
       },
     },
     totalCountField,

@@ -4,7 +4,7 @@ import { createYoga } from 'graphql-yoga';
 import { SHARE_HEADER, type ShareAccess, type ShareResolution } from '../auth/share-access.ts';
 import type { Viewer, ViewerCheck } from '../auth/viewer.ts';
 import type { GraphQLConfig } from '../config.ts';
-import { currentSqlUsage } from '../db/sql-meter.ts';
+import { meterSync, type SqlUsage } from '../db/sql-meter.ts';
 import { hasErrorCode } from '../errors.ts';
 import { graphiqlPageHeadersPlugin, renderGraphiQLPage } from '../http/graphiql/page.ts';
 import type { StagedUpload } from '../http/multipart-upload.ts';
@@ -39,6 +39,13 @@ interface ServerContext {
   res: ServerResponse;
   /** Files of a multipart request, staged by the upload route. */
   uploads?: Map<string, StagedUpload>;
+  /** The request's SQL tally, made where the request comes in. */
+  sqlUsage?: SqlUsage;
+}
+
+/** Yoga types a plugin's server context loosely; ours always comes from the routes in server.ts. */
+function sqlUsageOf(serverContext: object): SqlUsage | undefined {
+  return (serverContext as Partial<ServerContext>).sqlUsage;
 }
 
 /**
@@ -47,8 +54,8 @@ interface ServerContext {
  */
 function serverTimingPlugin(): Plugin {
   return {
-    onResponse({ response }) {
-      const usage = currentSqlUsage();
+    onResponse({ response, serverContext }) {
+      const usage = sqlUsageOf(serverContext);
       if (usage === undefined) return;
       response.headers.append('Server-Timing', `sql;desc="${usage.statements}";dur=${usage.durationMs.toFixed(2)}`);
       if (usage.remembered > 0) response.headers.append('Server-Timing', `remembered;desc="${usage.remembered}"`);
@@ -67,9 +74,9 @@ function requestLogPlugin(logger: Logger): Plugin {
       const entry = started.get(request);
       if (entry && params.operationName) entry.operationName = params.operationName;
     },
-    onResponse({ request, response }) {
+    onResponse({ request, response, serverContext }) {
       const entry = started.get(request);
-      const usage = currentSqlUsage();
+      const usage = sqlUsageOf(serverContext);
       logger.info(
         {
           method: request.method,
@@ -117,7 +124,7 @@ export function createGraphQLHandler(options: YogaOptions) {
       warn: (...args) => options.logger.warn(args.map(String).join(' ')),
       error: (...args) => options.logger.error(args.map((arg) => (arg instanceof Error ? arg.stack : String(arg))).join(' ')),
     },
-    context: ({ request, req, uploads }) => {
+    context: ({ request, req, uploads, sqlUsage }) => {
       let viewer: Viewer;
       try {
         viewer = viewers.fromAuthorization(request.headers.get('authorization'));
@@ -129,13 +136,14 @@ export function createGraphQLHandler(options: YogaOptions) {
         });
       }
       // The admin sees everything already: a share header beside the admin token changes nothing.
-      const share: ShareResolution = viewer.kind === 'admin' ? { kind: 'none' } : options.shares.resolve(request.headers.get(SHARE_HEADER));
+      const share: ShareResolution =
+        viewer.kind === 'admin' ? { kind: 'none' } : meterSync(sqlUsage, () => options.shares.resolve(request.headers.get(SHARE_HEADER)));
       if (share.kind === 'unknown') {
         throw requestError('SHARE_LINK_NOT_FOUND', 'This share link does not exist, or it was revoked or has expired', {
           withStatus: true,
         });
       }
-      return contexts({ viewer, share, signal: request.signal, clientAddress: req.socket.remoteAddress ?? '', uploads });
+      return contexts({ viewer, share, signal: request.signal, clientAddress: req.socket.remoteAddress ?? '', uploads, sqlUsage });
     },
     plugins,
   });

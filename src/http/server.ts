@@ -6,7 +6,7 @@ import { PhotoFileLookup } from '../catalog/photo-files.ts';
 import { ShareUsage } from '../catalog/share-usage.ts';
 import { SharedPhotoLookup } from '../catalog/shared-photos.ts';
 import type { Config } from '../config.ts';
-import { meterSql } from '../db/sql-meter.ts';
+import { newSqlUsage } from '../db/sql-meter.ts';
 import { PreparedReads } from '../db/statements.ts';
 import { requestContexts } from '../graphql/context.ts';
 import { PersistedQueries } from '../graphql/persisted-queries.ts';
@@ -153,7 +153,7 @@ export function createLightboxServer({ store, logger, config, secrets, render }:
     }
     if (pathname === '/graphql') {
       if (req.method === 'POST' && /^multipart\/form-data\b/i.test(req.headers['content-type'] ?? '')) {
-        meterSql(() => uploads(req, res));
+        uploads(req, res);
         return;
       }
       // A stored anonymous result is answered here, without Yoga: the same bytes, a fraction of the work.
@@ -164,7 +164,7 @@ export function createLightboxServer({ store, logger, config, secrets, render }:
       }
       if (!admitted(req, res)) return;
       if (!responseCache.mayServePost(req)) {
-        meterSql(() => yoga(req, res, { req, res }));
+        yoga(req, res, { req, res, sqlUsage: newSqlUsage() });
         return;
       }
       readRequestBody(req).then(
@@ -175,7 +175,7 @@ export function createLightboxServer({ store, logger, config, secrets, render }:
           }
           // Yoga reads a body already read from here.
           Object.assign(req, { body });
-          meterSql(() => yoga(req, res, { req, res }));
+          yoga(req, res, { req, res, sqlUsage: newSqlUsage() });
         },
         () => req.destroy(),
       );

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ViewerCheck } from '../auth/viewer.ts';
 import type { IngestConfig } from '../config.ts';
+import { newSqlUsage } from '../db/sql-meter.ts';
 import { hasErrorCode, LightboxError } from '../errors.ts';
 import { PREFLIGHT_HEADERS } from '../graphql/csrf.ts';
 import type { createGraphQLHandler } from '../graphql/yoga.ts';
@@ -65,7 +66,7 @@ export function createUploadRoute({ yoga, logger, store, ingest, viewers }: Uplo
       const response = await yoga.fetch(
         `http://${req.headers.host ?? 'localhost'}/graphql`,
         { method: 'POST', headers, body: JSON.stringify(parsed.operations) },
-        { req, res, uploads: parsed.uploads },
+        { req, res, uploads: parsed.uploads, sqlUsage: newSqlUsage() },
       );
       const body = Buffer.from(await response.arrayBuffer());
       const outgoing: Record<string, string> = {};
