@@ -114,6 +114,10 @@ export function createGraphQLHandler(options: YogaOptions) {
     schema,
     graphqlEndpoint: '/graphql',
     landingPage: false,
+    // Every body Yoga reads is bounded before it gets here (server.ts: Content-Length required and
+    // at most MAX_GRAPHQL_BODY_BYTES; the upload route's operations field): Yoga's own limit would
+    // pipe each body through a counting stream for nothing.
+    maxRequestBodySize: false,
     maskedErrors: { maskError: maskUnexpectedErrors },
     cors: corsOptions(graphql),
     graphiql: graphql.graphiql ? { defaultQuery: GRAPHIQL_DEFAULT_QUERY, title: 'Lightbox GraphiQL' } : false,
