@@ -76,7 +76,7 @@ async function uncachedPostScript(file: string, query: string, headers: Record<s
       'local n = 0',
       'request = function()',
       '  n = n + 1',
-      `  return wrk.format("POST", nil, { ${headerTable} }, ${JSON.stringify(`${bodyHead},"variables":{"nonce":"`)} .. run .. n .. "\"}}")`,
+      `  return wrk.format("POST", nil, { ${headerTable} }, ${JSON.stringify(`${bodyHead},"variables":{"nonce":"`)} .. run .. n .. "\\"}}")`,
       'end',
       '',
     ].join('\n'),

@@ -1,4 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
+import path from 'node:path';
 import { pinning } from './machine.ts';
 
 export interface WrkResult {
@@ -51,15 +52,25 @@ export function runWrk(
   ];
   const [command, ...rest] = pinning.load === undefined ? ['wrk', ...args] : ['taskset', '-c', pinning.load, 'wrk', ...args];
   return new Promise((resolve, reject) => {
-    const child = spawn(command as string, rest, { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(command as string, rest, { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
+    let diagnostics = '';
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
       out += chunk;
+    });
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+      diagnostics += chunk;
+      process.stderr.write(chunk);
     });
     child.once('error', reject);
     child.once('close', (code) => {
       if (code !== 0) {
         reject(new Error(`wrk exited with ${code}: ${out}`));
+        return;
+      }
+      // A script wrk cannot load is reported on stderr, and wrk goes on with plain GETs: a number that measures nothing.
+      if (script !== undefined && diagnostics.includes(`${path.basename(script)}:`)) {
+        reject(new Error(`wrk could not run ${script}: ${diagnostics.trim()}`));
         return;
       }
       if (process.env.WRK_DEBUG) process.stderr.write(out);
