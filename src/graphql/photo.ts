@@ -1,11 +1,12 @@
+import type { UrlGrant } from '../auth/url-signing.ts';
 import { mayViewCaptureDetails, originalFor } from '../catalog/access.ts';
 import type { PhotoRecord } from '../catalog/photo-records.ts';
 import { PHOTO_STATUSES } from '../db/schema.ts';
-import { imageUrl } from '../http/image-url.ts';
-import { isImageFormat, variantDimensions } from '../media/variants.ts';
+import { imageUrl, type UrlSigning } from '../http/image-url.ts';
+import { type ImageFormat, type ImageVariant, isImageFormat, variantDimensions } from '../media/variants.ts';
 import { AlbumRef } from './album.ts';
 import { builder } from './builder.ts';
-import { CameraRef, ExposureRef, LocationRef, PlaceholderRef } from './photo-metadata.ts';
+import { CameraRef, ExposureRef, LocationRef, type PlaceholderInfo, PlaceholderRef } from './photo-metadata.ts';
 
 interface ImageInfo {
   url: string;
@@ -24,6 +25,69 @@ export const ImageRef = builder.objectRef<ImageInfo>('Image').implement({
     height: t.exposeInt('height'),
   }),
 });
+
+/*
+ * A record read from memory is the same object for every request until the next commit (see
+ * PreparedReads), and so is what it resolves to: made once per record, not once per request.
+ */
+const placeholders = new WeakMap<PhotoRecord, PlaceholderInfo | null>();
+const renditions = new WeakMap<PhotoRecord, Map<string, ImageInfo>>();
+const srcSets = new WeakMap<PhotoRecord, Map<string, string>>();
+
+function madeOnce<Value>(memory: WeakMap<PhotoRecord, Map<string, Value>>, photo: PhotoRecord, key: string, make: () => Value): Value {
+  let made = memory.get(photo);
+  if (made === undefined) {
+    made = new Map();
+    memory.set(photo, made);
+  }
+  let value = made.get(key);
+  if (value === undefined) {
+    value = make();
+    made.set(key, value);
+  }
+  return value;
+}
+
+function placeholderOf(photo: PhotoRecord): PlaceholderInfo | null {
+  let placeholder = placeholders.get(photo);
+  if (placeholder === undefined) {
+    placeholder = photo.placeholderHash === null ? null : { hash: photo.placeholderHash, dominantColor: photo.dominantColor };
+    placeholders.set(photo, placeholder);
+  }
+  return placeholder;
+}
+
+/** What a rendition's URL depends on beyond the record (signatures are made with one secret per server). */
+function signingKey(signing: UrlSigning | undefined): string {
+  return signing === undefined ? '' : `${signing.expiresAt}.${signing.share?.linkPublicId ?? ''}`;
+}
+
+function renditionOf(
+  photo: PhotoRecord,
+  variant: ImageVariant,
+  format: ImageFormat,
+  signing: UrlSigning | undefined,
+  grant: UrlGrant,
+): ImageInfo {
+  return madeOnce(renditions, photo, `${variant}.${format}.${grant}.${signingKey(signing)}`, () => ({
+    url: imageUrl(photo, variant, format, signing, grant),
+    ...variantDimensions(variant, photo.width, photo.height),
+  }));
+}
+
+function srcSetOf(photo: PhotoRecord, format: ImageFormat, signing: UrlSigning | undefined): string {
+  return madeOnce(srcSets, photo, `${format}.${signingKey(signing)}`, () => {
+    const widths = new Set<number>();
+    const entries: string[] = [];
+    for (const variant of SRCSET_VARIANTS) {
+      const { width } = variantDimensions(variant, photo.width, photo.height);
+      if (widths.has(width)) continue;
+      widths.add(width);
+      entries.push(`${imageUrl(photo, variant, format, signing)} ${width}w`);
+    }
+    return entries.join(', ');
+  });
+}
 
 function formatTakenAt(takenAt: number, offset: string | null): string {
   if (offset === null) return new Date(takenAt).toISOString().slice(0, 19);
@@ -129,7 +193,7 @@ builder.node(PhotoRef, {
       type: PlaceholderRef,
       nullable: true,
       description: 'Null until processing has computed it.',
-      resolve: (photo) => (photo.placeholderHash === null ? null : { hash: photo.placeholderHash, dominantColor: photo.dominantColor }),
+      resolve: placeholderOf,
     }),
     mimeType: t.string({
       description: 'Media type of the original, sniffed from its bytes.',
@@ -156,27 +220,13 @@ builder.node(PhotoRef, {
           original === 'largest-rendition' && isImageFormat(photo.originalExtension) ? photo.originalExtension : (args.format ?? 'webp');
         const untouched = original === 'untouched';
         const signing = photo.inPublicAlbum && !untouched ? undefined : ctx.signing;
-        return {
-          url: imageUrl(photo, variant, format, signing, untouched ? 'original' : 'view'),
-          ...variantDimensions(variant, photo.width, photo.height),
-        };
+        return renditionOf(photo, variant, format, signing, untouched ? 'original' : 'view');
       },
     }),
     srcSet: t.string({
       description: 'A srcset value for <img>: the SMALL, MEDIUM and LARGE renditions with their widths.',
       args: { format: t.arg({ type: ImageFormatEnum, defaultValue: 'webp' }) },
-      resolve: (photo, args, ctx) => {
-        const signing = photo.inPublicAlbum ? undefined : ctx.signing;
-        const seen = new Set<number>();
-        const entries: string[] = [];
-        for (const variant of SRCSET_VARIANTS) {
-          const { width } = variantDimensions(variant, photo.width, photo.height);
-          if (seen.has(width)) continue;
-          seen.add(width);
-          entries.push(`${imageUrl(photo, variant, args.format ?? 'webp', signing)} ${width}w`);
-        }
-        return entries.join(', ');
-      },
+      resolve: (photo, args, ctx) => srcSetOf(photo, args.format ?? 'webp', photo.inPublicAlbum ? undefined : ctx.signing),
     }),
     albums: t.field({
       type: [AlbumRef],
