@@ -32,6 +32,8 @@ export interface Loaders {
   albumPhotos: DataLoader<AlbumPhotosRequest, AlbumPhotoRecord[], string>;
   /** What a photo's page or the library asks beyond a list's columns, for photos already read. */
   photoDetails: DataLoader<number, PhotoDetails>;
+  /** The same, without a promise when this record's details were read for this kind of viewer before. */
+  photoDetailsOf(photo: PhotoRecord): PhotoDetails | Promise<PhotoDetails>;
   /** The albums a photo is in, as far as the viewer may see them. */
   photoAlbums: DataLoader<number, AlbumRecord[]>;
 }
@@ -63,9 +65,23 @@ function grouped<Key, Value>(keys: readonly Key[], values: readonly Value[], key
 /** Requests for the same page of the same album are one. */
 const albumPageKey = (albumId: number, page: KeysetPage) => `${albumId} ${JSON.stringify(page)}`;
 
-/** One set per request, so nothing is cached across callers or across database changes. */
+/**
+ * Details read for a record, by viewer. A record remembered between commits (PreparedReads) is
+ * the same object for every request until the next commit, so its details, read once, answer
+ * every later request's eight detail fields without eight promises each. Records read afresh
+ * are new objects and never find an entry.
+ */
+const knownDetails = new WeakMap<PhotoRecord, Map<string, PhotoDetails>>();
+
+/** Who details were read for: location and capture details depend on it. */
+function viewerKey(viewer: Viewer): string {
+  return viewer.kind === 'share' ? `share:${viewer.grant.linkPublicId}` : viewer.kind;
+}
+
+/** One set per request, so nothing is cached across callers or across database changes (but see knownDetails). */
 export function createLoaders(db: Db, reads: Reads, viewer: Viewer, sqlUsage?: SqlUsage): Loaders {
-  return {
+  const detailsKey = viewerKey(viewer);
+  const loaders: Loaders = {
     visibleNodes: new DataLoader(async (keys: readonly string[]) =>
       meterSync(sqlUsage, () => {
         const byType = new Map<string, string[]>();
@@ -112,9 +128,23 @@ export function createLoaders(db: Db, reads: Reads, viewer: Viewer, sqlUsage?: S
         (details, index) => details ?? new Error(`photo ${ids[index]} is gone`),
       ),
     ),
+    photoDetailsOf: (photo) => {
+      const known = knownDetails.get(photo)?.get(detailsKey);
+      if (known !== undefined) return known;
+      return loaders.photoDetails.load(photo.id).then((details) => {
+        let byViewer = knownDetails.get(photo);
+        if (byViewer === undefined) {
+          byViewer = new Map();
+          knownDetails.set(photo, byViewer);
+        }
+        byViewer.set(detailsKey, details);
+        return details;
+      });
+    },
     photoAlbums: new DataLoader(async (photoIds) => {
       const byPhoto = albumsOfPhotos(reads, viewer, photoIds);
       return photoIds.map((id) => byPhoto.get(id) ?? []);
     }),
   };
+  return loaders;
 }

@@ -1,11 +1,12 @@
 import type { UrlGrant } from '../auth/url-signing.ts';
 import { mayViewCaptureDetails, originalFor } from '../catalog/access.ts';
-import type { PhotoRecord } from '../catalog/photo-records.ts';
+import type { PhotoDetails, PhotoRecord } from '../catalog/photo-records.ts';
 import { PHOTO_STATUSES } from '../db/schema.ts';
 import { imageUrl, type UrlSigning } from '../http/image-url.ts';
 import { type ImageFormat, type ImageVariant, isImageFormat, variantDimensions } from '../media/variants.ts';
 import { AlbumRef } from './album.ts';
 import { builder } from './builder.ts';
+import type { GraphQLContext } from './context.ts';
 import { CameraRef, ExposureRef, LocationRef, type PlaceholderInfo, PlaceholderRef } from './photo-metadata.ts';
 
 interface ImageInfo {
@@ -89,6 +90,12 @@ function srcSetOf(photo: PhotoRecord, format: ImageFormat, signing: UrlSigning |
   });
 }
 
+/** What a photo's details give, without a promise when they are known already (see Loaders.photoDetailsOf). */
+function withDetails<Value>(photo: PhotoRecord, ctx: GraphQLContext, pick: (details: PhotoDetails) => Value): Value | Promise<Value> {
+  const details = ctx.loaders.photoDetailsOf(photo);
+  return details instanceof Promise ? details.then(pick) : pick(details);
+}
+
 function formatTakenAt(takenAt: number, offset: string | null): string {
   if (offset === null) return new Date(takenAt).toISOString().slice(0, 19);
   const sign = offset.startsWith('-') ? -1 : 1;
@@ -134,10 +141,10 @@ builder.node(PhotoRef, {
       nullable: true,
       description:
         'When the photo was taken, as the camera recorded it: an ISO 8601 local date-time, with the UTC offset when the camera stored one.',
-      resolve: async (photo, _args, ctx) => {
-        if (photo.takenAt === null || !mayViewCaptureDetails(ctx.viewer)) return null;
-        const { takenAtOffset } = await ctx.loaders.photoDetails.load(photo.id);
-        return formatTakenAt(photo.takenAt, takenAtOffset);
+      resolve: (photo, _args, ctx) => {
+        const { takenAt } = photo;
+        if (takenAt === null || !mayViewCaptureDetails(ctx.viewer)) return null;
+        return withDetails(photo, ctx, ({ takenAtOffset }) => formatTakenAt(takenAt, takenAtOffset));
       },
     }),
     createdAt: t.field({ type: 'DateTime', resolve: (photo) => photo.createdAt }),
@@ -150,33 +157,35 @@ builder.node(PhotoRef, {
     failureReason: t.string({
       nullable: true,
       description: 'Why processing failed, when status is FAILED.',
-      resolve: async (photo, _args, ctx) => (await ctx.loaders.photoDetails.load(photo.id)).failureReason,
+      resolve: (photo, _args, ctx) => withDetails(photo, ctx, (details) => details.failureReason),
     }),
     version: t.exposeInt('version', { description: 'Bumped by every reprocess; image URLs carry it.' }),
     contentHash: t.string({
       description: 'SHA-256 of the original, hex.',
-      resolve: async (photo, _args, ctx) => (await ctx.loaders.photoDetails.load(photo.id)).contentHash,
+      resolve: (photo, _args, ctx) => withDetails(photo, ctx, (details) => details.contentHash),
     }),
     camera: t.field({
       type: CameraRef,
       nullable: true,
-      resolve: async (photo, _args, ctx) => {
+      resolve: (photo, _args, ctx) => {
         if (!mayViewCaptureDetails(ctx.viewer)) return null;
-        const details = await ctx.loaders.photoDetails.load(photo.id);
-        return details.cameraMake === null && details.cameraModel === null && details.lensModel === null
-          ? null
-          : { make: details.cameraMake, model: details.cameraModel, lens: details.lensModel };
+        return withDetails(photo, ctx, (details) =>
+          details.cameraMake === null && details.cameraModel === null && details.lensModel === null
+            ? null
+            : { make: details.cameraMake, model: details.cameraModel, lens: details.lensModel },
+        );
       },
     }),
     exposure: t.field({
       type: ExposureRef,
       nullable: true,
-      resolve: async (photo, _args, ctx) => {
+      resolve: (photo, _args, ctx) => {
         if (!mayViewCaptureDetails(ctx.viewer)) return null;
-        const { exposureTime, fNumber, iso, focalLength } = await ctx.loaders.photoDetails.load(photo.id);
-        return exposureTime === null && fNumber === null && iso === null && focalLength === null
-          ? null
-          : { exposureTime, fNumber, iso, focalLength };
+        return withDetails(photo, ctx, ({ exposureTime, fNumber, iso, focalLength }) =>
+          exposureTime === null && fNumber === null && iso === null && focalLength === null
+            ? null
+            : { exposureTime, fNumber, iso, focalLength },
+        );
       },
     }),
     location: t.field({
@@ -184,10 +193,10 @@ builder.node(PhotoRef, {
       nullable: true,
       description:
         "GPS position; null for anonymous callers, whatever the photo holds, and for share links' holders unless the link was made with showLocation (then for its album's photos only).",
-      resolve: async (photo, _args, ctx) => {
-        const { locationShown, latitude, longitude, altitude } = await ctx.loaders.photoDetails.load(photo.id);
-        return !locationShown || latitude === null || longitude === null ? null : { latitude, longitude, altitude };
-      },
+      resolve: (photo, _args, ctx) =>
+        withDetails(photo, ctx, ({ locationShown, latitude, longitude, altitude }) =>
+          !locationShown || latitude === null || longitude === null ? null : { latitude, longitude, altitude },
+        ),
     }),
     placeholder: t.field({
       type: PlaceholderRef,
@@ -197,11 +206,11 @@ builder.node(PhotoRef, {
     }),
     mimeType: t.string({
       description: 'Media type of the original, sniffed from its bytes.',
-      resolve: async (photo, _args, ctx) => (await ctx.loaders.photoDetails.load(photo.id)).mimeType,
+      resolve: (photo, _args, ctx) => withDetails(photo, ctx, (details) => details.mimeType),
     }),
     byteSize: t.int({
       description: 'Size of the original in bytes.',
-      resolve: async (photo, _args, ctx) => (await ctx.loaders.photoDetails.load(photo.id)).byteSize,
+      resolve: (photo, _args, ctx) => withDetails(photo, ctx, (details) => details.byteSize),
     }),
     image: t.field({
       type: ImageRef,
