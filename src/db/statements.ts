@@ -25,6 +25,12 @@ const MAX_REMEMBERED_ROWS = 50_000;
 export interface Reads {
   all<Row>(query: SQL): readonly Row[];
   get<Row>(query: SQL): Row | undefined;
+  /**
+   * Whether rows are remembered until the next commit, and so come back as the same objects:
+   * only then is it worth keeping anything alongside them (a fresh row per read would only churn
+   * the collector).
+   */
+  readonly remembers: boolean;
 }
 
 export class PreparedReads implements Reads {
@@ -34,11 +40,15 @@ export class PreparedReads implements Reads {
   private rememberedRows = 0;
   private rememberedAt = -1;
 
+  readonly remembers: boolean;
+
   /** `version`: the database version (DatabaseVersion); with it, rows are remembered until any commit. */
   constructor(
     private readonly sqlite: Database.Database,
     private readonly version?: () => number,
-  ) {}
+  ) {
+    this.remembers = version !== undefined;
+  }
 
   /** One request's reads: the same rows, counted in its tally (Server-Timing). */
   forRequest(usage: SqlUsage | undefined): Reads {
@@ -46,6 +56,7 @@ export class PreparedReads implements Reads {
     return {
       all: <Row>(query: SQL) => this.all<Row>(query, usage),
       get: <Row>(query: SQL) => this.all<Row>(query, usage)[0],
+      remembers: this.remembers,
     };
   }
 

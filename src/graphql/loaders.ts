@@ -129,6 +129,7 @@ export function createLoaders(db: Db, reads: Reads, viewer: Viewer, sqlUsage?: S
       ),
     ),
     photoDetailsOf: (photo) => {
+      if (!reads.remembers) return loaders.photoDetails.load(photo.id);
       const known = knownDetails.get(photo)?.get(detailsKey);
       if (known !== undefined) return known;
       return loaders.photoDetails.load(photo.id).then((details) => {

@@ -35,7 +35,14 @@ const placeholders = new WeakMap<PhotoRecord, PlaceholderInfo | null>();
 const renditions = new WeakMap<PhotoRecord, Map<string, ImageInfo>>();
 const srcSets = new WeakMap<PhotoRecord, Map<string, string>>();
 
-function madeOnce<Value>(memory: WeakMap<PhotoRecord, Map<string, Value>>, photo: PhotoRecord, key: string, make: () => Value): Value {
+function madeOnce<Value>(
+  ctx: GraphQLContext,
+  memory: WeakMap<PhotoRecord, Map<string, Value>>,
+  photo: PhotoRecord,
+  key: string,
+  make: () => Value,
+): Value {
+  if (!ctx.reads.remembers) return make();
   let made = memory.get(photo);
   if (made === undefined) {
     made = new Map();
@@ -49,11 +56,11 @@ function madeOnce<Value>(memory: WeakMap<PhotoRecord, Map<string, Value>>, photo
   return value;
 }
 
-function placeholderOf(photo: PhotoRecord): PlaceholderInfo | null {
-  let placeholder = placeholders.get(photo);
+function placeholderOf(photo: PhotoRecord, ctx: GraphQLContext): PlaceholderInfo | null {
+  let placeholder = ctx.reads.remembers ? placeholders.get(photo) : undefined;
   if (placeholder === undefined) {
     placeholder = photo.placeholderHash === null ? null : { hash: photo.placeholderHash, dominantColor: photo.dominantColor };
-    placeholders.set(photo, placeholder);
+    if (ctx.reads.remembers) placeholders.set(photo, placeholder);
   }
   return placeholder;
 }
@@ -64,20 +71,21 @@ function signingKey(signing: UrlSigning | undefined): string {
 }
 
 function renditionOf(
+  ctx: GraphQLContext,
   photo: PhotoRecord,
   variant: ImageVariant,
   format: ImageFormat,
   signing: UrlSigning | undefined,
   grant: UrlGrant,
 ): ImageInfo {
-  return madeOnce(renditions, photo, `${variant}.${format}.${grant}.${signingKey(signing)}`, () => ({
+  return madeOnce(ctx, renditions, photo, `${variant}.${format}.${grant}.${signingKey(signing)}`, () => ({
     url: imageUrl(photo, variant, format, signing, grant),
     ...variantDimensions(variant, photo.width, photo.height),
   }));
 }
 
-function srcSetOf(photo: PhotoRecord, format: ImageFormat, signing: UrlSigning | undefined): string {
-  return madeOnce(srcSets, photo, `${format}.${signingKey(signing)}`, () => {
+function srcSetOf(ctx: GraphQLContext, photo: PhotoRecord, format: ImageFormat, signing: UrlSigning | undefined): string {
+  return madeOnce(ctx, srcSets, photo, `${format}.${signingKey(signing)}`, () => {
     const widths = new Set<number>();
     const entries: string[] = [];
     for (const variant of SRCSET_VARIANTS) {
@@ -202,7 +210,7 @@ builder.node(PhotoRef, {
       type: PlaceholderRef,
       nullable: true,
       description: 'Null until processing has computed it.',
-      resolve: placeholderOf,
+      resolve: (photo, _args, ctx) => placeholderOf(photo, ctx),
     }),
     mimeType: t.string({
       description: 'Media type of the original, sniffed from its bytes.',
@@ -229,13 +237,13 @@ builder.node(PhotoRef, {
           original === 'largest-rendition' && isImageFormat(photo.originalExtension) ? photo.originalExtension : (args.format ?? 'webp');
         const untouched = original === 'untouched';
         const signing = photo.inPublicAlbum && !untouched ? undefined : ctx.signing;
-        return renditionOf(photo, variant, format, signing, untouched ? 'original' : 'view');
+        return renditionOf(ctx, photo, variant, format, signing, untouched ? 'original' : 'view');
       },
     }),
     srcSet: t.string({
       description: 'A srcset value for <img>: the SMALL, MEDIUM and LARGE renditions with their widths.',
       args: { format: t.arg({ type: ImageFormatEnum, defaultValue: 'webp' }) },
-      resolve: (photo, args, ctx) => srcSetOf(photo, args.format ?? 'webp', photo.inPublicAlbum ? undefined : ctx.signing),
+      resolve: (photo, args, ctx) => srcSetOf(ctx, photo, args.format ?? 'webp', photo.inPublicAlbum ? undefined : ctx.signing),
     }),
     albums: t.field({
       type: [AlbumRef],
