@@ -77,9 +77,15 @@ describe('rows GraphQL read are remembered until the next commit (LIGHTBOX_READ_
     for (let round = 0; round < 3; round++) {
       const admin = await places(server.admin);
       const anonymous = await places();
-      assert.ok(admin.some((photo) => photo.located), `round ${round}: the admin sees where the GPS photo was taken`);
+      assert.ok(
+        admin.some((photo) => photo.located),
+        `round ${round}: the admin sees where the GPS photo was taken`,
+      );
       assert.ok(anonymous.length > 0 && anonymous.every((photo) => !photo.located), `round ${round}: anonymous callers never do`);
-      assert.ok(anonymous.some((photo) => photo.camera !== null), `round ${round}: but see its camera`);
+      assert.ok(
+        anonymous.some((photo) => photo.camera !== null),
+        `round ${round}: but see its camera`,
+      );
     }
   });
 

@@ -57,8 +57,16 @@ describe('each GraphQL request counts its own SQL (Server-Timing sql)', () => {
     );
     const mutations = together.filter((_, index) => index % 3 === 0).map((response) => sqlStatements(response.headers));
     const queries = together.filter((_, index) => index % 3 !== 0).map((response) => sqlStatements(response.headers));
-    assert.deepEqual(queries, queries.map(() => alone), 'every query counted what it ran alone');
-    assert.deepEqual(mutations, mutations.map(() => mutations[0]), 'every mutation counted the same');
+    assert.deepEqual(
+      queries,
+      queries.map(() => alone),
+      'every query counted what it ran alone',
+    );
+    assert.deepEqual(
+      mutations,
+      mutations.map(() => mutations[0]),
+      'every mutation counted the same',
+    );
     // And after the mutations, queries are counted as before.
     assert.equal(sqlStatements((await postGraphQL(server.url, AlbumTitles, {}, server.admin)).headers), alone);
   });
