@@ -9,6 +9,8 @@ import type { PersistedQueries } from './persisted-queries.ts';
 
 /** Results kept per database version; a new version starts the cache over. */
 const MAX_RESULTS = 1000;
+/** What the kept results may take in all, counting each one's text and its bytes. */
+const MAX_RESULT_BYTES = 64 * 1024 * 1024;
 /** Longest query string or body whose key is remembered by its exact text (a page's query is a few KB). */
 const MAX_REMEMBERED_REQUEST_CHARS = 16 * 1024;
 
@@ -37,12 +39,17 @@ function queryHash(operationName: string | null | undefined, documentString: str
     .digest('base64url');
 }
 
+/**
+ * A result is kept as its JSON, not as the object it was written from: a page's result is
+ * thousands of small objects, and a thousand of them kept would be copied and walked by every
+ * collection, while one string is not.
+ */
 interface StoredResult {
-  result: ExecutionResult;
+  json: string;
   /** When it was stored, as an HTTP date (the Last-Modified of GETs answered from it). */
   lastModified: string;
   expiresAt: number;
-  /** Its JSON, made on the first answer that needs it: a stored result never changes. */
+  /** Its JSON as bytes, made on the first answer that needs them: a stored result never changes. */
   body?: Buffer;
 }
 
@@ -105,6 +112,20 @@ function paramsOfJsonBody(text: string): CacheParams | undefined {
   return typeof params === 'object' && params !== null && !Array.isArray(params) ? (params as CacheParams) : undefined;
 }
 
+/** The result, answered by Yoga as `json` (Yoga writes a result with its `stringify` when it has one). */
+function writtenAs(result: ExecutionResult, json: string): ExecutionResult {
+  return Object.assign(result, { stringify: () => json });
+}
+
+function newResults(): LRUCache<string, StoredResult> {
+  return new LRUCache<string, StoredResult>({
+    max: MAX_RESULTS,
+    maxSize: MAX_RESULT_BYTES,
+    // The text, and the bytes made from it on the first answer.
+    sizeCalculation: (stored) => 2 * stored.json.length + 1,
+  });
+}
+
 /** Stored results carry no `extensions.http`; Yoga would drop it, and so does the fast path. */
 function withoutInternals(result: ExecutionResult): ExecutionResult {
   if (result.extensions?.http === undefined) return result;
@@ -124,7 +145,7 @@ function isQuery(document: DocumentNode, operationName: string | null | undefine
  */
 export class ResponseCache {
   private version = '';
-  private results = new LRUCache<string, StoredResult>({ max: MAX_RESULTS });
+  private results = newResults();
   /**
    * The key each exact query string (GET) or body (POST) was answered under at this version: a
    * request repeated byte for byte is looked up without parsing or hashing it again.
@@ -139,7 +160,7 @@ export class ResponseCache {
     const now = String(this.options.databaseVersion());
     if (now !== this.version) {
       this.version = now;
-      this.results = new LRUCache<string, StoredResult>({ max: MAX_RESULTS });
+      this.results = newResults();
       this.requestKeys = { GET: new Map(), POST: new Map() };
     }
     return now;
@@ -157,11 +178,11 @@ export class ResponseCache {
     return stored;
   }
 
-  private store(key: string, result: ExecutionResult): StoredResult | undefined {
+  private store(key: string, json: string): StoredResult | undefined {
     // A write during execution makes the result a past version's: not worth keeping.
     if (versionOf(key) !== this.currentVersion()) return undefined;
     const now = Date.now();
-    const stored = { result, lastModified: new Date(now).toUTCString(), expiresAt: now + this.options.ttlMs };
+    const stored = { json, lastModified: new Date(now).toUTCString(), expiresAt: now + this.options.ttlMs };
     this.results.set(key, stored);
     return stored;
   }
@@ -226,7 +247,7 @@ export class ResponseCache {
       res.end();
       return 304;
     }
-    stored.body ??= Buffer.from(JSON.stringify(withoutInternals(stored.result)));
+    stored.body ??= Buffer.from(stored.json);
     headers['Content-Type'] = `${type}; charset=utf-8`;
     headers['Content-Length'] = stored.body.length;
     res.writeHead(200, headers);
@@ -272,13 +293,16 @@ export class ResponseCache {
           const hit = this.lookup(key);
           if (hit !== undefined) {
             this.answered.set(request, { key, stored: hit, hit: true });
-            setResultAndStopExecution(hit.result);
+            setResultAndStopExecution(writtenAs(JSON.parse(hit.json) as ExecutionResult, hit.json));
             return;
           }
           return {
-            onExecuteDone: ({ result }) => {
+            onExecuteDone: ({ result, setResult }) => {
               if (Symbol.asyncIterator in result || (result.errors?.length ?? 0) > 0) return;
-              const stored = this.store(key, result);
+              // Written once, here: Yoga answers with the same text (see writtenAs).
+              const json = JSON.stringify(withoutInternals(result));
+              setResult(writtenAs(result, json));
+              const stored = this.store(key, json);
               if (stored !== undefined) this.answered.set(request, { key, stored, hit: false });
             },
           };
