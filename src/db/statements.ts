@@ -10,17 +10,6 @@ const MAX_STATEMENTS = 500;
 /** Rows remembered between commits; past it the memory starts over. */
 const MAX_REMEMBERED_ROWS = 50_000;
 
-/**
- * Reads written as drizzle `sql` fragments (so the access rules compose into them), run as
- * statements prepared once per text: preparing is most of what a small read costs, and the
- * texts repeat on every request while only the parameters change.
- *
- * Given the database version, the rows of each read (text and parameters) are remembered
- * until the next commit, by any process: between writes, different queries over the same
- * albums and photos (another selection, another page of variables the response cache keys
- * apart) read the same rows, and a gallery's writes are rare. The version is read on every
- * call (one `pread`, see DatabaseVersion), so no read ever returns rows older than the last commit.
- */
 /** What catalog reads need: the rows of a drizzle `sql` query, shared and never to be changed. */
 export interface Reads {
   all<Row>(query: SQL): readonly Row[];
@@ -33,6 +22,17 @@ export interface Reads {
   readonly remembers: boolean;
 }
 
+/**
+ * Reads written as drizzle `sql` fragments (so the access rules compose into them), run as
+ * statements prepared once per text: preparing is most of what a small read costs, and the
+ * texts repeat on every request while only the parameters change.
+ *
+ * Given the database version, the rows of each read (text and parameters) are remembered
+ * until the next commit, by any process: between writes, different queries over the same
+ * albums and photos (another selection, another page of variables the response cache keys
+ * apart) read the same rows, and a gallery's writes are rare. The version is read on every
+ * call (one `pread`, see DatabaseVersion), so no read ever returns rows older than the last commit.
+ */
 export class PreparedReads implements Reads {
   private readonly statements = new Map<string, PreparedRead>();
   /** Rows read at `rememberedAt`, by statement text and parameters; never changed once read. */

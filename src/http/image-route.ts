@@ -148,17 +148,17 @@ function accessOf(
  * countdown), the block is the same for every revalidation of one file within a second, so it is
  * made once and kept with the file's validators.
  */
-function notModifiedHeaders(file: FileValidators, target: Target, shared: boolean): OutgoingHttpHeaders {
+function notModifiedHeaders(file: FileValidators, target: Target, keep: boolean): OutgoingHttpHeaders {
   const { cacheControl, maxAge } = target.policy;
   const now = Date.now();
   const expiresSecond = maxAge > 0 ? Math.floor(now / 1000) + maxAge : Number.NaN;
   const key = target.varyAccept ? `${cacheControl}|vary` : cacheControl;
-  const kept = shared ? file.notModified?.get(key) : undefined;
+  const kept = keep ? file.notModified?.get(key) : undefined;
   if (kept !== undefined && (maxAge === 0 || kept.expiresSecond === expiresSecond)) return kept.headers;
   const headers: OutgoingHttpHeaders = { ETag: file.etag, 'Cache-Control': cacheControl };
   if (maxAge > 0) headers.Expires = httpDate(expiresSecond * 1000);
   if (target.varyAccept) headers.Vary = 'Accept';
-  if (shared) {
+  if (keep) {
     file.notModified ??= new Map();
     file.notModified.set(key, { headers, expiresSecond });
   }
@@ -188,8 +188,8 @@ export function createImageRoute({ photos, sharedPhotos, layout, renderer, cache
     revalidated: { untouched: false, policy: { cacheControl: REVALIDATE, maxAge: 0 } },
   };
   const accessRules: AccessRules = { signing, sharedPhotos, publicAccess };
-  /** The policies every holder of a URL gets alike, whose 304 headers can be kept (a signed URL's count down). */
-  const sharedPolicies = new Set([publicAccess.current.policy, publicAccess.revalidated.policy, SHARED_POLICY]);
+  /** Policies every holder of a URL gets alike, whose 304 headers can be kept (a signed URL's counts down). */
+  const uniformPolicies = new Set([publicAccess.current.policy, publicAccess.revalidated.policy, SHARED_POLICY]);
   function publicOriginalPath(file: PhotoFile, extension: string): string {
     return layout.derivedPath(file.publicId, 'original', file.version, extension);
   }
@@ -328,7 +328,7 @@ export function createImageRoute({ photos, sharedPhotos, layout, renderer, cache
       stats.mtimeMs,
     );
     if (outcome === 'not-modified') {
-      res.writeHead(304, notModifiedHeaders(known, target, sharedPolicies.has(target.policy)));
+      res.writeHead(304, notModifiedHeaders(known, target, uniformPolicies.has(target.policy)));
       res.end();
       return;
     }
