@@ -6,7 +6,7 @@ import { request } from 'undici';
 import { graphql } from './generated/index.ts';
 import { FIXTURE_PHOTOS, runCli } from './helpers/cli.ts';
 import { dataOf, fromResponseCache, postGraphQL, sqlReads, sqlStatements } from './helpers/graphql.ts';
-import { importIntoDataDir } from './helpers/library.ts';
+import { buildLibrary, importIntoDataDir } from './helpers/library.ts';
 import { startTestServer, type TestServer } from './helpers/server.ts';
 
 const GalleryPage = graphql(`
@@ -383,5 +383,32 @@ describe('query planning, visibility of fields, filters, and the response cache'
     assert.ok(adminTotal > anonymousTotal, `admin sees ${adminTotal}, anonymous ${anonymousTotal}`);
     const replay = await get(server.url, query, { 'if-none-match': String(anonymous.headers.etag), ...server.admin });
     assert.equal(replay.status, 200, 'an admin request never gets a 304 from the anonymous cache');
+  });
+
+  it('with CORS on, Yoga answers stored results itself: the same bytes, with Vary: Origin', async () => {
+    const open = await startTestServer({ LIGHTBOX_CORS_ORIGINS: 'https://app.example' });
+    try {
+      await buildLibrary(open.dataDir, {
+        albums: { Open: 'PUBLIC' },
+        photos: { a: { file: path.join(FIXTURE_PHOTOS, 'gps', 'DSCN0010.jpg'), albums: ['Open'] } },
+      });
+      const post = () =>
+        request(`${open.url}/graphql`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', origin: 'https://app.example' },
+          body: JSON.stringify({ query: '{ albums(first: 5) { nodes { id title photoCount } } }' }),
+        });
+      const first = await post();
+      const firstBody = await first.body.text();
+      const again = await post();
+      const againBody = await again.body.text();
+      assert.ok(!fromResponseCache(first.headers) && fromResponseCache(again.headers), 'the second is answered from memory');
+      assert.equal(againBody, firstBody, 'byte for byte');
+      assert.match(JSON.parse(againBody).data.albums.nodes[0].title, /Open/);
+      assert.match(String(again.headers.vary), /Origin/);
+      assert.equal(again.headers['access-control-allow-origin'], 'https://app.example');
+    } finally {
+      await open.close();
+    }
   });
 });

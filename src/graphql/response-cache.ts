@@ -9,7 +9,7 @@ import type { PersistedQueries } from './persisted-queries.ts';
 
 /** Results kept per database version; a new version starts the cache over. */
 const MAX_RESULTS = 1000;
-/** What the kept results may take in all, counting each one's text and its bytes. */
+/** What the kept results' bytes may take in all. */
 const MAX_RESULT_BYTES = 64 * 1024 * 1024;
 /** Longest query string or body whose key is remembered by its exact text (a page's query is a few KB). */
 const MAX_REMEMBERED_REQUEST_CHARS = 16 * 1024;
@@ -40,17 +40,15 @@ function queryHash(operationName: string | null | undefined, documentString: str
 }
 
 /**
- * A result is kept as its JSON, not as the object it was written from: a page's result is
- * thousands of small objects, and a thousand of them kept would be copied and walked by every
- * collection, while one string is not.
+ * A result is kept as its JSON's bytes, not as the object it was written from: a page's result
+ * is thousands of small objects, and a thousand of them kept would be copied and walked by
+ * every collection; bytes live outside the collected heap, and are what an answer sends.
  */
 interface StoredResult {
-  json: string;
+  body: Buffer;
   /** When it was stored, as an HTTP date (the Last-Modified of GETs answered from it). */
   lastModified: string;
   expiresAt: number;
-  /** Its JSON as bytes, made on the first answer that needs them: a stored result never changes. */
-  body?: Buffer;
 }
 
 export interface ResponseCacheOptions {
@@ -122,7 +120,7 @@ function newResults(): LRUCache<string, StoredResult> {
     max: MAX_RESULTS,
     maxSize: MAX_RESULT_BYTES,
     // The text, and the bytes made from it on the first answer.
-    sizeCalculation: (stored) => 2 * stored.json.length + 1,
+    sizeCalculation: (stored) => stored.body.length + 1,
   });
 }
 
@@ -182,7 +180,7 @@ export class ResponseCache {
     // A write during execution makes the result a past version's: not worth keeping.
     if (versionOf(key) !== this.currentVersion()) return undefined;
     const now = Date.now();
-    const stored = { json, lastModified: new Date(now).toUTCString(), expiresAt: now + this.options.ttlMs };
+    const stored = { body: Buffer.from(json), lastModified: new Date(now).toUTCString(), expiresAt: now + this.options.ttlMs };
     this.results.set(key, stored);
     return stored;
   }
@@ -247,7 +245,6 @@ export class ResponseCache {
       res.end();
       return 304;
     }
-    stored.body ??= Buffer.from(stored.json);
     headers['Content-Type'] = `${type}; charset=utf-8`;
     headers['Content-Length'] = stored.body.length;
     res.writeHead(200, headers);
@@ -293,7 +290,8 @@ export class ResponseCache {
           const hit = this.lookup(key);
           if (hit !== undefined) {
             this.answered.set(request, { key, stored: hit, hit: true });
-            setResultAndStopExecution(writtenAs(JSON.parse(hit.json) as ExecutionResult, hit.json));
+            const json = hit.body.toString('utf8');
+            setResultAndStopExecution(writtenAs(JSON.parse(json) as ExecutionResult, json));
             return;
           }
           return {
