@@ -14,6 +14,7 @@ import {
 import type { Db } from '../db/client.ts';
 import { meterSync, type SqlUsage } from '../db/sql-meter.ts';
 import type { Reads } from '../db/statements.ts';
+import { RecordMemory } from './record-memory.ts';
 
 export interface AlbumPhotosRequest {
   albumId: number;
@@ -65,13 +66,8 @@ function grouped<Key, Value>(keys: readonly Key[], values: readonly Value[], key
 /** Requests for the same page of the same album are one. */
 const albumPageKey = (albumId: number, page: KeysetPage) => `${albumId} ${JSON.stringify(page)}`;
 
-/**
- * Details read for a record, by viewer. A record remembered between commits (PreparedReads) is
- * the same object for every request until the next commit, so its details, read once, answer
- * every later request's eight detail fields without eight promises each. Records read afresh
- * are new objects and never find an entry.
- */
-const knownDetails = new WeakMap<PhotoRecord, Map<string, PhotoDetails>>();
+/** Details read for a record, by viewer: they answer every later request's eight detail fields without eight promises each. */
+const knownDetails = new RecordMemory<PhotoRecord, PhotoDetails>();
 
 /** Who details were read for: location and capture details depend on it. */
 function viewerKey(viewer: Viewer): string {
@@ -130,15 +126,10 @@ export function createLoaders(db: Db, reads: Reads, viewer: Viewer, sqlUsage?: S
     ),
     photoDetailsOf: (photo) => {
       if (!reads.remembers) return loaders.photoDetails.load(photo.id);
-      const known = knownDetails.get(photo)?.get(detailsKey);
+      const known = knownDetails.recall(photo, detailsKey);
       if (known !== undefined) return known;
       return loaders.photoDetails.load(photo.id).then((details) => {
-        let byViewer = knownDetails.get(photo);
-        if (byViewer === undefined) {
-          byViewer = new Map();
-          knownDetails.set(photo, byViewer);
-        }
-        byViewer.set(detailsKey, details);
+        knownDetails.keep(photo, detailsKey, details);
         return details;
       });
     },

@@ -8,6 +8,7 @@ import { AlbumRef } from './album.ts';
 import { builder } from './builder.ts';
 import type { GraphQLContext } from './context.ts';
 import { CameraRef, ExposureRef, LocationRef, type PlaceholderInfo, PlaceholderRef } from './photo-metadata.ts';
+import { RecordMemory } from './record-memory.ts';
 
 interface ImageInfo {
   url: string;
@@ -27,42 +28,14 @@ export const ImageRef = builder.objectRef<ImageInfo>('Image').implement({
   }),
 });
 
-/*
- * A record read from memory is the same object for every request until the next commit (see
- * PreparedReads), and so is what it resolves to: made once per record, not once per request.
- */
-const placeholders = new WeakMap<PhotoRecord, PlaceholderInfo | null>();
-const renditions = new WeakMap<PhotoRecord, Map<string, ImageInfo>>();
-const srcSets = new WeakMap<PhotoRecord, Map<string, string>>();
-
-function madeOnce<Value>(
-  ctx: GraphQLContext,
-  memory: WeakMap<PhotoRecord, Map<string, Value>>,
-  photo: PhotoRecord,
-  key: string,
-  make: () => Value,
-): Value {
-  if (!ctx.reads.remembers) return make();
-  let made = memory.get(photo);
-  if (made === undefined) {
-    made = new Map();
-    memory.set(photo, made);
-  }
-  let value = made.get(key);
-  if (value === undefined) {
-    value = make();
-    made.set(key, value);
-  }
-  return value;
-}
+const placeholders = new RecordMemory<PhotoRecord, PlaceholderInfo | null>();
+const renditions = new RecordMemory<PhotoRecord, ImageInfo>();
+const srcSets = new RecordMemory<PhotoRecord, string>();
 
 function placeholderOf(photo: PhotoRecord, ctx: GraphQLContext): PlaceholderInfo | null {
-  let placeholder = ctx.reads.remembers ? placeholders.get(photo) : undefined;
-  if (placeholder === undefined) {
-    placeholder = photo.placeholderHash === null ? null : { hash: photo.placeholderHash, dominantColor: photo.dominantColor };
-    if (ctx.reads.remembers) placeholders.set(photo, placeholder);
-  }
-  return placeholder;
+  return placeholders.made(photo, '', ctx.reads.remembers, () =>
+    photo.placeholderHash === null ? null : { hash: photo.placeholderHash, dominantColor: photo.dominantColor },
+  );
 }
 
 /** What a rendition's URL depends on beyond the record (signatures are made with one secret per server). */
@@ -78,14 +51,14 @@ function renditionOf(
   signing: UrlSigning | undefined,
   grant: UrlGrant,
 ): ImageInfo {
-  return madeOnce(ctx, renditions, photo, `${variant}.${format}.${grant}.${signingKey(signing)}`, () => ({
+  return renditions.made(photo, `${variant}.${format}.${grant}.${signingKey(signing)}`, ctx.reads.remembers, () => ({
     url: imageUrl(photo, variant, format, signing, grant),
     ...variantDimensions(variant, photo.width, photo.height),
   }));
 }
 
 function srcSetOf(ctx: GraphQLContext, photo: PhotoRecord, format: ImageFormat, signing: UrlSigning | undefined): string {
-  return madeOnce(ctx, srcSets, photo, `${format}.${signingKey(signing)}`, () => {
+  return srcSets.made(photo, `${format}.${signingKey(signing)}`, ctx.reads.remembers, () => {
     const widths = new Set<number>();
     const entries: string[] = [];
     for (const variant of SRCSET_VARIANTS) {

@@ -119,7 +119,6 @@ function newResults(): LRUCache<string, StoredResult> {
   return new LRUCache<string, StoredResult>({
     max: MAX_RESULTS,
     maxSize: MAX_RESULT_BYTES,
-    // The text, and the bytes made from it on the first answer.
     sizeCalculation: (stored) => stored.body.length + 1,
   });
 }
@@ -129,6 +128,15 @@ function withoutInternals(result: ExecutionResult): ExecutionResult {
   if (result.extensions?.http === undefined) return result;
   const { http: _headers, ...extensions } = result.extensions;
   return { ...result, extensions: Object.keys(extensions).length > 0 ? extensions : undefined };
+}
+
+/**
+ * Whether If-None-Match names this result's key. `*` does not: it would confirm whatever the
+ * request now gets, and a 304 confirms only the very result it names.
+ */
+function namesKey(ifNoneMatch: string, key: string): boolean {
+  const tags = parseEntityTagList(ifNoneMatch);
+  return tags !== '*' && tags.some((tag) => tag.opaque === key);
 }
 
 function isQuery(document: DocumentNode, operationName: string | null | undefined): boolean {
@@ -217,8 +225,10 @@ export class ResponseCache {
     if (this.options.cors || !cacheableBy(req.method, (name) => req.headers[name] !== undefined)) return undefined;
     const type = jsonTypeFirstAccepted(req.headers.accept);
     if (type === undefined) return undefined;
+    // Read first: a new version empties what was remembered.
+    this.currentVersion();
     const remembered = this.requestKeys[method].get(text);
-    let key = remembered !== undefined && versionOf(remembered) === this.currentVersion() ? remembered : undefined;
+    let key = remembered;
     if (key === undefined) {
       const params = paramsOf(text);
       key = params === undefined ? undefined : this.keyOfParams(params);
@@ -239,8 +249,7 @@ export class ResponseCache {
     }
     if (this.options.serverTiming) headers['Server-Timing'] = 'cache;desc="hit", sql;desc="0";dur=0.00';
     const ifNoneMatch = req.method === 'GET' ? req.headers['if-none-match'] : undefined;
-    const tags = ifNoneMatch === undefined ? [] : parseEntityTagList(ifNoneMatch);
-    if (tags !== '*' && tags.some((tag) => tag.opaque === key)) {
+    if (ifNoneMatch !== undefined && namesKey(ifNoneMatch, key)) {
       res.writeHead(304, headers);
       res.end();
       return 304;
@@ -311,8 +320,7 @@ export class ResponseCache {
           if (ifNoneMatch === null || request.method !== 'GET' || !cacheable(request)) return;
           const params = paramsOfQueryString(new URL(request.url).searchParams);
           const key = params === undefined ? undefined : this.keyOfParams(params);
-          const tags = key === undefined ? [] : parseEntityTagList(ifNoneMatch);
-          const stored = key !== undefined && tags !== '*' && tags.some((tag) => tag.opaque === key) ? this.lookup(key) : undefined;
+          const stored = key !== undefined && namesKey(ifNoneMatch, key) ? this.lookup(key) : undefined;
           if (key === undefined || stored === undefined) return;
           endResponse(new fetchAPI.Response(null, { status: 304, headers: { ETag: key, 'Last-Modified': stored.lastModified } }));
         },

@@ -150,8 +150,7 @@ function accessOf(
  */
 function notModifiedHeaders(file: FileValidators, target: Target, keep: boolean): OutgoingHttpHeaders {
   const { cacheControl, maxAge } = target.policy;
-  const now = Date.now();
-  const expiresSecond = maxAge > 0 ? Math.floor(now / 1000) + maxAge : Number.NaN;
+  const expiresSecond = maxAge > 0 ? Math.floor(Date.now() / 1000) + maxAge : Number.NaN;
   const key = target.varyAccept ? `${cacheControl}|vary` : cacheControl;
   const kept = keep ? file.notModified?.get(key) : undefined;
   if (kept !== undefined && (maxAge === 0 || kept.expiresSecond === expiresSecond)) return kept.headers;

@@ -143,6 +143,11 @@ export function createLightboxServer({ store, logger, config, secrets, render }:
     return true;
   };
 
+  /** A request Yoga answers, with its own SQL tally (Server-Timing, the log line). */
+  function executeGraphQL(req: IncomingMessage, res: ServerResponse): void {
+    yoga(req, res, { req, res, sqlUsage: newSqlUsage() });
+  }
+
   function route(req: IncomingMessage, res: ServerResponse): void {
     const url = req.url ?? '/';
     const queryStart = url.indexOf('?');
@@ -164,7 +169,7 @@ export function createLightboxServer({ store, logger, config, secrets, render }:
       }
       if (!admitted(req, res)) return;
       if (!responseCache.mayServePost(req)) {
-        yoga(req, res, { req, res, sqlUsage: newSqlUsage() });
+        executeGraphQL(req, res);
         return;
       }
       readRequestBody(req).then(
@@ -175,7 +180,7 @@ export function createLightboxServer({ store, logger, config, secrets, render }:
           }
           // Yoga reads a body already read from here.
           Object.assign(req, { body });
-          yoga(req, res, { req, res, sqlUsage: newSqlUsage() });
+          executeGraphQL(req, res);
         },
         () => req.destroy(),
       );
