@@ -206,11 +206,18 @@ describe('GraphQL over HTTP', () => {
     const literal = await post(server.url, { query: '{ photos(first: 101) { totalCount } }' });
     assert.equal(literal.body.errors?.[0]?.extensions?.code, 'PAGE_SIZE_LIMIT');
     assert.match(literal.body.errors?.[0]?.message ?? '', /0 to 100/);
-    const variable = await post(server.url, {
-      query: 'query($n: Int) { albums(first: 10) { nodes { photos(last: $n) { totalCount } } } }',
-      variables: { n: 5000 },
-    });
+    // Twice within limits first: a document already accepted (and run without Yoga) is still checked per request.
+    const byVariable = 'query($n: Int) { albums(first: 10) { nodes { photos(last: $n) { totalCount } } } }';
+    for (const n of [5, 4]) assert.equal((await post(server.url, { query: byVariable, variables: { n } })).body.errors, undefined);
+    const variable = await post(server.url, { query: byVariable, variables: { n: 5000 } });
     assert.equal(variable.body.errors?.[0]?.extensions?.code, 'PAGE_SIZE_LIMIT');
+    // A variable's default is what execution sees when it is not sent.
+    const byDefault = 'query($n: Int = 500) { photos(first: $n) { totalCount } }';
+    for (let i = 0; i < 2; i++) {
+      const defaulted = await post(server.url, { query: byDefault });
+      assert.equal(defaulted.body.errors?.[0]?.extensions?.code, 'PAGE_SIZE_LIMIT', JSON.stringify(defaulted.body));
+    }
+    assert.equal((await post(server.url, { query: byDefault, variables: { n: 50 } })).body.errors, undefined);
     const negative = await post(server.url, { query: '{ photos(first: -1) { totalCount } }' });
     assert.equal(negative.body.errors?.[0]?.extensions?.code, 'PAGE_SIZE_LIMIT');
     const fine = await post(server.url, { query: '{ photos(first: 100) { totalCount } }' });

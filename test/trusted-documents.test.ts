@@ -84,6 +84,8 @@ describe('trusted documents (LIGHTBOX_TRUSTED_DOCUMENTS=only, manifests from cod
   it('refuses everything else from anyone but the admin: other documents, new registrations, unknown hashes', async () => {
     const other = '{ photos(first: 1) { totalCount } }';
     const otherHash = createHash('sha256').update(other).digest('hex');
+    // The admin runs it first, twice: a document Yoga has accepted (and then executed without Yoga) is still refused to others.
+    for (let i = 0; i < 2; i++) assert.equal((await post(server, { query: other, variables: { i } }, server.admin)).status, 200);
     for (const payload of [
       { query: other },
       // The trusted document, written differently, is another document.

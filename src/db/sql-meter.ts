@@ -14,6 +14,16 @@ export function newSqlUsage(): SqlUsage {
   return { statements: 0, durationMs: 0, remembered: 0 };
 }
 
+/**
+ * The tally as a Server-Timing value: `sql`, how many statements ran and how long they took;
+ * `remembered`, how many reads were answered from rows remembered since the last commit
+ * (LIGHTBOX_READ_CACHE).
+ */
+export function sqlServerTiming(usage: SqlUsage): string {
+  const sql = `sql;desc="${usage.statements}";dur=${usage.durationMs.toFixed(2)}`;
+  return usage.remembered > 0 ? `${sql}, remembered;desc="${usage.remembered}"` : sql;
+}
+
 /** The tally that statements run right now count in: set only while a `meterSync` callback runs. */
 let attributed: SqlUsage | undefined;
 const inMutation = new AsyncLocalStorage<SqlUsage>();

@@ -1,4 +1,4 @@
-import { type DocumentNode, getOperationAST } from 'graphql';
+import { type DocumentNode, type GraphQLSchema, getOperationAST } from 'graphql';
 import { type CompiledQuery, compileQuery, isCompiledQuery } from 'graphql-jit';
 import type { Plugin } from 'graphql-yoga';
 import { meterAsync } from '../db/sql-meter.ts';
@@ -7,20 +7,25 @@ import type { GraphQLContext } from './context.ts';
 /** Compiled queries kept per document: documents come from Yoga's parse cache, so each is one object. */
 const compiled = new WeakMap<DocumentNode, Map<string, CompiledQuery | null>>();
 
-function compiledFor(args: Parameters<NonNullable<Plugin['onExecute']>>[0]['args']): CompiledQuery | null {
-  const operationName = args.operationName ?? '';
-  let byOperation = compiled.get(args.document);
+/** The document's query operation of that name, compiled once; null for mutations and for what graphql-jit cannot compile. */
+export function compiledQueryFor(
+  schema: GraphQLSchema,
+  document: DocumentNode,
+  operationName: string | null | undefined,
+): CompiledQuery | null {
+  const name = operationName ?? '';
+  let byOperation = compiled.get(document);
   if (byOperation === undefined) {
     byOperation = new Map();
-    compiled.set(args.document, byOperation);
+    compiled.set(document, byOperation);
   }
-  let query = byOperation.get(operationName);
+  let query = byOperation.get(name);
   if (query === undefined) {
     // Mutations keep graphql-js: they are few, and their order of side effects is graphql-js's to define.
-    const operation = getOperationAST(args.document, args.operationName);
-    const result = operation?.operation === 'query' ? compileQuery(args.schema, args.document, args.operationName ?? undefined) : null;
+    const operation = getOperationAST(document, operationName);
+    const result = operation?.operation === 'query' ? compileQuery(schema, document, operationName ?? undefined) : null;
     query = result !== null && isCompiledQuery(result) ? result : null;
-    byOperation.set(operationName, query);
+    byOperation.set(name, query);
   }
   return query;
 }
@@ -34,7 +39,7 @@ function compiledFor(args: Parameters<NonNullable<Plugin['onExecute']>>[0]['args
 export function compiledExecutionPlugin(): Plugin {
   return {
     onExecute({ args, executeFn, setExecuteFn }) {
-      const query = compiledFor(args);
+      const query = compiledQueryFor(args.schema, args.document, args.operationName);
       if (query === null) {
         // Mutations are metered however deep their statements go; queries through their reads (see meterSync).
         const { sqlUsage } = args.contextValue as Partial<GraphQLContext>;

@@ -115,7 +115,7 @@ export function limitPlugins(options: LimitOptions): Plugin[] {
     costLimitPlugin({ maxCost: QUERY_LIMITS.cost, depthCostFactor: QUERY_LIMITS.depthCostFactor, ignoreIntrospection: true }),
     {
       onExecute({ args, setResultAndStopExecution }) {
-        const errors = pageSizeErrors(args.schema, args.document, args.variableValues ?? undefined, MAX_PAGE_SIZE);
+        const errors = pageSizeErrors(args.schema, args.document, args.operationName, args.variableValues, MAX_PAGE_SIZE);
         if (errors.length > 0) setResultAndStopExecution({ errors });
       },
     },

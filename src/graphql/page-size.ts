@@ -4,6 +4,8 @@ import {
   type GraphQLError,
   type GraphQLSchema,
   getNamedType,
+  getOperationAST,
+  getVariableValues,
   TypeInfo,
   valueFromASTUntyped,
   visit,
@@ -41,18 +43,26 @@ function pageArgumentsOf(schema: GraphQLSchema, document: DocumentNode): PageArg
 }
 
 /**
- * `first`/`last` arguments of connection fields outside 0..max, with the variables applied.
+ * `first`/`last` arguments of connection fields outside 0..max, with the operation's variables
+ * applied as execution will see them (coerced, defaults included: `$n: Int = 500` is 500).
  * Over the cap is an error, not a silent clamp: a client asking for 500 should learn it got 100.
+ * Variables that cannot be coerced are left to execution, which reports them.
  */
 export function pageSizeErrors(
   schema: GraphQLSchema,
   document: DocumentNode,
-  variables: Record<string, unknown> | undefined,
+  operationName: string | null | undefined,
+  variables: Record<string, unknown> | null | undefined,
   max: number,
 ): GraphQLError[] {
+  const found = pageArgumentsOf(schema, document);
+  if (found.length === 0) return [];
+  const definitions = getOperationAST(document, operationName)?.variableDefinitions ?? [];
+  const coerced = definitions.length === 0 ? {} : getVariableValues(schema, definitions, variables ?? {}).coerced;
+  if (coerced === undefined) return [];
   const errors: GraphQLError[] = [];
-  for (const { node, field } of pageArgumentsOf(schema, document)) {
-    const value = valueFromASTUntyped(node.value, variables ?? {});
+  for (const { node, field } of found) {
+    const value = valueFromASTUntyped(node.value, coerced);
     if (typeof value === 'number' && (value < 0 || value > max)) {
       errors.push(
         requestError(

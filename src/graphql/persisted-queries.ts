@@ -57,13 +57,28 @@ export class PersistedQueries {
     return this.trusted.documents.get(hash) ?? (this.trusted.only ? undefined : this.documents.get(hash));
   }
 
+  /** Whether only trusted documents may run for this caller (LIGHTBOX_TRUSTED_DOCUMENTS=only, anyone but the admin). */
+  private enforcedFor(authorization: string | null): boolean {
+    return this.trusted.only && !this.trusted.isAdmin(authorization);
+  }
+
+  private isTrusted(query: string): boolean {
+    return this.trusted.documents.has(sha256Hex(query));
+  }
+
+  /** Whether a document sent as text, without a hash, may run for this caller. */
+  mayRunText(query: string, authorization: string | null): boolean {
+    return !this.enforcedFor(authorization) || this.isTrusted(query);
+  }
+
   plugin(): Plugin {
     return {
       onParams: ({ request, params, setParams }) => {
-        const enforced = this.trusted.only && !this.trusted.isAdmin(request.headers.get('authorization'));
+        const authorization = request.headers.get('authorization');
+        const enforced = this.enforcedFor(authorization);
         const persisted = persistedQueryOf(params.extensions);
         if (persisted === undefined) {
-          if (enforced && (typeof params.query !== 'string' || !this.trusted.documents.has(sha256Hex(params.query)))) throw notTrusted();
+          if (enforced && (typeof params.query !== 'string' || !this.isTrusted(params.query))) throw notTrusted();
           return;
         }
         const hash = persisted.sha256Hash;

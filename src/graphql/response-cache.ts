@@ -6,6 +6,7 @@ import { LRUCache } from 'lru-cache';
 import { SHARE_HEADER } from '../auth/share-access.ts';
 import { parseEntityTagList } from '../http/conditional.ts';
 import type { PersistedQueries } from './persisted-queries.ts';
+import { type JsonPostBody, paramsOfQueryString, type RequestParams } from './request-params.ts';
 
 /** Results kept per database version; a new version starts the cache over. */
 const MAX_RESULTS = 1000;
@@ -71,43 +72,10 @@ const PUBLIC_GET_HEADERS = { vary: 'Accept, Authorization, X-Lightbox-Share', ca
  * GraphQL answers in JSON; application/json when any type will do (no Accept, or exactly
  * `*\/*`); undefined for anything else (GraphiQL's HTML, lists Yoga weighs), which Yoga decides.
  */
-function jsonTypeFirstAccepted(accept: string | undefined): string | undefined {
+export function jsonTypeFirstAccepted(accept: string | undefined): string | undefined {
   if (accept === undefined || accept.trim() === '*/*') return 'application/json';
   const first = accept.split(',')[0]?.split(';')[0]?.trim().toLowerCase();
   return first === 'application/graphql-response+json' || first === 'application/json' ? first : undefined;
-}
-
-/** The request parameters the cache reads, from a GET's query string or a POST's JSON body. */
-interface CacheParams {
-  query?: unknown;
-  variables?: unknown;
-  operationName?: unknown;
-  extensions?: unknown;
-}
-
-/** A GET's parameters as Yoga reads them; undefined when its JSON parameters are not JSON (Yoga's to refuse). */
-function paramsOfQueryString(search: URLSearchParams): CacheParams | undefined {
-  try {
-    return {
-      query: search.get('query') ?? undefined,
-      variables: search.has('variables') ? JSON.parse(search.get('variables') as string) : undefined,
-      operationName: search.get('operationName'),
-      extensions: search.has('extensions') ? JSON.parse(search.get('extensions') as string) : undefined,
-    };
-  } catch {
-    return undefined;
-  }
-}
-
-/** A POST's parameters; undefined when its body is not a JSON object (Yoga's to refuse). */
-function paramsOfJsonBody(text: string): CacheParams | undefined {
-  let params: unknown;
-  try {
-    params = JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-  return typeof params === 'object' && params !== null && !Array.isArray(params) ? (params as CacheParams) : undefined;
 }
 
 /** The result, answered by Yoga as `json` (Yoga writes a result with its `stringify` when it has one). */
@@ -184,17 +152,17 @@ export class ResponseCache {
     return stored;
   }
 
-  private store(key: string, json: string): StoredResult | undefined {
+  private store(key: string, body: Buffer): StoredResult | undefined {
     // A write during execution makes the result a past version's: not worth keeping.
     if (versionOf(key) !== this.currentVersion()) return undefined;
     const now = Date.now();
-    const stored = { body: Buffer.from(json), lastModified: new Date(now).toUTCString(), expiresAt: now + this.options.ttlMs };
+    const stored = { body, lastModified: new Date(now).toUTCString(), expiresAt: now + this.options.ttlMs };
     this.results.set(key, stored);
     return stored;
   }
 
   /** The key a request's parameters give before Yoga reads them; undefined when they cannot be read as Yoga reads them. */
-  private keyOfParams(params: CacheParams): string | undefined {
+  private keyOfParams(params: RequestParams): string | undefined {
     // Parameters of the wrong type are Yoga's to refuse, whatever is stored.
     const { operationName, variables } = params;
     if (operationName != null && typeof operationName !== 'string') return undefined;
@@ -220,7 +188,7 @@ export class ResponseCache {
     res: ServerResponse,
     method: 'GET' | 'POST',
     text: string,
-    paramsOf: (text: string) => CacheParams | undefined,
+    paramsOf: (text: string) => RequestParams | undefined,
   ): 200 | 304 | undefined {
     if (this.options.cors || !cacheableBy(req.method, (name) => req.headers[name] !== undefined)) return undefined;
     const type = jsonTypeFirstAccepted(req.headers.accept);
@@ -267,23 +235,24 @@ export class ResponseCache {
     return this.serveStored(req, res, 'GET', search, (text) => paramsOfQueryString(new URLSearchParams(text)));
   }
 
-  /**
-   * Whether a POST could be answered from memory, by its headers alone: JSON, anonymous, no
-   * CORS. Only such POSTs are read here before Yoga; the rest stream to Yoga untouched.
-   */
-  mayServePost(req: IncomingMessage): boolean {
-    return (
-      req.method === 'POST' &&
-      !this.options.cors &&
-      /^application\/json\s*(;|$)/i.test(req.headers['content-type'] ?? '') &&
-      jsonTypeFirstAccepted(req.headers.accept) !== undefined &&
-      cacheableBy(req.method, (name) => req.headers[name] !== undefined)
-    );
+  /** `serveStored` for a POST's JSON body (one that `DirectQueries.mayAnswer` let be read before Yoga). */
+  serveStoredPost(req: IncomingMessage, res: ServerResponse, body: JsonPostBody): 200 | undefined {
+    return this.serveStored(req, res, 'POST', body.text, () => body.params()) as 200 | undefined;
   }
 
-  /** `serveStored` for a POST's JSON body (one that `mayServePost` let through). */
-  serveStoredPost(req: IncomingMessage, res: ServerResponse, body: Buffer): 200 | undefined {
-    return this.serveStored(req, res, 'POST', body.toString('utf8'), paramsOfJsonBody) as 200 | undefined;
+  /**
+   * The key an executed POST's result is kept under, read before it executes (the version it
+   * belongs to); undefined for callers whose results are never stored. For DirectQueries,
+   * which executes outside Yoga and keeps what it answers as Yoga's plugin does.
+   */
+  keyForStoring(req: IncomingMessage, operationName: string | undefined, query: string, variables: unknown): string | undefined {
+    if (!cacheableBy(req.method, (name) => req.headers[name] !== undefined)) return undefined;
+    return this.keyOf(operationName, query, variables);
+  }
+
+  /** Keeps the JSON bytes answered for a request under the key `keyForStoring` gave it. */
+  keep(key: string, body: Buffer): void {
+    this.store(key, body);
   }
 
   /** Stores and serves results inside Yoga, and gives GET responses their validators and caching headers. */
@@ -291,7 +260,7 @@ export class ResponseCache {
     return [
       {
         onExecute: ({ args, setResultAndStopExecution }) => {
-          const { request, params } = args.contextValue as { request: Request; params: CacheParams };
+          const { request, params } = args.contextValue as { request: Request; params: RequestParams };
           if (!cacheable(request) || !isQuery(args.document, args.operationName)) return;
           // Yoga has read the parameters already (a persisted query's hash is its document by now).
           if (typeof params.query !== 'string') return;
@@ -309,7 +278,7 @@ export class ResponseCache {
               // Written once, here: Yoga answers with the same text (see writtenAs).
               const json = JSON.stringify(withoutInternals(result));
               setResult(writtenAs(result, json));
-              const stored = this.store(key, json);
+              const stored = this.store(key, Buffer.from(json));
               if (stored !== undefined) this.answered.set(request, { key, stored, hit: false });
             },
           };

@@ -1,23 +1,24 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Plugin } from 'graphql-yoga';
 import { createYoga } from 'graphql-yoga';
-import { SHARE_HEADER, type ShareAccess, type ShareResolution } from '../auth/share-access.ts';
-import type { Viewer, ViewerCheck } from '../auth/viewer.ts';
+import type { ShareAccess } from '../auth/share-access.ts';
+import type { ViewerCheck } from '../auth/viewer.ts';
 import type { GraphQLConfig } from '../config.ts';
-import { meterSync, type SqlUsage } from '../db/sql-meter.ts';
-import { hasErrorCode } from '../errors.ts';
+import { type SqlUsage, sqlServerTiming } from '../db/sql-meter.ts';
 import { graphiqlPageHeadersPlugin, renderGraphiQLPage } from '../http/graphiql/page.ts';
 import type { StagedUpload } from '../http/multipart-upload.ts';
 import type { Logger } from '../log.ts';
 import type { Store } from '../storage/open-store.ts';
+import { type CallerIdentity, callerIdentity } from './caller-identity.ts';
 import { compiledExecutionPlugin } from './compiled-execution.ts';
 import type { GraphQLContext, RequestIdentity } from './context.ts';
 import { corsOptions, varyOnOriginPlugin } from './cors.ts';
 import { csrfPlugin } from './csrf.ts';
 import { GRAPHIQL_DEFAULT_QUERY } from './default-query.ts';
+import type { DirectQueries } from './direct-queries.ts';
 import { limitPlugins } from './limits.ts';
 import type { PersistedQueries } from './persisted-queries.ts';
-import { idErrorsPlugin, maskUnexpectedErrors, requestError } from './request-errors.ts';
+import { idErrorsPlugin, maskUnexpectedErrors } from './request-errors.ts';
 import type { ResponseCache } from './response-cache.ts';
 import { schema } from './schema.ts';
 
@@ -32,6 +33,8 @@ export interface YogaOptions {
   /** The anonymous query cache, whose stored GETs the server also answers before Yoga. */
   responseCache: ResponseCache;
   persistedQueries: PersistedQueries;
+  /** Learns the documents Yoga accepts, which it may then execute without Yoga. */
+  directQueries: DirectQueries;
 }
 
 interface ServerContext {
@@ -41,6 +44,8 @@ interface ServerContext {
   uploads?: Map<string, StagedUpload>;
   /** The request's SQL tally, made where the request comes in. */
   sqlUsage?: SqlUsage;
+  /** The caller, when a route identified it before handing the request on (see DirectQueries). */
+  identity?: CallerIdentity;
 }
 
 /** Yoga types a plugin's server context loosely; ours always comes from the routes in server.ts. */
@@ -48,17 +53,12 @@ function sqlUsageOf(serverContext: object): SqlUsage | undefined {
   return (serverContext as Partial<ServerContext>).sqlUsage;
 }
 
-/**
- * Server-Timing `sql`: how many statements this request ran and how long they took; `remembered`:
- * how many reads were answered from rows remembered since the last commit (LIGHTBOX_READ_CACHE).
- */
+/** Server-Timing on Yoga's answers: the request's SQL tally. */
 function serverTimingPlugin(): Plugin {
   return {
     onResponse({ response, serverContext }) {
       const usage = sqlUsageOf(serverContext);
-      if (usage === undefined) return;
-      response.headers.append('Server-Timing', `sql;desc="${usage.statements}";dur=${usage.durationMs.toFixed(2)}`);
-      if (usage.remembered > 0) response.headers.append('Server-Timing', `remembered;desc="${usage.remembered}"`);
+      if (usage !== undefined) response.headers.append('Server-Timing', sqlServerTiming(usage));
     },
   };
 }
@@ -107,6 +107,7 @@ export function createGraphQLHandler(options: YogaOptions) {
     varyOnOriginPlugin(graphql),
     graphiqlPageHeadersPlugin(),
     idErrorsPlugin(),
+    options.directQueries.plugin(),
     compiledExecutionPlugin(),
   ];
   if (graphql.serverTiming) plugins.push(serverTimingPlugin());
@@ -128,25 +129,8 @@ export function createGraphQLHandler(options: YogaOptions) {
       warn: (...args) => options.logger.warn(args.map(String).join(' ')),
       error: (...args) => options.logger.error(args.map((arg) => (arg instanceof Error ? arg.stack : String(arg))).join(' ')),
     },
-    context: ({ request, req, uploads, sqlUsage }) => {
-      let viewer: Viewer;
-      try {
-        viewer = viewers.fromAuthorization(request.headers.get('authorization'));
-      } catch (error) {
-        if (!hasErrorCode(error, 'UNAUTHENTICATED')) throw error;
-        throw requestError('UNAUTHENTICATED', `Not authenticated: ${error.message}`, {
-          withStatus: true,
-          headers: { 'WWW-Authenticate': 'Bearer' },
-        });
-      }
-      // The admin sees everything already: a share header beside the admin token changes nothing.
-      const share: ShareResolution =
-        viewer.kind === 'admin' ? { kind: 'none' } : meterSync(sqlUsage, () => options.shares.resolve(request.headers.get(SHARE_HEADER)));
-      if (share.kind === 'unknown') {
-        throw requestError('SHARE_LINK_NOT_FOUND', 'This share link does not exist, or it was revoked or has expired', {
-          withStatus: true,
-        });
-      }
+    context: ({ request, req, uploads, sqlUsage, identity }) => {
+      const { viewer, share } = identity ?? callerIdentity(viewers, options.shares, (name) => request.headers.get(name), sqlUsage);
       return contexts({ viewer, share, signal: request.signal, clientAddress: req.socket.remoteAddress ?? '', uploads, sqlUsage });
     },
     plugins,

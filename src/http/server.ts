@@ -8,9 +8,13 @@ import { SharedPhotoLookup } from '../catalog/shared-photos.ts';
 import type { Config } from '../config.ts';
 import { newSqlUsage } from '../db/sql-meter.ts';
 import { PreparedReads } from '../db/statements.ts';
+import type { CallerIdentity } from '../graphql/caller-identity.ts';
 import { requestContexts } from '../graphql/context.ts';
+import { DirectQueries } from '../graphql/direct-queries.ts';
 import { PersistedQueries } from '../graphql/persisted-queries.ts';
+import { JsonPostBody } from '../graphql/request-params.ts';
 import { ResponseCache } from '../graphql/response-cache.ts';
+import { schema } from '../graphql/schema.ts';
 import { loadTrustedDocuments } from '../graphql/trusted-documents.ts';
 import { createGraphQLHandler } from '../graphql/yoga.ts';
 import type { Logger } from '../log.ts';
@@ -123,7 +127,28 @@ export function createLightboxServer({ store, logger, config, secrets, render }:
     serverTiming: config.graphql.serverTiming,
     cors: config.graphql.corsOrigins.length > 0,
   });
-  const yoga = createGraphQLHandler({ store, logger, viewers, shares, graphql: config.graphql, contexts, responseCache, persistedQueries });
+  const directQueries = new DirectQueries({
+    schema,
+    viewers,
+    shares,
+    contexts,
+    responseCache,
+    persistedQueries,
+    logger,
+    serverTiming: config.graphql.serverTiming,
+    cors: config.graphql.corsOrigins.length > 0,
+  });
+  const yoga = createGraphQLHandler({
+    store,
+    logger,
+    viewers,
+    shares,
+    graphql: config.graphql,
+    contexts,
+    responseCache,
+    persistedQueries,
+    directQueries,
+  });
   const gallery = createWebPages({ shares, logger, contexts });
   const uploads = createUploadRoute({ yoga, logger, store, ingest: config.ingest, viewers });
 
@@ -143,9 +168,9 @@ export function createLightboxServer({ store, logger, config, secrets, render }:
     return true;
   };
 
-  /** A request Yoga answers, with its own SQL tally (Server-Timing, the log line). */
-  function executeGraphQL(req: IncomingMessage, res: ServerResponse): void {
-    yoga(req, res, { req, res, sqlUsage: newSqlUsage() });
+  /** A request Yoga answers, with its own SQL tally (Server-Timing, the log line), and its caller if already identified. */
+  function executeGraphQL(req: IncomingMessage, res: ServerResponse, identity?: CallerIdentity): void {
+    yoga(req, res, { req, res, sqlUsage: newSqlUsage(), identity });
   }
 
   function route(req: IncomingMessage, res: ServerResponse): void {
@@ -168,19 +193,22 @@ export function createLightboxServer({ store, logger, config, secrets, render }:
         return;
       }
       if (!admitted(req, res)) return;
-      if (!responseCache.mayServePost(req)) {
+      if (!directQueries.mayAnswer(req)) {
         executeGraphQL(req, res);
         return;
       }
       readRequestBody(req).then(
-        (body) => {
+        (raw) => {
+          const body = new JsonPostBody(raw);
           if (responseCache.serveStoredPost(req, res, body) !== undefined) {
             logger.info({ method: 'POST', status: 200, answered: 'stored', sqlStatements: 0 }, 'graphql request');
             return;
           }
-          // Yoga reads a body already read from here.
-          Object.assign(req, { body });
-          executeGraphQL(req, res);
+          directQueries.answer(req, res, body, (identity) => {
+            // Yoga reads a body already read from here.
+            Object.assign(req, { body: raw });
+            executeGraphQL(req, res, identity);
+          });
         },
         () => req.destroy(),
       );

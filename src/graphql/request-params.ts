@@ -1,0 +1,47 @@
+/** A GraphQL-over-HTTP request's parameters, as read before Yoga: from a GET's query string or a POST's JSON body. */
+export interface RequestParams {
+  query?: unknown;
+  variables?: unknown;
+  operationName?: unknown;
+  extensions?: unknown;
+}
+
+/** A GET's parameters as Yoga reads them; undefined when its JSON parameters are not JSON (Yoga's to refuse). */
+export function paramsOfQueryString(search: URLSearchParams): RequestParams | undefined {
+  try {
+    return {
+      query: search.get('query') ?? undefined,
+      variables: search.has('variables') ? JSON.parse(search.get('variables') as string) : undefined,
+      operationName: search.get('operationName'),
+      extensions: search.has('extensions') ? JSON.parse(search.get('extensions') as string) : undefined,
+    };
+  } catch {
+    return undefined;
+  }
+}
+
+/** A POST's parameters; undefined when its body is not a JSON object (Yoga's to refuse). */
+function paramsOfJsonBody(text: string): RequestParams | undefined {
+  let params: unknown;
+  try {
+    params = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  return typeof params === 'object' && params !== null && !Array.isArray(params) ? (params as RequestParams) : undefined;
+}
+
+/** A JSON POST's body, parsed at most once by whichever reader needs its parameters first (the response cache, DirectQueries). */
+export class JsonPostBody {
+  readonly text: string;
+  private parsed: RequestParams | undefined | null = null;
+
+  constructor(body: Buffer) {
+    this.text = body.toString('utf8');
+  }
+
+  params(): RequestParams | undefined {
+    if (this.parsed === null) this.parsed = paramsOfJsonBody(this.text);
+    return this.parsed;
+  }
+}

@@ -1,0 +1,195 @@
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { request } from 'undici';
+import { FIXTURE_PHOTOS } from './helpers/cli.ts';
+import { fromResponseCache, sqlStatements } from './helpers/graphql.ts';
+import { importIntoDataDir } from './helpers/library.ts';
+import { startTestServer, type TestServer } from './helpers/server.ts';
+
+interface Answer {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  text: string;
+  body: { data?: Record<string, unknown> | null; errors?: { message: string; extensions?: { code?: string } }[] };
+}
+
+async function post(server: TestServer, payload: unknown, headers: Record<string, string | undefined> = {}): Promise<Answer> {
+  const sent = Object.fromEntries(
+    Object.entries({ 'content-type': 'application/json', ...headers }).filter(([, value]) => value !== undefined),
+  );
+  const response = await request(`${server.url}/graphql`, {
+    method: 'POST',
+    headers: sent as Record<string, string>,
+    body: JSON.stringify(payload),
+  });
+  const text = await response.body.text();
+  return { status: response.statusCode, headers: response.headers, text, body: JSON.parse(text) as Answer['body'] };
+}
+
+/** A field of a response's data, which must be there. */
+function field<T>(answer: Answer, name: string): T {
+  assert.ok(answer.body.data?.[name] !== undefined, `${name} in ${answer.text}`);
+  return answer.body.data?.[name] as T;
+}
+
+type LogLine = { msg: string; answered?: string; status?: number };
+const requestLines = (server: TestServer) => (server.logs as LogLine[]).filter((line) => line.msg === 'graphql request');
+const answeredDirectly = (server: TestServer) => requestLines(server).filter((line) => line.answered === 'direct').length;
+
+/** How the last request was answered: 'direct', 'stored', or by Yoga (no mark). */
+async function answeredBy(server: TestServer, send: () => Promise<Answer>): Promise<{ answer: Answer; by: string }> {
+  const before = requestLines(server).length;
+  const answer = await send();
+  await server.logged('graphql request', before + 1);
+  return { answer, by: requestLines(server)[before]?.answered ?? 'yoga' };
+}
+
+const PAGE = `query DirectPage($first: Int!) {
+  albums(first: 5) { totalCount nodes { id title photos(first: $first) { nodes { id width height image(variant: THUMB) { url } } } } }
+}`;
+
+describe('query POSTs executed without Yoga once Yoga has accepted their document', () => {
+  let server: TestServer;
+  let albumId = '';
+
+  before(async () => {
+    server = await startTestServer({ LOG_LEVEL: 'info' });
+    assert.equal(
+      (await importIntoDataDir(server.dataDir, path.join(FIXTURE_PHOTOS, 'gps'), { album: 'Trip', public: true })).failed.length,
+      0,
+    );
+    assert.equal((await importIntoDataDir(server.dataDir, path.join(FIXTURE_PHOTOS, 'cameras'), { album: 'Private' })).failed.length, 0);
+    const albums = await post(server, { query: '{ albums(first: 5) { nodes { id title } } }' }, server.admin);
+    albumId = field<{ nodes: { id: string; title: string }[] }>(albums, 'albums').nodes.find((album) => album.title === 'Private')
+      ?.id as string;
+    assert.ok(albumId);
+  });
+
+  after(() => server.close());
+
+  it('answers the same bytes and headers as Yoga, for the admin and anonymous callers, for each JSON type', async () => {
+    let nonce = 0;
+    for (const caller of [{}, server.admin]) {
+      for (const accept of ['application/graphql-response+json', 'application/json', undefined]) {
+        const headers = { ...caller, accept };
+        // A document of its own per case: the first answer is Yoga's, the second the direct path's.
+        const query = `${PAGE}\n# ${accept ?? 'no accept'} ${'authorization' in caller ? 'admin' : 'anonymous'}`;
+        // Variables the query ignores, new each time, so an anonymous repeat is not a response-cache hit.
+        const yoga = await answeredBy(server, () => post(server, { query, variables: { first: 3, nonce: nonce++ } }, headers));
+        const direct = await answeredBy(server, () => post(server, { query, variables: { first: 3, nonce: nonce++ } }, headers));
+        const label = `${accept ?? 'no Accept'}, ${'authorization' in caller ? 'admin' : 'anonymous'}`;
+        assert.equal(yoga.by, 'yoga', label);
+        assert.equal(direct.by, 'direct', label);
+        assert.equal(direct.answer.status, 200, label);
+        assert.equal(direct.answer.text, yoga.answer.text, `${label}: the same bytes`);
+        assert.ok((field<{ totalCount: number }>(direct.answer, 'albums').totalCount ?? 0) > 0, label);
+        for (const name of ['content-type', 'content-length', 'cache-control', 'vary', 'etag', 'last-modified'])
+          assert.equal(direct.answer.headers[name], yoga.answer.headers[name], `${label}: ${name}`);
+        assert.ok(sqlStatements(direct.answer.headers) >= 0, `${label}: Server-Timing has the SQL tally`);
+      }
+    }
+  });
+
+  it("keeps the private album out of an anonymous caller's direct answer, and the admin's in theirs", async () => {
+    const query = '{ albums(first: 10) { nodes { title } } }';
+    const titles = (answer: Answer) =>
+      field<{ nodes: { title: string }[] }>(answer, 'albums')
+        .nodes.map((album) => album.title)
+        .sort();
+    await post(server, { query }, server.admin);
+    const admin = await answeredBy(server, () => post(server, { query, variables: { v: 1 } }, server.admin));
+    const anonymous = await answeredBy(server, () => post(server, { query, variables: { v: 2 } }));
+    assert.deepEqual([admin.by, anonymous.by], ['direct', 'direct']);
+    assert.deepEqual(titles(admin.answer), ['Private', 'Trip']);
+    assert.deepEqual(titles(anonymous.answer), ['Trip']);
+  });
+
+  it('keeps an anonymous direct answer in the response cache: the same POST again is a hit', async () => {
+    const query = `${PAGE}\n# cached`;
+    await post(server, { query, variables: { first: 2 } });
+    const direct = await answeredBy(server, () => post(server, { query, variables: { first: 1 } }));
+    assert.equal(direct.by, 'direct');
+    const again = await answeredBy(server, () => post(server, { query, variables: { first: 1 } }));
+    assert.equal(again.by, 'stored');
+    assert.ok(fromResponseCache(again.answer.headers));
+    assert.equal(again.answer.text, direct.answer.text);
+  });
+
+  it('leaves to Yoga what only Yoga answers: errors, refused callers, limits, mutations, persisted queries, other parameters', async () => {
+    const query = '{ albums(first: 2) { totalCount } }';
+    await post(server, { query });
+    const yogaFor = async (payload: unknown, headers: Record<string, string> = {}) => {
+      const { answer, by } = await answeredBy(server, () => post(server, payload, headers));
+      assert.equal(by, 'yoga', JSON.stringify(payload));
+      return answer;
+    };
+    const codeOf = (answer: Answer) => answer.body.errors?.[0]?.extensions?.code;
+
+    const badId = '{ photo(id: "nope") { id } }';
+    const first = await yogaFor({ query: badId });
+    const second = await yogaFor({ query: badId });
+    assert.equal(codeOf(second), 'INVALID_ID');
+    assert.equal(second.text, first.text, 'a result with an error is executed again by Yoga and reported the same way');
+
+    assert.equal((await yogaFor({ query }, { authorization: 'Bearer wrong' })).status, 401);
+    assert.equal(codeOf(await yogaFor({ query }, { 'x-lightbox-share': 'no-such-link' })), 'SHARE_LINK_NOT_FOUND');
+
+    const sized = 'query($n: Int) { photos(first: $n) { totalCount } }';
+    await post(server, { query: sized, variables: { n: 1 } });
+    assert.equal(codeOf(await yogaFor({ query: sized, variables: { n: 101 } })), 'PAGE_SIZE_LIMIT');
+    assert.ok((await yogaFor({ query: sized, variables: { n: 'many' } })).body.errors?.length, 'a variable of the wrong type');
+
+    const rename = 'mutation($input: UpdateAlbumInput!) { updateAlbum(input: $input) { __typename } }';
+    for (const title of ['Renamed once', 'Renamed twice'])
+      await yogaFor({ query: rename, variables: { input: { id: albumId, title } } }, server.admin);
+    // A document Yoga accepted for its query: its mutation, named, is still Yoga's.
+    const both = 'query A { albums(first: 1) { totalCount } } mutation B { __typename }';
+    await yogaFor({ query: both, operationName: 'A' }, server.admin);
+    assert.equal((await answeredBy(server, () => post(server, { query: both, operationName: 'A' }, server.admin))).by, 'direct');
+    await yogaFor({ query: both, operationName: 'B' }, server.admin);
+
+    assert.equal(
+      codeOf(await yogaFor({ query, extensions: { persistedQuery: { version: 1, sha256Hash: '0'.repeat(64) } } })),
+      'PERSISTED_QUERY_MISMATCH',
+    );
+    assert.equal((await yogaFor({ query, operationName: 7 })).status, 400);
+    assert.equal((await yogaFor({ query, variables: [1] })).status, 400);
+  });
+
+  it("counts a share link's use once per request, whichever path executes it", async () => {
+    const created = await post(
+      server,
+      {
+        query:
+          'mutation($input: CreateShareLinkInput!) { createShareLink(input: $input) { ... on ShareLinkPayload { shareLink { id url } } } }',
+        variables: { input: { albumId } },
+      },
+      server.admin,
+    );
+    const link = field<{ shareLink: { id: string; url: string } }>(created, 'createShareLink').shareLink;
+    const share = { 'x-lightbox-share': link.url.slice('/s/'.length) };
+    const titles = '{ albums(first: 5) { nodes { title } } }';
+    const paths: string[] = [];
+    for (const query of [titles, titles, '{ photo(id: "nope") { id } }', '{ photo(id: "nope") { id } }']) {
+      const { answer, by } = await answeredBy(server, () => post(server, { query }, share));
+      paths.push(by);
+      assert.equal(answer.status, 200);
+    }
+    assert.deepEqual(paths, ['yoga', 'direct', 'yoga', 'yoga']);
+    const listed = await post(server, { query: '{ shareLinks(first: 5) { nodes { id viewCount } } }' }, server.admin);
+    const counted = field<{ nodes: { id: string; viewCount: number }[] }>(listed, 'shareLinks').nodes.find((node) => node.id === link.id);
+    assert.equal(counted?.viewCount, 4);
+  });
+
+  it('with CORS on, Yoga answers every request (its CORS headers and Vary: Origin)', async () => {
+    const open = await startTestServer({ LOG_LEVEL: 'info', LIGHTBOX_CORS_ORIGINS: 'https://app.example' });
+    try {
+      const query = '{ albums(first: 1) { totalCount } }';
+      for (let i = 0; i < 3; i++) await post(open, { query }, { ...open.admin, origin: 'https://app.example' });
+      assert.equal(answeredDirectly(open), 0);
+    } finally {
+      await open.close();
+    }
+  });
+});
