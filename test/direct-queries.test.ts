@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { request } from 'undici';
@@ -105,6 +106,17 @@ describe('query POSTs executed without Yoga once Yoga has accepted their documen
     assert.deepEqual(titles(anonymous.answer), ['Trip']);
   });
 
+  it("takes Apollo Client 4's requests, whose extensions name the client library (nothing Lightbox reads)", async () => {
+    const query = `${PAGE}\n# apollo`;
+    const extensions = { clientLibrary: { name: '@apollo/client', version: '4.0.0' } };
+    await post(server, { query, variables: { first: 2 }, extensions });
+    const direct = await answeredBy(server, () => post(server, { query, variables: { first: 1 }, extensions }));
+    assert.equal(direct.by, 'direct');
+    const again = await answeredBy(server, () => post(server, { query, variables: { first: 1 }, extensions }));
+    assert.equal(again.by, 'stored');
+    assert.equal(again.answer.text, direct.answer.text);
+  });
+
   it('keeps an anonymous direct answer in the response cache: the same POST again is a hit', async () => {
     const query = `${PAGE}\n# cached`;
     await post(server, { query, variables: { first: 2 } });
@@ -155,6 +167,15 @@ describe('query POSTs executed without Yoga once Yoga has accepted their documen
     );
     assert.equal((await yogaFor({ query, operationName: 7 })).status, 400);
     assert.equal((await yogaFor({ query, variables: [1] })).status, 400);
+    assert.equal((await yogaFor({ query, extensions: 'clientLibrary' })).status, 400);
+    // Registered by APQ and stored: a hash of another protocol version is refused, not answered from the store.
+    const sha256Hash = createHash('sha256').update(query).digest('hex');
+    await post(server, { query, extensions: { persistedQuery: { version: 1, sha256Hash } } });
+    assert.equal(
+      (await answeredBy(server, () => post(server, { extensions: { persistedQuery: { version: 1, sha256Hash } } }))).by,
+      'stored',
+    );
+    assert.equal(codeOf(await yogaFor({ extensions: { persistedQuery: { version: 2, sha256Hash } } })), 'PERSISTED_QUERY_NOT_SUPPORTED');
   });
 
   it("counts a share link's use once per request, whichever path executes it", async () => {

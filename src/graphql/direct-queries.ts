@@ -13,7 +13,7 @@ import { compiledQueryFor } from './compiled-execution.ts';
 import type { GraphQLContext, RequestIdentity } from './context.ts';
 import { pageSizeErrors } from './page-size.ts';
 import type { PersistedQueries } from './persisted-queries.ts';
-import type { JsonPostBody, RequestParams } from './request-params.ts';
+import { extensionsAsk, type JsonPostBody, type RequestParams } from './request-params.ts';
 import { jsonTypeFirstAccepted, type ResponseCache } from './response-cache.ts';
 
 /** Documents Yoga accepted, kept by their text: every screen of any client, the least used going first. */
@@ -110,8 +110,8 @@ export class DirectQueries {
   /** The request as a query Yoga accepted before, or undefined when it is Yoga's to read. */
   private planOf(req: IncomingMessage, body: JsonPostBody): Plan | undefined {
     const params = body.params();
-    // A persisted query's hash, or any other extension, is Yoga's to read.
-    if (params === undefined || params.extensions != null) return undefined;
+    // A persisted query's hash is Yoga's to read.
+    if (params === undefined || extensionsAsk(params.extensions) !== 'nothing') return undefined;
     const { query, operationName, variables } = params;
     if (typeof query !== 'string' || (operationName != null && typeof operationName !== 'string')) return undefined;
     if (variables != null && (typeof variables !== 'object' || Array.isArray(variables))) return undefined;

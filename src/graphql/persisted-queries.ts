@@ -52,7 +52,9 @@ export class PersistedQueries {
 
   /** The document a request names by hash, for code that needs it before Yoga (the response cache). */
   documentFor(extensions: unknown): string | undefined {
-    const hash = persistedQueryOf(extensions)?.sha256Hash;
+    const persisted = persistedQueryOf(extensions);
+    // Any other version is refused by the plugin, whatever its hash names.
+    const hash = persisted?.version === 1 ? persisted.sha256Hash : undefined;
     if (typeof hash !== 'string') return undefined;
     return this.trusted.documents.get(hash) ?? (this.trusted.only ? undefined : this.documents.get(hash));
   }

@@ -6,6 +6,17 @@ export interface RequestParams {
   extensions?: unknown;
 }
 
+/**
+ * What a request's extensions ask of the server: nothing (none sent, or an object no part of
+ * Lightbox reads, such as the `clientLibrary` Apollo Client 4 sends with every operation), a
+ * persisted query (APQ), or nothing Yoga accepts (not an object), which Yoga refuses.
+ */
+export function extensionsAsk(extensions: unknown): 'nothing' | 'persisted-query' | 'refusal' {
+  if (extensions == null) return 'nothing';
+  if (typeof extensions !== 'object' || Array.isArray(extensions)) return 'refusal';
+  return 'persistedQuery' in extensions ? 'persisted-query' : 'nothing';
+}
+
 /** A GET's parameters as Yoga reads them; undefined when its JSON parameters are not JSON (Yoga's to refuse). */
 export function paramsOfQueryString(search: URLSearchParams): RequestParams | undefined {
   try {

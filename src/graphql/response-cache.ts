@@ -6,7 +6,7 @@ import { LRUCache } from 'lru-cache';
 import { SHARE_HEADER } from '../auth/share-access.ts';
 import { parseEntityTagList } from '../http/conditional.ts';
 import type { PersistedQueries } from './persisted-queries.ts';
-import { type JsonPostBody, paramsOfQueryString, type RequestParams } from './request-params.ts';
+import { extensionsAsk, type JsonPostBody, paramsOfQueryString, type RequestParams } from './request-params.ts';
 
 /** Results kept per database version; a new version starts the cache over. */
 const MAX_RESULTS = 1000;
@@ -168,10 +168,14 @@ export class ResponseCache {
     if (operationName != null && typeof operationName !== 'string') return undefined;
     if (variables != null && (typeof variables !== 'object' || Array.isArray(variables))) return undefined;
     let { query } = params;
-    // A persisted query names its document by hash: the document is what the result was stored under.
-    if (query === undefined && params.extensions != null) query = this.options.persistedQueries.documentFor(params.extensions);
-    // Extensions beyond a persisted query's hash are Yoga's to read.
-    else if (params.extensions != null) return undefined;
+    const asked = extensionsAsk(params.extensions);
+    if (asked === 'refusal') return undefined;
+    if (asked === 'persisted-query') {
+      // A hash alone names its document, which is what the result was stored under; a hash beside
+      // a document is Yoga's to check.
+      if (query !== undefined) return undefined;
+      query = this.options.persistedQueries.documentFor(params.extensions);
+    }
     if (typeof query !== 'string') return undefined;
     return this.keyOf(params.operationName, query, params.variables);
   }
