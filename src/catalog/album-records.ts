@@ -77,6 +77,11 @@ function toAlbumRecord(row: AlbumSelectRow): AlbumRecord {
   return album as unknown as AlbumRecord;
 }
 
+/** Made once per remembered read (Reads.made): a cover is then the same record on every request, and so is what it resolves to. */
+function toAlbumRecords(rows: readonly AlbumSelectRow[]): readonly AlbumRecord[] {
+  return rows.map(toAlbumRecord);
+}
+
 function albumOrder(name: string, key: SQL, direction: 'asc' | 'desc', value: (album: AlbumRow) => number | string) {
   return { name, keys: [key, sql`${albums.id}`], direction, values: (album) => [value(album), album.id] } satisfies KeysetOrder<AlbumRow>;
 }
@@ -93,13 +98,13 @@ export const ALBUM_ORDERS = {
 export type AlbumOrderName = keyof typeof ALBUM_ORDERS;
 
 /** A page of the albums the viewer may see. */
-export function albumPage(reads: Reads, viewer: Viewer, order: KeysetOrder<AlbumRow>, page: KeysetPage): AlbumRecord[] {
+export function albumPage(reads: Reads, viewer: Viewer, order: KeysetOrder<AlbumRow>, page: KeysetPage): readonly AlbumRecord[] {
   const select = albumSelect(viewer);
-  const rows = reads.all<AlbumSelectRow>(
+  return reads.made(
     sql`SELECT ${select.columns} ${select.from} WHERE ${and(albumVisibleTo(viewer), keysetBounds(order, page)) ?? sql`1`}
          ORDER BY ${keysetOrderBy(order, page)} LIMIT ${page.limit}`,
+    toAlbumRecords,
   );
-  return rows.map(toAlbumRecord);
 }
 
 export function albumCount(reads: Reads, viewer: Viewer): number {
@@ -107,14 +112,14 @@ export function albumCount(reads: Reads, viewer: Viewer): number {
 }
 
 /** The albums with these public ids or row ids that the viewer may see; missing and hidden alike are left out. */
-export function albumsById(reads: Reads, viewer: Viewer, by: 'publicId' | 'id', ids: readonly (string | number)[]): AlbumRecord[] {
+export function albumsById(reads: Reads, viewer: Viewer, by: 'publicId' | 'id', ids: readonly (string | number)[]): readonly AlbumRecord[] {
   if (ids.length === 0) return [];
   const column = by === 'id' ? albums.id : albums.publicId;
   const select = albumSelect(viewer);
-  const rows = reads.all<AlbumSelectRow>(
+  return reads.made(
     sql`SELECT ${select.columns} ${select.from} WHERE ${and(sql`${column} IN (SELECT value FROM json_each(${JSON.stringify(ids)}))`, albumVisibleTo(viewer))}`,
+    toAlbumRecords,
   );
-  return rows.map(toAlbumRecord);
 }
 
 /**
@@ -122,12 +127,11 @@ export function albumsById(reads: Reads, viewer: Viewer, by: 'publicId' | 'id', 
  * album is read once however many of the photos it holds (a library page's photos mostly
  * share a few albums), with the ids of those it holds.
  */
-export function albumsOfPhotos(reads: Reads, viewer: Viewer, photoIds: readonly number[]): Map<number, AlbumRecord[]> {
-  const byPhoto = new Map<number, AlbumRecord[]>();
-  if (photoIds.length === 0) return byPhoto;
+export function albumsOfPhotos(reads: Reads, viewer: Viewer, photoIds: readonly number[]): ReadonlyMap<number, readonly AlbumRecord[]> {
+  if (photoIds.length === 0) return new Map();
   const select = albumSelect(viewer);
   const holding = sql.raw('"holding"');
-  const rows = reads.all<AlbumSelectRow & { holds: string }>(
+  return reads.made(
     sql`WITH ${holding} AS (
           SELECT "photo_id", "album_id" FROM ${albumPhotos}
            WHERE "photo_id" IN (SELECT value FROM json_each(${JSON.stringify(photoIds)})))
@@ -135,7 +139,13 @@ export function albumsOfPhotos(reads: Reads, viewer: Viewer, photoIds: readonly 
                ${select.columns} ${select.from}
          WHERE ${and(sql`${albums.id} IN (SELECT "album_id" FROM ${holding})`, albumVisibleTo(viewer))}
          ORDER BY ${albums.title}, ${albums.id}`,
+    albumsByPhoto,
   );
+}
+
+/** Made once per remembered read (Reads.made). */
+function albumsByPhoto(rows: readonly (AlbumSelectRow & { holds: string })[]): ReadonlyMap<number, readonly AlbumRecord[]> {
+  const byPhoto = new Map<number, AlbumRecord[]>();
   for (const row of rows) {
     const album = toAlbumRecord(row);
     for (const photoId of JSON.parse(row.holds) as number[]) {

@@ -159,11 +159,17 @@ export const ALBUM_PHOTO_ORDER: KeysetOrder<AlbumPhotoRecord> = {
  * The same page of each of several albums, in one statement: each album's page is an index
  * seek on (album, position) with its own LIMIT, so a 12-photo page of a 10,000-photo album
  * reads 12 rows. The albums are ones the viewer may see, and so are all of their photos.
+ * The pages come by album id.
  */
-export function albumPhotoPages(reads: Reads, viewer: Viewer, albumIds: readonly number[], page: KeysetPage): readonly AlbumPhotoRecord[] {
-  if (albumIds.length === 0) return [];
+export function albumPhotoPages(
+  reads: Reads,
+  viewer: Viewer,
+  albumIds: readonly number[],
+  page: KeysetPage,
+): ReadonlyMap<number, readonly AlbumPhotoRecord[]> {
+  if (albumIds.length === 0) return new Map();
   const outer: KeysetOrder<AlbumPhotoRecord> = { ...ALBUM_PHOTO_ORDER, keys: [sql`${albumPhotos.position}`, sql`${albumPhotos.photoId}`] };
-  return reads.all<AlbumPhotoRecord>(
+  return reads.made(
     sql`SELECT ${albumPhotos.albumId} AS "inAlbum", ${albumPhotos.position} AS "position", ${photoColumns(viewer)}
           FROM json_each(${JSON.stringify(albumIds)}) AS "wanted"
           JOIN ${albumPhotos} ON ${albumPhotos}.rowid IN (
@@ -172,5 +178,17 @@ export function albumPhotoPages(reads: Reads, viewer: Viewer, albumIds: readonly
                  ORDER BY ${keysetOrderBy(ALBUM_PHOTO_ORDER, page)} LIMIT ${page.limit})
           JOIN ${photos} ON ${photos.id} = ${albumPhotos.photoId}
          ORDER BY ${albumPhotos.albumId}, ${keysetOrderBy(outer, page)}`,
+    pagesByAlbum,
   );
+}
+
+/** Made once per remembered read (Reads.made). */
+function pagesByAlbum(rows: readonly AlbumPhotoRecord[]): ReadonlyMap<number, readonly AlbumPhotoRecord[]> {
+  const pages = new Map<number, AlbumPhotoRecord[]>();
+  for (const photo of rows) {
+    const pageOf = pages.get(photo.inAlbum);
+    if (pageOf === undefined) pages.set(photo.inAlbum, [photo]);
+    else pageOf.push(photo);
+  }
+  return pages;
 }

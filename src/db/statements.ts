@@ -15,11 +15,23 @@ export interface Reads {
   all<Row>(query: SQL): readonly Row[];
   get<Row>(query: SQL): Row | undefined;
   /**
+   * What `make` makes of a read's rows (records, maps by id), made once per remembered read and
+   * shared like the rows: `make` must be one function for all calls (declared once, not a
+   * closure per call), and callers must not change what it made.
+   */
+  made<Row, Made>(query: SQL, make: (rows: readonly Row[]) => Made): Made;
+  /**
    * Whether rows are remembered until the next commit, and so come back as the same objects:
    * only then is it worth keeping anything alongside them (a fresh row per read would only churn
    * the collector).
    */
   readonly remembers: boolean;
+}
+
+/** A read's rows at the remembered version, and what was made of them (`Reads.made`), by the function that made it. */
+interface RememberedRead {
+  rows: readonly unknown[];
+  made?: Map<(rows: readonly never[]) => unknown, unknown>;
 }
 
 /**
@@ -36,7 +48,7 @@ export interface Reads {
 export class PreparedReads implements Reads {
   private readonly statements = new Map<string, PreparedRead>();
   /** Rows read at `rememberedAt`, by statement text and parameters; never changed once read. */
-  private remembered = new Map<string, readonly unknown[]>();
+  private remembered = new Map<string, RememberedRead>();
   private rememberedRows = 0;
   private rememberedAt = -1;
 
@@ -54,16 +66,39 @@ export class PreparedReads implements Reads {
   forRequest(usage: SqlUsage | undefined): Reads {
     if (usage === undefined) return this;
     return {
-      all: <Row>(query: SQL) => this.all<Row>(query, usage),
-      get: <Row>(query: SQL) => this.all<Row>(query, usage)[0],
+      all: <Row>(query: SQL) => this.readOf(query, usage).rows as readonly Row[],
+      get: <Row>(query: SQL) => this.readOf(query, usage).rows[0] as Row | undefined,
+      made: <Row, Made>(query: SQL, make: (rows: readonly Row[]) => Made) => this.madeOf(this.readOf(query, usage), make),
       remembers: this.remembers,
     };
   }
 
   /** The rows, shared with other callers of the same read at this version: callers must not change them. */
-  all<Row>(query: SQL, usage?: SqlUsage): readonly Row[] {
+  all<Row>(query: SQL): readonly Row[] {
+    return this.readOf(query, undefined).rows as readonly Row[];
+  }
+
+  get<Row>(query: SQL): Row | undefined {
+    return this.readOf(query, undefined).rows[0] as Row | undefined;
+  }
+
+  made<Row, Made>(query: SQL, make: (rows: readonly Row[]) => Made): Made {
+    return this.madeOf(this.readOf(query, undefined), make);
+  }
+
+  private madeOf<Row, Made>(read: RememberedRead, make: (rows: readonly Row[]) => Made): Made {
+    const rows = read.rows as readonly Row[];
+    if (!this.remembers) return make(rows);
+    read.made ??= new Map();
+    if (read.made.has(make)) return read.made.get(make) as Made;
+    const made = make(rows);
+    read.made.set(make, made);
+    return made;
+  }
+
+  private readOf(query: SQL, usage: SqlUsage | undefined): RememberedRead {
     const { sql, params } = dialect.sqlToQuery(query);
-    if (this.version === undefined) return meterSync(usage, () => this.read(sql, params)) as Row[];
+    if (this.version === undefined) return { rows: meterSync(usage, () => this.read(sql, params)) };
     const now = this.version();
     if (now !== this.rememberedAt || this.rememberedRows > MAX_REMEMBERED_ROWS) {
       this.remembered = new Map();
@@ -71,19 +106,15 @@ export class PreparedReads implements Reads {
       this.rememberedAt = now;
     }
     const key = `${sql}\0${JSON.stringify(params)}`;
-    let rows = this.remembered.get(key);
-    if (rows === undefined) {
-      rows = meterSync(usage, () => this.read(sql, params));
-      this.remembered.set(key, rows);
-      this.rememberedRows += rows.length + 1;
+    let read = this.remembered.get(key);
+    if (read === undefined) {
+      read = { rows: meterSync(usage, () => this.read(sql, params)) };
+      this.remembered.set(key, read);
+      this.rememberedRows += read.rows.length + 1;
     } else if (usage !== undefined) {
       usage.remembered++;
     }
-    return rows as readonly Row[];
-  }
-
-  get<Row>(query: SQL): Row | undefined {
-    return this.all<Row>(query)[0];
+    return read;
   }
 
   private read(sql: string, params: unknown[]): unknown[] {

@@ -30,13 +30,13 @@ export interface Loaders {
   albums: DataLoader<number, AlbumRecord | null>;
   albumsByPublicId: DataLoader<string, AlbumRecord | null>;
   /** A page of an album's photos: every album of a list asking the same page is read in one statement. */
-  albumPhotos: DataLoader<AlbumPhotosRequest, AlbumPhotoRecord[], string>;
+  albumPhotos: DataLoader<AlbumPhotosRequest, readonly AlbumPhotoRecord[], string>;
   /** What a photo's page or the library asks beyond a list's columns, for photos already read. */
   photoDetails: DataLoader<number, PhotoDetails>;
   /** The same, without a promise when this record's details were read for this kind of viewer before. */
   photoDetailsOf(photo: PhotoRecord): PhotoDetails | Promise<PhotoDetails>;
   /** The albums a photo is in, as far as the viewer may see them. */
-  photoAlbums: DataLoader<number, AlbumRecord[]>;
+  photoAlbums: DataLoader<number, readonly AlbumRecord[]>;
 }
 
 /** The record of a row a mutation just wrote, as its author reads it. */
@@ -51,16 +51,6 @@ function byKey<Key, Value>(keys: readonly Key[], values: readonly Value[], keyOf
   const found = new Map<Key, Value>();
   for (const value of values) found.set(keyOf(value), value);
   return keys.map((key) => found.get(key) ?? null);
-}
-
-function grouped<Key, Value>(keys: readonly Key[], values: readonly Value[], keyOf: (value: Value) => Key): Value[][] {
-  const groups = new Map<Key, Value[]>();
-  for (const value of values) {
-    const group = groups.get(keyOf(value));
-    if (group === undefined) groups.set(keyOf(value), [value]);
-    else group.push(value);
-  }
-  return keys.map((key) => groups.get(key) ?? []);
 }
 
 /** Requests for the same page of the same album are one. */
@@ -105,15 +95,10 @@ export function createLoaders(db: Db, reads: Reads, viewer: Viewer, sqlUsage?: S
           if (entry === undefined) samePage.set(key, { page, albumIds: [albumId] });
           else entry.albumIds.push(albumId);
         }
-        const pages = new Map<string, AlbumPhotoRecord[]>();
+        const pages = new Map<string, readonly AlbumPhotoRecord[]>();
         for (const { page, albumIds } of samePage.values()) {
-          for (const [index, photos] of grouped(
-            albumIds,
-            albumPhotoPages(reads, viewer, albumIds, page),
-            (photo) => photo.inAlbum,
-          ).entries()) {
-            pages.set(albumPageKey(albumIds[index] as number, page), photos);
-          }
+          const byAlbum = albumPhotoPages(reads, viewer, albumIds, page);
+          for (const albumId of albumIds) pages.set(albumPageKey(albumId, page), byAlbum.get(albumId) ?? []);
         }
         return requests.map((request) => pages.get(albumPageKey(request.albumId, request.page)) ?? []);
       },
