@@ -1,4 +1,5 @@
 import { builder } from './builder.ts';
+import { withSynchronousNodeIds } from './global-ids.ts';
 import './scalars.ts';
 import './photo.ts';
 import './album.ts';
@@ -7,4 +8,4 @@ import './errors.ts';
 import './mutations.ts';
 import './share-link.ts';
 
-export const schema = builder.toSchema({ sortSchema: true });
+export const schema = withSynchronousNodeIds(builder.toSchema({ sortSchema: true }));
