@@ -25,8 +25,8 @@ const { values } = parseArgs({
 // Only a run with every default is the committed record; any other run writes beside it, unless told where.
 const fullRun = [values.seconds, values.rounds, values.connections, values.cases, values.sections].every((given) => given === undefined);
 const output = values.output ?? new URL(fullRun ? './results/latest.md' : './results/partial.md', import.meta.url).pathname;
-const seconds = Number(values.seconds ?? '4');
-const rounds = Number(values.rounds ?? '2');
+const seconds = Number(values.seconds ?? '3');
+const rounds = Number(values.rounds ?? '3');
 const connections = Number(values.connections ?? '50');
 if (!(seconds > 0 && seconds <= 60 && Number.isInteger(rounds) && rounds >= 1 && rounds <= 10 && connections >= 1)) {
   throw new Error('--seconds must be in (0, 60], --rounds in 1..10, --connections ≥ 1');
@@ -74,7 +74,8 @@ each server in its own process, serving the same files. "req per server CPU-s" d
 requests by the server process's own user+system CPU time (\`process.cpuUsage()\` over IPC;
 \`/proc/<pid>/stat\` for nginx, run as one process with \`master_process off\`): it survives
 noisy neighbours far better than req/s. "Lightbox ×" is Lightbox's req per CPU-s divided by
-that peer's. Lightbox checks visibility and \`fs.stat\`s the file on every request (a
+that peer's in the same round, the median over the rounds (a round a neighbour disturbed is one
+outlier, not part of every total). Lightbox checks visibility and \`fs.stat\`s the file on every request (a
 rewritten file is never answered from a stale validator); "Lightbox, cache off" is the same
 server with \`LIGHTBOX_IMAGE_CACHE_MB=0\` (every body read from disk). The peers: nginx with
 its defaults (stat per request, no open_file_cache); sirv, which stats every file once at
