@@ -160,6 +160,11 @@ describe('query POSTs executed without Yoga once Yoga has accepted their documen
     await yogaFor({ query: both, operationName: 'A' }, server.admin);
     assert.equal((await answeredBy(server, () => post(server, { query: both, operationName: 'A' }, server.admin))).by, 'direct');
     await yogaFor({ query: both, operationName: 'B' }, server.admin);
+    // A name the document lacks: Yoga's error, whatever name is made up.
+    for (const operationName of ['Nope', 'Nope2']) {
+      const unknown = await yogaFor({ query: both, operationName }, server.admin);
+      assert.equal(unknown.status, 400, unknown.text);
+    }
 
     assert.equal(
       codeOf(await yogaFor({ query, extensions: { persistedQuery: { version: 1, sha256Hash: '0'.repeat(64) } } })),

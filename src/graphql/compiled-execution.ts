@@ -21,9 +21,11 @@ export function compiledQueryFor(
   }
   let query = byOperation.get(name);
   if (query === undefined) {
-    // Mutations keep graphql-js: they are few, and their order of side effects is graphql-js's to define.
     const operation = getOperationAST(document, operationName);
-    const result = operation?.operation === 'query' ? compileQuery(schema, document, operationName ?? undefined) : null;
+    // Not kept: a name the document lacks is the caller's to invent, as many as it likes.
+    if (operation == null) return null;
+    // Mutations keep graphql-js: they are few, and their order of side effects is graphql-js's to define.
+    const result = operation.operation === 'query' ? compileQuery(schema, document, operationName ?? undefined) : null;
     query = result !== null && isCompiledQuery(result) ? result : null;
     byOperation.set(name, query);
   }
