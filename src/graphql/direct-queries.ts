@@ -44,11 +44,10 @@ export type ToYoga = (identity?: CallerIdentity) => void;
 
 /** What a request asks, once it is known to be a query whose document Yoga accepted. */
 interface Plan {
-  query: string;
   operationName: string | undefined;
   variables: Record<string, unknown>;
   /** As sent: what the response cache's key is made from, the same as Yoga's. */
-  sentVariables: unknown;
+  params: RequestParams;
   compiled: CompiledQuery;
 }
 
@@ -121,7 +120,7 @@ export class DirectQueries {
     if (compiled === null || !this.options.persistedQueries.mayRunText(query, header(req, 'authorization'))) return undefined;
     const sent = (variables ?? {}) as Record<string, unknown>;
     if (pageSizeErrors(this.options.schema, document, operationName, sent, MAX_PAGE_SIZE).length > 0) return undefined;
-    return { query, operationName: operationName ?? undefined, variables: sent, sentVariables: variables, compiled };
+    return { operationName: operationName ?? undefined, variables: sent, params, compiled };
   }
 
   /** Answers a JSON POST that `mayAnswer` let be read, or hands it to Yoga. */
@@ -143,7 +142,7 @@ export class DirectQueries {
     }
     const { responseCache } = this.options;
     // Read before executing: the result belongs to the version it was read at.
-    const key = responseCache.keyForStoring(req, plan.operationName, plan.query, plan.sentVariables);
+    const key = responseCache.keyForStoring(req, plan.params);
     const context = this.options.contexts({
       ...identity,
       signal: NEVER_ABORTED,

@@ -125,6 +125,8 @@ export class ResponseCache {
    * request repeated byte for byte is looked up without parsing or hashing it again.
    */
   private requestKeys = { GET: new Map<string, string>(), POST: new Map<string, string>() };
+  /** The key a POST's parameters gave when a lookup missed: the same request's result is stored under it (keyForStoring). */
+  private readonly missedKeys = new WeakMap<RequestParams, string>();
   /** Which stored result each Yoga request was answered from (`hit`) or stored as, for its response headers. */
   private readonly answered = new WeakMap<Request, { key: string; stored: StoredResult; hit: boolean }>();
 
@@ -201,12 +203,13 @@ export class ResponseCache {
     this.currentVersion();
     const remembered = this.requestKeys[method].get(text);
     let key = remembered;
-    if (key === undefined) {
-      const params = paramsOf(text);
-      key = params === undefined ? undefined : this.keyOfParams(params);
-    }
+    const params = key === undefined ? paramsOf(text) : undefined;
+    if (params !== undefined) key = this.keyOfParams(params);
     const stored = key === undefined ? undefined : this.lookup(key);
-    if (key === undefined || stored === undefined) return undefined;
+    if (key === undefined || stored === undefined) {
+      if (params !== undefined && key !== undefined) this.missedKeys.set(params, key);
+      return undefined;
+    }
     if (remembered !== key && text.length <= MAX_REMEMBERED_REQUEST_CHARS) {
       const keys = this.requestKeys[method];
       if (keys.size >= MAX_RESULTS) keys.clear();
@@ -249,9 +252,11 @@ export class ResponseCache {
    * belongs to); undefined for callers whose results are never stored. For DirectQueries,
    * which executes outside Yoga and keeps what it answers as Yoga's plugin does.
    */
-  keyForStoring(req: IncomingMessage, operationName: string | undefined, query: string, variables: unknown): string | undefined {
+  keyForStoring(req: IncomingMessage, params: RequestParams): string | undefined {
     if (!cacheableBy(req.method, (name) => req.headers[name] !== undefined)) return undefined;
-    return this.keyOf(operationName, query, variables);
+    const missed = this.missedKeys.get(params);
+    // Hashed once: the lookup that missed a moment ago made this very key, if the version has not moved since.
+    return missed !== undefined && versionOf(missed) === this.currentVersion() ? missed : this.keyOfParams(params);
   }
 
   /** Keeps the JSON bytes answered for a request under the key `keyForStoring` gave it. */
