@@ -55,19 +55,12 @@ export function openDatabase(file: string, options: OpenDatabaseOptions = {}): D
   sqlite.pragma('synchronous = FULL');
   const db = createDrizzle(sqlite, options.logger);
   let version: DatabaseVersion | undefined;
-  const currentVersion = () => {
-    version ??= new DatabaseVersion(sqlite);
-    return version.current();
-  };
-  const versionThisTurn = () => {
-    version ??= new DatabaseVersion(sqlite);
-    return version.currentThisTurn();
-  };
+  const versionReader = () => (version ??= new DatabaseVersion(sqlite));
   return {
     sqlite,
     db,
-    version: currentVersion,
-    versionThisTurn,
+    version: () => versionReader().current(),
+    versionThisTurn: () => versionReader().currentThisTurn(),
     close() {
       if (!sqlite.open) return;
       version?.close();

@@ -6,6 +6,7 @@ import { LRUCache } from 'lru-cache';
 import type { ShareAccess } from '../auth/share-access.ts';
 import type { ViewerCheck } from '../auth/viewer.ts';
 import { newSqlUsage, sqlServerTiming } from '../db/sql-meter.ts';
+import { requestHeader } from '../http/request-header.ts';
 import type { Logger } from '../log.ts';
 import { MAX_PAGE_SIZE } from './builder.ts';
 import { type CallerIdentity, callerIdentity } from './caller-identity.ts';
@@ -53,11 +54,6 @@ interface Plan {
 
 function isPromise<T>(value: T | Promise<T>): value is Promise<T> {
   return typeof (value as Promise<T> | undefined)?.then === 'function';
-}
-
-function header(req: IncomingMessage, name: string): string | null {
-  const value = req.headers[name];
-  return value === undefined ? null : Array.isArray(value) ? value.join(', ') : value;
 }
 
 /**
@@ -117,7 +113,8 @@ export class DirectQueries {
     const document = this.accepted.get(query);
     if (document === undefined) return undefined;
     const compiled = compiledQueryFor(this.options.schema, document, operationName);
-    if (compiled === null || !this.options.persistedQueries.mayRunText(query, header(req, 'authorization'))) return undefined;
+    if (compiled === null || !this.options.persistedQueries.mayRunText(query, requestHeader(req, 'authorization') ?? null))
+      return undefined;
     const sent = (variables ?? {}) as Record<string, unknown>;
     if (pageSizeErrors(this.options.schema, document, operationName, sent, MAX_PAGE_SIZE).length > 0) return undefined;
     return { operationName: operationName ?? undefined, variables: sent, params, compiled };
@@ -134,7 +131,7 @@ export class DirectQueries {
     const sqlUsage = newSqlUsage();
     let identity: CallerIdentity;
     try {
-      identity = callerIdentity(this.options.viewers, this.options.shares, (name) => header(req, name), sqlUsage);
+      identity = callerIdentity(this.options.viewers, this.options.shares, (name) => requestHeader(req, name) ?? null, sqlUsage);
     } catch {
       // Refused credentials: Yoga answers the refusal.
       toYoga();
@@ -155,7 +152,7 @@ export class DirectQueries {
         return;
       }
       const bytes = Buffer.from(JSON.stringify(result));
-      if (key !== undefined) responseCache.keep(key, bytes);
+      if (key !== undefined) responseCache.store(key, bytes);
       const headers: OutgoingHttpHeaders = {
         'content-type': `${jsonTypeFirstAccepted(req.headers.accept)}; charset=utf-8`,
         'content-length': bytes.length,

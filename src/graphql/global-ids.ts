@@ -1,27 +1,23 @@
 import { encodeGlobalID } from '@pothos/plugin-relay';
 import { type GraphQLFieldResolver, type GraphQLSchema, isObjectType } from 'graphql';
+import { BoundedMemo } from '../bounded-memo.ts';
 
-/** Ids kept per type; past it that type's memory starts over. A page repeats a few hundred, a library a few thousand. */
-const MAX_REMEMBERED = 50_000;
-const encodedByType = new Map<string, Map<bigint | number | string, string>>();
+type RawId = bigint | number | string;
+
+/** Per type: its ids kept (a page repeats a few hundred, a library a few thousand), and how one is encoded. */
+const encodedByType = new Map<string, { ids: BoundedMemo<RawId, string>; encode: (id: RawId) => string }>();
 
 /**
  * The relay plugin's own global id (base64 of `Type:id`), made once per object: every page
  * writes the same few hundred ids again, and encoding each costs a buffer and a copy.
  */
-export function rememberedGlobalID(typename: string, id: bigint | number | string): string {
+export function rememberedGlobalID(typename: string, id: RawId): string {
   let encoded = encodedByType.get(typename);
   if (encoded === undefined) {
-    encoded = new Map();
+    encoded = { ids: new BoundedMemo(50_000), encode: (raw) => encodeGlobalID(typename, raw) };
     encodedByType.set(typename, encoded);
   }
-  let globalId = encoded.get(id);
-  if (globalId === undefined) {
-    globalId = encodeGlobalID(typename, id);
-    if (encoded.size >= MAX_REMEMBERED) encoded.clear();
-    encoded.set(id, globalId);
-  }
-  return globalId;
+  return encoded.ids.get(id, encoded.encode);
 }
 
 /** What the relay plugin keeps of a node type's options: how its objects give their ids. */

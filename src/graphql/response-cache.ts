@@ -29,6 +29,11 @@ function cacheable(request: Request): boolean {
   return cacheableBy(request.method, (name) => request.headers.has(name));
 }
 
+/** `cacheable` for a request still in node:http's form, before Yoga. */
+function cacheableIncoming(req: IncomingMessage): boolean {
+  return cacheableBy(req.method, (name) => req.headers[name] !== undefined);
+}
+
 /** Keys look like `"<database version>_<hash>"`: a quoted, strong entity tag naming the version its result belongs to. */
 function versionOf(key: string): string {
   return key.slice(1, key.indexOf('_'));
@@ -154,7 +159,8 @@ export class ResponseCache {
     return stored;
   }
 
-  private store(key: string, body: Buffer): StoredResult | undefined {
+  /** Keeps the JSON bytes answered for a request under its key (from `keyForStoring` when executed outside Yoga). */
+  store(key: string, body: Buffer): StoredResult | undefined {
     // A write during execution makes the result a past version's: not worth keeping.
     if (versionOf(key) !== this.currentVersion()) return undefined;
     const now = Date.now();
@@ -196,7 +202,7 @@ export class ResponseCache {
     text: string,
     paramsOf: (text: string) => RequestParams | undefined,
   ): 200 | 304 | undefined {
-    if (this.options.cors || !cacheableBy(req.method, (name) => req.headers[name] !== undefined)) return undefined;
+    if (this.options.cors || !cacheableIncoming(req)) return undefined;
     const type = jsonTypeFirstAccepted(req.headers.accept);
     if (type === undefined) return undefined;
     // Read first: a new version empties what was remembered.
@@ -253,15 +259,10 @@ export class ResponseCache {
    * which executes outside Yoga and keeps what it answers as Yoga's plugin does.
    */
   keyForStoring(req: IncomingMessage, params: RequestParams): string | undefined {
-    if (!cacheableBy(req.method, (name) => req.headers[name] !== undefined)) return undefined;
+    if (!cacheableIncoming(req)) return undefined;
     const missed = this.missedKeys.get(params);
     // Hashed once: the lookup that missed a moment ago made this very key, if the version has not moved since.
     return missed !== undefined && versionOf(missed) === this.currentVersion() ? missed : this.keyOfParams(params);
-  }
-
-  /** Keeps the JSON bytes answered for a request under the key `keyForStoring` gave it. */
-  keep(key: string, body: Buffer): void {
-    this.store(key, body);
   }
 
   /** Stores and serves results inside Yoga, and gives GET responses their validators and caching headers. */

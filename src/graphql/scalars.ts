@@ -1,19 +1,12 @@
 import { GraphQLError, Kind } from 'graphql';
+import { BoundedMemo } from '../bounded-memo.ts';
 import { builder } from './builder.ts';
 
-/** Instants written before; past this many the memory starts over. */
-const MAX_REMEMBERED_INSTANTS = 50_000;
-const isoStrings = new Map<number, string>();
-
 /** A library page writes the same few hundred instants on every request: each is formatted once. */
-function isoStringOf(ms: number): string {
-  let text = isoStrings.get(ms);
-  if (text === undefined) {
-    text = new Date(ms).toISOString();
-    if (isoStrings.size >= MAX_REMEMBERED_INSTANTS) isoStrings.clear();
-    isoStrings.set(ms, text);
-  }
-  return text;
+const isoStrings = new BoundedMemo<number, string>(50_000);
+
+function toIsoString(ms: number): string {
+  return new Date(ms).toISOString();
 }
 
 function parseDateTime(value: unknown): Date {
@@ -27,7 +20,7 @@ function parseDateTime(value: unknown): Date {
 
 builder.scalarType('DateTime', {
   description: 'An instant in time, as an ISO 8601 string in UTC (e.g. 2026-11-26T15:47:04.123Z).',
-  serialize: (value) => (typeof value === 'number' ? isoStringOf(value) : new Date(value as string | Date).toISOString()),
+  serialize: (value) => (typeof value === 'number' ? isoStrings.get(value, toIsoString) : new Date(value as string | Date).toISOString()),
   parseValue: parseDateTime,
   parseLiteral: (ast) => {
     if (ast.kind !== Kind.STRING) throw new GraphQLError('DateTime must be an ISO 8601 string');

@@ -19,6 +19,7 @@ import type { ImageFileCache } from './file-cache.ts';
 import { parseImagePath, parseImageQuery, urlKeyOf } from './image-url.ts';
 import { sendPlain } from './plain-response.ts';
 import { type ByteRange, coalesceRanges, parseRange } from './range.ts';
+import { requestHeader } from './request-header.ts';
 import { type FileValidators, httpDate, ValidatorCache } from './validators.ts';
 
 const REVALIDATE = 'public, no-cache';
@@ -71,11 +72,6 @@ interface Target {
   policy: CachePolicy;
   /** Extensionless URLs vary by Accept, on every response, the fallback included. */
   varyAccept: boolean;
-}
-
-function header(req: IncomingMessage, name: string): string | undefined {
-  const value = req.headers[name];
-  return Array.isArray(value) ? value.join(', ') : value;
 }
 
 /** A signed URL is a credential while it lasts: logs keep its path and expiry, never its signature. */
@@ -253,8 +249,8 @@ export function createImageRoute({ photos, sharedPhotos, layout, renderer, cache
     etag: string,
     headers: OutgoingHttpHeaders,
   ): void {
-    const range = req.method === 'GET' ? header(req, 'range') : undefined;
-    const ifRange = header(req, 'if-range');
+    const range = req.method === 'GET' ? requestHeader(req, 'range') : undefined;
+    const ifRange = requestHeader(req, 'if-range');
     const honoured = range !== undefined && (ifRange === undefined || ifRangeMatches(ifRange, etag, stats.mtimeMs, Date.now()));
     const request = honoured ? parseRange(range, stats.size) : { kind: 'full' as const };
     if (request.kind === 'unsatisfiable') {
@@ -318,10 +314,10 @@ export function createImageRoute({ photos, sharedPhotos, layout, renderer, cache
     const { etag, lastModified } = known;
     const outcome = evaluatePreconditions(
       {
-        ifMatch: header(req, 'if-match'),
-        ifNoneMatch: header(req, 'if-none-match'),
-        ifModifiedSince: header(req, 'if-modified-since'),
-        ifUnmodifiedSince: header(req, 'if-unmodified-since'),
+        ifMatch: requestHeader(req, 'if-match'),
+        ifNoneMatch: requestHeader(req, 'if-none-match'),
+        ifModifiedSince: requestHeader(req, 'if-modified-since'),
+        ifUnmodifiedSince: requestHeader(req, 'if-unmodified-since'),
       },
       etag,
       stats.mtimeMs,
@@ -413,7 +409,7 @@ export function createImageRoute({ photos, sharedPhotos, layout, renderer, cache
       const path = access.untouched ? file.originalPath : publicOriginalPath(file, served.extension);
       target = { path, contentType: served.mimeType, policy, varyAccept };
     } else {
-      const negotiated = parsed.extension ?? negotiateFormat(header(req, 'accept'));
+      const negotiated = parsed.extension ?? negotiateFormat(requestHeader(req, 'accept'));
       if (!isImageFormat(negotiated)) {
         sendPlain(res, 404, 'Not found', NOT_FOUND_CACHE, headOnly, vary);
         return;

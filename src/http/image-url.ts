@@ -1,4 +1,5 @@
 import { handedOutSignature, type UrlGrant } from '../auth/url-signing.ts';
+import { BoundedMemo } from '../bounded-memo.ts';
 import { PUBLIC_ID_CHARS, PUBLIC_ID_PATTERN } from '../ids.ts';
 import { publicOriginalExtension } from '../media/public-original.ts';
 import { type ImageFormat, type ImageVariant, isImageVariant } from '../media/variants.ts';
@@ -19,8 +20,7 @@ export type ParsedImagePath =
   { kind: 'image'; publicId: string; variant: ImageVariant; extension: string | undefined } | { kind: 'malformed' } | { kind: 'unknown' };
 
 /** A browser asks for the same few thousand paths over and over: each is matched once (the answers are never changed). */
-const parsedPaths = new Map<string, ParsedImagePath>();
-const MAX_REMEMBERED_PATHS = 10_000;
+const parsedPaths = new BoundedMemo<string, ParsedImagePath>(10_000);
 const MALFORMED: ParsedImagePath = { kind: 'malformed' };
 const UNKNOWN: ParsedImagePath = { kind: 'unknown' };
 
@@ -31,13 +31,7 @@ const UNKNOWN: ParsedImagePath = { kind: 'unknown' };
 export function parseImagePath(pathname: string): ParsedImagePath {
   // Only short paths are remembered, so what a stranger's requests can make us keep stays small.
   if (pathname.length > MAX_PATH_LENGTH) return MALFORMED;
-  let parsed = parsedPaths.get(pathname);
-  if (parsed === undefined) {
-    parsed = parseImagePathOnce(pathname);
-    if (parsedPaths.size >= MAX_REMEMBERED_PATHS) parsedPaths.clear();
-    parsedPaths.set(pathname, parsed);
-  }
-  return parsed;
+  return parsedPaths.get(pathname, parseImagePathOnce);
 }
 
 function parseImagePathOnce(pathname: string): ParsedImagePath {

@@ -1,10 +1,10 @@
 import path from 'node:path';
+import { BoundedMemo } from '../bounded-memo.ts';
 import { PUBLIC_ID_PATTERN } from '../ids.ts';
 
 const CONTENT_HASH = /^[0-9a-f]{64}$/;
 const EXTENSION = /^[a-z0-9]{2,5}$/;
 const VARIANT = /^[a-z]{2,12}$/;
-const MAX_REMEMBERED_PATHS = 10_000;
 
 /**
  * Where every file of a data dir lives. Paths are built only from values we produced
@@ -27,25 +27,12 @@ export class StorageLayout {
     this.secretFile = path.join(dataDir, 'secret');
   }
 
-  /**
-   * The image route asks for the same few thousand paths over and over: each is checked and built
-   * once. A plain map, emptied when full, since an LRU's bookkeeping costs more than the rebuild it saves.
-   */
-  private readonly paths = new Map<string, string>();
-
-  private memo(key: string, build: () => string): string {
-    let file = this.paths.get(key);
-    if (file === undefined) {
-      file = build();
-      if (this.paths.size >= MAX_REMEMBERED_PATHS) this.paths.clear();
-      this.paths.set(key, file);
-    }
-    return file;
-  }
+  /** The image route asks for the same few thousand paths over and over: each is checked and built once. */
+  private readonly paths = new BoundedMemo<string, string>(10_000);
 
   /** Originals are stored once per content hash, sharded so no directory grows huge. */
   originalPath(contentHash: string, extension: string): string {
-    return this.memo(`o/${contentHash}.${extension}`, () => {
+    return this.paths.get(`o/${contentHash}.${extension}`, () => {
       if (!CONTENT_HASH.test(contentHash)) throw new Error(`not a SHA-256 hex digest: ${contentHash}`);
       if (!EXTENSION.test(extension)) throw new Error(`not a file extension: ${extension}`);
       return path.join(this.originalsDir, contentHash.slice(0, 2), contentHash.slice(2, 4), `${contentHash}.${extension}`);
@@ -60,7 +47,7 @@ export class StorageLayout {
 
   /** One rendition; the version in the name means a reprocessed photo never serves an old rendering. */
   derivedPath(publicId: string, variant: string, version: number, extension: string): string {
-    return this.memo(`d/${publicId}/${variant}.v${version}.${extension}`, () => {
+    return this.paths.get(`d/${publicId}/${variant}.v${version}.${extension}`, () => {
       if (!VARIANT.test(variant)) throw new Error(`not a variant: ${variant}`);
       if (!EXTENSION.test(extension)) throw new Error(`not a file extension: ${extension}`);
       if (!Number.isSafeInteger(version) || version < 1) throw new Error(`not a version: ${version}`);
