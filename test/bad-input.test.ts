@@ -174,3 +174,36 @@ describe('bad files: each gets a clear outcome, nothing else changes, the server
     assert.equal(((await health.body.json()) as { status: string }).status, 'ok');
   });
 });
+
+describe('GraphQL GET parameters that are not JSON', () => {
+  let server: TestServer;
+
+  before(async () => {
+    server = await startTestServer({ LOG_LEVEL: 'info' });
+  });
+  after(() => server.close());
+
+  it('answer 400 BAD_REQUEST, as a POST body that is not JSON does, with no stack and no error logged', {
+    todo: 'Yoga 5 JSON.parses a GET’s variables and extensions unguarded: a SyntaxError, masked as a 500 (fix before Yoga parses)',
+  }, async () => {
+    for (const parameter of ['variables', 'extensions']) {
+      const response = await request(
+        `${server.url}/graphql?query=${encodeURIComponent('{__typename}')}&${parameter}=${encodeURIComponent('{bad')}`,
+        {
+          headers: { accept: 'application/graphql-response+json' },
+        },
+      );
+      const text = await response.body.text();
+      assert.equal(response.statusCode, 400, `${parameter}: ${text}`);
+      const body = JSON.parse(text) as { errors: { message: string; extensions?: { code?: string } }[] };
+      assert.equal(body.errors[0]?.extensions?.code, 'BAD_REQUEST', parameter);
+      assert.match(body.errors[0]?.message ?? '', new RegExp(parameter), 'the message names the parameter');
+      assert.doesNotMatch(text, /at |SyntaxError|stack/, 'nothing of the server inside');
+    }
+    assert.deepEqual(
+      server.logs.filter((line) => line.level >= 50),
+      [],
+      'a client’s mistake is not the server’s error',
+    );
+  });
+});

@@ -133,12 +133,9 @@ describe('image CDN: derivatives, negotiation, ranges, caching', () => {
     assert.equal(withExtension.headers.vary, undefined);
   });
 
-  it('refuses what is not in the closed set', async () => {
-    for (const name of ['thumb.gif', 'huge.jpg', 'original.webp']) {
+  it('refuses what is not in the closed set: a name it does not hold is a missing file (404), as a static file server says', async () => {
+    for (const name of ['thumb.gif', 'huge.jpg', 'original.webp', 'thumb.JPG', '1024x768.jpg', 'thumb.w=4000.jpg']) {
       assert.equal((await fetchBytes(`${base}/${name}`)).status, 404, name);
-    }
-    for (const name of ['thumb.JPG', '1024x768.jpg', 'thumb.w=4000.jpg']) {
-      assert.equal((await fetchBytes(`${base}/${name}`)).status, 400, name);
     }
   });
 

@@ -178,6 +178,61 @@ describe('image route: /images/<photoId>/original.<ext>', () => {
     }
   });
 
+  it('404s any file name under a photo that is not one of its renditions, as a static file server would', async () => {
+    /** Status, headers but Date, and body: all a client can tell two answers apart by. */
+    const answer = async (pathname: string, method: 'GET' | 'HEAD') => {
+      const response = await request(`${server.url}${pathname}`, { method });
+      const { date: _date, ...headers } = response.headers;
+      return { status: response.statusCode, headers, body: await response.body.text() };
+    };
+    for (const method of ['GET', 'HEAD'] as const) {
+      const missing = await answer('/images/AAAAAAAAAAAAAAAAAAAAAA/thumb.webp', method);
+      assert.equal(missing.status, 404);
+      for (const pathname of [
+        `/images/${photo.publicId}/Thumb.webp`,
+        `/images/${photo.publicId}/thumb2x.webp`,
+        `/images/${photo.publicId}/thumb_small.webp`,
+        `/images/${photo.publicId}/thumb-small.webp`,
+        `/images/${photo.publicId}/THUMB.WEBP`,
+        `/images/${photo.publicId}/thumb.WEBP`,
+        `/images/${photo.publicId}/thumb.`,
+        `/images/${photo.publicId}/thumb.webp.jpg`,
+        `/images/${photo.publicId}/.webp`,
+        `/images/${photo.publicId}/favicon.ico`,
+        '/images/not.an.id/thumb.webp',
+        `/images/${photo.publicId}x/thumb.webp`,
+      ]) {
+        assert.deepEqual(await answer(pathname, method), missing, `${method} ${pathname}`);
+      }
+    }
+  });
+
+  it('answers 400 only to a path that cannot name a file under /images/<id>/', async () => {
+    const { Client } = await import('undici');
+    // A raw client, so the paths arrive exactly as written.
+    const client = new Client(server.url);
+    try {
+      for (const pathname of [
+        `/images/${photo.publicId}`,
+        `/images/${photo.publicId}/`,
+        `/images/${photo.publicId}/thumb.webp/more`,
+        `/images/${photo.publicId}/..`,
+        `/images/${photo.publicId}/.`,
+        `/images/../${photo.publicId}/thumb.webp`,
+        '/images//thumb.webp',
+        `/images/${photo.publicId}/th%75mb.webp`,
+        `/images/${photo.publicId}/thumb.webp%00`,
+        `/images/${photo.publicId}/${'a'.repeat(200)}.webp`,
+      ]) {
+        const response = await client.request({ path: pathname, method: 'GET' });
+        await response.body.dump();
+        assert.equal(response.statusCode, 400, pathname);
+      }
+    } finally {
+      await client.close();
+    }
+  });
+
   it('never lets a path reach the file system: traversal and malformed paths are 400 or 404', async () => {
     const { Client } = await import('undici');
     // A raw client, so the paths arrive exactly as written (fetch would normalise `..`).

@@ -19,8 +19,11 @@ export function requestError(code: ClientErrorCode, message: string, options: Re
 
 const INVALID_GLOBAL_ID = /^Invalid global ID: (.*)$|^ID: (.*) is not of type: (.*)$/s;
 
-/** The relay plugin's refusals of an id, which carry no code: the same, coded and saying which form is expected. */
-function codedIdError(error: GraphQLError): GraphQLError | undefined {
+/**
+ * The relay plugin's refusals of an id, which carry no code: the same, coded and saying which
+ * form is expected. Also for documents run in-process (the gallery's pages), which no Yoga plugin sees.
+ */
+export function codedIdError(error: GraphQLError): GraphQLError | undefined {
   if (error.extensions?.code !== undefined) return undefined;
   const match = INVALID_GLOBAL_ID.exec(error.message);
   if (match === null) return undefined;

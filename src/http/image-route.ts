@@ -19,6 +19,7 @@ import type { ImageFileCache } from './file-cache.ts';
 import { parseImagePath, parseImageQuery, urlKeyOf } from './image-url.ts';
 import { sendPlain } from './plain-response.ts';
 import { type ByteRange, coalesceRanges, parseRange } from './range.ts';
+import { redactCredentials } from './redact-url.ts';
 import { requestHeader } from './request-header.ts';
 import { type FileValidators, httpDate, ValidatorCache } from './validators.ts';
 
@@ -74,10 +75,12 @@ interface Target {
   varyAccept: boolean;
 }
 
-/** A signed URL is a credential while it lasts: logs keep its path and expiry, never its signature. */
-export function redactSignature(url: string): string {
-  return url.replace(/([?&]sig=)[^&]*/g, '$1[redacted]');
-}
+/**
+ * A signed URL is a credential while it lasts: logs keep its path and expiry, never its signature.
+ * The server's own failure line logs every route's URL through this, so it drops a share link's
+ * token and unlock too (see redactCredentials).
+ */
+export const redactSignature = redactCredentials;
 
 interface Access {
   policy: CachePolicy;

@@ -1,6 +1,6 @@
 import { handedOutSignature, type UrlGrant } from '../auth/url-signing.ts';
 import { BoundedMemo } from '../bounded-memo.ts';
-import { PUBLIC_ID_CHARS, PUBLIC_ID_PATTERN } from '../ids.ts';
+import { PUBLIC_ID_PATTERN } from '../ids.ts';
 import { publicOriginalExtension } from '../media/public-original.ts';
 import { type ImageFormat, type ImageVariant, isImageVariant } from '../media/variants.ts';
 
@@ -13,7 +13,14 @@ export const IMAGES_PREFIX = '/images/';
 
 /** Longer than any path we hand out; anything beyond is refused before it is looked at. */
 const MAX_PATH_LENGTH = 128;
-const IMAGE_PATH = new RegExp(`^/images/([${PUBLIC_ID_CHARS}]+)/([a-z]+)(?:\\.([a-z0-9]+))?$`);
+/**
+ * `/images/<segment>/<segment>`, each of the characters a path carries unencoded (RFC 3986's
+ * pchar without `%`): the shape of a file two levels under /images/. We hand out no URL with
+ * percent-encoding, and reading none means no spelling of `..` or `/` is ever decoded into one.
+ */
+const IMAGE_PATH_SHAPE = /^\/images\/([\w.~!$&'()*+,;=:@-]+)\/([\w.~!$&'()*+,;=:@-]+)$/;
+/** The file names a photo has: `<variant>` or `<variant>.<format>`. */
+const RENDITION_NAME = /^([a-z]+)(?:\.([a-z0-9]+))?$/;
 
 export type ParsedImagePath =
   /** `extension` is undefined for `/images/<id>/<variant>`: the format follows the Accept header. */
@@ -34,12 +41,27 @@ export function parseImagePath(pathname: string): ParsedImagePath {
   return parsedPaths.get(pathname, parseImagePathOnce);
 }
 
+/**
+ * Malformed (400) is only a path that could not name a file under a photo's folder: another
+ * depth, an empty or dot segment, percent-encoding. Any other name is simply not there (404, as
+ * nginx, send or sirv answer for a file that does not exist): a misspelt variant or format is a
+ * missing file, not a bad request.
+ */
 function parseImagePathOnce(pathname: string): ParsedImagePath {
-  const match = IMAGE_PATH.exec(pathname);
-  if (match === null) return MALFORMED;
-  const [, publicId = '', variant = '', extension] = match;
-  if (!PUBLIC_ID_PATTERN.test(publicId) || !isImageVariant(variant)) return UNKNOWN;
+  const shape = IMAGE_PATH_SHAPE.exec(pathname);
+  if (shape === null) return MALFORMED;
+  const [, publicId = '', name = ''] = shape;
+  if (isDotSegment(publicId) || isDotSegment(name)) return MALFORMED;
+  const rendition = RENDITION_NAME.exec(name);
+  if (rendition === null || !PUBLIC_ID_PATTERN.test(publicId)) return UNKNOWN;
+  const [, variant = '', extension] = rendition;
+  if (!isImageVariant(variant)) return UNKNOWN;
   return { kind: 'image', publicId, variant, extension };
+}
+
+/** `.` and `..` name no file: they move in the path, which a client's URL resolution should have done. */
+function isDotSegment(segment: string): boolean {
+  return segment === '.' || segment === '..';
 }
 
 export interface ImageQuery {

@@ -1,10 +1,12 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { decodeGlobalID } from '@pothos/plugin-relay';
 import type { ShareAccess, ShareResolution } from '../auth/share-access.ts';
 import { SHARE_TOKEN_PATTERN, shareTokenHash } from '../auth/share-tokens.ts';
 import { ANONYMOUS } from '../auth/viewer.ts';
 import { LightboxError, RateLimitedError } from '../errors.ts';
 import type { GraphQLContext, RequestIdentity } from '../graphql/context.ts';
 import { sendPlain } from '../http/plain-response.ts';
+import { redactCredentials } from '../http/redact-url.ts';
 import type { Logger } from '../log.ts';
 import { type WebAssets, webAssets } from './assets.ts';
 import { escapeHtml, type PageShell, Placeholders, renderPage, type TileOptions, tileHtml } from './html.ts';
@@ -77,6 +79,30 @@ function checked<T>(result: { data: T | undefined; errors: readonly { message: s
   if (result.errors.length > 0 || result.data === undefined)
     throw new Error(`page query failed: ${result.errors.map((error) => error.message).join('; ')}`);
   return result.data;
+}
+
+/** A path segment as the id it spells; one no id could be spelled by (bad percent-encoding) names nothing, like a missing id. */
+function decodedSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw NOT_FOUND;
+  }
+}
+
+/**
+ * A photo page's `?album=`, the album its previous and next links walk: only an album's global
+ * id. Anything else gives no album, as a missing or hidden album does, so the photo shows
+ * either way (and a wrong one is never an error the page could be asked for by a stranger).
+ */
+function albumContext(search: URLSearchParams): string | null {
+  const value = search.get('album');
+  if (value === null) return null;
+  try {
+    return decodeGlobalID(value).typename === 'Album' ? value : null;
+  } catch {
+    return null;
+  }
 }
 
 function readForm(req: IncomingMessage): Promise<URLSearchParams | undefined> {
@@ -221,7 +247,7 @@ export function createWebPages({ shares, contexts, logger }: WebPagesDeps) {
 
   async function photo(viewing: Viewing, id: string, search: URLSearchParams): Promise<PageShell> {
     const share = viewing.share;
-    const albumId = share === undefined ? search.get('album') : await sharedAlbumId(viewing);
+    const albumId = share === undefined ? albumContext(search) : await sharedAlbumId(viewing);
     const at = search.get('at');
     const inAlbum = albumId !== null && albumId !== undefined && at !== null;
     const data = checked(await runQuery<PhotoPageData>(PHOTO_PAGE, { id, album: albumId ?? '', at, inAlbum }, viewing.context));
@@ -370,7 +396,7 @@ export function createWebPages({ shares, contexts, logger }: WebPagesDeps) {
       const page =
         share[2] === undefined
           ? await album(opened.viewing, undefined, search)
-          : await photo(opened.viewing, decodeURIComponent(share[2]), search);
+          : await photo(opened.viewing, decodedSegment(share[2]), search);
       return send(res, 200, page, PRIVATE_PAGE, headOnly);
     }
     if (req.method === 'POST') {
@@ -389,8 +415,8 @@ export function createWebPages({ shares, contexts, logger }: WebPagesDeps) {
     const photoMatch = /^\/photos\/([^/]+)$/.exec(pathname);
     let page: PageShell;
     if (pathname === '/') page = await home(viewing, search);
-    else if (albumMatch !== null) page = await album(viewing, decodeURIComponent(albumMatch[1] as string), search);
-    else if (photoMatch !== null) page = await photo(viewing, decodeURIComponent(photoMatch[1] as string), search);
+    else if (albumMatch !== null) page = await album(viewing, decodedSegment(albumMatch[1] as string), search);
+    else if (photoMatch !== null) page = await photo(viewing, decodedSegment(photoMatch[1] as string), search);
     else throw NOT_FOUND;
     send(res, 200, page, PUBLIC_PAGE, headOnly);
   }
@@ -419,20 +445,14 @@ export function createWebPages({ shares, contexts, logger }: WebPagesDeps) {
         sendPlain(res, 405, 'Method not allowed: use GET or HEAD', 'no-store', false, { Allow: 'GET, HEAD' });
         return;
       }
-      let search: URLSearchParams;
-      try {
-        search = new URLSearchParams(query);
-        decodeURIComponent(pathname);
-      } catch {
-        send(res, 400, errorPage(BAD_PAGE), 'no-store', headOnly);
-        return;
-      }
+      const search = new URLSearchParams(query);
       route(req, res, pathname, search, headOnly).catch((error: unknown) => {
         if (error instanceof PageError) {
           send(res, error.status, errorPage(error), 'no-store', headOnly);
           return;
         }
-        logger.error({ err: error, path: pathname }, 'gallery page failed');
+        // The path of a share link's page is its token: the log keeps the route, not the key.
+        logger.error({ err: error, path: redactCredentials(pathname) }, 'gallery page failed');
         if (!res.headersSent) sendPlain(res, 500, 'Internal server error', 'no-store');
         else res.destroy();
       });

@@ -1,5 +1,6 @@
 import { type DocumentNode, execute, type GraphQLError, parse } from 'graphql';
 import type { GraphQLContext } from '../graphql/context.ts';
+import { codedIdError } from '../graphql/request-errors.ts';
 import { schema } from '../graphql/schema.ts';
 
 /**
@@ -138,5 +139,7 @@ export async function runQuery<T>(
     parsed.set(document, node);
   }
   const result = await execute({ schema, document: node, variableValues: variables, contextValue: context });
-  return { data: (result.data ?? undefined) as T | undefined, errors: result.errors ?? [] };
+  // Coded as /graphql codes them (Yoga's idErrorsPlugin there): a page tells a visitor's bad id from a bug by its code.
+  const errors = (result.errors ?? []).map((error) => codedIdError(error) ?? error);
+  return { data: (result.data ?? undefined) as T | undefined, errors };
 }
