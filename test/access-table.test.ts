@@ -1,16 +1,20 @@
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { encodeGlobalID } from '@pothos/plugin-relay';
+import Database from 'better-sqlite3';
 import exifr from 'exifr';
 import { request } from 'undici';
+import { cursorKeys, openCursor } from '../src/auth/cursor-sealing.ts';
 import { newPublicId } from '../src/ids.ts';
 import { graphql } from './generated/index.ts';
 import { FIXTURE_PHOTOS } from './helpers/cli.ts';
 import { dataOf, fromResponseCache, postGraphQL } from './helpers/graphql.ts';
 import { buildLibrary } from './helpers/library.ts';
 import { startTestServer, type TestServer } from './helpers/server.ts';
+import { createShareLinkAsAdmin } from './helpers/share-links.ts';
 
 /**
  * catalog/access.ts as a table: every kind of viewer × album visibility × photo membership,
@@ -286,6 +290,256 @@ describe('debug logs never carry a signature', () => {
       assert.ok(!logged.includes(sig), 'the signature itself is nowhere in the log');
     } finally {
       await server.close();
+    }
+  });
+});
+
+/**
+ * What a field, a filter, an order and a cursor read, as a table: viewer × field. A field the
+ * viewer cannot read acts, in every filter and order over it, as if no photo had it (which is
+ * how the field itself reads), so no count, order or cursor tells what the field hides.
+ * The photos are ingested in this order, so creation order is not capture order.
+ */
+const FIELD_TABLE = {
+  albums: { Shared: 'PRIVATE', Open: 'PUBLIC' },
+  photos: {
+    nikonShared: { file: 'gps/DSCN0010.jpg', albums: ['Shared'], taken: '2008-10-22T16:28:39Z', make: 'NIKON', gps: true },
+    kodakShared: {
+      file: 'cameras/kodak-dc240.jpg',
+      albums: ['Shared'],
+      taken: '1999-05-25T21:00:09Z',
+      make: 'EASTMAN KODAK COMPANY',
+      gps: false,
+    },
+    canonShared: { file: 'cameras/canon-ixus.jpg', albums: ['Shared'], taken: '2001-06-09T15:17:32Z', make: 'Canon', gps: false },
+    nikonOpen: { file: 'gps/DSCN0021.jpg', albums: ['Open'], taken: '2008-10-22T16:38:20Z', make: 'NIKON', gps: true },
+  },
+} as const;
+
+type FieldViewer = 'admin' | 'anonymous' | 'shareShowing' | 'shareHiding';
+type FieldPhoto = keyof typeof FIELD_TABLE.photos;
+const FIELD_PHOTOS = Object.keys(FIELD_TABLE.photos) as FieldPhoto[];
+
+/** shareShowing: a link to Shared made with showMetadata and showLocation; shareHiding: with neither. */
+const FIELD_VIEWER_SEES: Record<FieldViewer, (photo: FieldPhoto) => boolean> = {
+  admin: () => true,
+  anonymous: (photo) => (FIELD_TABLE.photos[photo].albums as readonly string[]).includes('Open'),
+  shareShowing: () => true,
+  shareHiding: () => true,
+};
+
+/** Whether the viewer reads the field of a photo it sees. */
+const READS_FIELD: Record<FieldViewer, Record<'captureDetails' | 'location' | 'originalFacts', (photo: FieldPhoto) => boolean>> = {
+  admin: { captureDetails: () => true, location: () => true, originalFacts: () => true },
+  anonymous: { captureDetails: () => true, location: () => false, originalFacts: () => false },
+  // Location only for the photos of the link's album.
+  shareShowing: {
+    captureDetails: () => true,
+    location: (photo) => (FIELD_TABLE.photos[photo].albums as readonly string[]).includes('Shared'),
+    originalFacts: () => false,
+  },
+  shareHiding: { captureDetails: () => false, location: () => false, originalFacts: () => false },
+};
+
+const FieldsQuery = graphql(`
+  query AccessFields {
+    photos(first: 10) {
+      nodes {
+        id
+        takenAt
+        camera {
+          make
+        }
+        exposure {
+          fNumber
+        }
+        location {
+          latitude
+        }
+        contentHash
+        byteSize
+      }
+    }
+  }
+`);
+
+const FilteredQuery = graphql(`
+  query AccessFiltered($filter: PhotoFilter, $order: PhotoOrder, $first: Int, $after: String) {
+    photos(first: $first, after: $after, filter: $filter, orderBy: $order) {
+      totalCount
+      pageInfo {
+        hasNextPage
+        endCursor
+      }
+      nodes {
+        id
+      }
+    }
+  }
+`);
+
+const SharePage = graphql(`
+  query AccessSharePage {
+    sharedAlbum {
+      photos(first: 10) {
+        nodes {
+          id
+        }
+      }
+    }
+  }
+`);
+
+describe('access: viewer × field, through fields, filters, orders and cursors', () => {
+  const secret = randomBytes(32).toString('base64url');
+  let server: TestServer;
+  const photoIds = {} as Record<FieldPhoto, string>;
+  const headers = {} as Record<FieldViewer, Record<string, string>>;
+  let sharedAlbumId = '';
+  let hidingLink = '';
+  /** Row id, creation time and capture time (ms) of each photo, as stored. */
+  const stored = {} as Record<FieldPhoto, { id: number; createdAt: number; takenAt: number }>;
+
+  before(async () => {
+    server = await startTestServer({ LOG_LEVEL: 'warn', LIGHTBOX_SECRET: secret });
+    const built = await buildLibrary(server.dataDir, {
+      albums: FIELD_TABLE.albums,
+      photos: Object.fromEntries(
+        Object.entries(FIELD_TABLE.photos).map(([name, entry]) => [
+          name,
+          { file: path.join(FIXTURE_PHOTOS, entry.file), albums: [...entry.albums] },
+        ]),
+      ),
+    });
+    for (const name of FIELD_PHOTOS) photoIds[name] = encodeGlobalID('Photo', built.photos[name] as string);
+    sharedAlbumId = encodeGlobalID('Album', built.albums.Shared as string);
+    const showing = await createShareLinkAsAdmin(server, { albumId: sharedAlbumId, showMetadata: true, showLocation: true });
+    const hiding = await createShareLinkAsAdmin(server, { albumId: sharedAlbumId, showMetadata: false, showLocation: false });
+    hidingLink = hiding.url;
+    headers.admin = server.admin;
+    headers.anonymous = {};
+    headers.shareShowing = { 'x-lightbox-share': showing.token };
+    headers.shareHiding = { 'x-lightbox-share': hiding.token };
+    const db = new Database(path.join(server.dataDir, 'lightbox.db'), { readonly: true });
+    const rows = db.prepare('SELECT id, title, created_at AS createdAt, taken_at AS takenAt FROM photos').all() as {
+      id: number;
+      title: FieldPhoto;
+      createdAt: number;
+      takenAt: number;
+    }[];
+    db.close();
+    for (const row of rows) stored[row.title] = row;
+  });
+
+  after(() => server.close());
+
+  const seen = (viewer: FieldViewer) => FIELD_PHOTOS.filter((photo) => FIELD_VIEWER_SEES[viewer](photo));
+  /** What the viewer may know of a photo's capture: its time and make, or nothing. */
+  const capture = (viewer: FieldViewer, photo: FieldPhoto) =>
+    READS_FIELD[viewer].captureDetails(photo)
+      ? { taken: Date.parse(FIELD_TABLE.photos[photo].taken), make: FIELD_TABLE.photos[photo].make }
+      : undefined;
+  const idsOf = (photos: readonly FieldPhoto[]) => photos.map((photo) => photoIds[photo]);
+
+  for (const viewer of ['admin', 'anonymous', 'shareShowing', 'shareHiding'] as const) {
+    it(`${viewer}: capture details, location, content hash and byte size read as the table says`, async () => {
+      const data = dataOf(await postGraphQL(server.url, FieldsQuery, {}, headers[viewer]));
+      assert.deepEqual(data.photos.nodes.map((node) => node.id).sort(), idsOf(seen(viewer)).sort());
+      for (const node of data.photos.nodes) {
+        const name = FIELD_PHOTOS.find((photo) => photoIds[photo] === node.id) as FieldPhoto;
+        const reads = READS_FIELD[viewer];
+        assert.equal(node.takenAt !== null, reads.captureDetails(name), `${name}.takenAt`);
+        assert.equal(node.camera?.make ?? null, reads.captureDetails(name) ? FIELD_TABLE.photos[name].make : null, `${name}.camera`);
+        assert.equal(node.exposure !== null, reads.captureDetails(name), `${name}.exposure`);
+        assert.equal(node.location !== null, reads.location(name) && FIELD_TABLE.photos[name].gps, `${name}.location`);
+        assert.equal(node.contentHash !== null, reads.originalFacts(name), `${name}.contentHash`);
+        assert.equal(node.byteSize !== null, reads.originalFacts(name), `${name}.byteSize`);
+      }
+    });
+
+    /** Each filter over capture details, with what it matches of what the viewer may know. */
+    const filters: { name: string; filter: Record<string, string>; matches: (known: { taken: number; make: string }) => boolean }[] = [
+      {
+        name: 'takenAfter',
+        filter: { takenAfter: '2005-01-01T00:00:00Z' },
+        matches: (known) => known.taken >= Date.parse('2005-01-01T00:00:00Z'),
+      },
+      {
+        name: 'takenBefore',
+        filter: { takenBefore: '2005-01-01T00:00:00Z' },
+        matches: (known) => known.taken < Date.parse('2005-01-01T00:00:00Z'),
+      },
+      {
+        name: 'a one-second window (the exact capture time)',
+        filter: { takenAfter: '2008-10-22T16:28:39Z', takenBefore: '2008-10-22T16:28:40Z' },
+        matches: (known) => known.taken === Date.parse('2008-10-22T16:28:39Z'),
+      },
+      { name: 'cameraMake', filter: { cameraMake: 'NIKON' }, matches: (known) => known.make === 'NIKON' },
+      { name: 'cameraMake of one photo', filter: { cameraMake: 'Canon' }, matches: (known) => known.make === 'Canon' },
+    ];
+    for (const { name, filter, matches } of filters) {
+      for (const inAlbum of [false, true]) {
+        it(`${viewer} × filter ${name}${inAlbum ? ' within the shared album' : ''}: counts and lists only what the viewer reads`, async () => {
+          const variables = { filter: inAlbum ? { ...filter, albumId: sharedAlbumId } : filter, first: 10 };
+          const data = dataOf(await postGraphQL(server.url, FilteredQuery, variables, headers[viewer]));
+          const expected = seen(viewer).filter((photo) => {
+            if (inAlbum && !(FIELD_TABLE.photos[photo].albums as readonly string[]).includes('Shared')) return false;
+            const known = capture(viewer, photo);
+            return known !== undefined && matches(known);
+          });
+          assert.deepEqual(data.photos.nodes.map((node) => node.id).sort(), idsOf(expected).sort(), 'nodes');
+          assert.equal(data.photos.totalCount, expected.length, 'totalCount');
+        });
+      }
+    }
+
+    for (const order of ['TAKEN_AT_ASC', 'TAKEN_AT_DESC'] as const) {
+      it(`${viewer} × ${order}: sorts by what the viewer reads (the time added, where the capture time is hidden), page by page`, async () => {
+        const key = (photo: FieldPhoto) => capture(viewer, photo)?.taken ?? stored[photo].createdAt;
+        const ascending = [...seen(viewer)].sort((a, b) => key(a) - key(b) || stored[a].id - stored[b].id);
+        const expected = idsOf(order === 'TAKEN_AT_ASC' ? ascending : ascending.reverse());
+        const whole = dataOf(await postGraphQL(server.url, FilteredQuery, { order, first: 10 }, headers[viewer]));
+        assert.deepEqual(
+          whole.photos.nodes.map((node) => node.id),
+          expected,
+          'one page',
+        );
+        const paged: string[] = [];
+        let after: string | undefined;
+        for (let page = 0; page < 10; page++) {
+          const data = dataOf(await postGraphQL(server.url, FilteredQuery, { order, first: 1, after }, headers[viewer]));
+          paged.push(...data.photos.nodes.map((node) => node.id));
+          const cursor = data.photos.pageInfo.endCursor ?? '';
+          // What the cursor stands for, opened with the server's secret: never a time the viewer cannot read.
+          const position = openCursor(cursorKeys(secret), cursor) ?? '';
+          assert.match(position, /^\["photos\./, 'a cursor this server sealed');
+          for (const photo of FIELD_PHOTOS) {
+            if (capture(viewer, photo) === undefined)
+              assert.ok(!position.includes(String(stored[photo].takenAt)), `${position} holds ${photo}'s capture time`);
+          }
+          if (!data.photos.pageInfo.hasNextPage) break;
+          after = cursor;
+        }
+        assert.deepEqual(paged, expected, 'one photo a page, by cursor');
+      });
+    }
+  }
+
+  it("the share page and its photos' pages still work for a link that shows no metadata and no location", async () => {
+    const shared = dataOf(await postGraphQL(server.url, SharePage, {}, headers.shareHiding));
+    assert.equal(shared.sharedAlbum?.photos.nodes.length, 3);
+    const page = await request(`${server.url}${hidingLink}`);
+    const html = await page.body.text();
+    assert.equal(page.statusCode, 200);
+    const photoLinks = [...html.matchAll(/href="([^"]*\/photos\/[^"]+)"/g)].map((match) =>
+      (match[1] as string).replace(/&#38;|&amp;/g, '&'),
+    );
+    assert.equal(photoLinks.length, 3, html);
+    for (const link of photoLinks) {
+      const photoPage = await request(`${server.url}${link}`);
+      const text = await photoPage.body.text();
+      assert.equal(photoPage.statusCode, 200, link);
+      assert.doesNotMatch(text, /Taken |NIKON|Canon|KODAK/, 'no capture details on the page');
     }
   });
 });

@@ -99,6 +99,34 @@ export function mayViewCaptureDetails(viewer: Viewer): boolean {
   return viewer.kind !== 'share' || viewer.grant.showMetadata;
 }
 
+/** The photo columns a filter or an order reads that not every viewer may read. */
+export type GuardedPhotoColumn = 'takenAt' | 'cameraMake';
+
+/**
+ * A column as a filter or an order may read it for this viewer: the column itself, or NULL
+ * where the viewer may not read the field. A filter over a hidden field then matches nothing
+ * and an order over it falls back as for a photo without it, which is exactly how the field
+ * reads: a count or an order can never tell more than the field does. (Refusing the filter
+ * instead would break clients whose default order is by capture time, for no secrecy gained.)
+ */
+export function photoColumnAsSeenBy(viewer: Viewer, column: GuardedPhotoColumn): SQL {
+  return mayReadPhotoColumn(viewer, column) ? sql`${photos[column]}` : sql`NULL`;
+}
+
+/** Whether the viewer may read the column, of every photo it sees: capture details are shown or hidden per viewer, never per photo. */
+export function mayReadPhotoColumn(viewer: Viewer, _column: GuardedPhotoColumn): boolean {
+  return mayViewCaptureDetails(viewer);
+}
+
+/**
+ * The content hash and byte size of the uploaded file: the admin's alone. Others never receive
+ * those bytes (see originalFor), and a hash would let anyone holding a copy of a photo prove
+ * it is in this library, or link a shared photo to the same file elsewhere.
+ */
+export function mayViewOriginalFacts(viewer: Viewer): boolean {
+  return viewer.kind === 'admin';
+}
+
 /** A share link grants anything only while it is neither revoked nor expired. */
 export function shareLinkIsLive(nowMs: number | Placeholder): SQL {
   return sql`(${shareLinks.revokedAt} IS NULL AND (${shareLinks.expiresAt} IS NULL OR ${shareLinks.expiresAt} > ${nowMs}))`;

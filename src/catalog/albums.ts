@@ -4,7 +4,7 @@ import { NOW_MS } from '../db/now.ts';
 import { type AlbumVisibility, albumPhotos, albums, photos } from '../db/schema.ts';
 import { NotFoundError, ValidationError } from '../errors.ts';
 import { newPublicId } from '../ids.ts';
-import { unpublishing } from './url-keys.ts';
+import { leftSharedAlbum, unpublishing } from './url-keys.ts';
 import { validDescription, validPhotoList, validTitle } from './validation.ts';
 
 /** Gap between neighbours' positions, so appending never has to renumber. */
@@ -193,6 +193,7 @@ export function removePhotosFromAlbum(db: Db, publicId: string, photoPublicIds: 
         .where(and(eq(albumPhotos.albumId, album.id), inArray(albumPhotos.photoId, removed)))
         .run(),
     );
+    leftSharedAlbum(tx, album.id, removed);
     if (album.coverPhotoId !== null && removed.includes(album.coverPhotoId)) {
       tx.update(albums).set({ coverPhotoId: null }).where(eq(albums.id, album.id)).run();
     }

@@ -11,7 +11,7 @@ export interface PhotoFile {
   version: number;
   /** The version and URL key as `?v=` carries them, so the hot path compares strings. */
   versionText: string;
-  /** Rotated when the photo stops being public: a URL naming another key is dead. */
+  /** Rotated when the photo stops being public or leaves a shared album (see url-keys.ts): a URL naming another key is dead. */
   urlKey: string;
   /** As displayed: what derivatives are sized from. */
   width: number;

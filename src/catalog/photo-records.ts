@@ -3,7 +3,7 @@ import { SQLiteDialect } from 'drizzle-orm/sqlite-core';
 import type { Viewer } from '../auth/viewer.ts';
 import { albumPhotos, photos } from '../db/schema.ts';
 import type { Reads } from '../db/statements.ts';
-import { locationShownTo, photoIsPublicFor, photoVisibleTo } from './access.ts';
+import { locationShownTo, mayReadPhotoColumn, photoIsPublicFor, photoVisibleTo } from './access.ts';
 import { type KeysetOrder, type KeysetPage, keysetBounds, keysetOrderBy } from './keyset.ts';
 
 const dialect = new SQLiteDialect();
@@ -116,6 +116,26 @@ export const PHOTO_ORDERS = {
 } as const;
 
 export type PhotoOrderName = keyof typeof PHOTO_ORDERS;
+
+const addedKeys = () => [sql`${photos.createdAt}`, sql`${photos.id}`];
+
+/**
+ * The capture-time orders as a viewer who may not read capture times sorts: as if no photo had
+ * one, so by when each was added (`coalesce(NULL, created_at)`, written as the bare column so
+ * the created-at index still serves it). Named apart from the full orders: a cursor of one is
+ * refused by the other rather than misread, and none of these cursors carries a capture time.
+ */
+const CAPTURE_TIME_UNSEEN_ORDERS = {
+  TAKEN_AT_DESC: photoOrder('photos.taken-unseen-desc', addedKeys(), 'desc', (p) => [p.createdAt, p.id]),
+  TAKEN_AT_ASC: photoOrder('photos.taken-unseen-asc', addedKeys(), 'asc', (p) => [p.createdAt, p.id]),
+} as const;
+
+/** The named order as this viewer may sort: by a field only where the viewer may read it (see photoColumnAsSeenBy). */
+export function photoOrderFor(viewer: Viewer, name: PhotoOrderName): KeysetOrder<PhotoRecord> {
+  if ((name === 'TAKEN_AT_DESC' || name === 'TAKEN_AT_ASC') && !mayReadPhotoColumn(viewer, 'takenAt'))
+    return CAPTURE_TIME_UNSEEN_ORDERS[name];
+  return PHOTO_ORDERS[name];
+}
 
 /** A page of the photos the viewer may see that meet `condition`. */
 export function photoPage(reads: Reads, viewer: Viewer, condition: SQL | undefined, order: KeysetOrder<PhotoRecord>, page: KeysetPage) {

@@ -1,6 +1,6 @@
-import { and, inArray, sql } from 'drizzle-orm';
+import { and, eq, inArray, sql } from 'drizzle-orm';
 import type { Queryable } from '../db/client.ts';
-import { photos } from '../db/schema.ts';
+import { photos, shareLinks } from '../db/schema.ts';
 import { photoIsPublic } from './access.ts';
 
 function publicAmong(db: Queryable, photoIds: readonly number[]): Set<number> {
@@ -11,6 +11,14 @@ function publicAmong(db: Queryable, photoIds: readonly number[]): Set<number> {
     .where(and(inArray(photos.id, [...photoIds]), photoIsPublic()))
     .all();
   return new Set(rows.map((row) => row.id));
+}
+
+function newUrlKeys(db: Queryable, photoIds: readonly number[]): void {
+  if (photoIds.length === 0) return;
+  db.update(photos)
+    .set({ urlKey: sql`lower(hex(randomblob(6)))` })
+    .where(inArray(photos.id, [...photoIds]))
+    .run();
 }
 
 /**
@@ -24,8 +32,25 @@ export function unpublishing<T>(db: Queryable, photoIds: readonly number[], chan
   if (before.size === 0) return result;
   const after = publicAmong(db, [...before]);
   const unpublished = [...before].filter((id) => !after.has(id));
-  if (unpublished.length > 0) {
-    db.update(photos).set({ urlKey: sql`lower(hex(randomblob(6)))` }).where(inArray(photos.id, unpublished)).run();
-  }
+  newUrlKeys(db, unpublished);
   return result;
+}
+
+/**
+ * After `photoIds` left the album (inside the same transaction): a new URL key for each that is
+ * not public now, when the album has any share link, whatever its state (an expired link can be
+ * given a new expiry). The image route checks a share URL against the link and the album's
+ * membership as they are, so a photo put back would revive every URL handed out before it left;
+ * the key is under their signatures, so with a new one they stay dead. A photo still public
+ * elsewhere keeps its key: anyone may load it anyway, and caches hold its URLs for a year.
+ */
+export function leftSharedAlbum(db: Queryable, albumId: number, photoIds: readonly number[]): void {
+  if (photoIds.length === 0) return;
+  const shared = db.select({ id: shareLinks.id }).from(shareLinks).where(eq(shareLinks.albumId, albumId)).limit(1).get();
+  if (shared === undefined) return;
+  const stillPublic = publicAmong(db, photoIds);
+  newUrlKeys(
+    db,
+    photoIds.filter((id) => !stillPublic.has(id)),
+  );
 }

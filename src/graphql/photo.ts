@@ -1,5 +1,5 @@
 import type { UrlGrant } from '../auth/url-signing.ts';
-import { mayViewCaptureDetails, originalFor } from '../catalog/access.ts';
+import { mayViewCaptureDetails, mayViewOriginalFacts, originalFor } from '../catalog/access.ts';
 import type { PhotoDetails, PhotoRecord } from '../catalog/photo-records.ts';
 import { PHOTO_STATUSES } from '../db/schema.ts';
 import { imageUrl, type UrlSigning } from '../http/image-url.ts';
@@ -21,7 +21,7 @@ export const ImageRef = builder.objectRef<ImageInfo>('Image').implement({
   fields: (t) => ({
     url: t.exposeString('url', {
       description:
-        "Root-relative URL of the image. It carries the version and a key that changes when the photo stops being public, so browsers may cache it (for LIGHTBOX_PUBLIC_MAX_AGE, a year by default) and an unpublished photo's old URLs die.",
+        "Root-relative URL of the image. It carries the version and a key that changes when the photo stops being public or leaves an album with share links, so browsers may cache it (for LIGHTBOX_PUBLIC_MAX_AGE, a year by default) and such a photo's old URLs die, even if it is published or put back again.",
     }),
     width: t.exposeInt('width'),
     height: t.exposeInt('height'),
@@ -142,8 +142,9 @@ builder.node(PhotoRef, {
     }),
     version: t.exposeInt('version', { description: 'Bumped by every reprocess; image URLs carry it.' }),
     contentHash: t.string({
-      description: 'SHA-256 of the original, hex.',
-      resolve: (photo, _args, ctx) => withDetails(photo, ctx, (details) => details.contentHash),
+      nullable: true,
+      description: 'SHA-256 of the uploaded file, hex; for the admin only (null for everyone else, who never receive that file).',
+      resolve: (photo, _args, ctx) => (mayViewOriginalFacts(ctx.viewer) ? withDetails(photo, ctx, (details) => details.contentHash) : null),
     }),
     camera: t.field({
       type: CameraRef,
@@ -190,8 +191,9 @@ builder.node(PhotoRef, {
       resolve: (photo, _args, ctx) => withDetails(photo, ctx, (details) => details.mimeType),
     }),
     byteSize: t.int({
-      description: 'Size of the original in bytes.',
-      resolve: (photo, _args, ctx) => withDetails(photo, ctx, (details) => details.byteSize),
+      nullable: true,
+      description: 'Size of the uploaded file in bytes; for the admin only (null for everyone else, who never receive that file).',
+      resolve: (photo, _args, ctx) => (mayViewOriginalFacts(ctx.viewer) ? withDetails(photo, ctx, (details) => details.byteSize) : null),
     }),
     image: t.field({
       type: ImageRef,

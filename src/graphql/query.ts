@@ -1,8 +1,8 @@
 import { and, eq, gte, inArray, lt, type SQL, sql } from 'drizzle-orm';
 import type { Viewer } from '../auth/viewer.ts';
-import { photoInVisibleAlbum } from '../catalog/access.ts';
+import { photoColumnAsSeenBy, photoInVisibleAlbum } from '../catalog/access.ts';
 import { ALBUM_ORDERS, type AlbumOrderName, albumCount, albumPage } from '../catalog/album-records.ts';
-import { PHOTO_ORDERS, type PhotoOrderName, photoCount, photoPage } from '../catalog/photo-records.ts';
+import { type PhotoOrderName, photoCount, photoOrderFor, photoPage } from '../catalog/photo-records.ts';
 import { type PhotoStatus, photos } from '../db/schema.ts';
 import { AlbumRef } from './album.ts';
 import { builder } from './builder.ts';
@@ -14,7 +14,10 @@ const PhotoOrderEnum = builder.enumType('PhotoOrder', {
   values: {
     CREATED_AT_DESC: { description: 'Newest first (the default).' },
     CREATED_AT_ASC: {},
-    TAKEN_AT_DESC: { description: 'By capture time; photos without one sort by when they were added.' },
+    TAKEN_AT_DESC: {
+      description:
+        'By capture time; photos without one sort by when they were added, and so do all photos for a share link that hides metadata.',
+    },
     TAKEN_AT_ASC: {},
     TITLE_ASC: {},
     TITLE_DESC: {},
@@ -32,7 +35,8 @@ const AlbumOrderEnum = builder.enumType('AlbumOrder', {
 });
 
 const PhotoFilter = builder.inputType('PhotoFilter', {
-  description: 'All given conditions must hold.',
+  description:
+    "All given conditions must hold. Conditions on capture details see what the caller reads: for a share link that hides metadata, where every photo's takenAt and camera read null, they match nothing.",
   fields: (t) => ({
     albumId: t.globalID({ for: AlbumRef, description: 'Only photos in this album.' }),
     status: t.field({ type: [PhotoStatusEnum], description: 'Only photos in one of these states.' }),
@@ -53,15 +57,16 @@ interface PhotoFilterValues {
 /**
  * The filter as one SQL condition, beside the viewer's visibility that every photo read
  * applies: the same condition pages the connection and counts its total, so the two agree.
+ * Fields the viewer may not read are compared as NULL (see photoColumnAsSeenBy).
  */
 function filterCondition(filter: PhotoFilterValues | null | undefined, viewer: Viewer): SQL | undefined {
   if (!filter) return undefined;
   const conditions: (SQL | undefined)[] = [];
   if (filter.albumId) conditions.push(photoInVisibleAlbum(viewer, photos.id, filter.albumId.id));
   if (filter.status) conditions.push(filter.status.length === 0 ? sql`0` : inArray(photos.status, filter.status));
-  if (filter.takenAfter) conditions.push(gte(photos.takenAt, filter.takenAfter.getTime()));
-  if (filter.takenBefore) conditions.push(lt(photos.takenAt, filter.takenBefore.getTime()));
-  if (filter.cameraMake) conditions.push(eq(photos.cameraMake, filter.cameraMake));
+  if (filter.takenAfter) conditions.push(gte(photoColumnAsSeenBy(viewer, 'takenAt'), filter.takenAfter.getTime()));
+  if (filter.takenBefore) conditions.push(lt(photoColumnAsSeenBy(viewer, 'takenAt'), filter.takenBefore.getTime()));
+  if (filter.cameraMake) conditions.push(eq(photoColumnAsSeenBy(viewer, 'cameraMake'), filter.cameraMake));
   return and(...conditions);
 }
 
@@ -77,7 +82,7 @@ builder.queryType({
         },
         resolve: async (_parent, args, ctx) => {
           const condition = filterCondition(args.filter, ctx.viewer);
-          const order = PHOTO_ORDERS[(args.orderBy ?? 'CREATED_AT_DESC') as PhotoOrderName];
+          const order = photoOrderFor(ctx.viewer, (args.orderBy ?? 'CREATED_AT_DESC') as PhotoOrderName);
           const connection = await keysetConnection(args, order, (page) => photoPage(ctx.reads, ctx.viewer, condition, order, page));
           return Object.assign(connection, { countTotal: () => photoCount(ctx.reads, ctx.viewer, condition) });
         },
