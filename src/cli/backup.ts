@@ -17,18 +17,27 @@ export async function backupCommand(config: Config, target: string): Promise<num
   const store = await openStore(config);
   try {
     const report = await backupLibrary(store, target);
-    const added = report.added.linked + report.added.copied;
-    process.stdout.write(
-      `Backed up ${report.photos} photos in ${report.albums} albums (${megabytes(report.bytes)} of originals) to ${path.resolve(target)}\n` +
-        `  ${added} originals added this time (${report.added.linked} hard-linked, ${report.added.copied} copied), the rest were there already.\n`,
-    );
+    const backupDir = path.resolve(target);
+    if (report.interrupted > 0) {
+      process.stdout.write(
+        `Removed ${report.interrupted} unfinished snapshots an interrupted backup left in ${backupDir} (the originals it had added are kept).\n`,
+      );
+    }
     if (report.missing.length > 0) {
+      const current = report.snapshot === undefined ? 'the folder holds no complete backup yet' : `${report.snapshot} stays current`;
       process.stderr.write(
-        `lightbox: backup: ${report.missing.length} originals vanished while backing up (photos deleted meanwhile?); run it again:\n` +
+        `lightbox: backup: ${report.missing.length} originals vanished while backing up (photos deleted meanwhile?); ` +
+          `this snapshot was not switched in (${current}); run it again:\n` +
           listProblems(report.missing.map((file) => ({ file, problem: 'missing' }))),
       );
       return 1;
     }
+    const added = report.added.linked + report.added.copied;
+    process.stdout.write(
+      `Backed up ${report.photos} photos in ${report.albums} albums (${megabytes(report.bytes)} of originals) to ${backupDir}\n` +
+        `  ${added} originals added this time (${report.added.linked} hard-linked, ${report.added.copied} copied), the rest were there already.\n` +
+        `  ${report.snapshot} is now current${report.first ? '' : '; the snapshot before it is kept until the next run'}.\n`,
+    );
     return 0;
   } finally {
     store.database.close();
@@ -80,6 +89,14 @@ export async function verifyCommand(config: Config, backupDir?: string): Promise
       process.stdout.write(
         `  ${check.orphans.length} files under originals/ belong to no photo (the server removes them an hour after they appear):\n` +
           listProblems(check.orphans.map((file) => ({ file, problem: 'no photo refers to it' }))),
+      );
+    }
+    if (check.staleTemps.length === 0) process.stdout.write('  no temp file is left in tmp/ by an interrupted write.\n');
+    else {
+      process.stdout.write(
+        `  ${check.staleTemps.length} temp files in tmp/ were left by an interrupted upload, import or render ` +
+          '(no running process writes them; the server removes them when it starts):\n' +
+          listProblems(check.staleTemps.map((file) => ({ file, problem: 'its writer is gone' }))),
       );
     }
     return check.problems.length === 0 ? 0 : 1;

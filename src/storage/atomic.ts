@@ -1,14 +1,44 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, open, rename, rm } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import path from 'node:path';
 
-/** A unique name in `dir`; temp files share the destination's file system so rename is atomic. */
+/**
+ * Which machine (or container: each has its own hostname and pid space) wrote a temp file. A
+ * pid means something only where it was taken, so a sweep trusts it only on the same host.
+ */
+export const HOST_TAG = createHash('sha256').update(hostname()).digest('hex').slice(0, 8);
+
+const TEMP_NAME = /^[0-9a-z]+-[0-9a-f]{12}-(\d+)-([0-9a-f]{8})\.[a-z]+$/;
+
+/**
+ * A unique name in `dir`; temp files share the destination's file system so rename is atomic.
+ * The name carries the writer's pid and host, so whoever finds it later can tell whether the
+ * process writing it still runs (see tempFileOwner) instead of waiting for it to age.
+ */
 export function tempPath(dir: string, label = 'part'): string {
-  return path.join(dir, `${Date.now().toString(36)}-${randomBytes(6).toString('hex')}.${label}`);
+  return path.join(dir, `${Date.now().toString(36)}-${randomBytes(6).toString('hex')}-${process.pid}-${HOST_TAG}.${label}`);
 }
 
-async function fsyncDirectory(dir: string): Promise<void> {
+/** The pid and host tag a tempPath name carries; undefined for any other name (written by an older Lightbox). */
+export function tempFileOwner(name: string): { pid: number; host: string } | undefined {
+  const match = TEMP_NAME.exec(name);
+  return match?.[1] === undefined || match[2] === undefined ? undefined : { pid: Number(match[1]), host: match[2] };
+}
+
+/** Flushes a directory's entries (a rename or link in it) to disk. */
+export async function fsyncDirectory(dir: string): Promise<void> {
   const handle = await open(dir, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Flushes a file's bytes to disk. */
+export async function fsyncFile(file: string): Promise<void> {
+  const handle = await open(file, 'r+');
   try {
     await handle.sync();
   } finally {
@@ -21,12 +51,7 @@ async function fsyncDirectory(dir: string): Promise<void> {
  * whole file or none, and a crash leaves at worst a temp file that the start-up sweep removes.
  */
 export async function commitTempFile(temp: string, destination: string): Promise<void> {
-  const handle = await open(temp, 'r+');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
+  await fsyncFile(temp);
   const dir = path.dirname(destination);
   await mkdir(dir, { recursive: true });
   await rename(temp, destination);

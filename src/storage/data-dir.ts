@@ -2,6 +2,7 @@ import { constants } from 'node:fs';
 import { access, mkdir, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ConfigError } from '../errors.ts';
+import { HOST_TAG, tempFileOwner } from './atomic.ts';
 import type { StorageLayout } from './layout.ts';
 
 function reason(error: unknown): string {
@@ -54,21 +55,54 @@ export async function prepareDataDir(layout: StorageLayout): Promise<void> {
   }
 }
 
-/**
- * Temp files are only ever half-written uploads or renders from a process that died; the
- * serving process removes them at start. Files younger than `minAgeMs` may belong to a live
- * importer on the same data dir and are left alone.
- */
-export async function sweepTempFiles(layout: StorageLayout, minAgeMs = 60 * 60 * 1000): Promise<number> {
-  let removed = 0;
-  const now = Date.now();
-  for (const name of await readdir(layout.tempDir)) {
-    const file = path.join(layout.tempDir, name);
-    const stats = await stat(file).catch(() => undefined);
-    if (stats?.isFile() && now - stats.mtimeMs >= minAgeMs) {
-      await rm(file, { force: true });
-      removed++;
-    }
+/** Whether a process with this pid exists here (EPERM: it does, under another user). */
+export function isProcessAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
-  return removed;
+}
+
+const TEMP_MIN_AGE_MS = 60 * 60 * 1000;
+
+/**
+ * Whether nobody will finish this temp file. Its name says which process writes it: when that
+ * process is gone (killed mid-upload, say), or is this one (a pid reused by a restart, as pid 1
+ * in a container is; this runs before we write any), the file is dead at once. A name without
+ * an owner, or one from another host (a worker container on the same volume), is trusted only
+ * to age: after `minAgeMs`, as before owners were recorded.
+ */
+function isStaleTemp(name: string, mtimeMs: number, now: number, minAgeMs: number): boolean {
+  if (now - mtimeMs >= minAgeMs) return true;
+  const owner = tempFileOwner(name);
+  if (owner === undefined || owner.host !== HOST_TAG) return false;
+  return owner.pid === process.pid || !isProcessAlive(owner.pid);
+}
+
+/**
+ * Files in tmp/ no running process will finish: half-written uploads, imports or renders of a
+ * process that died. Only correct before this process writes temp files of its own (at start,
+ * or from `lightbox verify`), since its own pid counts as a dead one's.
+ */
+export async function staleTempFiles(layout: StorageLayout, minAgeMs = TEMP_MIN_AGE_MS): Promise<string[]> {
+  const stale: string[] = [];
+  const now = Date.now();
+  const names = await readdir(layout.tempDir).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT') return [];
+    throw error;
+  });
+  for (const name of names) {
+    const stats = await stat(path.join(layout.tempDir, name)).catch(() => undefined);
+    if (stats?.isFile() && isStaleTemp(name, stats.mtimeMs, now, minAgeMs)) stale.push(name);
+  }
+  return stale;
+}
+
+/** The serving process removes the stale temp files (see staleTempFiles) at start; returns how many. */
+export async function sweepTempFiles(layout: StorageLayout, minAgeMs = TEMP_MIN_AGE_MS): Promise<number> {
+  const stale = await staleTempFiles(layout, minAgeMs);
+  for (const name of stale) await rm(path.join(layout.tempDir, name), { force: true });
+  return stale.length;
 }
