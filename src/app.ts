@@ -2,6 +2,7 @@ import type { AddressInfo } from 'node:net';
 import { type KeptSecret, loadOrCreateSecret } from './auth/secrets.ts';
 import type { Config } from './config.ts';
 import { instrumentConnection } from './db/sql-meter.ts';
+import type { BodyDeadlines } from './http/request-body.ts';
 import { createLightboxServer } from './http/server.ts';
 import type { Logger } from './log.ts';
 import type { Render } from './media/render-queue.ts';
@@ -23,6 +24,8 @@ export interface RunningLightbox extends Store {
 export interface StartOptions {
   /** Replaces how one rendition is rendered (tests count renders through it). */
   render?: Render;
+  /** Replaces how long a GraphQL body may take to arrive (tests of slow clients shorten them). */
+  bodyDeadlines?: BodyDeadlines;
 }
 
 /** Opens the data dir and database (migrating it), then listens. Everything `lightbox serve` does. */
@@ -48,6 +51,7 @@ export async function startLightbox(config: Config, logger: Logger, options: Sta
     config,
     secrets: { adminToken: adminToken.value, secret: secret.value },
     render: options.render,
+    bodyDeadlines: options.bodyDeadlines,
   });
   try {
     await new Promise<void>((resolve, reject) => {

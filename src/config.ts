@@ -46,6 +46,8 @@ export interface GraphQLConfig {
   trustedDocuments: TrustedDocumentsConfig;
   /** Rows GraphQL read are remembered until the next commit (any process's): LIGHTBOX_READ_CACHE. */
   readCache: boolean;
+  /** Longest GraphQL document accepted, in bytes (LIGHTBOX_MAX_DOCUMENT_KB): longer ones are refused before parsing. */
+  maxDocumentBytes: number;
 }
 
 export interface TrustedDocumentsConfig {
@@ -188,6 +190,7 @@ export function loadConfig(env: Env = process.env): Config {
       corsOrigins: readOrigins(env, 'LIGHTBOX_CORS_ORIGINS'),
       corsCredentials: readBoolean(env, 'LIGHTBOX_CORS_CREDENTIALS', false),
       readCache: readBoolean(env, 'LIGHTBOX_READ_CACHE', true),
+      maxDocumentBytes: readInteger(env, 'LIGHTBOX_MAX_DOCUMENT_KB', 64, 1, 1024) * 1024,
       trustedDocuments: {
         only: readTrustedMode(env),
         files: (env.LIGHTBOX_TRUSTED_DOCUMENTS_FILE ?? '')

@@ -39,6 +39,21 @@ export const ERRORS = {
     audience: 'client',
     description: 'An after/before cursor this server did not hand out (or handed out under another server secret).',
   },
+  DOCUMENT_TOO_LARGE: {
+    status: 413,
+    audience: 'client',
+    description: 'The GraphQL document is longer than LIGHTBOX_MAX_DOCUMENT_KB (64 KB unless set); refused before parsing.',
+  },
+  JSON_TOO_NESTED: {
+    status: 400,
+    audience: 'client',
+    description: 'Variables or extensions nest arrays and objects deeper than 32 levels; refused before anything reads them.',
+  },
+  BODY_TIMEOUT: {
+    status: 408,
+    audience: 'client',
+    description: 'The request body did not arrive in time (10 s without a byte, or 30 s in all for a GraphQL JSON body).',
+  },
   QUERY_TOO_COSTLY: {
     status: 400,
     audience: 'client',
@@ -59,7 +74,12 @@ export const ERRORS = {
     audience: 'client',
     description: 'Too many GraphQL requests are in progress; retry after the Retry-After delay.',
   },
-  BAD_REQUEST: { status: 400, audience: 'client', description: 'The multipart body does not follow the GraphQL multipart request spec.' },
+  BAD_REQUEST: {
+    status: 400,
+    audience: 'client',
+    description:
+      'The request cannot be read: a GET parameter that should be JSON is not, or a multipart body off the GraphQL multipart request spec.',
+  },
   PERSISTED_QUERY_NOT_FOUND: {
     status: 200,
     audience: 'client',

@@ -183,9 +183,7 @@ describe('GraphQL GET parameters that are not JSON', () => {
   });
   after(() => server.close());
 
-  it('answer 400 BAD_REQUEST, as a POST body that is not JSON does, with no stack and no error logged', {
-    todo: 'Yoga 5 JSON.parses a GET’s variables and extensions unguarded: a SyntaxError, masked as a 500 (fix before Yoga parses)',
-  }, async () => {
+  it('answer 400 BAD_REQUEST, as a POST body that is not JSON does, with no stack and no error logged', async () => {
     for (const parameter of ['variables', 'extensions']) {
       const response = await request(
         `${server.url}/graphql?query=${encodeURIComponent('{__typename}')}&${parameter}=${encodeURIComponent('{bad')}`,

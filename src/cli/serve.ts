@@ -36,6 +36,8 @@ export async function serve(config: Config, logger: Logger): Promise<void> {
   };
   process.once('SIGTERM', shutdown);
   process.once('SIGINT', shutdown);
+  // Every request path catches its own failures; one that slips past is a bug to log, not a reason to stop serving everyone else.
+  process.on('unhandledRejection', (reason) => logger.error({ err: reason }, 'unhandled rejection (a bug): the server goes on'));
   // Announced only once a signal is handled: whoever waits for this line may stop the server at once.
   logger.info({ url: app.url, dataDir: config.dataDir }, 'lightbox is listening');
   const out = humanOutput();

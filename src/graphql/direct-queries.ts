@@ -1,8 +1,6 @@
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
-import type { DocumentNode, ExecutionResult, GraphQLSchema } from 'graphql';
+import type { ExecutionResult, GraphQLSchema } from 'graphql';
 import type { CompiledQuery } from 'graphql-jit';
-import type { Plugin } from 'graphql-yoga';
-import { LRUCache } from 'lru-cache';
 import type { ShareAccess } from '../auth/share-access.ts';
 import type { ViewerCheck } from '../auth/viewer.ts';
 import { newSqlUsage, sqlServerTiming } from '../db/sql-meter.ts';
@@ -10,24 +8,20 @@ import { requestHeader } from '../http/request-header.ts';
 import type { Logger } from '../log.ts';
 import { MAX_PAGE_SIZE } from './builder.ts';
 import { type CallerIdentity, callerIdentity } from './caller-identity.ts';
-import { compiledQueryFor } from './compiled-execution.ts';
 import type { GraphQLContext, RequestIdentity } from './context.ts';
+import type { DocumentMemory } from './document-memory.ts';
 import { pageSizeErrors } from './page-size.ts';
 import type { PersistedQueries } from './persisted-queries.ts';
 import { extensionsAsk, type JsonPostBody, type RequestParams } from './request-params.ts';
-import { jsonTypeFirstAccepted, type ResponseCache } from './response-cache.ts';
+import { jsonTypeFirstAccepted, POST_CACHE_CONTROL, type ResponseCache } from './response-cache.ts';
 
-/** Documents Yoga accepted, kept by their text: every screen of any client, the least used going first. */
-const MAX_DOCUMENTS = 1000;
-/** Longest document kept; a page's query is a few KB. */
-const MAX_DOCUMENT_CHARS = 64 * 1024;
-/** What the kept texts may take in all (their parsed documents take several times more). */
-const MAX_DOCUMENTS_CHARS = 8 * 1024 * 1024;
 /** A query never reads its context's signal (only mutations stop work when the client goes), so none is made per request. */
 const NEVER_ABORTED = new AbortController().signal;
 
 export interface DirectQueriesOptions {
   schema: GraphQLSchema;
+  /** Where the documents Yoga accepted, and their compiled queries, are kept. */
+  documents: DocumentMemory;
   viewers: ViewerCheck;
   shares: ShareAccess;
   contexts: (identity: RequestIdentity) => GraphQLContext;
@@ -62,7 +56,7 @@ function isPromise<T>(value: T | Promise<T>): value is Promise<T> {
  * header maps, and a chain of plugin hooks that have nothing to do for a clean query.
  *
  * Only what Yoga would answer the same way is taken: a JSON POST with a JSON Accept, no CORS,
- * and a document Yoga itself parsed, validated and limit-checked before (`plugin`, kept by
+ * and a document Yoga itself parsed, validated and limit-checked before (DocumentMemory, by
  * its exact text: validation depends on nothing else). The checks that depend on the request
  * are made here as Yoga's plugins make them, through the same functions: the caller, trusted
  * documents, page sizes with the variables applied. Execution is the same compiled query with
@@ -72,12 +66,6 @@ function isPromise<T>(value: T | Promise<T>): value is Promise<T> {
  * for header Yoga's (a test compares them), and an anonymous one is kept in the response cache.
  */
 export class DirectQueries {
-  private readonly accepted = new LRUCache<string, DocumentNode>({
-    max: MAX_DOCUMENTS,
-    maxSize: MAX_DOCUMENTS_CHARS,
-    sizeCalculation: (_document, text) => text.length + 1,
-  });
-
   constructor(private readonly options: DirectQueriesOptions) {}
 
   /** Whether a request may be read before Yoga, by its headers alone (the rest streams to Yoga untouched). */
@@ -90,18 +78,6 @@ export class DirectQueries {
     );
   }
 
-  /** Keeps each query document Yoga has validated and is about to execute, by its text. */
-  plugin(): Plugin {
-    return {
-      onExecute: ({ args }) => {
-        const { params } = args.contextValue as { params?: RequestParams };
-        const query = params?.query;
-        if (typeof query !== 'string' || query.length > MAX_DOCUMENT_CHARS || this.accepted.has(query)) return;
-        if (compiledQueryFor(args.schema, args.document, args.operationName) !== null) this.accepted.set(query, args.document);
-      },
-    };
-  }
-
   /** The request as a query Yoga accepted before, or undefined when it is Yoga's to read. */
   private planOf(req: IncomingMessage, body: JsonPostBody): Plan | undefined {
     const params = body.params();
@@ -110,9 +86,9 @@ export class DirectQueries {
     const { query, operationName, variables } = params;
     if (typeof query !== 'string' || (operationName != null && typeof operationName !== 'string')) return undefined;
     if (variables != null && (typeof variables !== 'object' || Array.isArray(variables))) return undefined;
-    const document = this.accepted.get(query);
+    const document = this.options.documents.acceptedDocument(query);
     if (document === undefined) return undefined;
-    const compiled = compiledQueryFor(this.options.schema, document, operationName);
+    const compiled = this.options.documents.compiledQueryFor(document, operationName);
     if (compiled === null || !this.options.persistedQueries.mayRunText(query, requestHeader(req, 'authorization') ?? null))
       return undefined;
     const sent = (variables ?? {}) as Record<string, unknown>;
@@ -156,6 +132,8 @@ export class DirectQueries {
       const headers: OutgoingHttpHeaders = {
         'content-type': `${jsonTypeFirstAccepted(req.headers.accept)}; charset=utf-8`,
         'content-length': bytes.length,
+        'cache-control': POST_CACHE_CONTROL,
+        'x-content-type-options': 'nosniff',
       };
       if (this.options.serverTiming) headers['server-timing'] = sqlServerTiming(sqlUsage);
       res.writeHead(200, headers);

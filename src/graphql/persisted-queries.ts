@@ -5,6 +5,8 @@ import { sha256Hex } from './trusted-documents.ts';
 
 /** Documents registered: enough for every screen of any client; the least used go first. */
 const MAX_DOCUMENTS = 2000;
+/** What the registered texts may take in all. */
+const MAX_DOCUMENT_CHARS = 8 * 1024 * 1024;
 
 interface PersistedQueryExtension {
   version?: number;
@@ -39,14 +41,21 @@ function notTrusted(): Error {
  * document (`extensions.persistedQuery.sha256Hash`); an unknown hash answers
  * `PersistedQueryNotFound`, the client sends the document once with its hash, and from then on
  * the hash alone works, over GET too (so a CDN or the response cache can keep it). Documents are
- * kept in memory, per process, only after their hash is checked.
+ * kept in memory, per process, bounded by bytes, and only once their hash is checked and Yoga
+ * has parsed and validated them.
  *
  * Trusted documents (codegen's manifests, the gallery's own) are known by hash from the start;
  * with LIGHTBOX_TRUSTED_DOCUMENTS=only they are all that callers other than the admin may run,
  * by hash or by their exact text, and nothing new is registered.
  */
 export class PersistedQueries {
-  private readonly documents = new LRUCache<string, string>({ max: MAX_DOCUMENTS });
+  private readonly documents = new LRUCache<string, string>({
+    max: MAX_DOCUMENTS,
+    maxSize: MAX_DOCUMENT_CHARS,
+    sizeCalculation: (text) => text.length + 1,
+  });
+  /** A document sent with its hash, registered only once Yoga has parsed and validated it (onExecute). */
+  private readonly registering = new WeakMap<Request, { hash: string; query: string }>();
 
   constructor(private readonly trusted: TrustedDocuments = NO_TRUSTED) {}
 
@@ -97,7 +106,7 @@ export class PersistedQueries {
           }
           if (this.trusted.documents.has(hash)) return;
           if (enforced) throw notTrusted();
-          this.documents.set(hash, params.query);
+          this.registering.set(request, { hash, query: params.query });
           return;
         }
         const document = this.trusted.documents.get(hash) ?? (enforced ? undefined : this.documents.get(hash));
@@ -107,6 +116,12 @@ export class PersistedQueries {
           throw requestError('PERSISTED_QUERY_NOT_FOUND', 'PersistedQueryNotFound');
         }
         setParams({ ...params, query: document });
+      },
+      // Past parsing, validation and the limits: junk or a refused document is never kept.
+      onExecute: ({ args }) => {
+        const { request } = args.contextValue as { request: Request };
+        const registration = this.registering.get(request);
+        if (registration !== undefined) this.documents.set(registration.hash, registration.query);
       },
     };
   }

@@ -1,3 +1,5 @@
+import { jsonNestsDeeperThan, MAX_JSON_NESTING } from './request-bounds.ts';
+
 /** A GraphQL-over-HTTP request's parameters, as read before Yoga: from a GET's query string or a POST's JSON body. */
 export interface RequestParams {
   query?: unknown;
@@ -17,10 +19,14 @@ export function extensionsAsk(extensions: unknown): 'nothing' | 'persisted-query
   return 'persistedQuery' in extensions ? 'persisted-query' : 'nothing';
 }
 
-/** A GET's parameters as Yoga reads them; undefined when its JSON parameters are not JSON (Yoga's to refuse). */
+/**
+ * A GET's parameters as Yoga reads them; undefined when its JSON parameters are not JSON, or
+ * nest too deep to be walked safely (Yoga's to refuse, see request-bounds.ts).
+ */
 export function paramsOfQueryString(search: URLSearchParams): RequestParams | undefined {
+  let params: RequestParams;
   try {
-    return {
+    params = {
       query: search.get('query') ?? undefined,
       variables: search.has('variables') ? JSON.parse(search.get('variables') as string) : undefined,
       operationName: search.get('operationName'),
@@ -29,9 +35,10 @@ export function paramsOfQueryString(search: URLSearchParams): RequestParams | un
   } catch {
     return undefined;
   }
+  return jsonNestsDeeperThan(params, MAX_JSON_NESTING) ? undefined : params;
 }
 
-/** A POST's parameters; undefined when its body is not a JSON object (Yoga's to refuse). */
+/** A POST's parameters; undefined when its body is not a JSON object, or nests too deep to be walked safely (Yoga's to refuse). */
 function paramsOfJsonBody(text: string): RequestParams | undefined {
   let params: unknown;
   try {
@@ -39,7 +46,8 @@ function paramsOfJsonBody(text: string): RequestParams | undefined {
   } catch {
     return undefined;
   }
-  return typeof params === 'object' && params !== null && !Array.isArray(params) ? (params as RequestParams) : undefined;
+  if (typeof params !== 'object' || params === null || Array.isArray(params)) return undefined;
+  return jsonNestsDeeperThan(params, MAX_JSON_NESTING) ? undefined : (params as RequestParams);
 }
 
 /** A JSON POST's body, parsed at most once by whichever reader needs its parameters first (the response cache, DirectQueries). */

@@ -14,6 +14,8 @@ const MAX_RESULTS = 1000;
 const MAX_RESULT_BYTES = 64 * 1024 * 1024;
 /** Longest query string or body whose key is remembered by its exact text (a page's query is a few KB). */
 const MAX_REMEMBERED_REQUEST_CHARS = 16 * 1024;
+/** What the remembered texts may take in all, GET and POST each; past it they are forgotten and learnt again. */
+const MAX_REMEMBERED_CHARS = 4 * 1024 * 1024;
 
 /**
  * Anonymous queries, GET or POST (Apollo Client and Relay send POST): results for the admin
@@ -68,6 +70,9 @@ export interface ResponseCacheOptions {
   /** Documents requests may name by hash alone. */
   persistedQueries: PersistedQueries;
 }
+
+/** What every POST answer says about caching, whoever asked: never kept by an HTTP cache (only a GET is cacheable). */
+export const POST_CACHE_CONTROL = 'private, no-store';
 
 /** What an anonymous, cacheable GET response says about caching; the same from Yoga and from the fast path. */
 const PUBLIC_GET_HEADERS = { vary: 'Accept, Authorization, X-Lightbox-Share', cacheControl: 'public, no-cache' };
@@ -130,6 +135,7 @@ export class ResponseCache {
    * request repeated byte for byte is looked up without parsing or hashing it again.
    */
   private requestKeys = { GET: new Map<string, string>(), POST: new Map<string, string>() };
+  private rememberedChars = { GET: 0, POST: 0 };
   /** The key a POST's parameters gave when a lookup missed: the same request's result is stored under it (keyForStoring). */
   private readonly missedKeys = new WeakMap<RequestParams, string>();
   /** Which stored result each Yoga request was answered from (`hit`) or stored as, for its response headers. */
@@ -143,6 +149,7 @@ export class ResponseCache {
       this.version = now;
       this.results = newResults();
       this.requestKeys = { GET: new Map(), POST: new Map() };
+      this.rememberedChars = { GET: 0, POST: 0 };
     }
     return now;
   }
@@ -218,8 +225,12 @@ export class ResponseCache {
     }
     if (remembered !== key && text.length <= MAX_REMEMBERED_REQUEST_CHARS) {
       const keys = this.requestKeys[method];
-      if (keys.size >= MAX_RESULTS) keys.clear();
+      if (keys.size >= MAX_RESULTS || this.rememberedChars[method] + text.length > MAX_REMEMBERED_CHARS) {
+        keys.clear();
+        this.rememberedChars[method] = 0;
+      }
       keys.set(text, key);
+      this.rememberedChars[method] += text.length;
     }
     const headers: OutgoingHttpHeaders = {};
     if (req.method === 'GET') {
@@ -227,7 +238,8 @@ export class ResponseCache {
       headers['Last-Modified'] = stored.lastModified;
       headers.Vary = PUBLIC_GET_HEADERS.vary;
       headers['Cache-Control'] = PUBLIC_GET_HEADERS.cacheControl;
-    }
+    } else headers['Cache-Control'] = POST_CACHE_CONTROL;
+    headers['X-Content-Type-Options'] = 'nosniff';
     if (this.options.serverTiming) headers['Server-Timing'] = 'cache;desc="hit", sql;desc="0";dur=0.00';
     const ifNoneMatch = req.method === 'GET' ? req.headers['if-none-match'] : undefined;
     if (ifNoneMatch !== undefined && namesKey(ifNoneMatch, key)) {
@@ -306,7 +318,11 @@ export class ResponseCache {
         onResponse: ({ request, response }) => {
           const answered = this.answered.get(request);
           if (this.options.serverTiming && answered?.hit) response.headers.append('Server-Timing', 'cache;desc="hit"');
-          if (request.method !== 'GET') return;
+          if (!response.headers.has('X-Content-Type-Options')) response.headers.set('X-Content-Type-Options', 'nosniff');
+          if (request.method !== 'GET') {
+            response.headers.set('Cache-Control', POST_CACHE_CONTROL);
+            return;
+          }
           // A GET answers JSON, graphql-response+json or GraphiQL's page depending on Accept.
           response.headers.append('Vary', 'Accept');
           if (!cacheable(request)) {

@@ -15,9 +15,10 @@ import type { GraphQLContext, RequestIdentity } from './context.ts';
 import { corsOptions, varyOnOriginPlugin } from './cors.ts';
 import { csrfPlugin } from './csrf.ts';
 import { GRAPHIQL_DEFAULT_QUERY } from './default-query.ts';
-import type { DirectQueries } from './direct-queries.ts';
+import type { DocumentMemory } from './document-memory.ts';
 import { limitPlugins } from './limits.ts';
 import type { PersistedQueries } from './persisted-queries.ts';
+import { requestBoundsPlugin } from './request-bounds.ts';
 import { idErrorsPlugin, maskUnexpectedErrors } from './request-errors.ts';
 import type { ResponseCache } from './response-cache.ts';
 import { schema } from './schema.ts';
@@ -33,8 +34,8 @@ export interface YogaOptions {
   /** The anonymous query cache, whose stored GETs the server also answers before Yoga. */
   responseCache: ResponseCache;
   persistedQueries: PersistedQueries;
-  /** Learns the documents Yoga accepts, which it may then execute without Yoga. */
-  directQueries: DirectQueries;
+  /** Parsed documents and their compiled queries (which the direct path then runs without Yoga). */
+  documents: DocumentMemory;
 }
 
 interface ServerContext {
@@ -95,6 +96,8 @@ export function createGraphQLHandler(options: YogaOptions) {
   const { graphql, viewers } = options;
   const { contexts } = options;
   const plugins: Plugin[] = [
+    // First: nothing reads a document or walks its variables before their size and depth are known to be sane.
+    requestBoundsPlugin({ maxDocumentBytes: graphql.maxDocumentBytes }),
     csrfPlugin(),
     // First: every later hook (limits, the cache key) sees the document a hash names.
     options.persistedQueries.plugin(),
@@ -107,8 +110,7 @@ export function createGraphQLHandler(options: YogaOptions) {
     varyOnOriginPlugin(graphql),
     graphiqlPageHeadersPlugin(),
     idErrorsPlugin(),
-    options.directQueries.plugin(),
-    compiledExecutionPlugin(),
+    compiledExecutionPlugin(options.documents),
   ];
   if (graphql.serverTiming) plugins.push(serverTimingPlugin());
   return createYoga<ServerContext, GraphQLContext>({
@@ -119,6 +121,7 @@ export function createGraphQLHandler(options: YogaOptions) {
     // at most MAX_GRAPHQL_BODY_BYTES; the upload route's operations field): Yoga's own limit would
     // pipe each body through a counting stream for nothing.
     maxRequestBodySize: false,
+    parserAndValidationCache: options.documents.yogaCaches(),
     maskedErrors: { maskError: maskUnexpectedErrors },
     cors: corsOptions(graphql),
     graphiql: graphql.graphiql ? { defaultQuery: GRAPHIQL_DEFAULT_QUERY, title: 'Lightbox GraphiQL' } : false,

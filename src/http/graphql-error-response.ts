@@ -8,6 +8,7 @@ export function sendGraphQLError(res: ServerResponse, code: ClientErrorCode, mes
     'Content-Type': 'application/json; charset=utf-8',
     'Content-Length': Buffer.byteLength(body),
     'Cache-Control': 'no-store',
+    'X-Content-Type-Options': 'nosniff',
     ...headers,
   });
   res.end(body);

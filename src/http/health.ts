@@ -60,6 +60,7 @@ export function createHealthRoute(sqlite: Database.Database, workersInProcess: n
       'Content-Type': 'application/json; charset=utf-8',
       'Content-Length': Buffer.byteLength(json),
       'Cache-Control': 'no-store',
+      'X-Content-Type-Options': 'nosniff',
     });
     res.end(headOnly ? undefined : json);
   };

@@ -8,9 +8,11 @@ import { SharedPhotoLookup } from '../catalog/shared-photos.ts';
 import type { Config } from '../config.ts';
 import { newSqlUsage } from '../db/sql-meter.ts';
 import { PreparedReads } from '../db/statements.ts';
+import { hasErrorCode } from '../errors.ts';
 import type { CallerIdentity } from '../graphql/caller-identity.ts';
 import { requestContexts } from '../graphql/context.ts';
 import { DirectQueries } from '../graphql/direct-queries.ts';
+import { DocumentMemory } from '../graphql/document-memory.ts';
 import { PersistedQueries } from '../graphql/persisted-queries.ts';
 import { JsonPostBody } from '../graphql/request-params.ts';
 import { ResponseCache } from '../graphql/response-cache.ts';
@@ -31,7 +33,7 @@ import { createHealthRoute } from './health.ts';
 import { createImageRoute, publicCachePolicy, redactSignature } from './image-route.ts';
 import { IMAGES_PREFIX } from './image-url.ts';
 import { sendPlain } from './plain-response.ts';
-import { readRequestBody } from './request-body.ts';
+import { BodyBudget, type BodyDeadlines, GRAPHQL_BODY_DEADLINES, readRequestBody } from './request-body.ts';
 import { createUploadRoute } from './upload-route.ts';
 
 /** Bounds how long a cached anonymous result lives; any database change ends it sooner. */
@@ -39,8 +41,12 @@ const RESPONSE_CACHE_TTL_MS = 5 * 60 * 1000;
 
 /** Largest GraphQL JSON body: the biggest sensible query with variables is a few KB. Uploads go through multipart. */
 export const MAX_GRAPHQL_BODY_BYTES = 1024 * 1024;
-/** GraphQL requests at once; past it, 503 with Retry-After. With the body limit, at most this many MB of bodies. */
+/** GraphQL requests being answered at once; past it, 503 with Retry-After. */
 export const MAX_GRAPHQL_IN_FLIGHT = 128;
+/** Bytes of GraphQL bodies still arriving, all requests together; past it, 503 with Retry-After. */
+const MAX_RECEIVING_BODY_BYTES = 64 * 1024 * 1024;
+/** Longest wait for a request's headers (Node's default is a minute). */
+const HEADERS_TIMEOUT_MS = 15_000;
 
 interface Refusal {
   code: 'BODY_TOO_LARGE' | 'LENGTH_REQUIRED' | 'SERVER_BUSY';
@@ -77,10 +83,15 @@ export interface ServerDeps {
   secrets: { adminToken: string; secret: string };
   /** Replaces how one rendition is rendered (tests count renders through it). */
   render?: Render;
+  /** How long a GraphQL body may take to arrive (GRAPHQL_BODY_DEADLINES unless given). */
+  bodyDeadlines?: BodyDeadlines;
 }
 
 /** One node:http server: images on the raw hot path, GraphQL through Yoga, uploads before Yoga, health probes. */
-export function createLightboxServer({ store, logger, config, secrets, render }: ServerDeps): { server: Server; dispose(): Promise<void> } {
+export function createLightboxServer({ store, logger, config, secrets, render, bodyDeadlines = GRAPHQL_BODY_DEADLINES }: ServerDeps): {
+  server: Server;
+  dispose(): Promise<void>;
+} {
   const { database, layout } = store;
   const viewers = new ViewerCheck(secrets.adminToken);
   const shareUsage = new ShareUsage(database.db, logger);
@@ -127,8 +138,10 @@ export function createLightboxServer({ store, logger, config, secrets, render }:
     serverTiming: config.graphql.serverTiming,
     cors: config.graphql.corsOrigins.length > 0,
   });
+  const documents = new DocumentMemory(schema);
   const directQueries = new DirectQueries({
     schema,
+    documents,
     viewers,
     shares,
     contexts,
@@ -147,30 +160,102 @@ export function createLightboxServer({ store, logger, config, secrets, render }:
     contexts,
     responseCache,
     persistedQueries,
-    directQueries,
+    documents,
   });
   const gallery = createWebPages({ shares, logger, contexts });
   const uploads = createUploadRoute({ yoga, logger, store, ingest: config.ingest, viewers });
 
-  // Yoga reads a body whole before parsing it: bounding its size and the requests in flight bounds the memory they take.
+  /** A request that failed past its route's own handling: a 500 for that request, never the process. */
+  const failed = (req: IncomingMessage, res: ServerResponse, error: unknown): void => {
+    logger.error({ err: error, url: redactSignature(req.url ?? '') }, 'request failed');
+    if (!res.headersSent) sendPlain(res, 500, 'Internal server error', 'no-store');
+    else res.destroy();
+  };
+
+  /**
+   * GraphQL requests being answered, counted from when their body is whole (a client still
+   * sending one holds no slot: the body deadlines bound it instead). With the body limit and
+   * the body budget, this bounds the memory requests take.
+   */
   let inFlight = 0;
-  const admitted = (req: IncomingMessage, res: ServerResponse): boolean => {
-    const refusal = graphqlBodyRefusal(req) ?? (inFlight >= MAX_GRAPHQL_IN_FLIGHT ? BUSY : undefined);
-    if (refusal !== undefined) {
-      sendGraphQLError(res, refusal.code, refusal.message, refusal.headers);
-      // Read and drop the rest: the client gets its answer, the bytes are never kept.
-      req.resume();
+  const bodies = new BodyBudget(MAX_RECEIVING_BODY_BYTES);
+  const takeSlot = (res: ServerResponse): boolean => {
+    if (inFlight >= MAX_GRAPHQL_IN_FLIGHT) {
+      sendGraphQLError(res, BUSY.code, BUSY.message, BUSY.headers);
       return false;
     }
     inFlight++;
     res.once('close', () => inFlight--);
-    logger.debug({ method: req.method }, 'graphql request started');
+    logger.debug('graphql request started');
     return true;
   };
 
   /** A request Yoga answers, with its own SQL tally (Server-Timing, the log line), and its caller if already identified. */
   function executeGraphQL(req: IncomingMessage, res: ServerResponse, identity?: CallerIdentity): void {
-    yoga(req, res, { req, res, sqlUsage: newSqlUsage(), identity });
+    Promise.resolve(yoga(req, res, { req, res, sqlUsage: newSqlUsage(), identity })).catch((error: unknown) => failed(req, res, error));
+  }
+
+  /** A body that did not arrive whole: too slow (408) or too many at once (503) get an answer, and the connection is closed. */
+  const bodyFailed = (req: IncomingMessage, res: ServerResponse, error: unknown): void => {
+    const code = hasErrorCode(error, 'BODY_TIMEOUT') ? 'BODY_TIMEOUT' : hasErrorCode(error, 'SERVER_BUSY') ? 'SERVER_BUSY' : undefined;
+    if (code === undefined) {
+      req.destroy();
+      return;
+    }
+    logger.info({ reason: code }, 'graphql request body refused');
+    const headers: Record<string, string> = { Connection: 'close', ...(code === 'SERVER_BUSY' ? BUSY.headers : {}) };
+    sendGraphQLError(res, code, (error as Error).message, headers);
+    res.once('finish', () => req.destroy());
+  };
+
+  /** A JSON POST, its body read: from the stored answers, the direct path, or Yoga. */
+  function answerPost(req: IncomingMessage, res: ServerResponse, raw: Buffer): void {
+    if (!takeSlot(res)) return;
+    const body = new JsonPostBody(raw);
+    // Yoga reads a body already read from here.
+    const toYoga = (identity?: CallerIdentity) => {
+      Object.assign(req, { body: raw });
+      executeGraphQL(req, res, identity);
+    };
+    if (!directQueries.mayAnswer(req)) {
+      toYoga();
+      return;
+    }
+    if (responseCache.serveStoredPost(req, res, body) !== undefined) {
+      logger.info({ method: 'POST', status: 200, answered: 'stored', sqlStatements: 0 }, 'graphql request');
+      return;
+    }
+    directQueries.answer(req, res, body, toYoga);
+  }
+
+  function answerGraphQL(req: IncomingMessage, res: ServerResponse, search: string): void {
+    if (req.method === 'POST' && /^multipart\/form-data\b/i.test(req.headers['content-type'] ?? '')) {
+      uploads(req, res).catch((error: unknown) => failed(req, res, error));
+      return;
+    }
+    // A stored anonymous result is answered here, without Yoga: the same bytes, a fraction of the work.
+    const stored = search === '' ? undefined : responseCache.serveStoredGet(req, res, search);
+    if (stored !== undefined) {
+      logger.info({ method: 'GET', status: stored, answered: 'stored', sqlStatements: 0 }, 'graphql request');
+      return;
+    }
+    const refusal = graphqlBodyRefusal(req);
+    if (refusal !== undefined) {
+      sendGraphQLError(res, refusal.code, refusal.message, refusal.headers);
+      // Read and drop the rest: the client gets its answer, the bytes are never kept.
+      req.resume();
+      return;
+    }
+    if (req.method !== 'POST') {
+      if (takeSlot(res)) executeGraphQL(req, res);
+      return;
+    }
+    readRequestBody(req, bodyDeadlines, bodies)
+      .then(
+        (raw) => answerPost(req, res, raw),
+        (error: unknown) => bodyFailed(req, res, error),
+      )
+      .catch((error: unknown) => failed(req, res, error));
   }
 
   function route(req: IncomingMessage, res: ServerResponse): void {
@@ -182,36 +267,7 @@ export function createLightboxServer({ store, logger, config, secrets, render }:
       return;
     }
     if (pathname === '/graphql') {
-      if (req.method === 'POST' && /^multipart\/form-data\b/i.test(req.headers['content-type'] ?? '')) {
-        uploads(req, res);
-        return;
-      }
-      // A stored anonymous result is answered here, without Yoga: the same bytes, a fraction of the work.
-      const stored = queryStart === -1 ? undefined : responseCache.serveStoredGet(req, res, url.slice(queryStart + 1));
-      if (stored !== undefined) {
-        logger.info({ method: 'GET', status: stored, answered: 'stored', sqlStatements: 0 }, 'graphql request');
-        return;
-      }
-      if (!admitted(req, res)) return;
-      if (!directQueries.mayAnswer(req)) {
-        executeGraphQL(req, res);
-        return;
-      }
-      readRequestBody(req).then(
-        (raw) => {
-          const body = new JsonPostBody(raw);
-          if (responseCache.serveStoredPost(req, res, body) !== undefined) {
-            logger.info({ method: 'POST', status: 200, answered: 'stored', sqlStatements: 0 }, 'graphql request');
-            return;
-          }
-          directQueries.answer(req, res, body, (identity) => {
-            // Yoga reads a body already read from here.
-            Object.assign(req, { body: raw });
-            executeGraphQL(req, res, identity);
-          });
-        },
-        () => req.destroy(),
-      );
+      answerGraphQL(req, res, queryStart === -1 ? '' : url.slice(queryStart + 1));
       return;
     }
     if (config.graphql.graphiql && pathname.startsWith(GRAPHIQL_ASSETS_PREFIX)) {
@@ -242,11 +298,11 @@ export function createLightboxServer({ store, logger, config, secrets, render }:
     try {
       route(req, res);
     } catch (error) {
-      logger.error({ err: error, url: redactSignature(req.url ?? '') }, 'request failed');
-      if (!res.headersSent) sendPlain(res, 500, 'Internal server error', 'no-store');
-      else res.destroy();
+      failed(req, res, error);
     }
   });
+  // Headers must arrive whole within this (Node checks every few seconds); bodies have their own deadlines.
+  server.headersTimeout = HEADERS_TIMEOUT_MS;
   server.on('clientError', (error, socket) => {
     if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
     else socket.destroy(error);

@@ -1,0 +1,95 @@
+import type { GraphQLError } from 'graphql';
+import type { Plugin } from 'graphql-yoga';
+import { requestError } from './request-errors.ts';
+
+/**
+ * How deep a request's JSON may nest (its variables and extensions, counted from the request
+ * object itself). The deepest input the schema takes is a few levels; JSON.parse is iterative,
+ * but JSON.stringify, graphql-js's coercion and hashing recurse, and a few thousand levels
+ * overflow the stack. Checked right after the JSON is parsed, before anything else walks it.
+ */
+export const MAX_JSON_NESTING = 32;
+
+/** Whether a parsed JSON value nests arrays and objects more than `max` deep (walked without recursion). */
+export function jsonNestsDeeperThan(value: unknown, max: number): boolean {
+  const pending: { value: unknown; depth: number }[] = [{ value, depth: 0 }];
+  for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
+    if (typeof next.value !== 'object' || next.value === null) continue;
+    const depth = next.depth + 1;
+    if (depth > max) return true;
+    for (const child of Object.values(next.value)) {
+      if (typeof child === 'object' && child !== null) pending.push({ value: child, depth });
+    }
+  }
+  return false;
+}
+
+export interface RequestBounds {
+  /** Longest document, in UTF-8 bytes (LIGHTBOX_MAX_DOCUMENT_KB). */
+  maxDocumentBytes: number;
+}
+
+interface BoundedParams {
+  query?: unknown;
+  variables?: unknown;
+  extensions?: unknown;
+}
+
+/** Why a request's parameters are refused before anything parses its document or walks its JSON; undefined when they are within bounds. */
+export function paramsOutOfBounds(params: BoundedParams, bounds: RequestBounds): GraphQLError | undefined {
+  const { query } = params;
+  // Bytes are at least the characters: count them only when the characters alone do not decide.
+  if (typeof query === 'string' && query.length > bounds.maxDocumentBytes / 3 && Buffer.byteLength(query) > bounds.maxDocumentBytes) {
+    const kb = bounds.maxDocumentBytes / 1024;
+    return requestError('DOCUMENT_TOO_LARGE', `The document is over ${kb} KB (LIGHTBOX_MAX_DOCUMENT_KB); send a shorter one`, {
+      withStatus: true,
+      extensions: { maxBytes: bounds.maxDocumentBytes },
+    });
+  }
+  // One level is the request object itself.
+  if (jsonNestsDeeperThan(params.variables, MAX_JSON_NESTING - 1) || jsonNestsDeeperThan(params.extensions, MAX_JSON_NESTING - 1)) {
+    return requestError(
+      'JSON_TOO_NESTED',
+      `Variables and extensions may nest at most ${MAX_JSON_NESTING - 1} levels of arrays and objects`,
+      {
+        withStatus: true,
+        extensions: { max: MAX_JSON_NESTING - 1 },
+      },
+    );
+  }
+  return undefined;
+}
+
+/** The GET parameter that should hold JSON and does not (Yoga's own reader would fail with a 500). */
+function notJsonParameter(search: URLSearchParams): string | undefined {
+  for (const name of ['variables', 'extensions']) {
+    const value = search.get(name);
+    if (value === null) continue;
+    try {
+      JSON.parse(value);
+    } catch {
+      return name;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Refuses, first of all Yoga's hooks (before a persisted query is looked up or registered), the
+ * parameters `paramsOutOfBounds` refuses, and a GET whose JSON parameters are not JSON.
+ */
+export function requestBoundsPlugin(bounds: RequestBounds): Plugin {
+  return {
+    onRequestParse({ request }) {
+      if (request.method !== 'GET') return;
+      const parameter = notJsonParameter(new URL(request.url).searchParams);
+      if (parameter !== undefined) {
+        throw requestError('BAD_REQUEST', `The "${parameter}" parameter is not JSON`, { withStatus: true });
+      }
+    },
+    onParams({ params }) {
+      const refusal = paramsOutOfBounds(params, bounds);
+      if (refusal !== undefined) throw refusal;
+    },
+  };
+}
