@@ -5,6 +5,7 @@ import { describe, it } from 'node:test';
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
 import { applyMigrations, MIGRATIONS_DIR, openDatabase } from '../src/db/client.ts';
 import { importFolder } from '../src/processing/folder-import.ts';
+import { readManifest } from '../src/storage/backup.ts';
 import { openStore } from '../src/storage/open-store.ts';
 import { FIXTURE_PHOTOS, runCli } from './helpers/cli.ts';
 import { makeTempDir } from './helpers/server.ts';
@@ -116,7 +117,8 @@ describe('database', () => {
       const target = path.join(await makeTempDir(), 'backup');
       const result = await runCli(['backup', target], { LIGHTBOX_DATA_DIR: dataDir });
       assert.equal(result.code, 0, result.stderr);
-      const copy = openDatabase(path.join(target, 'lightbox.db'), { readonly: true });
+      const { snapshot } = await readManifest(target);
+      const copy = openDatabase(path.join(target, snapshot, 'lightbox.db'), { readonly: true });
       try {
         assert.equal(copy.sqlite.pragma('integrity_check', { simple: true }), 'ok');
         for (const table of ['photos', 'albums', 'album_photos', 'jobs']) {

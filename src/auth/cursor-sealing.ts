@@ -2,6 +2,29 @@ import { createCipheriv, createDecipheriv, createHmac, createSecretKey, hkdfSync
 
 const NONCE_BYTES = 12;
 const TAG_BYTES = 16;
+/**
+ * Plaintexts are padded to a multiple of this (a 0x80 byte, then zeros): a cursor's length
+ * would otherwise give the digit count of the row id inside it, and so the library's size. Every
+ * cursor of a numeric order fits one block; only a title order's grows with the title (which the
+ * viewer reads anyway).
+ */
+const PADDED_BLOCK_BYTES = 64;
+const PAD_MARK = 0x80;
+
+function padded(plaintext: Buffer): Buffer {
+  const length = Math.ceil((plaintext.length + 1) / PADDED_BLOCK_BYTES) * PADDED_BLOCK_BYTES;
+  const out = Buffer.alloc(length);
+  plaintext.copy(out);
+  out[plaintext.length] = PAD_MARK;
+  return out;
+}
+
+/** The plaintext without its padding; one sealed before padding existed (it ends in JSON's `]`) as it is. */
+function unpadded(bytes: Buffer): Buffer {
+  let end = bytes.length;
+  while (end > 0 && bytes[end - 1] === 0) end--;
+  return end > 0 && bytes[end - 1] === PAD_MARK ? bytes.subarray(0, end - 1) : bytes;
+}
 
 /** The two keys cursors are sealed with, derived from the server secret (never the secret itself). */
 export interface CursorKeys {
@@ -21,7 +44,7 @@ export function cursorKeys(secret: string): CursorKeys {
  * byte-identical, cacheable and comparable) and two positions never share a nonce.
  */
 export function sealCursor(keys: CursorKeys, cursor: string): string {
-  const plaintext = Buffer.from(cursor, 'utf8');
+  const plaintext = padded(Buffer.from(cursor, 'utf8'));
   const nonce = createHmac('sha256', keys.nonce).update(plaintext).digest().subarray(0, NONCE_BYTES);
   const cipher = createCipheriv('aes-256-gcm', keys.encryption, nonce);
   const sealed = Buffer.concat([nonce, cipher.update(plaintext), cipher.final(), cipher.getAuthTag()]);
@@ -35,7 +58,9 @@ export function openCursor(keys: CursorKeys, sealed: string): string | undefined
   const decipher = createDecipheriv('aes-256-gcm', keys.encryption, bytes.subarray(0, NONCE_BYTES));
   decipher.setAuthTag(bytes.subarray(bytes.length - TAG_BYTES));
   try {
-    return Buffer.concat([decipher.update(bytes.subarray(NONCE_BYTES, bytes.length - TAG_BYTES)), decipher.final()]).toString('utf8');
+    return unpadded(Buffer.concat([decipher.update(bytes.subarray(NONCE_BYTES, bytes.length - TAG_BYTES)), decipher.final()])).toString(
+      'utf8',
+    );
   } catch {
     return undefined;
   }

@@ -3,7 +3,7 @@ import type { ShareUsage } from '../catalog/share-usage.ts';
 import type { Db } from '../db/client.ts';
 import { RateLimitedError, ShareLinkNotFoundError, WrongPasswordError } from '../errors.ts';
 import {
-  credentialIsValid,
+  credentialCheck,
   issueShareCredential,
   parseShareCredential,
   SHARE_TOKEN_PATTERN,
@@ -59,10 +59,14 @@ export class ShareAccess {
     const claimed = parseShareCredential(value);
     if (claimed === undefined) return { kind: 'unknown' };
     const link = this.live.byId(claimed.linkPublicId, nowMs);
+    // The MAC is checked whether or not the link exists: what it costs tells nothing either.
+    const check = credentialCheck(this.deps.secret, claimed, link?.key ?? '', nowMs);
     if (link === undefined) return { kind: 'unknown' };
-    if (credentialIsValid(this.deps.secret, claimed, link.key, nowMs)) return { kind: 'granted', grant: grantOf(link), link };
-    // Run out, or made before the password changed: the holder needs the password again, not a dead end.
-    return link.passwordHash === null ? { kind: 'unknown' } : { kind: 'locked', link };
+    if (check === 'valid') return { kind: 'granted', grant: grantOf(link), link };
+    // One this server made that no longer holds (run out, or made before a new password): the
+    // holder needs the password again, not a dead end. A forged one is nothing, as for a link that
+    // does not exist: its answer must not say whether the link exists or has a password.
+    return check === 'stale' && link.passwordHash !== null ? { kind: 'locked', link } : { kind: 'unknown' };
   }
 
   /** Writes the uses counted so far (before links are listed). */

@@ -81,10 +81,16 @@ function credentialMac(secret: string, linkPublicId: string, linkKey: string, ex
   return createHmac('sha256', secret).update(`share-unlock\n${linkPublicId}\n${linkKey}\n${expiresAt}`).digest('base64url');
 }
 
+/** Says the server issued a credential for this link and expiry, whatever the link's key is now. */
+function issuedMac(secret: string, linkPublicId: string, expiresAt: number): string {
+  return createHmac('sha256', secret).update(`share-issued\n${linkPublicId}\n${expiresAt}`).digest('base64url').slice(0, 22);
+}
+
 /**
- * `<link public id>.<expiry>.<mac>`: sent in X-Lightbox-Share in place of the token. It names
- * its link, so it is never looked up by hash, and it covers the link's key, so a new password
- * (or revoking the link) ends it.
+ * `<link public id>.<expiry>.<issued>.<mac>`: sent in X-Lightbox-Share in place of the token.
+ * It names its link, so it is never looked up by hash; `mac` covers the link's key, so a new
+ * password (or revoking the link) ends it; `issued` does not, so a credential this server made
+ * under an old password asks for the new one, while a forged one is told nothing.
  */
 export function issueShareCredential(
   secret: string,
@@ -93,19 +99,33 @@ export function issueShareCredential(
   nowMs: number,
 ): { credential: string; expiresAt: number } {
   const expiresAt = Math.floor(nowMs / 1000) + UNLOCK_TTL_SECONDS;
-  return { credential: `${linkPublicId}.${expiresAt}.${credentialMac(secret, linkPublicId, linkKey, expiresAt)}`, expiresAt };
+  const issued = issuedMac(secret, linkPublicId, expiresAt);
+  return { credential: `${linkPublicId}.${expiresAt}.${issued}.${credentialMac(secret, linkPublicId, linkKey, expiresAt)}`, expiresAt };
 }
 
 /** What a credential claims, before its link is looked up; undefined when it is not shaped like one. */
-export function parseShareCredential(value: string): (ShareCredential & { mac: string }) | undefined {
-  const match = /^([A-Za-z0-9_-]{22})\.(\d{1,12})\.([A-Za-z0-9_-]{43})$/.exec(value);
+export function parseShareCredential(value: string): ClaimedCredential | undefined {
+  const match = /^([A-Za-z0-9_-]{22})\.(\d{1,12})\.([A-Za-z0-9_-]{22})\.([A-Za-z0-9_-]{43})$/.exec(value);
   if (match === null) return undefined;
-  return { linkPublicId: match[1] as string, expiresAt: Number(match[2]), mac: match[3] as string };
+  return { linkPublicId: match[1] as string, expiresAt: Number(match[2]), issued: match[3] as string, mac: match[4] as string };
 }
 
-export function credentialIsValid(secret: string, claimed: ShareCredential & { mac: string }, linkKey: string, nowMs: number): boolean {
-  if (claimed.expiresAt <= Math.floor(nowMs / 1000)) return false;
-  const expected = Buffer.from(credentialMac(secret, claimed.linkPublicId, linkKey, claimed.expiresAt));
-  const given = Buffer.from(claimed.mac);
-  return given.length === expected.length && timingSafeEqual(given, expected);
+type ClaimedCredential = ShareCredential & { issued: string; mac: string };
+
+function sameText(given: string, expected: string): boolean {
+  const a = Buffer.from(given);
+  const b = Buffer.from(expected);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+/**
+ * What a credential is: valid for the link's key now; one this server issued that no longer
+ * holds (run out, or made before a new password); or not one it made. Both MACs are always
+ * computed, whether or not the link exists (then `linkKey` is empty).
+ */
+export function credentialCheck(secret: string, claimed: ClaimedCredential, linkKey: string, nowMs: number): 'valid' | 'stale' | 'forged' {
+  const issued = sameText(claimed.issued, issuedMac(secret, claimed.linkPublicId, claimed.expiresAt));
+  const current = sameText(claimed.mac, credentialMac(secret, claimed.linkPublicId, linkKey, claimed.expiresAt));
+  if (!issued) return 'forged';
+  return current && claimed.expiresAt > Math.floor(nowMs / 1000) ? 'valid' : 'stale';
 }

@@ -72,6 +72,18 @@ export function handedOutSignature(secret: string, signed: SignedImage): string 
 }
 
 /**
+ * The work of checking a signature that fails, for a request that names nothing to check it
+ * against (no such photo, a dead URL key, no such share link): a bogus signature on a hidden
+ * photo must cost what one on a missing photo costs, or the time tells which it is.
+ */
+export function spendSignatureCheck(secret: string, pathname: string, signature: string | undefined): void {
+  if (signature === undefined) return;
+  const expected = Buffer.from(imageSignature(secret, { pathname, expiresAt: 0, urlKey: '', grant: 'view' }));
+  const given = Buffer.from(signature);
+  if (given.length === expected.length) timingSafeEqual(given, expected);
+}
+
+/**
  * Seconds of validity left, or undefined when the signature is missing, wrong or expired, or
  * when `exp` lies further ahead than any URL signed with `maxTtlSeconds` can (a signature over
  * a far-future `exp` is never one we made, however it was obtained).

@@ -54,8 +54,13 @@ function queryHash(operationName: string | null | undefined, documentString: str
  */
 interface StoredResult {
   body: Buffer;
-  /** When it was stored, as an HTTP date (the Last-Modified of GETs answered from it). */
-  lastModified: string;
+  /**
+   * The entity tag of GETs answered from it: of the query and the bytes, not of the database
+   * version, so a write the caller cannot see (a private album made, a share link viewed) moves
+   * nothing they can see. No Last-Modified either: the time a result was stored is the time of
+   * the last write anywhere.
+   */
+  etag: string;
   expiresAt: number;
 }
 
@@ -113,6 +118,7 @@ function withoutInternals(result: ExecutionResult): ExecutionResult {
  * request now gets, and a 304 confirms only the very result it names.
  */
 function namesKey(ifNoneMatch: string, key: string): boolean {
+  // Named for what it is compared with: a stored result's entity tag.
   const tags = parseEntityTagList(ifNoneMatch);
   return tags !== '*' && tags.some((tag) => tag.opaque === key);
 }
@@ -171,7 +177,9 @@ export class ResponseCache {
     // A write during execution makes the result a past version's: not worth keeping.
     if (versionOf(key) !== this.currentVersion()) return undefined;
     const now = Date.now();
-    const stored = { body, lastModified: new Date(now).toUTCString(), expiresAt: now + this.options.ttlMs };
+    const query = key.slice(key.indexOf('_') + 1, -1);
+    const etag = `"${createHash('sha256').update(query).update(body).digest('base64url').slice(0, 32)}"`;
+    const stored = { body, etag, expiresAt: now + this.options.ttlMs };
     this.results.set(key, stored);
     return stored;
   }
@@ -234,15 +242,14 @@ export class ResponseCache {
     }
     const headers: OutgoingHttpHeaders = {};
     if (req.method === 'GET') {
-      headers.ETag = key;
-      headers['Last-Modified'] = stored.lastModified;
+      headers.ETag = stored.etag;
       headers.Vary = PUBLIC_GET_HEADERS.vary;
       headers['Cache-Control'] = PUBLIC_GET_HEADERS.cacheControl;
     } else headers['Cache-Control'] = POST_CACHE_CONTROL;
     headers['X-Content-Type-Options'] = 'nosniff';
     if (this.options.serverTiming) headers['Server-Timing'] = 'cache;desc="hit", sql;desc="0";dur=0.00';
     const ifNoneMatch = req.method === 'GET' ? req.headers['if-none-match'] : undefined;
-    if (ifNoneMatch !== undefined && namesKey(ifNoneMatch, key)) {
+    if (ifNoneMatch !== undefined && namesKey(ifNoneMatch, stored.etag)) {
       res.writeHead(304, headers);
       res.end();
       return 304;
@@ -311,9 +318,17 @@ export class ResponseCache {
           if (ifNoneMatch === null || request.method !== 'GET' || !cacheable(request)) return;
           const params = paramsOfQueryString(new URL(request.url).searchParams);
           const key = params === undefined ? undefined : this.keyOfParams(params);
-          const stored = key !== undefined && namesKey(ifNoneMatch, key) ? this.lookup(key) : undefined;
-          if (key === undefined || stored === undefined) return;
-          endResponse(new fetchAPI.Response(null, { status: 304, headers: { ETag: key, 'Last-Modified': stored.lastModified } }));
+          const stored = key === undefined ? undefined : this.lookup(key);
+          if (stored === undefined || !namesKey(ifNoneMatch, stored.etag)) return;
+          endResponse(new fetchAPI.Response(null, { status: 304, headers: { ETag: stored.etag } }));
+        },
+        // Executed afresh (the first request after a write) and still what the client holds: a 304 all the same.
+        onResultProcess: ({ request, setResultProcessor }) => {
+          const ifNoneMatch = request.headers.get('if-none-match');
+          const answered = ifNoneMatch === null || request.method !== 'GET' ? undefined : this.answered.get(request);
+          if (ifNoneMatch === null || answered === undefined || !namesKey(ifNoneMatch, answered.stored.etag)) return;
+          const etag = answered.stored.etag;
+          setResultProcessor((_result, fetchAPI) => new fetchAPI.Response(null, { status: 304, headers: { ETag: etag } }), 'application/json');
         },
         onResponse: ({ request, response }) => {
           const answered = this.answered.get(request);
@@ -331,9 +346,8 @@ export class ResponseCache {
           }
           response.headers.set('Cache-Control', PUBLIC_GET_HEADERS.cacheControl);
           response.headers.append('Vary', 'Authorization, X-Lightbox-Share');
-          if (answered !== undefined && response.status === 200) {
-            response.headers.set('ETag', answered.key);
-            response.headers.set('Last-Modified', answered.stored.lastModified);
+          if (answered !== undefined && (response.status === 200 || response.status === 304)) {
+            response.headers.set('ETag', answered.stored.etag);
           }
         },
       },

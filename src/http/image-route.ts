@@ -3,7 +3,7 @@ import { createReadStream, readFile, type Stats, stat, statSync } from 'node:fs'
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import { pipeline } from 'node:stream';
 import { pipeline as pipelineAsync } from 'node:stream/promises';
-import { verifyImageSignature } from '../auth/url-signing.ts';
+import { spendSignatureCheck, verifyImageSignature } from '../auth/url-signing.ts';
 import type { PhotoFile, PhotoFileLookup } from '../catalog/photo-files.ts';
 import type { SharedPhotoLookup } from '../catalog/shared-photos.ts';
 import { hasErrorCode } from '../errors.ts';
@@ -116,14 +116,20 @@ function accessOf(
   // (Only a `v` that is not the current one needs reading: the common request skips the regex.)
   if (!current && query.v !== undefined) {
     const claimedKey = urlKeyOf(query.v);
-    if (claimedKey !== undefined && claimedKey !== '' && claimedKey !== file.urlKey) return undefined;
+    if (claimedKey !== undefined && claimedKey !== '' && claimedKey !== file.urlKey) {
+      spendSignatureCheck(signing.secret, pathname, query.sig);
+      return undefined;
+    }
   }
   const grant = query.g === 'original' ? 'original' : 'view';
   if (file.isPublic && grant === 'view') return current ? publicAccess.current : publicAccess.revalidated;
   let share: { linkPublicId: string; linkKey: string } | undefined;
   if (query.s !== undefined) {
     const shared = grant === 'view' && PUBLIC_ID_PATTERN.test(query.s) ? sharedPhotos.find(query.s, file.publicId) : undefined;
-    if (shared === undefined || (variant === 'original' && !shared.allowOriginals)) return undefined;
+    if (shared === undefined || (variant === 'original' && !shared.allowOriginals)) {
+      spendSignatureCheck(signing.secret, pathname, query.sig);
+      return undefined;
+    }
     share = { linkPublicId: query.s, linkKey: shared.linkKey };
   }
   const remaining = verifyImageSignature(
@@ -392,8 +398,9 @@ export function createImageRoute({ photos, sharedPhotos, layout, renderer, cache
     const file = parsed.kind === 'image' ? photos.find(parsed.publicId) : undefined;
     const access =
       file === undefined || parsed.kind !== 'image' ? undefined : accessOf(file, parsed.variant, pathname, search, accessRules);
-    // Unknown, unauthorised and wrong-extension answers are identical: existence is not revealed.
+    // Unknown, unauthorised and wrong-extension answers are identical: existence is not revealed (nor, by time, either).
     if (parsed.kind !== 'image' || file === undefined || access === undefined) {
+      if (file === undefined && search.length > 1) spendSignatureCheck(signing.secret, pathname, parseImageQuery(search).sig);
       sendPlain(res, 404, 'Not found', NOT_FOUND_CACHE, headOnly, vary);
       return;
     }
