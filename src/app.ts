@@ -26,6 +26,8 @@ export interface StartOptions {
   render?: Render;
   /** Replaces how long a GraphQL body may take to arrive (tests of slow clients shorten them). */
   bodyDeadlines?: BodyDeadlines;
+  /** Awaited by every GraphQL JSON POST once it holds its in-flight slot (tests of the slot limit). */
+  holdInFlight?: () => Promise<void>;
 }
 
 /** Opens the data dir and database (migrating it), then listens. Everything `lightbox serve` does. */
@@ -52,6 +54,7 @@ export async function startLightbox(config: Config, logger: Logger, options: Sta
     secrets: { adminToken: adminToken.value, secret: secret.value },
     render: options.render,
     bodyDeadlines: options.bodyDeadlines,
+    holdInFlight: options.holdInFlight,
   });
   try {
     await new Promise<void>((resolve, reject) => {

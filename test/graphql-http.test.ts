@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
-import { connect, type Socket } from 'node:net';
 import { Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { auditServer } from 'graphql-http';
@@ -74,53 +73,6 @@ describe('GraphQL over HTTP', () => {
     }
   });
 
-  it('past 128 GraphQL requests in progress the answer is 503 with Retry-After, and the held ones still finish', async () => {
-    const { port } = new URL(server.url);
-    const body = JSON.stringify({ query: '{ photos(first: 1) { totalCount } }' });
-    const startedBefore = server.logs.filter((line) => line.msg === 'graphql request started').length;
-    // Each holds its request open by sending all but the last byte of its body.
-    const held = await Promise.all(
-      Array.from({ length: MAX_GRAPHQL_IN_FLIGHT }, () => {
-        return new Promise<Socket>((resolve, reject) => {
-          const socket = connect(Number(port), '127.0.0.1', () => {
-            socket.write(
-              `POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body.slice(0, -1)}`,
-              () => resolve(socket),
-            );
-          });
-          socket.on('error', reject);
-        });
-      }),
-    );
-    try {
-      // Every held request has been admitted (each logs its start) before the next one is sent.
-      await server.logged('graphql request started', startedBefore + MAX_GRAPHQL_IN_FLIGHT);
-      const busy = await post(server.url, { query: '{ photos(first: 1) { totalCount } }' });
-      assert.equal(busy.status, 503);
-      assert.equal(busy.headers['retry-after'], '1');
-      assert.equal(busy.body.errors?.[0]?.extensions?.code, 'SERVER_BUSY');
-      const answers = held.map(
-        (socket) =>
-          new Promise<string>((resolve) => {
-            let text = '';
-            socket.on('data', (chunk: Buffer) => {
-              text += chunk.toString('utf8');
-              if (text.includes('totalCount')) resolve(text.slice(0, 12));
-            });
-          }),
-      );
-      for (const socket of held) socket.write(body.slice(-1));
-      assert.deepEqual([...new Set(await Promise.all(answers))], ['HTTP/1.1 200']);
-      assert.equal(
-        (await post(server.url, { query: '{ photos(first: 1) { totalCount } }' })).status,
-        200,
-        'and new ones are admitted again',
-      );
-    } finally {
-      for (const socket of held) socket.destroy();
-    }
-  });
-
   it('CORS: none by default; listed origins only, without credentials unless asked; Vary: Origin kept', async () => {
     const query = `/graphql?query=${encodeURIComponent('{ photos(first: 1) { totalCount } }')}`;
     const call = async (base: string, origin?: string, method: 'GET' | 'OPTIONS' = 'GET') => {
@@ -173,7 +125,7 @@ describe('GraphQL over HTTP', () => {
   it('refuses documents nested deeper than any query could be, before parsing: 400 and no stack', async () => {
     const attacks = [
       `{ ${'a{'.repeat(3000)}b${'}'.repeat(3000)} }`,
-      `{ photos(filter: { status: ${'['.repeat(100_000)}${']'.repeat(100_000)} }) { totalCount } }`,
+      `{ photos(filter: { status: ${'['.repeat(20_000)}${']'.repeat(20_000)} }) { totalCount } }`,
       `{ photos(filter: ${'{ a: '.repeat(5000)}1${' }'.repeat(5000)}) { totalCount } }`,
     ];
     for (const query of attacks) {
@@ -320,5 +272,32 @@ describe('GraphQL over HTTP', () => {
     });
     assert.equal(get.statusCode, 200);
     assert.deepEqual(await get.body.json(), { data: { photos: { totalCount: 0 } } });
+  });
+});
+
+describe('GraphQL requests in flight', () => {
+  let server: TestServer;
+  let release: () => void = () => undefined;
+  const held = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  before(async () => {
+    // Every JSON POST waits here once it holds its slot, until the test lets them all go.
+    server = await startTestServer({ LOG_LEVEL: 'debug' }, { holdInFlight: () => held });
+  });
+  after(() => server.close());
+
+  it('past 128 GraphQL requests in progress the answer is 503 with Retry-After, and the held ones still finish', async () => {
+    const startedBefore = server.logs.filter((line) => line.msg === 'graphql request started').length;
+    const holding = Array.from({ length: MAX_GRAPHQL_IN_FLIGHT }, () => post(server.url, { query: '{ photos(first: 1) { totalCount } }' }));
+    // Every held request has been admitted (each logs its start) before the next one is sent.
+    await server.logged('graphql request started', startedBefore + MAX_GRAPHQL_IN_FLIGHT);
+    const busy = await post(server.url, { query: '{ photos(first: 1) { totalCount } }' });
+    assert.equal(busy.status, 503);
+    assert.equal(busy.headers['retry-after'], '1');
+    assert.equal(busy.body.errors?.[0]?.extensions?.code, 'SERVER_BUSY');
+    release();
+    assert.deepEqual([...new Set((await Promise.all(holding)).map((answer) => answer.status))], [200]);
+    assert.equal((await post(server.url, { query: '{ photos(first: 1) { totalCount } }' })).status, 200, 'and new ones are admitted again');
   });
 });

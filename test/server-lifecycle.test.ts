@@ -94,7 +94,7 @@ describe('server lifecycle', () => {
       body: slowBody,
     });
     slowBody.write(body.slice(0, 10));
-    await logged('graphql request started');
+    await logged('graphql request body arriving');
     child.kill('SIGTERM');
     await logged('shutting down');
     slowBody.end(body.slice(10));

@@ -85,10 +85,12 @@ export interface ServerDeps {
   render?: Render;
   /** How long a GraphQL body may take to arrive (GRAPHQL_BODY_DEADLINES unless given). */
   bodyDeadlines?: BodyDeadlines;
+  /** Awaited by every JSON POST once it holds its in-flight slot (tests hold requests in flight with it). */
+  holdInFlight?: () => Promise<void>;
 }
 
 /** One node:http server: images on the raw hot path, GraphQL through Yoga, uploads before Yoga, health probes. */
-export function createLightboxServer({ store, logger, config, secrets, render, bodyDeadlines = GRAPHQL_BODY_DEADLINES }: ServerDeps): {
+export function createLightboxServer({ store, logger, config, secrets, render, bodyDeadlines = GRAPHQL_BODY_DEADLINES, holdInFlight }: ServerDeps): {
   server: Server;
   dispose(): Promise<void>;
 } {
@@ -211,6 +213,14 @@ export function createLightboxServer({ store, logger, config, secrets, render, b
   /** A JSON POST, its body read: from the stored answers, the direct path, or Yoga. */
   function answerPost(req: IncomingMessage, res: ServerResponse, raw: Buffer): void {
     if (!takeSlot(res)) return;
+    if (holdInFlight !== undefined) {
+      holdInFlight().then(() => answerHeldPost(req, res, raw)).catch((error: unknown) => failed(req, res, error));
+      return;
+    }
+    answerHeldPost(req, res, raw);
+  }
+
+  function answerHeldPost(req: IncomingMessage, res: ServerResponse, raw: Buffer): void {
     const body = new JsonPostBody(raw);
     // Yoga reads a body already read from here.
     const toYoga = (identity?: CallerIdentity) => {
@@ -250,6 +260,7 @@ export function createLightboxServer({ store, logger, config, secrets, render, b
       if (takeSlot(res)) executeGraphQL(req, res);
       return;
     }
+    logger.debug('graphql request body arriving');
     readRequestBody(req, bodyDeadlines, bodies)
       .then(
         (raw) => answerPost(req, res, raw),
