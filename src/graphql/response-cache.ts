@@ -328,7 +328,10 @@ export class ResponseCache {
           const answered = ifNoneMatch === null || request.method !== 'GET' ? undefined : this.answered.get(request);
           if (ifNoneMatch === null || answered === undefined || !namesKey(ifNoneMatch, answered.stored.etag)) return;
           const etag = answered.stored.etag;
-          setResultProcessor((_result, fetchAPI) => new fetchAPI.Response(null, { status: 304, headers: { ETag: etag } }), 'application/json');
+          setResultProcessor(
+            (_result, fetchAPI) => new fetchAPI.Response(null, { status: 304, headers: { ETag: etag } }),
+            'application/json',
+          );
         },
         onResponse: ({ request, response }) => {
           const answered = this.answered.get(request);

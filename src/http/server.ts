@@ -90,7 +90,15 @@ export interface ServerDeps {
 }
 
 /** One node:http server: images on the raw hot path, GraphQL through Yoga, uploads before Yoga, health probes. */
-export function createLightboxServer({ store, logger, config, secrets, render, bodyDeadlines = GRAPHQL_BODY_DEADLINES, holdInFlight }: ServerDeps): {
+export function createLightboxServer({
+  store,
+  logger,
+  config,
+  secrets,
+  render,
+  bodyDeadlines = GRAPHQL_BODY_DEADLINES,
+  holdInFlight,
+}: ServerDeps): {
   server: Server;
   dispose(): Promise<void>;
 } {
@@ -214,7 +222,9 @@ export function createLightboxServer({ store, logger, config, secrets, render, b
   function answerPost(req: IncomingMessage, res: ServerResponse, raw: Buffer): void {
     if (!takeSlot(res)) return;
     if (holdInFlight !== undefined) {
-      holdInFlight().then(() => answerHeldPost(req, res, raw)).catch((error: unknown) => failed(req, res, error));
+      holdInFlight()
+        .then(() => answerHeldPost(req, res, raw))
+        .catch((error: unknown) => failed(req, res, error));
       return;
     }
     answerHeldPost(req, res, raw);
