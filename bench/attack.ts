@@ -227,10 +227,12 @@ const privateUrl = listed.data.photos.nodes[0]?.image.url ?? '';
 const hiddenId = /\/images\/([\w-]+)\//.exec(privateUrl)?.[1] ?? '';
 const bogus = `?exp=${Math.floor(Date.now() / 1000) + 600}&sig=${'A'.repeat(43)}`;
 const getStatus = (url: string) => request(`${base}${url}`).then(statusOf);
+// Both asked again and again, as a prober would: each is then what the server remembers of that id.
+const missingId = randomBytes(16).toString('base64url').slice(0, 22);
 const imageTimes = await timed(
   {
     hidden: () => getStatus(`/images/${hiddenId}/thumb.webp${bogus}`),
-    missing: () => getStatus(`/images/${randomBytes(16).toString('base64url').slice(0, 22)}/thumb.webp${bogus}`),
+    missing: () => getStatus(`/images/${missingId}/thumb.webp${bogus}`),
   },
   2000,
 );

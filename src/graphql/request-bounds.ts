@@ -1,4 +1,3 @@
-import type { GraphQLError } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import { requestError } from './request-errors.ts';
 
@@ -35,27 +34,30 @@ interface BoundedParams {
   extensions?: unknown;
 }
 
+export interface BoundsRefusal {
+  code: 'DOCUMENT_TOO_LARGE' | 'JSON_TOO_NESTED';
+  message: string;
+  extensions: Record<string, number>;
+}
+
 /** Why a request's parameters are refused before anything parses its document or walks its JSON; undefined when they are within bounds. */
-export function paramsOutOfBounds(params: BoundedParams, bounds: RequestBounds): GraphQLError | undefined {
+export function boundsRefusal(params: BoundedParams, bounds: RequestBounds): BoundsRefusal | undefined {
   const { query } = params;
   // Bytes are at least the characters: count them only when the characters alone do not decide.
   if (typeof query === 'string' && query.length > bounds.maxDocumentBytes / 3 && Buffer.byteLength(query) > bounds.maxDocumentBytes) {
-    const kb = bounds.maxDocumentBytes / 1024;
-    return requestError('DOCUMENT_TOO_LARGE', `The document is over ${kb} KB (LIGHTBOX_MAX_DOCUMENT_KB); send a shorter one`, {
-      withStatus: true,
+    return {
+      code: 'DOCUMENT_TOO_LARGE',
+      message: `The document is over ${bounds.maxDocumentBytes / 1024} KB (LIGHTBOX_MAX_DOCUMENT_KB); send a shorter one`,
       extensions: { maxBytes: bounds.maxDocumentBytes },
-    });
+    };
   }
   // One level is the request object itself.
   if (jsonNestsDeeperThan(params.variables, MAX_JSON_NESTING - 1) || jsonNestsDeeperThan(params.extensions, MAX_JSON_NESTING - 1)) {
-    return requestError(
-      'JSON_TOO_NESTED',
-      `Variables and extensions may nest at most ${MAX_JSON_NESTING - 1} levels of arrays and objects`,
-      {
-        withStatus: true,
-        extensions: { max: MAX_JSON_NESTING - 1 },
-      },
-    );
+    return {
+      code: 'JSON_TOO_NESTED',
+      message: `Variables and extensions may nest at most ${MAX_JSON_NESTING - 1} levels of arrays and objects`,
+      extensions: { max: MAX_JSON_NESTING - 1 },
+    };
   }
   return undefined;
 }
@@ -76,7 +78,7 @@ function notJsonParameter(search: URLSearchParams): string | undefined {
 
 /**
  * Refuses, first of all Yoga's hooks (before a persisted query is looked up or registered), the
- * parameters `paramsOutOfBounds` refuses, and a GET whose JSON parameters are not JSON.
+ * parameters `boundsRefusal` refuses, and a GET whose JSON parameters are not JSON.
  */
 export function requestBoundsPlugin(bounds: RequestBounds): Plugin {
   return {
@@ -88,8 +90,8 @@ export function requestBoundsPlugin(bounds: RequestBounds): Plugin {
       }
     },
     onParams({ params }) {
-      const refusal = paramsOutOfBounds(params, bounds);
-      if (refusal !== undefined) throw refusal;
+      const refusal = boundsRefusal(params, bounds);
+      if (refusal !== undefined) throw requestError(refusal.code, refusal.message, { withStatus: true, extensions: refusal.extensions });
     },
   };
 }

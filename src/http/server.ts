@@ -14,6 +14,7 @@ import { requestContexts } from '../graphql/context.ts';
 import { DirectQueries } from '../graphql/direct-queries.ts';
 import { DocumentMemory } from '../graphql/document-memory.ts';
 import { PersistedQueries } from '../graphql/persisted-queries.ts';
+import { boundsRefusal } from '../graphql/request-bounds.ts';
 import { JsonPostBody } from '../graphql/request-params.ts';
 import { ResponseCache } from '../graphql/response-cache.ts';
 import { schema } from '../graphql/schema.ts';
@@ -187,6 +188,7 @@ export function createLightboxServer({
    * sending one holds no slot: the body deadlines bound it instead). With the body limit and
    * the body budget, this bounds the memory requests take.
    */
+  const bounds = { maxDocumentBytes: config.graphql.maxDocumentBytes };
   let inFlight = 0;
   const bodies = new BodyBudget(MAX_RECEIVING_BODY_BYTES);
   const takeSlot = (res: ServerResponse): boolean => {
@@ -232,6 +234,13 @@ export function createLightboxServer({
 
   function answerHeldPost(req: IncomingMessage, res: ServerResponse, raw: Buffer): void {
     const body = new JsonPostBody(raw);
+    // Refused here, before the stored answers hash it or Yoga parses the body a second time.
+    const params = body.params();
+    const refusal = params === undefined ? undefined : boundsRefusal(params, bounds);
+    if (refusal !== undefined) {
+      sendGraphQLError(res, refusal.code, refusal.message, {}, refusal.extensions);
+      return;
+    }
     // Yoga reads a body already read from here.
     const toYoga = (identity?: CallerIdentity) => {
       Object.assign(req, { body: raw });

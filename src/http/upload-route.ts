@@ -64,6 +64,8 @@ export function createUploadRoute({ yoga, logger, store, ingest, viewers }: Uplo
         res,
         'JSON_TOO_NESTED',
         `Variables and extensions may nest at most ${MAX_JSON_NESTING - 1} levels of arrays and objects`,
+        {},
+        { max: MAX_JSON_NESTING - 1 },
       );
       return;
     }
