@@ -1,6 +1,7 @@
 // `npm run attack`: replays what a hostile anonymous client sends (issue 24, items 1-4) against a
-// real `lightbox serve` on loopback, for a bounded time, and reports whether the process lived,
-// its RSS before and after, and /healthz latency meanwhile; then times hidden vs missing answers.
+// Lightbox in its own process on loopback (the server `serve` starts), for a bounded time, and
+// reports whether the process lived, its memory before and after, and /healthz latency
+// meanwhile; then times hidden vs missing answers.
 // Loopback only, every phase bounded. Not a test: it prints figures and writes
 // bench/results/attack.md.
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
@@ -12,7 +13,6 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { FormData, request } from 'undici';
 import { machineDescription } from './lib/machine.ts';
-import { freePort } from './lib/ports.ts';
 
 const { values } = parseArgs({
   options: { documents: { type: 'string' }, 'drip-seconds': { type: 'string' }, output: { type: 'string' } },
@@ -23,20 +23,24 @@ const root = new URL('..', import.meta.url).pathname;
 const bin = path.join(root, 'bin/lightbox.js');
 const dataDir = mkdtempSync(path.join(tmpdir(), 'lightbox-attack-'));
 const adminToken = randomBytes(24).toString('base64url');
-const port = await freePort();
-const base = `http://127.0.0.1:${port}`;
-const env = {
-  ...process.env,
-  LIGHTBOX_DATA_DIR: dataDir,
-  LIGHTBOX_ADMIN_TOKEN: adminToken,
-  PORT: String(port),
-  HOST: '127.0.0.1',
-  LOG_LEVEL: 'warn',
-};
+const env = { ...process.env, LIGHTBOX_DATA_DIR: dataDir, LIGHTBOX_ADMIN_TOKEN: adminToken, LOG_LEVEL: 'warn' };
 
 const imported = spawnSync(process.execPath, [bin, 'import', path.join(root, 'test/fixtures/photos/gps')], { env, encoding: 'utf8' });
 if (imported.status !== 0) throw new Error(`import failed: ${imported.stderr}`);
-const server: ChildProcess = spawn(process.execPath, [bin, 'serve'], { env, stdio: ['ignore', 'ignore', 'inherit'] });
+// The benchmark harness (bench/servers/lightbox.ts, what `serve` starts, over IPC): it can report its
+// memory after a full collection, which no signal gets out of `lightbox serve`.
+const server: ChildProcess = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'bench/servers/lightbox.ts'), dataDir], {
+  env: { ...env, BENCH_ADMIN_TOKEN: adminToken },
+  stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+});
+const port = await new Promise<number>((resolve, reject) => {
+  server.once('exit', (code) => reject(new Error(`the server exited with ${code}`)));
+  server.on('message', (message: { type?: string; port?: number }) => {
+    if (message.type === 'ready' && message.port !== undefined) resolve(message.port);
+  });
+});
+server.removeAllListeners('exit');
+const base = `http://127.0.0.1:${port}`;
 let exited: number | null | undefined;
 server.once('exit', (code) => {
   exited = code;
@@ -46,6 +50,18 @@ const alive = () => exited === undefined;
 function rssMb(): number {
   const status = readFileSync(`/proc/${server.pid}/status`, 'utf8');
   return Math.round(Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024);
+}
+
+/** The server's heap and RSS after a full collection, in MB. */
+function memoryAfterGc(): Promise<{ heap: number; rss: number }> {
+  return new Promise((resolve) => {
+    server.on('message', function onMemory(message: { type?: string; usage?: NodeJS.MemoryUsage }) {
+      if (message.type !== 'memory' || message.usage === undefined) return;
+      server.off('message', onMemory);
+      resolve({ heap: Math.round(message.usage.heapUsed / 2 ** 20), rss: Math.round(message.usage.rss / 2 ** 20) });
+    });
+    server.send({ type: 'memory' });
+  });
 }
 
 async function waitForHealth(): Promise<void> {
@@ -119,7 +135,7 @@ async function phase(attack: string, run: () => Promise<Map<number, number>>): P
   const { result, p50, p99, failed } = await probing(run);
   const answers = [...result.entries()].map(([status, count]) => `${count}× ${status === 0 ? 'reset' : status}`).join(', ');
   rows.push({ attack, answers, rssBefore, rssAfter: alive() ? rssMb() : 0, p50, p99, failed });
-  process.stderr.write(`${attack}: ${answers}; alive ${alive()}\n`);
+  process.stderr.write(`${attack}: ${answers}; alive $alive()\n`);
 }
 
 function tally(statuses: number[]): Map<number, number> {
@@ -131,7 +147,9 @@ function tally(statuses: number[]): Map<number, number> {
 const nested = (levels: number) => `${'['.repeat(levels)}${']'.repeat(levels)}`;
 
 await waitForHealth();
-const startRss = rssMb();
+// Warmed first: the pages' modules and the schema's first compiled queries are the server's own, not the attack's.
+for (let i = 0; i < 20; i++) await post(JSON.stringify({ query: `{ albums(first: 5) { totalCount } w${i}: __typename }` }));
+const startMemory = await memoryAfterGc();
 
 await phase('1. 6,000-level variables (POST ×50, GET ×50, multipart ×20)', async () => {
   const statuses: number[] = [];
@@ -199,9 +217,7 @@ await phase(`4. 150 sockets announcing 1 MB bodies, a byte every 5 s, for ${drip
   return tally(statuses);
 });
 
-// Idle a moment: what the process holds once the attacks stop, not while they run.
-await new Promise((resolve) => setTimeout(resolve, 3000));
-const endRss = alive() ? rssMb() : 0;
+const endMemory = alive() ? await memoryAfterGc() : { heap: 0, rss: 0 };
 
 /** Median of `samples` alternating requests of two kinds, in µs: the server cannot tell them apart by time if these match. */
 async function timed(kinds: Record<string, () => Promise<unknown>>, samples: number): Promise<Record<string, number>> {
@@ -238,7 +254,7 @@ const imageTimes = await timed(
 );
 
 const finalAlive = alive();
-server.kill('SIGTERM');
+server.kill('SIGKILL');
 await new Promise((resolve) => setTimeout(resolve, 1000));
 rmSync(dataDir, { recursive: true, force: true });
 
@@ -251,7 +267,7 @@ const report = `# Attack replay (\`npm run attack\`)
 
 ${machineDescription()}
 
-Process alive at the end: **${finalAlive ? 'yes' : 'NO'}**. RSS at start ${startRss} MB, after every attack and 3 s idle ${endRss} MB.
+Process alive at the end: **${finalAlive ? 'yes' : 'NO'}**. After a full collection, before the attacks → after all of them: heap ${startMemory.heap} → ${endMemory.heap} MB, RSS ${startMemory.rss} → ${endMemory.rss} MB. The table's RSS is as it stood during the run, uncollected.
 
 ${table}
 
