@@ -171,7 +171,7 @@ describe('slow bodies cannot lock GraphQL out', () => {
   let server: TestServer;
   const sockets: Socket[] = [];
   before(async () => {
-    server = await startTestServer({}, { bodyDeadlines: { idleMs: 400, totalMs: 1500 } });
+    server = await startTestServer({ LOG_LEVEL: 'debug' }, { bodyDeadlines: { idleMs: 400, totalMs: 1500 } });
   });
   after(async () => {
     for (const socket of sockets) socket.destroy();
@@ -199,8 +199,10 @@ describe('slow bodies cannot lock GraphQL out', () => {
   }
 
   it('while 150 clients drip their bodies, others are answered; each dripper gets 408 BODY_TIMEOUT and its connection closed', async () => {
+    const arriving = server.logs.filter((line) => line.msg === 'graphql request body arriving').length;
     const drippers = Array.from({ length: 150 }, () => drip());
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    // Every dripper's body has begun to arrive before the real request is sent.
+    await server.logged('graphql request body arriving', arriving + 150);
     const meanwhile = await post(server, JSON.stringify({ query: '{ __typename }' }));
     assert.equal(meanwhile.status, 200, JSON.stringify(meanwhile.body));
     const answers = await Promise.all(drippers);

@@ -110,12 +110,8 @@ export type GuardedPhotoColumn = 'takenAt' | 'cameraMake';
  * instead would break clients whose default order is by capture time, for no secrecy gained.)
  */
 export function photoColumnAsSeenBy(viewer: Viewer, column: GuardedPhotoColumn): SQL {
-  return mayReadPhotoColumn(viewer, column) ? sql`${photos[column]}` : sql`NULL`;
-}
-
-/** Whether the viewer may read the column, of every photo it sees: capture details are shown or hidden per viewer, never per photo. */
-export function mayReadPhotoColumn(viewer: Viewer, _column: GuardedPhotoColumn): boolean {
-  return mayViewCaptureDetails(viewer);
+  // Both are capture details, shown or hidden per viewer, never per photo.
+  return mayViewCaptureDetails(viewer) ? sql`${photos[column]}` : sql`NULL`;
 }
 
 /**

@@ -3,7 +3,7 @@ import { SQLiteDialect } from 'drizzle-orm/sqlite-core';
 import type { Viewer } from '../auth/viewer.ts';
 import { albumPhotos, photos } from '../db/schema.ts';
 import type { Reads } from '../db/statements.ts';
-import { locationShownTo, mayReadPhotoColumn, photoIsPublicFor, photoVisibleTo } from './access.ts';
+import { locationShownTo, mayViewCaptureDetails, photoIsPublicFor, photoVisibleTo } from './access.ts';
 import { type KeysetOrder, type KeysetPage, keysetBounds, keysetOrderBy } from './keyset.ts';
 
 const dialect = new SQLiteDialect();
@@ -132,8 +132,7 @@ const CAPTURE_TIME_UNSEEN_ORDERS = {
 
 /** The named order as this viewer may sort: by a field only where the viewer may read it (see photoColumnAsSeenBy). */
 export function photoOrderFor(viewer: Viewer, name: PhotoOrderName): KeysetOrder<PhotoRecord> {
-  if ((name === 'TAKEN_AT_DESC' || name === 'TAKEN_AT_ASC') && !mayReadPhotoColumn(viewer, 'takenAt'))
-    return CAPTURE_TIME_UNSEEN_ORDERS[name];
+  if ((name === 'TAKEN_AT_DESC' || name === 'TAKEN_AT_ASC') && !mayViewCaptureDetails(viewer)) return CAPTURE_TIME_UNSEEN_ORDERS[name];
   return PHOTO_ORDERS[name];
 }
 

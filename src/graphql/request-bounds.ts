@@ -53,14 +53,17 @@ export function boundsRefusal(params: BoundedParams, bounds: RequestBounds): Bou
   }
   // One level is the request object itself.
   if (jsonNestsDeeperThan(params.variables, MAX_JSON_NESTING - 1) || jsonNestsDeeperThan(params.extensions, MAX_JSON_NESTING - 1)) {
-    return {
-      code: 'JSON_TOO_NESTED',
-      message: `Variables and extensions may nest at most ${MAX_JSON_NESTING - 1} levels of arrays and objects`,
-      extensions: { max: MAX_JSON_NESTING - 1 },
-    };
+    return TOO_NESTED;
   }
   return undefined;
 }
+
+/** The one refusal of nesting, whichever path finds it (the upload route checks a multipart request's operations with it). */
+export const TOO_NESTED: BoundsRefusal = {
+  code: 'JSON_TOO_NESTED',
+  message: `Variables and extensions may nest at most ${MAX_JSON_NESTING - 1} levels of arrays and objects`,
+  extensions: { max: MAX_JSON_NESTING - 1 },
+};
 
 /** The GET parameter that should hold JSON and does not (Yoga's own reader would fail with a 500). */
 function notJsonParameter(search: URLSearchParams): string | undefined {

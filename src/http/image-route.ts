@@ -75,13 +75,6 @@ interface Target {
   varyAccept: boolean;
 }
 
-/**
- * A signed URL is a credential while it lasts: logs keep its path and expiry, never its signature.
- * The server's own failure line logs every route's URL through this, so it drops a share link's
- * token and unlock too (see redactCredentials).
- */
-export const redactSignature = redactCredentials;
-
 interface Access {
   policy: CachePolicy;
   /** The URL grants the uploaded bytes as they are (only ever signed for the admin). */
@@ -442,7 +435,7 @@ export function createImageRoute({ photos, sharedPhotos, layout, renderer, cache
       failure = error as NodeJS.ErrnoException;
     }
     if (stats?.isFile()) {
-      if (logRequests) logger.debug({ method: req.method, url: redactSignature(req.url ?? '') }, 'image request');
+      if (logRequests) logger.debug({ method: req.method, url: redactCredentials(req.url ?? '') }, 'image request');
       respond(req, res, target, stats);
       return;
     }

@@ -31,9 +31,10 @@ import { GRAPHIQL_ASSETS_PREFIX } from './graphiql/assets.ts';
 import { serveGraphiQLAsset } from './graphiql/route.ts';
 import { sendGraphQLError } from './graphql-error-response.ts';
 import { createHealthRoute } from './health.ts';
-import { createImageRoute, publicCachePolicy, redactSignature } from './image-route.ts';
+import { createImageRoute, publicCachePolicy } from './image-route.ts';
 import { IMAGES_PREFIX } from './image-url.ts';
 import { sendPlain } from './plain-response.ts';
+import { redactCredentials } from './redact-url.ts';
 import { BodyBudget, type BodyDeadlines, GRAPHQL_BODY_DEADLINES, readRequestBody } from './request-body.ts';
 import { createUploadRoute } from './upload-route.ts';
 
@@ -178,7 +179,7 @@ export function createLightboxServer({
 
   /** A request that failed past its route's own handling: a 500 for that request, never the process. */
   const failed = (req: IncomingMessage, res: ServerResponse, error: unknown): void => {
-    logger.error({ err: error, url: redactSignature(req.url ?? '') }, 'request failed');
+    logger.error({ err: error, url: redactCredentials(req.url ?? '') }, 'request failed');
     if (!res.headersSent) sendPlain(res, 500, 'Internal server error', 'no-store');
     else res.destroy();
   };

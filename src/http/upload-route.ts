@@ -4,7 +4,7 @@ import type { IngestConfig } from '../config.ts';
 import { newSqlUsage } from '../db/sql-meter.ts';
 import { hasErrorCode, LightboxError } from '../errors.ts';
 import { PREFLIGHT_HEADERS } from '../graphql/csrf.ts';
-import { jsonNestsDeeperThan, MAX_JSON_NESTING } from '../graphql/request-bounds.ts';
+import { jsonNestsDeeperThan, MAX_JSON_NESTING, TOO_NESTED } from '../graphql/request-bounds.ts';
 import type { createGraphQLHandler } from '../graphql/yoga.ts';
 import type { Logger } from '../log.ts';
 import type { Store } from '../storage/open-store.ts';
@@ -60,13 +60,7 @@ export function createUploadRoute({ yoga, logger, store, ingest, viewers }: Uplo
     // Before anything walks it (JSON.stringify recurses): the same refusal as a JSON body's.
     if (jsonNestsDeeperThan(parsed.operations, MAX_JSON_NESTING + 1)) {
       await discardUploads(parsed.uploads);
-      sendGraphQLError(
-        res,
-        'JSON_TOO_NESTED',
-        `Variables and extensions may nest at most ${MAX_JSON_NESTING - 1} levels of arrays and objects`,
-        {},
-        { max: MAX_JSON_NESTING - 1 },
-      );
+      sendGraphQLError(res, TOO_NESTED.code, TOO_NESTED.message, {}, TOO_NESTED.extensions);
       return;
     }
     try {

@@ -8,7 +8,8 @@ import { openDatabase } from '../db/client.ts';
 import { LightboxError } from '../errors.ts';
 import { VERSION } from '../version.ts';
 import { commitTempFile, fsyncDirectory, fsyncFile, HOST_TAG, writeFileAtomic } from './atomic.ts';
-import { isProcessAlive, staleTempFiles } from './data-dir.ts';
+import { staleTempFiles } from './data-dir.ts';
+import { isProcessAlive } from './data-dir-lock.ts';
 import { StorageLayout } from './layout.ts';
 import type { Store } from './open-store.ts';
 

@@ -15,7 +15,8 @@ function holderOf(file: string): number | undefined {
   }
 }
 
-function isRunning(pid: number): boolean {
+/** Whether a process with this pid exists on this host. */
+export function isProcessAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
@@ -39,7 +40,7 @@ export function lockDataDir(dataDir: string): DataDirLock {
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
       const holder = holderOf(file);
-      if (holder !== undefined && isRunning(holder)) {
+      if (holder !== undefined && isProcessAlive(holder)) {
         throw new LightboxError(
           'DATA_DIR_IN_USE',
           `${dataDir} is already served by another Lightbox (pid ${holder}): stop it first, or set LIGHTBOX_DATA_DIR to another folder ` +

@@ -3,6 +3,7 @@ import { access, mkdir, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ConfigError } from '../errors.ts';
 import { HOST_TAG, tempFileOwner } from './atomic.ts';
+import { isProcessAlive } from './data-dir-lock.ts';
 import type { StorageLayout } from './layout.ts';
 
 function reason(error: unknown): string {
@@ -52,16 +53,6 @@ export async function prepareDataDir(layout: StorageLayout): Promise<void> {
     await rm(probe);
   } catch (error) {
     throw new ConfigError('LIGHTBOX_DATA_DIR', `${layout.dataDir} is not writable (${reason(error)})`);
-  }
-}
-
-/** Whether a process with this pid exists here (EPERM: it does, under another user). */
-export function isProcessAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 
