@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { request } from 'undici';
 import { loadConfig } from '../src/config.ts';
 import { loadTrustedDocuments } from '../src/graphql/trusted-documents.ts';
-import { ALBUMS_PAGE } from '../src/web/queries.ts';
+import { ALBUMS_PAGE } from '../src/http/web/queries.ts';
 import { graphql } from './generated/index.ts';
 import { FIXTURE_PHOTOS } from './helpers/cli.ts';
 import { buildLibrary } from './helpers/library.ts';

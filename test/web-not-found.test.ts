@@ -88,7 +88,7 @@ describe('web pages: a malformed, wrong-typed, hidden or missing id all answer t
   });
   after(() => server.close());
 
-  /** Every id-taking route of the gallery (src/web/pages.ts), with what each is tried with. */
+  /** Every id-taking route of the gallery (src/http/web/pages.ts), with what each is tried with. */
   const idTable = (): Row[] => [
     ...idRows('/albums/<id>', '/albums/', 'Album', ids.first, ids.secret),
     ...idRows('/photos/<id>', '/photos/', 'Photo', ids.trip, ids.hidden),

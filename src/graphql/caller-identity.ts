@@ -1,5 +1,5 @@
-import { SHARE_HEADER, type ShareAccess, type ShareResolution } from '../auth/share-access.ts';
 import type { Viewer, ViewerCheck } from '../auth/viewer.ts';
+import { SHARE_HEADER, type ShareAccess, type ShareResolution } from '../catalog/share-access.ts';
 import { meterSync, type SqlUsage } from '../db/sql-meter.ts';
 import { hasErrorCode } from '../errors.ts';
 import { requestError } from './request-errors.ts';

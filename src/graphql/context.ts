@@ -1,6 +1,6 @@
-import type { ShareAccess, ShareResolution } from '../auth/share-access.ts';
 import { signedUrlExpiry } from '../auth/url-signing.ts';
 import type { Viewer } from '../auth/viewer.ts';
+import type { ShareAccess, ShareResolution } from '../catalog/share-access.ts';
 import type { IngestConfig } from '../config.ts';
 import type { Db } from '../db/client.ts';
 import type { SqlUsage } from '../db/sql-meter.ts';

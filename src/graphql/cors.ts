@@ -1,5 +1,5 @@
 import type { CORSOptions, Plugin } from 'graphql-yoga';
-import { SHARE_HEADER } from '../auth/share-access.ts';
+import { SHARE_HEADER } from '../catalog/share-access.ts';
 import type { GraphQLConfig } from '../config.ts';
 import { PREFLIGHT_HEADERS } from './csrf.ts';
 

@@ -1,8 +1,8 @@
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import type { ExecutionResult, GraphQLSchema } from 'graphql';
 import type { CompiledQuery } from 'graphql-jit';
-import type { ShareAccess } from '../auth/share-access.ts';
 import type { ViewerCheck } from '../auth/viewer.ts';
+import type { ShareAccess } from '../catalog/share-access.ts';
 import { newSqlUsage, sqlServerTiming } from '../db/sql-meter.ts';
 import { requestHeader } from '../http/request-header.ts';
 import type { Logger } from '../log.ts';

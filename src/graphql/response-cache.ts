@@ -3,7 +3,7 @@ import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:
 import { type DocumentNode, type ExecutionResult, getOperationAST } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import { LRUCache } from 'lru-cache';
-import { SHARE_HEADER } from '../auth/share-access.ts';
+import { SHARE_HEADER } from '../catalog/share-access.ts';
 import { parseEntityTagList } from '../http/conditional.ts';
 import type { PersistedQueries } from './persisted-queries.ts';
 import { extensionsAsk, type JsonPostBody, paramsOfQueryString, type RequestParams } from './request-params.ts';

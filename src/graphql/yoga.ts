@@ -1,8 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Plugin } from 'graphql-yoga';
 import { createYoga } from 'graphql-yoga';
-import type { ShareAccess } from '../auth/share-access.ts';
 import type { ViewerCheck } from '../auth/viewer.ts';
+import type { ShareAccess } from '../catalog/share-access.ts';
 import type { GraphQLConfig } from '../config.ts';
 import { type SqlUsage, sqlServerTiming } from '../db/sql-meter.ts';
 import { graphiqlPageHeadersPlugin, renderGraphiQLPage } from '../http/graphiql/page.ts';

@@ -1,8 +1,8 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { ShareAccess } from '../auth/share-access.ts';
 import { UnlockLimiter } from '../auth/unlock-limiter.ts';
 import { ViewerCheck } from '../auth/viewer.ts';
 import { PhotoFileLookup } from '../catalog/photo-files.ts';
+import { ShareAccess } from '../catalog/share-access.ts';
 import { ShareUsage } from '../catalog/share-usage.ts';
 import { SharedPhotoLookup } from '../catalog/shared-photos.ts';
 import type { Config } from '../config.ts';
@@ -24,8 +24,6 @@ import type { Logger } from '../log.ts';
 import { MAX_INPUT_PIXELS, RENDER_TIMEOUT_SECONDS } from '../media/limits.ts';
 import { type Render, RenderQueue } from '../media/render-queue.ts';
 import type { Store } from '../storage/open-store.ts';
-import { createWebPages } from '../web/pages.ts';
-import { GALLERY_DOCUMENTS } from '../web/queries.ts';
 import { ImageFileCache } from './file-cache.ts';
 import { GRAPHIQL_ASSETS_PREFIX } from './graphiql/assets.ts';
 import { serveGraphiQLAsset } from './graphiql/route.ts';
@@ -37,6 +35,8 @@ import { sendPlain } from './plain-response.ts';
 import { redactCredentials } from './redact-url.ts';
 import { BodyBudget, type BodyDeadlines, GRAPHQL_BODY_DEADLINES, readRequestBody } from './request-body.ts';
 import { createUploadRoute } from './upload-route.ts';
+import { createWebPages } from './web/pages.ts';
+import { GALLERY_DOCUMENTS } from './web/queries.ts';
 
 /** Bounds how long a cached anonymous result lives; any database change ends it sooner. */
 const RESPONSE_CACHE_TTL_MS = 5 * 60 * 1000;

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { type HashedAsset, hashedAsset, serveHashedAsset } from '../http/hashed-asset.ts';
+import { type HashedAsset, hashedAsset, serveHashedAsset } from '../hashed-asset.ts';
 
 export type WebAssetName = 'gallery.css' | 'gallery.js';
 

@@ -1,7 +1,3 @@
-import { grantOf, LiveShareLinks, MAX_PASSWORD_LENGTH, type ShareLinkRow } from '../catalog/share-links.ts';
-import type { ShareUsage } from '../catalog/share-usage.ts';
-import type { Db } from '../db/client.ts';
-import { RateLimitedError, ShareLinkNotFoundError, WrongPasswordError } from '../errors.ts';
 import {
   credentialCheck,
   issueShareCredential,
@@ -9,9 +5,13 @@ import {
   SHARE_TOKEN_PATTERN,
   shareTokenHash,
   verifySharePassword,
-} from './share-tokens.ts';
-import type { UnlockLimiter } from './unlock-limiter.ts';
-import type { ShareGrant } from './viewer.ts';
+} from '../auth/share-tokens.ts';
+import type { UnlockLimiter } from '../auth/unlock-limiter.ts';
+import type { ShareGrant } from '../auth/viewer.ts';
+import type { Db } from '../db/client.ts';
+import { RateLimitedError, ShareLinkNotFoundError, WrongPasswordError } from '../errors.ts';
+import { grantOf, LiveShareLinks, MAX_PASSWORD_LENGTH, type ShareLinkRow } from './share-links.ts';
+import type { ShareUsage } from './share-usage.ts';
 
 /** The header a share link's token, or the credential an unlock gave, travels in. */
 export const SHARE_HEADER = 'x-lightbox-share';

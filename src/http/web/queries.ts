@@ -1,7 +1,7 @@
 import { type DocumentNode, execute, type GraphQLError, parse } from 'graphql';
-import type { GraphQLContext } from '../graphql/context.ts';
-import { codedIdError } from '../graphql/request-errors.ts';
-import { schema } from '../graphql/schema.ts';
+import type { GraphQLContext } from '../../graphql/context.ts';
+import { codedIdError } from '../../graphql/request-errors.ts';
+import { schema } from '../../graphql/schema.ts';
 
 /**
  * Grids offer WebP and JPEG, the formats every photo already has its thumbnail in (the worker

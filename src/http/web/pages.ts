@@ -1,13 +1,13 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { decodeGlobalID } from '@pothos/plugin-relay';
-import type { ShareAccess, ShareResolution } from '../auth/share-access.ts';
-import { SHARE_TOKEN_PATTERN, shareTokenHash } from '../auth/share-tokens.ts';
-import { ANONYMOUS } from '../auth/viewer.ts';
-import { LightboxError, RateLimitedError } from '../errors.ts';
-import type { GraphQLContext, RequestIdentity } from '../graphql/context.ts';
-import { sendPlain } from '../http/plain-response.ts';
-import { redactCredentials } from '../http/redact-url.ts';
-import type { Logger } from '../log.ts';
+import { SHARE_TOKEN_PATTERN, shareTokenHash } from '../../auth/share-tokens.ts';
+import { ANONYMOUS } from '../../auth/viewer.ts';
+import type { ShareAccess, ShareResolution } from '../../catalog/share-access.ts';
+import { LightboxError, RateLimitedError } from '../../errors.ts';
+import type { GraphQLContext, RequestIdentity } from '../../graphql/context.ts';
+import type { Logger } from '../../log.ts';
+import { sendPlain } from '../plain-response.ts';
+import { redactCredentials } from '../redact-url.ts';
 import { type WebAssets, webAssets } from './assets.ts';
 import { escapeHtml, type PageShell, Placeholders, renderPage, type TileOptions, tileHtml } from './html.ts';
 import {
