@@ -1,4 +1,4 @@
-// The README's client recipes, each run against a real server: plain fetch, Apollo Client (with
+// The client recipes of docs/graphql-api.md, each run against a real server: plain fetch, Apollo Client (with
 // codegen's possibleTypes, relayStylePagination, automatic persisted queries over GET, and the
 // upload link with its preflight header), urql (graphcache's relayPagination) and Relay
 // (relay-compiler over schema.graphql, then relay-runtime).
@@ -73,7 +73,7 @@ const RecipeUpload = graphql(`
 `);
 
 /**
- * The README's Apollo recipe: relayStylePagination merges `edges`; queries that select only
+ * docs/graphql-api.md's Apollo recipe: relayStylePagination merges `edges`; queries that select only
  * `nodes` get theirs merged the same way (appended after `after`, prepended before `before`).
  */
 function connectionPagination(keyArgs: string[]): FieldPolicy {
