@@ -3,7 +3,7 @@ import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { request } from 'undici';
-import { imageSignature } from '../src/auth/url-signing.ts';
+import { imageSignature } from '../src/images/url-signing.ts';
 import { graphql } from './generated/index.ts';
 import { FIXTURE_PHOTOS, runCli } from './helpers/cli.ts';
 import { dataOf, postGraphQL, sqlStatements } from './helpers/graphql.ts';

@@ -5,7 +5,7 @@ import { createServer } from 'node:http';
 import path from 'node:path';
 import { encodeGlobalID } from '@pothos/plugin-relay';
 import Database from 'better-sqlite3';
-import { imageUrl } from '../../src/http/image-url.ts';
+import { imageUrl } from '../../src/images/image-url.ts';
 import { variantDimensions } from '../../src/media/variants.ts';
 import { announce } from './protocol.ts';
 

@@ -1,5 +1,4 @@
 import type Database from 'better-sqlite3';
-import { urlVersion } from '../http/image-url.ts';
 import type { StorageLayout } from '../storage/layout.ts';
 import { PHOTO_IS_PUBLIC_SQL } from './access.ts';
 
@@ -35,8 +34,13 @@ interface PhotoFileRow {
   is_public: 0 | 1;
 }
 
-/** Rows kept between commits; past it the memory starts over (unknown ids are kept too). */
-const MAX_REMEMBERED = 10_000;
+/** What `v` carries: the version (a reprocess changes it) and the URL key (unpublishing changes it). images/image-url.ts's urlKeyOf reads it back. */
+export function urlVersion(version: number, urlKey: string): string {
+  return urlKey === '' ? String(version) : `${version}.${urlKey}`;
+}
+
+/** Photo rows the image route remembers between commits (unknown ids too, as undefined); past it the memory starts over. */
+const ROWS_REMEMBERED = 10_000;
 
 /**
  * The image route's view of the photos table. Rows are remembered only while the database
@@ -63,7 +67,7 @@ export class PhotoFileLookup {
 
   find(publicId: string): PhotoFile | undefined {
     const now = this.currentVersion();
-    if (now !== this.version || this.remembered.size >= MAX_REMEMBERED) {
+    if (now !== this.version || this.remembered.size >= ROWS_REMEMBERED) {
       this.version = now;
       this.remembered.clear();
     }

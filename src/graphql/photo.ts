@@ -1,8 +1,8 @@
-import type { UrlGrant } from '../auth/url-signing.ts';
 import { mayViewCaptureDetails, mayViewOriginalFacts, originalFor } from '../catalog/access.ts';
 import type { PhotoDetails, PhotoRecord } from '../catalog/photo-records.ts';
 import { PHOTO_STATUSES } from '../db/schema.ts';
-import { imageUrl, type UrlSigning } from '../http/image-url.ts';
+import { imageUrl, type UrlSigning } from '../images/image-url.ts';
+import type { UrlGrant } from '../images/url-signing.ts';
 import { type ImageFormat, type ImageVariant, isImageFormat, variantDimensions } from '../media/variants.ts';
 import { AlbumRef } from './album.ts';
 import { builder } from './builder.ts';

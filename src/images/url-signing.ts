@@ -29,7 +29,7 @@ export interface SignedImage {
 
 /**
  * base64url HMAC-SHA256 over the path, the expiry, the photo's URL key, the grant and the share
- * link (its id and key) if any; the image route and GraphQL both call this.
+ * link (its id and key) if any: what grant.ts's grantFor hands out and verifyGrant checks.
  */
 export function imageSignature(secret: string, signed: SignedImage): string {
   return hmac(secret, signedText(signed));
@@ -44,7 +44,7 @@ function signedText(signed: SignedImage): string {
   return `${signed.pathname}\n${signed.expiresAt}\n${signed.urlKey}\n${signed.grant}${share}`;
 }
 
-/** Signatures handed out recently; past this many the memory starts over. */
+/** Signatures this server made for URLs it handed out, by signed text, for the secret in force; past this many the memory starts over. */
 const SIGNATURES_KEPT = 50_000;
 const handedOut = new Map<string, Map<string, string>>();
 

@@ -1,12 +1,14 @@
-import { handedOutSignature, type UrlGrant } from '../auth/url-signing.ts';
 import { BoundedMemo } from '../bounded-memo.ts';
+import { urlVersion } from '../catalog/photo-files.ts';
 import { PUBLIC_ID_PATTERN } from '../ids.ts';
 import { publicOriginalExtension } from '../media/public-original.ts';
 import { type ImageFormat, type ImageVariant, isImageVariant } from '../media/variants.ts';
+import { handedOutSignature, type UrlGrant } from './url-signing.ts';
 
 /**
- * The shape of an image URL, both ways: what GraphQL hands out (`imageUrl`) and what the image
- * route accepts (`parseImagePath`, `parseImageQuery`).
+ * The shape of an image URL, both ways: what is handed out (`imageUrl`, through grant.ts's
+ * grantFor) and what the image route accepts (`parseImagePath`, `parseImageQuery`, read by
+ * grant.ts's verifyGrant). Who gets which URL is grant.ts's to say, not this file's.
  */
 
 export const IMAGES_PREFIX = '/images/';
@@ -22,12 +24,24 @@ const IMAGE_PATH_SHAPE = /^\/images\/([\w.~!$&'()*+,;=:@-]+)\/([\w.~!$&'()*+,;=:
 /** The file names a photo has: `<variant>` or `<variant>.<format>`. */
 const RENDITION_NAME = /^([a-z]+)(?:\.([a-z0-9]+))?$/;
 
-export type ParsedImagePath =
-  /** `extension` is undefined for `/images/<id>/<variant>`: the format follows the Accept header. */
-  { kind: 'image'; publicId: string; variant: ImageVariant; extension: string | undefined } | { kind: 'malformed' } | { kind: 'unknown' };
+/** A path naming one rendition of a photo. `extension` is undefined for `/images/<id>/<variant>`: the format follows the Accept header. */
+export interface ImagePath {
+  kind: 'image';
+  publicId: string;
+  variant: ImageVariant;
+  extension: string | undefined;
+}
 
-/** A browser asks for the same few thousand paths over and over: each is matched once (the answers are never changed). */
-const parsedPaths = new BoundedMemo<string, ParsedImagePath>(10_000);
+export type ParsedImagePath = ImagePath | { kind: 'malformed' } | { kind: 'unknown' };
+
+/** Whether the bytes a path names follow the Accept header (it names no format): then every answer about it says `Vary: Accept`. */
+export function followsAccept(path: ParsedImagePath): boolean {
+  return path.kind === 'image' && path.extension === undefined;
+}
+
+/** Parsed image paths kept (the answers never change): a browser asks for the same few thousand over and over; past it the memory starts over. */
+const PARSED_PATHS_KEPT = 10_000;
+const parsedPaths = new BoundedMemo<string, ParsedImagePath>(PARSED_PATHS_KEPT);
 const MALFORMED: ParsedImagePath = { kind: 'malformed' };
 const UNKNOWN: ParsedImagePath = { kind: 'unknown' };
 
@@ -108,19 +122,14 @@ export interface PhotoUrlFields {
   urlKey: string;
 }
 
-/** What `v` carries: the version (a reprocess changes it) and the URL key (unpublishing changes it). */
-export function urlVersion(version: number, urlKey: string): string {
-  return urlKey === '' ? String(version) : `${version}.${urlKey}`;
-}
-
-/** The URL key a `v` value names ('' for a bare version), or undefined when it is not one we make. */
+/** The URL key a `v` value names ('' for a bare version), or undefined when it is not one we make (catalog's urlVersion makes them). */
 export function urlKeyOf(v: string): string | undefined {
   const match = /^\d{1,12}(?:\.([0-9a-f]{1,32}))?$/.exec(v);
   return match === null ? undefined : (match[1] ?? '');
 }
 
 /**
- * The URL GraphQL hands out for a rendition. It carries the photo's version, which the image
+ * The URL handed out for a rendition (grant.ts's grantedImage decides which, for whom). It carries the photo's version, which the image
  * route answers with a year-long immutable Cache-Control; private photos also get `exp` and `sig`,
  * and a URL granting the untouched original (`grant: 'original'`, for the admin) says so in `g`,
  * under the signature. ORIGINAL keeps its own extension whatever `format` says: the uploaded
