@@ -1,13 +1,14 @@
 import { and, type Column, exists, inArray, type Placeholder, type SQL, sql } from 'drizzle-orm';
 import { SQLiteDialect } from 'drizzle-orm/sqlite-core';
-import { ANONYMOUS, type Viewer } from '../auth/viewer.ts';
+import { ANONYMOUS, type ShareGrant, type Viewer } from '../auth/viewer.ts';
 import type { Queryable } from '../db/client.ts';
 import { albumPhotos, albums, photos, shareLinks } from '../db/schema.ts';
 
 /**
  * Who may see what: the only place that answers it. Every reader asks here, in SQL for lists,
  * counts and lookups alike, so a list, its total, a node lookup and an image URL can never
- * disagree.
+ * disagree. Image bytes follow the same rules through images/grant.ts, which alone turns them
+ * into the URLs a viewer is handed (grantFor) and checks a URL against them (verifyGrant).
  *
  * - admin: everything.
  * - anonymous: PUBLIC albums, and photos in at least one PUBLIC album.
@@ -54,13 +55,18 @@ export function photoIsPublic(photoId: SQL | Column = photos.id): SQL {
   return photoVisibleTo(ANONYMOUS, photoId) as SQL;
 }
 
+/** Anonymous callers see only photos in public albums: every photo they see is public. */
+export function seesOnlyPublicPhotos(viewer: Viewer): boolean {
+  return viewer.kind === 'anonymous';
+}
+
 /**
- * `photoIsPublic` for a photo the viewer can see: anonymous callers see only photos in public
- * albums, so for them it is true without asking. It depends on the kind of viewer alone (the
- * columns that use it are rendered once per kind).
+ * `photoIsPublic` for a photo the viewer can see: true without asking for a viewer who sees only
+ * public photos. It depends on the kind of viewer alone (the columns that use it are rendered
+ * once per kind).
  */
 export function photoIsPublicFor(viewer: Viewer, photoId: SQL | Column): SQL {
-  return viewer.kind === 'anonymous' ? sql`1` : photoIsPublic(photoId);
+  return seesOnlyPublicPhotos(viewer) ? sql`1` : photoIsPublic(photoId);
 }
 
 /** `photoIsPublic` as SQL text, for the image route's prepared statement, which stays raw for speed. */
@@ -75,10 +81,26 @@ export const PHOTO_IS_PUBLIC_SQL: string = (() => {
  * all) are the admin's alone; everyone else gets the public copy (full size, no metadata), and
  * a share link that does not allow originals gives its largest rendition instead.
  */
-export function originalFor(viewer: Viewer): 'untouched' | 'public-copy' | 'largest-rendition' {
+export function originalFor(viewer: Viewer): OriginalAccess {
   if (viewer.kind === 'admin') return 'untouched';
-  if (viewer.kind === 'share' && !viewer.grant.allowOriginals) return 'largest-rendition';
+  if (viewer.kind === 'share' && !shareGivesOriginals(viewer.grant)) return 'largest-rendition';
   return 'public-copy';
+}
+
+export type OriginalAccess = 'untouched' | 'public-copy' | 'largest-rendition';
+
+/**
+ * Whether a share link's holders get ORIGINAL at all (as the public copy: never the uploaded
+ * bytes); a link that does not gives its largest rendition instead. Asked of the viewer a
+ * request's header names (originalFor) and of the link a URL was signed under alike.
+ */
+export function shareGivesOriginals(link: Pick<ShareGrant, 'allowOriginals'>): boolean {
+  return link.allowOriginals;
+}
+
+/** Photos are added to the library (uploads, imports by URL) by the admin alone. */
+export function mayUpload(viewer: Viewer): boolean {
+  return viewer.kind === 'admin';
 }
 
 /**

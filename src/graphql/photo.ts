@@ -1,9 +1,8 @@
-import { mayViewCaptureDetails, mayViewOriginalFacts, originalFor } from '../catalog/access.ts';
+import { mayViewCaptureDetails, mayViewOriginalFacts } from '../catalog/access.ts';
 import type { PhotoDetails, PhotoRecord } from '../catalog/photo-records.ts';
 import { PHOTO_STATUSES } from '../db/schema.ts';
-import { imageUrl, type UrlSigning } from '../images/image-url.ts';
-import type { UrlGrant } from '../images/url-signing.ts';
-import { type ImageFormat, type ImageVariant, isImageFormat, variantDimensions } from '../media/variants.ts';
+import { grantedImage, grantFor } from '../images/grant.ts';
+import { type ImageFormat, type ImageVariant, variantDimensions } from '../media/variants.ts';
 import { AlbumRef } from './album.ts';
 import { builder } from './builder.ts';
 import type { GraphQLContext } from './context.ts';
@@ -38,34 +37,25 @@ function placeholderOf(photo: PhotoRecord, ctx: GraphQLContext): PlaceholderInfo
   );
 }
 
-/** What a rendition's URL depends on beyond the record (signatures are made with one secret per server). */
-function signingKey(signing: UrlSigning | undefined): string {
-  return signing === undefined ? '' : `${signing.expiresAt}.${signing.share?.linkPublicId ?? ''}`;
+/** A rendition as the viewer is handed it (images/grant.ts decides which URL, and which rendition ORIGINAL is). */
+function renditionOf(ctx: GraphQLContext, photo: PhotoRecord, asked: ImageVariant, format: ImageFormat): ImageInfo {
+  const grant = grantFor(ctx.signing, photo);
+  return renditions.made(photo, `${asked}.${format}.${grant.key}`, ctx.reads.remembers, () => {
+    const image = grantedImage(grant, photo, asked, format);
+    return { url: image.url, ...variantDimensions(image.variant, photo.width, photo.height) };
+  });
 }
 
-function renditionOf(
-  ctx: GraphQLContext,
-  photo: PhotoRecord,
-  variant: ImageVariant,
-  format: ImageFormat,
-  signing: UrlSigning | undefined,
-  grant: UrlGrant,
-): ImageInfo {
-  return renditions.made(photo, `${variant}.${format}.${grant}.${signingKey(signing)}`, ctx.reads.remembers, () => ({
-    url: imageUrl(photo, variant, format, signing, grant),
-    ...variantDimensions(variant, photo.width, photo.height),
-  }));
-}
-
-function srcSetOf(ctx: GraphQLContext, photo: PhotoRecord, format: ImageFormat, signing: UrlSigning | undefined): string {
-  return srcSets.made(photo, `${format}.${signingKey(signing)}`, ctx.reads.remembers, () => {
+function srcSetOf(ctx: GraphQLContext, photo: PhotoRecord, format: ImageFormat): string {
+  const grant = grantFor(ctx.signing, photo);
+  return srcSets.made(photo, `${format}.${grant.key}`, ctx.reads.remembers, () => {
     const widths = new Set<number>();
     const entries: string[] = [];
     for (const variant of SRCSET_VARIANTS) {
       const { width } = variantDimensions(variant, photo.width, photo.height);
       if (widths.has(width)) continue;
       widths.add(width);
-      entries.push(`${imageUrl(photo, variant, format, signing)} ${width}w`);
+      entries.push(`${grantedImage(grant, photo, variant, format).url} ${width}w`);
     }
     return entries.join(', ');
   });
@@ -203,22 +193,12 @@ builder.node(PhotoRef, {
         variant: t.arg({ type: ImageVariantEnum, defaultValue: 'medium' }),
         format: t.arg({ type: ImageFormatEnum, defaultValue: 'webp' }),
       },
-      resolve: (photo, args, ctx) => {
-        const asked = args.variant ?? 'medium';
-        const original = asked === 'original' ? originalFor(ctx.viewer) : undefined;
-        const variant = original === 'largest-rendition' ? 'large' : asked;
-        // ORIGINAL keeps the original's format where a rendition can have it, as the original itself would.
-        const format =
-          original === 'largest-rendition' && isImageFormat(photo.originalExtension) ? photo.originalExtension : (args.format ?? 'webp');
-        const untouched = original === 'untouched';
-        const signing = photo.inPublicAlbum && !untouched ? undefined : ctx.signing;
-        return renditionOf(ctx, photo, variant, format, signing, untouched ? 'original' : 'view');
-      },
+      resolve: (photo, args, ctx) => renditionOf(ctx, photo, args.variant ?? 'medium', args.format ?? 'webp'),
     }),
     srcSet: t.string({
       description: 'A srcset value for <img>: the SMALL, MEDIUM and LARGE renditions with their widths.',
       args: { format: t.arg({ type: ImageFormatEnum, defaultValue: 'webp' }) },
-      resolve: (photo, args, ctx) => srcSetOf(ctx, photo, args.format ?? 'webp', photo.inPublicAlbum ? undefined : ctx.signing),
+      resolve: (photo, args, ctx) => srcSetOf(ctx, photo, args.format ?? 'webp'),
     }),
     albums: t.field({
       type: [AlbumRef],

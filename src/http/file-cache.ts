@@ -1,5 +1,8 @@
 import { LRUCache } from 'lru-cache';
 
+/** The largest file whose bytes are kept (and no more than the cache's whole bound, LIGHTBOX_IMAGE_CACHE_MB). */
+const MAX_KEPT_FILE_BYTES = 4 * 1024 * 1024;
+
 interface CachedFile {
   mtimeMs: number;
   size: number;
@@ -16,7 +19,7 @@ export class ImageFileCache {
 
   constructor(
     maxTotalBytes: number,
-    readonly maxEntryBytes = Math.min(4 * 1024 * 1024, maxTotalBytes),
+    readonly maxEntryBytes = Math.min(MAX_KEPT_FILE_BYTES, maxTotalBytes),
   ) {
     this.entries =
       maxTotalBytes > 0

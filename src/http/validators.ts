@@ -27,7 +27,7 @@ export interface FileValidators {
   size: number;
   etag: string;
   lastModified: string;
-  /** 304 header blocks already made for this file, by cache policy and Vary (see the image route). */
+  /** 304 header blocks already made for this file, one per cache policy and Vary (a handful), for policies every holder shares (see the image route). */
   notModified?: Map<string, KeptHeaders>;
 }
 
@@ -37,8 +37,8 @@ export interface KeptHeaders {
   expiresSecond: number;
 }
 
-/** Files whose validators are kept; past it the memory starts over. */
-const MAX_FILES = 4096;
+/** Files whose ETag, Last-Modified and 304 headers are kept, until a stat shows the file changed; past it the memory starts over. */
+const VALIDATED_FILES_KEPT = 4096;
 
 /**
  * ETag and Last-Modified per file, made again only when a stat shows another mtime or size
@@ -50,7 +50,7 @@ export class ValidatorCache {
   for(path: string, mtimeMs: number, size: number): FileValidators {
     const known = this.files.get(path);
     if (known !== undefined && known.mtimeMs === mtimeMs && known.size === size) return known;
-    if (this.files.size >= MAX_FILES) this.files.clear();
+    if (this.files.size >= VALIDATED_FILES_KEPT) this.files.clear();
     const made = { mtimeMs, size, etag: etagFor(mtimeMs, size), lastModified: httpDate(mtimeMs) };
     this.files.set(path, made);
     return made;
