@@ -88,6 +88,19 @@ export interface GraphQLBenchOptions {
   seconds: number;
   rounds: number;
   connections: number;
+  /** Another checkout whose Lightbox is measured beside this one on every Lightbox row, rounds alternating (an A/B). */
+  against?: string;
+}
+
+/** The median of two servers' per-round ratios: a round a neighbour disturbed is one outlier, not part of the total. */
+function medianOfRatios(ours: number[], theirs: number[]): number {
+  const ratios = ours
+    .map((value, round) => value / (theirs[round] ?? Number.NaN))
+    .filter(Number.isFinite)
+    .sort((a, b) => a - b);
+  const middle = Math.floor(ratios.length / 2);
+  if (ratios.length === 0) return Number.NaN;
+  return ratios.length % 2 === 1 ? (ratios[middle] as number) : ((ratios[middle - 1] as number) + (ratios[middle] as number)) / 2;
 }
 
 function sqlStatements(header: unknown): number {
@@ -100,6 +113,7 @@ export async function benchGraphQL(options: GraphQLBenchOptions): Promise<string
   let server: BenchServer | undefined;
   let baseline: BenchServer | undefined;
   let coldServer: BenchServer | undefined;
+  let againstServer: BenchServer | undefined;
   try {
     const dataDir = path.join(workDir, 'data');
     const { layout, database } = await openStore(loadConfig({ LIGHTBOX_DATA_DIR: dataDir }));
@@ -129,6 +143,11 @@ export async function benchGraphQL(options: GraphQLBenchOptions): Promise<string
       delete process.env.LIGHTBOX_READ_CACHE;
     }
     baseline = await startServer('hand-written baseline', 'gallery-baseline.ts', [dataDir]);
+    if (options.against !== undefined) {
+      const againstDir = path.join(workDir, 'data-against');
+      await cp(dataDir, againstDir, { recursive: true });
+      againstServer = await startServer('Lightbox, --against', 'lightbox.ts', [againstDir], options.against);
+    }
     const url = `http://127.0.0.1:${server.port}/graphql`;
     const baselineUrl = `http://127.0.0.1:${baseline.port}/graphql`;
     const coldUrl = `http://127.0.0.1:${coldServer.port}/graphql`;
@@ -242,30 +261,53 @@ export async function benchGraphQL(options: GraphQLBenchOptions): Promise<string
         server,
       },
     ];
-    const lines = ['| case | req/s | p99 | req per server CPU-s | SQL statements |', '|---|--:|--:|--:|--:|'];
+    const lines =
+      againstServer === undefined
+        ? ['| case | req/s | p99 | req per server CPU-s | SQL statements |', '|---|--:|--:|--:|--:|']
+        : ['| case | req/s | p99 | req per server CPU-s | SQL statements | × --against |', '|---|--:|--:|--:|--:|--:|'];
     const perCpu = new Map<string, number>();
     for (const spec of cases) {
-      await runWrk(spec.url, 1, spec.headers, options.connections, spec.script);
-      let requests = 0;
-      let seconds = 0;
-      let cpu = 0;
-      let p99 = 0;
-      let errors = 0;
+      // The other checkout answers the same row on its own port (its 304 with its own entity tag).
+      const other =
+        againstServer !== undefined && spec.server === server
+          ? { server: againstServer, url: spec.url.replace(`:${server.port}/`, `:${againstServer.port}/`), headers: { ...spec.headers } }
+          : undefined;
+      if (other !== undefined && spec.headers['If-None-Match'] !== undefined) {
+        const tagged = await request(other.url, { headers: { accept: 'application/json' } });
+        await tagged.body.dump();
+        other.headers['If-None-Match'] = String(tagged.headers.etag);
+      }
+      const runs = [{ server: spec.server, url: spec.url, headers: spec.headers }, ...(other === undefined ? [] : [other])];
+      const measured = runs.map(() => ({ requests: 0, seconds: 0, cpu: 0, p99: 0, errors: 0, perRound: [] as number[] }));
+      for (const run of runs) await runWrk(run.url, 1, run.headers, options.connections, spec.script);
       for (let round = 0; round < options.rounds; round++) {
         process.stderr.write(`  gallery query, ${spec.label} (round ${round + 1}/${options.rounds})\n`);
-        const before = await spec.server.cpuSeconds();
-        const result = await runWrk(spec.url, options.seconds, spec.headers, options.connections, spec.script);
-        cpu += (await spec.server.cpuSeconds()) - before;
-        requests += result.requests;
-        seconds += result.seconds;
-        p99 = Math.max(p99, result.p99Ms);
-        errors += result.non2xx3xx + result.socketErrors;
+        // Alternating which goes first, so drift on a shared machine favours neither.
+        const order = round % 2 === 0 ? runs.map((_, index) => index) : runs.map((_, index) => runs.length - 1 - index);
+        for (const index of order) {
+          const run = runs[index] as (typeof runs)[number];
+          const cell = measured[index] as (typeof measured)[number];
+          const before = await run.server.cpuSeconds();
+          const result = await runWrk(run.url, options.seconds, run.headers, options.connections, spec.script);
+          const cpu = (await run.server.cpuSeconds()) - before;
+          cell.cpu += cpu;
+          cell.requests += result.requests;
+          cell.seconds += result.seconds;
+          cell.perRound.push(result.requests / cpu);
+          cell.p99 = Math.max(cell.p99, result.p99Ms);
+          cell.errors += result.non2xx3xx + result.socketErrors;
+        }
       }
+      const [ours, theirs] = measured as [(typeof measured)[number], (typeof measured)[number] | undefined];
       const sql = Number.isNaN(spec.statements) ? 'n/a' : String(spec.statements);
+      const versus =
+        againstServer === undefined
+          ? ''
+          : ` ${theirs === undefined ? '' : `${formatNumber(medianOfRatios(ours.perRound, theirs.perRound), 2)}×`} |`;
       lines.push(
-        `| ${spec.label}${errors ? ` (${errors} errors)` : ''} | ${formatNumber(requests / seconds)} | ${formatNumber(p99, 2)} ms | ${formatNumber(requests / cpu)} | ${sql} |`,
+        `| ${spec.label}${ours.errors ? ` (${ours.errors} errors)` : ''} | ${formatNumber(ours.requests / ours.seconds)} | ${formatNumber(ours.p99, 2)} ms | ${formatNumber(ours.requests / ours.cpu)} | ${sql} |${versus}`,
       );
-      perCpu.set(spec.label, requests / cpu);
+      perCpu.set(spec.label, ours.requests / ours.cpu);
     }
     const ratio = (over: number) =>
       formatNumber((perCpu.get(cases[2]?.label ?? '') ?? Number.NaN) / (perCpu.get(cases[over]?.label ?? '') ?? Number.NaN), 2);
@@ -278,6 +320,7 @@ export async function benchGraphQL(options: GraphQLBenchOptions): Promise<string
     await server?.stop();
     await baseline?.stop();
     await coldServer?.stop();
+    await againstServer?.stop();
     await rm(workDir, { recursive: true, force: true });
   }
 }

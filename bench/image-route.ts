@@ -24,16 +24,19 @@ interface ServerSpec {
   start(roots: { staticDir: string; dataDir: string }): Promise<BenchServer | undefined>;
 }
 
-const node = (name: string, script: string, args: string[] = []): ServerSpec => ({
+const node = (name: string, script: string, args: string[] = [], root?: string): ServerSpec => ({
   name,
   start: async (roots) => {
     if (script !== 'lightbox.ts') return startServer(name, script, [roots.staticDir, ...args]);
     // One server per data dir (it takes a lock): each Lightbox gets its own copy of the same library.
     const own = `${roots.dataDir}-${name.replace(/\W+/g, '-')}`;
     await cp(roots.dataDir, own, { recursive: true });
-    return startServer(name, script, [own, ...args]);
+    return startServer(name, script, [own, ...args], root);
   },
 });
+
+/** The name of Lightbox run from another checkout (`--against <dir>`): its row's "Lightbox ×" is this tree's over that one's. */
+export const AGAINST = 'Lightbox, --against';
 
 const SERVERS: ServerSpec[] = [
   node('Lightbox', 'lightbox.ts'),
@@ -50,6 +53,8 @@ export interface ImageRouteOptions {
   seconds: number;
   rounds: number;
   connections: number;
+  /** Another checkout whose Lightbox is measured beside this one, same rows, same rounds (an A/B). */
+  against?: string;
   /** Only the cases whose label contains this text (for profiling one row). */
   only?: string | undefined;
 }
@@ -149,7 +154,11 @@ export async function benchImageRoute(options: ImageRouteOptions): Promise<strin
   const absent: string[] = [];
   try {
     const { staticDir, dataDir, lightboxPaths } = await prepare(workDir);
-    for (const spec of SERVERS) {
+    const specs =
+      options.against === undefined
+        ? SERVERS
+        : [SERVERS[0] as ServerSpec, node(AGAINST, 'lightbox.ts', [], options.against), ...SERVERS.slice(1)];
+    for (const spec of specs) {
       const server = await spec.start({ staticDir, dataDir });
       if (server === undefined) absent.push(spec.name);
       else servers.push(server);
@@ -209,7 +218,8 @@ export async function benchImageRoute(options: ImageRouteOptions): Promise<strin
       const uncached = cellFor(row.label, 'Lightbox, cache off');
       for (const spec of servers) {
         const cell = cellFor(row.label, spec.name);
-        const ratio = (ours: Cell) => (spec.name.startsWith('Lightbox') ? '' : `${formatNumber(medianRatio(ours, cell), 2)}×`);
+        const ratio = (ours: Cell) =>
+          spec.name.startsWith('Lightbox') && spec.name !== AGAINST ? '' : `${formatNumber(medianRatio(ours, cell), 2)}×`;
         const p99 = Math.max(...cell.p99Ms);
         const errors = cell.errors > 0 ? ` (${cell.errors} errors)` : '';
         lines.push(

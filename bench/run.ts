@@ -19,11 +19,15 @@ const { values } = parseArgs({
     cases: { type: 'string' },
     sections: { type: 'string' },
     output: { type: 'string' },
+    // Another checkout (a git worktree with node_modules): its Lightbox is measured beside this one's, same rows, same rounds.
+    against: { type: 'string' },
   },
 });
 
 // Only a run with every default is the committed record; any other run writes beside it, unless told where.
-const fullRun = [values.seconds, values.rounds, values.connections, values.cases, values.sections].every((given) => given === undefined);
+const fullRun = [values.seconds, values.rounds, values.connections, values.cases, values.sections, values.against].every(
+  (given) => given === undefined,
+);
 const output = values.output ?? new URL(fullRun ? './results/latest.md' : './results/partial.md', import.meta.url).pathname;
 const seconds = Number(values.seconds ?? '3');
 const rounds = Number(values.rounds ?? '3');
@@ -33,12 +37,12 @@ if (!(seconds > 0 && seconds <= 60 && Number.isInteger(rounds) && rounds >= 1 &&
 }
 
 ensureWrk();
-const command = `npm run bench -- --seconds ${seconds} --rounds ${rounds} --connections ${connections}`;
+const command = `npm run bench -- --seconds ${seconds} --rounds ${rounds} --connections ${connections}${values.against === undefined ? '' : ` --against ${values.against}`}`;
 const sections = new Set((values.sections ?? 'image,graphql,wal,processing,heic').split(','));
 let imageTable = '(not run)';
 if (sections.has('image')) {
   process.stderr.write(`Image route vs nginx, sirv, a bare stat+md5 handler, @fastify/static and serve-static (${command})\n`);
-  imageTable = await benchImageRoute({ seconds, rounds, connections, only: values.cases });
+  imageTable = await benchImageRoute({ seconds, rounds, connections, only: values.cases, against: values.against });
 }
 let walTable = '(not run)';
 if (sections.has('wal')) {
@@ -58,7 +62,7 @@ if (sections.has('heic')) {
 let graphqlTable = '(not run)';
 if (sections.has('graphql')) {
   process.stderr.write('GraphQL gallery page: uncached, response cache hit, 304\n');
-  graphqlTable = await benchGraphQL({ seconds, rounds, connections });
+  graphqlTable = await benchGraphQL({ seconds, rounds, connections, against: values.against });
 }
 
 const report = `# Lightbox benchmarks

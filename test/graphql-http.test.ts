@@ -4,7 +4,7 @@ import { Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { auditServer } from 'graphql-http';
 import { FormData, request } from 'undici';
-import { MAX_GRAPHQL_IN_FLIGHT } from '../src/http/server.ts';
+import { MAX_GRAPHQL_IN_FLIGHT } from '../src/http/graphql-route.ts';
 import { spawnServer } from './helpers/cli.ts';
 import { makeTempDir, startTestServer, type TestServer } from './helpers/server.ts';
 

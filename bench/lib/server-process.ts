@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { pinning } from './machine.ts';
 
@@ -10,9 +11,13 @@ export interface BenchServer {
   stop(): Promise<void>;
 }
 
-/** Starts a benchmark server script in its own process, pinned to the server core when there are two. */
-export function startServer(name: string, script: string, args: string[]): Promise<BenchServer> {
-  const file = fileURLToPath(new URL(`../servers/${script}`, import.meta.url));
+/**
+ * Starts a benchmark server script in its own process, pinned to the server core when there are
+ * two; from another checkout's bench/servers/ when `root` is given (`npm run bench -- --against`).
+ */
+export function startServer(name: string, script: string, args: string[], root?: string): Promise<BenchServer> {
+  const file =
+    root === undefined ? fileURLToPath(new URL(`../servers/${script}`, import.meta.url)) : path.join(root, 'bench', 'servers', script);
   const command = [process.execPath, '--import', 'tsx', file, ...args];
   const [executable, ...rest] = pinning.server === undefined ? command : ['taskset', '-c', pinning.server, ...command];
   const child: ChildProcess = spawn(executable as string, rest, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });

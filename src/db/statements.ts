@@ -21,7 +21,7 @@ export interface Reads {
    */
   made<Row, Made>(query: SQL, make: (rows: readonly Row[]) => Made): Made;
   /**
-   * Whether rows are remembered until the next commit, and so come back as the same objects:
+   * Whether rows are remembered at the request's version, and so come back as the same objects:
    * only then is it worth keeping anything alongside them (a fresh row per read would only churn
    * the collector).
    */
@@ -39,56 +39,39 @@ interface RememberedRead {
  * statements prepared once per text: preparing is most of what a small read costs, and the
  * texts repeat on every request while only the parameters change.
  *
- * Given the database version, the rows of each read (text and parameters) are remembered
- * until the next commit, by any process: between writes, different queries over the same
- * albums and photos (another selection, another page of variables the response cache keys
- * apart) read the same rows, and a gallery's writes are rare. The version is read on every
- * call (one `pread`, see DatabaseVersion), so no read ever returns rows older than the last commit.
+ * With `remember`, the rows of each read (text and parameters) are remembered for the database
+ * version a request is answered as of (read once at its start, see DatabaseVersion): between
+ * writes, different queries over the same albums and photos (another selection, another page of
+ * variables) read the same rows, and a gallery's writes are rare. A request given no version (one
+ * that may write, and must read its own writes) reads afresh; so does one older than the rows
+ * remembered.
  */
-export class PreparedReads implements Reads {
+export class PreparedReads {
   private readonly statements = new Map<string, PreparedRead>();
   /** Rows read at `rememberedAt`, by statement text and parameters; never changed once read. */
   private remembered = new Map<string, RememberedRead>();
   private rememberedRows = 0;
   private rememberedAt = -1;
 
-  readonly remembers: boolean;
-
-  /** `version`: the database version (DatabaseVersion); with it, rows are remembered until any commit. */
   constructor(
     private readonly sqlite: Database.Database,
-    private readonly version?: () => number,
-  ) {
-    this.remembers = version !== undefined;
-  }
+    private readonly remember: boolean,
+  ) {}
 
-  /** One request's reads: the same rows, counted in its tally (Server-Timing). */
-  forRequest(usage: SqlUsage | undefined): Reads {
-    if (usage === undefined) return this;
+  /** One request's reads, counted in its tally (Server-Timing), remembered at `version` when it has one. */
+  forRequest(usage: SqlUsage | undefined, version?: number): Reads {
+    const at = this.remember && version !== undefined && version >= this.rememberedAt ? version : undefined;
     return {
-      all: <Row>(query: SQL) => this.readOf(query, usage).rows as readonly Row[],
-      get: <Row>(query: SQL) => this.readOf(query, usage).rows[0] as Row | undefined,
-      made: <Row, Made>(query: SQL, make: (rows: readonly Row[]) => Made) => this.madeOf(this.readOf(query, usage), make),
-      remembers: this.remembers,
+      all: <Row>(query: SQL) => this.readOf(query, usage, at).rows as readonly Row[],
+      get: <Row>(query: SQL) => this.readOf(query, usage, at).rows[0] as Row | undefined,
+      made: <Row, Made>(query: SQL, make: (rows: readonly Row[]) => Made) => this.madeOf(this.readOf(query, usage, at), make, at),
+      remembers: at !== undefined,
     };
   }
 
-  /** The rows, shared with other callers of the same read at this version: callers must not change them. */
-  all<Row>(query: SQL): readonly Row[] {
-    return this.readOf(query, undefined).rows as readonly Row[];
-  }
-
-  get<Row>(query: SQL): Row | undefined {
-    return this.readOf(query, undefined).rows[0] as Row | undefined;
-  }
-
-  made<Row, Made>(query: SQL, make: (rows: readonly Row[]) => Made): Made {
-    return this.madeOf(this.readOf(query, undefined), make);
-  }
-
-  private madeOf<Row, Made>(read: RememberedRead, make: (rows: readonly Row[]) => Made): Made {
+  private madeOf<Row, Made>(read: RememberedRead, make: (rows: readonly Row[]) => Made, version: number | undefined): Made {
     const rows = read.rows as readonly Row[];
-    if (!this.remembers) return make(rows);
+    if (version === undefined) return make(rows);
     read.made ??= new Map();
     if (read.made.has(make)) return read.made.get(make) as Made;
     const made = make(rows);
@@ -96,14 +79,13 @@ export class PreparedReads implements Reads {
     return made;
   }
 
-  private readOf(query: SQL, usage: SqlUsage | undefined): RememberedRead {
+  private readOf(query: SQL, usage: SqlUsage | undefined, version: number | undefined): RememberedRead {
     const { sql, params } = dialect.sqlToQuery(query);
-    if (this.version === undefined) return { rows: meterSync(usage, () => this.read(sql, params)) };
-    const now = this.version();
-    if (now !== this.rememberedAt || this.rememberedRows > MAX_REMEMBERED_ROWS) {
+    if (version === undefined || version < this.rememberedAt) return { rows: meterSync(usage, () => this.read(sql, params)) };
+    if (version !== this.rememberedAt || this.rememberedRows > MAX_REMEMBERED_ROWS) {
       this.remembered = new Map();
       this.rememberedRows = 0;
-      this.rememberedAt = now;
+      this.rememberedAt = version;
     }
     const key = `${sql}\0${JSON.stringify(params)}`;
     let read = this.remembered.get(key);

@@ -1,12 +1,11 @@
-import { signedUrlExpiry } from '../auth/url-signing.ts';
 import type { Viewer } from '../auth/viewer.ts';
 import type { ShareAccess, ShareResolution } from '../catalog/share-access.ts';
 import type { IngestConfig } from '../config.ts';
 import type { Db } from '../db/client.ts';
 import type { SqlUsage } from '../db/sql-meter.ts';
 import type { PreparedReads, Reads } from '../db/statements.ts';
-import type { UrlSigning } from '../http/image-url.ts';
-import type { StagedUpload } from '../http/multipart-upload.ts';
+import { type ImageViewer, imageViewer, type SigningKeys } from '../images/grant.ts';
+import type { StagedUpload } from '../processing/staged-upload.ts';
 import type { StorageLayout } from '../storage/layout.ts';
 import type { Store } from '../storage/open-store.ts';
 import { createLoaders, type Loaders } from './loaders.ts';
@@ -17,8 +16,8 @@ export interface GraphQLContext {
   reads: Reads;
   layout: StorageLayout;
   viewer: Viewer;
-  /** How this request signs image URLs of photos that are not public (only viewers allowed them get those). */
-  signing: UrlSigning;
+  /** The viewer as images/grant.ts hands it image URLs: one signature expiry for every URL of the answer. */
+  signing: ImageViewer;
   loaders: Loaders;
   /** Staged files of a multipart request, by the token that replaced them in the variables. */
   uploads: Map<string, StagedUpload>;
@@ -42,7 +41,7 @@ export interface ContextOptions {
   reads: PreparedReads;
   shares: ShareAccess;
   ingest: IngestConfig;
-  signing: { secret: string; ttlSeconds: number };
+  signing: SigningKeys;
 }
 
 export interface RequestIdentity {
@@ -53,25 +52,23 @@ export interface RequestIdentity {
   clientAddress: string;
   uploads?: Map<string, StagedUpload>;
   sqlUsage?: SqlUsage;
+  /** The database version the request is answered as of, when it only reads; without one, every read is fresh. */
+  version?: number;
 }
 
 /** Builds each request's context, for Yoga and for pages that run the schema in-process alike. */
 export function requestContexts(options: ContextOptions): (identity: RequestIdentity) => GraphQLContext {
   const { db } = options.store.database;
   const { reads } = options;
-  return ({ viewer: asked, share, signal, clientAddress, uploads, sqlUsage }) => {
+  return ({ viewer: asked, share, signal, clientAddress, uploads, sqlUsage, version }) => {
     const viewer: Viewer = share.kind === 'granted' ? { kind: 'share', grant: share.grant } : asked;
-    const signing = { secret: options.signing.secret, expiresAt: signedUrlExpiry(Date.now(), options.signing.ttlSeconds) };
-    const requestReads = reads.forRequest(sqlUsage);
+    const requestReads = reads.forRequest(sqlUsage, version);
     return {
       db,
       reads: requestReads,
       layout: options.store.layout,
       viewer,
-      signing:
-        viewer.kind === 'share'
-          ? { ...signing, share: { linkPublicId: viewer.grant.linkPublicId, linkKey: viewer.grant.linkKey } }
-          : signing,
+      signing: imageViewer(viewer, options.signing, Date.now()),
       loaders: createLoaders(db, requestReads, viewer, sqlUsage),
       uploads: uploads ?? new Map(),
       ingest: options.ingest,

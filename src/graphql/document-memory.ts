@@ -1,5 +1,12 @@
 import { setFlagsFromString } from 'node:v8';
-import type { DocumentNode, FragmentDefinitionNode, GraphQLSchema, OperationDefinitionNode, SelectionSetNode } from 'graphql';
+import type {
+  DocumentNode,
+  FragmentDefinitionNode,
+  GraphQLSchema,
+  OperationDefinitionNode,
+  OperationTypeNode,
+  SelectionSetNode,
+} from 'graphql';
 import { getOperationAST, Kind } from 'graphql';
 import { type CompiledQuery, compileQuery, isCompiledQuery } from 'graphql-jit';
 import { LRUCache } from 'lru-cache';
@@ -162,6 +169,12 @@ export class DocumentMemory {
   accept(document: DocumentNode): void {
     const entry = this.byDocument.get(document);
     if (entry !== undefined) entry.accepted = true;
+  }
+
+  /** The kind of operation a kept document's text runs under that name; undefined when it is not kept or has no such operation. */
+  operationKind(text: string | undefined, operationName: string | null | undefined): OperationTypeNode | undefined {
+    const document = text === undefined ? undefined : this.kept.get(text)?.document;
+    return document === undefined ? undefined : (getOperationAST(document, operationName)?.operation ?? undefined);
   }
 
   /** The document of this exact text, if Yoga accepted it before and it is still kept. */

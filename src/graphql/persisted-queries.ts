@@ -59,12 +59,16 @@ export class PersistedQueries {
 
   constructor(private readonly trusted: TrustedDocuments = NO_TRUSTED) {}
 
-  /** The document a request names by hash, for code that needs it before Yoga (the response cache). */
-  documentFor(extensions: unknown): string | undefined {
+  /**
+   * The document a request names by hash, for code that needs it before Yoga (the stored
+   * answers); with the document sent beside the hash, that document when the hash is its own.
+   */
+  documentFor(extensions: unknown, sent?: unknown): string | undefined {
     const persisted = persistedQueryOf(extensions);
     // Any other version is refused by the plugin, whatever its hash names.
     const hash = persisted?.version === 1 ? persisted.sha256Hash : undefined;
     if (typeof hash !== 'string') return undefined;
+    if (typeof sent === 'string') return sha256Hex(sent) === hash ? sent : undefined;
     return this.trusted.documents.get(hash) ?? (this.trusted.only ? undefined : this.documents.get(hash));
   }
 

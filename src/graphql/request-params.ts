@@ -39,7 +39,7 @@ export function paramsOfQueryString(search: URLSearchParams): RequestParams | un
 }
 
 /** A POST's parameters; undefined when its body is not a JSON object, or nests too deep to be walked safely (Yoga's to refuse). */
-function paramsOfJsonBody(text: string): RequestParams | undefined {
+export function paramsOfJsonBody(text: string): RequestParams | undefined {
   let params: unknown;
   try {
     params = JSON.parse(text);

@@ -1,15 +1,13 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Plugin } from 'graphql-yoga';
+import type { IncomingMessage } from 'node:http';
+import { GraphQLError, getOperationAST } from 'graphql';
+import type { GraphiQLRenderer, Plugin } from 'graphql-yoga';
 import { createYoga } from 'graphql-yoga';
 import type { ViewerCheck } from '../auth/viewer.ts';
-import type { ShareAccess } from '../catalog/share-access.ts';
 import type { GraphQLConfig } from '../config.ts';
-import { type SqlUsage, sqlServerTiming } from '../db/sql-meter.ts';
-import { graphiqlPageHeadersPlugin, renderGraphiQLPage } from '../http/graphiql/page.ts';
-import type { StagedUpload } from '../http/multipart-upload.ts';
+import type { SqlUsage } from '../db/sql-meter.ts';
 import type { Logger } from '../log.ts';
-import type { Store } from '../storage/open-store.ts';
-import { type CallerIdentity, callerIdentity } from './caller-identity.ts';
+import type { StagedUpload } from '../processing/staged-upload.ts';
+import type { CallerIdentity } from './caller-identity.ts';
 import { compiledExecutionPlugin } from './compiled-execution.ts';
 import type { GraphQLContext, RequestIdentity } from './context.ts';
 import { corsOptions, varyOnOriginPlugin } from './cors.ts';
@@ -20,79 +18,66 @@ import { limitPlugins } from './limits.ts';
 import type { PersistedQueries } from './persisted-queries.ts';
 import { requestBoundsPlugin } from './request-bounds.ts';
 import { idErrorsPlugin, maskUnexpectedErrors } from './request-errors.ts';
-import type { ResponseCache } from './response-cache.ts';
 import { schema } from './schema.ts';
 
 export interface YogaOptions {
-  store: Store;
   logger: Logger;
   viewers: ViewerCheck;
-  shares: ShareAccess;
   graphql: GraphQLConfig;
   /** Each request's context, once its credentials are read (the share page builds its own the same way). */
   contexts: (identity: RequestIdentity) => GraphQLContext;
-  /** The anonymous query cache, whose stored GETs the server also answers before Yoga. */
-  responseCache: ResponseCache;
   persistedQueries: PersistedQueries;
-  /** Parsed documents and their compiled queries (which the direct path then runs without Yoga). */
+  /** Parsed documents and their compiled queries (which the GraphQL route then runs without Yoga). */
   documents: DocumentMemory;
+  /** GraphiQL's page and the plugin giving it its headers (the http layer's). */
+  graphiqlPage: { render: GraphiQLRenderer; plugin: Plugin };
 }
 
-interface ServerContext {
+/** The caller, identified by the route at most once: a refusal is the error to answer. */
+export type IdentityOnce = () => CallerIdentity | GraphQLError;
+
+/** What the route learns of how Yoga executed a request: whether its answer may be stored. */
+export interface YogaOutcome {
+  /** A query operation was executed (not a mutation, not refused before execution). */
+  query: boolean;
+  errors: number;
+  operation: string | undefined;
+}
+
+/** What the GraphQL route hands Yoga with each request. */
+export interface EngineContext {
   req: IncomingMessage;
-  res: ServerResponse;
-  /** Files of a multipart request, staged by the upload route. */
+  identity: IdentityOnce;
+  /** Files of a multipart request, staged in its admit stage. */
   uploads?: Map<string, StagedUpload>;
-  /** The request's SQL tally, made where the request comes in. */
-  sqlUsage?: SqlUsage;
-  /** The caller, when a route identified it before handing the request on (see DirectQueries). */
-  identity?: CallerIdentity;
+  /** The request's SQL tally. */
+  sqlUsage: SqlUsage;
+  /** The database version at the request's start: a query is answered as of it (a mutation reads afresh). */
+  version: number;
+  outcome: YogaOutcome;
 }
 
-/** Yoga types a plugin's server context loosely; ours always comes from the routes in server.ts. */
-function sqlUsageOf(serverContext: object): SqlUsage | undefined {
-  return (serverContext as Partial<ServerContext>).sqlUsage;
-}
-
-/** Server-Timing on Yoga's answers: the request's SQL tally. */
-function serverTimingPlugin(): Plugin {
+/** Tells the route whether what Yoga executed was a query, and whether it had errors. */
+function outcomePlugin(): Plugin {
   return {
-    onResponse({ response, serverContext }) {
-      const usage = sqlUsageOf(serverContext);
-      if (usage !== undefined) response.headers.append('Server-Timing', sqlServerTiming(usage));
-    },
-  };
-}
-
-/** One info line per GraphQL request: operation, status, time and SQL. */
-function requestLogPlugin(logger: Logger): Plugin {
-  const started = new WeakMap<Request, { at: number; operationName?: string }>();
-  return {
-    onRequest({ request }) {
-      started.set(request, { at: performance.now() });
-    },
-    onParams({ request, params }) {
-      const entry = started.get(request);
-      if (entry && params.operationName) entry.operationName = params.operationName;
-    },
-    onResponse({ request, response, serverContext }) {
-      const entry = started.get(request);
-      const usage = sqlUsageOf(serverContext);
-      logger.info(
-        {
-          method: request.method,
-          operation: entry?.operationName,
-          status: response.status,
-          ms: entry ? Number((performance.now() - entry.at).toFixed(2)) : undefined,
-          sqlStatements: usage?.statements,
+    onExecute({ args }) {
+      const { outcome } = args.contextValue as unknown as EngineContext;
+      const operation = getOperationAST(args.document, args.operationName);
+      outcome.query = operation?.operation === 'query';
+      outcome.operation = operation?.name?.value ?? args.operationName ?? undefined;
+      return {
+        onExecuteDone({ result }) {
+          outcome.errors = Symbol.asyncIterator in result ? 1 : (result.errors?.length ?? 0);
         },
-        'graphql request',
-      );
+      };
     },
   };
 }
 
-export function createGraphQLHandler(options: YogaOptions) {
+/** Yoga, the GraphQL engine: the route hands it every request it does not answer itself. */
+export type GraphQLEngine = ReturnType<typeof createGraphQLEngine>;
+
+export function createGraphQLEngine(options: YogaOptions) {
   const { graphql, viewers } = options;
   const { contexts } = options;
   const plugins: Plugin[] = [
@@ -105,15 +90,13 @@ export function createGraphQLHandler(options: YogaOptions) {
       introspection: graphql.introspection,
       hideSuggestions: (request) => graphql.production && !viewers.isAdmin(request.headers.get('authorization')),
     }),
-    ...options.responseCache.plugins(),
-    requestLogPlugin(options.logger),
+    outcomePlugin(),
     varyOnOriginPlugin(graphql),
-    graphiqlPageHeadersPlugin(),
+    options.graphiqlPage.plugin,
     idErrorsPlugin(),
     compiledExecutionPlugin(options.documents),
   ];
-  if (graphql.serverTiming) plugins.push(serverTimingPlugin());
-  return createYoga<ServerContext, GraphQLContext>({
+  return createYoga<EngineContext, GraphQLContext>({
     schema,
     graphqlEndpoint: '/graphql',
     landingPage: false,
@@ -125,16 +108,28 @@ export function createGraphQLHandler(options: YogaOptions) {
     maskedErrors: { maskError: maskUnexpectedErrors },
     cors: corsOptions(graphql),
     graphiql: graphql.graphiql ? { defaultQuery: GRAPHIQL_DEFAULT_QUERY, title: 'Lightbox GraphiQL' } : false,
-    renderGraphiQL: renderGraphiQLPage,
+    renderGraphiQL: options.graphiqlPage.render,
     logging: {
       debug: (...args) => options.logger.debug(args.map(String).join(' ')),
       info: (...args) => options.logger.info(args.map(String).join(' ')),
       warn: (...args) => options.logger.warn(args.map(String).join(' ')),
       error: (...args) => options.logger.error(args.map((arg) => (arg instanceof Error ? arg.stack : String(arg))).join(' ')),
     },
-    context: ({ request, req, uploads, sqlUsage, identity }) => {
-      const { viewer, share } = identity ?? callerIdentity(viewers, options.shares, (name) => request.headers.get(name), sqlUsage);
-      return contexts({ viewer, share, signal: request.signal, clientAddress: req.socket.remoteAddress ?? '', uploads, sqlUsage });
+    context: ({ request, params, req, uploads, sqlUsage, identity, version }) => {
+      const caller = identity();
+      if (caller instanceof GraphQLError) throw caller;
+      const { viewer, share } = caller;
+      // Parsed and validated by now: a mutation must read its own writes, so only a query reads as of the request's start.
+      const query = options.documents.operationKind(params.query, params.operationName) === 'query';
+      return contexts({
+        viewer,
+        share,
+        signal: request.signal,
+        clientAddress: req.socket.remoteAddress ?? '',
+        uploads,
+        sqlUsage,
+        version: query ? version : undefined,
+      });
     },
     plugins,
   });

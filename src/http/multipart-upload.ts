@@ -3,10 +3,8 @@ import { rm } from 'node:fs/promises';
 import type { IncomingMessage } from 'node:http';
 import { Busboy, type BusboyInstance } from '@fastify/busboy';
 import { LightboxError } from '../errors.ts';
-import { DEFAULT_MAX_BYTES, type IngestDeps, type IngestRejection, type StagedFile, stageInput, tooLarge } from '../processing/ingest.ts';
-
-/** One file of a multipart request, already on disk (or the reason it is not). */
-export type StagedUpload = { filename: string; staged: StagedFile } | { filename: string; failed: IngestRejection };
+import { DEFAULT_MAX_BYTES, type IngestDeps, stageInput, tooLarge } from '../processing/ingest.ts';
+import type { StagedUpload } from '../processing/staged-upload.ts';
 
 export interface ParsedUploadRequest {
   /** The GraphQL request with each file replaced by a token naming it in `uploads`. */

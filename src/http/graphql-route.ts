@@ -1,0 +1,441 @@
+import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import type { GraphQLError, GraphQLSchema } from 'graphql';
+import type { ViewerCheck } from '../auth/viewer.ts';
+import { SHARE_HEADER, type ShareAccess } from '../catalog/share-access.ts';
+import type { GraphQLConfig, IngestConfig } from '../config.ts';
+import { newSqlUsage, type SqlUsage, sqlServerTiming } from '../db/sql-meter.ts';
+import { hasErrorCode } from '../errors.ts';
+import { type CallerIdentity, callerIdentity } from '../graphql/caller-identity.ts';
+import { compiledPlan, resultJson, runCompiled } from '../graphql/compiled-queries.ts';
+import type { GraphQLContext, RequestIdentity } from '../graphql/context.ts';
+import type { DocumentMemory } from '../graphql/document-memory.ts';
+import type { PersistedQueries } from '../graphql/persisted-queries.ts';
+import { boundsRefusal } from '../graphql/request-bounds.ts';
+import { paramsOfJsonBody, paramsOfQueryString, type RequestParams } from '../graphql/request-params.ts';
+import type { AnswerKey, StoredAnswer, StoredAnswers } from '../graphql/stored-answers.ts';
+import type { GraphQLEngine, IdentityOnce, YogaOutcome } from '../graphql/yoga.ts';
+import type { Logger } from '../log.ts';
+import type { StagedUpload } from '../processing/staged-upload.ts';
+import type { Store } from '../storage/open-store.ts';
+import { parseEntityTagList } from './conditional.ts';
+import { sendGraphQLError } from './graphql-error-response.ts';
+import { discardUploads } from './multipart-upload.ts';
+import { BodyBudget, type BodyDeadlines, readRequestBody } from './request-body.ts';
+import { requestHeader } from './request-header.ts';
+import { admitUpload } from './upload-route.ts';
+
+/** Largest GraphQL JSON body: the biggest sensible query with variables is a few KB. Uploads go through multipart. */
+export const MAX_GRAPHQL_BODY_BYTES = 1024 * 1024;
+/** GraphQL requests being answered at once; past it, 503 with Retry-After. */
+export const MAX_GRAPHQL_IN_FLIGHT = 128;
+/** Bytes of GraphQL bodies still arriving, all requests together; past it, 503 with Retry-After. */
+const MAX_RECEIVING_BODY_BYTES = 64 * 1024 * 1024;
+
+/** What every POST answer says about caching, whoever asked: never kept by an HTTP cache (only a GET is cacheable). */
+const POST_CACHE_CONTROL = 'private, no-store';
+/** A query never reads its context's signal (only mutations stop work when the client goes), so none is made per request. */
+const NEVER_ABORTED = new AbortController().signal;
+const BUSY_HEADERS = { 'Retry-After': '1' };
+
+export interface GraphQLRouteDeps {
+  engine: GraphQLEngine;
+  schema: GraphQLSchema;
+  documents: DocumentMemory;
+  persistedQueries: PersistedQueries;
+  answers: StoredAnswers;
+  viewers: ViewerCheck;
+  shares: ShareAccess;
+  contexts: (identity: RequestIdentity) => GraphQLContext;
+  /** The database version now (DatabaseVersion.current): read once per request, at its start. */
+  databaseVersion: () => number;
+  logger: Logger;
+  graphql: Pick<GraphQLConfig, 'serverTiming' | 'corsOrigins' | 'maxDocumentBytes'>;
+  /** The CORS headers of an answer Yoga did not write, by the caller's Origin (corsResponseHeaders). */
+  corsHeaders: (origin: string | undefined) => Record<string, string> | undefined;
+  store: Store;
+  ingest: IngestConfig;
+  bodyDeadlines: BodyDeadlines;
+  /** Awaited by every request once it holds its in-flight slot (tests hold requests in flight with it). */
+  holdInFlight?: () => Promise<void>;
+}
+
+/** The route's own state: the slots in use and the bytes arriving. */
+interface GraphQLRoute extends GraphQLRouteDeps {
+  inFlight: number;
+  bodies: BodyBudget;
+}
+
+/** A request past the admit stage: within every bound, holding a slot, read as far as the route reads it. */
+interface AdmittedRequest {
+  method: string;
+  /** The GET's query string or the JSON POST's body, as sent: the stored answers know repeats by it. */
+  text: string;
+  /** Its parameters; undefined when they cannot be read (Yoga's to refuse) or for an upload. */
+  params: RequestParams | undefined;
+  /** A POST's body, or an upload's operations written as JSON: what Yoga reads. */
+  body: string | undefined;
+  uploads: Map<string, StagedUpload> | undefined;
+  /** The database version at the request's start: what it is answered as of. */
+  version: number;
+  started: number;
+  sqlUsage: SqlUsage;
+  /** The JSON type Accept asks for; undefined for anything else (GraphiQL's page, lists), which Yoga decides. */
+  jsonType: string | undefined;
+  /** Whether stored answers may answer it, and whether its answer may be stored (see mayShareAnswers). */
+  sharesAnswers: boolean;
+}
+
+/** What a request is answered with, from whichever stage made it. */
+interface Answer {
+  status: number;
+  /** The engine's headers (content type, CORS, WWW-Authenticate); the route adds caching and timing. */
+  headers: OutgoingHttpHeaders;
+  body: Buffer;
+  answered: 'stored' | 'direct' | 'yoga';
+  operation: string | undefined;
+  /** A query answered without errors: what `store` keeps for anonymous callers. */
+  storable: boolean;
+  /** The stored answer it is, or became: its entity tag is the GET's ETag. */
+  stored?: StoredAnswer;
+}
+
+/**
+ * `/graphql`, every method and body, in six stages read top to bottom: admit (size, nesting,
+ * body deadlines, in-flight slot) → identify the caller → look up a stored answer → execute
+ * (compiled, or through Yoga) → store → respond and log. Each stage is one function below; this
+ * is the only place that sets GraphQL's caching headers and Server-Timing and writes its log line.
+ */
+export function createGraphQLRoute(deps: GraphQLRouteDeps): (req: IncomingMessage, res: ServerResponse, search: string) => Promise<void> {
+  const route: GraphQLRoute = { ...deps, inFlight: 0, bodies: new BodyBudget(MAX_RECEIVING_BODY_BYTES) };
+  return (req, res, search) => answerGraphQL(route, req, res, search);
+}
+
+async function answerGraphQL(route: GraphQLRoute, req: IncomingMessage, res: ServerResponse, search: string): Promise<void> {
+  const request = await admit(route, req, res, search);
+  if (request === undefined) return;
+  try {
+    if (route.holdInFlight !== undefined) await route.holdInFlight();
+    const identity = identifyOnce(route, req, request);
+    const key = answerKey(route, request);
+    const answer = lookUpStored(route, key) ?? (await execute(route, req, request, identity));
+    if (key !== undefined) store(route, key, answer);
+    respond(route, req, res, request, answer);
+  } finally {
+    if (request.uploads !== undefined) await discardUploads(request.uploads);
+  }
+}
+
+// ── admit ──────────────────────────────────────────────────────────────────────────────────
+
+/**
+ * Reads the request as far as the route needs, refusing what is over a bound before anything
+ * parses a document or walks its JSON; undefined when it was refused (and answered). A slot is
+ * taken only once the body is whole: a client still sending one holds none (the body deadlines
+ * bound it instead), and with the body limit and budget this bounds what requests take.
+ */
+async function admit(route: GraphQLRoute, req: IncomingMessage, res: ServerResponse, search: string): Promise<AdmittedRequest | undefined> {
+  const method = req.method ?? 'GET';
+  let text = search;
+  let body: string | undefined;
+  let uploads: Map<string, StagedUpload> | undefined;
+  if (method === 'POST' && /^multipart\/form-data\b/i.test(req.headers['content-type'] ?? '')) {
+    const upload = await admitUpload(route, req, res);
+    if (upload === undefined) return undefined;
+    uploads = upload.uploads;
+    body = JSON.stringify(upload.operations);
+    text = '';
+  } else if (method === 'POST') {
+    if (!bodyAnnouncedWithinBounds(req, res)) return undefined;
+    route.logger.debug('graphql request body arriving');
+    try {
+      body = (await readRequestBody(req, route.bodyDeadlines, route.bodies)).toString('utf8');
+    } catch (error) {
+      bodyFailed(route, req, res, error);
+      return undefined;
+    }
+    text = body;
+  }
+  if (!takeSlot(route, res)) {
+    if (uploads !== undefined) await discardUploads(uploads);
+    return undefined;
+  }
+  const isJson = body !== undefined && uploads === undefined && /^application\/json\s*(;|$)/i.test(req.headers['content-type'] ?? '');
+  const params =
+    method === 'GET'
+      ? search === ''
+        ? undefined
+        : paramsOfQueryString(new URLSearchParams(search))
+      : isJson
+        ? paramsOfJsonBody(text)
+        : undefined;
+  const refusal = params === undefined ? undefined : boundsRefusal(params, route.graphql);
+  if (refusal !== undefined) {
+    sendGraphQLError(res, refusal.code, refusal.message, {}, refusal.extensions);
+    return undefined;
+  }
+  const jsonType = jsonTypeFirstAccepted(req.headers.accept);
+  return {
+    method,
+    text,
+    params,
+    body,
+    uploads,
+    version: route.databaseVersion(),
+    started: performance.now(),
+    sqlUsage: newSqlUsage(),
+    jsonType,
+    sharesAnswers: uploads === undefined && mayShareAnswers(req, method, jsonType),
+  };
+}
+
+/** A POST's declared length, checked before a byte is read: required (chunked bodies are not read), and at most the limit. */
+function bodyAnnouncedWithinBounds(req: IncomingMessage, res: ServerResponse): boolean {
+  const declared = req.headers['content-length'];
+  if (declared !== undefined && Number(declared) <= MAX_GRAPHQL_BODY_BYTES) return true;
+  if (declared === undefined) {
+    sendGraphQLError(res, 'LENGTH_REQUIRED', 'A GraphQL POST must carry Content-Length (chunked bodies are not read)');
+  } else {
+    sendGraphQLError(
+      res,
+      'BODY_TOO_LARGE',
+      `A GraphQL request body may be at most ${MAX_GRAPHQL_BODY_BYTES} bytes; upload files as multipart`,
+    );
+  }
+  // Read and drop the rest: the client gets its answer, the bytes are never kept.
+  req.resume();
+  return false;
+}
+
+/** A body that did not arrive whole: too slow (408) or too many at once (503) get an answer, and the connection is closed. */
+function bodyFailed(route: GraphQLRoute, req: IncomingMessage, res: ServerResponse, error: unknown): void {
+  const code = hasErrorCode(error, 'BODY_TIMEOUT') ? 'BODY_TIMEOUT' : hasErrorCode(error, 'SERVER_BUSY') ? 'SERVER_BUSY' : undefined;
+  if (code === undefined) {
+    req.destroy();
+    return;
+  }
+  route.logger.info({ reason: code }, 'graphql request body refused');
+  sendGraphQLError(res, code, (error as Error).message, { Connection: 'close', ...(code === 'SERVER_BUSY' ? BUSY_HEADERS : {}) });
+  res.once('finish', () => req.destroy());
+}
+
+function takeSlot(route: GraphQLRoute, res: ServerResponse): boolean {
+  if (route.inFlight >= MAX_GRAPHQL_IN_FLIGHT) {
+    sendGraphQLError(
+      res,
+      'SERVER_BUSY',
+      `More than ${MAX_GRAPHQL_IN_FLIGHT} GraphQL requests are in progress; retry shortly`,
+      BUSY_HEADERS,
+    );
+    return false;
+  }
+  route.inFlight++;
+  res.once('close', () => route.inFlight--);
+  route.logger.debug('graphql request started');
+  return true;
+}
+
+/**
+ * The JSON type answered for an Accept: the first it asks for, when that is one of the two
+ * GraphQL answers in JSON; application/json when any type will do (no Accept, or exactly
+ * `*\/*`); undefined for anything else (GraphiQL's HTML, lists Yoga weighs), which Yoga decides.
+ */
+export function jsonTypeFirstAccepted(accept: string | undefined): string | undefined {
+  if (accept === undefined || accept.trim() === '*/*') return 'application/json';
+  const first = accept.split(',')[0]?.split(';')[0]?.trim().toLowerCase();
+  return first === 'application/graphql-response+json' || first === 'application/json' ? first : undefined;
+}
+
+/**
+ * Whether a request is anonymous in the sense of the stored answers: no credentials of any kind
+ * (the admin's and a share link holder's answers are never kept, so never served to anyone
+ * else), and a plain JSON answer asked. The one place that decides what may be shared between callers.
+ */
+function mayShareAnswers(req: IncomingMessage, method: string, jsonType: string | undefined): boolean {
+  return (
+    (method === 'GET' || method === 'POST') &&
+    jsonType !== undefined &&
+    req.headers.authorization === undefined &&
+    req.headers[SHARE_HEADER] === undefined
+  );
+}
+
+// ── identify ───────────────────────────────────────────────────────────────────────────────
+
+/**
+ * The caller, identified at most once and only when something executes (a share link's use is
+ * counted once, and a stored answer costs no lookup): the refusal of bad credentials is the
+ * engine's to answer, after it has parsed and validated the document as it always does.
+ */
+function identifyOnce(route: GraphQLRoute, req: IncomingMessage, request: AdmittedRequest): IdentityOnce {
+  let identity: CallerIdentity | GraphQLError | undefined;
+  return () => {
+    if (identity === undefined) {
+      try {
+        identity = callerIdentity(route.viewers, route.shares, (name) => requestHeader(req, name) ?? null, request.sqlUsage);
+      } catch (error) {
+        identity = error as GraphQLError;
+      }
+    }
+    return identity;
+  };
+}
+
+// ── look up a stored answer ────────────────────────────────────────────────────────────────
+
+/** Where the request's answer is, or would be, stored; undefined when it is never shared between callers. */
+function answerKey(route: GraphQLRoute, request: AdmittedRequest): AnswerKey | undefined {
+  if (!request.sharesAnswers || request.params === undefined) return undefined;
+  return route.answers.keyOfText(request.version, request.text) ?? route.answers.keyOf(request.version, request.params, request.text);
+}
+
+function lookUpStored(route: GraphQLRoute, key: AnswerKey | undefined): Answer | undefined {
+  const stored = key === undefined ? undefined : route.answers.get(key);
+  if (stored === undefined) return undefined;
+  return { status: 200, headers: {}, body: stored.body, answered: 'stored', operation: undefined, storable: false, stored };
+}
+
+// ── execute ────────────────────────────────────────────────────────────────────────────────
+
+/**
+ * Runs the request: compiled, outside Yoga's pipeline, when it is a query Yoga accepted before
+ * and nothing about it needs Yoga (compiledPlan says which); through Yoga, the GraphQL engine,
+ * otherwise. Both report errors the same way (a test compares them byte for byte).
+ */
+async function execute(route: GraphQLRoute, req: IncomingMessage, request: AdmittedRequest, identityOnce: IdentityOnce): Promise<Answer> {
+  const plan =
+    request.params === undefined || request.jsonType === undefined || request.uploads !== undefined
+      ? undefined
+      : compiledPlan(route, request.params, requestHeader(req, 'authorization') ?? null);
+  const identity = plan === undefined ? undefined : identityOnce();
+  if (plan === undefined || identity === undefined || !isCaller(identity)) return executeInYoga(route, req, request, identityOnce);
+  const context = route.contexts({
+    ...identity,
+    signal: NEVER_ABORTED,
+    clientAddress: req.socket.remoteAddress ?? '',
+    sqlUsage: request.sqlUsage,
+    version: request.version,
+  });
+  const result = await runCompiled(plan, context);
+  return {
+    status: 200,
+    headers: { 'content-type': `${request.jsonType}; charset=utf-8` },
+    body: Buffer.from(resultJson(result)),
+    answered: 'direct',
+    operation: plan.operationName,
+    storable: (result.errors?.length ?? 0) === 0,
+  };
+}
+
+function isCaller(identity: CallerIdentity | GraphQLError): identity is CallerIdentity {
+  return 'viewer' in identity;
+}
+
+async function executeInYoga(route: GraphQLRoute, req: IncomingMessage, request: AdmittedRequest, identity: IdentityOnce): Promise<Answer> {
+  const headers = new Headers();
+  for (const [name, value] of Object.entries(req.headers)) {
+    if (value !== undefined) headers.set(name, Array.isArray(value) ? value.join(', ') : value);
+  }
+  if (request.uploads !== undefined) headers.set('content-type', 'application/json');
+  const outcome: YogaOutcome = { query: false, errors: 0, operation: undefined };
+  const search = request.method === 'GET' && request.text !== '' ? `?${request.text}` : '';
+  // Only the path and query matter to Yoga; the host is not the client's to choose here.
+  const response = await route.engine.fetch(
+    `http://lightbox/graphql${search}`,
+    { method: request.method, headers, body: request.body },
+    {
+      req,
+      identity,
+      uploads: request.uploads,
+      sqlUsage: request.sqlUsage,
+      version: request.version,
+      outcome,
+    },
+  );
+  const answered: OutgoingHttpHeaders = {};
+  response.headers.forEach((value, name) => {
+    answered[name.toLowerCase()] = value;
+  });
+  return {
+    status: response.status,
+    headers: answered,
+    body: Buffer.from(await response.arrayBuffer()),
+    answered: 'yoga',
+    operation: outcome.operation ?? (typeof request.params?.operationName === 'string' ? request.params.operationName : undefined),
+    storable: outcome.query && outcome.errors === 0 && response.status === 200,
+  };
+}
+
+// ── store ──────────────────────────────────────────────────────────────────────────────────
+
+/** Keeps an anonymous query's clean answer, unless the database moved while it ran (it is a past version's). */
+function store(route: GraphQLRoute, key: AnswerKey, answer: Answer): void {
+  if (!answer.storable || answer.stored !== undefined) return;
+  answer.stored = route.answers.put(key, answer.body, route.databaseVersion());
+}
+
+// ── respond and log ────────────────────────────────────────────────────────────────────────
+
+/**
+ * Writes the answer with the headers every GraphQL answer carries, whichever stage made it, and
+ * logs it. Only a GET is cacheable over HTTP: an anonymous one is `public, no-cache` with the
+ * stored answer's ETag, and a GET whose If-None-Match names that tag is a 304.
+ */
+function respond(route: GraphQLRoute, req: IncomingMessage, res: ServerResponse, request: AdmittedRequest, answer: Answer): void {
+  const headers: OutgoingHttpHeaders = { ...answer.headers };
+  delete headers['content-length'];
+  if (request.method === 'GET') {
+    const anonymous = req.headers.authorization === undefined && req.headers[SHARE_HEADER] === undefined;
+    headers.vary = joinVary(headers.vary, anonymous ? 'Accept, Authorization, X-Lightbox-Share' : 'Accept');
+    headers['cache-control'] = anonymous ? 'public, no-cache' : 'private, no-store';
+    if (answer.stored !== undefined && answer.status === 200) headers.etag = answer.stored.etag;
+  } else {
+    headers['cache-control'] = POST_CACHE_CONTROL;
+  }
+  if (route.graphql.corsOrigins.length > 0) {
+    // Yoga's answers carry their CORS headers and Vary: Origin already.
+    if (answer.answered !== 'yoga')
+      Object.assign(headers, route.corsHeaders(req.headers.origin), { vary: joinVary(headers.vary, 'Origin') });
+  }
+  headers['x-content-type-options'] ??= 'nosniff';
+  if (route.graphql.serverTiming) {
+    headers['server-timing'] = answer.answered === 'stored' ? 'cache;desc="hit", sql;desc="0";dur=0.00' : sqlServerTiming(request.sqlUsage);
+  }
+  let status = answer.status;
+  if (headers.etag !== undefined && namesTag(req.headers['if-none-match'], String(headers.etag))) {
+    status = 304;
+    delete headers['content-type'];
+    res.writeHead(304, headers);
+    res.end();
+  } else {
+    if (answer.answered !== 'yoga' && request.jsonType !== undefined) headers['content-type'] = `${request.jsonType}; charset=utf-8`;
+    headers['content-length'] = answer.body.length;
+    res.writeHead(status, headers);
+    res.end(answer.body);
+  }
+  route.logger.info(
+    {
+      method: request.method,
+      operation: answer.operation,
+      status,
+      ms: Number((performance.now() - request.started).toFixed(2)),
+      sqlStatements: request.sqlUsage.statements,
+      answered: answer.answered,
+    },
+    'graphql request',
+  );
+}
+
+function joinVary(present: OutgoingHttpHeaders[string], more: string): string {
+  if (present === undefined || present === '') return more;
+  return `${Array.isArray(present) ? present.join(', ') : String(present)}, ${more}`;
+}
+
+/**
+ * Whether If-None-Match names this entity tag. `*` does not: it would confirm whatever the
+ * request now gets, and a 304 confirms only the very answer it names.
+ */
+function namesTag(ifNoneMatch: string | undefined, etag: string): boolean {
+  if (ifNoneMatch === undefined) return false;
+  const tags = parseEntityTagList(ifNoneMatch);
+  return tags !== '*' && tags.some((tag) => `"${tag.opaque}"` === etag || tag.opaque === etag);
+}
