@@ -46,7 +46,7 @@ export function photoVisibleTo(viewer: Viewer, photoId: SQL | Column = photos.id
 }
 
 /** Photos in the album with this public id, as far as the viewer may see the album. */
-export function photoInVisibleAlbum(viewer: Viewer, photoId: SQL | Column, albumPublicId: string): SQL {
+export function photoInVisibleAlbum(viewer: Viewer, albumPublicId: string, photoId: SQL | Column = photos.id): SQL {
   return inAlbumWhere(photoId, sql`${albums.publicId} = ${albumPublicId}`, albumVisibleTo(viewer));
 }
 

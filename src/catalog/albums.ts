@@ -11,6 +11,7 @@ import { validDescription, validPhotoList, validTitle } from './validation.ts';
 export const POSITION_STEP = 1024;
 
 export type AlbumRow = typeof albums.$inferSelect;
+export { ALBUM_VISIBILITIES } from '../db/schema.ts';
 
 /** The album a title names when several may share it: the oldest, the one imports fill. */
 export function oldestAlbumTitled(db: Queryable, title: string): AlbumRow | undefined {

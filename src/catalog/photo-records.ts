@@ -1,4 +1,4 @@
-import { and, getTableColumns, type SQL, sql } from 'drizzle-orm';
+import { and, getTableColumns, inArray, type SQL, sql } from 'drizzle-orm';
 import { SQLiteDialect } from 'drizzle-orm/sqlite-core';
 import type { Viewer } from '../auth/viewer.ts';
 import { albumPhotos, photos } from '../db/schema.ts';
@@ -146,6 +146,11 @@ export function photoPage(reads: Reads, viewer: Viewer, condition: SQL | undefin
 }
 
 /** How many photos the viewer may see meet `condition`: the same rule as the page, so the two agree. */
+/** Photos in one of these processing states (none: no photo). */
+export function photoInStatus(statuses: readonly PhotoRow['status'][]): SQL {
+  return statuses.length === 0 ? sql`0` : inArray(photos.status, [...statuses]);
+}
+
 export function photoCount(reads: Reads, viewer: Viewer, condition: SQL | undefined): number {
   const row = reads.get<{ total: number }>(
     sql`SELECT count(*) AS "total" FROM ${photos} WHERE ${and(photoVisibleTo(viewer), condition) ?? sql`1`}`,

@@ -8,6 +8,12 @@ import type { StorageLayout } from '../storage/layout.ts';
 import { validDescription, validTitle } from './validation.ts';
 
 export type PhotoRow = typeof photos.$inferSelect;
+export { PHOTO_STATUSES, type PhotoStatus } from '../db/schema.ts';
+
+/** The photo row of this row id (one just stored). */
+export function photoByRowId(db: Db, id: number): PhotoRow | undefined {
+  return db.select().from(photos).where(eq(photos.id, id)).get();
+}
 
 export const PROCESS_JOB = 'process';
 

@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
 import type { SQL } from 'drizzle-orm';
 import { SQLiteDialect } from 'drizzle-orm/sqlite-core';
-import { meterSync, type SqlUsage } from './sql-meter.ts';
+import { meterSync, type SqlUsage } from '../sql-meter.ts';
 
 const dialect = new SQLiteDialect();
 

@@ -1,16 +1,14 @@
 import type { AlbumRecord } from '../catalog/album-records.ts';
+import { ALBUM_VISIBILITIES } from '../catalog/albums.ts';
 import { ALBUM_PHOTO_ORDER } from '../catalog/photo-records.ts';
-import { ALBUM_VISIBILITIES } from '../db/schema.ts';
 import { builder } from './builder.ts';
 import { keysetConnection, totalCountField } from './keyset-connection.ts';
-import { PhotoRef } from './photo.ts';
+import { AlbumRef, PhotoRef } from './refs.ts';
 
 export const AlbumVisibilityEnum = builder.enumType('AlbumVisibility', {
   description: 'PUBLIC albums and their photos are visible to anyone; PRIVATE ones only to the admin.',
   values: ALBUM_VISIBILITIES,
 });
-
-export const AlbumRef = builder.objectRef<AlbumRecord>('Album');
 
 builder.node(AlbumRef, {
   id: { resolve: (album) => album.publicId },

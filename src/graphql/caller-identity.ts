@@ -1,7 +1,7 @@
 import type { Viewer, ViewerCheck } from '../auth/viewer.ts';
 import { SHARE_HEADER, type ShareAccess, type ShareResolution } from '../catalog/share-access.ts';
-import { meterSync, type SqlUsage } from '../db/sql-meter.ts';
 import { hasErrorCode } from '../errors.ts';
+import { meterSync, type SqlUsage } from '../sql-meter.ts';
 import { requestError } from './request-errors.ts';
 
 /** Who asks, by the request's credentials, before a share link's grant is applied (see requestContexts). */

@@ -1,5 +1,5 @@
 import type { Plugin } from 'graphql-yoga';
-import { meterAsync } from '../db/sql-meter.ts';
+import { meterAsync } from '../sql-meter.ts';
 import type { GraphQLContext } from './context.ts';
 import type { DocumentMemory } from './document-memory.ts';
 

@@ -12,8 +12,8 @@ import {
   photosById,
 } from '../catalog/photo-records.ts';
 import type { Db } from '../db/client.ts';
-import { meterSync, type SqlUsage } from '../db/sql-meter.ts';
 import type { Reads } from '../db/statements.ts';
+import { meterSync, type SqlUsage } from '../sql-meter.ts';
 import { RecordMemory } from './record-memory.ts';
 
 export interface AlbumPhotosRequest {

@@ -1,6 +1,5 @@
 import { Readable } from 'node:stream';
 import { encodeGlobalID } from '@pothos/plugin-relay';
-import { eq } from 'drizzle-orm';
 import {
   type AlbumRow,
   addPhotosToAlbum,
@@ -13,17 +12,16 @@ import {
   setAlbumPhotoOrder,
   updateAlbum,
 } from '../catalog/albums.ts';
-import { deletePhoto, type PhotoRow, reprocessPhoto, updatePhoto } from '../catalog/photos.ts';
-import { photos } from '../db/schema.ts';
+import { deletePhoto, type PhotoRow, photoByRowId, reprocessPhoto, updatePhoto } from '../catalog/photos.ts';
 import { type ClientErrorCode, UrlFetchError, ValidationError } from '../errors.ts';
 import { type IngestRejection, ingestStaged, type StagedFile, stageInput } from '../processing/ingest.ts';
 import { fetchImage } from '../processing/url-fetch.ts';
-import { AlbumRef, AlbumVisibilityEnum } from './album.ts';
+import { AlbumVisibilityEnum } from './album.ts';
 import { builder } from './builder.ts';
 import type { GraphQLContext } from './context.ts';
 import { ErrorCodeEnum, mutationErrors } from './errors.ts';
 import { written } from './loaders.ts';
-import { PhotoRef } from './photo.ts';
+import { AlbumRef, PhotoRef } from './refs.ts';
 
 /** Decoded global ids carry the public id; the catalog works with those. */
 const publicIds = (ids: readonly { id: string }[]) => ids.map((id) => id.id);
@@ -125,7 +123,7 @@ async function storeUpload(ctx: GraphQLContext, staged: StagedFile, filename: st
     album: albumId === undefined ? undefined : { id: albumId },
   });
   if (outcome.kind === 'unsupported' || outcome.kind === 'failed') return rejection(filename, outcome);
-  const photo = ctx.db.select().from(photos).where(eq(photos.id, outcome.photoId)).get() as PhotoRow;
+  const photo = photoByRowId(ctx.db, outcome.photoId) as PhotoRow;
   return { kind: 'uploaded', filename, duplicate: outcome.kind === 'duplicate', photo };
 }
 

@@ -1,13 +1,13 @@
 import { mayViewCaptureDetails, mayViewOriginalFacts } from '../catalog/access.ts';
 import type { PhotoDetails, PhotoRecord } from '../catalog/photo-records.ts';
-import { PHOTO_STATUSES } from '../db/schema.ts';
+import { PHOTO_STATUSES } from '../catalog/photos.ts';
 import { grantedImage, grantFor } from '../images/grant.ts';
 import { type ImageFormat, type ImageVariant, variantDimensions } from '../media/variants.ts';
-import { AlbumRef } from './album.ts';
 import { builder } from './builder.ts';
 import type { GraphQLContext } from './context.ts';
 import { CameraRef, ExposureRef, LocationRef, type PlaceholderInfo, PlaceholderRef } from './photo-metadata.ts';
 import { RecordMemory } from './record-memory.ts';
+import { AlbumRef, PhotoRef } from './refs.ts';
 
 interface ImageInfo {
   url: string;
@@ -96,8 +96,6 @@ export const ImageFormatEnum = builder.enumType('ImageFormat', {
 });
 
 const SRCSET_VARIANTS = ['small', 'medium', 'large'] as const;
-
-export const PhotoRef = builder.objectRef<PhotoRecord>('Photo');
 
 builder.node(PhotoRef, {
   id: { resolve: (photo) => photo.publicId },

@@ -1,13 +1,13 @@
-import { and, eq, gte, inArray, lt, type SQL, sql } from 'drizzle-orm';
+import { and, eq, gte, lt, type SQL } from 'drizzle-orm';
 import type { Viewer } from '../auth/viewer.ts';
 import { photoColumnAsSeenBy, photoInVisibleAlbum } from '../catalog/access.ts';
 import { ALBUM_ORDERS, type AlbumOrderName, albumCount, albumPage } from '../catalog/album-records.ts';
-import { type PhotoOrderName, photoCount, photoOrderFor, photoPage } from '../catalog/photo-records.ts';
-import { type PhotoStatus, photos } from '../db/schema.ts';
-import { AlbumRef } from './album.ts';
+import { type PhotoOrderName, photoCount, photoInStatus, photoOrderFor, photoPage } from '../catalog/photo-records.ts';
+import type { PhotoStatus } from '../catalog/photos.ts';
 import { builder } from './builder.ts';
 import { keysetConnection, totalCountField } from './keyset-connection.ts';
-import { PhotoRef, PhotoStatusEnum } from './photo.ts';
+import { PhotoStatusEnum } from './photo.ts';
+import { AlbumRef, PhotoRef } from './refs.ts';
 
 const PhotoOrderEnum = builder.enumType('PhotoOrder', {
   description: 'Every order ends with a unique tiebreak, so paging never skips or repeats a photo.',
@@ -62,8 +62,8 @@ interface PhotoFilterValues {
 function filterCondition(filter: PhotoFilterValues | null | undefined, viewer: Viewer): SQL | undefined {
   if (!filter) return undefined;
   const conditions: (SQL | undefined)[] = [];
-  if (filter.albumId) conditions.push(photoInVisibleAlbum(viewer, photos.id, filter.albumId.id));
-  if (filter.status) conditions.push(filter.status.length === 0 ? sql`0` : inArray(photos.status, filter.status));
+  if (filter.albumId) conditions.push(photoInVisibleAlbum(viewer, filter.albumId.id));
+  if (filter.status) conditions.push(photoInStatus(filter.status));
   if (filter.takenAfter) conditions.push(gte(photoColumnAsSeenBy(viewer, 'takenAt'), filter.takenAfter.getTime()));
   if (filter.takenBefore) conditions.push(lt(photoColumnAsSeenBy(viewer, 'takenAt'), filter.takenBefore.getTime()));
   if (filter.cameraMake) conditions.push(eq(photoColumnAsSeenBy(viewer, 'cameraMake'), filter.cameraMake));

@@ -14,12 +14,12 @@ import {
   updateShareLink,
   validSharePassword,
 } from '../catalog/share-links.ts';
-import { meterSync } from '../db/sql-meter.ts';
 import { ERRORS, RateLimitedError, ShareLinkNotFoundError, WrongPasswordError } from '../errors.ts';
-import { AlbumRef } from './album.ts';
+import { meterSync } from '../sql-meter.ts';
 import { builder } from './builder.ts';
 import { mutationErrors, plainUserErrorType, UserErrorRef } from './errors.ts';
 import { keysetConnection, totalCountField } from './keyset-connection.ts';
+import { AlbumRef } from './refs.ts';
 import { requestError } from './request-errors.ts';
 
 const ShareLinkStateEnum = builder.enumType('ShareLinkState', {

@@ -3,7 +3,6 @@ import type { GraphQLError, GraphQLSchema } from 'graphql';
 import type { ViewerCheck } from '../auth/viewer.ts';
 import { SHARE_HEADER, type ShareAccess } from '../catalog/share-access.ts';
 import type { GraphQLConfig, IngestConfig } from '../config.ts';
-import { newSqlUsage, type SqlUsage, sqlServerTiming } from '../db/sql-meter.ts';
 import { hasErrorCode } from '../errors.ts';
 import { type CallerIdentity, callerIdentity } from '../graphql/caller-identity.ts';
 import { compiledPlan, resultJson, runCompiled } from '../graphql/compiled-queries.ts';
@@ -14,8 +13,10 @@ import { boundsRefusal } from '../graphql/request-bounds.ts';
 import { paramsOfJsonBody, paramsOfQueryString, type RequestParams } from '../graphql/request-params.ts';
 import type { AnswerKey, StoredAnswer, StoredAnswers } from '../graphql/stored-answers.ts';
 import type { GraphQLEngine, IdentityOnce, YogaOutcome } from '../graphql/yoga.ts';
+import { urlsAreSharedBy } from '../images/grant.ts';
 import type { Logger } from '../log.ts';
 import type { StagedUpload } from '../processing/staged-upload.ts';
+import { newSqlUsage, type SqlUsage, sqlServerTiming } from '../sql-meter.ts';
 import type { Store } from '../storage/open-store.ts';
 import { parseEntityTagList } from './conditional.ts';
 import { sendGraphQLError } from './graphql-error-response.ts';
@@ -118,7 +119,7 @@ async function answerGraphQL(route: GraphQLRoute, req: IncomingMessage, res: Ser
     const identity = identifyOnce(route, req, request);
     const key = answerKey(route, request);
     const answer = lookUpStored(route, key) ?? (await execute(route, req, request, identity));
-    if (key !== undefined) store(route, key, answer);
+    if (key !== undefined) store(route, key, answer, identity);
     respond(route, req, res, request, answer);
   } finally {
     if (request.uploads !== undefined) await discardUploads(request.uploads);
@@ -367,9 +368,15 @@ async function executeInYoga(route: GraphQLRoute, req: IncomingMessage, request:
 
 // ── store ──────────────────────────────────────────────────────────────────────────────────
 
-/** Keeps an anonymous query's clean answer, unless the database moved while it ran (it is a past version's). */
-function store(route: GraphQLRoute, key: AnswerKey, answer: Answer): void {
+/**
+ * Keeps an anonymous query's clean answer, unless the database moved while it ran (it is a past
+ * version's). Only an answer whose image URLs are the same for every caller and never expire
+ * may be kept and served to another (images/grant.ts says whose are).
+ */
+function store(route: GraphQLRoute, key: AnswerKey, answer: Answer, identity: IdentityOnce): void {
   if (!answer.storable || answer.stored !== undefined) return;
+  const caller = identity();
+  if (!isCaller(caller) || !urlsAreSharedBy(caller.viewer)) return;
   answer.stored = route.answers.put(key, answer.body, route.databaseVersion());
 }
 
