@@ -1,12 +1,14 @@
 import type { AddressInfo } from 'node:net';
 import { type KeptSecret, loadOrCreateSecret } from './auth/secrets.ts';
+import type { Clock } from './clock.ts';
 import type { Config } from './config.ts';
-import { instrumentConnection } from './db/sql-meter.ts';
 import type { BodyDeadlines } from './http/request-body.ts';
 import { createLightboxServer } from './http/server.ts';
 import type { Logger } from './log.ts';
 import type { Render } from './media/render-queue.ts';
+import type { ClaimedJob } from './processing/jobs.ts';
 import { createPhotoWorker } from './processing/service.ts';
+import { instrumentConnection } from './sql-meter.ts';
 import { sweepTempFiles } from './storage/data-dir.ts';
 import { openStore, type Store } from './storage/open-store.ts';
 import { sweepOrphanFiles } from './storage/sweep.ts';
@@ -28,6 +30,10 @@ export interface StartOptions {
   bodyDeadlines?: BodyDeadlines;
   /** Awaited by every GraphQL JSON POST once it holds its in-flight slot (tests of the slot limit). */
   holdInFlight?: () => Promise<void>;
+  /** Replaces the system clock for expiries (share links, unlock windows, job leases): tests move it on instead of waiting. */
+  clock?: Clock;
+  /** Told each time the in-process worker writes a job's outcome (tests wait on it instead of polling the database). */
+  onJobSettled?: (job: ClaimedJob) => void;
 }
 
 /** Opens the data dir and database (migrating it), then listens. Everything `lightbox serve` does. */
@@ -55,6 +61,7 @@ export async function startLightbox(config: Config, logger: Logger, options: Sta
     render: options.render,
     bodyDeadlines: options.bodyDeadlines,
     holdInFlight: options.holdInFlight,
+    clock: options.clock,
   });
   try {
     await new Promise<void>((resolve, reject) => {
@@ -76,7 +83,10 @@ export async function startLightbox(config: Config, logger: Logger, options: Sta
     },
     (error: unknown) => logger.warn({ err: error }, 'could not sweep orphan files'),
   );
-  const worker = config.jobs.workers > 0 ? createPhotoWorker(store, logger, config.jobs, config.jobs.workers) : undefined;
+  const worker =
+    config.jobs.workers > 0
+      ? createPhotoWorker(store, logger, config.jobs, config.jobs.workers, { clock: options.clock, onSettled: options.onJobSettled })
+      : undefined;
   worker?.start();
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;

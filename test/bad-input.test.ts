@@ -114,11 +114,12 @@ describe('bad files: each gets a clear outcome, nothing else changes, the server
     const result = await runCli(['import', source, '--public'], { LIGHTBOX_DATA_DIR: server.dataDir });
     output = result.stdout;
     code = result.code;
-    const deadline = Date.now() + 60_000;
-    while ([...photoStates(server.dataDir).values()].some((photo) => photo.status === 'PENDING' || photo.status === 'PROCESSING')) {
-      if (Date.now() > deadline) throw new Error('processing did not finish');
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
+    // Asked again each time the worker settles a job, not on a timer.
+    await server.afterJobs(
+      () => ![...photoStates(server.dataDir).values()].some((photo) => photo.status === 'PENDING' || photo.status === 'PROCESSING'),
+      'processing to finish',
+      60_000,
+    );
   });
 
   after(() => server.close());

@@ -1,12 +1,14 @@
 import assert from 'node:assert/strict';
+import { EventEmitter } from 'node:events';
+import { readdirSync, watch } from 'node:fs';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { connect, type Socket } from 'node:net';
 import path from 'node:path';
 import { it } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { tempPath } from '../src/storage/atomic.ts';
 import { FIXTURE_PHOTOS, runCli, spawnServer } from './helpers/cli.ts';
 import { makeTempDir } from './helpers/server.ts';
+import { untilEvent } from './helpers/wait.ts';
 
 const BOUNDARY = 'lightbox-crash-test';
 
@@ -33,13 +35,20 @@ function halfAnUpload(url: string, token: string, jpeg: Buffer): Socket {
   return socket;
 }
 
-async function until<T>(probe: () => Promise<T | undefined>, what: string, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const found = await probe();
-    if (found !== undefined) return found;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(50);
+/** The first file to appear in `dir`: looked for at once, then each time the directory changes (inotify), never on a timer. */
+async function firstFileIn(dir: string, what: string, timeoutMs = 20_000): Promise<string> {
+  const changes = new EventEmitter();
+  const watcher = watch(dir, () => changes.emit('change'));
+  try {
+    let found: string | undefined;
+    const appeared = () => {
+      found = readdirSync(dir)[0];
+      return found !== undefined;
+    };
+    await untilEvent(changes, 'change', appeared, what, timeoutMs);
+    return found as string;
+  } finally {
+    watcher.close();
   }
 }
 
@@ -50,7 +59,7 @@ it('a server killed mid-upload: verify names its temp file, and the next start r
   const jpeg = await readFile(path.join(FIXTURE_PHOTOS, 'gps', 'DSCN0010.jpg'));
   const server = await spawnServer(dataDir, { LIGHTBOX_ADMIN_TOKEN: token, LIGHTBOX_WORKERS: '0', LOG_LEVEL: 'warn' });
   const socket = halfAnUpload(server.url, token, jpeg);
-  const crashed = await until(async () => (await readdir(tempDir))[0], 'the upload to reach tmp/');
+  const crashed = await firstFileIn(tempDir, 'the upload to reach tmp/');
   server.child.kill('SIGKILL');
   await server.exited;
   socket.destroy();

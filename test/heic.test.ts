@@ -207,7 +207,7 @@ describe('HEIC/HEIF in: upright, with their EXIF, every rendition', { skip: heif
     };
     assert.equal(result.data.uploadPhotos.results[0]?.__typename, 'UploadedPhoto', JSON.stringify(result));
     assert.equal(result.data.uploadPhotos.results[0]?.photo?.mimeType, 'image/heic');
-    const settled = await processingSettled(server.dataDir);
+    const settled = await processingSettled(server);
     assert.equal((settled.READY ?? 0) + (settled.FAILED ?? 0), reference.size);
   });
 

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
+import { EventEmitter } from 'node:events';
 import { readdir, readFile, utimes } from 'node:fs/promises';
-import { connect } from 'node:net';
+import { connect, type Socket } from 'node:net';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import sharp from 'sharp';
@@ -10,6 +12,7 @@ import { StorageLayout } from '../src/storage/layout.ts';
 import { FIXTURE_PHOTOS, runCli } from './helpers/cli.ts';
 import { type StoredPhoto, storedPhoto } from './helpers/photos.ts';
 import { makeTempDir, startTestServer, type TestServer } from './helpers/server.ts';
+import { untilEvent } from './helpers/wait.ts';
 
 async function fetchBytes(url: string, headers: Record<string, string> = {}, method: 'GET' | 'HEAD' = 'GET') {
   const response = await request(url, { headers, method });
@@ -19,6 +22,49 @@ async function fetchBytes(url: string, headers: Record<string, string> = {}, met
 
 function openDescriptors(): Promise<number> {
   return readdir('/proc/self/fd').then((entries) => entries.length);
+}
+
+/** The server's side of every connection accepted in this process from now on (Node's `net.server.socket` channel). */
+function serverConnections() {
+  const open = new Set<Socket>();
+  const closed = new EventEmitter();
+  const accepted = (message: unknown) => {
+    const { socket } = message as { socket: Socket };
+    open.add(socket);
+    socket.once('close', () => {
+      open.delete(socket);
+      closed.emit('close');
+    });
+  };
+  subscribe('net.server.socket', accepted);
+  return {
+    /** Resolves once the server has closed every one of them (each file stream it was sending is then being closed). */
+    allClosed: () =>
+      untilEvent(
+        closed,
+        'close',
+        () => open.size === 0,
+        () => `the server to close ${open.size} connections`,
+        10_000,
+      ),
+    stop: () => unsubscribe('net.server.socket', accepted),
+  };
+}
+
+/**
+ * Open descriptors once the closes the server has started have landed: counted again after each
+ * count (no timer) until it is `target` or fewer, or stops falling when there is no target yet.
+ */
+async function settledDescriptors(target?: number): Promise<number> {
+  const deadline = Date.now() + 10_000;
+  let count = await openDescriptors();
+  while ((target === undefined || count > target) && Date.now() < deadline) {
+    await new Promise((resolve) => setImmediate(resolve));
+    const next = await openDescriptors();
+    if (target === undefined && next >= count) break;
+    count = next;
+  }
+  return count;
 }
 
 describe('image CDN: derivatives, negotiation, ranges, caching', () => {
@@ -261,18 +307,21 @@ describe('image CDN: derivatives, negotiation, ranges, caching', () => {
         socket.on('error', reject);
       });
     };
-    // Warm up: the first request opens lazily created handles that stay.
-    await abortAfter(true);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-    const before = await openDescriptors();
-    for (let i = 0; i < 50; i++) await abortAfter(false);
-    for (let i = 0; i < 50; i++) await abortAfter(true);
-    let after = await openDescriptors();
-    for (let attempt = 0; attempt < 20 && after > before; attempt++) {
-      await new Promise((resolve) => setTimeout(resolve, 100));
-      after = await openDescriptors();
+    const connections = serverConnections();
+    try {
+      // Warm up: the first request opens lazily created handles that stay.
+      await abortAfter(true);
+      await connections.allClosed();
+      const before = await settledDescriptors();
+      for (let i = 0; i < 50; i++) await abortAfter(false);
+      for (let i = 0; i < 50; i++) await abortAfter(true);
+      // Waited for: the server seeing every client go (not a guess at how long that takes).
+      await connections.allClosed();
+      const after = await settledDescriptors(before);
+      assert.equal(after, before, `descriptors before ${before}, after ${after}`);
+    } finally {
+      connections.stop();
     }
-    assert.equal(after, before, `descriptors before ${before}, after ${after}`);
   });
 
   it('a touched derivative shows its new ETag on the very next request', async () => {

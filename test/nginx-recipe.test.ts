@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { EventEmitter } from 'node:events';
+import { existsSync, readFileSync, watch } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -15,6 +16,7 @@ import { dataOf, postGraphQL } from './helpers/graphql.ts';
 import { buildLibrary } from './helpers/library.ts';
 import { makeTempDir, startTestServer, type TestServer } from './helpers/server.ts';
 import { createShareLinkAsAdmin, revokeShareLinkAsAdmin } from './helpers/share-links.ts';
+import { untilEvent } from './helpers/wait.ts';
 
 const NGINX = ['/usr/sbin/nginx', '/usr/bin/nginx'].find((candidate) => existsSync(candidate));
 /** Skipped on a developer's machine without nginx; CI installs it (.ci/run), so there it always runs. */
@@ -77,12 +79,25 @@ describe('docs/nginx.conf: nginx caching in front of Lightbox', { skip: nginxSki
     const test = spawnSync(NGINX, ['-t', '-p', prefix, '-c', path.join(prefix, 'nginx.conf'), '-e', path.join(prefix, 'error.log')]);
     assert.equal(test.status, 0, `nginx -t: ${test.stderr}`);
     nginx = spawn(NGINX, ['-p', prefix, '-c', path.join(prefix, 'nginx.conf'), '-e', path.join(prefix, 'error.log')], { stdio: 'ignore' });
-    const deadline = Date.now() + 10_000;
-    while (!(await listening(port))) {
-      if (nginx.exitCode !== null || Date.now() > deadline)
-        throw new Error(`nginx did not start: ${await readFile(path.join(prefix, 'error.log'), 'utf8').catch(() => '')}`);
-      await new Promise((resolve) => setTimeout(resolve, 50));
+    // nginx writes its pid into its pid file once its listening sockets are open (`nginx -t` leaves the file empty):
+    // looked at each time the prefix changes (inotify) or nginx exits, never on a timer.
+    const pidFile = path.join(prefix, 'nginx.pid');
+    const changes = new EventEmitter();
+    const watcher = watch(prefix, () => changes.emit('change'));
+    nginx.once('exit', () => changes.emit('change'));
+    try {
+      await untilEvent(
+        changes,
+        'change',
+        () => nginx.exitCode !== null || readFileSync(pidFile, 'utf8').trim() === String(nginx.pid),
+        'nginx to write its pid file',
+        10_000,
+      );
+    } finally {
+      watcher.close();
     }
+    if (nginx.exitCode !== null || !(await listening(port)))
+      throw new Error(`nginx did not start: ${await readFile(path.join(prefix, 'error.log'), 'utf8').catch(() => '')}`);
     proxy = `http://127.0.0.1:${port}`;
 
     const anonymous = dataOf(await postGraphQL(server.url, Urls, {}));

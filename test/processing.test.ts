@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
+import { EventEmitter } from 'node:events';
 import { existsSync } from 'node:fs';
 import { readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
@@ -12,6 +13,7 @@ import { FIXTURE_PHOTOS, LIGHTBOX_BIN, REPO_ROOT, runCli } from './helpers/cli.t
 import { dataOf, postGraphQL } from './helpers/graphql.ts';
 import { photoStatuses, storedPhoto } from './helpers/photos.ts';
 import { makeTempDir, startTestServer, type TestServer } from './helpers/server.ts';
+import { untilEvent } from './helpers/wait.ts';
 
 const ProcessedPhotos = graphql(`
   query ProcessedPhotos {
@@ -32,14 +34,6 @@ const ProcessedPhotos = graphql(`
   }
 `);
 
-async function waitFor(condition: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
-
 /** Mean absolute difference per channel, 0..255, of two images scaled to the same size. */
 async function pixelDifference(a: Buffer, b: Buffer): Promise<number> {
   const load = (input: Buffer) => sharp(input).resize(64, 64, { fit: 'fill' }).removeAlpha().raw().toBuffer();
@@ -49,13 +43,29 @@ async function pixelDifference(a: Buffer, b: Buffer): Promise<number> {
   return sum / left.length;
 }
 
-function spawnWorker(dataDir: string, env: Record<string, string> = {}): { child: ChildProcess; exited: Promise<number | null> } {
+interface SpawnedWorker {
+  child: ChildProcess;
+  exited: Promise<number | null>;
+  /** Resolves once `condition` holds, asked at once and after each line the worker logs (it logs each job it starts and ends). */
+  afterLogLines(condition: () => boolean, what: string, timeoutMs: number): Promise<void>;
+}
+
+function spawnWorker(dataDir: string, env: Record<string, string> = {}): SpawnedWorker {
   const child = spawn(process.execPath, [LIGHTBOX_BIN, 'worker'], {
     cwd: REPO_ROOT,
-    env: { ...process.env, LIGHTBOX_DATA_DIR: dataDir, LOG_LEVEL: 'silent', ...env },
-    stdio: 'ignore',
+    // At debug, a worker logs each job it starts ('processing a photo') as well as each it ends.
+    env: { ...process.env, LIGHTBOX_DATA_DIR: dataDir, LOG_LEVEL: 'debug', ...env },
+    stdio: ['ignore', 'pipe', 'ignore'],
   });
-  return { child, exited: new Promise((resolve) => child.once('exit', (code) => resolve(code))) };
+  const lines = new EventEmitter();
+  child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
+    if (chunk.includes('\n')) lines.emit('line');
+  });
+  return {
+    child,
+    exited: new Promise((resolve) => child.once('exit', (code) => resolve(code))),
+    afterLogLines: (condition, what, timeoutMs) => untilEvent(lines, 'line', condition, what, timeoutMs),
+  };
 }
 
 describe('processing with the in-process worker', () => {
@@ -65,7 +75,7 @@ describe('processing with the in-process worker', () => {
     server = await startTestServer({ LIGHTBOX_WORKERS: '2' });
     const result = await runCli(['import', path.join(FIXTURE_PHOTOS, 'orientation')], { LIGHTBOX_DATA_DIR: server.dataDir });
     assert.equal(result.code, 0);
-    await waitFor(() => photoStatuses(server.dataDir).READY === 18, 120_000, '18 READY photos');
+    await server.afterJobs(() => photoStatuses(server.dataDir).READY === 18, '18 READY photos', 120_000);
   });
 
   after(() => server.close());
@@ -121,7 +131,11 @@ describe('processing with the in-process worker', () => {
       LIGHTBOX_JOB_RETRY_SECONDS: '0',
     });
     try {
-      await waitFor(() => photoStatuses(dataDir).FAILED === 1 && photoStatuses(dataDir).READY === 2, 60_000, 'one FAILED photo, two READY');
+      await failing.afterJobs(
+        () => photoStatuses(dataDir).FAILED === 1 && photoStatuses(dataDir).READY === 2,
+        'one FAILED photo, two READY',
+        60_000,
+      );
       const photos = dataOf(await postGraphQL(failing.url, ProcessedPhotos, {}, failing.admin)).photos.nodes;
       const failed = photos.find((photo) => photo.title === 'DSCN0021');
       assert.equal(failed?.status, 'FAILED');
@@ -139,10 +153,10 @@ describe('lightbox worker as its own process', () => {
     const dataDir = await makeTempDir();
     assert.equal((await runCli(['import', path.join(FIXTURE_PHOTOS, 'gps')], { LIGHTBOX_DATA_DIR: dataDir })).code, 0);
     assert.equal(photoStatuses(dataDir).PENDING, 3);
-    const { child, exited } = spawnWorker(dataDir);
-    await waitFor(() => photoStatuses(dataDir).READY === 3, 60_000, '3 READY photos');
-    child.kill('SIGTERM');
-    assert.equal(await exited, 0);
+    const worker = spawnWorker(dataDir);
+    await worker.afterLogLines(() => photoStatuses(dataDir).READY === 3, '3 READY photos', 60_000);
+    worker.child.kill('SIGTERM');
+    assert.equal(await worker.exited, 0);
   });
 
   it('kill -9 mid-job loses nothing: another worker finishes the job, with no half-written file and no duplicate rows', async () => {
@@ -159,12 +173,12 @@ describe('lightbox worker as its own process', () => {
     assert.equal((await runCli(['import', source], { LIGHTBOX_DATA_DIR: dataDir })).code, 0);
     const env = { LIGHTBOX_JOB_LEASE_SECONDS: '2', LIGHTBOX_WORKERS: '1' };
     const first = spawnWorker(dataDir, env);
-    await waitFor(() => (photoStatuses(dataDir).PROCESSING ?? 0) >= 1, 60_000, 'a job in progress');
+    await first.afterLogLines(() => (photoStatuses(dataDir).PROCESSING ?? 0) >= 1, 'a job in progress', 60_000);
     first.child.kill('SIGKILL');
     await first.exited;
 
     const second = spawnWorker(dataDir, env);
-    await waitFor(() => photoStatuses(dataDir).READY === 4, 120_000, '4 READY photos');
+    await second.afterLogLines(() => photoStatuses(dataDir).READY === 4, '4 READY photos', 120_000);
     second.child.kill('SIGTERM');
     assert.equal(await second.exited, 0);
 

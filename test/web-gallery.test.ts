@@ -16,12 +16,16 @@ import { createShareLinkAsAdmin } from './helpers/share-links.ts';
 const SCREENSHOTS = path.join(REPO_ROOT, 'test-output', 'screenshots');
 const MANY = 50;
 
-/** Scrolls to the end (so lazy images load), then waits until every image on the page has decoded. */
+/**
+ * Scrolls to the end (so lazy images load), then waits until every image on the page has decoded.
+ * Each step waits for the page to render a frame at the new position (lazy images are started
+ * from there), not for a guess at how long that takes.
+ */
 async function everyImageDecoded(page: Page): Promise<{ count: number; broken: string[] }> {
   await page.evaluate(async () => {
     for (let y = 0; y < document.body.scrollHeight; y += window.innerHeight / 2) {
       window.scrollTo(0, y);
-      await new Promise((resolve) => setTimeout(resolve, 30));
+      await new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve)));
     }
     window.scrollTo(0, 0);
   });
@@ -42,18 +46,31 @@ async function everyImageDecoded(page: Page): Promise<{ count: number; broken: s
   });
 }
 
-/** Layout shifts the page made, as Chromium measures them (the CLS score, without input-driven ones). */
+/**
+ * Layout shifts the page made, as Chromium measures them (the CLS score, without input-driven
+ * ones). A shift is reported with the frame that made it: two frames on, every one so far has
+ * been delivered or is waiting in the observer's records.
+ */
 function layoutShift(page: Page): Promise<number> {
   return page.evaluate(
     () =>
       new Promise<number>((resolve) => {
-        let total = 0;
-        new PerformanceObserver((list) => {
-          for (const entry of list.getEntries() as (PerformanceEntry & { value: number; hadRecentInput: boolean })[]) {
-            if (!entry.hadRecentInput) total += entry.value;
-          }
-        }).observe({ type: 'layout-shift', buffered: true });
-        setTimeout(() => resolve(total), 300);
+        const entries: PerformanceEntry[] = [];
+        const observer = new PerformanceObserver((list) => {
+          entries.push(...list.getEntries());
+        });
+        observer.observe({ type: 'layout-shift', buffered: true });
+        requestAnimationFrame(() =>
+          requestAnimationFrame(() => {
+            entries.push(...observer.takeRecords());
+            observer.disconnect();
+            let total = 0;
+            for (const entry of entries as (PerformanceEntry & { value: number; hadRecentInput: boolean })[]) {
+              if (!entry.hadRecentInput) total += entry.value;
+            }
+            resolve(total);
+          }),
+        );
       }),
   );
 }
@@ -90,7 +107,7 @@ describe('the web gallery in a real browser', { skip: browserSkip }, () => {
     for (const [name, id] of Object.entries(built.albums)) albums[name] = encodeGlobalID('Album', id);
     for (const [name, id] of Object.entries(built.photos)) photos[name] = encodeGlobalID('Photo', id);
     shareUrl = (await createShareLinkAsAdmin(server, { albumId: albums.Secret as string })).url;
-    await processingSettled(server.dataDir);
+    await processingSettled(server);
     browser = await launchLoopbackBrowser();
     await mkdir(SCREENSHOTS, { recursive: true });
   });

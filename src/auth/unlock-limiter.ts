@@ -1,4 +1,5 @@
 import { LRUCache } from 'lru-cache';
+import { type Clock, systemClock } from '../clock.ts';
 
 /**
  * Wrong passwords allowed per share link and per client address in a window. Past either,
@@ -35,7 +36,7 @@ export class UnlockLimiter {
   private hashing = 0;
   private readonly queue: (() => void)[] = [];
 
-  constructor(private readonly now: () => number = Date.now) {}
+  constructor(private readonly now: Clock = systemClock) {}
 
   /** Waits for a hashing slot; answers refused at once when a limit is reached. */
   async admit(linkId: string, address: string): Promise<UnlockAdmission> {

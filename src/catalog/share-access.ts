@@ -8,6 +8,7 @@ import {
 } from '../auth/share-tokens.ts';
 import type { UnlockLimiter } from '../auth/unlock-limiter.ts';
 import type { ShareGrant } from '../auth/viewer.ts';
+import { type Clock, systemClock } from '../clock.ts';
 import type { Db } from '../db/client.ts';
 import { RateLimitedError, ShareLinkNotFoundError, WrongPasswordError } from '../errors.ts';
 import { grantOf, LiveShareLinks, MAX_PASSWORD_LENGTH, type ShareLinkRow } from './share-links.ts';
@@ -32,17 +33,21 @@ export interface ShareAccessDeps {
   secret: string;
   usage: ShareUsage;
   limiter: UnlockLimiter;
+  /** What expiries are compared with (links' and credentials'); the system clock unless given. */
+  clock?: Clock;
 }
 
 export class ShareAccess {
   private readonly live: LiveShareLinks;
+  private readonly clock: Clock;
 
   constructor(private readonly deps: ShareAccessDeps) {
     this.live = new LiveShareLinks(deps.db);
+    this.clock = deps.clock ?? systemClock;
   }
 
   /** One indexed lookup; a granted use is counted (in memory). */
-  resolve(header: string | null | undefined, nowMs: number = Date.now()): ShareResolution {
+  resolve(header: string | null | undefined, nowMs: number = this.clock()): ShareResolution {
     if (header === null || header === undefined || header.trim() === '') return { kind: 'none' };
     const value = header.trim();
     const resolution = this.lookup(value, nowMs);
@@ -79,7 +84,7 @@ export class ShareAccess {
    * limited per link and per client address (see UnlockLimiter); a link without a password
    * unlocks with any.
    */
-  async unlock(token: string, password: string, address: string, nowMs: number = Date.now()) {
+  async unlock(token: string, password: string, address: string, nowMs: number = this.clock()) {
     const link = SHARE_TOKEN_PATTERN.test(token) ? this.live.byToken(shareTokenHash(token), nowMs) : undefined;
     if (link === undefined) throw new ShareLinkNotFoundError();
     if (link.passwordHash !== null) {

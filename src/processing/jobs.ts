@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import { type Clock, systemClock } from '../clock.ts';
 
 export interface ClaimedJob {
   id: number;
@@ -37,6 +38,8 @@ export class JobQueue {
   constructor(
     sqlite: Database.Database,
     readonly options: JobQueueOptions = DEFAULT_QUEUE_OPTIONS,
+    /** What leases, backoffs and `updated_at` are reckoned from. */
+    private readonly clock: Clock = systemClock,
   ) {
     this.claimStatement = sqlite.prepare(
       `UPDATE jobs SET state = 'RUNNING', lease_owner = @owner, lease_expires_at = @now + @leaseMs,
@@ -70,21 +73,21 @@ export class JobQueue {
     );
   }
 
-  claim(owner: string, now = Date.now()): ClaimedJob | undefined {
+  claim(owner: string, now = this.clock()): ClaimedJob | undefined {
     return this.claimStatement.get({ owner, now, leaseMs: this.options.leaseMs }) as ClaimedJob | undefined;
   }
 
   /** False when the lease was lost (it expired and another worker took the job). */
-  renew(id: number, owner: string, now = Date.now()): boolean {
+  renew(id: number, owner: string, now = this.clock()): boolean {
     return this.renewStatement.run({ id, owner, now, leaseMs: this.options.leaseMs }).changes === 1;
   }
 
-  complete(id: number, owner: string, now = Date.now()): boolean {
+  complete(id: number, owner: string, now = this.clock()): boolean {
     return this.completeStatement.run({ id, owner, now }).changes === 1;
   }
 
   /** Queues the job again after a backoff, or fails it for good once attempts are used up. */
-  fail(job: ClaimedJob, owner: string, error: string, now = Date.now()): 'retry' | 'failed' {
+  fail(job: ClaimedJob, owner: string, error: string, now = this.clock()): 'retry' | 'failed' {
     if (job.attempts >= this.options.maxAttempts) {
       this.failStatement.run({ id: job.id, owner, error, now });
       return 'failed';
@@ -94,7 +97,7 @@ export class JobQueue {
   }
 
   /** Hands a job back untouched (shutting down): it does not count as an attempt. */
-  release(id: number, owner: string, now = Date.now()): void {
+  release(id: number, owner: string, now = this.clock()): void {
     this.releaseStatement.run({ id, owner, now });
   }
 }

@@ -16,6 +16,8 @@ export interface WorkerOptions {
   run: (job: ClaimedJob) => Promise<void>;
   /** How often an idle worker looks for work. */
   pollMs?: number;
+  /** Told each time a claimed job's outcome is written, whatever it was (tests wait on it instead of polling). */
+  onSettled?: (job: ClaimedJob) => void;
 }
 
 /**
@@ -49,6 +51,7 @@ export class Worker {
       const work = this.work(job).finally(() => {
         this.running.delete(job.id);
         this.schedule(0);
+        this.options.onSettled?.(job);
       });
       this.running.set(job.id, { job, work });
     }
@@ -69,6 +72,7 @@ export class Worker {
       return;
     }
     this.setStatus(job.photoId, 'PROCESSING');
+    logger.debug({ job: job.id, photo: job.photoId }, 'processing a photo');
     const renewal = setInterval(() => queue.renew(job.id, this.owner), Math.max(1_000, queue.options.leaseMs / 3));
     renewal.unref?.();
     try {

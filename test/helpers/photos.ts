@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { openDatabase } from '../../src/db/client.ts';
 import { StorageLayout } from '../../src/storage/layout.ts';
+import type { TestServer } from './server.ts';
 
 export interface StoredPhoto {
   publicId: string;
@@ -43,13 +44,16 @@ export function photoStatuses(dataDir: string): Record<string, number> {
   }
 }
 
-/** Waits until no photo is PENDING or PROCESSING (the worker has had its say on each). */
-export async function processingSettled(dataDir: string, timeoutMs = 180_000): Promise<Record<string, number>> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const now = photoStatuses(dataDir);
-    if (!now.PENDING && !now.PROCESSING) return now;
-    if (Date.now() > deadline) throw new Error(`processing did not finish: ${JSON.stringify(now)}`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
+/** Waits until no photo is PENDING or PROCESSING (the server's worker has had its say on each), asking after each job it settles. */
+export async function processingSettled(server: TestServer, timeoutMs = 180_000): Promise<Record<string, number>> {
+  let now = photoStatuses(server.dataDir);
+  await server.afterJobs(
+    () => {
+      now = photoStatuses(server.dataDir);
+      return !now.PENDING && !now.PROCESSING;
+    },
+    () => `processing to finish: ${JSON.stringify(now)}`,
+    timeoutMs,
+  );
+  return now;
 }

@@ -8,6 +8,7 @@ import { Writable } from 'node:stream';
 import { type RunningLightbox, type StartOptions, startLightbox } from '../../src/app.ts';
 import { loadConfig } from '../../src/config.ts';
 import { createLogger } from '../../src/log.ts';
+import { untilEvent } from './wait.ts';
 
 export interface TestServer {
   url: string;
@@ -19,6 +20,11 @@ export interface TestServer {
   logs: { level: number; msg: string }[];
   /** Resolves once `count` lines with this message have been logged in all (already or from now on). */
   logged(message: string, count: number): Promise<void>;
+  /**
+   * Resolves once `condition` holds, asked at once and each time the in-process worker writes a
+   * job's outcome (start the server with LIGHTBOX_WORKERS); fails after `timeoutMs`, naming `what`.
+   */
+  afterJobs(condition: () => boolean, what: string | (() => string), timeoutMs?: number): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -68,7 +74,16 @@ export async function startTestServer(env: Record<string, string> = {}, options:
       written.on('line', check);
       check();
     });
-  const app = await startLightbox(config, createLogger(config.logLevel, capture), options);
+  const jobs = new EventEmitter();
+  const afterJobs = (condition: () => boolean, what: string | (() => string), timeoutMs = 180_000) =>
+    untilEvent(jobs, 'settled', condition, what, timeoutMs);
+  const app = await startLightbox(config, createLogger(config.logLevel, capture), {
+    ...options,
+    onJobSettled: (job) => {
+      options.onJobSettled?.(job);
+      jobs.emit('settled');
+    },
+  });
   return {
     url: `http://127.0.0.1:${app.port}`,
     dataDir,
@@ -76,6 +91,7 @@ export async function startTestServer(env: Record<string, string> = {}, options:
     app,
     logs,
     logged,
+    afterJobs,
     async close() {
       await app.close();
       await rm(dataDir, { recursive: true, force: true });

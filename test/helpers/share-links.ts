@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import path from 'node:path';
+import { decodeGlobalID } from '@pothos/plugin-relay';
+import { openDatabase } from '../../src/db/client.ts';
 import type { CreateShareLinkInput } from '../generated/graphql.ts';
 import { graphql } from '../generated/index.ts';
 import { dataOf, postGraphQL } from './graphql.ts';
@@ -52,4 +55,20 @@ export async function createShareLinkAsAdmin(
 export async function revokeShareLinkAsAdmin(server: { url: string; admin: Record<string, string> }, id: string): Promise<void> {
   const revoked = dataOf(await postGraphQL(server.url, RevokeShareLink, { id }, server.admin)).revokeShareLink;
   assert.equal(revoked.__typename, 'ShareLinkPayload');
+}
+
+/**
+ * Moves a link's expiry to a moment ago, in the database, as another process could (the running
+ * server reads it at the next request): a link that has run out, without waiting for it to.
+ */
+export function expireShareLinkNow(dataDir: string, id: string): void {
+  const handle = openDatabase(path.join(dataDir, 'lightbox.db'));
+  try {
+    const { changes } = handle.sqlite
+      .prepare('UPDATE share_links SET expires_at = ? WHERE public_id = ? AND expires_at IS NOT NULL')
+      .run(Date.now() - 1, decodeGlobalID(id).id);
+    assert.equal(changes, 1, `the link ${id} exists and has an expiry`);
+  } finally {
+    handle.close();
+  }
 }
