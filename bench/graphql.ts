@@ -88,8 +88,10 @@ export interface GraphQLBenchOptions {
   seconds: number;
   rounds: number;
   connections: number;
-  /** Another checkout whose Lightbox is measured beside this one on every Lightbox row, rounds alternating (an A/B). */
-  against?: string;
+  /** Other checkouts whose Lightbox is measured beside this one on every Lightbox row, rounds alternating (an A/B each). */
+  against?: string[];
+  /** Only the cases whose label contains this text. */
+  only?: string;
 }
 
 /** The median of two servers' per-round ratios: a round a neighbour disturbed is one outlier, not part of the total. */
@@ -113,7 +115,7 @@ export async function benchGraphQL(options: GraphQLBenchOptions): Promise<string
   let server: BenchServer | undefined;
   let baseline: BenchServer | undefined;
   let coldServer: BenchServer | undefined;
-  let againstServer: BenchServer | undefined;
+  const againstServers: BenchServer[] = [];
   try {
     const dataDir = path.join(workDir, 'data');
     const { layout, database } = await openStore(loadConfig({ LIGHTBOX_DATA_DIR: dataDir }));
@@ -135,7 +137,15 @@ export async function benchGraphQL(options: GraphQLBenchOptions): Promise<string
     // One server per data dir: the one that reads every row gets a copy, made before either starts.
     const coldDir = path.join(workDir, 'data-cold');
     await cp(dataDir, coldDir, { recursive: true });
+    const againstDirs: string[] = [];
+    for (const index of (options.against ?? []).keys()) {
+      againstDirs.push(path.join(workDir, `data-against-${index}`));
+      await cp(dataDir, againstDirs[index] as string, { recursive: true });
+    }
     server = await startServer('Lightbox', 'lightbox.ts', [dataDir]);
+    for (const [index, root] of (options.against ?? []).entries()) {
+      againstServers.push(await startServer(`Lightbox at ${root}`, 'lightbox.ts', [againstDirs[index] as string], root));
+    }
     process.env.LIGHTBOX_READ_CACHE = 'false';
     try {
       coldServer = await startServer('Lightbox, LIGHTBOX_READ_CACHE=false', 'lightbox.ts', [coldDir]);
@@ -143,11 +153,6 @@ export async function benchGraphQL(options: GraphQLBenchOptions): Promise<string
       delete process.env.LIGHTBOX_READ_CACHE;
     }
     baseline = await startServer('hand-written baseline', 'gallery-baseline.ts', [dataDir]);
-    if (options.against !== undefined) {
-      const againstDir = path.join(workDir, 'data-against');
-      await cp(dataDir, againstDir, { recursive: true });
-      againstServer = await startServer('Lightbox, --against', 'lightbox.ts', [againstDir], options.against);
-    }
     const url = `http://127.0.0.1:${server.port}/graphql`;
     const baselineUrl = `http://127.0.0.1:${baseline.port}/graphql`;
     const coldUrl = `http://127.0.0.1:${coldServer.port}/graphql`;
@@ -261,23 +266,30 @@ export async function benchGraphQL(options: GraphQLBenchOptions): Promise<string
         server,
       },
     ];
-    const lines =
-      againstServer === undefined
-        ? ['| case | req/s | p99 | req per server CPU-s | SQL statements |', '|---|--:|--:|--:|--:|']
-        : ['| case | req/s | p99 | req per server CPU-s | SQL statements | × --against |', '|---|--:|--:|--:|--:|--:|'];
+    const lines = [
+      `| case | req/s | p99 | req per server CPU-s | SQL statements |${againstServers.map((other) => ` × ${other.name.replace('Lightbox at ', '')} |`).join('')}`,
+      `|---|--:|--:|--:|--:|${againstServers.map(() => '--:|').join('')}`,
+    ];
     const perCpu = new Map<string, number>();
     for (const spec of cases) {
-      // The other checkout answers the same row on its own port (its 304 with its own entity tag).
-      const other =
-        againstServer !== undefined && spec.server === server
-          ? { server: againstServer, url: spec.url.replace(`:${server.port}/`, `:${againstServer.port}/`), headers: { ...spec.headers } }
-          : undefined;
-      if (other !== undefined && spec.headers['If-None-Match'] !== undefined) {
+      if (options.only !== undefined && !spec.label.includes(options.only)) continue;
+      // Each other checkout answers the same row on its own port (its 304 with its own entity tag).
+      const own = server;
+      const others =
+        spec.server !== own
+          ? []
+          : againstServers.map((other) => ({
+              server: other,
+              url: spec.url.replace(`:${own.port}/`, `:${other.port}/`),
+              headers: { ...spec.headers },
+            }));
+      for (const other of others) {
+        if (spec.headers['If-None-Match'] === undefined) continue;
         const tagged = await request(other.url, { headers: { accept: 'application/json' } });
         await tagged.body.dump();
         other.headers['If-None-Match'] = String(tagged.headers.etag);
       }
-      const runs = [{ server: spec.server, url: spec.url, headers: spec.headers }, ...(other === undefined ? [] : [other])];
+      const runs = [{ server: spec.server, url: spec.url, headers: spec.headers }, ...others];
       const measured = runs.map(() => ({ requests: 0, seconds: 0, cpu: 0, p99: 0, errors: 0, perRound: [] as number[] }));
       for (const run of runs) await runWrk(run.url, 1, run.headers, options.connections, spec.script);
       for (let round = 0; round < options.rounds; round++) {
@@ -298,12 +310,14 @@ export async function benchGraphQL(options: GraphQLBenchOptions): Promise<string
           cell.errors += result.non2xx3xx + result.socketErrors;
         }
       }
-      const [ours, theirs] = measured as [(typeof measured)[number], (typeof measured)[number] | undefined];
+      const [ours, ...theirs] = measured as [(typeof measured)[number], ...(typeof measured)[number][]];
       const sql = Number.isNaN(spec.statements) ? 'n/a' : String(spec.statements);
-      const versus =
-        againstServer === undefined
-          ? ''
-          : ` ${theirs === undefined ? '' : `${formatNumber(medianOfRatios(ours.perRound, theirs.perRound), 2)}×`} |`;
+      const versus = againstServers
+        .map((_, index) => {
+          const other = theirs[index];
+          return ` ${other === undefined ? '' : `${formatNumber(medianOfRatios(ours.perRound, other.perRound), 2)}×`} |`;
+        })
+        .join('');
       lines.push(
         `| ${spec.label}${ours.errors ? ` (${ours.errors} errors)` : ''} | ${formatNumber(ours.requests / ours.seconds)} | ${formatNumber(ours.p99, 2)} ms | ${formatNumber(ours.requests / ours.cpu)} | ${sql} |${versus}`,
       );
@@ -320,7 +334,7 @@ export async function benchGraphQL(options: GraphQLBenchOptions): Promise<string
     await server?.stop();
     await baseline?.stop();
     await coldServer?.stop();
-    await againstServer?.stop();
+    for (const other of againstServers) await other.stop();
     await rm(workDir, { recursive: true, force: true });
   }
 }

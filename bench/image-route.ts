@@ -36,7 +36,7 @@ const node = (name: string, script: string, args: string[] = [], root?: string):
 });
 
 /** The name of Lightbox run from another checkout (`--against <dir>`): its row's "Lightbox ×" is this tree's over that one's. */
-export const AGAINST = 'Lightbox, --against';
+const AGAINST = 'Lightbox at ';
 
 const SERVERS: ServerSpec[] = [
   node('Lightbox', 'lightbox.ts'),
@@ -53,8 +53,8 @@ export interface ImageRouteOptions {
   seconds: number;
   rounds: number;
   connections: number;
-  /** Another checkout whose Lightbox is measured beside this one, same rows, same rounds (an A/B). */
-  against?: string;
+  /** Other checkouts whose Lightbox is measured beside this one, same rows, same rounds (an A/B each). */
+  against?: string[];
   /** Only the cases whose label contains this text (for profiling one row). */
   only?: string | undefined;
 }
@@ -157,7 +157,11 @@ export async function benchImageRoute(options: ImageRouteOptions): Promise<strin
     const specs =
       options.against === undefined
         ? SERVERS
-        : [SERVERS[0] as ServerSpec, node(AGAINST, 'lightbox.ts', [], options.against), ...SERVERS.slice(1)];
+        : [
+            SERVERS[0] as ServerSpec,
+            ...options.against.map((root) => node(`${AGAINST}${root}`, 'lightbox.ts', [], root)),
+            ...SERVERS.slice(1),
+          ];
     for (const spec of specs) {
       const server = await spec.start({ staticDir, dataDir });
       if (server === undefined) absent.push(spec.name);
@@ -219,7 +223,7 @@ export async function benchImageRoute(options: ImageRouteOptions): Promise<strin
       for (const spec of servers) {
         const cell = cellFor(row.label, spec.name);
         const ratio = (ours: Cell) =>
-          spec.name.startsWith('Lightbox') && spec.name !== AGAINST ? '' : `${formatNumber(medianRatio(ours, cell), 2)}×`;
+          spec.name.startsWith('Lightbox') && !spec.name.startsWith(AGAINST) ? '' : `${formatNumber(medianRatio(ours, cell), 2)}×`;
         const p99 = Math.max(...cell.p99Ms);
         const errors = cell.errors > 0 ? ` (${cell.errors} errors)` : '';
         lines.push(

@@ -19,7 +19,7 @@ const { values } = parseArgs({
     cases: { type: 'string' },
     sections: { type: 'string' },
     output: { type: 'string' },
-    // Another checkout (a git worktree with node_modules): its Lightbox is measured beside this one's, same rows, same rounds.
+    // Other checkouts, comma-separated (git worktrees with node_modules): each Lightbox is measured beside this one's, same rows, same rounds.
     against: { type: 'string' },
   },
 });
@@ -37,12 +37,13 @@ if (!(seconds > 0 && seconds <= 60 && Number.isInteger(rounds) && rounds >= 1 &&
 }
 
 ensureWrk();
+const against = values.against?.split(',').filter((root) => root !== '');
 const command = `npm run bench -- --seconds ${seconds} --rounds ${rounds} --connections ${connections}${values.against === undefined ? '' : ` --against ${values.against}`}`;
 const sections = new Set((values.sections ?? 'image,graphql,wal,processing,heic').split(','));
 let imageTable = '(not run)';
 if (sections.has('image')) {
   process.stderr.write(`Image route vs nginx, sirv, a bare stat+md5 handler, @fastify/static and serve-static (${command})\n`);
-  imageTable = await benchImageRoute({ seconds, rounds, connections, only: values.cases, against: values.against });
+  imageTable = await benchImageRoute({ seconds, rounds, connections, only: values.cases, against });
 }
 let walTable = '(not run)';
 if (sections.has('wal')) {
@@ -62,7 +63,7 @@ if (sections.has('heic')) {
 let graphqlTable = '(not run)';
 if (sections.has('graphql')) {
   process.stderr.write('GraphQL gallery page: uncached, response cache hit, 304\n');
-  graphqlTable = await benchGraphQL({ seconds, rounds, connections, against: values.against });
+  graphqlTable = await benchGraphQL({ seconds, rounds, connections, only: values.cases, against });
 }
 
 const report = `# Lightbox benchmarks

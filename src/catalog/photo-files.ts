@@ -44,10 +44,10 @@ const ROWS_REMEMBERED = 10_000;
 
 /**
  * The image route's view of the photos table. Rows are remembered only while the database
- * version stays the same: the version is read once per event-loop turn (one `pread`, see
- * DatabaseVersion.currentThisTurn) and any commit, by this process or another (`lightbox
- * import`, a worker), empties the memory, so a request never sees a row older than the last
- * commit before it was sent. Reading the row through SQL costs several times more.
+ * version stays the same: the version is read once per request, at its start (one `pread`, see
+ * DatabaseVersion), and any commit, by this process or another (`lightbox import`, a worker),
+ * empties the memory, so a request never sees a row older than the last commit before it came.
+ * Reading the row through SQL costs several times more.
  */
 export class PhotoFileLookup {
   private readonly statement: Database.Statement<[string], PhotoFileRow>;

@@ -62,7 +62,7 @@ export class StoredAnswers {
   private version = -1;
   private answers = newAnswers();
   /** The key each exact GET query string or POST body was looked up under at this version: a repeat is not parsed or hashed again. */
-  private texts = new Map<string, AnswerKey>();
+  private texts = { GET: new Map<string, AnswerKey>(), POST: new Map<string, AnswerKey>() };
   private textChars = 0;
 
   constructor(
@@ -74,21 +74,25 @@ export class StoredAnswers {
     if (version === this.version) return;
     this.version = version;
     this.answers = newAnswers();
-    this.texts = new Map();
+    this.texts = { GET: new Map(), POST: new Map() };
     this.textChars = 0;
   }
 
   /** The key a request's exact text was given at this version, if it was looked up before. */
-  keyOfText(version: number, text: string): AnswerKey | undefined {
+  keyOfText(version: number, method: string, text: string): AnswerKey | undefined {
     this.at(version);
-    return this.texts.get(text);
+    return this.textsOf(method)?.get(text);
+  }
+
+  private textsOf(method: string): Map<string, AnswerKey> | undefined {
+    return method === 'GET' ? this.texts.GET : method === 'POST' ? this.texts.POST : undefined;
   }
 
   /**
    * The key a request's parameters give, as Yoga reads them; undefined when they cannot be read
    * that way (Yoga's to refuse) or name a persisted query not known here.
    */
-  keyOf(version: number, params: RequestParams, text: string): AnswerKey | undefined {
+  keyOf(version: number, params: RequestParams, method: string, text: string): AnswerKey | undefined {
     const { operationName, variables } = params;
     if (operationName != null && typeof operationName !== 'string') return undefined;
     if (variables != null && (typeof variables !== 'object' || Array.isArray(variables))) return undefined;
@@ -103,18 +107,18 @@ export class StoredAnswers {
     }
     if (typeof query !== 'string') return undefined;
     const key = { version, hash: queryHash(operationName, query, variables) };
-    this.rememberText(version, text, key);
+    this.rememberText(version, method, text, key);
     return key;
   }
 
-  private rememberText(version: number, text: string, key: AnswerKey): void {
+  private rememberText(version: number, method: string, text: string, key: AnswerKey): void {
     this.at(version);
-    if (text.length > MAX_REMEMBERED_TEXT_CHARS) return;
-    if (this.texts.size >= MAX_ANSWERS || this.textChars + text.length > MAX_REMEMBERED_CHARS) {
-      this.texts.clear();
+    if (this.textsOf(method) === undefined || text.length > MAX_REMEMBERED_TEXT_CHARS) return;
+    if (this.texts.GET.size + this.texts.POST.size >= MAX_ANSWERS || this.textChars + text.length > MAX_REMEMBERED_CHARS) {
+      this.texts = { GET: new Map(), POST: new Map() };
       this.textChars = 0;
     }
-    this.texts.set(text, key);
+    this.textsOf(method)?.set(text, key);
     this.textChars += text.length;
   }
 

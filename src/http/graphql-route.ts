@@ -37,6 +37,7 @@ const POST_CACHE_CONTROL = 'private, no-store';
 /** A query never reads its context's signal (only mutations stop work when the client goes), so none is made per request. */
 const NEVER_ABORTED = new AbortController().signal;
 const BUSY_HEADERS = { 'Retry-After': '1' };
+const STORED_SERVER_TIMING = 'cache;desc="hit", sql;desc="0";dur=0.00';
 
 export interface GraphQLRouteDeps {
   engine: GraphQLEngine;
@@ -66,16 +67,22 @@ interface GraphQLRoute extends GraphQLRouteDeps {
   bodies: BodyBudget;
 }
 
-/** A request past the admit stage: within every bound, holding a slot, read as far as the route reads it. */
-interface AdmittedRequest {
+/** A request whose body, if any, is whole. */
+interface ReceivedRequest {
   method: string;
   /** The GET's query string or the JSON POST's body, as sent: the stored answers know repeats by it. */
   text: string;
-  /** Its parameters; undefined when they cannot be read (Yoga's to refuse) or for an upload. */
-  params: RequestParams | undefined;
   /** A POST's body, or an upload's operations written as JSON: what Yoga reads. */
   body: string | undefined;
   uploads: Map<string, StagedUpload> | undefined;
+}
+
+/** A request past the admit stage, read as far as the route reads it. */
+interface AdmittedRequest extends ReceivedRequest {
+  /** Its parameters once read (withinBounds); undefined when they cannot be read (Yoga's to refuse) or for an upload. */
+  params: RequestParams | undefined;
+  /** A POST of a JSON body (not a form, not an upload). */
+  json: boolean;
   /** The database version at the request's start: what it is answered as of. */
   version: number;
   started: number;
@@ -106,16 +113,42 @@ interface Answer {
  * (compiled, or through Yoga) → store → respond and log. Each stage is one function below; this
  * is the only place that sets GraphQL's caching headers and Server-Timing and writes its log line.
  */
-export function createGraphQLRoute(deps: GraphQLRouteDeps): (req: IncomingMessage, res: ServerResponse, search: string) => Promise<void> {
+export function createGraphQLRoute(deps: GraphQLRouteDeps): GraphQLRouteHandler {
   const route: GraphQLRoute = { ...deps, inFlight: 0, bodies: new BodyBudget(MAX_RECEIVING_BODY_BYTES) };
   return (req, res, search) => answerGraphQL(route, req, res, search);
 }
 
-async function answerGraphQL(route: GraphQLRoute, req: IncomingMessage, res: ServerResponse, search: string): Promise<void> {
-  const request = await admit(route, req, res, search);
-  if (request === undefined) return;
+/** Answers one request; a promise while its body arrives or it executes (a GET answered from memory is answered at once). */
+export type GraphQLRouteHandler = (req: IncomingMessage, res: ServerResponse, search: string) => Promise<void> | undefined;
+
+function answerGraphQL(route: GraphQLRoute, req: IncomingMessage, res: ServerResponse, search: string): Promise<void> | undefined {
+  if (req.method !== 'POST')
+    return answerReceived(route, req, res, { method: req.method ?? 'GET', text: search, body: undefined, uploads: undefined });
+  return receive(route, req, res).then((received) => (received === undefined ? undefined : answerReceived(route, req, res, received)));
+}
+
+/** The rest of the stages, once the body (if any) is whole. */
+function answerReceived(
+  route: GraphQLRoute,
+  req: IncomingMessage,
+  res: ServerResponse,
+  received: ReceivedRequest,
+): Promise<void> | undefined {
+  const request = admit(route, req, received);
+  // A text answered before at this version was admitted then: answered at once, holding no slot.
+  const known = knownAnswer(route, request);
+  if (known !== undefined) {
+    respond(route, req, res, request, known);
+    return undefined;
+  }
+  if (!takeSlot(route, res)) return request.uploads === undefined ? undefined : discardUploads(request.uploads);
+  return answerInSlot(route, req, res, request);
+}
+
+async function answerInSlot(route: GraphQLRoute, req: IncomingMessage, res: ServerResponse, request: AdmittedRequest): Promise<void> {
   try {
     if (route.holdInFlight !== undefined) await route.holdInFlight();
+    if (!withinBounds(route, res, request)) return;
     const identity = identifyOnce(route, req, request);
     const key = answerKey(route, request);
     const answer = lookUpStored(route, key) ?? (await execute(route, req, request, identity));
@@ -129,64 +162,61 @@ async function answerGraphQL(route: GraphQLRoute, req: IncomingMessage, res: Ser
 // ── admit ──────────────────────────────────────────────────────────────────────────────────
 
 /**
- * Reads the request as far as the route needs, refusing what is over a bound before anything
- * parses a document or walks its JSON; undefined when it was refused (and answered). A slot is
- * taken only once the body is whole: a client still sending one holds none (the body deadlines
- * bound it instead), and with the body limit and budget this bounds what requests take.
+ * A POST's body, read whole and within its bounds (Content-Length, deadlines, the budget of
+ * bytes arriving), or an upload's files staged; undefined when it was refused (and answered).
+ * A body still arriving holds no slot: the deadlines bound it instead.
  */
-async function admit(route: GraphQLRoute, req: IncomingMessage, res: ServerResponse, search: string): Promise<AdmittedRequest | undefined> {
-  const method = req.method ?? 'GET';
-  let text = search;
-  let body: string | undefined;
-  let uploads: Map<string, StagedUpload> | undefined;
-  if (method === 'POST' && /^multipart\/form-data\b/i.test(req.headers['content-type'] ?? '')) {
+async function receive(route: GraphQLRoute, req: IncomingMessage, res: ServerResponse): Promise<ReceivedRequest | undefined> {
+  if (/^multipart\/form-data\b/i.test(req.headers['content-type'] ?? '')) {
     const upload = await admitUpload(route, req, res);
     if (upload === undefined) return undefined;
-    uploads = upload.uploads;
-    body = JSON.stringify(upload.operations);
-    text = '';
-  } else if (method === 'POST') {
-    if (!bodyAnnouncedWithinBounds(req, res)) return undefined;
-    route.logger.debug('graphql request body arriving');
-    try {
-      body = (await readRequestBody(req, route.bodyDeadlines, route.bodies)).toString('utf8');
-    } catch (error) {
-      bodyFailed(route, req, res, error);
-      return undefined;
-    }
-    text = body;
+    return { method: 'POST', text: '', body: JSON.stringify(upload.operations), uploads: upload.uploads };
   }
-  if (!takeSlot(route, res)) {
-    if (uploads !== undefined) await discardUploads(uploads);
+  if (!bodyAnnouncedWithinBounds(req, res)) return undefined;
+  route.logger.debug('graphql request body arriving');
+  let body: string;
+  try {
+    body = (await readRequestBody(req, route.bodyDeadlines, route.bodies)).toString('utf8');
+  } catch (error) {
+    bodyFailed(route, req, res, error);
     return undefined;
   }
-  const isJson = body !== undefined && uploads === undefined && /^application\/json\s*(;|$)/i.test(req.headers['content-type'] ?? '');
-  const params =
-    method === 'GET'
-      ? search === ''
-        ? undefined
-        : paramsOfQueryString(new URLSearchParams(search))
-      : isJson
-        ? paramsOfJsonBody(text)
-        : undefined;
-  const refusal = params === undefined ? undefined : boundsRefusal(params, route.graphql);
-  if (refusal !== undefined) {
-    sendGraphQLError(res, refusal.code, refusal.message, {}, refusal.extensions);
-    return undefined;
-  }
+  return { method: 'POST', text: body, body, uploads: undefined };
+}
+
+/** What the rest of the route knows of a request from its start: the database version it is answered as of, above all. */
+function admit(route: GraphQLRoute, req: IncomingMessage, received: ReceivedRequest): AdmittedRequest {
   const jsonType = jsonTypeFirstAccepted(req.headers.accept);
+  const json =
+    received.method === 'POST' && received.uploads === undefined && /^application\/json\s*(;|$)/i.test(req.headers['content-type'] ?? '');
   return {
-    method,
-    text,
-    params,
-    body,
-    uploads,
+    method: received.method,
+    text: received.text,
+    body: received.body,
+    uploads: received.uploads,
+    params: undefined,
+    json,
     version: route.databaseVersion(),
     started: performance.now(),
     sqlUsage: newSqlUsage(),
     jsonType,
-    sharesAnswers: uploads === undefined && mayShareAnswers(req, method, jsonType),
+    sharesAnswers: (received.method === 'GET' || json) && mayShareAnswers(req, jsonType),
   };
+}
+
+/**
+ * Reads the parameters and refuses those over a bound (document size, JSON nesting) before
+ * anything parses the document or walks its JSON; false when refused (and answered). Parameters
+ * that cannot be read are left undefined: Yoga refuses them as the protocol says.
+ */
+function withinBounds(route: GraphQLRoute, res: ServerResponse, request: AdmittedRequest): boolean {
+  const { method, text, body, uploads } = request;
+  if (method === 'GET') request.params = text === '' ? undefined : paramsOfQueryString(new URLSearchParams(text));
+  else if (body !== undefined && uploads === undefined && request.json) request.params = paramsOfJsonBody(text);
+  const refusal = request.params === undefined ? undefined : boundsRefusal(request.params, route.graphql);
+  if (refusal === undefined) return true;
+  sendGraphQLError(res, refusal.code, refusal.message, {}, refusal.extensions);
+  return false;
 }
 
 /** A POST's declared length, checked before a byte is read: required (chunked bodies are not read), and at most the limit. */
@@ -249,15 +279,11 @@ export function jsonTypeFirstAccepted(accept: string | undefined): string | unde
 /**
  * Whether a request is anonymous in the sense of the stored answers: no credentials of any kind
  * (the admin's and a share link holder's answers are never kept, so never served to anyone
- * else), and a plain JSON answer asked. The one place that decides what may be shared between callers.
+ * else), and a plain JSON answer asked, of a GET or a JSON POST. The one place that decides what
+ * may be shared between callers (with images/grant.ts, which says whose image URLs are).
  */
-function mayShareAnswers(req: IncomingMessage, method: string, jsonType: string | undefined): boolean {
-  return (
-    (method === 'GET' || method === 'POST') &&
-    jsonType !== undefined &&
-    req.headers.authorization === undefined &&
-    req.headers[SHARE_HEADER] === undefined
-  );
+function mayShareAnswers(req: IncomingMessage, jsonType: string | undefined): boolean {
+  return jsonType !== undefined && req.headers.authorization === undefined && req.headers[SHARE_HEADER] === undefined;
 }
 
 // ── identify ───────────────────────────────────────────────────────────────────────────────
@@ -286,7 +312,13 @@ function identifyOnce(route: GraphQLRoute, req: IncomingMessage, request: Admitt
 /** Where the request's answer is, or would be, stored; undefined when it is never shared between callers. */
 function answerKey(route: GraphQLRoute, request: AdmittedRequest): AnswerKey | undefined {
   if (!request.sharesAnswers || request.params === undefined) return undefined;
-  return route.answers.keyOfText(request.version, request.text) ?? route.answers.keyOf(request.version, request.params, request.text);
+  const { version, method, text, params } = request;
+  return route.answers.keyOfText(version, method, text) ?? route.answers.keyOf(version, params, method, text);
+}
+
+/** The stored answer to a repeat of an exact text looked up before at this version, found without parsing it. */
+function knownAnswer(route: GraphQLRoute, request: AdmittedRequest): Answer | undefined {
+  return request.sharesAnswers ? lookUpStored(route, route.answers.keyOfText(request.version, request.method, request.text)) : undefined;
 }
 
 function lookUpStored(route: GraphQLRoute, key: AnswerKey | undefined): Answer | undefined {
@@ -354,7 +386,8 @@ async function executeInYoga(route: GraphQLRoute, req: IncomingMessage, request:
   );
   const answered: OutgoingHttpHeaders = {};
   response.headers.forEach((value, name) => {
-    answered[name.toLowerCase()] = value;
+    // The route writes the length of what it sends.
+    if (name.toLowerCase() !== 'content-length') answered[name.toLowerCase()] = value;
   });
   return {
     status: response.status,
@@ -388,33 +421,37 @@ function store(route: GraphQLRoute, key: AnswerKey, answer: Answer, identity: Id
  * stored answer's ETag, and a GET whose If-None-Match names that tag is a 304.
  */
 function respond(route: GraphQLRoute, req: IncomingMessage, res: ServerResponse, request: AdmittedRequest, answer: Answer): void {
-  const headers: OutgoingHttpHeaders = { ...answer.headers };
-  delete headers['content-length'];
+  // The engine's headers (none but the content type for a stored or compiled answer), to which the route adds its own.
+  const headers = answer.headers;
+  let cacheControl = POST_CACHE_CONTROL;
+  let etag: string | undefined;
   if (request.method === 'GET') {
     const anonymous = req.headers.authorization === undefined && req.headers[SHARE_HEADER] === undefined;
     headers.vary = joinVary(headers.vary, anonymous ? 'Accept, Authorization, X-Lightbox-Share' : 'Accept');
-    headers['cache-control'] = anonymous ? 'public, no-cache' : 'private, no-store';
-    if (answer.stored !== undefined && answer.status === 200) headers.etag = answer.stored.etag;
-  } else {
-    headers['cache-control'] = POST_CACHE_CONTROL;
+    cacheControl = anonymous ? 'public, no-cache' : 'private, no-store';
+    if (answer.stored !== undefined && answer.status === 200) etag = answer.stored.etag;
   }
-  if (route.graphql.corsOrigins.length > 0) {
-    // Yoga's answers carry their CORS headers and Vary: Origin already.
-    if (answer.answered !== 'yoga')
-      Object.assign(headers, route.corsHeaders(req.headers.origin), { vary: joinVary(headers.vary, 'Origin') });
+  headers['cache-control'] = cacheControl;
+  // Yoga's answers carry their CORS headers and Vary: Origin already.
+  if (route.graphql.corsOrigins.length > 0 && answer.answered !== 'yoga') {
+    Object.assign(headers, route.corsHeaders(req.headers.origin));
+    headers.vary = joinVary(headers.vary, 'Origin');
   }
   headers['x-content-type-options'] ??= 'nosniff';
   if (route.graphql.serverTiming) {
-    headers['server-timing'] = answer.answered === 'stored' ? 'cache;desc="hit", sql;desc="0";dur=0.00' : sqlServerTiming(request.sqlUsage);
+    headers['server-timing'] = answer.answered === 'stored' ? STORED_SERVER_TIMING : sqlServerTiming(request.sqlUsage);
   }
   let status = answer.status;
-  if (headers.etag !== undefined && namesTag(req.headers['if-none-match'], String(headers.etag))) {
+  if (etag !== undefined && namesTag(req.headers['if-none-match'], etag)) {
     status = 304;
-    delete headers['content-type'];
+    headers.etag = etag;
+    // Only an answer Yoga wrote carries its type: a 304 says none (the first after a write is the rare one).
+    if (answer.answered === 'yoga') delete headers['content-type'];
     res.writeHead(304, headers);
     res.end();
   } else {
-    if (answer.answered !== 'yoga' && request.jsonType !== undefined) headers['content-type'] = `${request.jsonType}; charset=utf-8`;
+    if (etag !== undefined) headers.etag = etag;
+    if (answer.answered !== 'yoga') headers['content-type'] = `${request.jsonType}; charset=utf-8`;
     headers['content-length'] = answer.body.length;
     res.writeHead(status, headers);
     res.end(answer.body);
@@ -424,7 +461,7 @@ function respond(route: GraphQLRoute, req: IncomingMessage, res: ServerResponse,
       method: request.method,
       operation: answer.operation,
       status,
-      ms: Number((performance.now() - request.started).toFixed(2)),
+      ms: Math.round((performance.now() - request.started) * 100) / 100,
       sqlStatements: request.sqlUsage.statements,
       answered: answer.answered,
     },

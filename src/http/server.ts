@@ -76,7 +76,7 @@ export function createLightboxServer({
   const shares = new ShareAccess({ db: database.db, secret: secrets.secret, usage: shareUsage, limiter: new UnlockLimiter(clock), clock });
   const images = createImageRoute({
     grants: grantChecks({
-      photos: new PhotoFileLookup(database.sqlite, layout, database.versionThisTurn),
+      photos: new PhotoFileLookup(database.sqlite, layout, database.version),
       sharedPhotos: new SharedPhotoLookup(database.sqlite, clock),
       layout,
       secret: secrets.secret,
@@ -177,7 +177,7 @@ function dispatch(routes: Routes, req: IncomingMessage, res: ServerResponse): vo
     if (pathname.startsWith(IMAGES_PREFIX)) {
       routes.images(req, res, pathname, queryStart === -1 ? '' : url.slice(queryStart));
     } else if (pathname === '/graphql') {
-      routes.graphql(req, res, search).catch((error: unknown) => failed(routes, req, res, error));
+      routes.graphql(req, res, search)?.catch((error: unknown) => failed(routes, req, res, error));
     } else if (routes.graphiql && pathname.startsWith(GRAPHIQL_ASSETS_PREFIX)) {
       serveGraphiQLAsset(req, res, pathname, queryStart === -1 ? '' : url.slice(queryStart)).catch((error: unknown) =>
         failed(routes, req, res, error),
