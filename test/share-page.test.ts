@@ -3,6 +3,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { encodeGlobalID } from '@pothos/plugin-relay';
 import { request } from 'undici';
+import { UNLOCK_LIMITS } from '../src/auth/unlock-limiter.ts';
 import type { CreateShareLinkInput } from './generated/graphql.ts';
 import { graphql } from './generated/index.ts';
 import { FIXTURE_PHOTOS } from './helpers/cli.ts';
@@ -114,6 +115,28 @@ describe('/s/<token>: the shared album for a browser, without cookie or inline s
     assert.equal(borrowed.status, 404);
   });
 
+  it("only the password form takes a POST: a shared photo's page answers 405 whatever the token, as the public pages do", async () => {
+    const answer = async (path: string) => {
+      const response = await request(`${server.url}${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: 'password=let+me+in',
+      });
+      const { date: _date, ...headers } = response.headers;
+      return { status: response.statusCode, headers, text: await response.body.text() };
+    };
+    const album = await get(`${server.url}${open.url}`);
+    const photoPath = /href="(\/s\/[^/"]+\/photos\/[^"?]+)/.exec(album.text)?.[1];
+    assert.ok(photoPath !== undefined, 'the album links its photos');
+    const photoId = photoPath.slice(photoPath.lastIndexOf('/') + 1);
+    const elsewhere = await answer(`/photos/${photoId}`);
+    assert.equal(elsewhere.status, 405);
+    assert.equal(elsewhere.headers.allow, 'GET, HEAD');
+    for (const token of [open.token, locked.token, 'Z'.repeat(32), 'not-a-token']) {
+      assert.deepEqual(await answer(`/s/${token}/photos/${photoId}`), elsewhere, token.slice(0, 4));
+    }
+  });
+
   it('unknown, malformed and revoked tokens all read as the same 404', async () => {
     const unknown = await get(`${server.url}/s/${'Z'.repeat(32)}`);
     const malformed = await get(`${server.url}/s/not-a-token`);
@@ -123,5 +146,34 @@ describe('/s/<token>: the shared album for a browser, without cookie or inline s
       assert.equal(answer.status, 404);
       assert.equal(answer.text, unknown.text);
     }
+  });
+
+  it('the password form: none given is 400; past the wrong guesses allowed, 429 with Retry-After, even for the right one', async () => {
+    const guarded = await link({ password: 'open sesame' });
+    const post = (body: string) =>
+      request(`${server.url}${guarded.url}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body,
+      });
+    for (const body of ['', 'other=1', `password=${'a'.repeat(17 * 1024)}`]) {
+      const refused = await post(body);
+      assert.equal(refused.statusCode, 400, body.slice(0, 12));
+      assert.equal(refused.headers['cache-control'], 'private, no-store');
+      assert.match(await refused.body.text(), /Enter the password\.<\/p><form method="post"/);
+    }
+    let answer = await post('password=wrong');
+    for (let attempt = 0; answer.statusCode === 401 && attempt < UNLOCK_LIMITS.perAddress; attempt++) {
+      await answer.body.dump();
+      answer = await post('password=wrong');
+    }
+    assert.equal(answer.statusCode, 429);
+    const seconds = Number(answer.headers['retry-after']);
+    assert.ok(Number.isInteger(seconds) && seconds > 0 && seconds <= UNLOCK_LIMITS.windowMs / 1000, String(seconds));
+    assert.equal(answer.headers['cache-control'], 'private, no-store');
+    assert.match(await answer.body.text(), /wrong passwords; retry in \d+ s<\/p><form method="post"/);
+    const right = await post('password=open+sesame');
+    await right.body.dump();
+    assert.equal(right.statusCode, 429, 'the right password waits out the window too');
   });
 });

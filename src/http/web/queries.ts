@@ -1,4 +1,4 @@
-import { type DocumentNode, execute, type GraphQLError, parse } from 'graphql';
+import { execute, type GraphQLError, parse, type TypedQueryDocumentNode } from 'graphql';
 import type { GraphQLContext } from '../../graphql/context.ts';
 import { codedIdError } from '../../graphql/request-errors.ts';
 import { schema } from '../../graphql/schema.ts';
@@ -125,21 +125,37 @@ export interface PhotoPageData {
   } | null;
 }
 
-const parsed = new Map<string, DocumentNode>();
+/** A shared photo's page walks its album: the link's album id, asked in-process only (the script never sends it). */
+const SHARED_ALBUM_ID = 'query WebSharedAlbumId { sharedAlbum { id } }';
+
+export interface SharedAlbumIdData {
+  sharedAlbum: { id: string } | null;
+}
+
+function parsedOnce<Data, Variables>(text: string): TypedQueryDocumentNode<Data, Variables> {
+  return parse(text) as TypedQueryDocumentNode<Data, Variables>;
+}
+
+/**
+ * Every document the pages run in-process, parsed once, when this module loads. The set is
+ * fixed (these five; nothing a request sends is parsed here), so there is no memo to bound.
+ */
+export const PAGE_DOCUMENTS = {
+  albums: parsedOnce<AlbumsPageData, { after: string | null }>(ALBUMS_PAGE),
+  album: parsedOnce<AlbumPageData, { id: string; after: string | null }>(ALBUM_PAGE),
+  shared: parsedOnce<AlbumPageData, { after: string | null }>(SHARED_PAGE),
+  photo: parsedOnce<PhotoPageData, { id: string; album: string; at: string | null; inAlbum: boolean }>(PHOTO_PAGE),
+  sharedAlbumId: parsedOnce<SharedAlbumIdData, Record<string, never>>(SHARED_ALBUM_ID),
+} as const;
 
 /** The result of one document, run in-process with the request's own context (its viewer decides what it sees). */
-export async function runQuery<T>(
-  document: string,
-  variables: Record<string, unknown>,
+export async function runQuery<Data, Variables extends Record<string, unknown>>(
+  document: TypedQueryDocumentNode<Data, Variables>,
+  variables: Variables,
   context: GraphQLContext,
-): Promise<{ data: T | undefined; errors: readonly GraphQLError[] }> {
-  let node = parsed.get(document);
-  if (node === undefined) {
-    node = parse(document);
-    parsed.set(document, node);
-  }
-  const result = await execute({ schema, document: node, variableValues: variables, contextValue: context });
+): Promise<{ data: Data | undefined; errors: readonly GraphQLError[] }> {
+  const result = await execute({ schema, document, variableValues: variables, contextValue: context });
   // Coded as /graphql codes them (Yoga's idErrorsPlugin there): a page tells a visitor's bad id from a bug by its code.
   const errors = (result.errors ?? []).map((error) => codedIdError(error) ?? error);
-  return { data: (result.data ?? undefined) as T | undefined, errors };
+  return { data: (result.data ?? undefined) as Data | undefined, errors };
 }
