@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import { type Clock, systemClock } from '../clock.ts';
 import { SHARE_LINK_IS_LIVE_SQL } from './access.ts';
 
 export interface SharedPhoto {
@@ -21,7 +22,11 @@ interface SharedPhotoRow {
 export class SharedPhotoLookup {
   private readonly statement: Database.Statement<[string, string, number], SharedPhotoRow>;
 
-  constructor(sqlite: Database.Database) {
+  constructor(
+    sqlite: Database.Database,
+    /** What the link's expiry is compared with. */
+    private readonly clock: Clock = systemClock,
+  ) {
     this.statement = sqlite.prepare<[string, string, number], SharedPhotoRow>(
       `SELECT share_links.key, share_links.allow_originals
          FROM share_links
@@ -31,7 +36,7 @@ export class SharedPhotoLookup {
     );
   }
 
-  find(linkPublicId: string, photoPublicId: string, nowMs: number = Date.now()): SharedPhoto | undefined {
+  find(linkPublicId: string, photoPublicId: string, nowMs: number = this.clock()): SharedPhoto | undefined {
     const row = this.statement.get(linkPublicId, photoPublicId, nowMs);
     return row === undefined ? undefined : { linkKey: row.key, allowOriginals: row.allow_originals === 1 };
   }
