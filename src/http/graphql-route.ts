@@ -151,7 +151,7 @@ async function answerInSlot(route: GraphQLRoute, req: IncomingMessage, res: Serv
     if (!withinBounds(route, res, request)) return;
     const identity = identifyOnce(route, req, request);
     const key = answerKey(route, request);
-    const answer = lookUpStored(route, key) ?? (await execute(route, req, request, identity));
+    const answer = lookUpStored(route, key) ?? (await execute(route, req, res, request, identity));
     if (key !== undefined) store(route, key, answer, identity);
     respond(route, req, res, request, answer);
   } finally {
@@ -334,13 +334,19 @@ function lookUpStored(route: GraphQLRoute, key: AnswerKey | undefined): Answer |
  * and nothing about it needs Yoga (compiledPlan says which); through Yoga, the GraphQL engine,
  * otherwise. Both report errors the same way (a test compares them byte for byte).
  */
-async function execute(route: GraphQLRoute, req: IncomingMessage, request: AdmittedRequest, identityOnce: IdentityOnce): Promise<Answer> {
+async function execute(
+  route: GraphQLRoute,
+  req: IncomingMessage,
+  res: ServerResponse,
+  request: AdmittedRequest,
+  identityOnce: IdentityOnce,
+): Promise<Answer> {
   const plan =
     request.params === undefined || request.jsonType === undefined || request.uploads !== undefined
       ? undefined
       : compiledPlan(route, request.params, requestHeader(req, 'authorization') ?? null);
   const identity = plan === undefined ? undefined : identityOnce();
-  if (plan === undefined || identity === undefined || !isCaller(identity)) return executeInYoga(route, req, request, identityOnce);
+  if (plan === undefined || identity === undefined || !isCaller(identity)) return executeInYoga(route, req, res, request, identityOnce);
   const context = route.contexts({
     ...identity,
     signal: NEVER_ABORTED,
@@ -363,7 +369,13 @@ function isCaller(identity: CallerIdentity | GraphQLError): identity is CallerId
   return 'viewer' in identity;
 }
 
-async function executeInYoga(route: GraphQLRoute, req: IncomingMessage, request: AdmittedRequest, identity: IdentityOnce): Promise<Answer> {
+async function executeInYoga(
+  route: GraphQLRoute,
+  req: IncomingMessage,
+  res: ServerResponse,
+  request: AdmittedRequest,
+  identity: IdentityOnce,
+): Promise<Answer> {
   const headers = new Headers();
   for (const [name, value] of Object.entries(req.headers)) {
     if (value !== undefined) headers.set(name, Array.isArray(value) ? value.join(', ') : value);
@@ -371,10 +383,15 @@ async function executeInYoga(route: GraphQLRoute, req: IncomingMessage, request:
   if (request.uploads !== undefined) headers.set('content-type', 'application/json');
   const outcome: YogaOutcome = { query: false, errors: 0, operation: undefined };
   const search = request.method === 'GET' && request.text !== '' ? `?${request.text}` : '';
+  // A client that goes away stops what runs on its behalf (an import from a URL, say).
+  const clientGone = new AbortController();
+  res.once('close', () => {
+    if (!res.writableFinished) clientGone.abort();
+  });
   // Only the path and query matter to Yoga; the host is not the client's to choose here.
   const response = await route.engine.fetch(
     `http://lightbox/graphql${search}`,
-    { method: request.method, headers, body: request.body },
+    { method: request.method, headers, body: request.body, signal: clientGone.signal },
     {
       req,
       identity,

@@ -30,6 +30,8 @@ export class Worker {
   private readonly running = new Map<number, { job: ClaimedJob; work: Promise<void> }>();
   private timer: NodeJS.Timeout | undefined;
   private stopping = false;
+  /** Stopped, with the jobs still running handed back: what they do next must not touch the database, which may be closed by now. */
+  private handedBack = false;
 
   constructor(private readonly options: WorkerOptions) {}
 
@@ -73,13 +75,20 @@ export class Worker {
     }
     this.setStatus(job.photoId, 'PROCESSING');
     logger.debug({ job: job.id, photo: job.photoId }, 'processing a photo');
-    const renewal = setInterval(() => queue.renew(job.id, this.owner), Math.max(1_000, queue.options.leaseMs / 3));
+    const renewal = setInterval(
+      () => {
+        if (!this.handedBack) queue.renew(job.id, this.owner);
+      },
+      Math.max(1_000, queue.options.leaseMs / 3),
+    );
     renewal.unref?.();
     try {
       await this.options.run(job);
+      if (this.handedBack) return;
       if (!this.stopping || queue.renew(job.id, this.owner)) queue.complete(job.id, this.owner);
       logger.info({ job: job.id, photo: job.photoId }, 'processed a photo');
     } catch (error) {
+      if (this.handedBack) return;
       if (this.stopping) {
         // Likely cut short by the shutdown itself: not the photo's fault, so not an attempt.
         queue.release(job.id, this.owner);
@@ -105,5 +114,6 @@ export class Worker {
       this.options.queue.release(job.id, this.owner);
       this.setStatus(job.photoId, 'PENDING');
     }
+    this.handedBack = true;
   }
 }
