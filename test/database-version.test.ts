@@ -46,28 +46,6 @@ describe('the database version that memory is kept under', () => {
     }
   });
 
-  it('read once per event-loop turn for the hot paths: a commit shows from the next turn on', async () => {
-    const file = path.join(await makeTempDir(), 'turns.db');
-    const mine = openDatabase(file);
-    const other = openDatabase(file);
-    try {
-      mine.sqlite.exec('CREATE TABLE t (x INTEGER)');
-      await new Promise(setImmediate);
-      const start = mine.versionThisTurn();
-      other.sqlite.prepare('INSERT INTO t VALUES (1)').run();
-      assert.equal(mine.versionThisTurn(), start, 'the same turn keeps the version it read first');
-      assert.notEqual(mine.version(), start, 'the exact read sees the commit at once');
-      await new Promise(setImmediate);
-      const next = mine.versionThisTurn();
-      assert.notEqual(next, start, 'the next turn sees the commit');
-      await new Promise(setImmediate);
-      assert.equal(mine.versionThisTurn(), next, 'and no commit, no change');
-    } finally {
-      other.close();
-      mine.close();
-    }
-  });
-
   it('the image route answers the next request after another process unpublishes, from memory until then', async () => {
     const server = await startTestServer();
     try {

@@ -36,7 +36,6 @@ function field<T>(answer: Answer, name: string): T {
 
 type LogLine = { msg: string; answered?: string; status?: number };
 const requestLines = (server: TestServer) => (server.logs as LogLine[]).filter((line) => line.msg === 'graphql request');
-const answeredDirectly = (server: TestServer) => requestLines(server).filter((line) => line.answered === 'direct').length;
 
 /** How the last request was answered: 'direct', 'stored', or by Yoga (no mark). */
 async function answeredBy(server: TestServer, send: () => Promise<Answer>): Promise<{ answer: Answer; by: string }> {

@@ -28,8 +28,6 @@ export interface DatabaseHandle {
   db: Db;
   /** Changes whenever any connection commits (see DatabaseVersion); made on first use, once WAL is set up. */
   version(): number;
-  /** The version as read once this event-loop turn (see DatabaseVersion.currentThisTurn): for read-only hot paths. */
-  versionThisTurn(): number;
   close(): void;
 }
 
@@ -60,7 +58,6 @@ export function openDatabase(file: string, options: OpenDatabaseOptions = {}): D
     sqlite,
     db,
     version: () => versionReader().current(),
-    versionThisTurn: () => versionReader().currentThisTurn(),
     close() {
       if (!sqlite.open) return;
       version?.close();

@@ -10,9 +10,10 @@ const WAL_INDEX_HEADER_BYTES = 96;
 
 /**
  * A number that changes whenever the database does, by this connection or any other (an
- * import, a worker): what is kept in memory on behalf of the database (cached GraphQL results,
- * the image route's photo rows) is valid for one number only, so nothing answered from memory
- * is older than the last commit.
+ * import, a worker): what is kept in memory on behalf of the database (stored GraphQL answers,
+ * remembered rows, the image route's photo rows) is valid for one number only. Each request
+ * reads it once, at its start, and is answered as of it: nothing answered from memory is older
+ * than the last commit before the request came.
  *
  * In WAL mode it is read from the wal-index header with one `pread` and no lock: a commit
  * rewrites that header before it returns, so a read after the commit sees new bytes (a read
@@ -25,11 +26,6 @@ export class DatabaseVersion {
   /** True when the database has changed since the last call. */
   private readonly changed: () => boolean;
   private version = 0;
-  /** What currentThisTurn read, until this turn's check phase. */
-  private turnVersion: number | undefined;
-  private readonly endTurn = (): void => {
-    this.turnVersion = undefined;
-  };
 
   constructor(sqlite: Database.Database) {
     this.shm = sqlite.memory ? undefined : openIfPresent(`${sqlite.name}-shm`);
@@ -39,23 +35,6 @@ export class DatabaseVersion {
   current(): number {
     if (this.changed()) this.version++;
     return this.version;
-  }
-
-  /**
-   * The version read once per turn of the event loop, for read-only paths that answer many
-   * requests a turn (the image route): one `pread` a turn instead of one a request. A request
-   * handled in a turn arrived before that turn's poll returned, and the read below comes after
-   * it, as long as its client waits for each answer before asking again (browsers do); so no
-   * commit that finished before such a request was sent is missed. A request pipelined behind
-   * another may arrive within the turn and be answered as of its start, as if it had come a
-   * moment sooner. Paths that write, or read after their own writes, use `current()`.
-   */
-  currentThisTurn(): number {
-    if (this.turnVersion === undefined) {
-      this.turnVersion = this.current();
-      setImmediate(this.endTurn);
-    }
-    return this.turnVersion;
   }
 
   close(): void {

@@ -1,4 +1,3 @@
-import type { AlbumRecord } from '../catalog/album-records.ts';
 import { ALBUM_VISIBILITIES } from '../catalog/albums.ts';
 import { ALBUM_PHOTO_ORDER } from '../catalog/photo-records.ts';
 import { builder } from './builder.ts';

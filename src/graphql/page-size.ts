@@ -18,12 +18,7 @@ interface PageArgument {
   field: string;
 }
 
-/** Each document's `first`/`last` arguments of connection fields, found once (documents come from Yoga's parse cache). */
-const pageArguments = new WeakMap<DocumentNode, PageArgument[]>();
-
 function pageArgumentsOf(schema: GraphQLSchema, document: DocumentNode): PageArgument[] {
-  let found = pageArguments.get(document);
-  if (found !== undefined) return found;
   const typeInfo = new TypeInfo(schema);
   const collected: PageArgument[] = [];
   visit(
@@ -37,9 +32,7 @@ function pageArgumentsOf(schema: GraphQLSchema, document: DocumentNode): PageArg
       },
     }),
   );
-  found = collected;
-  pageArguments.set(document, found);
-  return found;
+  return collected;
 }
 
 /**

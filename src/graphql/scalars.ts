@@ -1,13 +1,5 @@
 import { GraphQLError, Kind } from 'graphql';
-import { BoundedMemo } from '../bounded-memo.ts';
 import { builder } from './builder.ts';
-
-/** A library page writes the same few hundred instants on every request: each is formatted once. */
-const isoStrings = new BoundedMemo<number, string>(50_000);
-
-function toIsoString(ms: number): string {
-  return new Date(ms).toISOString();
-}
 
 function parseDateTime(value: unknown): Date {
   if (typeof value !== 'string') throw new GraphQLError('DateTime must be an ISO 8601 string');
@@ -20,7 +12,7 @@ function parseDateTime(value: unknown): Date {
 
 builder.scalarType('DateTime', {
   description: 'An instant in time, as an ISO 8601 string in UTC (e.g. 2026-11-26T15:47:04.123Z).',
-  serialize: (value) => (typeof value === 'number' ? isoStrings.get(value, toIsoString) : new Date(value as string | Date).toISOString()),
+  serialize: (value) => new Date(value as number | string | Date).toISOString(),
   parseValue: parseDateTime,
   parseLiteral: (ast) => {
     if (ast.kind !== Kind.STRING) throw new GraphQLError('DateTime must be an ISO 8601 string');

@@ -1,9 +1,8 @@
-import { BoundedMemo } from '../bounded-memo.ts';
 import { urlVersion } from '../catalog/photo-files.ts';
 import { PUBLIC_ID_PATTERN } from '../ids.ts';
 import { publicOriginalExtension } from '../media/public-original.ts';
 import { type ImageFormat, type ImageVariant, isImageVariant } from '../media/variants.ts';
-import { handedOutSignature, type UrlGrant } from './url-signing.ts';
+import { imageSignature, type UrlGrant } from './url-signing.ts';
 
 /**
  * The shape of an image URL, both ways: what is handed out (`imageUrl`, through grant.ts's
@@ -39,9 +38,6 @@ export function followsAccept(path: ParsedImagePath): boolean {
   return path.kind === 'image' && path.extension === undefined;
 }
 
-/** Parsed image paths kept (the answers never change): a browser asks for the same few thousand over and over; past it the memory starts over. */
-const PARSED_PATHS_KEPT = 10_000;
-const parsedPaths = new BoundedMemo<string, ParsedImagePath>(PARSED_PATHS_KEPT);
 const MALFORMED: ParsedImagePath = { kind: 'malformed' };
 const UNKNOWN: ParsedImagePath = { kind: 'unknown' };
 
@@ -50,9 +46,8 @@ const UNKNOWN: ParsedImagePath = { kind: 'unknown' };
  * `%2e%2e`, `%2f` or `..` simply fail the pattern, so no URL string can reach the file system.
  */
 export function parseImagePath(pathname: string): ParsedImagePath {
-  // Only short paths are remembered, so what a stranger's requests can make us keep stays small.
   if (pathname.length > MAX_PATH_LENGTH) return MALFORMED;
-  return parsedPaths.get(pathname, parseImagePathOnce);
+  return parseImagePathOnce(pathname);
 }
 
 /**
@@ -147,7 +142,7 @@ export function imageUrl(
   const pathname = `/images/${photo.publicId}/${variant}.${extension}`;
   const versioned = `${pathname}?v=${urlVersion(photo.version, photo.urlKey)}`;
   if (signing === undefined) return versioned;
-  const signature = handedOutSignature(signing.secret, {
+  const signature = imageSignature(signing.secret, {
     pathname,
     expiresAt: signing.expiresAt,
     urlKey: photo.urlKey,
