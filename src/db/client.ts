@@ -28,6 +28,8 @@ export interface DatabaseHandle {
   db: Db;
   /** Changes whenever any connection commits (see DatabaseVersion); made on first use, once WAL is set up. */
   version(): number;
+  /** The version a request starting now is answered as of (DatabaseVersion.atRequestStart): each request reads it once. */
+  versionAtRequestStart(): number;
   close(): void;
 }
 
@@ -58,6 +60,7 @@ export function openDatabase(file: string, options: OpenDatabaseOptions = {}): D
     sqlite,
     db,
     version: () => versionReader().current(),
+    versionAtRequestStart: () => versionReader().atRequestStart(),
     close() {
       if (!sqlite.open) return;
       version?.close();

@@ -26,6 +26,11 @@ export class DatabaseVersion {
   /** True when the database has changed since the last call. */
   private readonly changed: () => boolean;
   private version = 0;
+  /** What atRequestStart read, until this turn's check phase. */
+  private turnVersion: number | undefined;
+  private readonly endTurn = (): void => {
+    this.turnVersion = undefined;
+  };
 
   constructor(sqlite: Database.Database) {
     this.shm = sqlite.memory ? undefined : openIfPresent(`${sqlite.name}-shm`);
@@ -35,6 +40,21 @@ export class DatabaseVersion {
   current(): number {
     if (this.changed()) this.version++;
     return this.version;
+  }
+
+  /**
+   * The version a request starting now is answered as of, read at most once per event-loop
+   * turn: every request dispatched in a turn arrived before that turn's poll returned, and the
+   * read comes after it, so no commit that finished before such a request was sent is missed (a
+   * request pipelined behind another may be answered as of a moment sooner). One `pread` a turn
+   * instead of one a request: 1.16x on the image route's revalidation 304 (docs/performance.md).
+   */
+  atRequestStart(): number {
+    if (this.turnVersion === undefined) {
+      this.turnVersion = this.current();
+      setImmediate(this.endTurn);
+    }
+    return this.turnVersion;
   }
 
   close(): void {

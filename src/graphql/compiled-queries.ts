@@ -6,7 +6,7 @@ import type { DocumentMemory } from './document-memory.ts';
 import { pageSizeErrors } from './page-size.ts';
 import type { PersistedQueries } from './persisted-queries.ts';
 import { codedIdError, maskUnexpectedErrors } from './request-errors.ts';
-import { extensionsAsk, type RequestParams } from './request-params.ts';
+import { extensionsAsk, onlyKnownParameters, type RequestParams } from './request-params.ts';
 
 /** A query whose document Yoga parsed, validated and limit-checked before, ready to run compiled. */
 export interface CompiledPlan {
@@ -31,7 +31,7 @@ export interface CompiledPlanDeps {
  * applied.
  */
 export function compiledPlan(deps: CompiledPlanDeps, params: RequestParams, authorization: string | null): CompiledPlan | undefined {
-  if (extensionsAsk(params.extensions) !== 'nothing') return undefined;
+  if (extensionsAsk(params.extensions) !== 'nothing' || !onlyKnownParameters(params)) return undefined;
   const { query, operationName, variables } = params;
   if (typeof query !== 'string' || (operationName != null && typeof operationName !== 'string')) return undefined;
   if (variables != null && (typeof variables !== 'object' || Array.isArray(variables))) return undefined;
@@ -43,7 +43,8 @@ export function compiledPlan(deps: CompiledPlanDeps, params: RequestParams, auth
   // Variables that do not fit their types are a request error, whose answer (and status) is Yoga's.
   const definitions = getOperationAST(document, operationName)?.variableDefinitions ?? [];
   if (definitions.length > 0 && getVariableValues(deps.schema, definitions, sent).errors !== undefined) return undefined;
-  if (pageSizeErrors(deps.schema, document, operationName, sent, MAX_PAGE_SIZE).length > 0) return undefined;
+  if (pageSizeErrors(deps.schema, document, deps.documents.pageArguments(document), operationName, sent, MAX_PAGE_SIZE).length > 0)
+    return undefined;
   return { operationName: operationName ?? undefined, variables: sent, compiled };
 }
 
@@ -53,17 +54,25 @@ export function runCompiled(plan: CompiledPlan, context: GraphQLContext): Execut
 }
 
 /** An error as Yoga reports it: unexpected failures masked, the relay plugin's id refusals coded (see request-errors.ts). */
-function reported(error: GraphQLError): GraphQLError {
+function reported(error: GraphQLError, unexpected: GraphQLError[]): GraphQLError {
+  // As Yoga calls it (its isDev is unset): the message of what failed is for the log, not the client.
   const masked = maskUnexpectedErrors(error, 'Unexpected error.', false) as GraphQLError;
+  if (masked !== error) unexpected.push(error);
   return codedIdError(masked) ?? masked;
 }
 
-/** The result's JSON as Yoga writes it: errors reported, internal extensions (`http`) left out, keys in the result's order. */
-export function resultJson(result: ExecutionResult): string {
-  let written: ExecutionResult = result.errors?.length ? { ...result, errors: result.errors.map(reported) } : result;
+/**
+ * The result's JSON as Yoga writes it: errors reported, internal extensions (`http`) left out,
+ * keys in the result's order; with the errors masked as unexpected, which Yoga would log.
+ */
+export function resultJson(result: ExecutionResult): { json: string; unexpected: GraphQLError[] } {
+  const unexpected: GraphQLError[] = [];
+  let written: ExecutionResult = result.errors?.length
+    ? { ...result, errors: result.errors.map((error) => reported(error, unexpected)) }
+    : result;
   if (written.extensions?.http !== undefined) {
     const { http: _http, ...extensions } = written.extensions;
     written = { ...written, extensions: Object.keys(extensions).length > 0 ? extensions : undefined };
   }
-  return JSON.stringify(written);
+  return { json: JSON.stringify(written), unexpected };
 }

@@ -10,6 +10,7 @@ import type {
 import { getOperationAST, Kind } from 'graphql';
 import { type CompiledQuery, compileQuery, isCompiledQuery } from 'graphql-jit';
 import { LRUCache } from 'lru-cache';
+import { type PageArgument, pageArgumentsOf } from './page-size.ts';
 
 // graphql-jit compiles each document with `new Function`, and V8's compilation cache keeps the
 // source of every function so made (about 190 KB for a six-alias query here), freed only by a
@@ -48,6 +49,8 @@ interface KeptDocument {
   accepted: boolean;
   /** By operation name (`''` for the only one); null where graphql-jit is not used. */
   readonly compiled: Map<string, CompiledQuery | null>;
+  /** Its page-size arguments, found on first use. */
+  pageArguments?: readonly PageArgument[];
   bytes: number;
 }
 
@@ -169,6 +172,14 @@ export class DocumentMemory {
   accept(document: DocumentNode): void {
     const entry = this.byDocument.get(document);
     if (entry !== undefined) entry.accepted = true;
+  }
+
+  /** The document's page-size arguments (page-size.ts), found once per kept document. */
+  pageArguments(document: DocumentNode): readonly PageArgument[] {
+    const entry = this.byDocument.get(document);
+    if (entry === undefined) return pageArgumentsOf(this.schema, document);
+    entry.pageArguments ??= pageArgumentsOf(this.schema, document);
+    return entry.pageArguments;
   }
 
   /** The kind of operation a kept document's text runs under that name; undefined when it is not kept or has no such operation. */

@@ -6,6 +6,7 @@ import { GraphQLError, NoSchemaIntrospectionCustomRule } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { ClientErrorCode } from '../errors.ts';
 import { MAX_PAGE_SIZE } from './builder.ts';
+import type { DocumentMemory } from './document-memory.ts';
 import { bracketNesting } from './nesting.ts';
 import { pageSizeErrors } from './page-size.ts';
 import { requestError } from './request-errors.ts';
@@ -22,6 +23,8 @@ export interface LimitOptions {
   introspection: boolean;
   /** Hide "Did you mean …?" hints from callers who are not the admin. */
   hideSuggestions: (request: Request) => boolean;
+  /** Where each document's page-size arguments are kept. */
+  documents: Pick<DocumentMemory, 'pageArguments'>;
 }
 
 const SUGGESTION = /\s*Did you mean .+\?$/;
@@ -115,7 +118,8 @@ export function limitPlugins(options: LimitOptions): Plugin[] {
     costLimitPlugin({ maxCost: QUERY_LIMITS.cost, depthCostFactor: QUERY_LIMITS.depthCostFactor, ignoreIntrospection: true }),
     {
       onExecute({ args, setResultAndStopExecution }) {
-        const errors = pageSizeErrors(args.schema, args.document, args.operationName, args.variableValues, MAX_PAGE_SIZE);
+        const found = options.documents.pageArguments(args.document);
+        const errors = pageSizeErrors(args.schema, args.document, found, args.operationName, args.variableValues, MAX_PAGE_SIZE);
         if (errors.length > 0) setResultAndStopExecution({ errors });
       },
     },

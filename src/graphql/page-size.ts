@@ -13,12 +13,13 @@ import {
 } from 'graphql';
 import { requestError } from './request-errors.ts';
 
-interface PageArgument {
+export interface PageArgument {
   node: ArgumentNode;
   field: string;
 }
 
-function pageArgumentsOf(schema: GraphQLSchema, document: DocumentNode): PageArgument[] {
+/** A document's `first`/`last` arguments of connection fields (DocumentMemory keeps them with the document: a walk with type info per request was a tenth of a page). */
+export function pageArgumentsOf(schema: GraphQLSchema, document: DocumentNode): PageArgument[] {
   const typeInfo = new TypeInfo(schema);
   const collected: PageArgument[] = [];
   visit(
@@ -44,11 +45,11 @@ function pageArgumentsOf(schema: GraphQLSchema, document: DocumentNode): PageArg
 export function pageSizeErrors(
   schema: GraphQLSchema,
   document: DocumentNode,
+  found: readonly PageArgument[],
   operationName: string | null | undefined,
   variables: Record<string, unknown> | null | undefined,
   max: number,
 ): GraphQLError[] {
-  const found = pageArgumentsOf(schema, document);
   if (found.length === 0) return [];
   const definitions = getOperationAST(document, operationName)?.variableDefinitions ?? [];
   const coerced = definitions.length === 0 ? {} : getVariableValues(schema, definitions, variables ?? {}).coerced;

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import type { PersistedQueries } from './persisted-queries.ts';
-import { extensionsAsk, type RequestParams } from './request-params.ts';
+import { extensionsAsk, onlyKnownParameters, type RequestParams } from './request-params.ts';
 
 /** Answers kept at one database version; a new version starts over. */
 const MAX_ANSWERS = 1000;
@@ -70,18 +70,20 @@ export class StoredAnswers {
     private readonly ttlMs: number,
   ) {}
 
-  private at(version: number): void {
-    if (version === this.version) return;
+  /** Whether `version` is the one kept: a newer one starts over; an older one (a request that began before a commit) finds and keeps nothing. */
+  private at(version: number): boolean {
+    if (version < this.version) return false;
+    if (version === this.version) return true;
     this.version = version;
     this.answers = newAnswers();
     this.texts = { GET: new Map(), POST: new Map() };
     this.textChars = 0;
+    return true;
   }
 
   /** The key a request's exact text was given at this version, if it was looked up before. */
   keyOfText(version: number, method: string, text: string): AnswerKey | undefined {
-    this.at(version);
-    return this.textsOf(method)?.get(text);
+    return this.at(version) ? this.textsOf(method)?.get(text) : undefined;
   }
 
   private textsOf(method: string): Map<string, AnswerKey> | undefined {
@@ -94,6 +96,8 @@ export class StoredAnswers {
    */
   keyOf(version: number, params: RequestParams, method: string, text: string): AnswerKey | undefined {
     const { operationName, variables } = params;
+    // Parameters Yoga refuses are Yoga's to answer, whatever is stored (an empty name names no operation).
+    if (!onlyKnownParameters(params) || operationName === '') return undefined;
     if (operationName != null && typeof operationName !== 'string') return undefined;
     if (variables != null && (typeof variables !== 'object' || Array.isArray(variables))) return undefined;
     let { query } = params;
@@ -112,8 +116,7 @@ export class StoredAnswers {
   }
 
   private rememberText(version: number, method: string, text: string, key: AnswerKey): void {
-    this.at(version);
-    if (this.textsOf(method) === undefined || text.length > MAX_REMEMBERED_TEXT_CHARS) return;
+    if (!this.at(version) || this.textsOf(method) === undefined || text.length > MAX_REMEMBERED_TEXT_CHARS) return;
     if (this.texts.GET.size + this.texts.POST.size >= MAX_ANSWERS || this.textChars + text.length > MAX_REMEMBERED_CHARS) {
       this.texts = { GET: new Map(), POST: new Map() };
       this.textChars = 0;
@@ -131,8 +134,7 @@ export class StoredAnswers {
 
   /** Keeps an answer's bytes; not when the database moved on since the key was made (the answer is a past version's). */
   put(key: AnswerKey, body: Buffer, currentVersion: number): StoredAnswer | undefined {
-    if (key.version !== currentVersion) return undefined;
-    this.at(currentVersion);
+    if (key.version !== currentVersion || !this.at(currentVersion)) return undefined;
     const stored = new StoredAnswer(body, key.hash, Date.now() + this.ttlMs);
     this.answers.set(key.hash, stored);
     return stored;

@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import { GraphQLError, getOperationAST } from 'graphql';
+import { getOperationAST } from 'graphql';
 import type { GraphiQLRenderer, Plugin } from 'graphql-yoga';
 import { createYoga } from 'graphql-yoga';
 import type { ViewerCheck } from '../auth/viewer.ts';
@@ -33,8 +33,8 @@ export interface YogaOptions {
   graphiqlPage: { render: GraphiQLRenderer; plugin: Plugin };
 }
 
-/** The caller, identified by the route at most once: a refusal is the error to answer. */
-export type IdentityOnce = () => CallerIdentity | GraphQLError;
+/** The caller, identified by the route at most once: a refusal (or a failure to identify) is the error to answer. */
+export type IdentityOnce = () => CallerIdentity | Error;
 
 /** What the route learns of how Yoga executed a request: whether its answer may be stored. */
 export interface YogaOutcome {
@@ -89,6 +89,7 @@ export function createGraphQLEngine(options: YogaOptions) {
     ...limitPlugins({
       introspection: graphql.introspection,
       hideSuggestions: (request) => graphql.production && !viewers.isAdmin(request.headers.get('authorization')),
+      documents: options.documents,
     }),
     outcomePlugin(),
     varyOnOriginPlugin(graphql),
@@ -100,7 +101,7 @@ export function createGraphQLEngine(options: YogaOptions) {
     schema,
     graphqlEndpoint: '/graphql',
     landingPage: false,
-    // Every body Yoga reads is bounded before it gets here (server.ts: Content-Length required and
+    // Every body Yoga reads is bounded before it gets here (graphql-route.ts: Content-Length required and
     // at most MAX_GRAPHQL_BODY_BYTES; the upload route's operations field): Yoga's own limit would
     // pipe each body through a counting stream for nothing.
     maxRequestBodySize: false,
@@ -117,7 +118,7 @@ export function createGraphQLEngine(options: YogaOptions) {
     },
     context: ({ request, params, req, uploads, sqlUsage, identity, version }) => {
       const caller = identity();
-      if (caller instanceof GraphQLError) throw caller;
+      if (caller instanceof Error) throw caller;
       const { viewer, share } = caller;
       // Parsed and validated by now: a mutation must read its own writes, so only a query reads as of the request's start.
       const query = options.documents.operationKind(params.query, params.operationName) === 'query';

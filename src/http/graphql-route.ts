@@ -1,5 +1,5 @@
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
-import type { GraphQLError, GraphQLSchema } from 'graphql';
+import { type ExecutionResult, GraphQLError, type GraphQLSchema } from 'graphql';
 import type { ViewerCheck } from '../auth/viewer.ts';
 import { SHARE_HEADER, type ShareAccess } from '../catalog/share-access.ts';
 import type { GraphQLConfig, IngestConfig } from '../config.ts';
@@ -48,7 +48,9 @@ export interface GraphQLRouteDeps {
   viewers: ViewerCheck;
   shares: ShareAccess;
   contexts: (identity: RequestIdentity) => GraphQLContext;
-  /** The database version now (DatabaseVersion.current): read once per request, at its start. */
+  /** The database version a request starting now is answered as of (read once per request, at its start). */
+  versionAtRequestStart: () => number;
+  /** The database version now (DatabaseVersion.current): whether it moved while a request ran. */
   databaseVersion: () => number;
   logger: Logger;
   graphql: Pick<GraphQLConfig, 'serverTiming' | 'corsOrigins' | 'maxDocumentBytes'>;
@@ -108,10 +110,12 @@ interface Answer {
 }
 
 /**
- * `/graphql`, every method and body, in six stages read top to bottom: admit (size, nesting,
- * body deadlines, in-flight slot) → identify the caller → look up a stored answer → execute
- * (compiled, or through Yoga) → store → respond and log. Each stage is one function below; this
- * is the only place that sets GraphQL's caching headers and Server-Timing and writes its log line.
+ * `/graphql`, every method and body, in stages read top to bottom: admit (the body within its
+ * bounds, the database version of the request's start) → a stored answer to the exact text →
+ * an in-flight slot and the parameters within their bounds → identify the caller → a stored
+ * answer to the parameters → execute (compiled, or through Yoga) → store → respond and log.
+ * Each stage is one function below; this is the only place that decides what may be shared
+ * between callers, sets GraphQL's caching headers and Server-Timing, and writes its log line.
  */
 export function createGraphQLRoute(deps: GraphQLRouteDeps): GraphQLRouteHandler {
   const route: GraphQLRoute = { ...deps, inFlight: 0, bodies: new BodyBudget(MAX_RECEIVING_BODY_BYTES) };
@@ -134,7 +138,14 @@ function answerReceived(
   res: ServerResponse,
   received: ReceivedRequest,
 ): Promise<void> | undefined {
-  const request = admit(route, req, received);
+  let request: AdmittedRequest;
+  try {
+    request = admit(route, req, received);
+  } catch (error) {
+    // Nothing will consume an upload's staged files now: they go before the failure is answered.
+    if (received.uploads === undefined) throw error;
+    return discardUploads(received.uploads).then(() => Promise.reject(error));
+  }
   // A text answered before at this version was admitted then: answered at once, holding no slot.
   const known = knownAnswer(route, request);
   if (known !== undefined) {
@@ -148,7 +159,7 @@ function answerReceived(
 async function answerInSlot(route: GraphQLRoute, req: IncomingMessage, res: ServerResponse, request: AdmittedRequest): Promise<void> {
   try {
     if (route.holdInFlight !== undefined) await route.holdInFlight();
-    if (!withinBounds(route, res, request)) return;
+    if (!withinBounds(route, req, res, request)) return;
     const identity = identifyOnce(route, req, request);
     const key = answerKey(route, request);
     const answer = lookUpStored(route, key) ?? (await execute(route, req, res, request, identity));
@@ -187,8 +198,7 @@ async function receive(route: GraphQLRoute, req: IncomingMessage, res: ServerRes
 /** What the rest of the route knows of a request from its start: the database version it is answered as of, above all. */
 function admit(route: GraphQLRoute, req: IncomingMessage, received: ReceivedRequest): AdmittedRequest {
   const jsonType = jsonTypeFirstAccepted(req.headers.accept);
-  const json =
-    received.method === 'POST' && received.uploads === undefined && /^application\/json\s*(;|$)/i.test(req.headers['content-type'] ?? '');
+  const json = received.method === 'POST' && received.uploads === undefined && isJsonBody(req.headers['content-type']);
   return {
     method: received.method,
     text: received.text,
@@ -196,7 +206,7 @@ function admit(route: GraphQLRoute, req: IncomingMessage, received: ReceivedRequ
     uploads: received.uploads,
     params: undefined,
     json,
-    version: route.databaseVersion(),
+    version: route.versionAtRequestStart(),
     started: performance.now(),
     sqlUsage: newSqlUsage(),
     jsonType,
@@ -204,19 +214,31 @@ function admit(route: GraphQLRoute, req: IncomingMessage, received: ReceivedRequ
   };
 }
 
+/** A JSON body, as Yoga recognises one (the first type listed, exactly, parameters after `;` allowed). */
+function isJsonBody(contentType: string | undefined): boolean {
+  const first = contentType?.split(',')[0];
+  return first === 'application/json' || first?.startsWith('application/json;') === true;
+}
+
 /**
  * Reads the parameters and refuses those over a bound (document size, JSON nesting) before
  * anything parses the document or walks its JSON; false when refused (and answered). Parameters
  * that cannot be read are left undefined: Yoga refuses them as the protocol says.
  */
-function withinBounds(route: GraphQLRoute, res: ServerResponse, request: AdmittedRequest): boolean {
+function withinBounds(route: GraphQLRoute, req: IncomingMessage, res: ServerResponse, request: AdmittedRequest): boolean {
   const { method, text, body, uploads } = request;
   if (method === 'GET') request.params = text === '' ? undefined : paramsOfQueryString(new URLSearchParams(text));
   else if (body !== undefined && uploads === undefined && request.json) request.params = paramsOfJsonBody(text);
   const refusal = request.params === undefined ? undefined : boundsRefusal(request.params, route.graphql);
   if (refusal === undefined) return true;
-  sendGraphQLError(res, refusal.code, refusal.message, {}, refusal.extensions);
+  sendGraphQLError(res, refusal.code, refusal.message, refusalCors(route, req), refusal.extensions);
   return false;
+}
+
+/** The CORS headers of a refusal the route answers itself, so a cross-origin caller can read why. */
+function refusalCors(route: GraphQLRoute, req: IncomingMessage): Record<string, string> {
+  if (route.graphql.corsOrigins.length === 0) return {};
+  return { ...route.corsHeaders(req.headers.origin), vary: 'Origin' };
 }
 
 /** A POST's declared length, checked before a byte is read: required (chunked bodies are not read), and at most the limit. */
@@ -259,6 +281,8 @@ function takeSlot(route: GraphQLRoute, res: ServerResponse): boolean {
     );
     return false;
   }
+  // A client gone while its body was read or its files were staged: there is no one to answer.
+  if (res.destroyed) return false;
   route.inFlight++;
   res.once('close', () => route.inFlight--);
   route.logger.debug('graphql request started');
@@ -283,7 +307,12 @@ export function jsonTypeFirstAccepted(accept: string | undefined): string | unde
  * may be shared between callers (with images/grant.ts, which says whose image URLs are).
  */
 function mayShareAnswers(req: IncomingMessage, jsonType: string | undefined): boolean {
-  return jsonType !== undefined && req.headers.authorization === undefined && req.headers[SHARE_HEADER] === undefined;
+  return jsonType !== undefined && !carriesCredentials(req);
+}
+
+/** Credentials of any kind: the admin's token, or what a share link opens. */
+function carriesCredentials(req: IncomingMessage): boolean {
+  return req.headers.authorization !== undefined || req.headers[SHARE_HEADER] !== undefined;
 }
 
 // ── identify ───────────────────────────────────────────────────────────────────────────────
@@ -294,13 +323,13 @@ function mayShareAnswers(req: IncomingMessage, jsonType: string | undefined): bo
  * engine's to answer, after it has parsed and validated the document as it always does.
  */
 function identifyOnce(route: GraphQLRoute, req: IncomingMessage, request: AdmittedRequest): IdentityOnce {
-  let identity: CallerIdentity | GraphQLError | undefined;
+  let identity: CallerIdentity | Error | undefined;
   return () => {
     if (identity === undefined) {
       try {
         identity = callerIdentity(route.viewers, route.shares, (name) => requestHeader(req, name) ?? null, request.sqlUsage);
       } catch (error) {
-        identity = error as GraphQLError;
+        identity = error as Error;
       }
     }
     return identity;
@@ -347,26 +376,34 @@ async function execute(
       : compiledPlan(route, request.params, requestHeader(req, 'authorization') ?? null);
   const identity = plan === undefined ? undefined : identityOnce();
   if (plan === undefined || identity === undefined || !isCaller(identity)) return executeInYoga(route, req, res, request, identityOnce);
-  const context = route.contexts({
-    ...identity,
-    signal: NEVER_ABORTED,
-    clientAddress: req.socket.remoteAddress ?? '',
-    sqlUsage: request.sqlUsage,
-    version: request.version,
-  });
-  const result = await runCompiled(plan, context);
+  let result: ExecutionResult;
+  try {
+    const context = route.contexts({
+      ...identity,
+      signal: NEVER_ABORTED,
+      clientAddress: req.socket.remoteAddress ?? '',
+      sqlUsage: request.sqlUsage,
+      version: request.version,
+    });
+    result = await runCompiled(plan, context);
+  } catch (error) {
+    // A resolver's failure is in the result's errors; this is a bug past them, answered as Yoga answers one.
+    result = { errors: [new GraphQLError('Unexpected error.', { originalError: error as Error })] };
+  }
+  const { json, unexpected } = resultJson(result);
+  for (const error of unexpected) route.logger.error({ err: error.originalError ?? error, path: error.path }, 'graphql resolver failed');
   return {
-    status: 200,
-    headers: { 'content-type': `${request.jsonType}; charset=utf-8` },
-    body: Buffer.from(resultJson(result)),
+    status: result.data === undefined && result.errors !== undefined ? 500 : 200,
+    headers: {},
+    body: Buffer.from(json),
     answered: 'direct',
     operation: plan.operationName,
     storable: (result.errors?.length ?? 0) === 0,
   };
 }
 
-function isCaller(identity: CallerIdentity | GraphQLError): identity is CallerIdentity {
-  return 'viewer' in identity;
+function isCaller(identity: CallerIdentity | Error): identity is CallerIdentity {
+  return !(identity instanceof Error);
 }
 
 async function executeInYoga(
@@ -385,9 +422,11 @@ async function executeInYoga(
   const search = request.method === 'GET' && request.text !== '' ? `?${request.text}` : '';
   // A client that goes away stops what runs on its behalf (an import from a URL, say).
   const clientGone = new AbortController();
-  res.once('close', () => {
-    if (!res.writableFinished) clientGone.abort();
-  });
+  if (res.destroyed) clientGone.abort();
+  else
+    res.once('close', () => {
+      if (!res.writableFinished) clientGone.abort();
+    });
   // Only the path and query matter to Yoga; the host is not the client's to choose here.
   const response = await route.engine.fetch(
     `http://lightbox/graphql${search}`,
@@ -443,7 +482,7 @@ function respond(route: GraphQLRoute, req: IncomingMessage, res: ServerResponse,
   let cacheControl = POST_CACHE_CONTROL;
   let etag: string | undefined;
   if (request.method === 'GET') {
-    const anonymous = req.headers.authorization === undefined && req.headers[SHARE_HEADER] === undefined;
+    const anonymous = !carriesCredentials(req);
     headers.vary = joinVary(headers.vary, anonymous ? 'Accept, Authorization, X-Lightbox-Share' : 'Accept');
     cacheControl = anonymous ? 'public, no-cache' : 'private, no-store';
     if (answer.stored !== undefined && answer.status === 200) etag = answer.stored.etag;
@@ -462,7 +501,7 @@ function respond(route: GraphQLRoute, req: IncomingMessage, res: ServerResponse,
   if (etag !== undefined && namesTag(req.headers['if-none-match'], etag)) {
     status = 304;
     headers.etag = etag;
-    // Only an answer Yoga wrote carries its type: a 304 says none (the first after a write is the rare one).
+    // A 304 says no type: only an answer Yoga wrote carries one by now (the first GET after a write, the rare one).
     if (answer.answered === 'yoga') delete headers['content-type'];
     res.writeHead(304, headers);
     res.end();

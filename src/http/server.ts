@@ -76,7 +76,7 @@ export function createLightboxServer({
   const shares = new ShareAccess({ db: database.db, secret: secrets.secret, usage: shareUsage, limiter: new UnlockLimiter(clock), clock });
   const images = createImageRoute({
     grants: grantChecks({
-      photos: new PhotoFileLookup(database.sqlite, layout, database.version),
+      photos: new PhotoFileLookup(database.sqlite, layout, database.versionAtRequestStart),
       sharedPhotos: new SharedPhotoLookup(database.sqlite, clock),
       layout,
       secret: secrets.secret,
@@ -129,6 +129,7 @@ export function createLightboxServer({
     shares,
     contexts,
     databaseVersion: database.version,
+    versionAtRequestStart: database.versionAtRequestStart,
     logger,
     graphql: config.graphql,
     corsHeaders: corsResponseHeaders(config.graphql),
