@@ -12,11 +12,35 @@ type Change = [file: string, from: string, to: string];
 
 /** Each cache, and the change that turns it off. */
 export const CACHES_OFF: Record<string, Change[]> = {
+  'stored-answers': [
+    [
+      'src/graphql/stored-answers.ts',
+      'if (key.version !== this.version) return undefined;',
+      'if (key.version !== this.version || key.version === key.version) return undefined;',
+    ],
+  ],
+  'prepared-statements': [
+    ['src/db/statements.ts', 'let read = this.statements.get(text);', "let read = text === '' ? this.statements.get(text) : undefined;"],
+  ],
   'stored-texts': [
     [
       'src/graphql/stored-answers.ts',
       'return this.textsOf(method)?.get(text);',
       "return method === '' ? this.textsOf(method)?.get(text) : undefined;",
+    ],
+  ],
+  'handed-out-signatures': [
+    [
+      'src/images/url-signing.ts',
+      '  let kept = handedOut.get(secret);\n',
+      "  if (secret !== '') return hmac(secret, signedText(signed));\n  let kept = handedOut.get(secret);\n",
+    ],
+  ],
+  'global-ids': [
+    [
+      'src/graphql/global-ids.ts',
+      '  let encoded = encodedByType.get(typename);\n',
+      "  if (typename !== '') return encodeGlobalID(typename, id);\n  let encoded = encodedByType.get(typename);\n",
     ],
   ],
   'compiled-queries': [
@@ -53,26 +77,8 @@ export const CACHES_OFF: Record<string, Change[]> = {
       'const selects = { get: (_key: string): AlbumSelect | undefined => undefined, set: (_key: string, _value: AlbumSelect) => undefined };',
     ],
   ],
-  'handed-out-signatures': [
-    [
-      'src/images/url-signing.ts',
-      '  let kept = handedOut.get(secret);\n',
-      "  if (secret !== '') return hmac(secret, signedText(signed));\n  let kept = handedOut.get(secret);\n",
-    ],
-  ],
-  'global-ids': [
-    [
-      'src/graphql/global-ids.ts',
-      '  let encoded = encodedByType.get(typename);\n',
-      "  if (typename !== '') return encodeGlobalID(typename, id);\n  let encoded = encodedByType.get(typename);\n",
-    ],
-  ],
-  'iso-strings': [['src/graphql/scalars.ts', 'isoStrings.get(value, toIsoString)', 'toIsoString(value)']],
   'remembered-rows': [
     ['src/http/server.ts', 'new PreparedReads(database.sqlite, config.graphql.readCache)', 'new PreparedReads(database.sqlite, false)'],
-  ],
-  'parsed-image-paths': [
-    ['src/images/image-url.ts', 'return parsedPaths.get(pathname, parseImagePathOnce);', 'return parseImagePathOnce(pathname);'],
   ],
   'layout-paths': [
     [

@@ -4,6 +4,7 @@ import RelayPlugin, { resolveNodes } from '@pothos/plugin-relay';
 import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
 import { ForbiddenError } from '../errors.ts';
 import type { GraphQLContext } from './context.ts';
+import { rememberedGlobalID } from './global-ids.ts';
 import './sealed-cursors.ts';
 
 export interface PothosTypes {
@@ -37,6 +38,7 @@ export const builder: PothosSchemaTypes.SchemaBuilder<PothosSchemaTypes.ExtendDe
     nodesOnConnection: true,
     clientMutationId: 'omit',
     cursorType: 'String',
+    encodeGlobalID: rememberedGlobalID,
     // A global id is not a permission: node lookups see only what the viewer's lists show.
     nodeQueryOptions: {
       resolve: async (_root, { id }, ctx, _info, resolveNode) =>

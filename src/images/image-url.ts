@@ -2,7 +2,7 @@ import { urlVersion } from '../catalog/photo-files.ts';
 import { PUBLIC_ID_PATTERN } from '../ids.ts';
 import { publicOriginalExtension } from '../media/public-original.ts';
 import { type ImageFormat, type ImageVariant, isImageVariant } from '../media/variants.ts';
-import { imageSignature, type UrlGrant } from './url-signing.ts';
+import { handedOutSignature, type UrlGrant } from './url-signing.ts';
 
 /**
  * The shape of an image URL, both ways: what is handed out (`imageUrl`, through grant.ts's
@@ -142,7 +142,7 @@ export function imageUrl(
   const pathname = `/images/${photo.publicId}/${variant}.${extension}`;
   const versioned = `${pathname}?v=${urlVersion(photo.version, photo.urlKey)}`;
   if (signing === undefined) return versioned;
-  const signature = imageSignature(signing.secret, {
+  const signature = handedOutSignature(signing.secret, {
     pathname,
     expiresAt: signing.expiresAt,
     urlKey: photo.urlKey,

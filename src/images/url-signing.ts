@@ -44,6 +44,33 @@ function signedText(signed: SignedImage): string {
   return `${signed.pathname}\n${signed.expiresAt}\n${signed.urlKey}\n${signed.grant}${share}`;
 }
 
+/** Signatures this server made for URLs it handed out, by signed text, for the secret in force; past this many the memory starts over. */
+const SIGNATURES_KEPT = 50_000;
+const handedOut = new Map<string, Map<string, string>>();
+
+/**
+ * `imageSignature` for URLs this server hands out: expiries move in 15-minute steps, so the
+ * admin's library asks for the same few hundred signatures on every page until the step
+ * turns, and an HMAC costs far more than a lookup. Only what the server itself signs is kept;
+ * signatures checked on requests are always computed.
+ */
+export function handedOutSignature(secret: string, signed: SignedImage): string {
+  let kept = handedOut.get(secret);
+  if (kept === undefined || kept.size >= SIGNATURES_KEPT) {
+    // One secret is in force at a time: the memory of an old one goes.
+    handedOut.clear();
+    kept = new Map();
+    handedOut.set(secret, kept);
+  }
+  const text = signedText(signed);
+  let signature = kept.get(text);
+  if (signature === undefined) {
+    signature = hmac(secret, text);
+    kept.set(text, signature);
+  }
+  return signature;
+}
+
 /**
  * The work of checking a signature that fails, for a request that names nothing to check it
  * against (no such photo, a dead URL key, no such share link): a bogus signature on a hidden
