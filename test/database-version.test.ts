@@ -46,6 +46,28 @@ describe('the database version that memory is kept under', () => {
     }
   });
 
+  it('the version a request starts at is read once per event-loop turn: a commit shows from the next turn on', async () => {
+    const file = path.join(await makeTempDir(), 'turns.db');
+    const mine = openDatabase(file);
+    const other = openDatabase(file);
+    try {
+      mine.sqlite.exec('CREATE TABLE t (x INTEGER)');
+      await new Promise(setImmediate);
+      const start = mine.versionAtRequestStart();
+      other.sqlite.prepare('INSERT INTO t VALUES (1)').run();
+      assert.equal(mine.versionAtRequestStart(), start, 'the same turn keeps the version it read first');
+      assert.notEqual(mine.version(), start, 'the exact read sees the commit at once');
+      await new Promise(setImmediate);
+      const next = mine.versionAtRequestStart();
+      assert.notEqual(next, start, 'the next turn sees the commit');
+      await new Promise(setImmediate);
+      assert.equal(mine.versionAtRequestStart(), next, 'and no commit, no change');
+    } finally {
+      other.close();
+      mine.close();
+    }
+  });
+
   it('the image route answers the next request after another process unpublishes, from memory until then', async () => {
     const server = await startTestServer();
     try {
