@@ -49,7 +49,7 @@ interface KeptDocument {
   accepted: boolean;
   /** By operation name (`''` for the only one); null where graphql-jit is not used. */
   readonly compiled: Map<string, CompiledQuery | null>;
-  /** Its page-size arguments, found on first use. */
+  /** Its page-size arguments, found on first use: nodes of the parsed document, so within its estimate. */
   pageArguments?: readonly PageArgument[];
   bytes: number;
 }

@@ -57,18 +57,3 @@ export function paramsOfJsonBody(text: string): RequestParams | undefined {
   if (typeof params !== 'object' || params === null || Array.isArray(params)) return undefined;
   return jsonNestsDeeperThan(params, MAX_JSON_NESTING) ? undefined : (params as RequestParams);
 }
-
-/** A JSON POST's body, parsed at most once by whichever reader needs its parameters first (the response cache, DirectQueries). */
-export class JsonPostBody {
-  readonly text: string;
-  private parsed: RequestParams | undefined | null = null;
-
-  constructor(body: Buffer) {
-    this.text = body.toString('utf8');
-  }
-
-  params(): RequestParams | undefined {
-    if (this.parsed === null) this.parsed = paramsOfJsonBody(this.text);
-    return this.parsed;
-  }
-}

@@ -6,7 +6,7 @@ import { extensionsAsk, onlyKnownParameters, type RequestParams } from './reques
 /** Answers kept at one database version; a new version starts over. */
 const MAX_ANSWERS = 1000;
 /** What the kept answers' bytes may take in all. */
-export const MAX_ANSWER_BYTES = 64 * 1024 * 1024;
+const MAX_ANSWER_BYTES = 64 * 1024 * 1024;
 /** Longest GET query string or POST body whose key is remembered by its exact text (a page's query is a few KB). */
 const MAX_REMEMBERED_TEXT_CHARS = 16 * 1024;
 /** What the remembered texts may take in all; past it they are forgotten and learnt again. */

@@ -45,7 +45,7 @@ export interface YogaOutcome {
 }
 
 /** What the GraphQL route hands Yoga with each request. */
-export interface EngineContext {
+interface EngineContext {
   req: IncomingMessage;
   identity: IdentityOnce;
   /** Files of a multipart request, staged in its admit stage. */

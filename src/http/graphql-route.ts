@@ -294,7 +294,7 @@ function takeSlot(route: GraphQLRoute, res: ServerResponse): boolean {
  * GraphQL answers in JSON; application/json when any type will do (no Accept, or exactly
  * `*\/*`); undefined for anything else (GraphiQL's HTML, lists Yoga weighs), which Yoga decides.
  */
-export function jsonTypeFirstAccepted(accept: string | undefined): string | undefined {
+function jsonTypeFirstAccepted(accept: string | undefined): string | undefined {
   if (accept === undefined || accept.trim() === '*/*') return 'application/json';
   const first = accept.split(',')[0]?.split(';')[0]?.trim().toLowerCase();
   return first === 'application/graphql-response+json' || first === 'application/json' ? first : undefined;

@@ -149,7 +149,7 @@ const PUBLIC_REVALIDATE: CachePolicy = { cacheControl: 'public, no-cache', maxAg
 const PRIVATE_REVALIDATE: CachePolicy = { cacheControl: 'private, no-cache', maxAge: 0, uniform: true };
 
 /** A public photo at its current URL: immutable for `maxAge` seconds (LIGHTBOX_PUBLIC_MAX_AGE); 0 means every use revalidates. */
-export function publicCachePolicy(maxAge: number): CachePolicy {
+function publicCachePolicy(maxAge: number): CachePolicy {
   return maxAge > 0 ? { cacheControl: `public, max-age=${maxAge}, immutable`, maxAge, uniform: true } : PUBLIC_REVALIDATE;
 }
 
