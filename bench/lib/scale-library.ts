@@ -1,0 +1,108 @@
+import type Database from 'better-sqlite3';
+
+/**
+ * A library of many photos made in seconds from the few really imported into it: each photo
+ * row is copied (INSERT … SELECT, no decoding, no files) with its own public id, content hash,
+ * title, camera and times, into albums of its own. The copies share the real photos' sizes,
+ * placeholders and metadata shape, so every read costs what it would on a real library; their
+ * files do not exist (linkCopiedFiles makes them where a measurement needs them).
+ *
+ * The spread is fixed, so two libraries of one size answer alike and a test can know its counts:
+ * - photo i (from 0; its row id is i + 1) has camera make SCALE_MAKES[i % 5], none when i % 7 = 6;
+ * - it was added i seconds after `startMs` and taken i hours before the library's end, with no
+ *   capture time when i % 11 = 10;
+ * - it is in album i % albums (album a has row id a + 1; PRIVATE when a % 4 = 3, else PUBLIC),
+ *   also in album (i + 1) % albums when i % 13 = 12, and in none when i % 17 = 16;
+ * - every photo has one DONE processing job (finished jobs pile up as in a real library).
+ */
+export const SCALE_MAKES = ['Canon', 'NIKON CORPORATION', 'Apple', 'FUJIFILM', 'SONY'] as const;
+
+export interface ScaleLibraryOptions {
+  photos: number;
+  /** Default: one album per 500 photos, at least 20. */
+  albums?: number;
+  /** Added-at time of photo 0, in ms. */
+  startMs?: number;
+}
+
+export interface ScaleLibrary {
+  photos: number;
+  albums: number;
+  startMs: number;
+}
+
+const DEFAULT_START_MS = Date.UTC(2015, 0, 1);
+const HOUR_MS = 3_600_000;
+
+/**
+ * Replaces the library's photos and albums with `photos` copies of the READY photos already in
+ * it (at least one must be), in one transaction. Share links and their albums go with the albums.
+ */
+export function buildScaleLibrary(sqlite: Database.Database, options: ScaleLibraryOptions): ScaleLibrary {
+  const total = options.photos;
+  const albumCount = options.albums ?? Math.max(20, Math.ceil(total / 500));
+  const startMs = options.startMs ?? DEFAULT_START_MS;
+  const seedCount = (sqlite.prepare(`SELECT count(*) AS n FROM photos WHERE status = 'READY'`).get() as { n: number }).n;
+  if (seedCount === 0) throw new Error('the scale library copies READY photos: import some first');
+  const copied = (sqlite.prepare('PRAGMA table_info(photos)').all() as { name: string }[])
+    .map((column) => column.name)
+    .filter((name) => !['id', ...Object.keys(OVERRIDDEN)].includes(name));
+  const makes = SCALE_MAKES.map((make) => `'${make.replace(/'/g, "''")}'`).join(', ');
+  const build = sqlite.transaction(() => {
+    sqlite.exec(`
+      CREATE TEMP TABLE seed AS SELECT row_number() OVER (ORDER BY id) - 1 AS seed_index, * FROM photos WHERE status = 'READY';
+      DELETE FROM albums;
+      DELETE FROM photos;
+      DELETE FROM sqlite_sequence WHERE name IN ('photos', 'albums', 'jobs');
+    `);
+    sqlite
+      .prepare(`
+      WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i + 1 < @albums)
+      INSERT INTO albums (id, public_id, title, description, visibility, created_at, updated_at)
+      SELECT i + 1, lower(hex(randomblob(11))), 'Album ' || (i + 1), '',
+             CASE WHEN i % 4 = 3 THEN 'PRIVATE' ELSE 'PUBLIC' END, @start + i * 1000, @start + i * 1000
+        FROM n`)
+      .run({ albums: albumCount, start: startMs });
+    sqlite
+      .prepare(`
+      WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i + 1 < @total)
+      INSERT INTO photos (id, ${Object.keys(OVERRIDDEN).join(', ')}, ${copied.join(', ')})
+      SELECT i + 1, ${Object.values(OVERRIDDEN).join(', ')}, ${copied.map((name) => `seed.${name}`).join(', ')}
+        FROM n JOIN seed ON seed.seed_index = i % @seeds`)
+      .run({ total, seeds: seedCount, start: startMs, end: startMs + total * HOUR_MS, hour: HOUR_MS });
+    sqlite.exec(`
+      UPDATE photos SET camera_make = CASE id % 7 WHEN 0 THEN NULL ELSE (${makesByIndex(makes)}) END;
+    `);
+    sqlite
+      .prepare(`
+      INSERT INTO album_photos (album_id, photo_id, position, added_at)
+      SELECT (id - 1) % @albums + 1, id, id * 1024, created_at FROM photos WHERE (id - 1) % 17 <> 16
+      UNION ALL
+      SELECT id % @albums + 1, id, id * 1024, created_at FROM photos WHERE (id - 1) % 13 = 12 AND (id - 1) % 17 <> 16 AND @albums > 1`)
+      .run({ albums: albumCount });
+    sqlite.exec(`
+      INSERT INTO jobs (photo_id, kind, state, attempts, run_after, created_at, updated_at)
+      SELECT id, 'process', 'DONE', 1, created_at, created_at, created_at FROM photos;
+      DROP TABLE temp.seed;
+    `);
+  });
+  build();
+  sqlite.exec('ANALYZE');
+  return { photos: total, albums: albumCount, startMs };
+}
+
+/** photo i (row id i + 1): the columns every copy gets of its own. */
+const OVERRIDDEN = {
+  public_id: 'lower(hex(randomblob(11)))',
+  content_hash: 'lower(hex(randomblob(32)))',
+  url_key: 'lower(hex(randomblob(6)))',
+  title: `'Photo ' || i`,
+  status: `'READY'`,
+  taken_at: 'CASE WHEN i % 11 = 10 THEN NULL ELSE @end - i * @hour END',
+  created_at: '@start + i * 1000',
+  updated_at: '@start + i * 1000',
+} as const;
+
+function makesByIndex(makes: string): string {
+  return `json_extract(json_array(${makes}), '$[' || ((id - 1) % ${SCALE_MAKES.length}) || ']')`;
+}
