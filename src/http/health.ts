@@ -2,11 +2,25 @@ import type { ServerResponse } from 'node:http';
 import type Database from 'better-sqlite3';
 import { VERSION } from '../version.ts';
 
-interface QueueCounts {
+interface QueueRow {
   queued: number;
   running: number;
   failed: number;
+  /** Created-at of the queued job first in line to be claimed; null when none is claimable. */
+  nextQueuedCreatedAt: number | null;
 }
+
+/**
+ * Only the states that stay small are counted, each a SEARCH of jobs_claim_idx (state, run_after):
+ * finished jobs (pruned, but up to an hour's worth) are never read, so a probe costs the same
+ * at any library size. Jobs waiting out a retry backoff are not in line yet, so they never make
+ * the queue look stalled.
+ */
+export const QUEUE_HEALTH_SQL = `SELECT
+  (SELECT count(*) FROM jobs WHERE state = 'QUEUED') AS queued,
+  (SELECT count(*) FROM jobs WHERE state = 'RUNNING') AS running,
+  (SELECT count(*) FROM jobs WHERE state = 'FAILED') AS failed,
+  (SELECT created_at FROM jobs WHERE state = 'QUEUED' AND run_after <= @now ORDER BY run_after LIMIT 1) AS nextQueuedCreatedAt`;
 
 /** Queued work older than this with nothing running means no worker is taking jobs. */
 const STALLED_AFTER_MS = 60_000;
@@ -14,29 +28,20 @@ const STALLED_AFTER_MS = 60_000;
 /** `/healthz`: liveness and readiness in one JSON document; 503 when the database does not answer. */
 export function createHealthRoute(sqlite: Database.Database, workersInProcess: number) {
   const journalMode = sqlite.prepare<[], { journal_mode: string }>('PRAGMA journal_mode');
-  const queue = sqlite.prepare<[], { state: string; count: number; oldest: number }>(
-    'SELECT state, count(*) AS count, min(created_at) AS oldest FROM jobs GROUP BY state',
-  );
+  const queue = sqlite.prepare<[{ now: number }], QueueRow>(QUEUE_HEALTH_SQL);
   const startedAt = Date.now();
 
   return function handleHealth(res: ServerResponse, headOnly: boolean): void {
     let status = 200;
     let body: Record<string, unknown>;
     try {
-      const counts: QueueCounts = { queued: 0, running: 0, failed: 0 };
-      let oldestQueued: number | undefined;
-      for (const row of queue.all()) {
-        if (row.state === 'QUEUED') {
-          counts.queued = row.count;
-          oldestQueued = row.oldest;
-        } else if (row.state === 'RUNNING') counts.running = row.count;
-        else if (row.state === 'FAILED') counts.failed = row.count;
-      }
-      const stalled = oldestQueued !== undefined && counts.running === 0 && Date.now() - oldestQueued > STALLED_AFTER_MS;
+      const now = Date.now();
+      const { nextQueuedCreatedAt, ...counts } = queue.get({ now }) as QueueRow;
+      const stalled = nextQueuedCreatedAt !== null && counts.running === 0 && now - nextQueuedCreatedAt > STALLED_AFTER_MS;
       body = {
         status: 'ok',
         version: VERSION,
-        uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),
+        uptimeSeconds: Math.round((now - startedAt) / 1000),
         database: { status: 'ok', journalMode: journalMode.get()?.journal_mode },
         queue: {
           ...counts,

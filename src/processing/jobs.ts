@@ -23,6 +23,18 @@ export const DEFAULT_QUEUE_OPTIONS: JobQueueOptions = {
 };
 
 /**
+ * How long a finished job's row is kept: long enough to see in the database what the worker
+ * just did, short enough that the table holds about an hour of work, never the whole library.
+ */
+export const FINISHED_JOB_RETENTION_MS = 60 * 60 * 1000;
+
+/** Deletes a chunk of the jobs finished before @cutoff, found through jobs_claim_idx (state, run_after), never a scan of jobs. */
+export const PRUNE_FINISHED_SQL = `DELETE FROM jobs WHERE id IN (SELECT id FROM jobs WHERE state = 'DONE' AND run_after < @cutoff LIMIT @limit)`;
+
+/** Finished jobs deleted per statement: a short write, so the worker's event loop (and the server's) never waits on a big delete. */
+export const PRUNE_CHUNK = 500;
+
+/**
  * The durable queue in the jobs table. Every transition is one statement, so two workers (in
  * this process or another) can never claim the same job, and a worker that dies simply lets
  * its lease run out: the job is claimed again.
@@ -34,6 +46,7 @@ export class JobQueue {
   private readonly retryStatement: Database.Statement;
   private readonly failStatement: Database.Statement;
   private readonly releaseStatement: Database.Statement;
+  private readonly pruneStatement: Database.Statement;
 
   constructor(
     sqlite: Database.Database,
@@ -53,8 +66,9 @@ export class JobQueue {
       `UPDATE jobs SET lease_expires_at = @now + @leaseMs, updated_at = @now
         WHERE id = @id AND lease_owner = @owner AND state = 'RUNNING'`,
     );
+    // run_after of a finished job is its finishing time: jobs_claim_idx (state, run_after) then finds the old ones to prune.
     this.completeStatement = sqlite.prepare(
-      `UPDATE jobs SET state = 'DONE', lease_owner = NULL, lease_expires_at = NULL, last_error = NULL, updated_at = @now
+      `UPDATE jobs SET state = 'DONE', lease_owner = NULL, lease_expires_at = NULL, last_error = NULL, run_after = @now, updated_at = @now
         WHERE id = @id AND lease_owner = @owner`,
     );
     this.retryStatement = sqlite.prepare(
@@ -71,6 +85,7 @@ export class JobQueue {
               updated_at = @now
         WHERE id = @id AND lease_owner = @owner`,
     );
+    this.pruneStatement = sqlite.prepare(PRUNE_FINISHED_SQL);
   }
 
   claim(owner: string, now = this.clock()): ClaimedJob | undefined {
@@ -94,6 +109,14 @@ export class JobQueue {
     }
     this.retryStatement.run({ id: job.id, owner, error, now, runAfter: now + this.options.backoffMs(job.attempts) });
     return 'retry';
+  }
+
+  /**
+   * Deletes up to `limit` jobs finished before the retention window; returns how many went (fewer
+   * than `limit`: none older are left). FAILED jobs stay: they are what /healthz reports.
+   */
+  pruneFinished(limit = PRUNE_CHUNK, now = this.clock()): number {
+    return this.pruneStatement.run({ cutoff: now - FINISHED_JOB_RETENTION_MS, limit }).changes;
   }
 
   /** Hands a job back untouched (shutting down): it does not count as an attempt. */

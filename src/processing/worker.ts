@@ -5,7 +5,7 @@ import type { Db } from '../db/client.ts';
 import { photos } from '../db/schema.ts';
 import { errorSummary } from '../errors.ts';
 import type { Logger } from '../log.ts';
-import type { ClaimedJob, JobQueue } from './jobs.ts';
+import { type ClaimedJob, type JobQueue, PRUNE_CHUNK } from './jobs.ts';
 
 export interface WorkerOptions {
   db: Db;
@@ -32,6 +32,11 @@ export class Worker {
   private stopping = false;
   /** Stopped, with the jobs still running handed back: what they do next must not touch the database, which may be closed by now. */
   private handedBack = false;
+  /**
+   * Old finished jobs may be left (a library from before they were pruned): while so, an idle
+   * poll deletes one chunk, so a backlog of any size goes without one long delete.
+   */
+  private finishedBacklog = true;
 
   constructor(private readonly options: WorkerOptions) {}
 
@@ -49,7 +54,10 @@ export class Worker {
   private fill(): void {
     while (!this.stopping && this.running.size < this.options.concurrency) {
       const job = this.options.queue.claim(this.owner);
-      if (job === undefined) break;
+      if (job === undefined) {
+        if (this.finishedBacklog) this.pruneFinished();
+        break;
+      }
       const work = this.work(job).finally(() => {
         this.running.delete(job.id);
         this.schedule(0);
@@ -58,6 +66,15 @@ export class Worker {
       this.running.set(job.id, { job, work });
     }
     this.schedule(this.options.pollMs ?? 1_000);
+  }
+
+  /** One bounded chunk; a failure here is no job's failure, so it is only logged. */
+  private pruneFinished(): void {
+    try {
+      this.finishedBacklog = this.options.queue.pruneFinished() === PRUNE_CHUNK;
+    } catch (error) {
+      this.options.logger.warn({ err: errorSummary(error) }, 'could not delete finished jobs');
+    }
   }
 
   private setStatus(photoId: number, status: 'PENDING' | 'PROCESSING' | 'FAILED', failureReason: string | null = null): void {
@@ -86,6 +103,7 @@ export class Worker {
       await this.options.run(job);
       if (this.handedBack) return;
       if (!this.stopping || queue.renew(job.id, this.owner)) queue.complete(job.id, this.owner);
+      this.pruneFinished();
       logger.info({ job: job.id, photo: job.photoId }, 'processed a photo');
     } catch (error) {
       if (this.handedBack) return;
