@@ -7,6 +7,13 @@ function megabytes(bytes: number): string {
   return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
 }
 
+/** What a long command cost, as its last line says: operators schedule backups and verifies by it, and a growing RSS would show. */
+function costSince(startedMs: number): string {
+  const seconds = (performance.now() - startedMs) / 1000;
+  const peakRss = process.resourceUsage().maxRSS * 1024;
+  return `in ${seconds.toFixed(1)} s, peak RSS ${Math.round(peakRss / 1024 / 1024)} MB`;
+}
+
 function listProblems(problems: readonly Problem[], limit = 20): string {
   const shown = problems.slice(0, limit).map((problem) => `  ${problem.file}: ${problem.problem}\n`);
   return shown.join('') + (problems.length > limit ? `  … and ${problems.length - limit} more\n` : '');
@@ -14,6 +21,7 @@ function listProblems(problems: readonly Problem[], limit = 20): string {
 
 /** `lightbox backup <folder>`: database, originals, secret and manifest; safe while the server runs. */
 export async function backupCommand(config: Config, target: string): Promise<number> {
+  const started = performance.now();
   const store = await openStore(config);
   try {
     const report = await backupLibrary(store, target);
@@ -36,7 +44,8 @@ export async function backupCommand(config: Config, target: string): Promise<num
     process.stdout.write(
       `Backed up ${report.photos} photos in ${report.albums} albums (${megabytes(report.bytes)} of originals) to ${backupDir}\n` +
         `  ${added} originals added this time (${report.added.linked} hard-linked, ${report.added.copied} copied), the rest were there already.\n` +
-        `  ${report.snapshot} is now current${report.first ? '' : '; the snapshot before it is kept until the next run'}.\n`,
+        `  ${report.snapshot} is now current${report.first ? '' : '; the snapshot before it is kept until the next run'}.\n` +
+        `Done ${costSince(started)}.\n`,
     );
     return 0;
   } finally {
@@ -64,6 +73,7 @@ export async function restoreCommand(config: Config, source: string): Promise<nu
 
 /** `lightbox verify <backup folder>`: the backup against its manifest, writing nothing. */
 async function verifyBackupCommand(source: string): Promise<number> {
+  const started = performance.now();
   const backupDir = path.resolve(source);
   const manifest = await readManifest(backupDir);
   const problems = await checkBackup(backupDir, manifest);
@@ -72,12 +82,14 @@ async function verifyBackupCommand(source: string): Promise<number> {
   );
   if (problems.length === 0) process.stdout.write('  every original is present and matches its SHA-256; the database is intact.\n');
   else process.stdout.write(`  ${problems.length} problems:\n${listProblems(problems)}`);
+  process.stdout.write(`Done ${costSince(started)}.\n`);
   return problems.length === 0 ? 0 : 1;
 }
 
 /** `lightbox verify [<backup folder>]`: the data dir's originals against its database (or a backup's against its manifest), in one screen. */
 export async function verifyCommand(config: Config, backupDir?: string): Promise<number> {
   if (backupDir !== undefined) return verifyBackupCommand(backupDir);
+  const started = performance.now();
   const store = await openStore(config);
   try {
     const check = await checkLibrary(store);
@@ -99,6 +111,7 @@ export async function verifyCommand(config: Config, backupDir?: string): Promise
           listProblems(check.staleTemps.map((file) => ({ file, problem: 'its writer is gone' }))),
       );
     }
+    process.stdout.write(`Done ${costSince(started)}.\n`);
     return check.problems.length === 0 ? 0 : 1;
   } finally {
     store.database.close();

@@ -1,13 +1,23 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { closeSync, createReadStream, openSync } from 'node:fs';
-import { chmod, copyFile, link, mkdir, readdir, readFile, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { chmod, copyFile, link, mkdir, opendir, readdir, readFile, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import Database from 'better-sqlite3';
 import { openDatabase } from '../db/client.ts';
 import { LightboxError } from '../errors.ts';
 import { VERSION } from '../version.ts';
-import { commitTempFile, fsyncDirectory, fsyncFile, HOST_TAG, writeFileAtomic } from './atomic.ts';
+import { commitTempFile, fsyncDirectory, fsyncFile, HOST_TAG, tempPath, writeFileAtomic } from './atomic.ts';
+import {
+  MANIFEST_FILE,
+  MANIFEST_FORMAT,
+  type Manifest,
+  type ManifestOriginal,
+  ManifestWriter,
+  manifestOriginals,
+  readManifestHeader,
+  TOP_LEVEL,
+} from './backup-manifest.ts';
 import { staleTempFiles } from './data-dir.ts';
 import { isProcessAlive } from './data-dir-lock.ts';
 import { StorageLayout } from './layout.ts';
@@ -28,14 +38,12 @@ import type { Store } from './open-store.ts';
  * they are made again from the originals. Format 1 (an older Lightbox) kept lightbox.db and the
  * secrets at the top of the folder: it is read, and turned into format 2 by the next run.
  */
-export const MANIFEST_FILE = 'manifest.json';
-const MANIFEST_FORMAT = 2;
+export { MANIFEST_FILE, type Manifest, type ManifestOriginal, manifestOriginals } from './backup-manifest.ts';
+
 const MARKER_FILE = '.lightbox-backup';
 const LOCK_FILE = 'backup.lock';
 const SNAPSHOTS_DIR = 'snapshots';
 const PARTIAL_SUFFIX = '.partial';
-/** Where format 1 kept the snapshot: at the top of the backup folder. */
-const TOP_LEVEL = '.';
 const TOP_LEVEL_FILES = ['lightbox.db', 'lightbox.db-wal', 'lightbox.db-shm', 'secret', 'admin-token'];
 /** What a backup folder may hold; a folder holding only these (an older Lightbox's interrupted first run, say) is taken as one. */
 const BACKUP_ENTRIES = new Set([MANIFEST_FILE, MARKER_FILE, LOCK_FILE, SNAPSHOTS_DIR, 'originals', 'tmp', ...TOP_LEVEL_FILES]);
@@ -47,27 +55,8 @@ const MARKER_TEXT =
 const LOCK_HEARTBEAT_MS = 30_000;
 const LOCK_STALE_MS = 5 * 60_000;
 
-const SNAPSHOT_PATH = /^snapshots\/[0-9A-Za-z-]+$/;
-const ORIGINAL_PATH = /^originals\/[0-9a-f]{2}\/[0-9a-f]{2}\/([0-9a-f]{64})\.[a-z0-9]{2,5}$/;
-
-export interface ManifestOriginal {
-  /** Relative to the backup folder, with forward slashes. */
-  path: string;
-  sha256: string;
-  bytes: number;
-}
-
-export interface Manifest {
-  format: number;
-  createdAt: string;
-  lightboxVersion: string;
-  /** The folder, relative to the backup folder, holding lightbox.db and the secrets ('.' in format 1). */
-  snapshot: string;
-  /** The snapshot this one replaced, kept until the next run so a restore already reading it can finish. */
-  previousSnapshot?: string;
-  counts: { photos: number; albums: number; originals: number; bytes: number };
-  originals: ManifestOriginal[];
-}
+/** Rows read per statement: memory stays one page, whatever the library's size. */
+const ROWS_PER_PAGE = 1_000;
 
 interface OriginalRow {
   content_hash: string;
@@ -92,13 +81,18 @@ async function entriesOf(dir: string): Promise<string[]> {
   });
 }
 
-/** Every file under `dir`, relative to it; none when it does not exist. */
-async function filesUnder(dir: string): Promise<string[]> {
-  const entries = await readdir(dir, { recursive: true, withFileTypes: true }).catch((error: NodeJS.ErrnoException) => {
-    if (error.code === 'ENOENT') return [];
+/** Every file under `dir`, relative to it, a directory entry at a time; none when it does not exist. */
+async function* filesUnder(dir: string, relative = ''): AsyncGenerator<string> {
+  const handle = await opendir(path.join(dir, relative)).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT') return undefined;
     throw error;
   });
-  return entries.filter((entry) => entry.isFile()).map((entry) => path.relative(dir, path.join(entry.parentPath, entry.name)));
+  if (handle === undefined) return;
+  for await (const entry of handle) {
+    const child = path.join(relative, entry.name);
+    if (entry.isDirectory()) yield* filesUnder(dir, child);
+    else if (entry.isFile()) yield child;
+  }
 }
 
 /**
@@ -117,26 +111,32 @@ class OriginalsWriter {
     private readonly tempDir: string,
   ) {}
 
-  /** Puts `source` at `relative` (to the backup folder) unless it is there already; false when it was. */
-  async add(source: string, relative: string): Promise<boolean> {
+  /** Puts `source` at `relative` (to the backup folder) unless it is there already; 'missing' when `source` is gone (its photo deleted meanwhile). */
+  async add(source: string, relative: string): Promise<'added' | 'present' | 'missing'> {
     const destination = path.join(this.backupDir, relative);
-    if (await exists(destination)) return false;
+    if (await exists(destination)) return 'present';
     await mkdir(path.dirname(destination), { recursive: true, mode: 0o700 });
     this.touched.add(path.dirname(destination));
     try {
       await link(source, destination);
       this.added.linked++;
-      return true;
+      return 'added';
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
-      if (code === 'EEXIST') return false;
+      if (code === 'EEXIST') return 'present';
+      if (code === 'ENOENT') return 'missing';
       if (code !== 'EXDEV' && code !== 'EPERM' && code !== 'ENOTSUP') throw error;
     }
     const temp = path.join(this.tempDir, `${path.basename(destination)}.${process.pid}.part`);
-    await copyFile(source, temp);
+    try {
+      await copyFile(source, temp);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return 'missing';
+      throw error;
+    }
     await commitTempFile(temp, destination);
     this.added.copied++;
-    return true;
+    return 'added';
   }
 
   async flush(): Promise<void> {
@@ -145,8 +145,64 @@ class OriginalsWriter {
   }
 }
 
-function originalsIn(sqlite: Database.Database): OriginalRow[] {
-  return sqlite.prepare('SELECT content_hash, original_extension, byte_size FROM photos ORDER BY content_hash').all() as OriginalRow[];
+/**
+ * Every original a database's photos name, in content-hash order, a page at a time (keyset on
+ * the unique content_hash index): no statement stays open between pages, so the caller may
+ * await between rows, and memory is one page at any size.
+ */
+function* originalRows(sqlite: Database.Database): Generator<OriginalRow> {
+  const page = sqlite.prepare<[string, number], OriginalRow>(
+    'SELECT content_hash, original_extension, byte_size FROM photos WHERE content_hash > ? ORDER BY content_hash LIMIT ?',
+  );
+  let after = '';
+  for (;;) {
+    const rows = page.all(after, ROWS_PER_PAGE);
+    yield* rows;
+    const last = rows.at(-1);
+    if (last === undefined || rows.length < ROWS_PER_PAGE) return;
+    after = last.content_hash;
+  }
+}
+
+function photoCount(sqlite: Database.Database): number {
+  return (sqlite.prepare('SELECT count(*) AS n FROM photos').get() as { n: number }).n;
+}
+
+/**
+ * What the current backup holds, by its manifest, which lists its originals by SHA-256 as rows
+ * are read here: asked in content-hash order, it answers by walking the manifest once alongside,
+ * one original in memory. Trusted, not checked (that is `lightbox verify`'s job): so a run with
+ * nothing new touches no original. An unsorted manifest only makes it answer "not held" more
+ * often, which costs a look at the backup's file, never a missing one.
+ */
+class HeldOriginals {
+  private current: ManifestOriginal | undefined;
+  private readonly originals: AsyncIterator<ManifestOriginal> | undefined;
+  private started = false;
+
+  constructor(backupDir: string, manifest: Manifest | undefined) {
+    this.originals = manifest === undefined ? undefined : manifestOriginals(backupDir)[Symbol.asyncIterator]();
+  }
+
+  async holds(relative: string, row: OriginalRow): Promise<boolean> {
+    if (this.originals === undefined) return false;
+    if (!this.started) {
+      this.started = true;
+      await this.advance();
+    }
+    while (this.current !== undefined && this.current.sha256 < row.content_hash) await this.advance();
+    const held = this.current;
+    return held?.sha256 === row.content_hash && held.bytes === row.byte_size && held.path === manifestPath(relative);
+  }
+
+  private async advance(): Promise<void> {
+    const next = await this.originals?.next();
+    this.current = next === undefined || next.done === true ? undefined : next.value;
+  }
+}
+
+function manifestPath(relative: string): string {
+  return relative.split(path.sep).join('/');
 }
 
 /**
@@ -250,7 +306,7 @@ async function lockBackupFolder(backupDir: string): Promise<() => Promise<void>>
 }
 
 /** The snapshots a manifest needs kept: its own, and the one before it (a restore may be reading it). */
-function keptSnapshots(manifest: Manifest | undefined): Set<string> {
+function keptSnapshots(manifest: Pick<Manifest, 'snapshot' | 'previousSnapshot'> | undefined): Set<string> {
   return new Set([manifest?.snapshot, manifest?.previousSnapshot].filter((kept): kept is string => kept !== undefined));
 }
 
@@ -259,7 +315,7 @@ function keptSnapshots(manifest: Manifest | undefined): Set<string> {
  * by a run killed before it switched, superseded ones, and format 1's top-level files once no
  * manifest names them. Returns how many snapshot folders went.
  */
-async function pruneSnapshots(backupDir: string, manifest: Manifest | undefined): Promise<number> {
+async function pruneSnapshots(backupDir: string, manifest: Pick<Manifest, 'snapshot' | 'previousSnapshot'> | undefined): Promise<number> {
   const kept = keptSnapshots(manifest);
   let removed = 0;
   for (const entry of await entriesOf(path.join(backupDir, SNAPSHOTS_DIR))) {
@@ -281,19 +337,25 @@ function newSnapshotName(): string {
  * file created 0600 first so it is never readable by others, even for an instant. It is then
  * turned from WAL into a standalone file, so reading it leaves no -wal or -shm beside it.
  */
-async function snapshotDatabase(store: Store, file: string): Promise<{ rows: OriginalRow[]; albums: number }> {
+async function snapshotDatabase(store: Store, file: string): Promise<void> {
   closeSync(openSync(file, 'wx', 0o600));
   await store.database.sqlite.backup(file);
   const snapshot = new Database(file);
   try {
     snapshot.pragma('journal_mode = DELETE');
-    const rows = originalsIn(snapshot);
-    const albums = (snapshot.prepare('SELECT count(*) AS n FROM albums').get() as { n: number }).n;
-    return { rows, albums };
   } finally {
     snapshot.close();
     await fsyncFile(file);
   }
+}
+
+function snapshotCounts(snapshot: Database.Database): Manifest['counts'] {
+  const { photos, bytes } = snapshot.prepare('SELECT count(*) AS photos, total(byte_size) AS bytes FROM photos').get() as {
+    photos: number;
+    bytes: number;
+  };
+  const albums = (snapshot.prepare('SELECT count(*) AS n FROM albums').get() as { n: number }).n;
+  return { photos, albums, originals: photos, bytes };
 }
 
 /** The steps of a backup, in order: after each, a kill leaves either the last good backup or the new one current. */
@@ -336,6 +398,71 @@ async function readCurrentManifest(backupDir: string): Promise<Manifest | undefi
 }
 
 /**
+ * The originals of the library's rows the backup does not hold yet (new since the last run),
+ * put in before the database is copied, so a photo deleted while the snapshot is taken rarely
+ * costs the run its switch. Rows held already are not looked at: their files are not touched.
+ */
+async function addNewOriginals(store: Store, backupDir: string, previous: Manifest | undefined, writer: OriginalsWriter): Promise<void> {
+  const held = new HeldOriginals(backupDir, previous);
+  const { layout } = store;
+  for (const row of originalRows(store.database.sqlite)) {
+    const relative = relativeOriginal(layout, row);
+    if (!(await held.holds(relative, row))) await writer.add(path.join(layout.dataDir, relative), relative);
+  }
+}
+
+/**
+ * The snapshot's side of the backup: every original its rows name is made present (the ones
+ * imported while it was taken are added now: a file is always stored before its row), and each
+ * is written to the new manifest as it goes. Returns the originals that are neither in the
+ * backup nor in the library any more (their photos deleted meanwhile).
+ */
+async function addSnapshotOriginals(
+  store: Store,
+  snapshot: Database.Database,
+  held: HeldOriginals,
+  writer: OriginalsWriter,
+  manifest: ManifestWriter,
+): Promise<string[]> {
+  const missing: string[] = [];
+  const { layout } = store;
+  for (const row of originalRows(snapshot)) {
+    const relative = relativeOriginal(layout, row);
+    if (!(await held.holds(relative, row)) && (await writer.add(path.join(layout.dataDir, relative), relative)) === 'missing') {
+      missing.push(relative);
+    }
+    await manifest.add({ path: manifestPath(relative), sha256: row.content_hash, bytes: row.byte_size });
+  }
+  return missing;
+}
+
+/** The new manifest, written beside the current one while the snapshot's originals are added; committed by the switch. */
+async function writeNewManifest(
+  store: Store,
+  databaseFile: string,
+  file: string,
+  header: Omit<Manifest, 'counts'>,
+  held: HeldOriginals,
+  writer: OriginalsWriter,
+): Promise<{ counts: Manifest['counts']; missing: string[] }> {
+  const snapshot = new Database(databaseFile, { readonly: true });
+  try {
+    const counts = snapshotCounts(snapshot);
+    const manifest = new ManifestWriter(file, { ...header, counts });
+    try {
+      const missing = await addSnapshotOriginals(store, snapshot, held, writer, manifest);
+      await manifest.finish();
+      return { counts, missing };
+    } catch (error) {
+      await manifest.abandon();
+      throw error;
+    }
+  } finally {
+    snapshot.close();
+  }
+}
+
+/**
  * A complete, consistent snapshot of a running library in `target`, switched in only once it
  * is whole (see the folder's layout above). Originals present now are added first; then the
  * database is copied through SQLite's online backup; then any original a row of that snapshot
@@ -358,84 +485,65 @@ export async function backupLibrary(store: Store, target: string, options: Backu
 
     const { layout } = store;
     const originalsWriter = new OriginalsWriter(backupDir, tempDir);
-    for (const relative of await filesUnder(layout.originalsDir)) {
-      await originalsWriter.add(
-        path.join(layout.originalsDir, relative),
-        path.relative(layout.dataDir, path.join(layout.originalsDir, relative)),
-      );
-    }
+    await addNewOriginals(store, backupDir, previous, originalsWriter);
     await step('originals-added');
 
     const name = newSnapshotName();
     const partial = path.join(backupDir, SNAPSHOTS_DIR, `${name}${PARTIAL_SUFFIX}`);
     await mkdir(partial, { recursive: true, mode: 0o700 });
     const staged = new StorageLayout(partial);
-    const { rows, albums } = await snapshotDatabase(store, staged.databaseFile);
+    await snapshotDatabase(store, staged.databaseFile);
+    const createdAt = new Date().toISOString();
     await step('database-copied');
 
-    const missing: string[] = [];
-    const originals: ManifestOriginal[] = [];
-    for (const row of rows) {
-      const relative = relativeOriginal(layout, row);
-      const source = path.join(layout.dataDir, relative);
-      if (!(await exists(path.join(backupDir, relative))) && !(await exists(source))) missing.push(relative);
-      else await originalsWriter.add(source, relative);
-      originals.push({ path: relative.split(path.sep).join('/'), sha256: row.content_hash, bytes: row.byte_size });
-    }
+    const snapshot = `${SNAPSHOTS_DIR}/${name}`;
+    const manifestFile = tempPath(tempDir, 'json');
+    const { counts, missing } = await writeNewManifest(
+      store,
+      staged.databaseFile,
+      manifestFile,
+      {
+        format: MANIFEST_FORMAT,
+        createdAt,
+        lightboxVersion: VERSION,
+        snapshot,
+        ...(previous === undefined ? {} : { previousSnapshot: previous.snapshot }),
+      },
+      new HeldOriginals(backupDir, previous),
+      originalsWriter,
+    );
     await originalsWriter.flush();
     await step('late-originals-added');
+    const report = {
+      photos: counts.photos,
+      albums: counts.albums,
+      added: originalsWriter.added,
+      interrupted,
+      first: previous === undefined,
+    };
     if (missing.length > 0) {
       // A snapshot with a row whose original is gone would not restore: the last good backup stays current.
       await rm(partial, { recursive: true, force: true });
-      const added = originalsWriter.added;
-      return {
-        photos: rows.length,
-        albums,
-        bytes: 0,
-        added,
-        missing,
-        snapshot: previous?.snapshot,
-        interrupted,
-        first: previous === undefined,
-      };
+      await rm(manifestFile, { force: true });
+      return { ...report, bytes: 0, missing, snapshot: previous?.snapshot };
     }
 
     await copySecrets(layout, staged, tempDir);
     await fsyncDirectory(partial);
     await step('secrets-copied');
 
-    const snapshot = `${SNAPSHOTS_DIR}/${name}`;
     await rename(partial, path.join(backupDir, snapshot));
     await fsyncDirectory(path.join(backupDir, SNAPSHOTS_DIR));
     await step('sealed');
 
-    const bytes = originals.reduce((sum, original) => sum + original.bytes, 0);
-    const manifest: Manifest = {
-      format: MANIFEST_FORMAT,
-      createdAt: new Date().toISOString(),
-      lightboxVersion: VERSION,
-      snapshot,
-      ...(previous === undefined ? {} : { previousSnapshot: previous.snapshot }),
-      counts: { photos: rows.length, albums, originals: originals.length, bytes },
-      originals,
-    };
     // The switch: one rename. Before it the last good backup is current, after it this one.
-    await writeFileAtomic(tempDir, path.join(backupDir, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`, 0o600);
+    await commitTempFile(manifestFile, path.join(backupDir, MANIFEST_FILE));
     await step('switched');
 
-    await pruneSnapshots(backupDir, manifest);
+    await pruneSnapshots(backupDir, { snapshot, ...(previous === undefined ? {} : { previousSnapshot: previous.snapshot }) });
     await rm(tempDir, { recursive: true, force: true });
     await step('pruned');
-    return {
-      photos: rows.length,
-      albums,
-      bytes,
-      added: originalsWriter.added,
-      missing,
-      snapshot,
-      interrupted,
-      first: previous === undefined,
-    };
+    return { ...report, bytes: counts.bytes, missing, snapshot };
   } finally {
     await unlock();
   }
@@ -454,41 +562,9 @@ async function checkOriginal(file: string, sha256: string, bytes: number): Promi
   return undefined;
 }
 
-function notAManifest(backupDir: string, why: string): LightboxError {
-  return new LightboxError('USAGE', `${backupDir}/${MANIFEST_FILE} is not a backup manifest this Lightbox reads (${why})`);
-}
-
-/** Checks what a manifest names before anything is read through it: no path may lead out of the backup folder. */
-function validManifest(backupDir: string, parsed: unknown): Manifest {
-  const manifest = parsed as Partial<Manifest> | null;
-  if (typeof manifest !== 'object' || manifest === null) throw notAManifest(backupDir, 'not a JSON object');
-  if (manifest.format !== 1 && manifest.format !== MANIFEST_FORMAT) throw notAManifest(backupDir, `format ${String(manifest.format)}`);
-  const snapshot = manifest.format === 1 ? TOP_LEVEL : manifest.snapshot;
-  if (typeof snapshot !== 'string' || (snapshot !== TOP_LEVEL && !SNAPSHOT_PATH.test(snapshot))) {
-    throw notAManifest(backupDir, `snapshot ${JSON.stringify(snapshot)}`);
-  }
-  if (!Array.isArray(manifest.originals) || typeof manifest.counts !== 'object' || manifest.counts === null) {
-    throw notAManifest(backupDir, 'no originals or counts');
-  }
-  for (const original of manifest.originals as unknown[]) {
-    const { path: file, sha256, bytes } = (original ?? {}) as Partial<ManifestOriginal>;
-    const hash = typeof file === 'string' ? ORIGINAL_PATH.exec(file)?.[1] : undefined;
-    if (hash === undefined || hash !== sha256 || !Number.isSafeInteger(bytes) || (bytes as number) < 0) {
-      throw notAManifest(backupDir, `original ${JSON.stringify(original)}`);
-    }
-  }
-  const previous = manifest.previousSnapshot;
-  if (previous !== undefined && (typeof previous !== 'string' || (previous !== TOP_LEVEL && !SNAPSHOT_PATH.test(previous)))) {
-    throw notAManifest(backupDir, `previous snapshot ${JSON.stringify(previous)}`);
-  }
-  return { ...(manifest as Manifest), snapshot };
-}
-
+/** The manifest's header (its originals are streamed by manifestOriginals), or why the folder holds none. */
 export async function readManifest(backupDir: string): Promise<Manifest> {
-  let text: string;
-  try {
-    text = await readFile(path.join(backupDir, MANIFEST_FILE), 'utf8');
-  } catch {
+  if (!(await exists(path.join(backupDir, MANIFEST_FILE)))) {
     if (await exists(path.join(backupDir, MARKER_FILE))) {
       throw new LightboxError(
         'USAGE',
@@ -498,13 +574,7 @@ export async function readManifest(backupDir: string): Promise<Manifest> {
     }
     throw new LightboxError('USAGE', `${backupDir} holds no ${MANIFEST_FILE}: not a Lightbox backup`);
   }
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch (error) {
-    throw notAManifest(backupDir, `not JSON: ${(error as Error).message}`);
-  }
-  return validManifest(backupDir, parsed);
+  return readManifestHeader(backupDir);
 }
 
 /** Everything wrong with a backup: the database, and every original against its size and SHA-256. */
@@ -516,7 +586,7 @@ export async function checkBackup(backupDir: string, manifest: Manifest): Promis
     try {
       const integrity = copy.sqlite.pragma('integrity_check', { simple: true });
       if (integrity !== 'ok') problems.push({ file: database, problem: `integrity check: ${String(integrity)}` });
-      const rows = originalsIn(copy.sqlite).length;
+      const rows = photoCount(copy.sqlite);
       if (rows !== manifest.counts.photos)
         problems.push({ file: database, problem: `${rows} photos, the manifest says ${manifest.counts.photos}` });
     } finally {
@@ -525,7 +595,7 @@ export async function checkBackup(backupDir: string, manifest: Manifest): Promis
   } catch (error) {
     problems.push({ file: database, problem: `cannot be read: ${(error as Error).message}` });
   }
-  for (const original of manifest.originals) {
+  for await (const original of manifestOriginals(backupDir)) {
     const problem = await checkOriginal(path.join(backupDir, original.path), original.sha256, original.bytes);
     if (problem !== undefined) problems.push({ file: original.path, problem });
   }
@@ -564,7 +634,7 @@ export async function restoreLibrary(backupDir: string, dataDir: string): Promis
     // copyFile gives the copy the source's mode: a format 1 backup's database may be 0644.
     await copyFile(snapshot.databaseFile, layout.databaseFile);
     await makePrivate(layout.databaseFile);
-    for (const original of manifest.originals) {
+    for await (const original of manifestOriginals(backupDir)) {
       const destination = path.join(staging, original.path);
       await mkdir(path.dirname(destination), { recursive: true, mode: 0o700 });
       await copyFile(path.join(backupDir, original.path), destination);
@@ -590,25 +660,42 @@ export interface LibraryCheck {
   staleTemps: string[];
 }
 
-/** `lightbox verify`: every photo has its original, intact; no original is left without its photo, no temp file without its writer. */
+/** Whether a photo refers to this file under originals/ (relative to it) by its hash and extension: one index lookup per file, no list of every path. */
+function referencedOriginal(layout: StorageLayout, sqlite: Database.Database): (file: string) => boolean {
+  const extensionOf = sqlite.prepare<[string], { original_extension: string }>(
+    'SELECT original_extension FROM photos WHERE content_hash = ?',
+  );
+  return (file) => {
+    const hash = /^([0-9a-f]{64})\.[a-z0-9]{2,5}$/.exec(path.basename(file))?.[1];
+    const row = hash === undefined ? undefined : extensionOf.get(hash);
+    return row !== undefined && layout.originalPath(hash as string, row.original_extension) === path.join(layout.originalsDir, file);
+  };
+}
+
+/**
+ * `lightbox verify`: every photo has its original, intact; no original is left without its
+ * photo, no temp file without its writer. Rows and files are walked a page and an entry at a
+ * time (a file's photo is looked up by its hash), so memory does not grow with the library.
+ */
 export async function checkLibrary(store: Store): Promise<LibraryCheck> {
   const { layout, database } = store;
-  const rows = originalsIn(database.sqlite);
   const problems: Problem[] = [];
-  const referenced = new Set<string>();
+  let photos = 0;
   let bytes = 0;
-  for (const row of rows) {
+  for (const row of originalRows(database.sqlite)) {
     const relative = relativeOriginal(layout, row);
-    referenced.add(relative);
+    photos++;
     bytes += row.byte_size;
     const problem = await checkOriginal(path.join(layout.dataDir, relative), row.content_hash, row.byte_size);
     if (problem !== undefined) problems.push({ file: relative, problem });
   }
   const integrity = database.sqlite.pragma('integrity_check', { simple: true });
   if (integrity !== 'ok') problems.push({ file: 'lightbox.db', problem: `integrity check: ${String(integrity)}` });
-  const orphans = (await filesUnder(layout.originalsDir))
-    .map((file) => path.relative(layout.dataDir, path.join(layout.originalsDir, file)))
-    .filter((file) => !referenced.has(file));
+  const referenced = referencedOriginal(layout, database.sqlite);
+  const orphans: string[] = [];
+  for await (const file of filesUnder(layout.originalsDir)) {
+    if (!referenced(file)) orphans.push(path.relative(layout.dataDir, path.join(layout.originalsDir, file)));
+  }
   const staleTemps = (await staleTempFiles(layout)).map((name) => path.relative(layout.dataDir, path.join(layout.tempDir, name)));
-  return { photos: rows.length, bytes, problems, orphans, staleTemps };
+  return { photos, bytes, problems, orphans, staleTemps };
 }
