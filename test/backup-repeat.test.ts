@@ -85,7 +85,7 @@ describe('a repeat backup trusts its manifest for what it holds', () => {
     try {
       const check = await checkLibrary(store);
       assert.deepEqual(
-        check.problems.map((problem) => [problem.file, problem.problem]),
+        check.problems.listed.map((problem) => [problem.file, problem.problem]),
         [[path.relative(dataDir, damaged), 'damaged: its SHA-256 does not match']],
       );
     } finally {

@@ -14,9 +14,9 @@ function costSince(startedMs: number): string {
   return `in ${seconds.toFixed(1)} s, peak RSS ${Math.round(peakRss / 1024 / 1024)} MB`;
 }
 
-function listProblems(problems: readonly Problem[], limit = 20): string {
+function listProblems(problems: readonly Problem[], limit = 20, count = problems.length): string {
   const shown = problems.slice(0, limit).map((problem) => `  ${problem.file}: ${problem.problem}\n`);
-  return shown.join('') + (problems.length > limit ? `  … and ${problems.length - limit} more\n` : '');
+  return shown.join('') + (count > limit ? `  … and ${count - limit} more\n` : '');
 }
 
 /** `lightbox backup <folder>`: database, originals, secret and manifest; safe while the server runs. */
@@ -94,13 +94,18 @@ export async function verifyCommand(config: Config, backupDir?: string): Promise
   try {
     const check = await checkLibrary(store);
     process.stdout.write(`Checked ${check.photos} photos (${megabytes(check.bytes)} of originals) in ${config.dataDir}:\n`);
-    if (check.problems.length === 0) process.stdout.write('  every original is present and matches its SHA-256; the database is intact.\n');
-    else process.stdout.write(`  ${check.problems.length} problems:\n${listProblems(check.problems)}`);
-    if (check.orphans.length === 0) process.stdout.write('  no original is left without its photo.\n');
+    const { problems, orphans } = check;
+    if (problems.count === 0) process.stdout.write('  every original is present and matches its SHA-256; the database is intact.\n');
+    else process.stdout.write(`  ${problems.count} problems:\n${listProblems(problems.listed, 20, problems.count)}`);
+    if (orphans.count === 0) process.stdout.write('  no original is left without its photo.\n');
     else {
       process.stdout.write(
-        `  ${check.orphans.length} files under originals/ belong to no photo (the server removes them an hour after they appear):\n` +
-          listProblems(check.orphans.map((file) => ({ file, problem: 'no photo refers to it' }))),
+        `  ${orphans.count} files under originals/ belong to no photo (the server removes them an hour after they appear):\n` +
+          listProblems(
+            orphans.listed.map((file) => ({ file, problem: 'no photo refers to it' })),
+            20,
+            orphans.count,
+          ),
       );
     }
     if (check.staleTemps.length === 0) process.stdout.write('  no temp file is left in tmp/ by an interrupted write.\n');
@@ -112,7 +117,7 @@ export async function verifyCommand(config: Config, backupDir?: string): Promise
       );
     }
     process.stdout.write(`Done ${costSince(started)}.\n`);
-    return check.problems.length === 0 ? 0 : 1;
+    return problems.count === 0 ? 0 : 1;
   } finally {
     store.database.close();
   }

@@ -650,12 +650,26 @@ export async function restoreLibrary(backupDir: string, dataDir: string): Promis
   return { manifest, problems };
 }
 
+/** How many problems or files a check names at most: past that it only counts, so a wholly damaged library costs no more memory than a sound one. */
+export const LISTED_AT_MOST = 1_000;
+
+/** The first LISTED_AT_MOST of something a check finds, and how many there were in all. */
+export class Findings<T> {
+  readonly listed: T[] = [];
+  count = 0;
+
+  add(finding: T): void {
+    this.count++;
+    if (this.listed.length < LISTED_AT_MOST) this.listed.push(finding);
+  }
+}
+
 export interface LibraryCheck {
   photos: number;
   bytes: number;
-  problems: Problem[];
+  problems: Findings<Problem>;
   /** Files under originals/ no photo refers to. */
-  orphans: string[];
+  orphans: Findings<string>;
   /** Temp files in tmp/ no running process will finish (an interrupted upload, import or render), relative to the data dir. */
   staleTemps: string[];
 }
@@ -679,7 +693,7 @@ function referencedOriginal(layout: StorageLayout, sqlite: Database.Database): (
  */
 export async function checkLibrary(store: Store): Promise<LibraryCheck> {
   const { layout, database } = store;
-  const problems: Problem[] = [];
+  const problems = new Findings<Problem>();
   let photos = 0;
   let bytes = 0;
   for (const row of originalRows(database.sqlite)) {
@@ -687,14 +701,14 @@ export async function checkLibrary(store: Store): Promise<LibraryCheck> {
     photos++;
     bytes += row.byte_size;
     const problem = await checkOriginal(path.join(layout.dataDir, relative), row.content_hash, row.byte_size);
-    if (problem !== undefined) problems.push({ file: relative, problem });
+    if (problem !== undefined) problems.add({ file: relative, problem });
   }
   const integrity = database.sqlite.pragma('integrity_check', { simple: true });
-  if (integrity !== 'ok') problems.push({ file: 'lightbox.db', problem: `integrity check: ${String(integrity)}` });
+  if (integrity !== 'ok') problems.add({ file: 'lightbox.db', problem: `integrity check: ${String(integrity)}` });
   const referenced = referencedOriginal(layout, database.sqlite);
-  const orphans: string[] = [];
+  const orphans = new Findings<string>();
   for await (const file of filesUnder(layout.originalsDir)) {
-    if (!referenced(file)) orphans.push(path.relative(layout.dataDir, path.join(layout.originalsDir, file)));
+    if (!referenced(file)) orphans.add(path.relative(layout.dataDir, path.join(layout.originalsDir, file)));
   }
   const staleTemps = (await staleTempFiles(layout)).map((name) => path.relative(layout.dataDir, path.join(layout.tempDir, name)));
   return { photos, bytes, problems, orphans, staleTemps };
