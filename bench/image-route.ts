@@ -6,6 +6,7 @@ import { request } from 'undici';
 import { loadConfig } from '../src/config.ts';
 import { importFolder } from '../src/processing/folder-import.ts';
 import { openStore } from '../src/storage/open-store.ts';
+import { benchImageScale } from './image-scale.ts';
 import { formatNumber } from './lib/format.ts';
 import { startNginx } from './lib/nginx.ts';
 import { type BenchServer, startServer } from './lib/server-process.ts';
@@ -147,8 +148,19 @@ async function measure(
   cell.errors += result.non2xx3xx + result.socketErrors;
 }
 
-/** The image route against nginx, sirv, a bare stat+md5 handler, @fastify/static and serve-static: same files, same run, servers alternating. */
+/** The scale table's rows, as `--cases` matches them. */
+const SCALE_LABEL = '304, distinct photos of a 100,000-photo library';
+
+/** The peers' table, then the same 304 at library scale against nginx (bench/image-scale.ts), each with its own servers. */
 export async function benchImageRoute(options: ImageRouteOptions): Promise<string> {
+  const peers = await benchPeers(options);
+  if (options.only !== undefined && !SCALE_LABEL.includes(options.only)) return peers;
+  const scale = await benchImageScale({ seconds: options.seconds, rounds: options.rounds, connections: options.connections });
+  return `${peers}\n\n${scale}`;
+}
+
+/** The image route against nginx, sirv, a bare stat+md5 handler, @fastify/static and serve-static: same files, same run, servers alternating. */
+async function benchPeers(options: ImageRouteOptions): Promise<string> {
   const workDir = await mkdtemp(path.join(tmpdir(), 'lightbox-bench-'));
   const servers: BenchServer[] = [];
   const absent: string[] = [];

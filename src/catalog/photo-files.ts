@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import { BoundedMemo } from '../bounded-memo.ts';
 import type { StorageLayout } from '../storage/layout.ts';
 import { PHOTO_IS_PUBLIC_SQL } from './access.ts';
 
@@ -39,8 +40,44 @@ export function urlVersion(version: number, urlKey: string): string {
   return urlKey === '' ? String(version) : `${version}.${urlKey}`;
 }
 
-/** Photo rows the image route remembers between commits (unknown ids too, as undefined); past it the memory starts over. */
-const ROWS_REMEMBERED = 10_000;
+/**
+ * What the remembered rows may take, by weighRow's count (about 560 B a row): the 30,000 photos
+ * asked for most recently. Past it the least recently asked go (BoundedMemo).
+ */
+export const ROW_MEMORY_BYTES = 16 * 1024 * 1024;
+/**
+ * A row's heap apart from its strings' characters: the object (11 fields), its map entry, the
+ * headers of its strings. 455 B a row were measured in all (75,000 rows, after a full collection)
+ * where weighRow counts 560; test/image-memory.test.ts fails if the heap ever outgrows the count.
+ */
+const ROW_BYTES_FIXED = 400;
+/** An id that names no photo, kept as such so asking again costs what asking for a photo does. */
+const NO_PHOTO: PhotoFile = Object.freeze({
+  publicId: '',
+  originalPath: '',
+  mimeType: '',
+  extension: '',
+  version: 0,
+  versionText: '',
+  urlKey: '',
+  width: 0,
+  height: 0,
+  orientation: 0,
+  isPublic: false,
+});
+
+/** Heap bytes of one remembered row, over-counted: one-byte strings, each character one byte. */
+function weighRow(publicId: string, file: PhotoFile): number {
+  return (
+    ROW_BYTES_FIXED +
+    publicId.length +
+    file.originalPath.length +
+    file.mimeType.length +
+    file.extension.length +
+    file.versionText.length +
+    file.urlKey.length
+  );
+}
 
 /**
  * The image route's view of the photos table. Rows are remembered only while the database
@@ -52,30 +89,37 @@ const ROWS_REMEMBERED = 10_000;
 export class PhotoFileLookup {
   private readonly statement: Database.Statement<[string], PhotoFileRow>;
   private version = 0;
-  private readonly remembered = new Map<string, PhotoFile | undefined>();
+  private readonly remembered: BoundedMemo<string, PhotoFile>;
 
   constructor(
     sqlite: Database.Database,
     private readonly layout: StorageLayout,
     private readonly currentVersion: () => number,
+    memoryBytes = ROW_MEMORY_BYTES,
   ) {
+    this.remembered = new BoundedMemo(memoryBytes, weighRow);
     this.statement = sqlite.prepare<[string], PhotoFileRow>(
       `SELECT public_id, width, height, orientation, content_hash, original_extension, mime_type, version, url_key, ${PHOTO_IS_PUBLIC_SQL} AS is_public
          FROM photos WHERE public_id = ?`,
     );
   }
 
+  /** Bytes the remembered rows take by weighRow's count (for tests and the bench). */
+  get memoryBytes(): number {
+    return this.remembered.weight;
+  }
+
   find(publicId: string): PhotoFile | undefined {
     const now = this.currentVersion();
-    if (now !== this.version || this.remembered.size >= ROWS_REMEMBERED) {
+    if (now !== this.version) {
       this.version = now;
       this.remembered.clear();
     }
-    let file = this.remembered.get(publicId);
-    if (file === undefined && !this.remembered.has(publicId)) {
-      file = this.read(publicId);
-      this.remembered.set(publicId, file);
-    }
+    const kept = this.remembered.find(publicId);
+    if (kept !== undefined) return kept === NO_PHOTO ? undefined : kept;
+    const file = this.read(publicId);
+    // The row's own id as the key: the id asked is a slice of the request's URL, which it would keep alive.
+    this.remembered.keep(file?.publicId ?? copyOf(publicId), file ?? NO_PHOTO);
     return file;
   }
 
@@ -96,4 +140,9 @@ export class PhotoFileLookup {
       isPublic: row.is_public === 1,
     };
   }
+}
+
+/** A string of its own characters, holding on to no larger string it was cut from. */
+function copyOf(text: string): string {
+  return Buffer.from(text, 'latin1').toString('latin1');
 }

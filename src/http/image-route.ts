@@ -17,7 +17,7 @@ import { sendPlain } from './plain-response.ts';
 import { type ByteRange, coalesceRanges, parseRange } from './range.ts';
 import { redactCredentials } from './redact-url.ts';
 import { requestHeader } from './request-header.ts';
-import { type FileValidators, httpDate, ValidatorCache } from './validators.ts';
+import { type FileValidators, httpDate, lastModifiedOf, ValidatorCache } from './validators.ts';
 
 /**
  * `GET|HEAD /images/<photoId>/<variant>[.<format>]`: a thin node:http handler, never through
@@ -153,22 +153,19 @@ function respondFromFile(deps: ImageRouteDeps, req: IncomingMessage, res: Server
 /**
  * RFC 9110 §15.4.5: a 304 carries exactly the fields a cache updates its stored response from, no
  * representation metadata. Under a policy every holder of the URL shares (not a signed URL's
- * countdown), the block is the same for every revalidation of one file within a second, so it is
- * made once and kept with the file's validators (one block per policy and Vary, per file).
+ * countdown), the block is the same for every revalidation of one file within a second, so the
+ * last one made is kept with the file's validators (a file is nearly always asked under one policy).
  */
 function notModifiedHeaders(file: FileValidators, grant: ImageGrant): OutgoingHttpHeaders {
   const { cacheControl, maxAge, uniform } = grant.policy;
   const expiresSecond = maxAge > 0 ? Math.floor(Date.now() / 1000) + maxAge : Number.NaN;
   const key = grant.varyAccept ? `${cacheControl}|vary` : cacheControl;
-  const kept = uniform ? file.notModified?.get(key) : undefined;
-  if (kept !== undefined && (maxAge === 0 || kept.expiresSecond === expiresSecond)) return kept.headers;
+  const kept = uniform ? file.notModified : undefined;
+  if (kept !== undefined && kept.key === key && (maxAge === 0 || kept.expiresSecond === expiresSecond)) return kept.headers;
   const headers: OutgoingHttpHeaders = { ETag: file.etag, 'Cache-Control': cacheControl };
   if (maxAge > 0) headers.Expires = httpDate(expiresSecond * 1000);
   if (grant.varyAccept) headers.Vary = 'Accept';
-  if (uniform) {
-    file.notModified ??= new Map();
-    file.notModified.set(key, { headers, expiresSecond });
-  }
+  if (uniform) file.notModified = { key, headers, expiresSecond };
   return headers;
 }
 
@@ -184,7 +181,7 @@ function sendRepresentation(
   const { policy } = grant;
   const headers: OutgoingHttpHeaders = {
     ETag: validators.etag,
-    'Last-Modified': validators.lastModified,
+    'Last-Modified': lastModifiedOf(stats.mtimeMs),
     'Cache-Control': policy.cacheControl,
     'Accept-Ranges': 'bytes',
     'X-Content-Type-Options': 'nosniff',
