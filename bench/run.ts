@@ -9,6 +9,7 @@ import { machineDescription } from './lib/machine.ts';
 import { nginxVersion } from './lib/nginx.ts';
 import { ensureWrk } from './lib/wrk.ts';
 import { benchProcessing } from './processing.ts';
+import { benchScale } from './scale.ts';
 import { benchWal } from './wal.ts';
 
 const { values } = parseArgs({
@@ -23,13 +24,21 @@ const { values } = parseArgs({
     output: { type: 'string' },
     // Other checkouts, comma-separated (git worktrees with node_modules): each Lightbox is measured beside this one's, same rows, same rounds.
     against: { type: 'string' },
+    // Library sizes of the scale section, comma-separated, smallest first (default 1000,100000; 1000000 builds a million rows).
+    'scale-sizes': { type: 'string' },
   },
 });
 
 // Only a run with every default is the committed record; any other run writes beside it, unless told where.
-const fullRun = [values.seconds, values.rounds, values.connections, values.cases, values.sections, values.against].every(
-  (given) => given === undefined,
-);
+const fullRun = [
+  values.seconds,
+  values.rounds,
+  values.connections,
+  values.cases,
+  values.sections,
+  values.against,
+  values['scale-sizes'],
+].every((given) => given === undefined);
 const output = values.output ?? new URL(fullRun ? './results/latest.md' : './results/partial.md', import.meta.url).pathname;
 const seconds = Number(values.seconds ?? '3');
 const rounds = Number(values.rounds ?? '3');
@@ -41,7 +50,7 @@ if (!(seconds > 0 && seconds <= 60 && Number.isInteger(rounds) && rounds >= 1 &&
 ensureWrk();
 const against = values.against?.split(',').filter((root) => root !== '');
 const command = `npm run bench -- --seconds ${seconds} --rounds ${rounds} --connections ${connections}${values.against === undefined ? '' : ` --against ${values.against}`}`;
-const sections = new Set((values.sections ?? 'image,graphql,wal,processing,heic').split(','));
+const sections = new Set((values.sections ?? 'image,graphql,scale,wal,processing,heic').split(','));
 let imageTable = '(not run)';
 if (sections.has('image')) {
   process.stderr.write(`Image route vs nginx, sirv, a bare stat+md5 handler, @fastify/static and serve-static (${command})\n`);
@@ -61,6 +70,14 @@ let heicTable = '(not run)';
 if (sections.has('heic')) {
   process.stderr.write('HEIC: thumbnails per second next to JPEG, and the event loop while HEICs are processed\n');
   heicTable = await benchHeic({ seconds: Math.max(1, seconds * 2) });
+}
+let scaleTable = '(not run)';
+if (sections.has('scale')) {
+  process.stderr.write('Scale: every kind of GraphQL read at several library sizes, uncached\n');
+  const sizes = (values['scale-sizes'] ?? '1000,100000').split(',').map(Number);
+  if (!sizes.every((size) => Number.isInteger(size) && size >= 100 && size <= 2_000_000))
+    throw new Error('--scale-sizes: whole numbers from 100 to 2,000,000');
+  scaleTable = await benchScale({ sizes, requests: 10, rounds, seconds, connections });
 }
 let graphqlTable = '(not run)';
 if (sections.has('graphql')) {
@@ -107,6 +124,10 @@ ${GALLERY_QUERY}
 \`\`\`
 
 ${graphqlTable}
+
+## Scale
+
+${scaleTable}
 
 ## WAL vs rollback journal
 

@@ -12,7 +12,8 @@ import type Database from 'better-sqlite3';
  * - it was added i seconds after `startMs` and taken i hours before the library's end, with no
  *   capture time when i % 11 = 10;
  * - it is in album i % albums (album a has row id a + 1; PRIVATE when a % 4 = 3, else PUBLIC),
- *   also in album (i + 1) % albums when i % 13 = 12, and in none when i % 17 = 16;
+ *   also in album (i + 1) % albums when i % 13 = 12, and in none when i % 17 = 16; album 0 also
+ *   holds every photo with an even i (a large album: half the library, however big);
  * - every photo has one DONE processing job (finished jobs pile up as in a real library).
  */
 export const SCALE_MAKES = ['Canon', 'NIKON CORPORATION', 'Apple', 'FUJIFILM', 'SONY'] as const;
@@ -44,10 +45,10 @@ export function buildScaleLibrary(sqlite: Database.Database, options: ScaleLibra
   const startMs = options.startMs ?? DEFAULT_START_MS;
   const seedCount = (sqlite.prepare(`SELECT count(*) AS n FROM photos WHERE status = 'READY'`).get() as { n: number }).n;
   if (seedCount === 0) throw new Error('the scale library copies READY photos: import some first');
-  const copied = (sqlite.prepare('PRAGMA table_info(photos)').all() as { name: string }[])
-    .map((column) => column.name)
-    .filter((name) => !['id', ...Object.keys(OVERRIDDEN)].includes(name));
-  const makes = SCALE_MAKES.map((make) => `'${make.replace(/'/g, "''")}'`).join(', ');
+  const columns = (sqlite.prepare('PRAGMA table_info(photos)').all() as { name: string }[]).map((column) => column.name);
+  // Only the columns this database has: the bench builds libraries for older checkouts too (--against).
+  const overridden = Object.entries(OVERRIDDEN).filter(([name]) => columns.includes(name));
+  const copied = columns.filter((name) => name !== 'id' && !(name in OVERRIDDEN));
   const build = sqlite.transaction(() => {
     sqlite.exec(`
       CREATE TEMP TABLE seed AS SELECT row_number() OVER (ORDER BY id) - 1 AS seed_index, * FROM photos WHERE status = 'READY';
@@ -66,19 +67,18 @@ export function buildScaleLibrary(sqlite: Database.Database, options: ScaleLibra
     sqlite
       .prepare(`
       WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i + 1 < @total)
-      INSERT INTO photos (id, ${Object.keys(OVERRIDDEN).join(', ')}, ${copied.join(', ')})
-      SELECT i + 1, ${Object.values(OVERRIDDEN).join(', ')}, ${copied.map((name) => `seed.${name}`).join(', ')}
+      INSERT INTO photos (id, ${overridden.map(([name]) => name).join(', ')}, ${copied.join(', ')})
+      SELECT i + 1, ${overridden.map(([, value]) => value).join(', ')}, ${copied.map((name) => `seed.${name}`).join(', ')}
         FROM n JOIN seed ON seed.seed_index = i % @seeds`)
-      .run({ total, seeds: seedCount, start: startMs, end: startMs + total * HOUR_MS, hour: HOUR_MS });
-    sqlite.exec(`
-      UPDATE photos SET camera_make = CASE id % 7 WHEN 0 THEN NULL ELSE (${makesByIndex(makes)}) END;
-    `);
+      .run({ total, seeds: seedCount, start: startMs, end: startMs + total * HOUR_MS, hour: HOUR_MS, makes: JSON.stringify(SCALE_MAKES) });
     sqlite
       .prepare(`
       INSERT INTO album_photos (album_id, photo_id, position, added_at)
       SELECT (id - 1) % @albums + 1, id, id * 1024, created_at FROM photos WHERE (id - 1) % 17 <> 16
       UNION ALL
-      SELECT id % @albums + 1, id, id * 1024, created_at FROM photos WHERE (id - 1) % 13 = 12 AND (id - 1) % 17 <> 16 AND @albums > 1`)
+      SELECT id % @albums + 1, id, id * 1024, created_at FROM photos WHERE (id - 1) % 13 = 12 AND (id - 1) % 17 <> 16 AND @albums > 1
+      UNION
+      SELECT 1, id, id * 1024, created_at FROM photos WHERE (id - 1) % 2 = 0`)
       .run({ albums: albumCount });
     sqlite.exec(`
       INSERT INTO jobs (photo_id, kind, state, attempts, run_after, created_at, updated_at)
@@ -98,11 +98,10 @@ const OVERRIDDEN = {
   url_key: 'lower(hex(randomblob(6)))',
   title: `'Photo ' || i`,
   status: `'READY'`,
+  // Kept by the database's triggers from the memberships made next.
+  in_public_album: '0',
   taken_at: 'CASE WHEN i % 11 = 10 THEN NULL ELSE @end - i * @hour END',
+  camera_make: `CASE WHEN i % 7 = 6 THEN NULL ELSE json_extract(@makes, '$[' || (i % ${SCALE_MAKES.length}) || ']') END`,
   created_at: '@start + i * 1000',
   updated_at: '@start + i * 1000',
 } as const;
-
-function makesByIndex(makes: string): string {
-  return `json_extract(json_array(${makes}), '$[' || ((id - 1) % ${SCALE_MAKES.length}) || ']')`;
-}

@@ -1,6 +1,6 @@
 import { and, type Column, exists, inArray, type Placeholder, type SQL, sql } from 'drizzle-orm';
 import { SQLiteDialect } from 'drizzle-orm/sqlite-core';
-import { ANONYMOUS, type ShareGrant, type Viewer } from '../auth/viewer.ts';
+import type { ShareGrant, Viewer } from '../auth/viewer.ts';
 import type { Queryable } from '../db/client.ts';
 import { albumPhotos, albums, photos, shareLinks } from '../db/schema.ts';
 
@@ -28,31 +28,61 @@ export function albumVisibleTo(viewer: Viewer, table: typeof albums = albums): S
 }
 
 /**
- * The photo is in at least one album meeting every condition. CROSS JOIN fixes the order:
- * from the photo's memberships to their albums. Left to choose, SQLite starts from the albums
- * index and probes every public album for every photo, which grows with the library.
+ * Whether anyone at all may load the photo: such photos get plain image URLs, all others only
+ * signed ones. It is data (photos.in_public_album, kept by the database's triggers in the same
+ * statement as every membership and visibility change), so it is an index lookup, never a
+ * subquery per photo. `from` is the table or alias the photo is read from.
  */
-function inAlbumWhere(photoId: SQL | Column, ...conditions: (SQL | undefined)[]): SQL {
-  return exists(
-    sql`(SELECT 1 FROM ${albumPhotos} CROSS JOIN ${albums} ON ${albums.id} = ${albumPhotos.albumId}
-         WHERE ${and(sql`${albumPhotos.photoId} = ${photoId}`, ...conditions)})`,
-  );
+export function photoIsPublic(from = 'photos'): SQL {
+  return sql.raw(`"${from}"."in_public_album" = 1`);
 }
 
-/** Photos the viewer may see: `photoId` is the row id column (or expression) of the photo in question. */
+/** The photo is in the album with this row id. */
+function photoInAlbum(albumId: number | SQL, photoId: SQL | Column): SQL {
+  return sql`${photoId} IN (SELECT ${albumPhotos.photoId} FROM ${albumPhotos} WHERE ${albumPhotos.albumId} = ${albumId})`;
+}
+
+/** Photos the viewer may see: `photoId` is the row id column of the photo in question, read from `photos`. */
 export function photoVisibleTo(viewer: Viewer, photoId: SQL | Column = photos.id): SQL | undefined {
   if (viewer.kind === 'admin') return undefined;
-  return inAlbumWhere(photoId, albumVisibleTo(viewer));
+  if (viewer.kind === 'anonymous') return photoIsPublic();
+  return sql`(${photoIsPublic()} OR ${photoInAlbum(viewer.grant.albumId, photoId)})`;
 }
 
-/** Photos in the album with this public id, as far as the viewer may see the album. */
-export function photoInVisibleAlbum(viewer: Viewer, albumPublicId: string, photoId: SQL | Column = photos.id): SQL {
-  return inAlbumWhere(photoId, sql`${albums.publicId} = ${albumPublicId}`, albumVisibleTo(viewer));
+/**
+ * The photos a viewer may see as parts that never overlap, each read in order from an index (a
+ * list reads each part's page and merges them; a count adds the parts' counts), so no list or
+ * count ever walks photos the viewer may not see:
+ * - `all`: every photo (the admin);
+ * - `public`: the photos anyone may load;
+ * - `album`: the photos of one album that are not public (a share link's album), read as the
+ *   album's members with `photoScopeCondition`.
+ */
+export type PhotoScope = { kind: 'all' } | { kind: 'public' } | { kind: 'album'; albumId: number };
+
+export function photoScopesOf(viewer: Viewer): readonly PhotoScope[] {
+  if (viewer.kind === 'admin') return ALL_PHOTOS;
+  if (viewer.kind === 'anonymous') return PUBLIC_PHOTOS;
+  return [{ kind: 'public' }, { kind: 'album', albumId: viewer.grant.albumId }];
 }
 
-/** Whether anyone at all may load the photo: such photos get plain image URLs, all others only signed ones. */
-export function photoIsPublic(photoId: SQL | Column = photos.id): SQL {
-  return photoVisibleTo(ANONYMOUS, photoId) as SQL;
+const ALL_PHOTOS: readonly PhotoScope[] = [{ kind: 'all' }];
+const PUBLIC_PHOTOS: readonly PhotoScope[] = [{ kind: 'public' }];
+
+/** The scope's condition on `photos` (for `album`, on the album's members). */
+export function photoScopeCondition(scope: PhotoScope): SQL | undefined {
+  if (scope.kind === 'all') return undefined;
+  return scope.kind === 'public' ? photoIsPublic() : sql.raw('"photos"."in_public_album" = 0');
+}
+
+/**
+ * The row id of the album with this public id, as SQL, if the viewer may see it (else NULL,
+ * which is no album). Every photo of an album the viewer may see is one the viewer may see (a
+ * public album's are public; a share link's album is the link's to show), so a read of that
+ * album's photos needs no other condition.
+ */
+export function visibleAlbumRowId(viewer: Viewer, albumPublicId: string): SQL {
+  return sql`(SELECT ${albums.id} FROM ${albums} WHERE ${and(sql`${albums.publicId} = ${albumPublicId}`, albumVisibleTo(viewer))})`;
 }
 
 /** Anonymous callers see only photos in public albums: every photo they see is public. */
@@ -61,12 +91,12 @@ export function seesOnlyPublicPhotos(viewer: Viewer): boolean {
 }
 
 /**
- * `photoIsPublic` for a photo the viewer can see: true without asking for a viewer who sees only
- * public photos. It depends on the kind of viewer alone (the columns that use it are rendered
- * once per kind).
+ * `photoIsPublic` as 0 or 1 for a photo the viewer can see, read from `from`: 1 without asking
+ * for a viewer who sees only public photos. It depends on the kind of viewer alone (the columns
+ * that use it are rendered once per kind).
  */
-export function photoIsPublicFor(viewer: Viewer, photoId: SQL | Column): SQL {
-  return seesOnlyPublicPhotos(viewer) ? sql`1` : photoIsPublic(photoId);
+export function photoIsPublicFor(viewer: Viewer, from = 'photos'): SQL {
+  return seesOnlyPublicPhotos(viewer) ? sql`1` : sql.raw(`"${from}"."in_public_album"`);
 }
 
 /** `photoIsPublic` as SQL text, for the image route's prepared statement, which stays raw for speed. */

@@ -11,9 +11,8 @@ const dialect = new SQLiteDialect();
 
 export type AlbumRow = typeof albums.$inferSelect;
 
-/** An album as a viewer reads it: its row, how many photos it holds, and its cover as that viewer reads photos. */
+/** An album as a viewer reads it: its row (with how many photos it holds, kept by the database), and its cover as that viewer reads photos. */
 export interface AlbumRecord extends AlbumRow {
-  photoCount: number;
   /** The chosen cover, or else the first photo in album order; null for an empty album. */
   cover: PhotoRecord | null;
 }
@@ -36,20 +35,18 @@ function rendered(fragment: SQL): SQL {
 }
 
 /**
- * What every album read selects: the row, the photo count, and the cover's photo record, in one
+ * What every album read selects: the row and the cover's photo record, in one
  * pass. It takes no parameters and depends on the kind of viewer alone, so it is rendered once per kind.
  */
 function albumSelect(viewer: Viewer): AlbumSelect {
   let select = selects.get(viewer.kind);
   if (select === undefined) {
-    const counted = sql.raw('"counted"');
     const first = sql.raw('"first"');
     select = {
       columns: rendered(sql`${sql.join(
         ALBUM_FIELDS.map(([key, column]) => sql.raw(`"albums"."${column}" AS "${key}"`)),
         sql`, `,
       )},
-        (SELECT count(*) FROM ${albumPhotos} AS ${counted} WHERE ${counted}."album_id" = ${albums.id}) AS "photoCount",
         ${photoColumns(viewer, 'cover', COVER)}`),
       from: rendered(sql`FROM ${albums}
         LEFT JOIN photos AS "cover" ON "cover"."id" = coalesce(${albums.coverPhotoId},
@@ -61,13 +58,12 @@ function albumSelect(viewer: Viewer): AlbumSelect {
   return select;
 }
 
-type AlbumSelectRow = AlbumRow & { photoCount: number } & Record<string, unknown>;
+type AlbumSelectRow = AlbumRow & Record<string, unknown>;
 
 /** A record of its own, not the row with the cover's columns deleted: objects of one shape stay fast to read. */
 function toAlbumRecord(row: AlbumSelectRow): AlbumRecord {
   const album: Record<string, unknown> = {};
   for (const [key] of ALBUM_FIELDS) album[key] = row[key];
-  album.photoCount = row.photoCount;
   let cover: Record<string, unknown> | null = null;
   if (row[`${COVER}id`] !== null) {
     cover = {};

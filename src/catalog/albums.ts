@@ -1,4 +1,4 @@
-import { and, asc, eq, inArray, sql } from 'drizzle-orm';
+import { and, asc, eq, inArray } from 'drizzle-orm';
 import type { Db, Queryable } from '../db/client.ts';
 import { NOW_MS } from '../db/now.ts';
 import { type AlbumVisibility, albumPhotos, albums, photos } from '../db/schema.ts';
@@ -33,22 +33,9 @@ export function albumsNamed(db: Queryable, name: { publicId: string; title: stri
   return db.select().from(albums).where(eq(albums.title, name.title)).orderBy(asc(albums.id)).all();
 }
 
-/** Every album, oldest first, with how many photos each holds. */
-export function listAlbums(db: Queryable): (AlbumRow & { photoCount: number })[] {
-  const counts = new Map(
-    db
-      .select({ albumId: albumPhotos.albumId, photoCount: sql<number>`count(*)` })
-      .from(albumPhotos)
-      .groupBy(albumPhotos.albumId)
-      .all()
-      .map((row) => [row.albumId, row.photoCount]),
-  );
-  return db
-    .select()
-    .from(albums)
-    .orderBy(asc(albums.id))
-    .all()
-    .map((album) => ({ ...album, photoCount: counts.get(album.id) ?? 0 }));
+/** Every album, oldest first (each row says how many photos it holds). */
+export function listAlbums(db: Queryable): AlbumRow[] {
+  return db.select().from(albums).orderBy(asc(albums.id)).all();
 }
 
 function albumByPublicId(db: Queryable, publicId: string): AlbumRow {

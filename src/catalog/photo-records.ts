@@ -1,10 +1,18 @@
-import { and, getTableColumns, inArray, type SQL, sql } from 'drizzle-orm';
+import { and, getTableColumns, type SQL, sql } from 'drizzle-orm';
 import { SQLiteDialect } from 'drizzle-orm/sqlite-core';
 import type { Viewer } from '../auth/viewer.ts';
 import { albumPhotos, photos } from '../db/schema.ts';
 import type { Reads } from '../db/statements.ts';
-import { locationShownTo, mayViewCaptureDetails, photoIsPublicFor, photoVisibleTo } from './access.ts';
+import { locationShownTo, mayViewCaptureDetails, photoIsPublicFor, photoScopeCondition, photoScopesOf, photoVisibleTo } from './access.ts';
 import { type KeysetOrder, type KeysetPage, keysetBounds, keysetOrderBy } from './keyset.ts';
+import {
+  filterAlbumRowId,
+  type PhotoFilter,
+  photoFilterCondition,
+  photoFilterMatchesNothing,
+  photoFilterParts,
+  TAKEN_SORT,
+} from './photo-filter.ts';
 
 const dialect = new SQLiteDialect();
 
@@ -70,7 +78,7 @@ export function photoColumns(viewer: Viewer, from = 'photos', prefix = ''): SQL 
   const key = `${from}\0${prefix}\0${viewer.kind}`;
   let columns = rendered.get(key);
   if (columns === undefined) {
-    const inPublicAlbum = photoIsPublicFor(viewer, sql.raw(`"${from}"."id"`));
+    const inPublicAlbum = photoIsPublicFor(viewer, from);
     const query = dialect.sqlToQuery(
       sql.join(
         [
@@ -99,25 +107,42 @@ export function photoDetails(reads: Reads, viewer: Viewer, ids: readonly number[
   );
 }
 
-const takenSort = sql`coalesce(${photos.takenAt}, ${photos.createdAt})`;
-
-function photoOrder(name: string, keys: SQL[], direction: 'asc' | 'desc', values: (photo: PhotoRecord) => (number | string)[]) {
-  return { name, keys, direction, values } satisfies KeysetOrder<PhotoRecord>;
+/**
+ * A photo list order, and the same order over one album's memberships: album_photos keeps a
+ * copy of each member's sort keys (kept by the database's triggers), indexed per album, so a
+ * list filtered by album is an index seek too. Both give the same values, so cursors are one.
+ */
+export interface PhotoOrder extends KeysetOrder<PhotoRecord> {
+  memberKeys: SQL[];
 }
 
-/** Every order the photo list offers, each ending on the row id so it is total. */
+const memberKey = (column: string) => sql.raw(`"member"."${column}"`);
+
+function photoOrder(
+  name: string,
+  keys: [SQL, SQL, string],
+  direction: 'asc' | 'desc',
+  values: (photo: PhotoRecord) => (number | string)[],
+): PhotoOrder {
+  const [key, tiebreak, memberColumn] = keys;
+  return { name, keys: [key, tiebreak], memberKeys: [memberKey(memberColumn), memberKey('photo_id')], direction, values };
+}
+
+const createdKeys = (): [SQL, SQL, string] => [sql`${photos.createdAt}`, sql`${photos.id}`, 'photo_created_at'];
+const takenKeys = (): [SQL, SQL, string] => [TAKEN_SORT, sql`${photos.id}`, 'photo_taken_sort'];
+const titleKeys = (): [SQL, SQL, string] => [sql`${photos.title}`, sql`${photos.id}`, 'photo_title'];
+
+/** Every order the photo list offers, each ending on the row id so it is total; each has its indexes (db/schema.ts). */
 export const PHOTO_ORDERS = {
-  CREATED_AT_DESC: photoOrder('photos.created-desc', [sql`${photos.createdAt}`, sql`${photos.id}`], 'desc', (p) => [p.createdAt, p.id]),
-  CREATED_AT_ASC: photoOrder('photos.created-asc', [sql`${photos.createdAt}`, sql`${photos.id}`], 'asc', (p) => [p.createdAt, p.id]),
-  TAKEN_AT_DESC: photoOrder('photos.taken-desc', [takenSort, sql`${photos.id}`], 'desc', (p) => [p.takenAt ?? p.createdAt, p.id]),
-  TAKEN_AT_ASC: photoOrder('photos.taken-asc', [takenSort, sql`${photos.id}`], 'asc', (p) => [p.takenAt ?? p.createdAt, p.id]),
-  TITLE_ASC: photoOrder('photos.title-asc', [sql`${photos.title}`, sql`${photos.id}`], 'asc', (p) => [p.title, p.id]),
-  TITLE_DESC: photoOrder('photos.title-desc', [sql`${photos.title}`, sql`${photos.id}`], 'desc', (p) => [p.title, p.id]),
+  CREATED_AT_DESC: photoOrder('photos.created-desc', createdKeys(), 'desc', (p) => [p.createdAt, p.id]),
+  CREATED_AT_ASC: photoOrder('photos.created-asc', createdKeys(), 'asc', (p) => [p.createdAt, p.id]),
+  TAKEN_AT_DESC: photoOrder('photos.taken-desc', takenKeys(), 'desc', (p) => [p.takenAt ?? p.createdAt, p.id]),
+  TAKEN_AT_ASC: photoOrder('photos.taken-asc', takenKeys(), 'asc', (p) => [p.takenAt ?? p.createdAt, p.id]),
+  TITLE_ASC: photoOrder('photos.title-asc', titleKeys(), 'asc', (p) => [p.title, p.id]),
+  TITLE_DESC: photoOrder('photos.title-desc', titleKeys(), 'desc', (p) => [p.title, p.id]),
 } as const;
 
 export type PhotoOrderName = keyof typeof PHOTO_ORDERS;
-
-const addedKeys = () => [sql`${photos.createdAt}`, sql`${photos.id}`];
 
 /**
  * The capture-time orders as a viewer who may not read capture times sorts: as if no photo had
@@ -126,36 +151,103 @@ const addedKeys = () => [sql`${photos.createdAt}`, sql`${photos.id}`];
  * refused by the other rather than misread, and none of these cursors carries a capture time.
  */
 const CAPTURE_TIME_UNSEEN_ORDERS = {
-  TAKEN_AT_DESC: photoOrder('photos.taken-unseen-desc', addedKeys(), 'desc', (p) => [p.createdAt, p.id]),
-  TAKEN_AT_ASC: photoOrder('photos.taken-unseen-asc', addedKeys(), 'asc', (p) => [p.createdAt, p.id]),
+  TAKEN_AT_DESC: photoOrder('photos.taken-unseen-desc', createdKeys(), 'desc', (p) => [p.createdAt, p.id]),
+  TAKEN_AT_ASC: photoOrder('photos.taken-unseen-asc', createdKeys(), 'asc', (p) => [p.createdAt, p.id]),
 } as const;
 
 /** The named order as this viewer may sort: by a field only where the viewer may read it (see photoColumnAsSeenBy). */
-export function photoOrderFor(viewer: Viewer, name: PhotoOrderName): KeysetOrder<PhotoRecord> {
+export function photoOrderFor(viewer: Viewer, name: PhotoOrderName): PhotoOrder {
   if ((name === 'TAKEN_AT_DESC' || name === 'TAKEN_AT_ASC') && !mayViewCaptureDetails(viewer)) return CAPTURE_TIME_UNSEEN_ORDERS[name];
   return PHOTO_ORDERS[name];
 }
 
-/** A page of the photos the viewer may see that meet `condition`. */
-export function photoPage(reads: Reads, viewer: Viewer, condition: SQL | undefined, order: KeysetOrder<PhotoRecord>, page: KeysetPage) {
+/**
+ * A page of the photos the viewer may see that pass the filter. A filter by album reads that
+ * album's photos, all of which the viewer may see; otherwise each part of what the viewer may see
+ * that the filter admits (photoScopesOf × photoFilterParts) is read as its own index-ordered
+ * page and the pages are merged, so no read walks or sorts photos it does not answer with.
+ */
+export function photoPage(reads: Reads, viewer: Viewer, filter: PhotoFilter, order: PhotoOrder, page: KeysetPage): readonly PhotoRecord[] {
+  if (photoFilterMatchesNothing(viewer, filter)) return [];
+  const albumId = filterAlbumRowId(viewer, filter);
+  if (albumId !== undefined)
+    return mergedPage(
+      partPages(reads, viewer, filter, order, page, () => albumId),
+      order,
+      page,
+    );
+  const pages = photoScopesOf(viewer).flatMap((scope) =>
+    partPages(
+      reads,
+      viewer,
+      filter,
+      order,
+      page,
+      () => (scope.kind === 'album' ? sql`${scope.albumId}` : undefined),
+      photoScopeCondition(scope),
+    ),
+  );
+  return mergedPage(pages, order, page);
+}
+
+/** Each part of the filter's page, read from the album's members when `albumOf` names one, else from the photos. */
+function partPages(
+  reads: Reads,
+  viewer: Viewer,
+  filter: PhotoFilter,
+  order: PhotoOrder,
+  page: KeysetPage,
+  albumOf: () => SQL | undefined,
+  scope?: SQL,
+): (readonly PhotoRecord[])[] {
+  return photoFilterParts(filter).map((part) => {
+    const condition = and(scope, photoFilterCondition(viewer, part));
+    const albumId = albumOf();
+    return albumId === undefined
+      ? pageWhere(reads, viewer, condition, order, page)
+      : albumMembersPage(reads, viewer, albumId, condition, order, page);
+  });
+}
+
+/** A page of one album's photos in a library order: a seek on the album's copy of the sort keys. */
+function albumMembersPage(reads: Reads, viewer: Viewer, albumId: SQL, condition: SQL | undefined, order: PhotoOrder, page: KeysetPage) {
+  const byMember: KeysetOrder<PhotoRecord> = { ...order, keys: order.memberKeys };
+  return reads.all<PhotoRecord>(
+    sql`SELECT ${photoColumns(viewer)} FROM ${albumPhotos} AS ${member} CROSS JOIN ${photos} ON ${photos.id} = ${member}."photo_id"
+         WHERE ${and(sql`${member}."album_id" = ${albumId}`, condition, keysetBounds(byMember, page))}
+         ORDER BY ${keysetOrderBy(byMember, page)} LIMIT ${page.limit}`,
+  );
+}
+
+function pageWhere(reads: Reads, viewer: Viewer, condition: SQL | undefined, order: KeysetOrder<PhotoRecord>, page: KeysetPage) {
   return reads.all<PhotoRecord>(
     sql`SELECT ${photoColumns(viewer)} FROM ${photos}
-         WHERE ${and(photoVisibleTo(viewer), condition, keysetBounds(order, page)) ?? sql`1`}
+         WHERE ${and(condition, keysetBounds(order, page)) ?? sql`1`}
          ORDER BY ${keysetOrderBy(order, page)} LIMIT ${page.limit}`,
   );
 }
 
-/** How many photos the viewer may see meet `condition`: the same rule as the page, so the two agree. */
-/** Photos in one of these processing states (none: no photo). */
-export function photoInStatus(statuses: readonly PhotoRow['status'][]): SQL {
-  return statuses.length === 0 ? sql`0` : inArray(photos.status, [...statuses]);
+/** The first `limit` rows of pages of disjoint sets, each already in the page's order, in that order. */
+function mergedPage(pages: readonly (readonly PhotoRecord[])[], order: KeysetOrder<PhotoRecord>, page: KeysetPage): readonly PhotoRecord[] {
+  if (pages.length === 1) return pages[0] as readonly PhotoRecord[];
+  const ascending = (order.direction === 'asc') !== page.inverted;
+  const merged = pages.flat().sort((a, b) => {
+    const compared = compareKeys(order.values(a), order.values(b));
+    return ascending ? compared : -compared;
+  });
+  return merged.slice(0, page.limit);
 }
 
-export function photoCount(reads: Reads, viewer: Viewer, condition: SQL | undefined): number {
-  const row = reads.get<{ total: number }>(
-    sql`SELECT count(*) AS "total" FROM ${photos} WHERE ${and(photoVisibleTo(viewer), condition) ?? sql`1`}`,
-  );
-  return row?.total ?? 0;
+/** Two sort keys compared as SQLite compares them: numbers by value, text by its UTF-8 bytes (BINARY). */
+function compareKeys(a: readonly (number | string)[], b: readonly (number | string)[]): number {
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i] as number | string;
+    const y = b[i] as number | string;
+    if (x === y) continue;
+    if (typeof x === 'number' && typeof y === 'number') return x < y ? -1 : 1;
+    return Buffer.compare(Buffer.from(String(x)), Buffer.from(String(y)));
+  }
+  return 0;
 }
 
 /** The photos with these public ids or row ids that the viewer may see; missing and hidden alike are left out. */
@@ -182,7 +274,8 @@ export const ALBUM_PHOTO_ORDER: KeysetOrder<AlbumPhotoRecord> = {
 /**
  * The same page of each of several albums, in one statement: each album's page is an index
  * seek on (album, position) with its own LIMIT, so a 12-photo page of a 10,000-photo album
- * reads 12 rows. The albums are ones the viewer may see, and so are all of their photos.
+ * reads 12 rows. CROSS JOIN keeps the wanted albums the outer loop: left to choose, SQLite may
+ * walk every membership of the library and test each against the wanted pages. The albums are ones the viewer may see, and so are all of their photos.
  * The pages come by album id.
  */
 export function albumPhotoPages(
@@ -196,7 +289,7 @@ export function albumPhotoPages(
   return reads.made(
     sql`SELECT ${albumPhotos.albumId} AS "inAlbum", ${albumPhotos.position} AS "position", ${photoColumns(viewer)}
           FROM json_each(${JSON.stringify(albumIds)}) AS "wanted"
-          JOIN ${albumPhotos} ON ${albumPhotos}.rowid IN (
+          CROSS JOIN ${albumPhotos} ON ${albumPhotos}.rowid IN (
                 SELECT ${member}.rowid FROM ${albumPhotos} AS ${member}
                  WHERE ${and(sql`${member}."album_id" = "wanted"."value"`, keysetBounds(ALBUM_PHOTO_ORDER, page))}
                  ORDER BY ${keysetOrderBy(ALBUM_PHOTO_ORDER, page)} LIMIT ${page.limit})

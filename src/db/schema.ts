@@ -1,4 +1,5 @@
-import { index, integer, primaryKey, real, sqliteTable, text } from 'drizzle-orm/sqlite-core';
+import { sql } from 'drizzle-orm';
+import { type AnySQLiteColumn, type IndexColumn, index, integer, primaryKey, real, sqliteTable, text } from 'drizzle-orm/sqlite-core';
 import { NOW_MS } from './now.ts';
 
 export const PHOTO_STATUSES = ['PENDING', 'PROCESSING', 'READY', 'FAILED'] as const;
@@ -49,18 +50,44 @@ export const photos = sqliteTable(
     longitude: real('longitude'),
     altitude: real('altitude'),
     placeholderHash: text('placeholder_hash'),
+    /**
+     * 1 while the photo is in at least one PUBLIC album. Kept by triggers (see the migration
+     * photo_visibility_data) in the same statement as the membership or visibility change, never
+     * written by the code: who may see a photo is then an index lookup, not a subquery per photo.
+     */
+    inPublicAlbum: integer('in_public_album').notNull().default(0),
     dominantColor: text('dominant_color'),
     createdAt: integer('created_at').notNull().default(NOW_MS),
     updatedAt: integer('updated_at').notNull().default(NOW_MS),
   },
-  (table) => [
-    index('photos_created_at_idx').on(table.createdAt, table.id),
-    index('photos_taken_at_idx').on(table.takenAt, table.id),
-    index('photos_title_idx').on(table.title, table.id),
-    index('photos_status_idx').on(table.status),
-    index('photos_camera_make_idx').on(table.cameraMake),
-  ],
+  // Every order, alone and after each equality filter (a state, a camera make), has an index for
+  // all photos (the admin's) and one for public photos (everyone else's), so every page is read
+  // in order from an index and never sorted; the plans are asserted in test/scale-library.test.ts.
+  (table) => {
+    const orders = {
+      created_at: [table.createdAt, table.id],
+      taken_sort: [photoTakenSort(table), table.id],
+      title: [table.title, table.id],
+    };
+    const audiences = { '': [], public_: [table.inPublicAlbum] };
+    const filters = { '': [], status_: [table.status], camera_make_: [table.cameraMake] };
+    return Object.entries(audiences).flatMap(([audience, prefix]) =>
+      Object.entries(filters).flatMap(([filter, equal]) =>
+        Object.entries(orders).map(([order, keys]) =>
+          // With taken_at last, a capture-time range (a range of the sort key where taken_at is not null) is counted from the index alone.
+          index(`photos_${audience}${filter}${order}_idx`).on(
+            ...([...prefix, ...equal, ...keys, ...(order === 'taken_sort' ? [table.takenAt] : [])] as [IndexColumn, ...IndexColumn[]]),
+          ),
+        ),
+      ),
+    );
+  },
 );
+
+/** The capture-time sort key: when it was taken, or else when it was added. Indexed as this very expression. */
+function photoTakenSort(table: { takenAt: AnySQLiteColumn; createdAt: AnySQLiteColumn }) {
+  return sql`coalesce(${table.takenAt}, ${table.createdAt})`;
+}
 
 export const albums = sqliteTable(
   'albums',
@@ -71,13 +98,18 @@ export const albums = sqliteTable(
     description: text('description').notNull().default(''),
     visibility: text('visibility', { enum: ALBUM_VISIBILITIES }).notNull().default('PRIVATE'),
     coverPhotoId: integer('cover_photo_id').references(() => photos.id, { onDelete: 'set null' }),
+    /** How many photos the album holds: kept by triggers on album_photos, like photos.in_public_album. */
+    photoCount: integer('photo_count').notNull().default(0),
     createdAt: integer('created_at').notNull().default(NOW_MS),
     updatedAt: integer('updated_at').notNull().default(NOW_MS),
   },
   (table) => [
-    index('albums_title_idx').on(table.title),
-    index('albums_visibility_idx').on(table.visibility),
+    index('albums_title_idx').on(table.title, table.id),
     index('albums_created_at_idx').on(table.createdAt, table.id),
+    index('albums_updated_at_idx').on(table.updatedAt, table.id),
+    index('albums_visibility_created_at_idx').on(table.visibility, table.createdAt, table.id),
+    index('albums_visibility_updated_at_idx').on(table.visibility, table.updatedAt, table.id),
+    index('albums_visibility_title_idx').on(table.visibility, table.title, table.id),
   ],
 );
 
@@ -93,12 +125,23 @@ export const albumPhotos = sqliteTable(
     /** The album's own order; gaps are allowed so a move touches few rows. */
     position: integer('position').notNull(),
     addedAt: integer('added_at').notNull().default(NOW_MS),
+    /*
+     * The photo's own sort keys (created_at, coalesce(taken_at, created_at), title), copied here by
+     * triggers whenever the membership is made or the photo changes, so the photos of one album
+     * in any library order are an index seek: a filter by album never sorts the album.
+     */
+    photoCreatedAt: integer('photo_created_at').notNull().default(0),
+    photoTakenSort: integer('photo_taken_sort').notNull().default(0),
+    photoTitle: text('photo_title').notNull().default(''),
   },
   (table) => [
     primaryKey({ columns: [table.albumId, table.photoId] }),
     // With the photo id, the index alone gives the album's total order: a page never sorts the whole album.
     index('album_photos_order_idx').on(table.albumId, table.position, table.photoId),
     index('album_photos_photo_idx').on(table.photoId),
+    index('album_photos_created_at_idx').on(table.albumId, table.photoCreatedAt, table.photoId),
+    index('album_photos_taken_sort_idx').on(table.albumId, table.photoTakenSort, table.photoId),
+    index('album_photos_title_idx').on(table.albumId, table.photoTitle, table.photoId),
   ],
 );
 
@@ -158,4 +201,21 @@ export const shareLinks = sqliteTable(
     index('share_links_album_idx').on(table.albumId, table.id),
     index('share_links_created_at_idx').on(table.createdAt, table.id),
   ],
+);
+
+/**
+ * How many photos each audience sees, in all and per value of each filter that has one: kept by
+ * triggers on photos (the migration photo_visibility_data), so a total is one row, not a count
+ * over the library. `audience` is 'all' (the admin) or 'public'; `facet` is '' (the total),
+ * 'make' or 'status', and `value` the filter's value ('' for the total).
+ */
+export const photoTallies = sqliteTable(
+  'photo_tallies',
+  {
+    audience: text('audience', { enum: ['all', 'public'] }).notNull(),
+    facet: text('facet', { enum: ['', 'make', 'status'] }).notNull(),
+    value: text('value').notNull(),
+    photos: integer('photos').notNull(),
+  },
+  (table) => [primaryKey({ columns: [table.audience, table.facet, table.value] })],
 );

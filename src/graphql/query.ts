@@ -1,8 +1,7 @@
-import { and, eq, gte, lt, type SQL } from 'drizzle-orm';
-import type { Viewer } from '../auth/viewer.ts';
-import { photoColumnAsSeenBy, photoInVisibleAlbum } from '../catalog/access.ts';
 import { ALBUM_ORDERS, type AlbumOrderName, albumCount, albumPage } from '../catalog/album-records.ts';
-import { type PhotoOrderName, photoCount, photoInStatus, photoOrderFor, photoPage } from '../catalog/photo-records.ts';
+import { photoCount } from '../catalog/photo-counts.ts';
+import type { PhotoFilter as CatalogPhotoFilter } from '../catalog/photo-filter.ts';
+import { type PhotoOrderName, photoOrderFor, photoPage } from '../catalog/photo-records.ts';
 import type { PhotoStatus } from '../catalog/photos.ts';
 import { builder } from './builder.ts';
 import { keysetConnection, totalCountField } from './keyset-connection.ts';
@@ -54,20 +53,16 @@ interface PhotoFilterValues {
   cameraMake?: string | null;
 }
 
-/**
- * The filter as one SQL condition, beside the viewer's visibility that every photo read
- * applies: the same condition pages the connection and counts its total, so the two agree.
- * Fields the viewer may not read are compared as NULL (see photoColumnAsSeenBy).
- */
-function filterCondition(filter: PhotoFilterValues | null | undefined, viewer: Viewer): SQL | undefined {
-  if (!filter) return undefined;
-  const conditions: (SQL | undefined)[] = [];
-  if (filter.albumId) conditions.push(photoInVisibleAlbum(viewer, filter.albumId.id));
-  if (filter.status) conditions.push(photoInStatus(filter.status));
-  if (filter.takenAfter) conditions.push(gte(photoColumnAsSeenBy(viewer, 'takenAt'), filter.takenAfter.getTime()));
-  if (filter.takenBefore) conditions.push(lt(photoColumnAsSeenBy(viewer, 'takenAt'), filter.takenBefore.getTime()));
-  if (filter.cameraMake) conditions.push(eq(photoColumnAsSeenBy(viewer, 'cameraMake'), filter.cameraMake));
-  return and(...conditions);
+/** The filter as the catalog reads it: instants in ms, the album by its public id. */
+function catalogFilter(filter: PhotoFilterValues | null | undefined): CatalogPhotoFilter {
+  if (!filter) return {};
+  return {
+    albumPublicId: filter.albumId?.id ?? undefined,
+    statuses: filter.status ?? undefined,
+    takenAfterMs: filter.takenAfter?.getTime(),
+    takenBeforeMs: filter.takenBefore?.getTime(),
+    cameraMake: filter.cameraMake ?? undefined,
+  };
 }
 
 builder.queryType({
@@ -81,10 +76,10 @@ builder.queryType({
           orderBy: t.arg({ type: PhotoOrderEnum, defaultValue: 'CREATED_AT_DESC' }),
         },
         resolve: async (_parent, args, ctx) => {
-          const condition = filterCondition(args.filter, ctx.viewer);
+          const filter = catalogFilter(args.filter);
           const order = photoOrderFor(ctx.viewer, (args.orderBy ?? 'CREATED_AT_DESC') as PhotoOrderName);
-          const connection = await keysetConnection(args, order, (page) => photoPage(ctx.reads, ctx.viewer, condition, order, page));
-          return Object.assign(connection, { countTotal: () => photoCount(ctx.reads, ctx.viewer, condition) });
+          const connection = await keysetConnection(args, order, (page) => photoPage(ctx.reads, ctx.viewer, filter, order, page));
+          return Object.assign(connection, { countTotal: () => photoCount(ctx.reads, ctx.viewer, filter) });
         },
       },
       totalCountField,

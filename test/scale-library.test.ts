@@ -1,0 +1,399 @@
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import Database from 'better-sqlite3';
+import { buildScaleLibrary, SCALE_MAKES } from '../bench/lib/scale-library.ts';
+import { MAX_INPUT_PIXELS } from '../src/media/limits.ts';
+import { processPhoto } from '../src/processing/process-photo.ts';
+import { openStore } from '../src/storage/open-store.ts';
+import { graphql } from './generated/index.ts';
+import { FIXTURE_PHOTOS } from './helpers/cli.ts';
+import { dataOf, postGraphQL } from './helpers/graphql.ts';
+import { importIntoDataDir } from './helpers/library.ts';
+import { makeTempDir, startTestServer, type TestServer } from './helpers/server.ts';
+import { createShareLinkAsAdmin } from './helpers/share-links.ts';
+import { type CapturedStatement, captureStatements } from './helpers/statements.ts';
+
+// A library of 100,000 photos, built in seconds by copying real imports (bench/lib/scale-library.ts):
+// every read's plan is asserted on it (no scan of photos or album_photos, no sort of more than a
+// page), every total and page is checked against the visibility rule as first written (a
+// subquery per photo, too slow to serve but plainly right), and what the database keeps for
+// those reads (in_public_album, photo_count, photo_tallies) is checked against the rows it
+// summarises after every kind of change.
+const PHOTOS = 100_000;
+
+const ScalePhotos = graphql(`
+  query ScalePhotos($first: Int!, $after: String, $filter: PhotoFilter, $orderBy: PhotoOrder) {
+    photos(first: $first, after: $after, filter: $filter, orderBy: $orderBy) {
+      totalCount
+      pageInfo {
+        endCursor
+        hasNextPage
+      }
+      nodes {
+        id
+      }
+    }
+  }
+`);
+
+const ScaleAlbums = graphql(`
+  query ScaleAlbums($orderBy: AlbumOrder) {
+    albums(first: 20, orderBy: $orderBy) {
+      totalCount
+      nodes {
+        id
+        photoCount
+        cover {
+          id
+        }
+        photos(first: 12) {
+          nodes {
+            id
+          }
+        }
+      }
+    }
+  }
+`);
+
+const ScaleAlbumPage = graphql(`
+  query ScaleAlbumPage($id: ID!, $after: String) {
+    album(id: $id) {
+      photoCount
+      photos(first: 12, after: $after) {
+        pageInfo {
+          endCursor
+        }
+        nodes {
+          id
+        }
+      }
+    }
+  }
+`);
+
+const ScaleChanges = {
+  updateAlbum: graphql(`
+    mutation ScaleUpdateAlbum($input: UpdateAlbumInput!) {
+      updateAlbum(input: $input) {
+        __typename
+      }
+    }
+  `),
+  addPhotos: graphql(`
+    mutation ScaleAddPhotos($albumId: ID!, $photoIds: [ID!]!) {
+      addPhotosToAlbum(albumId: $albumId, photoIds: $photoIds) {
+        __typename
+      }
+    }
+  `),
+  removePhotos: graphql(`
+    mutation ScaleRemovePhotos($albumId: ID!, $photoIds: [ID!]!) {
+      removePhotosFromAlbum(albumId: $albumId, photoIds: $photoIds) {
+        __typename
+      }
+    }
+  `),
+  deletePhoto: graphql(`
+    mutation ScaleDeletePhoto($id: ID!) {
+      deletePhoto(id: $id) {
+        __typename
+      }
+    }
+  `),
+  deleteAlbum: graphql(`
+    mutation ScaleDeleteAlbum($id: ID!) {
+      deleteAlbum(id: $id) {
+        __typename
+      }
+    }
+  `),
+  updatePhoto: graphql(`
+    mutation ScaleUpdatePhoto($input: UpdatePhotoInput!) {
+      updatePhoto(input: $input) {
+        __typename
+      }
+    }
+  `),
+};
+
+type PhotoOrder = 'CREATED_AT_DESC' | 'CREATED_AT_ASC' | 'TAKEN_AT_DESC' | 'TAKEN_AT_ASC' | 'TITLE_ASC' | 'TITLE_DESC';
+const ORDERS: PhotoOrder[] = ['CREATED_AT_DESC', 'CREATED_AT_ASC', 'TAKEN_AT_DESC', 'TAKEN_AT_ASC', 'TITLE_ASC', 'TITLE_DESC'];
+
+interface Filter {
+  albumId?: string;
+  status?: ('PENDING' | 'PROCESSING' | 'READY' | 'FAILED')[];
+  takenAfter?: string;
+  takenBefore?: string;
+  cameraMake?: string;
+}
+
+interface Viewer {
+  name: string;
+  headers: Record<string, string>;
+  /** The naive rule: whether the viewer sees photo `p`, as SQL. */
+  sees: string;
+  seesCaptureDetails: boolean;
+  /** Whether the viewer sees album `a`, as SQL. */
+  seesAlbum: string;
+}
+
+const toGlobalId = (type: string, publicId: string) => Buffer.from(`${type}:${publicId}`).toString('base64');
+const fromGlobalId = (id: string) => Buffer.from(id, 'base64').toString().split(':')[1] as string;
+
+const IN_PUBLIC_ALBUM = `EXISTS (SELECT 1 FROM album_photos m JOIN albums a ON a.id = m.album_id WHERE m.photo_id = p.id AND a.visibility = 'PUBLIC')`;
+
+/**
+ * The statements allowed a sort, each over rows it has already limited: the gallery's pages of
+ * several albums (each album's page read in order, then sorted by album), and a capture-time range
+ * listed in another order than capture time, which sorts what the range holds (no index serves a
+ * range of one key in the order of another).
+ */
+function sortsOnlyPages(source: string): boolean {
+  if (/FROM json_each\(\?\) AS "wanted"/.test(source)) return true;
+  return /coalesce\("photos"."taken_at", "photos"."created_at"\) >= \?/.test(source) && !/ORDER BY coalesce/.test(source);
+}
+
+describe(`a library of ${PHOTOS.toLocaleString('en')} photos`, () => {
+  let server: TestServer;
+  let db: Database.Database;
+  let statements: CapturedStatement[];
+  let stopCapturing: () => void;
+  const viewers: Viewer[] = [];
+  const albumIds: { big: string; small: string; private: string } = { big: '', small: '', private: '' };
+
+  before(async () => {
+    const dataDir = await makeTempDir();
+    await importIntoDataDir(dataDir, path.join(FIXTURE_PHOTOS, 'cameras'), { album: 'Seed', public: true });
+    const { layout, database } = await openStore({ dataDir });
+    try {
+      const deps = { db: database.db, layout, limits: { maxPixels: MAX_INPUT_PIXELS, timeoutSeconds: 60 } };
+      for (const id of database.sqlite.prepare('SELECT id FROM photos').pluck().all() as number[]) await processPhoto(deps, id);
+      buildScaleLibrary(database.sqlite, { photos: PHOTOS });
+    } finally {
+      database.close();
+    }
+    ({ statements, stop: stopCapturing } = captureStatements());
+    server = await startTestServer({ LIGHTBOX_DATA_DIR: dataDir, LIGHTBOX_READ_CACHE: 'false' });
+    db = new Database(path.join(dataDir, 'lightbox.db'), { readonly: true });
+    const publicIdOf = (rowId: number) => (db.prepare('SELECT public_id FROM albums WHERE id = ?').pluck().get(rowId) as string) ?? '';
+    // Album row 1 holds half the library; row 3 is an ordinary public album; row 4 is private (see the builder).
+    albumIds.big = toGlobalId('Album', publicIdOf(1));
+    albumIds.small = toGlobalId('Album', publicIdOf(3));
+    albumIds.private = toGlobalId('Album', publicIdOf(4));
+    const link = await createShareLinkAsAdmin(server, { albumId: albumIds.private });
+    const hidingLink = await createShareLinkAsAdmin(server, { albumId: albumIds.private, showMetadata: false });
+    const shared = `(${IN_PUBLIC_ALBUM} OR EXISTS (SELECT 1 FROM album_photos m WHERE m.photo_id = p.id AND m.album_id = 4))`;
+    viewers.push(
+      { name: 'admin', headers: server.admin, sees: '1', seesCaptureDetails: true, seesAlbum: '1' },
+      { name: 'anonymous', headers: {}, sees: IN_PUBLIC_ALBUM, seesCaptureDetails: true, seesAlbum: `a.visibility = 'PUBLIC'` },
+      {
+        name: 'share',
+        headers: { 'x-lightbox-share': link.token },
+        sees: shared,
+        seesCaptureDetails: true,
+        seesAlbum: `(a.visibility = 'PUBLIC' OR a.id = 4)`,
+      },
+      {
+        name: 'share hiding metadata',
+        headers: { 'x-lightbox-share': hidingLink.token },
+        sees: shared,
+        seesCaptureDetails: false,
+        seesAlbum: `(a.visibility = 'PUBLIC' OR a.id = 4)`,
+      },
+    );
+  });
+
+  after(async () => {
+    stopCapturing();
+    db?.close();
+    await server?.close();
+  });
+
+  const filters = (): { name: string; filter: Filter }[] => [
+    { name: 'no filter', filter: {} },
+    { name: 'one camera make', filter: { cameraMake: SCALE_MAKES[1] } },
+    { name: 'a state', filter: { status: ['READY'] } },
+    { name: 'no state', filter: { status: [] } },
+    { name: 'a year', filter: { takenAfter: '2020-01-01T00:00:00.000Z', takenBefore: '2021-01-01T00:00:00.000Z' } },
+    { name: 'the big album', filter: { albumId: albumIds.big } },
+    { name: 'a small album', filter: { albumId: albumIds.small } },
+    { name: 'the private album', filter: { albumId: albumIds.private } },
+    { name: 'an album and a make', filter: { albumId: albumIds.big, cameraMake: SCALE_MAKES[0] } },
+    { name: 'a make and a state', filter: { cameraMake: SCALE_MAKES[2], status: ['READY', 'FAILED'] } },
+  ];
+
+  /** The viewer's total and first page by the naive rule, straight from the rows. */
+  function expected(viewer: Viewer, filter: Filter, order: PhotoOrder, first: number): { total: number; ids: string[] } {
+    const conditions = [viewer.sees];
+    const params: unknown[] = [];
+    if (filter.cameraMake !== undefined) {
+      conditions.push(viewer.seesCaptureDetails ? 'p.camera_make = ?' : '0');
+      params.push(...(viewer.seesCaptureDetails ? [filter.cameraMake] : []));
+    }
+    if (filter.status !== undefined) {
+      conditions.push(`p.status IN (SELECT value FROM json_each(?))`);
+      params.push(JSON.stringify(filter.status));
+    }
+    if (filter.takenAfter !== undefined) {
+      conditions.push(viewer.seesCaptureDetails ? 'p.taken_at >= ? AND p.taken_at < ?' : '0');
+      params.push(...(viewer.seesCaptureDetails ? [Date.parse(filter.takenAfter), Date.parse(filter.takenBefore as string)] : []));
+    }
+    if (filter.albumId !== undefined) {
+      conditions.push(
+        `EXISTS (SELECT 1 FROM album_photos m JOIN albums a ON a.id = m.album_id WHERE m.photo_id = p.id AND a.public_id = ? AND ${viewer.seesAlbum})`,
+      );
+      params.push(fromGlobalId(filter.albumId));
+    }
+    const taken = viewer.seesCaptureDetails ? 'coalesce(p.taken_at, p.created_at)' : 'p.created_at';
+    const orderBy = {
+      CREATED_AT_DESC: 'p.created_at DESC, p.id DESC',
+      CREATED_AT_ASC: 'p.created_at, p.id',
+      TAKEN_AT_DESC: `${taken} DESC, p.id DESC`,
+      TAKEN_AT_ASC: `${taken}, p.id`,
+      TITLE_ASC: 'p.title, p.id',
+      TITLE_DESC: 'p.title DESC, p.id DESC',
+    }[order];
+    const where = conditions.join(' AND ');
+    const total = db
+      .prepare(`SELECT count(*) FROM photos p WHERE ${where}`)
+      .pluck()
+      .get(...params) as number;
+    const ids = db
+      .prepare(`SELECT public_id FROM photos p WHERE ${where} ORDER BY ${orderBy} LIMIT ${first}`)
+      .pluck()
+      .all(...params) as string[];
+    return { total, ids: ids.map((id) => toGlobalId('Photo', id)) };
+  }
+
+  async function listed(viewer: Viewer, filter: Filter, orderBy: PhotoOrder, first: number) {
+    return dataOf(await postGraphQL(server.url, ScalePhotos, { first, filter, orderBy }, viewer.headers)).photos;
+  }
+
+  /** Every viewer × filter's total and first page (in the default order), as the API answers and as the naive rule says. */
+  async function assertTotalsAndPagesAgree(): Promise<void> {
+    for (const viewer of viewers) {
+      for (const { name, filter } of filters()) {
+        const answer = await listed(viewer, filter, 'CREATED_AT_DESC', 20);
+        const want = expected(viewer, filter, 'CREATED_AT_DESC', 20);
+        assert.equal(answer.totalCount, want.total, `${viewer.name}, ${name}: totalCount`);
+        assert.deepEqual(
+          answer.nodes.map((node) => node.id),
+          want.ids,
+          `${viewer.name}, ${name}: the first page`,
+        );
+      }
+    }
+  }
+
+  it('counts every total and reads every first page as the visibility rule says, for every viewer and filter', async () => {
+    await assertTotalsAndPagesAgree();
+  });
+
+  it('orders and pages every order for every viewer as the rule says, from the first page and from deep in the library', async () => {
+    for (const viewer of viewers) {
+      for (const order of ORDERS) {
+        for (const { name, filter } of [
+          { name: 'no filter', filter: {} },
+          { name: 'the big album', filter: { albumId: albumIds.big } },
+        ]) {
+          const want = expected(viewer, filter, order, 1_050);
+          const first = await listed(viewer, filter, order, 50);
+          assert.deepEqual(
+            first.nodes.map((node) => node.id),
+            want.ids.slice(0, 50),
+            `${viewer.name}, ${order}, ${name}: page 1`,
+          );
+          // A deep page: 1,000 photos in, from the cursor of the page before it.
+          let after = first.pageInfo.endCursor;
+          for (let page = 1; page < 20; page++) {
+            after = dataOf(await postGraphQL(server.url, ScalePhotos, { first: 50, after, filter, orderBy: order }, viewer.headers)).photos
+              .pageInfo.endCursor;
+          }
+          const deep = dataOf(
+            await postGraphQL(server.url, ScalePhotos, { first: 50, after, filter, orderBy: order }, viewer.headers),
+          ).photos;
+          assert.deepEqual(
+            deep.nodes.map((node) => node.id),
+            want.ids.slice(1_000, 1_050),
+            `${viewer.name}, ${order}, ${name}: the page after #1,000`,
+          );
+        }
+      }
+    }
+  });
+
+  it('runs no statement that scans photos or album_photos, or sorts more than a page', async () => {
+    statements.length = 0;
+    for (const viewer of viewers) {
+      for (const { filter } of filters()) for (const order of ORDERS) await listed(viewer, filter, order, 50);
+      for (const orderBy of ['CREATED_AT_DESC', 'UPDATED_AT_DESC', 'TITLE_ASC'] as const) {
+        dataOf(await postGraphQL(server.url, ScaleAlbums, { orderBy }, viewer.headers));
+      }
+      const album = dataOf(await postGraphQL(server.url, ScaleAlbumPage, { id: albumIds.big }, viewer.headers)).album;
+      dataOf(await postGraphQL(server.url, ScaleAlbumPage, { id: albumIds.big, after: album?.photos.pageInfo.endCursor }, viewer.headers));
+    }
+    const shapes = new Map<string, CapturedStatement>();
+    for (const statement of statements) {
+      if (statement.database !== db && /^\s*(SELECT|WITH)/i.test(statement.source)) shapes.set(statement.source, statement);
+    }
+    assert.ok(shapes.size >= 30, `only ${shapes.size} statement shapes were seen`);
+    const problems: string[] = [];
+    for (const statement of shapes.values()) {
+      const plan = (db.prepare(`EXPLAIN QUERY PLAN ${statement.source}`).all(...statement.params) as { detail: string }[]).map(
+        (row) => row.detail,
+      );
+      // An index walked in order with nothing to filter reads exactly its LIMIT: the admin's first page in each order.
+      const unfiltered = /WHERE 1\s+ORDER BY [^()]+ LIMIT \?$/.test(statement.source.trim());
+      const scans = plan.filter((detail) => /^SCAN (photos|album_photos|member|cover|first)\b/.test(detail) && !unfiltered);
+      const sorts = plan.filter((detail) => detail.includes('TEMP B-TREE') && !sortsOnlyPages(statement.source));
+      if (scans.length > 0 || sorts.length > 0)
+        problems.push(`${statement.source.replace(/\s+/g, ' ').slice(0, 300)}\n    ${plan.join('\n    ')}`);
+    }
+    assert.deepEqual(problems, [], `statements that read more than they answer:\n${problems.join('\n')}`);
+  });
+
+  it('keeps who sees what, album sizes and totals right through every kind of change, and the API agrees with the rule after them', async () => {
+    const photoIds = (
+      db.prepare('SELECT public_id FROM photos WHERE id IN (2, 3, 5, 8, 13, 21, 34, 55) ORDER BY id').pluck().all() as string[]
+    ).map((id) => toGlobalId('Photo', id));
+    const ok = async <T>(result: Promise<{ body: { data?: T | null } }>) => assert.ok((await result).body.data, 'the change was made');
+    const admin = server.admin;
+    await ok(postGraphQL(server.url, ScaleChanges.updateAlbum, { input: { id: albumIds.small, visibility: 'PRIVATE' } }, admin));
+    await ok(postGraphQL(server.url, ScaleChanges.addPhotos, { albumId: albumIds.private, photoIds }, admin));
+    await ok(postGraphQL(server.url, ScaleChanges.removePhotos, { albumId: albumIds.big, photoIds: photoIds.slice(0, 4) }, admin));
+    await ok(postGraphQL(server.url, ScaleChanges.updateAlbum, { input: { id: albumIds.private, visibility: 'PUBLIC' } }, admin));
+    await ok(postGraphQL(server.url, ScaleChanges.deletePhoto, { id: photoIds[5] as string }, admin));
+    await ok(postGraphQL(server.url, ScaleChanges.updatePhoto, { input: { id: photoIds[6] as string, title: 'Aardvark' } }, admin));
+    const third = toGlobalId('Album', db.prepare('SELECT public_id FROM albums WHERE id = 6').pluck().get() as string);
+    await ok(postGraphQL(server.url, ScaleChanges.deleteAlbum, { id: third }, admin));
+    await ok(postGraphQL(server.url, ScaleChanges.updateAlbum, { input: { id: albumIds.private, visibility: 'PRIVATE' } }, admin));
+
+    const drift = (query: string) => db.prepare(query).all();
+    assert.deepEqual(drift(`SELECT id FROM photos p WHERE in_public_album IS NOT ${IN_PUBLIC_ALBUM}`), [], 'in_public_album');
+    assert.deepEqual(
+      drift('SELECT id FROM albums a WHERE photo_count <> (SELECT count(*) FROM album_photos WHERE album_id = a.id)'),
+      [],
+      'photo_count',
+    );
+    assert.deepEqual(
+      drift(`SELECT m.album_id, m.photo_id FROM album_photos m JOIN photos p ON p.id = m.photo_id
+              WHERE m.photo_title IS NOT p.title OR m.photo_created_at IS NOT p.created_at OR m.photo_taken_sort IS NOT coalesce(p.taken_at, p.created_at)`),
+      [],
+      "album_photos' copies of the sort keys",
+    );
+    const tallies = `SELECT 'all' AS audience, '' AS facet, '' AS value, count(*) AS photos FROM photos
+      UNION ALL SELECT 'all', 'status', status, count(*) FROM photos GROUP BY status
+      UNION ALL SELECT 'all', 'make', camera_make, count(*) FROM photos WHERE camera_make IS NOT NULL GROUP BY camera_make
+      UNION ALL SELECT 'public', '', '', count(*) FROM photos p WHERE ${IN_PUBLIC_ALBUM}
+      UNION ALL SELECT 'public', 'status', status, count(*) FROM photos p WHERE ${IN_PUBLIC_ALBUM} GROUP BY status
+      UNION ALL SELECT 'public', 'make', camera_make, count(*) FROM photos p WHERE ${IN_PUBLIC_ALBUM} AND camera_make IS NOT NULL GROUP BY camera_make`;
+    assert.deepEqual(
+      drift(`SELECT audience, facet, value, photos FROM photo_tallies WHERE photos <> 0 ORDER BY 1, 2, 3`),
+      drift(`SELECT * FROM (${tallies}) WHERE photos <> 0 ORDER BY 1, 2, 3`),
+      'photo_tallies',
+    );
+    await assertTotalsAndPagesAgree();
+  });
+});
