@@ -80,32 +80,21 @@ export const CACHES_OFF: Record<string, Change[]> = {
   'remembered-rows': [
     ['src/http/server.ts', 'new PreparedReads(database.sqlite, config.graphql.readCache)', 'new PreparedReads(database.sqlite, false)'],
   ],
-  'layout-paths': [
-    [
-      'src/storage/layout.ts',
-      'private readonly paths = new BoundedMemo<string, string>(10_000);',
-      'private readonly paths = { get: (_key: string, make: () => string): string => make() };',
-    ],
-  ],
   'photo-file-rows': [
     [
       'src/catalog/photo-files.ts',
-      'if (file === undefined && !this.remembered.has(publicId)) {',
-      'if (file === undefined || file !== undefined) {',
+      'const kept = this.remembered.find(publicId);',
+      "const kept = publicId === '' ? this.remembered.find(publicId) : undefined;",
     ],
   ],
   'file-validators': [
-    [
-      'src/http/validators.ts',
-      'if (known !== undefined && known.mtimeMs === mtimeMs && known.size === size) return known;',
-      "if (known !== undefined && known.mtimeMs === mtimeMs && known.size === size && path === '') return known;",
-    ],
+    ['src/http/validators.ts', 'const known = this.files.find(path);', "const known = path === '' ? this.files.find(path) : undefined;"],
   ],
   'not-modified-headers': [
     [
       'src/http/image-route.ts',
-      'const kept = uniform ? file.notModified?.get(key) : undefined;',
-      "const kept = uniform && key === '' ? file.notModified?.get(key) : undefined;",
+      'const kept = uniform ? file.notModified : undefined;',
+      'const kept = uniform && !uniform ? file.notModified : undefined;',
     ],
   ],
 };

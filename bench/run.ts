@@ -26,6 +26,8 @@ const { values } = parseArgs({
     against: { type: 'string' },
     // Library sizes of the scale section, comma-separated, smallest first (default 1000,100000; 1000000 builds a million rows).
     'scale-sizes': { type: 'string' },
+    // New 12-megapixel photos imported per round into each library of the scale section (default 6).
+    'scale-import-photos': { type: 'string' },
   },
 });
 
@@ -77,7 +79,9 @@ if (sections.has('scale')) {
   const sizes = (values['scale-sizes'] ?? '1000,100000').split(',').map(Number);
   if (!sizes.every((size) => Number.isInteger(size) && size >= 100 && size <= 2_000_000))
     throw new Error('--scale-sizes: whole numbers from 100 to 2,000,000');
-  scaleTable = await benchScale({ sizes, requests: 10, rounds, seconds, connections });
+  const importPhotos = Number(values['scale-import-photos'] ?? '6');
+  if (!(Number.isInteger(importPhotos) && importPhotos >= 1 && importPhotos <= 100)) throw new Error('--scale-import-photos: 1 to 100');
+  scaleTable = await benchScale({ sizes, requests: 20, rounds, seconds, connections, importPhotos });
 }
 let graphqlTable = '(not run)';
 if (sections.has('graphql')) {

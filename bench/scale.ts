@@ -19,6 +19,7 @@ import { formatNumber } from './lib/format.ts';
 import { buildScaleLibrary, SCALE_MAKES } from './lib/scale-library.ts';
 import { type BenchServer, startServer } from './lib/server-process.ts';
 import { runWrk } from './lib/wrk.ts';
+import { benchImportAtScale } from './scale-import.ts';
 
 const SEED_PHOTOS = fileURLToPath(new URL('../test/fixtures/photos/cameras', import.meta.url));
 const WRITER = fileURLToPath(new URL('./scale-writer.ts', import.meta.url));
@@ -32,6 +33,8 @@ export interface ScaleBenchOptions {
   /** Seconds of wrk per cell of the one-write-a-second table. */
   seconds: number;
   connections: number;
+  /** New photos imported per round into each library (bench/scale-import.ts). */
+  importPhotos: number;
   /** Another checkout to measure instead of this one (its bench/servers/lightbox.ts). */
   root?: string;
 }
@@ -307,6 +310,15 @@ export async function benchScale(options: ScaleBenchOptions): Promise<string> {
       );
       await running.splice(0)[0]?.stop();
     }
+    process.stderr.write('Scale: importing into an empty library and a big one\n');
+    const importTable = await benchImportAtScale({
+      size: largest.size,
+      photos: options.importPhotos,
+      rounds: options.rounds,
+      seconds: options.seconds,
+      connections: options.connections,
+      seedDir,
+    });
     return `Libraries built by \`bench/lib/scale-library.ts\` from the camera fixtures (${built
       .map((b) => `${formatNumber(b.size)} photos in ${(b.buildMs / 1000).toFixed(1)} s`)
       .join(', ')}); one server per size, \`LIGHTBOX_READ_CACHE=false\`, every request a new variable so no stored
@@ -323,7 +335,9 @@ ${options.seconds} s per cell: alone, and while another process commits a photo 
 
 | library | req/s alone | req/s, one commit a second | ratio |
 |--:|--:|--:|--:|
-${writeRows.join('\n')}`;
+${writeRows.join('\n')}
+
+${importTable}`;
   } finally {
     for (const server of running) await server.stop().catch(() => undefined);
     await rm(workDir, { recursive: true, force: true });

@@ -29,6 +29,11 @@ it('npm run bench still runs end to end (tiny durations; speed is not asserted)'
         '4',
         '--cases',
         'revalidation',
+        // The scale section on libraries small enough for a smoke run.
+        '--scale-sizes',
+        '1000,2000',
+        '--scale-import-photos',
+        '1',
         '--output',
         output,
       ],
@@ -49,5 +54,7 @@ it('npm run bench still runs end to end (tiny durations; speed is not asserted)'
   assert.match(report, /\| WAL \| [\d,]+ \|/);
   assert.match(report, /\| DELETE \| [\d,]+ \|/);
   assert.match(report, /\| Lightbox renderer \(to disk, atomically\) \| [\d.,]+ \| [\d.]+× \|/);
+  assert.match(report, /\| photos\(first: 50\) \+ totalCount \| anonymous \| [\d.]+ \([\d.]+\) \| [\d.]+ \([\d.]+\) \| [\d.]+× \|/);
+  assert.match(report, /\| during an import \| [\d,]+ \| [\d.]+ \|/);
   assert.doesNotMatch(report, /errors\)/, 'every request got the answer it expected');
 });

@@ -142,16 +142,18 @@ interface Viewer {
 const toGlobalId = (type: string, publicId: string) => Buffer.from(`${type}:${publicId}`).toString('base64');
 const fromGlobalId = (id: string) => Buffer.from(id, 'base64').toString().split(':')[1] as string;
 
-const IN_PUBLIC_ALBUM = `EXISTS (SELECT 1 FROM album_photos m JOIN albums a ON a.id = m.album_id WHERE m.photo_id = p.id AND a.visibility = 'PUBLIC')`;
+const IN_PUBLIC_ALBUM = `EXISTS (SELECT 1 FROM album_photos m CROSS JOIN albums a ON a.id = m.album_id WHERE m.photo_id = p.id AND a.visibility = 'PUBLIC')`;
 
 /**
- * The statements allowed a sort, each over rows it has already limited: the gallery's pages of
- * several albums (each album's page read in order, then sorted by album), and a capture-time range
- * listed in another order than capture time, which sorts what the range holds (no index serves a
- * range of one key in the order of another).
+ * The statements allowed a sort: the gallery's pages of several albums (each album's page read in
+ * order, then sorted by album); a capture-time range listed in another order than capture time,
+ * which sorts what the range holds (no index serves a range of one key in the order of another);
+ * and a share link's list of albums, which sorts the public albums and its own (albums number in
+ * the hundreds where photos number in the hundreds of thousands).
  */
 function sortsOnlyPages(source: string): boolean {
   if (/FROM json_each\(\?\) AS "wanted"/.test(source)) return true;
+  if (/^SELECT "albums"\."id" AS "id".* FROM "albums"\s+LEFT JOIN photos AS "cover"/s.test(source)) return true;
   return /coalesce\("photos"."taken_at", "photos"."created_at"\) >= \?/.test(source) && !/ORDER BY coalesce/.test(source);
 }
 

@@ -87,7 +87,6 @@ export function buildScaleLibrary(sqlite: Database.Database, options: ScaleLibra
     `);
   });
   build();
-  sqlite.exec('ANALYZE');
   return { photos: total, albums: albumCount, startMs };
 }
 

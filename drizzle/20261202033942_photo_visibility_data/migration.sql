@@ -42,11 +42,12 @@ DROP INDEX IF EXISTS `albums_title_idx`;--> statement-breakpoint
 CREATE INDEX `albums_title_idx` ON `albums` (`title`,`id`);--> statement-breakpoint
 -- Who may see a photo, how many photos there are, and each member's sort keys, as data. What
 -- follows fills photos.in_public_album, albums.photo_count, album_photos' photo_* columns and
--- photo_tallies from the rows as they are, then
+-- photo_tallies from the rows as they are (CROSS JOIN keeps each lookup going from the photo's
+-- memberships to their albums, never from every public album to the photo), then
 -- installs the triggers that keep them in the same statement as every later change, whoever
 -- makes it (the server, `lightbox import`, a worker, a restore). No code writes these columns.
 UPDATE `photos` SET `in_public_album` = EXISTS (
-  SELECT 1 FROM `album_photos` JOIN `albums` ON `albums`.`id` = `album_photos`.`album_id`
+  SELECT 1 FROM `album_photos` CROSS JOIN `albums` ON `albums`.`id` = `album_photos`.`album_id`
    WHERE `album_photos`.`photo_id` = `photos`.`id` AND `albums`.`visibility` = 'PUBLIC');--> statement-breakpoint
 UPDATE `albums` SET `photo_count` = (SELECT count(*) FROM `album_photos` WHERE `album_photos`.`album_id` = `albums`.`id`);--> statement-breakpoint
 UPDATE `album_photos` SET (`photo_created_at`, `photo_taken_sort`, `photo_title`) =
@@ -71,7 +72,7 @@ CREATE TRIGGER `album_photos_left` AFTER DELETE ON `album_photos` BEGIN
   UPDATE `albums` SET `photo_count` = `photo_count` - 1 WHERE `id` = OLD.`album_id`;
   UPDATE `photos` SET `in_public_album` = 0
    WHERE `id` = OLD.`photo_id` AND `in_public_album` = 1
-     AND NOT EXISTS (SELECT 1 FROM `album_photos` JOIN `albums` ON `albums`.`id` = `album_photos`.`album_id`
+     AND NOT EXISTS (SELECT 1 FROM `album_photos` CROSS JOIN `albums` ON `albums`.`id` = `album_photos`.`album_id`
                       WHERE `album_photos`.`photo_id` = OLD.`photo_id` AND `albums`.`visibility` = 'PUBLIC');
 END;--> statement-breakpoint
 CREATE TRIGGER `album_photos_moved` AFTER UPDATE OF `album_id`, `photo_id` ON `album_photos` BEGIN
@@ -81,13 +82,13 @@ CREATE TRIGGER `album_photos_moved` AFTER UPDATE OF `album_id`, `photo_id` ON `a
   UPDATE `albums` SET `photo_count` = `photo_count` - 1 WHERE `id` = OLD.`album_id`;
   UPDATE `albums` SET `photo_count` = `photo_count` + 1 WHERE `id` = NEW.`album_id`;
   UPDATE `photos` SET `in_public_album` = EXISTS (
-    SELECT 1 FROM `album_photos` JOIN `albums` ON `albums`.`id` = `album_photos`.`album_id`
+    SELECT 1 FROM `album_photos` CROSS JOIN `albums` ON `albums`.`id` = `album_photos`.`album_id`
      WHERE `album_photos`.`photo_id` = `photos`.`id` AND `albums`.`visibility` = 'PUBLIC')
    WHERE `id` IN (OLD.`photo_id`, NEW.`photo_id`);
 END;--> statement-breakpoint
 CREATE TRIGGER `albums_visibility_changed` AFTER UPDATE OF `visibility` ON `albums` WHEN OLD.`visibility` IS NOT NEW.`visibility` BEGIN
   UPDATE `photos` SET `in_public_album` = EXISTS (
-    SELECT 1 FROM `album_photos` JOIN `albums` ON `albums`.`id` = `album_photos`.`album_id`
+    SELECT 1 FROM `album_photos` CROSS JOIN `albums` ON `albums`.`id` = `album_photos`.`album_id`
      WHERE `album_photos`.`photo_id` = `photos`.`id` AND `albums`.`visibility` = 'PUBLIC')
    WHERE `id` IN (SELECT `photo_id` FROM `album_photos` WHERE `album_id` = NEW.`id`);
 END;--> statement-breakpoint

@@ -1,24 +1,29 @@
-import { and, eq, inArray, sql } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm';
 import type { Queryable } from '../db/client.ts';
 import { photos, shareLinks } from '../db/schema.ts';
 import { photoIsPublic } from './access.ts';
+
+/**
+ * The photos among these row ids, as one bound value: an album's photos may be more than SQLite
+ * allows bound parameters in one statement (32,766), and making such an album private must work.
+ */
+function photoIdIn(photoIds: readonly number[]) {
+  return sql`${photos.id} IN (SELECT value FROM json_each(${JSON.stringify(photoIds)}))`;
+}
 
 function publicAmong(db: Queryable, photoIds: readonly number[]): Set<number> {
   if (photoIds.length === 0) return new Set();
   const rows = db
     .select({ id: photos.id })
     .from(photos)
-    .where(and(inArray(photos.id, [...photoIds]), photoIsPublic()))
+    .where(and(photoIdIn(photoIds), photoIsPublic()))
     .all();
   return new Set(rows.map((row) => row.id));
 }
 
 function newUrlKeys(db: Queryable, photoIds: readonly number[]): void {
   if (photoIds.length === 0) return;
-  db.update(photos)
-    .set({ urlKey: sql`lower(hex(randomblob(6)))` })
-    .where(inArray(photos.id, [...photoIds]))
-    .run();
+  db.update(photos).set({ urlKey: sql`lower(hex(randomblob(6)))` }).where(photoIdIn(photoIds)).run();
 }
 
 /**
