@@ -10,6 +10,7 @@ import { nginxVersion } from './lib/nginx.ts';
 import { ensureWrk } from './lib/wrk.ts';
 import { benchProcessing } from './processing.ts';
 import { benchScale } from './scale.ts';
+import { benchStartupScale } from './startup-scale.ts';
 import { benchWal } from './wal.ts';
 
 const { values } = parseArgs({
@@ -83,6 +84,12 @@ if (sections.has('scale')) {
   if (!(Number.isInteger(importPhotos) && importPhotos >= 1 && importPhotos <= 100)) throw new Error('--scale-import-photos: 1 to 100');
   scaleTable = await benchScale({ sizes, requests: 20, rounds, seconds, connections, importPhotos });
 }
+// Not in the default run: at 100k photos it links and reads gigabytes (verify hashes every original).
+let startupTable = '(not run: `npm run bench -- --sections startup`)';
+if (sections.has('startup')) {
+  process.stderr.write('Start-up at scale: /healthz during the sweep, backup and verify\n');
+  startupTable = await benchStartupScale();
+}
 let graphqlTable = '(not run)';
 if (sections.has('graphql')) {
   process.stderr.write('GraphQL gallery page: uncached, response cache hit, 304\n');
@@ -132,6 +139,10 @@ ${graphqlTable}
 ## Scale
 
 ${scaleTable}
+
+## Start-up, health, backup and verify at scale
+
+${startupTable}
 
 ## WAL vs rollback journal
 

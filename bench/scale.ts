@@ -299,6 +299,8 @@ export async function benchScale(options: ScaleBenchOptions): Promise<string> {
       return `| ${scaleCase.label} | ${scaleCase.who} | ${cells.join(' | ')} | ${ratio.toFixed(2)}× |`;
     });
     for (const server of running.splice(0)) await server.stop();
+    // Shown as soon as it is measured: the sections after it take minutes.
+    process.stderr.write(`${header}\n${rows.join('\n')}\n`);
     const writeRows: string[] = [];
     for (const { size, dataDir } of built) {
       const server = await startServer(`Lightbox ${size}, read cache on`, 'lightbox.ts', [dataDir], options.root);

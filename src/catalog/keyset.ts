@@ -26,6 +26,15 @@ export interface KeysetPage {
 
 function beyond<Row>(order: KeysetOrder<Row>, position: KeyValue[], forwards: boolean): SQL {
   const ascending = (order.direction === 'asc') === forwards;
+  if (order.keys.length === 2) {
+    // Written out rather than as a row value: SQLite seeks an index on a row-value range only when
+    // every key is a plain column, and a capture-time key is an expression.
+    const [key, tiebreak] = order.keys as [SQL, SQL];
+    const [value, tiebreakValue] = position as [KeyValue, KeyValue];
+    return ascending
+      ? sql`${key} >= ${value} AND (${key} > ${value} OR ${tiebreak} > ${tiebreakValue})`
+      : sql`${key} <= ${value} AND (${key} < ${value} OR ${tiebreak} < ${tiebreakValue})`;
+  }
   const keys = sql.join(order.keys, sql`, `);
   const values = sql.join(
     position.map((value) => sql`${value}`),
