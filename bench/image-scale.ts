@@ -10,15 +10,10 @@ import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { request } from 'undici';
 import { PHOTO_IS_PUBLIC_SQL } from '../src/catalog/access.ts';
-import { loadConfig } from '../src/config.ts';
-import { MAX_INPUT_PIXELS } from '../src/media/limits.ts';
-import { importFolder } from '../src/processing/folder-import.ts';
-import { processPhoto } from '../src/processing/process-photo.ts';
 import { StorageLayout } from '../src/storage/layout.ts';
-import { openStore } from '../src/storage/open-store.ts';
 import { formatNumber } from './lib/format.ts';
 import { startNginx } from './lib/nginx.ts';
-import { buildScaleLibrary } from './lib/scale-library.ts';
+import { buildScaleLibrary, seedScaleLibrary } from './lib/scale-library.ts';
 import { type BenchServer, startServer } from './lib/server-process.ts';
 import { runWrk } from './lib/wrk.ts';
 
@@ -54,24 +49,12 @@ export async function buildImageLibrary(dataDir: string, photos: number): Promis
   const seedDir = `${dataDir}-seed`;
   await mkdir(seedDir, { recursive: true });
   await copyFile(SEED_PHOTO, path.join(seedDir, path.basename(SEED_PHOTO)));
-  const { layout, database } = await openStore(loadConfig({ LIGHTBOX_DATA_DIR: dataDir }));
-  let seedFile: string;
-  try {
-    await importFolder({ db: database.db, layout }, seedDir, { album: 'Seed', visibility: 'PUBLIC' });
-    const deps = { db: database.db, layout, limits: { maxPixels: MAX_INPUT_PIXELS, timeoutSeconds: 60 } };
-    const seed = database.sqlite.prepare('SELECT id, public_id, version FROM photos').get() as {
-      id: number;
-      public_id: string;
-      version: number;
-    };
-    await processPhoto(deps, seed.id);
-    seedFile = layout.derivedPath(seed.public_id, VARIANT, seed.version, FORMAT);
-  } finally {
-    database.close();
-  }
+  await seedScaleLibrary(dataDir, seedDir);
   await rm(seedDir, { recursive: true, force: true });
   const sqlite = new Database(path.join(dataDir, 'lightbox.db'));
   try {
+    const seed = sqlite.prepare('SELECT public_id AS publicId, version FROM photos').get() as { publicId: string; version: number };
+    const seedFile = new StorageLayout(dataDir).derivedPath(seed.publicId, VARIANT, seed.version, FORMAT);
     buildScaleLibrary(sqlite, { photos });
     const all = sqlite.prepare('SELECT public_id AS publicId, version FROM photos ORDER BY id').all() as ScaleImageLibrary['publicPhotos'];
     linkRenditions(new StorageLayout(dataDir), seedFile, all);

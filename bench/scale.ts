@@ -4,24 +4,18 @@
 // another process commits once a second.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { copyFile, mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { request } from 'undici';
-import { loadConfig } from '../src/config.ts';
-import { MAX_INPUT_PIXELS } from '../src/media/limits.ts';
-import { importFolder } from '../src/processing/folder-import.ts';
-import { processPhoto } from '../src/processing/process-photo.ts';
-import { openStore } from '../src/storage/open-store.ts';
 import { formatNumber } from './lib/format.ts';
-import { buildScaleLibrary, SCALE_MAKES } from './lib/scale-library.ts';
+import { buildScaleLibrary, SCALE_MAKES, seedScaleLibrary } from './lib/scale-library.ts';
 import { type BenchServer, startServer } from './lib/server-process.ts';
 import { runWrk } from './lib/wrk.ts';
 import { benchImportAtScale } from './scale-import.ts';
 
-const SEED_PHOTOS = fileURLToPath(new URL('../test/fixtures/photos/cameras', import.meta.url));
 const WRITER = fileURLToPath(new URL('./scale-writer.ts', import.meta.url));
 
 export interface ScaleBenchOptions {
@@ -119,18 +113,6 @@ interface Library {
   server: BenchServer;
   url: string;
   ids: Ids;
-}
-
-/** The seed: the camera fixtures, imported and processed once, so the copies carry real sizes and placeholders. */
-async function seedLibrary(dir: string): Promise<void> {
-  const { layout, database } = await openStore(loadConfig({ LIGHTBOX_DATA_DIR: dir }));
-  try {
-    await importFolder({ db: database.db, layout }, SEED_PHOTOS, { album: 'Seed', visibility: 'PUBLIC' });
-    const deps = { db: database.db, layout, limits: { maxPixels: MAX_INPUT_PIXELS, timeoutSeconds: 60 } };
-    for (const id of database.sqlite.prepare('SELECT id FROM photos').pluck().all() as number[]) await processPhoto(deps, id);
-  } finally {
-    database.close();
-  }
 }
 
 async function libraryOf(size: number, seedDir: string, workDir: string): Promise<string> {
@@ -235,7 +217,6 @@ async function timeCase(library: Library, scaleCase: ScaleCase, admin: Record<st
 async function underWrites(library: Library, options: ScaleBenchOptions, workDir: string): Promise<{ quiet: number; writing: number }> {
   const body = JSON.stringify({ query: list('') });
   const script = path.join(workDir, `post-${library.size}.lua`);
-  const { writeFile } = await import('node:fs/promises');
   await writeFile(script, `wrk.method = "POST"\nwrk.body = ${JSON.stringify(body)}\nwrk.headers["Content-Type"] = "application/json"\n`);
   const quiet = await runWrk(library.url, options.seconds, {}, options.connections, script);
   const writer = spawn(process.execPath, ['--import', 'tsx', WRITER, library.dataDir, String(options.seconds + 2)], { stdio: 'inherit' });
@@ -254,7 +235,7 @@ export async function benchScale(options: ScaleBenchOptions): Promise<string> {
   const running: BenchServer[] = [];
   try {
     const seedDir = path.join(workDir, 'seed');
-    await seedLibrary(seedDir);
+    await seedScaleLibrary(seedDir);
     const adminToken = randomBytes(24).toString('base64url');
     const admin = { authorization: `Bearer ${adminToken}` };
     process.env.BENCH_ADMIN_TOKEN = adminToken;

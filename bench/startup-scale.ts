@@ -11,17 +11,11 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { request } from 'undici';
-import { loadConfig } from '../src/config.ts';
-import { MAX_INPUT_PIXELS } from '../src/media/limits.ts';
-import { importFolder } from '../src/processing/folder-import.ts';
-import { processPhoto } from '../src/processing/process-photo.ts';
-import { openStore } from '../src/storage/open-store.ts';
 import { formatNumber } from './lib/format.ts';
 import { freePort } from './lib/ports.ts';
 import { linkScaleFiles, type SeedFiles, seedFilesOf } from './lib/scale-files.ts';
-import { buildScaleLibrary } from './lib/scale-library.ts';
+import { buildScaleLibrary, seedScaleLibrary } from './lib/scale-library.ts';
 
-const SEED_PHOTOS = fileURLToPath(new URL('../test/fixtures/photos/cameras', import.meta.url));
 const LIGHTBOX = fileURLToPath(new URL('../bin/lightbox.js', import.meta.url));
 const SWEEP_DONE = 'removed files no photo refers to any more';
 const TWO_HOURS_AGO = new Date(Date.now() - 2 * 60 * 60 * 1000);
@@ -45,17 +39,6 @@ interface Probe {
 function quantile(values: number[], q: number): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN;
-}
-
-async function seedLibrary(dir: string): Promise<void> {
-  const { layout, database } = await openStore(loadConfig({ LIGHTBOX_DATA_DIR: dir }));
-  try {
-    await importFolder({ db: database.db, layout }, SEED_PHOTOS, { album: 'Seed', visibility: 'PUBLIC' });
-    const deps = { db: database.db, layout, limits: { maxPixels: MAX_INPUT_PIXELS, timeoutSeconds: 60 } };
-    for (const id of database.sqlite.prepare('SELECT id FROM photos').pluck().all() as number[]) await processPhoto(deps, id);
-  } finally {
-    database.close();
-  }
 }
 
 /** A copy of the seed's database grown to `size` photos (each with one DONE job); with its files when `files`. */
@@ -209,7 +192,7 @@ export async function benchStartupScale(options: StartupScaleOptions = {}): Prom
   const row = (what: string, value: string) => rows.push(`| ${what} | ${value} |`);
   try {
     const seedDir = path.join(workDir, 'seed');
-    await seedLibrary(seedDir);
+    await seedScaleLibrary(seedDir);
 
     const bigDir = path.join(workDir, `library-${photos}`);
     let started = performance.now();

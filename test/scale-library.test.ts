@@ -2,14 +2,9 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
-import { buildScaleLibrary, SCALE_MAKES } from '../bench/lib/scale-library.ts';
-import { MAX_INPUT_PIXELS } from '../src/media/limits.ts';
-import { processPhoto } from '../src/processing/process-photo.ts';
-import { openStore } from '../src/storage/open-store.ts';
+import { buildScaleLibrary, SCALE_MAKES, seedScaleLibrary } from '../bench/lib/scale-library.ts';
 import { graphql } from './generated/index.ts';
-import { FIXTURE_PHOTOS } from './helpers/cli.ts';
 import { dataOf, postGraphQL } from './helpers/graphql.ts';
-import { importIntoDataDir } from './helpers/library.ts';
 import { makeTempDir, startTestServer, type TestServer } from './helpers/server.ts';
 import { createShareLinkAsAdmin } from './helpers/share-links.ts';
 import { type CapturedStatement, captureStatements } from './helpers/statements.ts';
@@ -189,14 +184,12 @@ describe(`a library of ${PHOTOS.toLocaleString('en')} photos`, () => {
 
   before(async () => {
     const dataDir = await makeTempDir();
-    await importIntoDataDir(dataDir, path.join(FIXTURE_PHOTOS, 'cameras'), { album: 'Seed', public: true });
-    const { layout, database } = await openStore({ dataDir });
+    await seedScaleLibrary(dataDir);
+    const sqlite = new Database(path.join(dataDir, 'lightbox.db'));
     try {
-      const deps = { db: database.db, layout, limits: { maxPixels: MAX_INPUT_PIXELS, timeoutSeconds: 60 } };
-      for (const id of database.sqlite.prepare('SELECT id FROM photos').pluck().all() as number[]) await processPhoto(deps, id);
-      buildScaleLibrary(database.sqlite, { photos: PHOTOS });
+      buildScaleLibrary(sqlite, { photos: PHOTOS });
     } finally {
-      database.close();
+      sqlite.close();
     }
     ({ statements, stop: stopCapturing } = captureStatements());
     server = await startTestServer({ LIGHTBOX_DATA_DIR: dataDir, LIGHTBOX_READ_CACHE: 'false' });

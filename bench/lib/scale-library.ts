@@ -1,4 +1,28 @@
+import { fileURLToPath } from 'node:url';
 import type Database from 'better-sqlite3';
+import { MAX_INPUT_PIXELS } from '../../src/media/limits.ts';
+import { importFolder } from '../../src/processing/folder-import.ts';
+import { processPhoto } from '../../src/processing/process-photo.ts';
+import { openStore } from '../../src/storage/open-store.ts';
+
+/** The real photos a scale library is copied from: the camera fixtures (EXIF of six makers). */
+export const SCALE_SEED_PHOTOS = fileURLToPath(new URL('../../test/fixtures/photos/cameras', import.meta.url));
+
+/**
+ * Imports `folder` into the data dir as the public album "Seed" and processes every photo, as
+ * `lightbox import` and the worker would: the READY photos buildScaleLibrary copies, with real
+ * sizes, placeholders and renditions.
+ */
+export async function seedScaleLibrary(dataDir: string, folder: string = SCALE_SEED_PHOTOS): Promise<void> {
+  const { layout, database } = await openStore({ dataDir });
+  try {
+    await importFolder({ db: database.db, layout }, folder, { album: 'Seed', visibility: 'PUBLIC' });
+    const deps = { db: database.db, layout, limits: { maxPixels: MAX_INPUT_PIXELS, timeoutSeconds: 60 } };
+    for (const id of database.sqlite.prepare('SELECT id FROM photos').pluck().all() as number[]) await processPhoto(deps, id);
+  } finally {
+    database.close();
+  }
+}
 
 /**
  * A library of many photos made in seconds from the few really imported into it: each photo

@@ -31,25 +31,21 @@ export function albumVisibleTo(viewer: Viewer, table: typeof albums = albums): S
  * Whether anyone at all may load the photo: such photos get plain image URLs, all others only
  * signed ones. It is data (photos.in_public_album, kept by the database's triggers in the same
  * statement as every membership and visibility change), so it is an index lookup, never a
- * subquery per photo. `from` is the table or alias the photo is read from.
+ * subquery per photo.
  */
-export function photoIsPublic(from = 'photos'): SQL {
+export function photoIsPublic(): SQL {
   // For a photo already found (by id, by membership): the unary plus keeps SQLite from choosing
   // an index on in_public_album, which without statistics it takes to match ten rows, to look
   // up a photo it would find at once by id. Lists, which want that index, use photoScopeCondition.
-  return sql.raw(`+"${from}"."in_public_album" = 1`);
+  return sql.raw('+"photos"."in_public_album" = 1');
 }
 
-/** The photo is in the album with this row id. */
-function photoInAlbum(albumId: number | SQL, photoId: SQL | Column): SQL {
-  return sql`${photoId} IN (SELECT ${albumPhotos.photoId} FROM ${albumPhotos} WHERE ${albumPhotos.albumId} = ${albumId})`;
-}
-
-/** Photos the viewer may see: `photoId` is the row id column of the photo in question, read from `photos`. */
-export function photoVisibleTo(viewer: Viewer, photoId: SQL | Column = photos.id): SQL | undefined {
+/** Photos (read from `photos`) the viewer may see. */
+export function photoVisibleTo(viewer: Viewer): SQL | undefined {
   if (viewer.kind === 'admin') return undefined;
   if (viewer.kind === 'anonymous') return photoIsPublic();
-  return sql`(${photoIsPublic()} OR ${photoInAlbum(viewer.grant.albumId, photoId)})`;
+  const inGrantedAlbum = sql`${photos.id} IN (SELECT ${albumPhotos.photoId} FROM ${albumPhotos} WHERE ${albumPhotos.albumId} = ${viewer.grant.albumId})`;
+  return sql`(${photoIsPublic()} OR ${inGrantedAlbum})`;
 }
 
 /**

@@ -1,32 +1,22 @@
-import { and, type SQL, sql } from 'drizzle-orm';
+import { type SQL, sql } from 'drizzle-orm';
 import type { Viewer } from '../auth/viewer.ts';
 import { albumPhotos, albums, photos, photoTallies } from '../db/schema.ts';
 import type { Reads } from '../db/statements.ts';
-import { photoScopeCondition, photoScopesOf } from './access.ts';
-import { filterAlbumRowId, type PhotoFilter, photoFilterCondition, photoFilterMatchesNothing, photoFilterParts } from './photo-filter.ts';
+import { type PhotoFilter, photoParts, type Tally } from './photo-filter.ts';
 
 /**
- * How many photos the viewer may see pass the filter: the same scopes and conditions as
- * photoPage, so a list and its total agree. What the database keeps counted is read, not
- * counted again: an album's photos (albums.photo_count), and a scope's photos in all, per camera
- * make and per state (photo_tallies); anything else is counted over the index the page reads,
- * so it costs what it matches, never the library.
+ * How many photos the viewer may see pass the filter: the parts photoPage reads (photoParts),
+ * each counted, so a list and its total agree. What the database keeps counted is read, not
+ * counted again: an album's photos (albums.photo_count) and the tallies (photo_tallies); anything
+ * else is counted over the index the page reads, so it costs what it matches, never the library.
  */
 export function photoCount(reads: Reads, viewer: Viewer, filter: PhotoFilter): number {
-  if (photoFilterMatchesNothing(viewer, filter)) return 0;
-  const albumId = filterAlbumRowId(viewer, filter);
   let total = 0;
-  for (const part of photoFilterParts(filter)) {
-    const condition = photoFilterCondition(viewer, part);
-    if (albumId !== undefined) {
-      total += condition === undefined ? albumPhotoCount(reads, albumId) : albumMembersCount(reads, albumId, condition);
-      continue;
-    }
-    for (const scope of photoScopesOf(viewer)) {
-      const within = and(photoScopeCondition(scope), condition);
-      if (scope.kind === 'album') total += albumMembersCount(reads, sql`${scope.albumId}`, within as SQL);
-      else total += talliedCount(reads, scope.kind, part) ?? countWhere(reads, within);
-    }
+  for (const part of photoParts(viewer, filter)) {
+    if (part.tally !== undefined) total += tally(reads, part.tally);
+    else if (part.albumId === undefined) total += countWhere(reads, part.condition);
+    else if (part.condition === undefined) total += albumPhotoCount(reads, part.albumId);
+    else total += albumMembersCount(reads, part.albumId, part.condition);
   }
   return total;
 }
@@ -52,17 +42,7 @@ function albumMembersCount(reads: Reads, albumId: SQL, condition: SQL): number {
   );
 }
 
-/** The count photo_tallies keeps for the audience and filter, when it keeps one: all its photos, one camera make, or one state. */
-function talliedCount(reads: Reads, audience: 'all' | 'public', filter: PhotoFilter): number | undefined {
-  const { statuses, cameraMake, takenAfterMs, takenBeforeMs } = filter;
-  if (takenAfterMs !== undefined || takenBeforeMs !== undefined) return undefined;
-  if (statuses !== undefined && cameraMake !== undefined) return undefined;
-  if (cameraMake !== undefined) return tally(reads, audience, 'make', cameraMake);
-  if (statuses !== undefined) return tally(reads, audience, 'status', statuses[0] as string);
-  return tally(reads, audience, '', '');
-}
-
-function tally(reads: Reads, audience: 'all' | 'public', facet: '' | 'make' | 'status', value: string): number {
+function tally(reads: Reads, { audience, facet, value }: Tally): number {
   const row = reads.get<{ total: number }>(
     sql`SELECT ${photoTallies.photos} AS "total" FROM ${photoTallies}
          WHERE ${photoTallies.audience} = ${audience} AND ${photoTallies.facet} = ${facet} AND ${photoTallies.value} = ${value}`,

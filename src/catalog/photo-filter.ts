@@ -1,7 +1,7 @@
 import { and, eq, inArray, type SQL, sql } from 'drizzle-orm';
 import type { Viewer } from '../auth/viewer.ts';
 import { type PhotoStatus, photos } from '../db/schema.ts';
-import { mayViewCaptureDetails, photoColumnAsSeenBy, visibleAlbumRowId } from './access.ts';
+import { mayViewCaptureDetails, photoColumnAsSeenBy, photoScopeCondition, photoScopesOf, visibleAlbumRowId } from './access.ts';
 
 /** What a photo list may be narrowed to: every condition given must hold. */
 export interface PhotoFilter {
@@ -41,7 +41,7 @@ function takenBetween(viewer: Viewer, afterMs: number | undefined, beforeMs: num
  * viewer's visibility that every read applies. Fields the viewer may not read are compared as
  * NULL (see photoColumnAsSeenBy), so they match nothing.
  */
-export function photoFilterCondition(viewer: Viewer, filter: PhotoFilter): SQL | undefined {
+function photoFilterCondition(viewer: Viewer, filter: PhotoFilter): SQL | undefined {
   const conditions: (SQL | undefined)[] = [];
   if (filter.statuses !== undefined) conditions.push(photoInStatus(filter.statuses));
   if (filter.takenAfterMs !== undefined || filter.takenBeforeMs !== undefined)
@@ -50,17 +50,12 @@ export function photoFilterCondition(viewer: Viewer, filter: PhotoFilter): SQL |
   return and(...conditions);
 }
 
-/** The row id of the filter's album as SQL, when it names one the viewer may see (NULL when it may not). */
-export function filterAlbumRowId(viewer: Viewer, filter: PhotoFilter): SQL | undefined {
-  return filter.albumPublicId === undefined ? undefined : visibleAlbumRowId(viewer, filter.albumPublicId);
-}
-
 /**
  * Whether the filter can match no photo for this viewer: no state at all, or a capture detail the
  * viewer may not read (it reads as null, and null matches nothing). Such a list is empty and its
  * total 0 without a statement.
  */
-export function photoFilterMatchesNothing(viewer: Viewer, filter: PhotoFilter): boolean {
+function matchesNothing(viewer: Viewer, filter: PhotoFilter): boolean {
   if (filter.statuses !== undefined && filter.statuses.length === 0) return true;
   const readsCaptureDetails = filter.cameraMake !== undefined || filter.takenAfterMs !== undefined || filter.takenBeforeMs !== undefined;
   return readsCaptureDetails && !mayViewCaptureDetails(viewer);
@@ -71,8 +66,60 @@ export function photoFilterMatchesNothing(viewer: Viewer, filter: PhotoFilter): 
  * state when it names several (an index on (state, key) gives one state's photos in key order,
  * not several states' together).
  */
-export function photoFilterParts(filter: PhotoFilter): readonly PhotoFilter[] {
+function equalityParts(filter: PhotoFilter): readonly PhotoFilter[] {
   const statuses = filter.statuses === undefined ? [] : [...new Set(filter.statuses)];
   if (statuses.length <= 1) return [filter];
   return statuses.map((status) => ({ ...filter, statuses: [status] }));
+}
+
+/** A count photo_tallies keeps: an audience's photos in all, of one camera make, or in one state. */
+export interface Tally {
+  audience: 'all' | 'public';
+  facet: '' | 'make' | 'status';
+  value: string;
+}
+
+function tallyOf(audience: Tally['audience'], filter: PhotoFilter): Tally | undefined {
+  const { statuses, cameraMake, takenAfterMs, takenBeforeMs } = filter;
+  if (takenAfterMs !== undefined || takenBeforeMs !== undefined) return undefined;
+  if (statuses !== undefined && cameraMake !== undefined) return undefined;
+  if (cameraMake !== undefined) return { audience, facet: 'make', value: cameraMake };
+  if (statuses !== undefined) return { audience, facet: 'status', value: statuses[0] as string };
+  return { audience, facet: '', value: '' };
+}
+
+/**
+ * One part of what the viewer may see that the filter admits, read in order from one index: the
+ * photos meeting `condition`, or, with `albumId`, one album's members meeting it. A list reads
+ * each part's page and merges them; a total adds the parts' counts, read from `tally` where the
+ * database keeps one. Parts never overlap.
+ */
+export interface PhotoPart {
+  albumId?: SQL;
+  condition: SQL | undefined;
+  tally?: Tally;
+}
+
+/**
+ * The parts of the viewer's scopes (access.ts photoScopesOf) × the filter's equalities. A filter
+ * by album reads that album alone: every photo of an album the viewer may see is one the viewer
+ * may see (visibleAlbumRowId).
+ */
+export function photoParts(viewer: Viewer, filter: PhotoFilter): readonly PhotoPart[] {
+  if (matchesNothing(viewer, filter)) return [];
+  const sources: { albumId?: SQL; scope?: SQL; audience?: Tally['audience'] }[] =
+    filter.albumPublicId !== undefined
+      ? [{ albumId: visibleAlbumRowId(viewer, filter.albumPublicId) }]
+      : photoScopesOf(viewer).map((scope) =>
+          scope.kind === 'album'
+            ? { albumId: sql`${scope.albumId}`, scope: photoScopeCondition(scope) }
+            : { scope: photoScopeCondition(scope), audience: scope.kind },
+        );
+  return sources.flatMap((source) =>
+    equalityParts(filter).map((part) => ({
+      albumId: source.albumId,
+      condition: and(source.scope, photoFilterCondition(viewer, part)),
+      tally: source.audience === undefined ? undefined : tallyOf(source.audience, part),
+    })),
+  );
 }

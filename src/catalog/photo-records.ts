@@ -3,16 +3,9 @@ import { SQLiteDialect } from 'drizzle-orm/sqlite-core';
 import type { Viewer } from '../auth/viewer.ts';
 import { albumPhotos, photos } from '../db/schema.ts';
 import type { Reads } from '../db/statements.ts';
-import { locationShownTo, mayViewCaptureDetails, photoIsPublicFor, photoScopeCondition, photoScopesOf, photoVisibleTo } from './access.ts';
+import { locationShownTo, mayViewCaptureDetails, photoIsPublicFor, photoVisibleTo } from './access.ts';
 import { type KeysetOrder, type KeysetPage, keysetBounds, keysetOrderBy } from './keyset.ts';
-import {
-  filterAlbumRowId,
-  type PhotoFilter,
-  photoFilterCondition,
-  photoFilterMatchesNothing,
-  photoFilterParts,
-  TAKEN_SORT,
-} from './photo-filter.ts';
+import { type PhotoFilter, photoParts, TAKEN_SORT } from './photo-filter.ts';
 
 const dialect = new SQLiteDialect();
 
@@ -162,51 +155,17 @@ export function photoOrderFor(viewer: Viewer, name: PhotoOrderName): PhotoOrder 
 }
 
 /**
- * A page of the photos the viewer may see that pass the filter. A filter by album reads that
- * album's photos, all of which the viewer may see; otherwise each part of what the viewer may see
- * that the filter admits (photoScopesOf × photoFilterParts) is read as its own index-ordered
- * page and the pages are merged, so no read walks or sorts photos it does not answer with.
+ * A page of the photos the viewer may see that pass the filter: each part (photoParts) read as its
+ * own index-ordered page, and the pages merged, so no read walks or sorts photos it does not
+ * answer with.
  */
 export function photoPage(reads: Reads, viewer: Viewer, filter: PhotoFilter, order: PhotoOrder, page: KeysetPage): readonly PhotoRecord[] {
-  if (photoFilterMatchesNothing(viewer, filter)) return [];
-  const albumId = filterAlbumRowId(viewer, filter);
-  if (albumId !== undefined)
-    return mergedPage(
-      partPages(reads, viewer, filter, order, page, () => albumId),
-      order,
-      page,
-    );
-  const pages = photoScopesOf(viewer).flatMap((scope) =>
-    partPages(
-      reads,
-      viewer,
-      filter,
-      order,
-      page,
-      () => (scope.kind === 'album' ? sql`${scope.albumId}` : undefined),
-      photoScopeCondition(scope),
-    ),
+  const pages = photoParts(viewer, filter).map((part) =>
+    part.albumId === undefined
+      ? pageWhere(reads, viewer, part.condition, order, page)
+      : albumMembersPage(reads, viewer, part.albumId, part.condition, order, page),
   );
   return mergedPage(pages, order, page);
-}
-
-/** Each part of the filter's page, read from the album's members when `albumOf` names one, else from the photos. */
-function partPages(
-  reads: Reads,
-  viewer: Viewer,
-  filter: PhotoFilter,
-  order: PhotoOrder,
-  page: KeysetPage,
-  albumOf: () => SQL | undefined,
-  scope?: SQL,
-): (readonly PhotoRecord[])[] {
-  return photoFilterParts(filter).map((part) => {
-    const condition = and(scope, photoFilterCondition(viewer, part));
-    const albumId = albumOf();
-    return albumId === undefined
-      ? pageWhere(reads, viewer, condition, order, page)
-      : albumMembersPage(reads, viewer, albumId, condition, order, page);
-  });
 }
 
 /** A page of one album's photos in a library order: a seek on the album's copy of the sort keys. */
