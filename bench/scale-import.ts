@@ -2,11 +2,10 @@
 // library and into one of `size` photos, rounds alternating; then a reader's latency while another
 // process imports into the big one.
 import { spawn } from 'node:child_process';
-import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import Database from 'better-sqlite3';
 import sharp from 'sharp';
 import { loadConfig } from '../src/config.ts';
 import { createLogger } from '../src/log.ts';
@@ -14,7 +13,7 @@ import { importFolder } from '../src/processing/folder-import.ts';
 import { createPhotoWorker } from '../src/processing/service.ts';
 import { openStore } from '../src/storage/open-store.ts';
 import { formatNumber } from './lib/format.ts';
-import { buildScaleLibrary } from './lib/scale-library.ts';
+import { copyScaleLibrary } from './lib/scale-library.ts';
 import { startServer } from './lib/server-process.ts';
 import { runWrk } from './lib/wrk.ts';
 
@@ -87,15 +86,7 @@ export async function benchImportAtScale(options: ScaleImportOptions): Promise<s
   try {
     const empty = path.join(workDir, 'empty');
     const big = path.join(workDir, 'big');
-    await mkdir(big, { recursive: true });
-    await copyFile(path.join(options.seedDir, 'lightbox.db'), path.join(big, 'lightbox.db'));
-    const sqlite = new Database(path.join(big, 'lightbox.db'));
-    try {
-      buildScaleLibrary(sqlite, { photos: options.size });
-      sqlite.pragma('wal_checkpoint(TRUNCATE)');
-    } finally {
-      sqlite.close();
-    }
+    copyScaleLibrary(options.seedDir, big, options.size);
     const rates = { empty: { ingest: [] as number[], process: [] as number[] }, big: { ingest: [] as number[], process: [] as number[] } };
     for (let round = 0; round < options.rounds; round++) {
       for (const [name, dataDir] of [

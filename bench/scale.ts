@@ -4,14 +4,13 @@
 // another process commits once a second.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import Database from 'better-sqlite3';
 import { request } from 'undici';
 import { formatNumber } from './lib/format.ts';
-import { buildScaleLibrary, SCALE_MAKES, seedScaleLibrary } from './lib/scale-library.ts';
+import { copyScaleLibrary, SCALE_MAKES, seedScaleLibrary } from './lib/scale-library.ts';
 import { type BenchServer, startServer } from './lib/server-process.ts';
 import { runWrk } from './lib/wrk.ts';
 import { benchImportAtScale } from './scale-import.ts';
@@ -113,21 +112,6 @@ interface Library {
   server: BenchServer;
   url: string;
   ids: Ids;
-}
-
-async function libraryOf(size: number, seedDir: string, workDir: string): Promise<string> {
-  const dataDir = path.join(workDir, `library-${size}`);
-  await mkdir(dataDir, { recursive: true });
-  await copyFile(path.join(seedDir, 'lightbox.db'), path.join(dataDir, 'lightbox.db'));
-  for (const file of ['secret', 'admin-token']) await copyFile(path.join(seedDir, file), path.join(dataDir, file)).catch(() => undefined);
-  const sqlite = new Database(path.join(dataDir, 'lightbox.db'));
-  try {
-    buildScaleLibrary(sqlite, { photos: size });
-    sqlite.pragma('wal_checkpoint(TRUNCATE)');
-  } finally {
-    sqlite.close();
-  }
-  return dataDir;
 }
 
 async function graphql(url: string, query: string, headers: Record<string, string>, variables: Record<string, unknown> = {}) {
@@ -242,7 +226,9 @@ export async function benchScale(options: ScaleBenchOptions): Promise<string> {
     const built: { size: number; dataDir: string; buildMs: number }[] = [];
     for (const size of options.sizes) {
       const started = performance.now();
-      built.push({ size, dataDir: await libraryOf(size, seedDir, workDir), buildMs: performance.now() - started });
+      const dataDir = path.join(workDir, `library-${size}`);
+      copyScaleLibrary(seedDir, dataDir, size);
+      built.push({ size, dataDir, buildMs: performance.now() - started });
     }
     process.env.LIGHTBOX_READ_CACHE = 'false';
     try {

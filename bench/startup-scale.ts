@@ -3,7 +3,7 @@
 // backup` (first and repeat) and `lightbox verify` cost there, with their peak RSS at two sizes
 // to show it flat. The libraries are scale-library copies with hard-linked files (scale-files.ts).
 import { type ChildProcess, spawn } from 'node:child_process';
-import { copyFileSync, mkdirSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdirSync, utimesSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -14,7 +14,7 @@ import { request } from 'undici';
 import { formatNumber } from './lib/format.ts';
 import { freePort } from './lib/ports.ts';
 import { linkScaleFiles, type SeedFiles, seedFilesOf } from './lib/scale-files.ts';
-import { buildScaleLibrary, seedScaleLibrary } from './lib/scale-library.ts';
+import { copyScaleLibrary, seedScaleLibrary } from './lib/scale-library.ts';
 
 const LIGHTBOX = fileURLToPath(new URL('../bin/lightbox.js', import.meta.url));
 const SWEEP_DONE = 'removed files no photo refers to any more';
@@ -43,16 +43,21 @@ function quantile(values: number[], q: number): number {
 
 /** A copy of the seed's database grown to `size` photos (each with one DONE job); with its files when `files`. */
 function libraryOf(seedDir: string, dataDir: string, size: number, files: boolean): void {
-  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-  copyFileSync(path.join(seedDir, 'lightbox.db'), path.join(dataDir, 'lightbox.db'));
-  const sqlite = new Database(path.join(dataDir, 'lightbox.db'));
+  const seed = new Database(path.join(seedDir, 'lightbox.db'));
+  let seeds: SeedFiles[];
   try {
-    const seeds: SeedFiles[] = seedFilesOf(sqlite, seedDir);
-    buildScaleLibrary(sqlite, { photos: size });
-    sqlite.pragma('wal_checkpoint(TRUNCATE)');
-    if (files) linkScaleFiles(sqlite, dataDir, seeds);
+    seeds = seedFilesOf(seed, seedDir);
   } finally {
-    sqlite.close();
+    seed.close();
+  }
+  copyScaleLibrary(seedDir, dataDir, size);
+  if (files) {
+    const sqlite = new Database(path.join(dataDir, 'lightbox.db'));
+    try {
+      linkScaleFiles(sqlite, dataDir, seeds);
+    } finally {
+      sqlite.close();
+    }
   }
   if (files) plantOrphans(dataDir);
 }

@@ -4,10 +4,10 @@ import fsPromises from 'node:fs/promises';
 import { syncBuiltinESMExports } from 'node:module';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { backupLibrary, checkBackup, checkLibrary, readManifest } from '../src/storage/backup.ts';
+import { checkBackup, checkLibrary, readManifest } from '../src/storage/backup.ts';
 import { openStore } from '../src/storage/open-store.ts';
 import { FIXTURE_PHOTOS, runCli } from './helpers/cli.ts';
-import { importIntoDataDir } from './helpers/library.ts';
+import { backUp, importIntoDataDir } from './helpers/library.ts';
 import { storedPhoto } from './helpers/photos.ts';
 import { makeTempDir } from './helpers/server.ts';
 
@@ -39,15 +39,6 @@ async function pathsTouchedBy<T>(run: () => Promise<T>): Promise<{ result: T; to
   } finally {
     for (const undo of restore) undo();
     syncBuiltinESMExports();
-  }
-}
-
-async function backUp(dataDir: string, target: string) {
-  const store = await openStore({ dataDir });
-  try {
-    return await backupLibrary(store, target);
-  } finally {
-    store.close();
   }
 }
 

@@ -4,10 +4,9 @@ import { cp, mkdir, readdir, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { before, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
-import { BACKUP_STEPS, type BackupStep, backupLibrary, checkBackup, readManifest, restoreLibrary } from '../src/storage/backup.ts';
-import { openStore } from '../src/storage/open-store.ts';
+import { BACKUP_STEPS, type BackupStep, checkBackup, readManifest, restoreLibrary } from '../src/storage/backup.ts';
 import { FIXTURE_PHOTOS, REPO_ROOT, runCli } from './helpers/cli.ts';
-import { importIntoDataDir } from './helpers/library.ts';
+import { backUp, importIntoDataDir } from './helpers/library.ts';
 import { makeTempDir } from './helpers/server.ts';
 
 const BACKUP_MODULE = path.join(REPO_ROOT, 'src/storage/backup.ts');
@@ -27,15 +26,6 @@ function backupKilledAfter(dataDir: string, target: string, step: BackupStep): P
     child.once('error', reject);
     child.once('exit', (_code, signal) => resolve(signal));
   });
-}
-
-async function backUp(dataDir: string, target: string) {
-  const store = await openStore({ dataDir });
-  try {
-    return await backupLibrary(store, target);
-  } finally {
-    store.close();
-  }
 }
 
 function photosIn(databaseFile: string): number {

@@ -1,5 +1,7 @@
+import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type Database from 'better-sqlite3';
+import Database from 'better-sqlite3';
 import { MAX_INPUT_PIXELS } from '../../src/media/limits.ts';
 import { importFolder } from '../../src/processing/folder-import.ts';
 import { processPhoto } from '../../src/processing/process-photo.ts';
@@ -112,6 +114,25 @@ export function buildScaleLibrary(sqlite: Database.Database, options: ScaleLibra
   });
   build();
   return { photos: total, albums: albumCount, startMs };
+}
+
+/**
+ * A new data dir holding a copy of the seed's database (and its secrets, if it has any) grown to
+ * `photos` photos, checkpointed so the copy is one file: the seed itself stays as it is.
+ */
+export function copyScaleLibrary(seedDir: string, dataDir: string, photos: number): ScaleLibrary {
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  for (const file of ['lightbox.db', 'secret', 'admin-token']) {
+    if (existsSync(path.join(seedDir, file))) copyFileSync(path.join(seedDir, file), path.join(dataDir, file));
+  }
+  const sqlite = new Database(path.join(dataDir, 'lightbox.db'));
+  try {
+    const library = buildScaleLibrary(sqlite, { photos });
+    sqlite.pragma('wal_checkpoint(TRUNCATE)');
+    return library;
+  } finally {
+    sqlite.close();
+  }
 }
 
 /** photo i (row id i + 1): the columns every copy gets of its own. */

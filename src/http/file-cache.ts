@@ -14,7 +14,7 @@ const ENTRY_BYTES_FIXED = 256;
 const ROUTE_MEMORIES_BYTES = ROW_MEMORY_BYTES + VALIDATOR_MEMORY_BYTES;
 
 /** What the bodies may take of the image route's configured memory. */
-export function bodyBytesOf(configuredBytes: number): number {
+function bodyBytesOf(configuredBytes: number): number {
   return Math.max(configuredBytes - ROUTE_MEMORIES_BYTES, Math.floor(configuredBytes / 2));
 }
 

@@ -147,23 +147,21 @@ export async function readManifestHeader(backupDir: string): Promise<Manifest> {
  */
 export async function* manifestOriginals(backupDir: string): AsyncGenerator<ManifestOriginal> {
   const parts = manifestParts(backupDir);
+  let streamed = 0;
   let step = await parts.next();
   while (step.done !== true) {
-    if ('original' in step.value) yield validOriginal(backupDir, parsed(backupDir, step.value.original));
+    if ('original' in step.value) {
+      streamed++;
+      yield validOriginal(backupDir, parsed(backupDir, step.value.original));
+    }
     step = await parts.next();
   }
   if (step.value) return;
   // Not laid out a line per original: the whole document, as an older or foreign writer made it.
   const whole = parsed(backupDir, await manifestText(backupDir)) as { originals?: unknown };
   validHeader(backupDir, whole);
-  const seen = new Set<string>();
-  for (const original of whole.originals as unknown[]) {
-    const checked = validOriginal(backupDir, original);
-    // What was streamed before the layout turned out foreign is not handed out twice.
-    if (seen.has(checked.path)) continue;
-    seen.add(checked.path);
-    yield checked;
-  }
+  // What was streamed before the layout turned out foreign came first in the document: not handed out twice.
+  for (const original of (whole.originals as unknown[]).slice(streamed)) yield validOriginal(backupDir, original);
 }
 
 /**

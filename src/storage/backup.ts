@@ -38,7 +38,6 @@ import type { Store } from './open-store.ts';
  * they are made again from the originals. Format 1 (an older Lightbox) kept lightbox.db and the
  * secrets at the top of the folder: it is read, and turned into format 2 by the next run.
  */
-export { MANIFEST_FILE, type Manifest, type ManifestOriginal, manifestOriginals } from './backup-manifest.ts';
 
 const MARKER_FILE = '.lightbox-backup';
 const LOCK_FILE = 'backup.lock';
@@ -651,7 +650,7 @@ export async function restoreLibrary(backupDir: string, dataDir: string): Promis
 }
 
 /** How many problems or files a check names at most: past that it only counts, so a wholly damaged library costs no more memory than a sound one. */
-export const LISTED_AT_MOST = 1_000;
+const LISTED_AT_MOST = 1_000;
 
 /** The first LISTED_AT_MOST of something a check finds, and how many there were in all. */
 export class Findings<T> {

@@ -2,6 +2,7 @@ import path from 'node:path';
 import { addPhotosToAlbum, createAlbum } from '../../src/catalog/albums.ts';
 import { type FolderImportSummary, importFolder } from '../../src/processing/folder-import.ts';
 import { ingestFile } from '../../src/processing/ingest.ts';
+import { backupLibrary } from '../../src/storage/backup.ts';
 import { openStore } from '../../src/storage/open-store.ts';
 
 /**
@@ -52,5 +53,15 @@ export async function buildLibrary(
     return { albums, photos };
   } finally {
     database.close();
+  }
+}
+
+/** What `lightbox backup <target>` does, in this process, through a second connection to the data dir. */
+export async function backUp(dataDir: string, target: string) {
+  const store = await openStore({ dataDir });
+  try {
+    return await backupLibrary(store, target);
+  } finally {
+    store.close();
   }
 }
