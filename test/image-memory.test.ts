@@ -120,7 +120,9 @@ describe('the image route keeps what it remembers within bytes, and never emptie
   });
 });
 
-describe('the image route over more photos than its memories hold', () => {
+// Fewer photos than the route's memories hold by default (their eviction is tested above, on the
+// memories themselves): this checks the route end to end over thousands of distinct files.
+describe('the image route over a library of thousands of photos', () => {
   let server: TestServer;
   let library: ScaleImageLibrary;
 
