@@ -202,6 +202,8 @@ async function underWrites(library: Library, options: ScaleBenchOptions, workDir
   const body = JSON.stringify({ query: list('') });
   const script = path.join(workDir, `post-${library.size}.lua`);
   await writeFile(script, `wrk.method = "POST"\nwrk.body = ${JSON.stringify(body)}\nwrk.headers["Content-Type"] = "application/json"\n`);
+  // Unmeasured first: the first requests prepare statements and read cold pages.
+  await runWrk(library.url, 1, {}, options.connections, script);
   const quiet = await runWrk(library.url, options.seconds, {}, options.connections, script);
   const writer = spawn(process.execPath, ['--import', 'tsx', WRITER, library.dataDir, String(options.seconds + 2)], { stdio: 'inherit' });
   try {
