@@ -8,13 +8,13 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
-import { request } from 'undici';
+import { Pool, request } from 'undici';
 import { PHOTO_IS_PUBLIC_SQL } from '../src/catalog/access.ts';
 import { StorageLayout } from '../src/storage/layout.ts';
 import { formatNumber } from './lib/format.ts';
 import { startNginx } from './lib/nginx.ts';
 import { buildScaleLibrary, seedScaleLibrary } from './lib/scale-library.ts';
-import { type BenchServer, startServer } from './lib/server-process.ts';
+import { type BenchServer, type NodeBenchServer, residentMegabytes, startServer } from './lib/server-process.ts';
 import { runWrk } from './lib/wrk.ts';
 
 const SEED_PHOTO = fileURLToPath(new URL('../test/fixtures/photos/cameras/canon-ixus.jpg', import.meta.url));
@@ -23,6 +23,10 @@ const VARIANT = 'thumb';
 const FORMAT = 'webp';
 /** Requests per second below any server's here: the touch runs long enough for each path at this rate. */
 const TOUCH_RATE = 3_000;
+/** LIGHTBOX_IMAGE_CACHE_MB's default: what the memory table holds the growth to. */
+const CONFIGURED_CACHE_MB = 128;
+/** Requests in flight while the memory table touches photos. */
+const TOUCH_CONCURRENCY = 16;
 
 export interface ImageScaleOptions {
   seconds: number;
@@ -32,6 +36,8 @@ export interface ImageScaleOptions {
   library?: number;
   /** Distinct photos asked for, per row (default 1, 3,000, 20,000, 69,000; capped at the public photos). */
   sets?: number[];
+  /** The RSS table after touching every photo (default on). */
+  memory?: boolean;
 }
 
 export interface ScaleImageLibrary {
@@ -178,6 +184,85 @@ async function touchAll(server: BenchServer, script: string, paths: number, conn
   await runWrk(`http://127.0.0.1:${server.port}/`, Math.max(1, Math.ceil(paths / TOUCH_RATE)), {}, connections, script);
 }
 
+/** Asks for each path once (in order, TOUCH_CONCURRENCY at a time) and checks every answer's status. */
+async function askEach(port: number, paths: string[], headers: Record<string, string>, status: number): Promise<void> {
+  const pool = new Pool(`http://127.0.0.1:${port}`, { connections: TOUCH_CONCURRENCY });
+  let next = 0;
+  const askNext = async (): Promise<void> => {
+    while (next < paths.length) {
+      const answer = await pool.request({ method: 'GET', path: paths[next++] as string, headers });
+      await answer.body.dump();
+      if (answer.statusCode !== status) throw new Error(`${answer.statusCode} where ${status} was expected`);
+    }
+  };
+  try {
+    await Promise.all(Array.from({ length: TOUCH_CONCURRENCY }, askNext));
+  } finally {
+    await pool.close();
+  }
+}
+
+/** RSS in MB as found, and after a full collection (what the process holds). */
+interface Resident {
+  found: number;
+  held: number;
+}
+
+interface MemoryRow {
+  idle: number;
+  afterBodies: Resident;
+  afterRevalidations: Resident;
+}
+
+async function residentOf(server: NodeBenchServer): Promise<Resident> {
+  const found = residentMegabytes(server.pid);
+  return { found, held: (await server.collectedMemory()).rss / 1024 / 1024 };
+}
+
+/**
+ * RSS of a fresh server, once its start-up work is done, after a 200 for each path, then after a
+ * 304 for each. The same number of requests for one photo is the peer: what serving alone costs
+ * (V8's young generation grows to its 32 MB under load, whatever is asked for).
+ */
+async function memoryAfter(dataDir: string, paths: string[], etag: string): Promise<MemoryRow> {
+  const server = await startServer('Lightbox', 'lightbox.ts', [dataDir, String(CONFIGURED_CACHE_MB)]);
+  try {
+    await server.settled();
+    const idle = (await residentOf(server)).held;
+    await askEach(server.port, paths, {}, 200);
+    const afterBodies = await residentOf(server);
+    await askEach(server.port, paths, { 'if-none-match': etag }, 304);
+    return { idle, afterBodies, afterRevalidations: await residentOf(server) };
+  } finally {
+    await server.stop();
+  }
+}
+
+/** The memory table: every public photo's thumbnail asked for, beside one photo's asked as often. */
+async function memoryTable(dataDir: string, photos: ScaleImageLibrary['publicPhotos'], etag: string): Promise<string[]> {
+  const every = photos.map(lightboxPath);
+  process.stderr.write(`  memory: a 200 and a 304 for one photo, ${every.length} times\n`);
+  const one = await memoryAfter(
+    dataDir,
+    every.map(() => every[0] as string),
+    etag,
+  );
+  process.stderr.write(`  memory: a 200 and a 304 for each of ${every.length} photos\n`);
+  const each = await memoryAfter(dataDir, every, etag);
+  const mb = (value: number) => formatNumber(value, 0);
+  const both = (value: Resident) => `${mb(value.found)} / ${mb(value.held)}`;
+  const row = (label: string, memory: MemoryRow) =>
+    `| ${label} | ${mb(memory.idle)} | ${both(memory.afterBodies)} | ${both(memory.afterRevalidations)} | +${mb(memory.afterRevalidations.held - memory.idle)} |`;
+  const over = (of: (row: MemoryRow) => Resident) => `+${mb(of(each).found - of(one).found)} / +${mb(of(each).held - of(one).held)}`;
+  return [
+    `| RSS of the server process, MB (LIGHTBOX_IMAGE_CACHE_MB=${CONFIGURED_CACHE_MB}; as found / after a full collection) | idle, start-up done, collected | after a 200 for each | then a 304 for each | held, over idle |`,
+    '|---|--:|--:|--:|--:|',
+    row(`one photo, asked ${formatNumber(every.length)} times`, one),
+    row(`each of ${formatNumber(every.length)} distinct photos`, each),
+    `| distinct over one photo | ${mb(each.idle - one.idle)} | ${over((row) => row.afterBodies)} | ${over((row) => row.afterRevalidations)} | +${mb(each.afterRevalidations.held - each.idle - (one.afterRevalidations.held - one.idle))} |`,
+  ];
+}
+
 export async function benchImageScale(options: ImageScaleOptions): Promise<string> {
   const librarySize = options.library ?? 100_000;
   const workDir = await mkdtemp(path.join(tmpdir(), 'lightbox-bench-scale-images-'));
@@ -253,6 +338,8 @@ export async function benchImageScale(options: ImageScaleOptions): Promise<strin
       `Library built in ${formatNumber(builtSeconds, 1)} s (rows by INSERT … SELECT, each copy's thumbnail a hard link to one file); medians of ${options.rounds} rounds of ${options.seconds} s (ratios: medians of the rounds' ratios), rows and servers alternating within each round; ${formatNumber(photos.length)} photos of the library are public.`,
     );
     if (nginx === undefined) lines.push('', 'nginx is not installed here, so not measured (apt-get install nginx).');
+    for (const server of servers.splice(0)) await server.stop();
+    if (options.memory !== false) lines.push('', ...(await memoryTable(library.dataDir, photos, etags.get(lightbox) as string)));
     return lines.join('\n');
   } finally {
     for (const server of servers) await server.stop();

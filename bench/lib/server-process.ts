@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { pinning } from './machine.ts';
@@ -11,11 +12,26 @@ export interface BenchServer {
   stop(): Promise<void>;
 }
 
+/** A benchmark server this process started, which it can ask over IPC. */
+export interface NodeBenchServer extends BenchServer {
+  pid: number;
+  /** Settles when the server's start-up work (the sweep of orphan files) is done. */
+  settled(): Promise<void>;
+  /** The server's memory after a full collection: what it holds, not what the collector has not swept yet. */
+  collectedMemory(): Promise<NodeJS.MemoryUsage>;
+}
+
+/** Resident memory of a process, in MB (VmRSS). */
+export function residentMegabytes(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? Number.NaN) / 1024;
+}
+
 /**
  * Starts a benchmark server script in its own process, pinned to the server core when there are
  * two; from another checkout's bench/servers/ when `root` is given (`npm run bench -- --against`).
  */
-export function startServer(name: string, script: string, args: string[], root?: string): Promise<BenchServer> {
+export function startServer(name: string, script: string, args: string[], root?: string): Promise<NodeBenchServer> {
   const file =
     root === undefined ? fileURLToPath(new URL(`../servers/${script}`, import.meta.url)) : path.join(root, 'bench', 'servers', script);
   const command = [process.execPath, '--import', 'tsx', file, ...args];
@@ -31,6 +47,25 @@ export function startServer(name: string, script: string, args: string[], root?:
       resolve({
         name,
         port: message.port,
+        pid: child.pid as number,
+        collectedMemory: () =>
+          new Promise((done) => {
+            child.on('message', function onMemory(reply: { type?: string; usage?: NodeJS.MemoryUsage }) {
+              if (reply.type !== 'memory' || reply.usage === undefined) return;
+              child.off('message', onMemory);
+              done(reply.usage);
+            });
+            child.send({ type: 'memory' });
+          }),
+        settled: () =>
+          new Promise((done) => {
+            child.on('message', function onSettled(reply: { type?: string }) {
+              if (reply.type !== 'settled') return;
+              child.off('message', onSettled);
+              done();
+            });
+            child.send({ type: 'settled' });
+          }),
         cpuSeconds: () =>
           new Promise((done) => {
             child.on('message', function onCpu(reply: { type?: string; usage?: NodeJS.CpuUsage }) {

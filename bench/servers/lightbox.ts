@@ -21,4 +21,4 @@ const config = loadConfig({
   ...(process.env.LIGHTBOX_READ_CACHE === undefined ? {} : { LIGHTBOX_READ_CACHE: process.env.LIGHTBOX_READ_CACHE }),
 });
 const app = await startLightbox(config, createLogger('silent'));
-announce(app.port);
+announce(app.port, app.maintenance);

@@ -41,11 +41,6 @@ export function urlVersion(version: number, urlKey: string): string {
 }
 
 /**
- * What the remembered rows may take, by weighRow's count (about 560 B a row): the 30,000 photos
- * asked for most recently. Past it the least recently asked go (BoundedMemo).
- */
-export const ROW_MEMORY_BYTES = 16 * 1024 * 1024;
-/**
  * A row's heap apart from its strings' characters: the object (11 fields), its map entry, the
  * headers of its strings. 455 B a row were measured in all (75,000 rows, after a full collection)
  * where weighRow counts 560; test/image-memory.test.ts fails if the heap ever outgrows the count.
@@ -95,7 +90,8 @@ export class PhotoFileLookup {
     sqlite: Database.Database,
     private readonly layout: StorageLayout,
     private readonly currentVersion: () => number,
-    memoryBytes = ROW_MEMORY_BYTES,
+    /** What the remembered rows may take, by weighRow's count (about 560 B a row); past it the least recently asked go. */
+    memoryBytes: number,
   ) {
     this.remembered = new BoundedMemo(memoryBytes, weighRow);
     this.statement = sqlite.prepare<[string], PhotoFileRow>(

@@ -17,7 +17,7 @@ import { sendPlain } from './plain-response.ts';
 import { type ByteRange, coalesceRanges, parseRange } from './range.ts';
 import { redactCredentials } from './redact-url.ts';
 import { requestHeader } from './request-header.ts';
-import { type FileValidators, httpDate, lastModifiedOf, ValidatorCache } from './validators.ts';
+import { type FileValidators, httpDate, lastModifiedOf, type ValidatorCache } from './validators.ts';
 
 /**
  * `GET|HEAD /images/<photoId>/<variant>[.<format>]`: a thin node:http handler, never through
@@ -50,15 +50,15 @@ export interface ImageRouteOptions {
   grants: GrantChecks;
   layout: StorageLayout;
   renderer: RenderQueue;
-  /** Small files' bytes, kept in memory (its bound is the server's LIGHTBOX_IMAGE_CACHE_MB). */
+  /** Small files' bytes, kept in memory (its bound is a share of LIGHTBOX_IMAGE_CACHE_MB, as the validators'). */
   cache: ImageFileCache;
+  /** ETag, Last-Modified and kept 304 headers per file. */
+  validators: ValidatorCache;
   logger: Logger;
 }
 
 /** Everything the route's functions read, made once per server and passed down as one object. */
 interface ImageRouteDeps extends ImageRouteOptions {
-  /** ETag, Last-Modified and kept 304 headers per file (bounded in validators.ts). */
-  validators: ValidatorCache;
   /** Debug logging is on: each request answered from a file is logged, its credentials redacted. */
   logRequests: boolean;
 }
@@ -66,7 +66,7 @@ interface ImageRouteDeps extends ImageRouteOptions {
 export type ImageHandler = (req: IncomingMessage, res: ServerResponse, pathname: string, search: string) => void;
 
 export function createImageRoute(options: ImageRouteOptions): ImageHandler {
-  const deps: ImageRouteDeps = { ...options, validators: new ValidatorCache(), logRequests: options.logger.isLevelEnabled('debug') };
+  const deps: ImageRouteDeps = { ...options, logRequests: options.logger.isLevelEnabled('debug') };
   return (req, res, pathname, search) => handleImage(deps, req, res, pathname, search);
 }
 
@@ -231,10 +231,10 @@ function sendRanges(
   const only = ranges[0] as ByteRange;
   headers['Content-Range'] = `bytes ${only.start}-${only.end}/${stats.size}`;
   headers['Content-Length'] = only.end - only.start + 1;
-  const cached = deps.cache.get(grant.path, stats.mtimeMs, stats.size);
-  if (cached !== undefined) {
+  const kept = deps.cache.get(grant.path, stats.mtimeMs, stats.size);
+  if (kept !== undefined) {
     res.writeHead(206, headers);
-    res.end(cached.subarray(only.start, only.end + 1));
+    deps.cache.send(res, kept, only.start, only.end);
     return;
   }
   streamFile(deps, res, grant.path, only.start, only.end, 206, headers);
@@ -278,26 +278,33 @@ async function sendMultipart(
   }
 }
 
-/** 200 with the whole file: from memory when kept there, read in one call when small, else streamed. */
+/** 200 with the whole file: from memory when kept there, read into it when it may be, read in one call when small, else streamed. */
 function sendWhole(deps: ImageRouteDeps, res: ServerResponse, grant: ImageGrant, stats: Stats, headers: OutgoingHttpHeaders): void {
-  const cached = deps.cache.get(grant.path, stats.mtimeMs, stats.size);
-  if (cached !== undefined) {
+  const kept = deps.cache.get(grant.path, stats.mtimeMs, stats.size);
+  if (kept !== undefined) {
     res.writeHead(200, headers);
-    res.end(cached);
+    deps.cache.send(res, kept, 0, stats.size - 1);
     return;
   }
-  // Small files are read whole even when they will not be cached: one read beats a stream's set-up.
-  if (stats.size > Math.max(deps.cache.maxEntryBytes, WHOLE_READ_BYTES)) {
+  if (deps.cache.keeps(stats.size)) {
+    deps.cache.read(grant.path, stats, (read) => {
+      // Not kept as the stat saw it (replaced meanwhile, or no room): streamed, and the next request tries again.
+      if (read === undefined) return streamFile(deps, res, grant.path, 0, stats.size - 1, 200, headers);
+      res.writeHead(200, headers);
+      deps.cache.send(res, read, 0, stats.size - 1);
+    });
+    return;
+  }
+  // Small files are read whole even when they will not be kept: one read beats a stream's set-up.
+  if (stats.size > WHOLE_READ_BYTES) {
     streamFile(deps, res, grant.path, 0, stats.size - 1, 200, headers);
     return;
   }
   readFile(grant.path, (error, data) => {
-    // A file replaced between stat and read is streamed as the stat saw it; the next request caches it.
     if (error || data.length !== stats.size) {
       streamFile(deps, res, grant.path, 0, stats.size - 1, 200, headers);
       return;
     }
-    deps.cache.set(grant.path, stats.mtimeMs, data);
     res.writeHead(200, headers);
     res.end(data);
   });

@@ -28,10 +28,12 @@ import { graphiqlPageHeadersPlugin, renderGraphiQLPage } from './graphiql/page.t
 import { serveGraphiQLAsset } from './graphiql/route.ts';
 import { createGraphQLRoute } from './graphql-route.ts';
 import { createHealthRoute } from './health.ts';
+import { shareImageMemory } from './image-memory.ts';
 import { createImageRoute } from './image-route.ts';
 import { sendPlain } from './plain-response.ts';
 import { redactCredentials } from './redact-url.ts';
 import { type BodyDeadlines, GRAPHQL_BODY_DEADLINES } from './request-body.ts';
+import { ValidatorCache } from './validators.ts';
 import { createWebPages } from './web/pages.ts';
 import { GALLERY_DOCUMENTS } from './web/queries.ts';
 
@@ -74,9 +76,10 @@ export function createLightboxServer({
   const viewers = new ViewerCheck(secrets.adminToken);
   const shareUsage = new ShareUsage(database.db, logger);
   const shares = new ShareAccess({ db: database.db, secret: secrets.secret, usage: shareUsage, limiter: new UnlockLimiter(clock), clock });
+  const memory = shareImageMemory(config.images.cacheBytes);
   const images = createImageRoute({
     grants: grantChecks({
-      photos: new PhotoFileLookup(database.sqlite, layout, database.versionAtRequestStart),
+      photos: new PhotoFileLookup(database.sqlite, layout, database.versionAtRequestStart, memory.rowBytes),
       sharedPhotos: new SharedPhotoLookup(database.sqlite, clock),
       layout,
       secret: secrets.secret,
@@ -92,7 +95,8 @@ export function createLightboxServer({
       timeoutSeconds: RENDER_TIMEOUT_SECONDS,
       render,
     }),
-    cache: new ImageFileCache(config.images.cacheBytes),
+    cache: new ImageFileCache(memory.bodyBytes),
+    validators: new ValidatorCache(memory.validatorBytes),
     logger,
   });
   const health = createHealthRoute(database.sqlite, config.jobs.workers);

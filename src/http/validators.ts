@@ -51,11 +51,6 @@ export interface KeptHeaders {
 }
 
 /**
- * What the validators of files may take, by weighFile's count (about 560 B a file): the 30,000
- * files asked for most recently. Past it the least recently asked go (BoundedMemo).
- */
-export const VALIDATOR_MEMORY_BYTES = 16 * 1024 * 1024;
-/**
  * A file's heap apart from its path's characters: the entry, its ETag, one 304 block (with an
  * Expires) and its header object, the map entry. 428 B a file were measured in all (75,000 files
  * with a 304 block without Expires) where weighFile counts 560.
@@ -73,7 +68,8 @@ function weighFile(path: string): number {
 export class ValidatorCache {
   private readonly files: BoundedMemo<string, FileValidators>;
 
-  constructor(memoryBytes = VALIDATOR_MEMORY_BYTES) {
+  /** `memoryBytes`: what the validators may take, by weighFile's count (about 560 B a file); past it the least recently asked go. */
+  constructor(memoryBytes: number) {
     this.files = new BoundedMemo(memoryBytes, weighFile);
   }
 
