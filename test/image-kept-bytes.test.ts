@@ -153,6 +153,25 @@ describe('kept image bytes: one slab of blocks, bounded, never reused while bein
     }
   });
 
+  it('a client that goes away mid-answer gives its file\'s blocks back once the file leaves', async () => {
+    const cache = new ImageFileCache(32 * MB, 24 * MB);
+    const { url, server } = await serveFrom(cache, dir);
+    try {
+      writeFileSync(path.join(dir, 'left'), randomBytes(20 * MB));
+      const second = randomBytes(20 * MB);
+      writeFileSync(path.join(dir, 'after'), second);
+      const abandoned = await request(`${url}/left`);
+      assert.equal(abandoned.headers['x-kept'], 'yes');
+      abandoned.body.destroy();
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      const next = await request(`${url}/after`);
+      assert.equal(next.headers['x-kept'], 'yes', 'the abandoned answer still holds its blocks');
+      assert.deepEqual(Buffer.from(await next.body.arrayBuffer()), second);
+    } finally {
+      server.close();
+    }
+  });
+
   it('keeps nothing when its share of the configured memory is none', async () => {
     const cache = new ImageFileCache(0);
     const file = path.join(dir, 'small-1');

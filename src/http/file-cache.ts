@@ -1,6 +1,5 @@
 import { close, fstat, open, readv, type Stats } from 'node:fs';
 import type { ServerResponse } from 'node:http';
-import { finished } from 'node:stream';
 
 /** The largest file whose bytes are kept (and no more than the blocks there are). */
 const MAX_KEPT_FILE_BYTES = 4 * 1024 * 1024;
@@ -132,7 +131,8 @@ export class ImageFileCache {
   /** Writes bytes `start`..`end` (inclusive) of a kept file as `res`'s body and ends it. */
   send(res: ServerResponse, kept: KeptFile, start: number, end: number): void {
     kept.pins++;
-    finished(res, () => this.unpin(kept));
+    // A response emits close once it has ended (its bytes handed to the kernel) or its connection is gone.
+    res.once('close', () => this.unpin(kept));
     const views = start === 0 && end === kept.size - 1 ? kept.views : this.viewsOf(kept.blocks, start, end);
     if (views.length === 1) {
       res.end(views[0]);
