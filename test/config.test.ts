@@ -27,6 +27,8 @@ describe('configuration', () => {
       [{ LIGHTBOX_CORS_ORIGINS: 'https://app.example/path' }, 'LIGHTBOX_CORS_ORIGINS'],
       [{ LIGHTBOX_CORS_ORIGINS: 'app.example' }, 'LIGHTBOX_CORS_ORIGINS'],
       [{ LIGHTBOX_IMPORT_TIMEOUT_S: '0' }, 'LIGHTBOX_IMPORT_TIMEOUT_S'],
+      // Past 8 GiB the bodies' slab would pass Node's largest Buffer.
+      [{ LIGHTBOX_IMAGE_CACHE_MB: '8193' }, 'LIGHTBOX_IMAGE_CACHE_MB'],
     ];
     for (const [env, variable] of cases) {
       assert.throws(

@@ -2,11 +2,13 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { readFileSync, rmSync, type Stats, statSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, connect } from 'node:net';
 import path from 'node:path';
 import { before, describe, it } from 'node:test';
 import { request } from 'undici';
+import { loadConfig } from '../src/config.ts';
 import { ImageFileCache, type KeptFile } from '../src/http/file-cache.ts';
+import { shareImageMemory } from '../src/http/image-memory.ts';
 import { makeTempDir } from './helpers/server.ts';
 
 const MB = 1024 * 1024;
@@ -23,6 +25,8 @@ function bytesOf(kept: KeptFile): Buffer {
 async function serveFrom(cache: ImageFileCache, dir: string): Promise<{ url: string; server: Server }> {
   const server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://x');
+    // Answered never: what a render or a long stream ahead of a pipelined request looks like.
+    if (url.pathname === '/hold') return;
     const file = path.join(dir, url.pathname.slice(1));
     const stats = statSync(file);
     const start = Number(url.searchParams.get('start') ?? 0);
@@ -34,10 +38,36 @@ async function serveFrom(cache: ImageFileCache, dir: string): Promise<{ url: str
     };
     const kept = cache.get(file, stats.mtimeMs, stats.size);
     if (kept !== undefined) answer(kept);
+    // A read that ends after the client has gone, as one of a busy thread pool may.
+    else if (url.searchParams.has('late')) req.socket.once('close', () => cache.read(file, stats, answer));
     else cache.read(file, stats, answer);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, server };
+}
+
+/** Writes `text` on a raw connection, then resets it at once, or ends it after a moment. */
+function sendRaw(url: string, text: string, leave: 'reset' | 'after a moment'): Promise<void> {
+  const { port } = new URL(url);
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(port), '127.0.0.1', () => {
+      socket.write(text, () => {
+        if (leave === 'reset') socket.resetAndDestroy();
+        else setTimeout(() => socket.destroy(), 100);
+      });
+    });
+    socket.on('data', () => {});
+    socket.once('error', reject);
+    socket.once('close', () => resolve());
+  });
+}
+
+async function until(condition: () => boolean, message = 'the condition never held'): Promise<void> {
+  for (let attempt = 0; attempt < 200; attempt++) {
+    if (condition()) return;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  assert.fail(message);
 }
 
 describe('kept image bytes: one slab of blocks, bounded, never reused while being sent', () => {
@@ -153,7 +183,7 @@ describe('kept image bytes: one slab of blocks, bounded, never reused while bein
     }
   });
 
-  it('a client that goes away mid-answer gives its file\'s blocks back once the file leaves', async () => {
+  it("a client that goes away mid-answer gives its file's blocks back once the file leaves", async () => {
     const cache = new ImageFileCache(32 * MB, 24 * MB);
     const { url, server } = await serveFrom(cache, dir);
     try {
@@ -170,6 +200,89 @@ describe('kept image bytes: one slab of blocks, bounded, never reused while bein
     } finally {
       server.close();
     }
+  });
+
+  it('a read that ends after its client left pins nothing', async () => {
+    const cache = new ImageFileCache(4 * MB);
+    const { url, server } = await serveFrom(cache, dir);
+    try {
+      const file = path.join(dir, 'late');
+      writeFileSync(file, randomBytes(50_000));
+      const seen = statSync(file);
+      await sendRaw(url, 'GET /late?late=1 HTTP/1.1\r\nHost: x\r\n\r\n', 'reset');
+      // Kept, and handed to the answer in the same turn.
+      await until(() => cache.get(file, seen.mtimeMs, seen.size) !== undefined);
+      // The file leaves the index: with no answer writing it, its blocks and entry go back.
+      writeFileSync(file, randomBytes(50_001));
+      const stats = statSync(file);
+      assert.equal(cache.get(file, stats.mtimeMs, stats.size), undefined);
+      assert.equal(cache.memoryBytes, 0, 'the late answer still pins its file');
+    } finally {
+      server.close();
+    }
+  });
+
+  it('an answer queued behind a pipelined request whose client leaves is unpinned with its connection', async () => {
+    const cache = new ImageFileCache(4 * MB);
+    const { url, server } = await serveFrom(cache, dir);
+    try {
+      const file = path.join(dir, 'queued');
+      writeFileSync(file, randomBytes(50_000));
+      const warm = await request(`${url}/queued`);
+      await warm.body.dump();
+      assert.ok(cache.memoryBytes > 0);
+      await sendRaw(url, 'GET /hold HTTP/1.1\r\nHost: x\r\n\r\nGET /queued HTTP/1.1\r\nHost: x\r\n\r\n', 'after a moment');
+      writeFileSync(file, randomBytes(50_001));
+      const stats = statSync(file);
+      assert.equal(cache.get(file, stats.mtimeMs, stats.size), undefined);
+      await until(() => cache.memoryBytes === 0, 'the queued answer still pins its file');
+    } finally {
+      server.close();
+    }
+  });
+
+  it('requests for a file being read wait for that one read', async () => {
+    const cache = new ImageFileCache(4 * MB);
+    const { url, server } = await serveFrom(cache, dir);
+    try {
+      const content = randomBytes(300_000);
+      writeFileSync(path.join(dir, 'wanted'), content);
+      const answers = await Promise.all(Array.from({ length: 6 }, () => request(`${url}/wanted`)));
+      for (const answer of answers) {
+        assert.equal(answer.headers['x-kept'], 'yes');
+        assert.deepEqual(Buffer.from(await answer.body.arrayBuffer()), content);
+      }
+      assert.ok(cache.memoryBytes < 2 * content.length, `${cache.memoryBytes} B kept for one file of ${content.length} B`);
+    } finally {
+      server.close();
+    }
+  });
+
+  it('a file that cannot get blocks (answers in flight hold them) evicts nothing', async () => {
+    const cache = new ImageFileCache(32 * MB, 24 * MB);
+    const { url, server } = await serveFrom(cache, dir);
+    try {
+      writeFileSync(path.join(dir, 'big-held'), randomBytes(20 * MB));
+      writeFileSync(path.join(dir, 'big-next'), randomBytes(20 * MB));
+      writeFileSync(path.join(dir, 'little'), randomBytes(10_000));
+      const little = await request(`${url}/little`);
+      await little.body.dump();
+      const held = await request(`${url}/big-held`);
+      const next = await request(`${url}/big-next`);
+      assert.equal(next.headers['x-kept'], 'no');
+      await next.body.dump();
+      const stats = statSync(path.join(dir, 'little'));
+      assert.ok(cache.get(path.join(dir, 'little'), stats.mtimeMs, stats.size), 'a miss that could not be kept emptied the index');
+      await held.body.dump();
+    } finally {
+      server.close();
+    }
+  });
+
+  it('the largest LIGHTBOX_IMAGE_CACHE_MB allowed makes a slab Node can allocate', () => {
+    const largest = loadConfig({ LIGHTBOX_IMAGE_CACHE_MB: '8192' }).images.cacheBytes;
+    const cache = new ImageFileCache(shareImageMemory(largest).bodyBytes);
+    assert.ok(cache.keeps(4 * MB));
   });
 
   it('keeps nothing when its share of the configured memory is none', async () => {

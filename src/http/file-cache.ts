@@ -1,7 +1,7 @@
 import { close, fstat, open, readv, type Stats } from 'node:fs';
 import type { ServerResponse } from 'node:http';
 
-/** The largest file whose bytes are kept (and no more than the blocks there are). */
+/** The largest file whose bytes are kept. */
 const MAX_KEPT_FILE_BYTES = 4 * 1024 * 1024;
 
 /**
@@ -13,7 +13,10 @@ const BLOCK_BYTES = 4096;
 /** What the index may take of the bodies' share: its entries live on the heap beside the blocks. */
 const INDEX_SHARE = 1 / 8;
 
-/** A kept file's heap beside its bytes: the entry, its block list and views, the Map's slot (the path is counted by its length). */
+/**
+ * A kept file's heap beside its bytes: the entry, its block list and views, the Map's slot (the
+ * path is counted by its length).
+ */
 const ENTRY_BYTES_FIXED = 256;
 const VIEW_BYTES = 96;
 
@@ -31,35 +34,45 @@ export interface KeptFile {
   dropped: boolean;
 }
 
+type ReadDone = (kept: KeptFile | undefined) => void;
+
+/** A file being read into blocks, and the requests waiting for it (one read per path at a time). */
+interface PendingRead {
+  mtimeMs: number;
+  size: number;
+  waiting: ReadDone[];
+}
+
 /**
  * Files up to a few megabytes held in memory, keyed by path and validated against the stat
  * taken for every request: a rewritten or touched file never serves stale bytes, and the
  * per-request cost of opening a stream (the bottleneck for small files) disappears.
  *
- * The bytes live in one slab allocated once (its pages become resident as they are first
- * written, so a server that keeps little costs little), cut into blocks that files are read
- * into directly and given back when their file leaves. A Buffer per file, as before, made
- * the process's memory exceed the bound it was counted under: each dropped Buffer waits for
- * a collection (V8 collects on about 64 MB of new external memory) and the allocator keeps
- * the holes they leave between the live ones: +199 MB of RSS for 96 MB counted after a 200 for
- * each of 69,000 photos (docs/performance.md). With the slab what the bodies cost is the
- * slab, and no request allocates one.
+ * The bytes live in one slab allocated once (its pages resident as first written), cut into
+ * blocks that files are read into directly and given back when their file leaves: a Buffer
+ * per file let RSS outgrow the bound (why: docs/performance.md, "Memory").
  *
- * An answer being written pins its file's blocks (until its response finishes or closes), so
- * evicting a file never overwrites bytes a slow client is still being sent.
+ * An answer being written pins its file's blocks until its response or its connection closes,
+ * whichever comes first, so evicting a file never overwrites bytes a slow client is still
+ * being sent.
  */
 export class ImageFileCache {
   /** Bytes the bodies may take: the slab's and the index's together. */
   readonly maxTotalBytes: number;
+  /** The largest file kept: MAX_KEPT_FILE_BYTES, or all the blocks there are when fewer. */
   readonly maxEntryBytes: number;
   private readonly slab: Buffer | undefined;
   private readonly maxIndexBytes: number;
   /** Free block numbers, a stack: the last one freed is given out first. */
   private readonly free: Int32Array;
   private freeCount: number;
+  /** Blocks no eviction can free now: pinned by answers, or taken by reads in flight. */
+  private heldBlocks = 0;
+  /** Heap of the entries whose blocks are not given back yet (kept, dropped while pinned, or being read). */
   private indexBytes = 0;
   /** Least recently asked first: a hit moves its path to the end. */
   private readonly index = new Map<string, KeptFile>();
+  private readonly pending = new Map<string, PendingRead>();
 
   /** `bodyBytes` is the bodies' share of LIGHTBOX_IMAGE_CACHE_MB (image-memory.ts). */
   constructor(bodyBytes: number, maxEntryBytes = MAX_KEPT_FILE_BYTES) {
@@ -99,27 +112,40 @@ export class ImageFileCache {
 
   /**
    * Reads `path` into free blocks and keeps it, then calls back with it; with undefined when
-   * it could not be kept as `stats` saw it (gone, replaced, changed while read, or every block
-   * pinned by answers in flight), for the caller to stream instead.
+   * it could not be kept as `stats` saw it (gone, replaced, changed while read, or too many
+   * blocks pinned by answers in flight), for the caller to stream instead. Requests for a file
+   * already being read as the same stat wait for that read.
    */
-  read(path: string, stats: Stats, done: (kept: KeptFile | undefined) => void): void {
-    const blocks = this.take(Math.ceil(stats.size / BLOCK_BYTES), path.length);
+  read(path: string, stats: Stats, done: ReadDone): void {
+    const pending = this.pending.get(path);
+    if (pending !== undefined) {
+      if (pending.mtimeMs === stats.mtimeMs && pending.size === stats.size) pending.waiting.push(done);
+      else done(undefined);
+      return;
+    }
+    const heapBytes = entryHeapBytes(Math.ceil(stats.size / BLOCK_BYTES), path.length);
+    const blocks = this.take(Math.ceil(stats.size / BLOCK_BYTES), heapBytes);
     if (blocks === undefined) {
       done(undefined);
       return;
     }
+    const reading: PendingRead = { mtimeMs: stats.mtimeMs, size: stats.size, waiting: [done] };
+    this.pending.set(path, reading);
     const views = this.viewsOf(blocks, 0, stats.size - 1);
-    const fail = () => {
-      this.give(blocks);
-      done(undefined);
+    const settle = (whole: boolean) => {
+      this.pending.delete(path);
+      this.heldBlocks -= blocks.length;
+      let kept: KeptFile | undefined;
+      if (whole) kept = this.keep(path, stats, blocks, views, heapBytes);
+      else {
+        this.give(blocks);
+        this.indexBytes -= heapBytes;
+      }
+      for (const waiting of reading.waiting) waiting(kept);
     };
     open(path, 'r', (openError, fd) => {
-      if (openError) return fail();
-      const finish = (kept: boolean) =>
-        close(fd, () => {
-          if (!kept) return fail();
-          done(this.keep(path, stats, blocks, views));
-        });
+      if (openError) return settle(false);
+      const finish = (whole: boolean) => close(fd, () => settle(whole));
       fstat(fd, (statError, opened) => {
         // A file replaced between the request's stat and this open is not what the validators describe.
         if (statError || opened.size !== stats.size || opened.mtimeMs !== stats.mtimeMs) return finish(false);
@@ -130,9 +156,22 @@ export class ImageFileCache {
 
   /** Writes bytes `start`..`end` (inclusive) of a kept file as `res`'s body and ends it. */
   send(res: ServerResponse, kept: KeptFile, start: number, end: number): void {
-    kept.pins++;
-    // A response emits close once it has ended (its bytes handed to the kernel) or its connection is gone.
-    res.once('close', () => this.unpin(kept));
+    const socket = res.req.socket;
+    // Gone already (a read that finished after the client left): nothing to write, and no close is coming.
+    if (res.destroyed || socket.destroyed) return;
+    this.pin(kept);
+    // A response closes once its bytes are with the kernel or its connection is gone; one queued
+    // behind a pipelined request whose client leaves never does, but its connection closes.
+    let pinned = true;
+    const unpin = () => {
+      if (!pinned) return;
+      pinned = false;
+      res.off('close', unpin);
+      socket.off('close', unpin);
+      this.unpin(kept);
+    };
+    res.once('close', unpin);
+    socket.once('close', unpin);
     const views = start === 0 && end === kept.size - 1 ? kept.views : this.viewsOf(kept.blocks, start, end);
     if (views.length === 1) {
       res.end(views[0]);
@@ -143,47 +182,52 @@ export class ImageFileCache {
     res.end(views[views.length - 1]);
   }
 
-  /** `count` blocks, freeing the least recently asked files' until there are enough; undefined if answers in flight hold too many. */
-  private take(count: number, pathLength: number): number[] | undefined {
-    if (this.slab === undefined || count > this.free.length) return undefined;
-    const heapBytes = entryHeapBytes(count, pathLength);
+  /**
+   * `count` blocks, freeing the least recently asked files' until there are enough, with the
+   * entry's heap reserved; undefined, dropping nothing, if answers in flight hold too many.
+   */
+  private take(count: number, heapBytes: number): number[] | undefined {
+    if (this.slab === undefined || count > this.free.length - this.heldBlocks || heapBytes > this.maxIndexBytes) return undefined;
     for (const [path, kept] of this.index) {
       if (this.freeCount >= count && this.indexBytes + heapBytes <= this.maxIndexBytes) break;
       this.drop(path, kept);
     }
+    // Dropped files still pinned keep their blocks and heap until their answers end.
     if (this.freeCount < count || this.indexBytes + heapBytes > this.maxIndexBytes) return undefined;
     const blocks: number[] = new Array(count);
     for (let index = 0; index < count; index++) blocks[index] = this.free[--this.freeCount] as number;
+    this.heldBlocks += count;
+    this.indexBytes += heapBytes;
     return blocks;
   }
 
-  private keep(path: string, stats: Stats, blocks: number[], views: Buffer[]): KeptFile {
-    const kept: KeptFile = {
-      mtimeMs: stats.mtimeMs,
-      size: stats.size,
-      blocks,
-      views,
-      heapBytes: entryHeapBytes(blocks.length, path.length),
-      pins: 0,
-      dropped: false,
-    };
+  private keep(path: string, stats: Stats, blocks: number[], views: Buffer[], heapBytes: number): KeptFile {
+    const kept: KeptFile = { mtimeMs: stats.mtimeMs, size: stats.size, blocks, views, heapBytes, pins: 0, dropped: false };
     const replaced = this.index.get(path);
     if (replaced !== undefined) this.drop(path, replaced);
     this.index.set(path, kept);
-    this.indexBytes += kept.heapBytes;
     return kept;
   }
 
   private drop(path: string, kept: KeptFile): void {
     this.index.delete(path);
-    this.indexBytes -= kept.heapBytes;
     kept.dropped = true;
-    if (kept.pins === 0) this.give(kept.blocks);
+    if (kept.pins === 0) this.release(kept);
+  }
+
+  private pin(kept: KeptFile): void {
+    if (kept.pins++ === 0) this.heldBlocks += kept.blocks.length;
   }
 
   private unpin(kept: KeptFile): void {
-    kept.pins--;
-    if (kept.pins === 0 && kept.dropped) this.give(kept.blocks);
+    if (--kept.pins > 0) return;
+    this.heldBlocks -= kept.blocks.length;
+    if (kept.dropped) this.release(kept);
+  }
+
+  private release(kept: KeptFile): void {
+    this.give(kept.blocks);
+    this.indexBytes -= kept.heapBytes;
   }
 
   /** Back on the stack in reverse, so the next file taken gets them in their old order: consecutive runs stay one view. */
