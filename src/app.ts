@@ -53,7 +53,7 @@ export async function startLightbox(config: Config, logger: Logger, options: Sta
     throw error;
   }
 
-  const { server, dispose } = createLightboxServer({
+  const { server, endSubscriptions, dispose } = createLightboxServer({
     store,
     logger,
     config,
@@ -97,6 +97,7 @@ export async function startLightbox(config: Config, logger: Logger, options: Sta
   const close = () => {
     closing ??= (async () => {
       const drained = new Promise<void>((resolve) => server.close(() => resolve()));
+      endSubscriptions();
       server.closeIdleConnections();
       const grace = new Promise<'timeout'>((resolve) => setTimeout(resolve, graceMs, 'timeout').unref());
       if ((await Promise.race([drained, grace])) === 'timeout') {

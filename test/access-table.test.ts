@@ -11,6 +11,7 @@ import { cursorKeys, openCursor } from '../src/auth/cursor-sealing.ts';
 import { newPublicId } from '../src/ids.ts';
 import { graphql } from './generated/index.ts';
 import { FIXTURE_PHOTOS } from './helpers/cli.ts';
+import { subscribe } from './helpers/events.ts';
 import { dataOf, fromResponseCache, postGraphQL } from './helpers/graphql.ts';
 import { buildLibrary } from './helpers/library.ts';
 import { startTestServer, type TestServer } from './helpers/server.ts';
@@ -18,7 +19,8 @@ import { createShareLinkAsAdmin } from './helpers/share-links.ts';
 
 /**
  * catalog/access.ts as a table: every kind of viewer × album visibility × photo membership,
- * read through every path a client has (lists, counts, lookups, relations, filters, images).
+ * read through every path a client has (lists, counts, lookups, relations, filters, images,
+ * subscriptions).
  */
 const TABLE = {
   albums: { Open: 'PUBLIC', Closed: 'PRIVATE' },
@@ -103,6 +105,38 @@ const AlbumLookups = graphql(`
       nodes {
         id
       }
+    }
+  }
+`);
+
+const AccessChanges = graphql(`
+  subscription AccessChanges {
+    libraryChanged {
+      photos {
+        id
+        title
+      }
+      removedPhotoIds
+      albums {
+        id
+      }
+      removedAlbumIds
+    }
+  }
+`);
+
+const AccessRetitle = graphql(`
+  mutation AccessRetitle($input: UpdatePhotoInput!) {
+    updatePhoto(input: $input) {
+      __typename
+    }
+  }
+`);
+
+const AccessRedescribe = graphql(`
+  mutation AccessRedescribe($input: UpdateAlbumInput!) {
+    updateAlbum(input: $input) {
+      __typename
     }
   }
 `);
@@ -214,6 +248,40 @@ describe('access: viewer × album visibility × photo membership', () => {
       });
     }
   }
+
+  it('a subscription tells each viewer of changes to exactly what the table shows it, and of nothing else', async () => {
+    const streams = {
+      admin: await subscribe(server.url, AccessChanges, undefined, server.admin),
+      anonymous: await subscribe(server.url, AccessChanges),
+    };
+    try {
+      for (const name of photoNames) {
+        await postGraphQL(server.url, AccessRetitle, { input: { id: photoIds[name], title: `${name}, again` } }, server.admin);
+      }
+      for (const name of albumNames) {
+        await postGraphQL(server.url, AccessRedescribe, { input: { id: albumIds[name], description: `${name}, again` } }, server.admin);
+      }
+      // Last, a change every viewer sees: once it has arrived, so has everything before it.
+      const last = 'the last change';
+      await postGraphQL(server.url, AccessRetitle, { input: { id: photoIds.inPublic, title: last } }, server.admin);
+      for (const viewer of ['admin', 'anonymous'] as const) {
+        const photos = new Set<string>();
+        const albums = new Set<string>();
+        for (let done = false; !done; ) {
+          const event = await streams[viewer].next();
+          const change = dataOf({ status: 200, headers: {}, body: event }).libraryChanged;
+          for (const photo of change.photos) photos.add(photo.id);
+          for (const album of change.albums) albums.add(album.id);
+          assert.deepEqual([change.removedPhotoIds, change.removedAlbumIds], [[], []], `${viewer} heard of a removal`);
+          done = change.photos.some((photo) => photo.title === last);
+        }
+        assert.deepEqual(sorted([...photos]), sorted(expectedPhotos(viewer)), `${viewer}: photos`);
+        assert.deepEqual(sorted([...albums]), sorted(expectedAlbums(viewer)), `${viewer}: albums`);
+      }
+    } finally {
+      for (const stream of Object.values(streams)) stream.close();
+    }
+  });
 
   it('nodes(ids) mixing visible, hidden and unknown ids answers in place and logs no error', async () => {
     const ids = [...photoNames.map((name) => photoIds[name]), missingPhoto, encodeGlobalID('Album', newPublicId())];

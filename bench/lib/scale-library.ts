@@ -111,6 +111,10 @@ export function buildScaleLibrary(sqlite: Database.Database, options: ScaleLibra
       SELECT id, 'process', 'DONE', 1, created_at, created_at, created_at FROM photos;
       DROP TABLE temp.seed;
     `);
+    // A library grown over years has a pruned change feed: the build's own rows are nobody's news.
+    if (sqlite.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'changes'`).get() !== undefined) {
+      sqlite.exec('DELETE FROM changes');
+    }
   });
   build();
   return { photos: total, albums: albumCount, startMs };

@@ -216,3 +216,27 @@ export function visiblePublicIds(db: Queryable, viewer: Viewer, typename: string
   }
   return new Set();
 }
+
+/** What a change to a photo or an album recorded of its subject before it (catalog/change-feed.ts). */
+export interface ChangedSubject {
+  subject: 'photo' | 'album';
+  rowId: number;
+  kind: 'added' | 'changed' | 'removed' | 'joined' | 'left';
+  albumId: number | null;
+  wasPublic: boolean;
+}
+
+/**
+ * Whether the viewer could see a changed photo or album before the change. Whether it may see
+ * it now is asked of the database as any read is (photoVisibleTo, albumVisibleTo); a thing the
+ * viewer no longer sees is news (gone) only if it saw it before: to anyone else a hidden thing
+ * that goes looks exactly like nothing happening.
+ */
+export function changeWasVisibleTo(viewer: Viewer, change: ChangedSubject): boolean {
+  if (viewer.kind === 'admin') return change.kind !== 'added';
+  if (change.wasPublic) return true;
+  if (viewer.kind === 'anonymous') return false;
+  if (change.subject === 'album') return change.rowId === viewer.grant.albumId;
+  // A photo leaves the link's album (or goes, and its memberships with it).
+  return change.kind === 'left' && change.albumId === viewer.grant.albumId;
+}

@@ -74,6 +74,14 @@ export class ShareAccess {
     return check === 'stale' && link.passwordHash !== null ? { kind: 'locked', link } : { kind: 'unknown' };
   }
 
+  /**
+   * Whether a grant given earlier still holds: its link neither revoked nor expired since, its
+   * key the same (a new password makes a new one). A subscription asks before each event.
+   */
+  stillGrants(grant: ShareGrant, nowMs: number = this.clock()): boolean {
+    return this.live.byId(grant.linkPublicId, nowMs)?.key === grant.linkKey;
+  }
+
   /** Writes the uses counted so far (before links are listed). */
   flushUsage(): void {
     this.deps.usage.flush();

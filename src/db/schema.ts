@@ -219,3 +219,22 @@ export const photoTallies = sqliteTable(
   },
   (table) => [primaryKey({ columns: [table.audience, table.facet, table.value] })],
 );
+
+/**
+ * Every change to a photo, an album or a membership, by whoever made it (this server, a
+ * `lightbox worker`, a CLI import): written by triggers (the migration change_feed) in the
+ * statement that makes the change, read by catalog/change-feed.ts after the database version
+ * moves, to tell subscribers what they may see of it. `was_public` is what the anonymous saw of
+ * the subject before (a photo's in_public_album, an album's visibility), so a removal reaches
+ * only those who could see the thing removed. Pruned to the newest rows by the server.
+ */
+export const changes = sqliteTable('changes', {
+  seq: integer('seq').primaryKey({ autoIncrement: true }),
+  subject: text('subject', { enum: ['photo', 'album'] }).notNull(),
+  rowId: integer('row_id').notNull(),
+  publicId: text('public_id').notNull(),
+  kind: text('kind', { enum: ['added', 'changed', 'removed', 'joined', 'left'] }).notNull(),
+  /** For a membership (joined, left): the album. */
+  albumId: integer('album_id'),
+  wasPublic: integer('was_public', { mode: 'boolean' }).notNull(),
+});

@@ -1,4 +1,5 @@
 import type { Viewer } from '../auth/viewer.ts';
+import type { ChangeFeed } from '../catalog/change-feed.ts';
 import type { ShareAccess, ShareResolution } from '../catalog/share-access.ts';
 import type { IngestConfig } from '../config.ts';
 import type { Db } from '../db/client.ts';
@@ -33,6 +34,13 @@ export interface GraphQLContext {
   clientAddress: string;
   /** This request's SQL tally (Server-Timing), when it is metered. */
   sqlUsage: SqlUsage | undefined;
+  /** What changes in the library, for subscriptions (none where nothing subscribes: the pages' own reads). */
+  changeFeed: ChangeFeed | undefined;
+  /**
+   * Reads and loaders afresh (what a request's context holds for one answer): a subscription's
+   * context lives for many events, and assigns these into itself before each.
+   */
+  freshReads(): Pick<GraphQLContext, 'reads' | 'loaders' | 'signing'>;
 }
 
 export interface ContextOptions {
@@ -42,6 +50,7 @@ export interface ContextOptions {
   shares: ShareAccess;
   ingest: IngestConfig;
   signing: SigningKeys;
+  changeFeed?: ChangeFeed;
 }
 
 export interface RequestIdentity {
@@ -62,14 +71,19 @@ export function requestContexts(options: ContextOptions): (identity: RequestIden
   const { reads } = options;
   return ({ viewer: asked, share, signal, clientAddress, uploads, sqlUsage, version }) => {
     const viewer: Viewer = share.kind === 'granted' ? { kind: 'share', grant: share.grant } : asked;
-    const requestReads = reads.forRequest(sqlUsage, version);
-    return {
+    const readsAsOf = (asOf: number | undefined) => {
+      const requestReads = reads.forRequest(sqlUsage, asOf);
+      return {
+        reads: requestReads,
+        signing: imageViewer(viewer, options.signing, Date.now()),
+        loaders: createLoaders(db, requestReads, viewer, sqlUsage),
+      };
+    };
+    const context: GraphQLContext = {
       db,
-      reads: requestReads,
+      ...readsAsOf(version),
       layout: options.store.layout,
       viewer,
-      signing: imageViewer(viewer, options.signing, Date.now()),
-      loaders: createLoaders(db, requestReads, viewer, sqlUsage),
       uploads: uploads ?? new Map(),
       ingest: options.ingest,
       signal,
@@ -77,6 +91,9 @@ export function requestContexts(options: ContextOptions): (identity: RequestIden
       shares: options.shares,
       clientAddress,
       sqlUsage,
+      changeFeed: options.changeFeed,
+      freshReads: () => readsAsOf(undefined),
     };
+    return context;
   };
 }

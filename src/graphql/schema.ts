@@ -7,5 +7,6 @@ import './query.ts';
 import './errors.ts';
 import './mutations.ts';
 import './share-link.ts';
+import './subscription.ts';
 
 export const schema = withSynchronousNodeIds(builder.toSchema({ sortSchema: true }));

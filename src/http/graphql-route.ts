@@ -29,6 +29,8 @@ import { admitUpload } from './upload-route.ts';
 export const MAX_GRAPHQL_BODY_BYTES = 1024 * 1024;
 /** GraphQL requests being answered at once; past it, 503 with Retry-After. */
 export const MAX_GRAPHQL_IN_FLIGHT = 128;
+/** Subscriptions open at once (each an event stream that holds no in-flight slot); past it, 503 with Retry-After. */
+export const MAX_EVENT_STREAMS = 1_000;
 /** Bytes of GraphQL bodies still arriving, all requests together; past it, 503 with Retry-After. */
 const MAX_RECEIVING_BODY_BYTES = 64 * 1024 * 1024;
 
@@ -66,6 +68,8 @@ export interface GraphQLRouteDeps {
 /** The route's own state: the slots in use and the bytes arriving. */
 interface GraphQLRoute extends GraphQLRouteDeps {
   inFlight: number;
+  /** Event streams open (subscriptions). */
+  streams: number;
   bodies: BodyBudget;
 }
 
@@ -93,6 +97,8 @@ interface AdmittedRequest extends ReceivedRequest {
   jsonType: string | undefined;
   /** Whether stored answers may answer it, and whether its answer may be stored (see mayShareAnswers). */
   sharesAnswers: boolean;
+  /** Gives its in-flight slot back (once; at its response's close, or when it becomes an event stream). */
+  releaseSlot: () => void;
 }
 
 /** What a request is answered with, from whichever stage made it. */
@@ -118,7 +124,7 @@ interface Answer {
  * between callers, sets GraphQL's caching headers and Server-Timing, and writes its log line.
  */
 export function createGraphQLRoute(deps: GraphQLRouteDeps): GraphQLRouteHandler {
-  const route: GraphQLRoute = { ...deps, inFlight: 0, bodies: new BodyBudget(MAX_RECEIVING_BODY_BYTES) };
+  const route: GraphQLRoute = { ...deps, inFlight: 0, streams: 0, bodies: new BodyBudget(MAX_RECEIVING_BODY_BYTES) };
   return (req, res, search) => answerGraphQL(route, req, res, search);
 }
 
@@ -152,7 +158,7 @@ function answerReceived(
     respond(route, req, res, request, known);
     return undefined;
   }
-  if (!takeSlot(route, res)) return request.uploads === undefined ? undefined : discardUploads(request.uploads);
+  if (!takeSlot(route, res, request)) return request.uploads === undefined ? undefined : discardUploads(request.uploads);
   return answerInSlot(route, req, res, request);
 }
 
@@ -163,6 +169,7 @@ async function answerInSlot(route: GraphQLRoute, req: IncomingMessage, res: Serv
     const identity = identifyOnce(route, req, request);
     const key = answerKey(route, request);
     const answer = lookUpStored(route, key) ?? (await execute(route, req, res, request, identity));
+    if (answer === STREAMED) return;
     if (key !== undefined) store(route, key, answer, identity);
     respond(route, req, res, request, answer);
   } finally {
@@ -211,6 +218,7 @@ function admit(route: GraphQLRoute, req: IncomingMessage, received: ReceivedRequ
     sqlUsage: newSqlUsage(),
     jsonType,
     sharesAnswers: (received.method === 'GET' || json) && mayShareAnswers(req, jsonType),
+    releaseSlot: () => {},
   };
 }
 
@@ -271,7 +279,7 @@ function bodyFailed(route: GraphQLRoute, req: IncomingMessage, res: ServerRespon
   res.once('finish', () => req.destroy());
 }
 
-function takeSlot(route: GraphQLRoute, res: ServerResponse): boolean {
+function takeSlot(route: GraphQLRoute, res: ServerResponse, request: AdmittedRequest): boolean {
   if (route.inFlight >= MAX_GRAPHQL_IN_FLIGHT) {
     sendGraphQLError(
       res,
@@ -284,7 +292,13 @@ function takeSlot(route: GraphQLRoute, res: ServerResponse): boolean {
   // A client gone while its body was read or its files were staged: there is no one to answer.
   if (res.destroyed) return false;
   route.inFlight++;
-  res.once('close', () => route.inFlight--);
+  let held = true;
+  request.releaseSlot = () => {
+    if (!held) return;
+    held = false;
+    route.inFlight--;
+  };
+  res.once('close', request.releaseSlot);
   route.logger.debug('graphql request started');
   return true;
 }
@@ -369,7 +383,7 @@ async function execute(
   res: ServerResponse,
   request: AdmittedRequest,
   identityOnce: IdentityOnce,
-): Promise<Answer> {
+): Promise<Answer | typeof STREAMED> {
   const plan =
     request.params === undefined || request.jsonType === undefined || request.uploads !== undefined
       ? undefined
@@ -412,7 +426,12 @@ async function executeInYoga(
   res: ServerResponse,
   request: AdmittedRequest,
   identity: IdentityOnce,
-): Promise<Answer> {
+): Promise<Answer | typeof STREAMED> {
+  const asksForEvents = /\btext\/event-stream\b/i.test(req.headers.accept ?? '');
+  if (asksForEvents && route.streams >= MAX_EVENT_STREAMS) {
+    sendGraphQLError(res, 'SERVER_BUSY', `More than ${MAX_EVENT_STREAMS} subscriptions are open; retry shortly`, BUSY_HEADERS);
+    return STREAMED;
+  }
   const headers = new Headers();
   for (const [name, value] of Object.entries(req.headers)) {
     if (value !== undefined) headers.set(name, Array.isArray(value) ? value.join(', ') : value);
@@ -440,6 +459,10 @@ async function executeInYoga(
       outcome,
     },
   );
+  if (response.body !== null && response.headers.get('content-type')?.startsWith('text/event-stream') === true) {
+    streamEvents(route, res, request, response, outcome);
+    return STREAMED;
+  }
   const answered: OutgoingHttpHeaders = {};
   response.headers.forEach((value, name) => {
     // The route writes the length of what it sends.
@@ -453,6 +476,61 @@ async function executeInYoga(
     operation: outcome.operation ?? (typeof request.params?.operationName === 'string' ? request.params.operationName : undefined),
     storable: outcome.query && outcome.errors === 0 && response.status === 200,
   };
+}
+
+/** What execute answers when it has written the response itself: an event stream (or its refusal). */
+const STREAMED = Symbol('streamed');
+
+/**
+ * A subscription's events (GraphQL over Server-Sent Events, as Yoga writes them), written as
+ * they come. It gives its in-flight slot back first: it may stay open for hours and counts
+ * against MAX_EVENT_STREAMS instead. Never cached, never buffered by a proxy.
+ */
+function streamEvents(route: GraphQLRoute, res: ServerResponse, request: AdmittedRequest, response: Response, outcome: YogaOutcome): void {
+  request.releaseSlot();
+  route.streams++;
+  res.once('close', () => route.streams--);
+  const headers: OutgoingHttpHeaders = {};
+  response.headers.forEach((value, name) => {
+    if (name.toLowerCase() !== 'content-length') headers[name.toLowerCase()] = value;
+  });
+  headers['cache-control'] = 'no-store';
+  headers['x-accel-buffering'] = 'no';
+  // A stream ends rarely, and at a shutdown: its connection goes with it rather than idling in keep-alive.
+  headers.connection = 'close';
+  headers['x-content-type-options'] ??= 'nosniff';
+  res.writeHead(response.status, headers);
+  res.flushHeaders();
+  route.logger.info(
+    { method: request.method, operation: outcome.operation, status: response.status, answered: 'stream' },
+    'graphql stream opened',
+  );
+  const body = (response.body as ReadableStream<Uint8Array>).getReader();
+  res.once('close', () => void body.cancel().catch(() => {}));
+  const pump = async () => {
+    for (;;) {
+      const { done, value } = await body.read();
+      if (done || res.destroyed) break;
+      if (!res.write(value)) await drainedOrClosed(res);
+    }
+    res.end();
+  };
+  pump().catch((error: unknown) => {
+    route.logger.warn({ err: error }, 'graphql event stream failed');
+    res.destroy();
+  });
+}
+
+function drainedOrClosed(res: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      res.off('drain', done);
+      res.off('close', done);
+      resolve();
+    };
+    res.once('drain', done);
+    res.once('close', done);
+  });
 }
 
 // ── store ──────────────────────────────────────────────────────────────────────────────────

@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { UnlockLimiter } from '../auth/unlock-limiter.ts';
 import { ViewerCheck } from '../auth/viewer.ts';
+import { ChangeFeed } from '../catalog/change-feed.ts';
 import { PhotoFileLookup } from '../catalog/photo-files.ts';
 import { ShareAccess } from '../catalog/share-access.ts';
 import { ShareUsage } from '../catalog/share-usage.ts';
@@ -70,6 +71,8 @@ export function createLightboxServer({
   clock,
 }: ServerDeps): {
   server: Server;
+  /** Completes every subscription (their streams end, so a shutdown need not wait for them). */
+  endSubscriptions(): void;
   dispose(): Promise<void>;
 } {
   const { database, layout } = store;
@@ -100,8 +103,10 @@ export function createLightboxServer({
     logger,
   });
   const health = createHealthRoute(database.sqlite, config.jobs.workers);
+  const changeFeed = new ChangeFeed(database.sqlite, { version: database.version });
   const contexts = requestContexts({
     store,
+    changeFeed,
     reads: new PreparedReads(database.sqlite, config.graphql.readCache),
     shares,
     ingest: config.ingest,
@@ -154,7 +159,9 @@ export function createLightboxServer({
   });
   return {
     server,
+    endSubscriptions: () => changeFeed.close(),
     dispose: async () => {
+      changeFeed.close();
       await engine.dispose();
       shareUsage.close();
     },
