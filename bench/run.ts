@@ -11,6 +11,7 @@ import { ensureWrk } from './lib/wrk.ts';
 import { benchProcessing } from './processing.ts';
 import { benchScale } from './scale.ts';
 import { benchStartupScale } from './startup-scale.ts';
+import { benchSubscriptions } from './subscriptions.ts';
 import { benchWal } from './wal.ts';
 
 const { values } = parseArgs({
@@ -53,7 +54,7 @@ if (!(seconds > 0 && seconds <= 60 && Number.isInteger(rounds) && rounds >= 1 &&
 ensureWrk();
 const against = values.against?.split(',').filter((root) => root !== '');
 const command = `npm run bench -- --seconds ${seconds} --rounds ${rounds} --connections ${connections}${values.against === undefined ? '' : ` --against ${values.against}`}`;
-const sections = new Set((values.sections ?? 'image,graphql,scale,wal,processing,heic').split(','));
+const sections = new Set((values.sections ?? 'image,graphql,scale,wal,processing,heic,subscriptions').split(','));
 let imageTable = '(not run)';
 if (sections.has('image')) {
   process.stderr.write(`Image route vs nginx, sirv, a bare stat+md5 handler, @fastify/static and serve-static (${command})\n`);
@@ -73,6 +74,11 @@ let heicTable = '(not run)';
 if (sections.has('heic')) {
   process.stderr.write('HEIC: thumbnails per second next to JPEG, and the event loop while HEICs are processed\n');
   heicTable = await benchHeic({ seconds: Math.max(1, seconds * 2) });
+}
+let subscriptionsTable = '(not run)';
+if (sections.has('subscriptions')) {
+  process.stderr.write('Subscriptions: commit in another process → event, and idle subscribers\n');
+  subscriptionsTable = await benchSubscriptions({ seconds: Math.max(1, seconds) });
 }
 let scaleTable = '(not run)';
 if (sections.has('scale')) {
@@ -175,6 +181,16 @@ the server's own (\`monitorEventLoopDelay\`, 5 ms resolution), so it shows wheth
 runs where requests are answered.
 
 ${heicTable}
+
+## Subscriptions
+
+\`Subscription.libraryChanged\` over Server-Sent Events: a server in its own process, this process
+committing changes through its own connection (as a CLI import or a \`lightbox worker\` does) and
+reading the events. The server looks at the database version every 100 ms while anyone
+listens, so an event waits 50 ms on average for the next look; then its subscribers' changes are
+read through the access rule.
+
+${subscriptionsTable}
 `;
 
 await mkdir(new URL('./results/', import.meta.url), { recursive: true });

@@ -56,5 +56,6 @@ it('npm run bench still runs end to end (tiny durations; speed is not asserted)'
   assert.match(report, /\| Lightbox renderer \(to disk, atomically\) \| [\d.,]+ \| [\d.]+× \|/);
   assert.match(report, /\| photos\(first: 50\) \+ totalCount \| anonymous \| [\d.]+ \([\d.]+\) \| [\d.]+ \([\d.]+\) \| [\d.]+× \|/);
   assert.match(report, /\| during an import \| [\d,]+ \| [\d.]+ \|/);
+  assert.match(report, /\| 100 subscribers, the last to hear of each commit \| [\d.]+ ms \| [\d.]+ ms \|/);
   assert.doesNotMatch(report, /errors\)/, 'every request got the answer it expected');
 });

@@ -9,8 +9,8 @@ import { AlbumRef, PhotoRef } from './refs.ts';
 
 /** Photos and albums in one event, at most: a big import arrives as a run of events a client can render as they come. */
 const MAX_SUBJECTS_PER_EVENT = 100;
-/** Distinct photos and albums waiting for a subscriber that reads slowly; past it, `missed`. */
-const MAX_WAITING_SUBJECTS = 10_000;
+/** Distinct photos and albums waiting for a subscriber that reads slowly (about 100 B each); past it, `missed`. */
+const MAX_WAITING_SUBJECTS = 1_000;
 
 interface LibraryChange {
   photos: PhotoRecord[];
