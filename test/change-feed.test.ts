@@ -1,17 +1,11 @@
 import assert from 'node:assert/strict';
+import { EventEmitter } from 'node:events';
 import { after, before, describe, it } from 'node:test';
 import { createAlbum, updateAlbum } from '../src/catalog/albums.ts';
 import { type Change, ChangeFeed } from '../src/catalog/change-feed.ts';
 import { openStore, type Store } from '../src/storage/open-store.ts';
 import { makeTempDir } from './helpers/server.ts';
-
-async function until(condition: () => boolean, what: string): Promise<void> {
-  for (let attempt = 0; attempt < 500; attempt++) {
-    if (condition()) return;
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-  assert.fail(what);
-}
+import { untilEvent } from './helpers/wait.ts';
 
 describe('the change feed: what the triggers write, read after the version moves, pruned', () => {
   let dataDir: string;
@@ -36,11 +30,15 @@ describe('the change feed: what the triggers write, read after the version moves
     createAlbum(writer.database.db, { title: 'before', visibility: 'PUBLIC' });
     const feed = new ChangeFeed(reader.database.sqlite, { version: reader.database.version, pollMs: 10 });
     const heard: Change[] = [];
-    const stop = feed.listen((changes) => heard.push(...changes));
+    const told = new EventEmitter();
+    const stop = feed.listen((changes) => {
+      heard.push(...changes);
+      told.emit('changes');
+    });
     try {
       const made = createAlbum(writer.database.db, { title: 'after', visibility: 'PUBLIC' });
       updateAlbum(writer.database.db, made.publicId, { visibility: 'PRIVATE' });
-      await until(() => heard.some((change) => change.kind === 'changed'), 'the feed never told of the change');
+      await untilEvent(told, 'changes', () => heard.some((change) => change.kind === 'changed'), 'the change', 10_000);
       assert.deepEqual(
         heard.map((change) => change.publicId),
         heard.map(() => made.publicId),
@@ -63,10 +61,22 @@ describe('the change feed: what the triggers write, read after the version moves
     const made = createAlbum(writer.database.db, { title: 'busy', visibility: 'PRIVATE' });
     for (let index = 0; index < 12_000; index++) updateAlbum(writer.database.db, made.publicId, { title: `busy ${index}` });
     assert.ok(rows() > 12_000);
-    const feed = new ChangeFeed(reader.database.sqlite, { version: reader.database.version, keepRows: 100, pruneMs: 60_000 });
+    const pruned = new EventEmitter();
+    const feed = new ChangeFeed(reader.database.sqlite, {
+      version: reader.database.version,
+      keepRows: 100,
+      pruneMs: 60_000,
+      onPruned: () => pruned.emit('pruned'),
+    });
     try {
       // One chunk at start, the next ones each a turn later, until only the newest 100 are left.
-      await until(() => rows() === 100, `${rows()} rows left, not 100`);
+      await untilEvent(
+        pruned,
+        'pruned',
+        () => rows() === 100,
+        () => `100 rows left (${rows()})`,
+        10_000,
+      );
       const newest = reader.database.sqlite.prepare('SELECT max(seq) AS seq FROM changes').get() as { seq: number };
       const oldest = reader.database.sqlite.prepare('SELECT min(seq) AS seq FROM changes').get() as { seq: number };
       assert.equal(newest.seq - oldest.seq, 99);

@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { EventEmitter } from 'node:events';
 import { readFileSync, rmSync, type Stats, statSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import { type AddressInfo, connect } from 'node:net';
+import { createServer } from 'node:http';
+import { type AddressInfo, connect, type Socket } from 'node:net';
 import path from 'node:path';
 import { before, describe, it } from 'node:test';
 import { request } from 'undici';
@@ -10,6 +11,7 @@ import { loadConfig } from '../src/config.ts';
 import { ImageFileCache, type KeptFile } from '../src/http/file-cache.ts';
 import { shareImageMemory } from '../src/http/image-memory.ts';
 import { makeTempDir } from './helpers/server.ts';
+import { untilEvent } from './helpers/wait.ts';
 
 const MB = 1024 * 1024;
 
@@ -21,10 +23,33 @@ function bytesOf(kept: KeptFile): Buffer {
   return Buffer.concat(kept.views as Buffer[]);
 }
 
-/** A node:http server answering `/<file>?start=&end=` from `cache`, reading the file into it when not kept, as the image route does. */
-async function serveFrom(cache: ImageFileCache, dir: string): Promise<{ url: string; server: Server }> {
+/** What the test server has done so far; `events` emits `step` after each of it. */
+interface Served {
+  url: string;
+  events: EventEmitter;
+  /** Paths asked for, in the order the server was asked. */
+  requested: string[];
+  /** Answers handed their bytes (kept or not). */
+  answered: number;
+  /** Responses closed (ended, or their connection gone). */
+  answersClosed: number;
+}
+
+/**
+ * Runs `test` against a node:http server answering `/<file>?start=&end=` from `cache`, reading
+ * the file into it when not kept, as the image route does; closes the server after.
+ */
+async function withServer(cache: ImageFileCache, dir: string, test: (served: Served) => Promise<void>): Promise<void> {
+  const events = new EventEmitter();
+  const step = () => events.emit('step');
   const server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://x');
+    served.requested.push(url.pathname);
+    res.once('close', () => {
+      served.answersClosed++;
+      step();
+    });
+    step();
     // Answered never: what a render or a long stream ahead of a pipelined request looks like.
     if (url.pathname === '/hold') return;
     const file = path.join(dir, url.pathname.slice(1));
@@ -35,6 +60,8 @@ async function serveFrom(cache: ImageFileCache, dir: string): Promise<{ url: str
       res.writeHead(200, { 'x-kept': kept === undefined ? 'no' : 'yes', 'content-length': end - start + 1 });
       if (kept === undefined) res.end(readFileSync(file).subarray(start, end + 1));
       else cache.send(res, kept, start, end);
+      served.answered++;
+      step();
     };
     const kept = cache.get(file, stats.mtimeMs, stats.size);
     if (kept !== undefined) answer(kept);
@@ -42,32 +69,34 @@ async function serveFrom(cache: ImageFileCache, dir: string): Promise<{ url: str
     else if (url.searchParams.has('late')) req.socket.once('close', () => cache.read(file, stats, answer));
     else cache.read(file, stats, answer);
   });
+  server.on('connection', (socket: Socket) => socket.once('close', step));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, server };
+  const served: Served = {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    events,
+    requested: [],
+    answered: 0,
+    answersClosed: 0,
+  };
+  try {
+    await test(served);
+  } finally {
+    server.close();
+  }
 }
 
-/** Writes `text` on a raw connection, then resets it at once, or ends it after a moment. */
-function sendRaw(url: string, text: string, leave: 'reset' | 'after a moment'): Promise<void> {
-  const { port } = new URL(url);
+/** Waits, on the server's own steps, until `condition` holds. */
+function untilServed(served: Served, condition: () => boolean, what: string): Promise<void> {
+  return untilEvent(served.events, 'step', condition, what, 10_000);
+}
+
+/** A raw connection that has written `text`: the test decides how it leaves. */
+function rawConnection(url: string, text: string): Promise<Socket> {
   return new Promise((resolve, reject) => {
-    const socket = connect(Number(port), '127.0.0.1', () => {
-      socket.write(text, () => {
-        if (leave === 'reset') socket.resetAndDestroy();
-        else setTimeout(() => socket.destroy(), 100);
-      });
-    });
+    const socket = connect(Number(new URL(url).port), '127.0.0.1', () => socket.write(text, () => resolve(socket)));
     socket.on('data', () => {});
     socket.once('error', reject);
-    socket.once('close', () => resolve());
   });
-}
-
-async function until(condition: () => boolean, message = 'the condition never held'): Promise<void> {
-  for (let attempt = 0; attempt < 200; attempt++) {
-    if (condition()) return;
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-  assert.fail(message);
 }
 
 describe('kept image bytes: one slab of blocks, bounded, never reused while being sent', () => {
@@ -126,8 +155,8 @@ describe('kept image bytes: one slab of blocks, bounded, never reused while bein
 
   it('ranges over a file scattered across the slab are the file’s bytes', async () => {
     const cache = new ImageFileCache(4 * MB);
-    const { url, server } = await serveFrom(cache, dir);
-    try {
+    await withServer(cache, dir, async (served) => {
+      const { url } = served;
       // Every other file dropped (rewritten), then one large file fills the holes: its blocks are not consecutive.
       for (let index = 0; index < 40; index++) writeFileSync(path.join(dir, `filler-${index}`), randomBytes(4096));
       for (let index = 0; index < 40; index++) await readInto(cache, path.join(dir, `filler-${index}`));
@@ -152,16 +181,14 @@ describe('kept image bytes: one slab of blocks, bounded, never reused while bein
         assert.equal(response.headers['x-kept'], 'yes');
         assert.deepEqual(Buffer.from(await response.body.arrayBuffer()), content.subarray(start, end + 1), `bytes ${start}-${end}`);
       }
-    } finally {
-      server.close();
-    }
+    });
   });
 
   it('bytes a slow client is still being sent are not given to another file until its answer ends', async () => {
     // 32 MB for bodies: 28 MB of blocks. One 20 MB file being sent leaves no room for a second.
     const cache = new ImageFileCache(32 * MB, 24 * MB);
-    const { url, server } = await serveFrom(cache, dir);
-    try {
+    await withServer(cache, dir, async (served) => {
+      const { url } = served;
       const first = randomBytes(20 * MB);
       const second = randomBytes(20 * MB);
       writeFileSync(path.join(dir, 'first'), first);
@@ -174,77 +201,73 @@ describe('kept image bytes: one slab of blocks, bounded, never reused while bein
       assert.deepEqual(Buffer.from(await meanwhile.body.arrayBuffer()), second);
       assert.deepEqual(Buffer.from(await slow.body.arrayBuffer()), first);
       // The first answer ended: its blocks are free, so the second file is kept now.
-      await new Promise((resolve) => setTimeout(resolve, 50));
+      await untilServed(served, () => served.answersClosed === 2, 'both answers to close');
       const later = await request(`${url}/second`);
       assert.equal(later.headers['x-kept'], 'yes');
       assert.deepEqual(Buffer.from(await later.body.arrayBuffer()), second);
-    } finally {
-      server.close();
-    }
+    });
   });
 
   it("a client that goes away mid-answer gives its file's blocks back once the file leaves", async () => {
     const cache = new ImageFileCache(32 * MB, 24 * MB);
-    const { url, server } = await serveFrom(cache, dir);
-    try {
+    await withServer(cache, dir, async (served) => {
+      const { url } = served;
       writeFileSync(path.join(dir, 'left'), randomBytes(20 * MB));
       const second = randomBytes(20 * MB);
       writeFileSync(path.join(dir, 'after'), second);
       const abandoned = await request(`${url}/left`);
       assert.equal(abandoned.headers['x-kept'], 'yes');
       abandoned.body.destroy();
-      await new Promise((resolve) => setTimeout(resolve, 100));
+      await untilServed(served, () => served.answersClosed === 1, 'the abandoned answer to close');
       const next = await request(`${url}/after`);
       assert.equal(next.headers['x-kept'], 'yes', 'the abandoned answer still holds its blocks');
       assert.deepEqual(Buffer.from(await next.body.arrayBuffer()), second);
-    } finally {
-      server.close();
-    }
+    });
   });
 
   it('a read that ends after its client left pins nothing', async () => {
     const cache = new ImageFileCache(4 * MB);
-    const { url, server } = await serveFrom(cache, dir);
-    try {
+    await withServer(cache, dir, async (served) => {
+      const { url } = served;
       const file = path.join(dir, 'late');
       writeFileSync(file, randomBytes(50_000));
       const seen = statSync(file);
-      await sendRaw(url, 'GET /late?late=1 HTTP/1.1\r\nHost: x\r\n\r\n', 'reset');
-      // Kept, and handed to the answer in the same turn.
-      await until(() => cache.get(file, seen.mtimeMs, seen.size) !== undefined);
+      (await rawConnection(url, 'GET /late?late=1 HTTP/1.1\r\nHost: x\r\n\r\n')).resetAndDestroy();
+      // Read after the connection closed, kept, and handed to the answer in the same turn.
+      await untilServed(served, () => served.answered === 1, 'the late read to end');
+      assert.ok(cache.get(file, seen.mtimeMs, seen.size), 'the late read kept nothing');
       // The file leaves the index: with no answer writing it, its blocks and entry go back.
       writeFileSync(file, randomBytes(50_001));
       const stats = statSync(file);
       assert.equal(cache.get(file, stats.mtimeMs, stats.size), undefined);
       assert.equal(cache.memoryBytes, 0, 'the late answer still pins its file');
-    } finally {
-      server.close();
-    }
+    });
   });
 
   it('an answer queued behind a pipelined request whose client leaves is unpinned with its connection', async () => {
     const cache = new ImageFileCache(4 * MB);
-    const { url, server } = await serveFrom(cache, dir);
-    try {
+    await withServer(cache, dir, async (served) => {
+      const { url } = served;
       const file = path.join(dir, 'queued');
       writeFileSync(file, randomBytes(50_000));
       const warm = await request(`${url}/queued`);
       await warm.body.dump();
       assert.ok(cache.memoryBytes > 0);
-      await sendRaw(url, 'GET /hold HTTP/1.1\r\nHost: x\r\n\r\nGET /queued HTTP/1.1\r\nHost: x\r\n\r\n', 'after a moment');
+      const pipelined = await rawConnection(url, 'GET /hold HTTP/1.1\r\nHost: x\r\n\r\nGET /queued HTTP/1.1\r\nHost: x\r\n\r\n');
+      // The queued answer is handed the kept file while the held one blocks the connection.
+      await untilServed(served, () => served.answered === 2, 'the queued answer to be handed its file');
+      pipelined.destroy();
       writeFileSync(file, randomBytes(50_001));
       const stats = statSync(file);
       assert.equal(cache.get(file, stats.mtimeMs, stats.size), undefined);
-      await until(() => cache.memoryBytes === 0, 'the queued answer still pins its file');
-    } finally {
-      server.close();
-    }
+      await untilServed(served, () => cache.memoryBytes === 0, 'the queued answer to let go of its file');
+    });
   });
 
   it('requests for a file being read wait for that one read', async () => {
     const cache = new ImageFileCache(4 * MB);
-    const { url, server } = await serveFrom(cache, dir);
-    try {
+    await withServer(cache, dir, async (served) => {
+      const { url } = served;
       const content = randomBytes(300_000);
       writeFileSync(path.join(dir, 'wanted'), content);
       const answers = await Promise.all(Array.from({ length: 6 }, () => request(`${url}/wanted`)));
@@ -253,15 +276,13 @@ describe('kept image bytes: one slab of blocks, bounded, never reused while bein
         assert.deepEqual(Buffer.from(await answer.body.arrayBuffer()), content);
       }
       assert.ok(cache.memoryBytes < 2 * content.length, `${cache.memoryBytes} B kept for one file of ${content.length} B`);
-    } finally {
-      server.close();
-    }
+    });
   });
 
   it('a file that cannot get blocks (answers in flight hold them) evicts nothing', async () => {
     const cache = new ImageFileCache(32 * MB, 24 * MB);
-    const { url, server } = await serveFrom(cache, dir);
-    try {
+    await withServer(cache, dir, async (served) => {
+      const { url } = served;
       writeFileSync(path.join(dir, 'big-held'), randomBytes(20 * MB));
       writeFileSync(path.join(dir, 'big-next'), randomBytes(20 * MB));
       writeFileSync(path.join(dir, 'little'), randomBytes(10_000));
@@ -274,9 +295,7 @@ describe('kept image bytes: one slab of blocks, bounded, never reused while bein
       const stats = statSync(path.join(dir, 'little'));
       assert.ok(cache.get(path.join(dir, 'little'), stats.mtimeMs, stats.size), 'a miss that could not be kept emptied the index');
       await held.body.dump();
-    } finally {
-      server.close();
-    }
+    });
   });
 
   it('the largest LIGHTBOX_IMAGE_CACHE_MB allowed makes a slab Node can allocate', () => {

@@ -17,6 +17,8 @@ export interface ChangeFeedOptions {
   /** Rows the table keeps (the newest), pruned every `pruneMs`. */
   keepRows?: number;
   pruneMs?: number;
+  /** Told after each chunk pruned (tests wait on it instead of polling the table). */
+  onPruned?: () => void;
 }
 
 /** A commit of another process reaches a listener within this (the issue asks for 1 s). */
@@ -121,6 +123,7 @@ export class ChangeFeed {
       // Busy (another process writes): the next call prunes.
       return;
     }
+    this.options.onPruned?.();
     if (newest - this.keepRows > cutoff) setImmediate(() => this.pruneOnce());
   }
 }

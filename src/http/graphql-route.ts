@@ -463,19 +463,23 @@ async function executeInYoga(
     streamEvents(route, res, request, response, outcome);
     return STREAMED;
   }
-  const answered: OutgoingHttpHeaders = {};
-  response.headers.forEach((value, name) => {
-    // The route writes the length of what it sends.
-    if (name.toLowerCase() !== 'content-length') answered[name.toLowerCase()] = value;
-  });
   return {
     status: response.status,
-    headers: answered,
+    headers: headersOfEngine(response),
     body: Buffer.from(await response.arrayBuffer()),
     answered: 'yoga',
     operation: outcome.operation ?? (typeof request.params?.operationName === 'string' ? request.params.operationName : undefined),
     storable: outcome.query && outcome.errors === 0 && response.status === 200,
   };
+}
+
+/** Yoga's headers, but its length: the route writes the length of what it sends (none for a stream). */
+function headersOfEngine(response: Response): OutgoingHttpHeaders {
+  const headers: OutgoingHttpHeaders = {};
+  response.headers.forEach((value, name) => {
+    if (name.toLowerCase() !== 'content-length') headers[name.toLowerCase()] = value;
+  });
+  return headers;
 }
 
 /** What execute answers when it has written the response itself: an event stream (or its refusal). */
@@ -490,10 +494,7 @@ function streamEvents(route: GraphQLRoute, res: ServerResponse, request: Admitte
   request.releaseSlot();
   route.streams++;
   res.once('close', () => route.streams--);
-  const headers: OutgoingHttpHeaders = {};
-  response.headers.forEach((value, name) => {
-    if (name.toLowerCase() !== 'content-length') headers[name.toLowerCase()] = value;
-  });
+  const headers = headersOfEngine(response);
   headers['cache-control'] = 'no-store';
   headers['x-accel-buffering'] = 'no';
   // A stream ends rarely, and at a shutdown: its connection goes with it rather than idling in keep-alive.

@@ -71,7 +71,7 @@ export function createLightboxServer({
   clock,
 }: ServerDeps): {
   server: Server;
-  /** Completes every subscription (their streams end, so a shutdown need not wait for them). */
+  /** Completes every subscription and stops the change feed (dispose does too): a shutdown's first step, so it need not wait for streams. */
   endSubscriptions(): void;
   dispose(): Promise<void>;
 } {
@@ -160,6 +160,7 @@ export function createLightboxServer({
   return {
     server,
     endSubscriptions: () => changeFeed.close(),
+    // Also when listening failed and no shutdown ended the subscriptions: the feed's timers must not outlive the database.
     dispose: async () => {
       changeFeed.close();
       await engine.dispose();
