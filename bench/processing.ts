@@ -130,6 +130,7 @@ export async function benchProcessing(options: ProcessingBenchOptions): Promise<
         await renderRendition(
           {
             source: input(index),
+            quarterTurns: 0,
             destination: path.join(out, `${index}.webp`),
             variant: 'thumb',
             format: 'webp',

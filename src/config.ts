@@ -20,6 +20,11 @@ export interface Config {
 export interface HttpConfig {
   port: number;
   host: string | undefined;
+  /**
+   * LIGHTBOX_PUBLIC_URL: where people reach this server (behind a proxy, the proxy's address), without
+   * a trailing slash; the links the CLI and the owner's app hand out start with it. Unset: the listening address.
+   */
+  publicUrl: string | undefined;
   /** How long in-flight requests (and running jobs) may take to finish on shutdown. */
   shutdownGraceMs: number;
 }
@@ -169,6 +174,31 @@ function readHost(env: Env): string | undefined {
   return host;
 }
 
+/** An absolute http(s) URL with no query or fragment; a path is kept (a server under `/photos/` behind a proxy). */
+function readPublicUrl(env: Env): string | undefined {
+  const raw = env.LIGHTBOX_PUBLIC_URL?.trim();
+  if (raw === undefined || raw === '') return undefined;
+  let url: URL | undefined;
+  try {
+    url = new URL(raw);
+  } catch {
+    url = undefined;
+  }
+  if (
+    url === undefined ||
+    (url.protocol !== 'http:' && url.protocol !== 'https:') ||
+    url.search !== '' ||
+    url.hash !== '' ||
+    url.username !== ''
+  ) {
+    throw new ConfigError(
+      'LIGHTBOX_PUBLIC_URL',
+      `expected an http:// or https:// address with no query, fragment or credentials, such as https://photos.example.com, got "${raw}"`,
+    );
+  }
+  return url.href.replace(/\/+$/, '');
+}
+
 /** Reads and validates the whole configuration; throws ConfigError naming the variable at fault. */
 export function loadConfig(env: Env = process.env): Config {
   return {
@@ -177,6 +207,7 @@ export function loadConfig(env: Env = process.env): Config {
     http: {
       port: readInteger(env, 'PORT', 4000, 0, 65535),
       host: readHost(env),
+      publicUrl: readPublicUrl(env),
       shutdownGraceMs: readInteger(env, 'LIGHTBOX_SHUTDOWN_GRACE_MS', 10_000, 0, 600_000),
     },
     auth: {

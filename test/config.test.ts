@@ -16,6 +16,12 @@ describe('configuration', () => {
     assert.equal(config.graphql.serverTiming, true);
   });
 
+  it('keeps LIGHTBOX_PUBLIC_URL without its trailing slash, a path included', () => {
+    assert.equal(loadConfig({ LIGHTBOX_PUBLIC_URL: 'https://photos.example.com/' }).http.publicUrl, 'https://photos.example.com');
+    assert.equal(loadConfig({ LIGHTBOX_PUBLIC_URL: 'https://example.com/photos/' }).http.publicUrl, 'https://example.com/photos');
+    assert.equal(loadConfig({}).http.publicUrl, undefined);
+  });
+
   it('names the variable at fault', () => {
     const cases: [Record<string, string>, string][] = [
       [{ PORT: 'abc' }, 'PORT'],
@@ -29,6 +35,10 @@ describe('configuration', () => {
       [{ LIGHTBOX_IMPORT_TIMEOUT_S: '0' }, 'LIGHTBOX_IMPORT_TIMEOUT_S'],
       // Past 8 GiB the bodies' slab would pass Node's largest Buffer.
       [{ LIGHTBOX_IMAGE_CACHE_MB: '8193' }, 'LIGHTBOX_IMAGE_CACHE_MB'],
+      [{ LIGHTBOX_PUBLIC_URL: 'photos.example.com' }, 'LIGHTBOX_PUBLIC_URL'],
+      [{ LIGHTBOX_PUBLIC_URL: 'ftp://photos.example.com' }, 'LIGHTBOX_PUBLIC_URL'],
+      [{ LIGHTBOX_PUBLIC_URL: 'https://photos.example.com/?a=1' }, 'LIGHTBOX_PUBLIC_URL'],
+      [{ LIGHTBOX_PUBLIC_URL: 'https://me:pw@photos.example.com' }, 'LIGHTBOX_PUBLIC_URL'],
     ];
     for (const [env, variable] of cases) {
       assert.throws(

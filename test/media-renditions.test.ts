@@ -123,7 +123,7 @@ describe('media: one pipeline, whoever renders', () => {
       const original = store.layout.originalPath(photo.content_hash, photo.original_extension);
       const display = { width: photo.width, height: photo.height };
       // What a worker makes when every variant is eager: one decode for all.
-      const decodedOnce = await PhotoSource.decode(original, display, VARIANTS, LIMITS);
+      const decodedOnce = await PhotoSource.decode({ path: original, quarterTurns: 0 }, display, VARIANTS, LIMITS);
 
       for (const variant of VARIANTS) {
         for (const format of IMAGE_FORMATS) {
@@ -135,7 +135,7 @@ describe('media: one pipeline, whoever renders', () => {
           if (!eager) await decodedOnce.write(variant, format, byWorker, store.layout.tempDir);
           const onDemand = path.join(dir, `${photo.public_id}-demand-${variant}.${format}`);
           await renderRendition(
-            { source: original, destination: onDemand, variant, format, ...display },
+            { source: original, quarterTurns: 0, destination: onDemand, variant, format, ...display },
             { ...LIMITS, tempDir: store.layout.tempDir },
           );
           assert.ok((await stat(byWorker)).size > 0, `${label}: the worker's file exists`);
@@ -175,7 +175,7 @@ describe('media: one pipeline, whoever renders', () => {
     for (const format of IMAGE_FORMATS) {
       const out = path.join(dir, `deep-check.${format}`);
       await renderRendition(
-        { source: source.file, destination: out, variant: 'small', format, width: 1400, height: 900 },
+        { source: source.file, quarterTurns: 0, destination: out, variant: 'small', format, width: 1400, height: 900 },
         { ...LIMITS, tempDir: store.layout.tempDir },
       );
       const metadata = await sharp(out).metadata();

@@ -140,8 +140,12 @@ describe('share links end at once: revocation, expiry, a photo taken out', () =>
 
   it('`lightbox share --revoke` from another process ends the link for the running server at once', async () => {
     const env = { LIGHTBOX_DATA_DIR: server.dataDir };
-    const made = await runCli(['share', 'Trip', '--expires', '7d', '--label', 'for Ann'], env);
+    const made = await runCli(['share', 'Trip', '--expires', '7d', '--label', 'for Ann'], {
+      ...env,
+      LIGHTBOX_PUBLIC_URL: 'https://photos.example.com/',
+    });
     assert.equal(made.code, 0, made.stderr);
+    assert.match(made.stdout, /https:\/\/photos\.example\.com\/s\/[A-Za-z0-9_-]{32}/, 'the link starts with LIGHTBOX_PUBLIC_URL');
     const token = /\/s\/([A-Za-z0-9_-]{32})/.exec(made.stdout)?.[1] as string;
     const id = /--revoke (\S+)`/.exec(made.stdout)?.[1] as string;
     assert.ok(token && id, made.stdout);

@@ -4,7 +4,7 @@ import { writeFileAtomic } from '../storage/atomic.ts';
 
 export interface KeptSecret {
   value: string;
-  /** True when this call generated it: the one time it is worth printing. */
+  /** True when this call generated it (and so it is new to whoever reads the start-up notice). */
   created: boolean;
 }
 

@@ -18,6 +18,8 @@ export interface PhotoFile {
   height: number;
   /** EXIF orientation of the original, which its public copy keeps. */
   orientation: number;
+  /** The owner's rotation, clockwise after the orientation. */
+  quarterTurns: number;
   /** In at least one public album: servable without a signature. */
   isPublic: boolean;
 }
@@ -27,6 +29,7 @@ interface PhotoFileRow {
   width: number;
   height: number;
   orientation: number;
+  quarter_turns: number;
   content_hash: string;
   original_extension: string;
   mime_type: string;
@@ -58,6 +61,7 @@ const NO_PHOTO: PhotoFile = Object.freeze({
   width: 0,
   height: 0,
   orientation: 0,
+  quarterTurns: 0,
   isPublic: false,
 });
 
@@ -95,7 +99,7 @@ export class PhotoFileLookup {
   ) {
     this.remembered = new BoundedMemo(memoryBytes, weighRow);
     this.statement = sqlite.prepare<[string], PhotoFileRow>(
-      `SELECT public_id, width, height, orientation, content_hash, original_extension, mime_type, version, url_key, ${PHOTO_IS_PUBLIC_SQL} AS is_public
+      `SELECT public_id, width, height, orientation, quarter_turns, content_hash, original_extension, mime_type, version, url_key, ${PHOTO_IS_PUBLIC_SQL} AS is_public
          FROM photos WHERE public_id = ?`,
     );
   }
@@ -127,6 +131,7 @@ export class PhotoFileLookup {
       width: row.width,
       height: row.height,
       orientation: row.orientation,
+      quarterTurns: row.quarter_turns,
       originalPath: this.layout.originalPath(row.content_hash, row.original_extension),
       mimeType: row.mime_type,
       extension: row.original_extension,

@@ -1,9 +1,9 @@
 import { rm } from 'node:fs/promises';
-import { eq, sql } from 'drizzle-orm';
+import { eq, type SQL, sql } from 'drizzle-orm';
 import type { Db } from '../db/client.ts';
 import { NOW_MS } from '../db/now.ts';
 import { jobs, photos } from '../db/schema.ts';
-import { NotFoundError } from '../errors.ts';
+import { NotFoundError, ValidationError } from '../errors.ts';
 import type { StorageLayout } from '../storage/layout.ts';
 import { validDescription, validTitle } from './validation.ts';
 
@@ -55,10 +55,33 @@ export async function deletePhoto(db: Db, layout: StorageLayout, publicId: strin
  * renditions are made again on demand, and a processing job is queued.
  */
 export function reprocessPhoto(db: Db, publicId: string): PhotoRow {
+  return newVersion(db, publicId, {});
+}
+
+/** Quarter turns a rotation may ask for: clockwise (1-3) or counter-clockwise (-1 to -3). */
+export const QUARTER_TURN_RANGE = 3;
+
+/**
+ * Turns the photo as displayed by `by` quarter turns clockwise: a new version (every rendition is
+ * cut again, turned, under new URLs), and the original stays untouched.
+ */
+export function rotatePhoto(db: Db, publicId: string, by: number): PhotoRow {
+  if (!Number.isInteger(by) || by === 0 || Math.abs(by) > QUARTER_TURN_RANGE) {
+    throw new ValidationError('quarterTurns', `quarterTurns must be 1, 2 or 3 (clockwise) or -1, -2 or -3 (counter-clockwise), got ${by}`);
+  }
+  const odd = by % 2 !== 0;
+  return newVersion(db, publicId, {
+    quarterTurns: sql`((${photos.quarterTurns} + ${by}) % 4 + 4) % 4`,
+    // Columns in SET all read the row as it was, so the two swap.
+    ...(odd ? { width: sql`${photos.height}`, height: sql`${photos.width}` } : {}),
+  });
+}
+
+function newVersion(db: Db, publicId: string, change: Partial<Record<'quarterTurns' | 'width' | 'height', SQL>>): PhotoRow {
   return db.transaction((tx) => {
     const updated = tx
       .update(photos)
-      .set({ version: sql`${photos.version} + 1`, updatedAt: NOW_MS })
+      .set({ ...change, version: sql`${photos.version} + 1`, updatedAt: NOW_MS })
       .where(eq(photos.publicId, publicId))
       .returning()
       .get();

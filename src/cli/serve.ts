@@ -3,11 +3,16 @@ import type { KeptSecret } from '../auth/secrets.ts';
 import type { Config } from '../config.ts';
 import { humanOutput, type Logger } from '../log.ts';
 
-function adminTokenNotice(config: Config, token: KeptSecret, file: string): string {
-  if (config.auth.adminToken !== undefined) return 'Admin token: the one in LIGHTBOX_ADMIN_TOKEN.\n';
-  const header = `{"Authorization": "Bearer ${token.created ? token.value : '<token>'}"}`;
-  const where = token.created ? `Generated an admin token (kept in ${file}, mode 0600): ${token.value}` : `Admin token: in ${file}`;
-  return `${where}\nTo act as admin in GraphiQL, open "Headers" and paste: ${header}\n`;
+/**
+ * How the owner signs in: the app's address with the token in its fragment, which a browser never
+ * sends (so no proxy or access log sees it); the app keeps it and removes it from the address bar.
+ */
+function signInNotice(config: Config, token: KeptSecret, file: string, base: string): string {
+  const library = `${base}/library`;
+  if (config.auth.adminToken !== undefined) return `Your library: ${library} (sign in with the token in LIGHTBOX_ADMIN_TOKEN)\n`;
+  const generated = token.created ? `Generated an admin token (kept in ${file}, mode 0600).\n` : '';
+  const header = `{"Authorization": "Bearer ${token.value}"}`;
+  return `${generated}Your library: ${library}#token=${token.value}\nTo act as admin in GraphiQL, open "Headers" and paste: ${header}\n`;
 }
 
 /** `lightbox serve`: runs until SIGTERM or SIGINT, then shuts down gracefully and exits 0. */
@@ -41,8 +46,10 @@ export async function serve(config: Config, logger: Logger): Promise<void> {
   // Announced only once a signal is handled: whoever waits for this line may stop the server at once.
   logger.info({ url: app.url, dataDir: config.dataDir }, 'lightbox is listening');
   const out = humanOutput();
-  out.write(`Lightbox is running: GraphiQL at ${app.url}/graphql, the gallery at ${app.url}/, health at ${app.url}/healthz\n`);
-  out.write(adminTokenNotice(config, app.adminToken, app.layout.adminTokenFile));
+  out.write(
+    `Lightbox is running: GraphiQL at ${app.url}/graphql, the gallery at ${app.url}/, your library at ${app.url}/library, health at ${app.url}/healthz\n`,
+  );
+  out.write(signInNotice(config, app.adminToken, app.layout.adminTokenFile, config.http.publicUrl ?? app.url));
   if (config.jobs.workers === 0) {
     out.write('LIGHTBOX_WORKERS=0: this server processes no photos; run `lightbox worker` beside it, or new photos stay PENDING.\n');
   }

@@ -41,8 +41,9 @@ function shareLinkGlobalId(publicId: string): string {
   return encodeGlobalID('ShareLink', publicId);
 }
 
-/** Where the server this config describes is reached from this machine. */
+/** Where people reach the server this config describes: LIGHTBOX_PUBLIC_URL, else its address on this machine. */
 function origin(config: Config): string {
+  if (config.http.publicUrl !== undefined) return config.http.publicUrl;
   const host =
     config.http.host === undefined || config.http.host === '0.0.0.0' || config.http.host === '::' ? 'localhost' : config.http.host;
   return `http://${host.includes(':') ? `[${host}]` : host}:${config.http.port}`;

@@ -37,6 +37,11 @@ export const photos = sqliteTable(
     width: integer('width').notNull(),
     height: integer('height').notNull(),
     orientation: integer('orientation').notNull().default(1),
+    /**
+     * The owner's quarter turns clockwise (0-3), applied after the file's own orientation; width and
+     * height above already include it. The original is never rewritten: every rendition is turned.
+     */
+    quarterTurns: integer('quarter_turns').notNull().default(0),
     takenAt: integer('taken_at'),
     takenAtOffset: text('taken_at_offset'),
     cameraMake: text('camera_make'),

@@ -12,7 +12,7 @@ import {
   setAlbumPhotoOrder,
   updateAlbum,
 } from '../catalog/albums.ts';
-import { deletePhoto, type PhotoRow, photoByRowId, reprocessPhoto, updatePhoto } from '../catalog/photos.ts';
+import { deletePhoto, type PhotoRow, photoByRowId, reprocessPhoto, rotatePhoto, updatePhoto } from '../catalog/photos.ts';
 import { type ClientErrorCode, UrlFetchError, ValidationError } from '../errors.ts';
 import { type IngestRejection, ingestStaged, type StagedFile, stageInput } from '../processing/ingest.ts';
 import { fetchImage } from '../processing/url-fetch.ts';
@@ -312,6 +312,19 @@ builder.mutationType({
       args: { id: t.arg.globalID({ required: true, for: PhotoRef }) },
       resolve: (_root, { id }, ctx) => {
         return { photo: reprocessPhoto(ctx.db, id.id) };
+      },
+    }),
+    rotatePhoto: t.field({
+      type: PhotoPayload,
+      description:
+        'Turns the photo by quarter turns, clockwise when positive: a new version (new image URLs, every rendition cut again, turned); the original file is not changed.',
+      errors: mutationErrors('RotatePhoto'),
+      args: {
+        id: t.arg.globalID({ required: true, for: PhotoRef }),
+        quarterTurns: t.arg.int({ required: true, defaultValue: 1, description: '1, 2 or 3 clockwise; -1, -2 or -3 counter-clockwise.' }),
+      },
+      resolve: (_root, { id, quarterTurns }, ctx) => {
+        return { photo: rotatePhoto(ctx.db, id.id, quarterTurns) };
       },
     }),
   }),

@@ -104,8 +104,8 @@ builder.node(PhotoRef, {
   fields: (t) => ({
     title: t.exposeString('title'),
     description: t.exposeString('description'),
-    width: t.exposeInt('width', { description: 'Width as displayed, after EXIF orientation is applied.' }),
-    height: t.exposeInt('height', { description: 'Height as displayed, after EXIF orientation is applied.' }),
+    width: t.exposeInt('width', { description: 'Width as displayed: after the EXIF orientation and any rotatePhoto.' }),
+    height: t.exposeInt('height', { description: 'Height as displayed: after the EXIF orientation and any rotatePhoto.' }),
     takenAt: t.string({
       nullable: true,
       description:

@@ -381,11 +381,13 @@ function renderRequestFor(layout: StorageLayout, grant: ImageGrant): RenderReque
     destination: layout.derivedPath(photo.publicId, 'original', photo.version, publicOriginalFormat(photo).extension),
     extension: photo.extension,
     orientation: photo.orientation,
+    quarterTurns: photo.quarterTurns,
   };
   if (grant.format === undefined || grant.variant === 'original') return publicOriginal;
-  const { source, via } = renditionSource(publicOriginal);
+  const { source, quarterTurns, via } = renditionSource(publicOriginal);
   const request: RenderRequest = {
     source,
+    quarterTurns,
     destination: grant.path,
     variant: grant.variant,
     format: grant.format,

@@ -6,6 +6,7 @@ import { heifIccProfile } from './heif-boxes.ts';
 import { heifDecoders } from './heif-decoder.ts';
 import type { RenderLimits } from './limits.ts';
 import { isHeif } from './media-type.ts';
+import { turnedOrientation } from './orientation.ts';
 import { NotAJpegError, stripJpegMetadata } from './strip-jpeg.ts';
 
 /**
@@ -26,8 +27,19 @@ export function publicOriginalExtension(originalExtension: string): string {
  * copy: decoding HEVC in WebAssembly takes a second or two for 12 MP, so it is done once, into a
  * full-size JPEG, and every rendition decodes that (shrinking on load) instead.
  */
-export function renditionSource(original: PublicOriginalRequest): { source: string; via?: PublicOriginalRequest } {
-  return isHeif(original.extension) ? { source: original.destination, via: original } : { source: original.source };
+export function renditionSource(original: PublicOriginalRequest): RenditionSource {
+  // The public copy is already turned; the original is turned as each rendition is cut.
+  return isHeif(original.extension)
+    ? { source: original.destination, quarterTurns: 0, via: original }
+    : { source: original.source, quarterTurns: original.quarterTurns };
+}
+
+export interface RenditionSource {
+  source: string;
+  /** Clockwise, after the file's own orientation. */
+  quarterTurns: number;
+  /** The public copy to make first, when it is the source. */
+  via?: PublicOriginalRequest;
 }
 
 export interface PublicOriginalRequest {
@@ -38,6 +50,8 @@ export interface PublicOriginalRequest {
   extension: string;
   /** Its EXIF orientation, kept so a stripped JPEG still displays upright. */
   orientation: number;
+  /** The owner's rotation (photos.quarter_turns), clockwise after the orientation. */
+  quarterTurns: number;
 }
 
 function reencode(image: Sharp, extension: string): Sharp {
@@ -68,6 +82,7 @@ export async function writePublicOriginal(request: PublicOriginalRequest, limits
     const decoded = await heifDecoders.decode(request.source, limits, heifIccProfile(await readFile(request.source)));
     // sRGB, as every rendition: an iPhone's Display P3 is converted through its profile, not relabelled.
     const encoded = sharp(decoded.tiff, { limitInputPixels: limits.maxPixels })
+      .rotate(90 * request.quarterTurns)
       .flatten({ background: MATTE })
       .toColourspace('srgb')
       .jpeg({ quality: 92 });
@@ -76,7 +91,7 @@ export async function writePublicOriginal(request: PublicOriginalRequest, limits
   }
   if (request.extension === 'jpg') {
     try {
-      const stripped = stripJpegMetadata(await readFile(request.source), request.orientation);
+      const stripped = stripJpegMetadata(await readFile(request.source), turnedOrientation(request.orientation, request.quarterTurns));
       await writeFileAtomic(limits.tempDir, request.destination, stripped);
       return;
     } catch (error) {
@@ -85,6 +100,7 @@ export async function writePublicOriginal(request: PublicOriginalRequest, limits
   }
   const image = sharp(request.source, { failOn: 'none', limitInputPixels: limits.maxPixels, animated: request.extension === 'gif' })
     .autoOrient()
+    .rotate(90 * request.quarterTurns)
     .keepIccProfile()
     .timeout({ seconds: limits.timeoutSeconds });
   const encoded = reencode(image, request.extension);

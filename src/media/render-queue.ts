@@ -10,10 +10,12 @@ export type PublicOriginalRender = { variant: 'original' } & PublicOriginalReque
 export type RenderRequest =
   | {
       source: string;
+      /** Clockwise, after the source's own orientation (see renditionSource). */
+      quarterTurns: number;
       destination: string;
       variant: DerivedVariant;
       format: ImageFormat;
-      /** Of the photo as displayed (orientation applied). */
+      /** Of the photo as displayed (orientation and quarter turns applied). */
       width: number;
       height: number;
       /** `source` is this public copy, made first when it is missing (see renditionSource). */
@@ -26,7 +28,12 @@ export type Render = (request: RenderRequest, limits: RenderLimits) => Promise<v
 /** One rendition on demand, through the same source and encoders the worker uses; or the public copy of an original. */
 export async function renderRendition(request: RenderRequest, limits: RenderLimits): Promise<void> {
   if (request.variant === 'original') return writePublicOriginal(request, limits);
-  await PhotoSource.open(request.source, request, limits).write(request.variant, request.format, request.destination, limits.tempDir);
+  await PhotoSource.open({ path: request.source, quarterTurns: request.quarterTurns }, request, limits).write(
+    request.variant,
+    request.format,
+    request.destination,
+    limits.tempDir,
+  );
 }
 
 export interface RenderQueueOptions extends RenderLimits {

@@ -5,10 +5,16 @@ import { encode, MATTE } from './encode.ts';
 import type { DecodeLimits } from './limits.ts';
 import { DERIVED_VARIANTS, type DerivedVariant, EAGER_RENDITIONS, type ImageFormat, variantDimensions, variantScale } from './variants.ts';
 
-/** Of the photo as displayed (orientation applied). */
+/** Of the photo as displayed (orientation and the owner's quarter turns applied). */
 export interface DisplaySize {
   width: number;
   height: number;
+}
+
+/** A file renditions are cut from, and how far it is turned clockwise after its own orientation to be upright. */
+export interface SourceFile {
+  path: string;
+  quarterTurns: number;
 }
 
 export interface Placeholder {
@@ -38,7 +44,7 @@ type Origin =
   /** Decoded once into memory: every rendition is cut from these pixels. */
   | { kind: 'pixels'; data: Buffer; raw: { width: number; height: number; channels: 3 | 4 } }
   /** Not decoded yet: each rendition is one libvips pipeline from the file, decoding at its own size. */
-  | { kind: 'file'; file: string; limits: DecodeLimits };
+  | { kind: 'file'; file: SourceFile; limits: DecodeLimits };
 
 /**
  * An original, upright and in sRGB (8-bit, alpha kept when it has any), that yields
@@ -54,7 +60,12 @@ export class PhotoSource {
   ) {}
 
   /** Decodes `file` once, at the base size for `variants` (see `baseSize`). */
-  static async decode(file: string, display: DisplaySize, variants: readonly DerivedVariant[], limits: DecodeLimits): Promise<PhotoSource> {
+  static async decode(
+    file: SourceFile,
+    display: DisplaySize,
+    variants: readonly DerivedVariant[],
+    limits: DecodeLimits,
+  ): Promise<PhotoSource> {
     const base = baseSize(display, variants);
     const { data, info } = await PhotoSource.open(file, display, limits)
       .upright()
@@ -67,7 +78,7 @@ export class PhotoSource {
   }
 
   /** The file itself, decoded anew (and only as far as needed) for each rendition. */
-  static open(file: string, display: DisplaySize, limits: DecodeLimits): PhotoSource {
+  static open(file: SourceFile, display: DisplaySize, limits: DecodeLimits): PhotoSource {
     return new PhotoSource(display, { kind: 'file', file, limits });
   }
 
@@ -75,8 +86,9 @@ export class PhotoSource {
   private upright(): Sharp {
     if (this.origin.kind === 'pixels') return sharp(this.origin.data, { raw: this.origin.raw });
     const { file, limits } = this.origin;
-    return sharp(file, { failOn: 'none', limitInputPixels: limits.maxPixels })
+    return sharp(file.path, { failOn: 'none', limitInputPixels: limits.maxPixels })
       .autoOrient()
+      .rotate(90 * file.quarterTurns)
       .toColourspace('srgb')
       .timeout({ seconds: limits.timeoutSeconds });
   }

@@ -24,15 +24,20 @@ export async function processPhoto(deps: ProcessPhotoDeps, photoId: number): Pro
   if (photo === undefined) return; // deleted while queued: nothing to do
   const original = deps.layout.originalPath(photo.contentHash, photo.originalExtension);
   const publicCopy = deps.layout.derivedPath(photo.publicId, 'original', photo.version, publicOriginalExtension(photo.originalExtension));
-  const { source: from, via } = renditionSource({
+  const {
+    source: from,
+    quarterTurns,
+    via,
+  } = renditionSource({
     source: original,
     destination: publicCopy,
     extension: photo.originalExtension,
     orientation: photo.orientation,
+    quarterTurns: photo.quarterTurns,
   });
   // HEIF is decoded once, into the public copy every rendition is then cut from.
   if (via !== undefined) await writePublicOriginal(via, { ...deps.limits, tempDir: deps.layout.tempDir });
-  const source = await PhotoSource.decode(from, photo, EAGER_VARIANTS, deps.limits);
+  const source = await PhotoSource.decode({ path: from, quarterTurns }, photo, EAGER_VARIANTS, deps.limits);
   for (const [variant, format] of EAGER_RENDITIONS) {
     await source.write(variant, format, deps.layout.derivedPath(photo.publicId, variant, photo.version, format), deps.layout.tempDir);
   }

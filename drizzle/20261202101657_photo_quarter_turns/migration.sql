@@ -1,0 +1,1 @@
+ALTER TABLE `photos` ADD `quarter_turns` integer DEFAULT 0 NOT NULL;
