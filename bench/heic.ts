@@ -40,13 +40,24 @@ function copyOf(heic: Buffer, index: number): Buffer {
  */
 async function thumbnailsPerSecond(workDir: string, seconds: number): Promise<{ heic: number; jpeg: number }> {
   const jpeg = path.join(workDir, 'iphone.jpg');
-  await writePublicOriginal({ source: IPHONE, destination: jpeg, extension: 'heic', orientation: 1, quarterTurns: 0 }, { ...LIMITS, tempDir: workDir });
+  await writePublicOriginal(
+    { source: IPHONE, destination: jpeg, extension: 'heic', orientation: 1, quarterTurns: 0 },
+    { ...LIMITS, tempDir: workDir },
+  );
   const out = path.join(workDir, 'thumbs');
   await mkdir(out, { recursive: true });
   const concurrency = availableParallelism();
   const thumb = (source: string, index: number) =>
     renderRendition(
-      { source, quarterTurns: 0, destination: path.join(out, `${index}.webp`), variant: 'thumb', format: 'webp', width: 3024, height: 4032 },
+      {
+        source,
+        quarterTurns: 0,
+        destination: path.join(out, `${index}.webp`),
+        variant: 'thumb',
+        format: 'webp',
+        width: 3024,
+        height: 4032,
+      },
       { ...LIMITS, tempDir: workDir },
     );
   let heic = 0;
@@ -56,7 +67,10 @@ async function thumbnailsPerSecond(workDir: string, seconds: number): Promise<{ 
     fromJpeg += await timed(seconds / 2, concurrency, (index) => thumb(jpeg, index));
     heic += await timed(seconds / 2, concurrency, async (index) => {
       const copy = path.join(out, `${index}.jpg`);
-      await writePublicOriginal({ source: IPHONE, destination: copy, extension: 'heic', orientation: 1, quarterTurns: 0 }, { ...LIMITS, tempDir: workDir });
+      await writePublicOriginal(
+        { source: IPHONE, destination: copy, extension: 'heic', orientation: 1, quarterTurns: 0 },
+        { ...LIMITS, tempDir: workDir },
+      );
       await thumb(copy, index);
     });
   }
