@@ -31,6 +31,8 @@ import { createGraphQLRoute } from './graphql-route.ts';
 import { createHealthRoute } from './health.ts';
 import { shareImageMemory } from './image-memory.ts';
 import { createImageRoute } from './image-route.ts';
+import { LIBRARY_DOCUMENTS } from './library/documents.ts';
+import { createLibraryRoute } from './library/page.ts';
 import { sendPlain } from './plain-response.ts';
 import { redactCredentials } from './redact-url.ts';
 import { type BodyDeadlines, GRAPHQL_BODY_DEADLINES } from './request-body.ts';
@@ -46,7 +48,7 @@ const HEADERS_TIMEOUT_MS = 15_000;
 export interface ServerDeps {
   store: Store;
   logger: Logger;
-  config: Pick<Config, 'graphql' | 'images' | 'ingest' | 'auth' | 'jobs'>;
+  config: Pick<Config, 'graphql' | 'images' | 'ingest' | 'auth' | 'jobs' | 'http'>;
   /** The admin token and URL-signing secret in force (configured, or kept in the data dir). */
   secrets: { adminToken: string; secret: string };
   /** Replaces how one rendition is rendered (tests count renders through it). */
@@ -114,8 +116,8 @@ export function createLightboxServer({
   });
   const persistedQueries = new PersistedQueries({
     only: config.graphql.trustedDocuments.only,
-    // The gallery's own documents are always trusted: its script sends them to /graphql.
-    documents: loadTrustedDocuments(config.graphql.trustedDocuments.files, GALLERY_DOCUMENTS),
+    // The gallery's and the owner's app's own documents are always trusted: their scripts send them to /graphql.
+    documents: loadTrustedDocuments(config.graphql.trustedDocuments.files, [...GALLERY_DOCUMENTS, ...Object.values(LIBRARY_DOCUMENTS)]),
     isAdmin: (authorization) => viewers.isAdmin(authorization),
   });
   const documents = new DocumentMemory(schema);
@@ -149,7 +151,9 @@ export function createLightboxServer({
   });
   const gallery = createWebPages({ shares, logger, contexts });
 
-  const routes: Routes = { images, graphql, health, gallery, logger, graphiql: config.graphql.graphiql };
+  const library = createLibraryRoute({ publicUrl: config.http.publicUrl });
+
+  const routes: Routes = { images, graphql, health, gallery, library, logger, graphiql: config.graphql.graphiql };
   const server = createServer((req: IncomingMessage, res: ServerResponse) => dispatch(routes, req, res));
   // Headers must arrive whole within this (Node checks every few seconds); bodies have their own deadlines.
   server.headersTimeout = HEADERS_TIMEOUT_MS;
@@ -175,6 +179,7 @@ interface Routes {
   graphql: ReturnType<typeof createGraphQLRoute>;
   health: ReturnType<typeof createHealthRoute>;
   gallery: ReturnType<typeof createWebPages>;
+  library: ReturnType<typeof createLibraryRoute>;
   logger: Logger;
   /** Whether GraphiQL (and so its assets) is served. */
   graphiql: boolean;
@@ -197,6 +202,8 @@ function dispatch(routes: Routes, req: IncomingMessage, res: ServerResponse): vo
       );
     } else if (pathname === '/healthz') {
       answerHealth(routes, req, res);
+    } else if (routes.library.handles(pathname)) {
+      routes.library.handle(req, res, pathname, search).catch((error: unknown) => failed(routes, req, res, error));
     } else if (routes.gallery.handles(pathname)) {
       routes.gallery.handle(req, res, pathname, search);
     } else {

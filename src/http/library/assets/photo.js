@@ -1,0 +1,163 @@
+// One photo: large, its title and description edited in place, turned a quarter at a time,
+// deleted (after asking), with everything the camera recorded and where, which only the owner sees.
+import { announce, clearError, confirmAction, field, fill, formatDate, formValues, h, showError } from './dom.js';
+
+function facts(photo) {
+  const rows = [
+    ['Taken', photo.takenAt ? formatDate(photo.takenAt, true) : 'Unknown'],
+    ['Added', formatDate(photo.createdAt, true)],
+    ['Size', `${photo.width} × ${photo.height}`],
+    ['File', `${photo.mimeType}${photo.byteSize ? `, ${(photo.byteSize / 1024 / 1024).toFixed(1)} MB` : ''}`],
+    ['Camera', [photo.camera?.make, photo.camera?.model].filter(Boolean).join(' ') || null],
+    ['Lens', photo.camera?.lens],
+    ['Exposure', photo.exposure?.shutterSpeed ? `${photo.exposure.shutterSpeed} s` : null],
+    ['Aperture', photo.exposure?.fNumber ? `ƒ/${photo.exposure.fNumber}` : null],
+    ['ISO', photo.exposure?.iso],
+    ['Focal length', photo.exposure?.focalLength ? `${photo.exposure.focalLength} mm` : null],
+    [
+      'Location',
+      photo.location
+        ? `${photo.location.latitude.toFixed(5)}, ${photo.location.longitude.toFixed(5)}${photo.location.altitude != null ? `, ${Math.round(photo.location.altitude)} m` : ''}`
+        : null,
+    ],
+    ['Status', photo.status === 'FAILED' ? `Failed: ${photo.failureReason}` : photo.status.toLowerCase()],
+  ];
+  return h(
+    'dl',
+    { class: 'facts' },
+    rows
+      .filter(([, value]) => value !== null && value !== undefined && value !== '')
+      .map(([name, value]) => [h('dt', {}, name), h('dd', {}, String(value))]),
+  );
+}
+
+export function photoView(app, id) {
+  const element = h('section', { class: 'photo', 'aria-labelledby': 'photo-heading' }, h('p', {}, 'Loading…'));
+  let photo = null;
+
+  function image() {
+    if (photo.status !== 'READY') {
+      return h('p', { class: 'pending large' }, photo.status === 'FAILED' ? `Could not process: ${photo.failureReason}` : 'Processing…');
+    }
+    return h('img', {
+      class: 'large',
+      src: photo.large.url,
+      width: photo.large.width,
+      height: photo.large.height,
+      alt: photo.description || photo.title,
+    });
+  }
+
+  async function rotate(quarterTurns) {
+    try {
+      const result = await app.api.mutate('RotatePhoto', { id, quarterTurns });
+      photo = { ...photo, ...result.photo };
+      render();
+      element.querySelector(quarterTurns > 0 ? '.rotate-right' : '.rotate-left')?.focus();
+      announce(quarterTurns > 0 ? 'Turned right' : 'Turned left');
+    } catch (error) {
+      showError(error.message);
+    }
+  }
+
+  async function remove() {
+    const sure = await confirmAction(
+      `Delete ${photo.title}?`,
+      'It leaves the library and every album, and its files are removed. This cannot be undone.',
+      'Delete photo',
+    );
+    if (!sure) return;
+    try {
+      await app.api.mutate('DeletePhoto', { id });
+      announce(`${photo.title} deleted`);
+      history.length > 1 ? history.back() : app.navigate('/library');
+    } catch (error) {
+      showError(error.message);
+    }
+  }
+
+  function render() {
+    const form = h(
+      'form',
+      {
+        class: 'inline-edit',
+        onsubmit: async (event) => {
+          event.preventDefault();
+          const values = formValues(event.target);
+          try {
+            const result = await app.api.mutate('UpdatePhoto', { input: { id, title: values.title, description: values.description } });
+            photo = { ...photo, ...result.photo };
+            clearError();
+            element.querySelector('#photo-heading').textContent = photo.title;
+            announce('Photo saved');
+          } catch (error) {
+            showError(error.message);
+          }
+        },
+      },
+      field('Title', h('input', { name: 'title', value: photo.title, required: true })),
+      field('Description', h('textarea', { name: 'description', rows: 3, value: photo.description })),
+      h('div', { class: 'actions' }, h('button', { type: 'submit' }, 'Save')),
+    );
+    fill(
+      element,
+      h('h1', { id: 'photo-heading' }, photo.title),
+      h('div', { class: 'stage' }, image()),
+      h(
+        'div',
+        { class: 'actions' },
+        h('button', { type: 'button', class: 'rotate-left', onclick: () => rotate(-1) }, 'Rotate left'),
+        h('button', { type: 'button', class: 'rotate-right', onclick: () => rotate(1) }, 'Rotate right'),
+        h('button', { type: 'button', class: 'danger', onclick: remove }, 'Delete photo…'),
+      ),
+      form,
+      h('h2', {}, 'Details'),
+      facts(photo),
+      h('h2', {}, 'Albums'),
+      photo.albums.length === 0
+        ? h('p', {}, 'In no album: only you can see it.')
+        : h(
+            'ul',
+            { class: 'in-albums' },
+            photo.albums.map((album) =>
+              h(
+                'li',
+                {},
+                h('a', { href: `/library/albums/${encodeURIComponent(album.id)}`, 'data-route': '' }, album.title),
+                album.visibility === 'PUBLIC' ? ' (public)' : ' (private)',
+              ),
+            ),
+          ),
+    );
+  }
+
+  async function load() {
+    try {
+      const data = await app.api.run('Photo', { id });
+      if (!data.photo) {
+        fill(element, h('h1', { id: 'photo-heading' }, 'No such photo'), h('p', {}, 'It was deleted, or the address is wrong.'));
+        return;
+      }
+      photo = data.photo;
+      render();
+    } catch (error) {
+      showError(error.message);
+    }
+  }
+  queueMicrotask(load);
+
+  return {
+    title: 'Photo',
+    element,
+    onChange(change) {
+      if (change === null) return load();
+      if (change.removedPhotoIds.includes(id)) {
+        fill(element, h('h1', { id: 'photo-heading' }, 'This photo was deleted'));
+        return;
+      }
+      // Processing finished or the photo changed elsewhere: read it whole again (the large image, the EXIF).
+      if (change.photos.some((changed) => changed.id === id && (changed.status !== photo?.status || changed.version !== photo?.version)))
+        load();
+    },
+  };
+}

@@ -1,0 +1,262 @@
+// All photos, newest first, in sections by month or day, read page by page as the owner
+// scrolls. Live changes put a new photo's placeholder in its place at once and turn it into its
+// thumbnail when the worker is done; a selection can go into an album or be deleted.
+import { announce, confirmAction, field, fill, h, openDialog, showError } from './dom.js';
+import { photoTile, removeTile, replaceTile, whenNear } from './tiles.js';
+
+const ORDERS = { TAKEN_AT_DESC: 'Date taken', CREATED_AT_DESC: 'Date added' };
+const GROUPINGS = { month: 'Month', day: 'Day' };
+
+/** What a photo is sorted and grouped by in the given order: when it was taken (else added), or added. */
+function sortKey(photo, order) {
+  return order === 'CREATED_AT_DESC' ? photo.createdAt : (photo.takenAt ?? photo.createdAt);
+}
+
+function groupOf(key, grouping) {
+  const date = new Date(key);
+  if (Number.isNaN(date.getTime())) return { id: 'undated', label: 'No date' };
+  const id = grouping === 'day' ? key.slice(0, 10) : key.slice(0, 7);
+  const label = date.toLocaleDateString(undefined, grouping === 'day' ? { dateStyle: 'full' } : { month: 'long', year: 'numeric' });
+  return { id, label };
+}
+
+export function timelineView(app) {
+  const selection = new Set();
+  let order = sessionStorage.getItem('lightbox.order') ?? 'TAKEN_AT_DESC';
+  let grouping = sessionStorage.getItem('lightbox.grouping') ?? 'month';
+  let cursor = null;
+  let hasMore = true;
+  let loading = false;
+  let oldestLoaded = null;
+  let total = 0;
+  let stopWatching = () => {};
+
+  const count = h('p', { class: 'count' });
+  const sections = h('div', { class: 'sections' });
+  const sentinel = h('p', { class: 'sentinel' }, 'Loading…');
+  const toolbar = h('div', { class: 'toolbar', role: 'toolbar', 'aria-label': 'Selected photos', hidden: true });
+
+  const tile = (photo) => {
+    const node = photoTile(photo, { selection, onSelect: updateToolbar });
+    node.dataset.sort = sortKey(photo, order);
+    return node;
+  };
+
+  function sectionFor(photo) {
+    const key = sortKey(photo, order);
+    const group = groupOf(key, grouping);
+    let section = sections.querySelector(`section[data-group="${CSS.escape(group.id)}"]`);
+    if (section) return section;
+    const headingId = `group-${group.id}`;
+    section = h(
+      'section',
+      { 'data-group': group.id, 'aria-labelledby': headingId },
+      h('h2', { id: headingId }, group.label),
+      h('ul', { class: 'grid' }),
+    );
+    // Newest first; photos without a date last.
+    const rank = (id) => (id === 'undated' ? '' : id);
+    const next = [...sections.children].find((other) => rank(other.dataset.group) < rank(group.id));
+    sections.insertBefore(section, next ?? null);
+    return section;
+  }
+
+  /** In its section, before the first tile that sorts after it (newest first). */
+  function place(photo) {
+    const node = tile(photo);
+    const grid = sectionFor(photo).querySelector('ul');
+    const next = [...grid.children].find((other) => other.dataset.sort < node.dataset.sort);
+    grid.insertBefore(node, next ?? null);
+  }
+
+  async function more() {
+    if (loading || !hasMore) return;
+    loading = true;
+    try {
+      const { photos } = await app.api.run('Timeline', { after: cursor, orderBy: order });
+      total = photos.totalCount;
+      showCount();
+      for (const photo of photos.nodes) {
+        if (!sections.querySelector(`li.tile[data-id="${CSS.escape(photo.id)}"]`)) place(photo);
+        oldestLoaded = sortKey(photo, order);
+      }
+      cursor = photos.pageInfo.endCursor;
+      hasMore = photos.pageInfo.hasNextPage;
+      sentinel.textContent = hasMore ? 'Loading…' : photos.totalCount === 0 ? 'No photos yet: drop some here, or use Upload.' : '';
+    } catch (error) {
+      sentinel.textContent = '';
+      showError(error.message);
+    } finally {
+      loading = false;
+    }
+    // A short first page leaves the sentinel on screen, where the observer does not fire again.
+    if (hasMore && sentinel.getBoundingClientRect().top < window.innerHeight * 2) more();
+  }
+
+  function showCount() {
+    count.textContent = `${total} photo${total === 1 ? '' : 's'}`;
+  }
+
+  function reload() {
+    stopWatching();
+    selection.clear();
+    updateToolbar();
+    sections.replaceChildren();
+    cursor = null;
+    hasMore = true;
+    oldestLoaded = null;
+    more();
+    stopWatching = whenNear(sentinel, more);
+  }
+
+  function updateToolbar() {
+    toolbar.hidden = selection.size === 0;
+    fill(
+      toolbar,
+      h('span', {}, `${selection.size} selected`),
+      h('button', { type: 'button', onclick: addToAlbum }, 'Add to album…'),
+      h('button', { type: 'button', class: 'danger', onclick: deleteSelected }, 'Delete…'),
+      h(
+        'button',
+        {
+          type: 'button',
+          onclick: () => {
+            selection.clear();
+            for (const box of sections.querySelectorAll('input.select')) box.checked = false;
+            updateToolbar();
+          },
+        },
+        'Clear selection',
+      ),
+    );
+  }
+
+  async function addToAlbum() {
+    const ids = [...selection];
+    let albums = [];
+    try {
+      albums = (await app.api.run('Albums', {})).albums.nodes;
+    } catch (error) {
+      return showError(error.message);
+    }
+    openDialog(`Add ${ids.length} photo${ids.length === 1 ? '' : 's'} to an album`, (close) => {
+      const choice = h(
+        'select',
+        { name: 'album' },
+        h('option', { value: '' }, 'A new album…'),
+        albums.map((album) => h('option', { value: album.id }, album.title)),
+      );
+      const title = h('input', { name: 'title', autocomplete: 'off' });
+      const form = h(
+        'form',
+        {
+          onsubmit: async (event) => {
+            event.preventDefault();
+            try {
+              let albumId = choice.value;
+              if (albumId === '') albumId = (await app.api.mutate('CreateAlbum', { input: { title: title.value } })).album.id;
+              await app.api.mutate('AddToAlbum', { albumId, photoIds: ids });
+              close();
+              announce(`Added ${ids.length} photo${ids.length === 1 ? '' : 's'} to the album`);
+              app.navigate(`/library/albums/${encodeURIComponent(albumId)}`);
+            } catch (error) {
+              showError(error.message);
+            }
+          },
+        },
+        field('Album', choice),
+        field('New album’s title', title),
+        h('div', { class: 'actions' }, h('button', { type: 'button', onclick: close }, 'Cancel'), h('button', { type: 'submit' }, 'Add')),
+      );
+      choice.addEventListener('change', () => {
+        title.disabled = choice.value !== '';
+      });
+      return form;
+    });
+  }
+
+  async function deleteSelected() {
+    const ids = [...selection];
+    const sure = await confirmAction(
+      `Delete ${ids.length} photo${ids.length === 1 ? '' : 's'}?`,
+      'They leave the library and every album, and their files are removed. This cannot be undone.',
+      'Delete',
+    );
+    if (!sure) return;
+    let failed = 0;
+    for (const id of ids) {
+      try {
+        await app.api.mutate('DeletePhoto', { id });
+        removeTile(sections, id);
+        total -= 1;
+        showCount();
+        selection.delete(id);
+      } catch (error) {
+        failed += 1;
+        showError(error.message);
+      }
+    }
+    updateToolbar();
+    announce(failed === 0 ? `Deleted ${ids.length} photo${ids.length === 1 ? '' : 's'}` : `${failed} could not be deleted`);
+  }
+
+  const choose = (label, options, value, onChange) =>
+    field(
+      label,
+      h(
+        'select',
+        { onchange: (event) => onChange(event.target.value) },
+        Object.entries(options).map(([key, text]) => h('option', { value: key, selected: key === value }, text)),
+      ),
+    );
+
+  const element = h(
+    'section',
+    { class: 'timeline', 'aria-labelledby': 'timeline-heading' },
+    h(
+      'div',
+      { class: 'view-head' },
+      h('h1', { id: 'timeline-heading' }, 'All photos'),
+      count,
+      choose('Sort by', ORDERS, order, (value) => {
+        order = value;
+        sessionStorage.setItem('lightbox.order', value);
+        reload();
+      }),
+      choose('Group by', GROUPINGS, grouping, (value) => {
+        grouping = value;
+        sessionStorage.setItem('lightbox.grouping', value);
+        reload();
+      }),
+      app.uploadButton(null),
+    ),
+    toolbar,
+    sections,
+    sentinel,
+  );
+  queueMicrotask(reload);
+
+  return {
+    element,
+    title: 'All photos',
+    onChange(change) {
+      if (change === null) return reload();
+      for (const photo of change.photos) {
+        const shown = sections.querySelector(`li.tile[data-id="${CSS.escape(photo.id)}"]`);
+        if (shown) replaceTile(sections, photo, tile);
+        // Newer than the oldest loaded, or everything is loaded: it belongs among the tiles already here.
+        else if (!hasMore || oldestLoaded === null || sortKey(photo, order) >= oldestLoaded) {
+          place(photo);
+          total += 1;
+        }
+      }
+      for (const id of change.removedPhotoIds) {
+        if (sections.querySelector(`li.tile[data-id="${CSS.escape(id)}"]`)) total -= 1;
+        removeTile(sections, id);
+      }
+      showCount();
+      for (const section of sections.querySelectorAll('section')) if (!section.querySelector('li')) section.remove();
+    },
+    dispose: () => stopWatching(),
+  };
+}
