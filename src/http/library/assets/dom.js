@@ -101,9 +101,20 @@ export function formValues(form) {
   return values;
 }
 
-/** A label wrapping its field: the field's accessible name is the label's text. */
+let fieldCount = 0;
+
+/**
+ * A field and its label, joined by `for`: a label wrapping its control would name it with the
+ * control's own value too ("Title Trip"), since a label's text includes what is embedded in it.
+ */
 export function field(label, input) {
-  return h('label', { class: input.type === 'checkbox' ? 'check' : 'field' }, input.type === 'checkbox' ? [input, label] : [label, input]);
+  if (!input.id) input.id = `field-${++fieldCount}`;
+  const caption = h('label', { for: input.id }, label);
+  return h(
+    'div',
+    { class: input.type === 'checkbox' ? 'check' : 'field' },
+    input.type === 'checkbox' ? [input, caption] : [caption, input],
+  );
 }
 
 export function formatDate(iso, withTime = false) {

@@ -53,7 +53,6 @@ export function photoView(app, id) {
       const result = await app.api.mutate('RotatePhoto', { id, quarterTurns });
       photo = { ...photo, ...result.photo };
       render();
-      element.querySelector(quarterTurns > 0 ? '.rotate-right' : '.rotate-left')?.focus();
       announce(quarterTurns > 0 ? 'Turned right' : 'Turned left');
     } catch (error) {
       showError(error.message);
@@ -76,8 +75,22 @@ export function photoView(app, id) {
     }
   }
 
-  function render() {
-    const form = h(
+  // Made once per photo and kept across live re-renders: an update from the worker must not
+  // throw away what the owner is typing. Fields the owner has not touched follow the server.
+  let form = null;
+  let shown = { title: '', description: '' };
+
+  function editForm() {
+    if (form) {
+      for (const name of ['title', 'description']) {
+        const input = form.elements.namedItem(name);
+        if (input.value === shown[name]) input.value = photo[name];
+      }
+      shown = { title: photo.title, description: photo.description };
+      return form;
+    }
+    shown = { title: photo.title, description: photo.description };
+    form = h(
       'form',
       {
         class: 'inline-edit',
@@ -87,8 +100,10 @@ export function photoView(app, id) {
           try {
             const result = await app.api.mutate('UpdatePhoto', { input: { id, title: values.title, description: values.description } });
             photo = { ...photo, ...result.photo };
+            shown = { title: photo.title, description: photo.description };
+            form.elements.namedItem('title').value = photo.title;
             clearError();
-            element.querySelector('#photo-heading').textContent = photo.title;
+            parts.heading.textContent = photo.title;
             announce('Photo saved');
           } catch (error) {
             showError(error.message);
@@ -99,42 +114,69 @@ export function photoView(app, id) {
       field('Description', h('textarea', { name: 'description', rows: 3, value: photo.description })),
       h('div', { class: 'actions' }, h('button', { type: 'submit' }, 'Save')),
     );
-    fill(
-      element,
-      h('h1', { id: 'photo-heading' }, photo.title),
-      h('div', { class: 'stage' }, image()),
-      h(
-        'div',
-        { class: 'actions' },
-        h('button', { type: 'button', class: 'rotate-left', onclick: () => rotate(-1) }, 'Rotate left'),
-        h('button', { type: 'button', class: 'rotate-right', onclick: () => rotate(1) }, 'Rotate right'),
-        h('button', { type: 'button', class: 'danger', onclick: remove }, 'Delete photo…'),
+    return form;
+  }
+
+  // The page is built once; a live re-render refills only what the server said, so focus and
+  // the edit form survive a worker's update.
+  let parts = null;
+
+  function albumList() {
+    if (photo.albums.length === 0) return h('p', {}, 'In no album: only you can see it.');
+    return h(
+      'ul',
+      { class: 'in-albums' },
+      photo.albums.map((album) =>
+        h(
+          'li',
+          {},
+          h('a', { href: `/library/albums/${encodeURIComponent(album.id)}`, 'data-route': '' }, album.title),
+          album.visibility === 'PUBLIC' ? ' (public)' : ' (private)',
+        ),
       ),
-      form,
-      h('h2', {}, 'Details'),
-      facts(photo),
-      h('h2', {}, 'Albums'),
-      photo.albums.length === 0
-        ? h('p', {}, 'In no album: only you can see it.')
-        : h(
-            'ul',
-            { class: 'in-albums' },
-            photo.albums.map((album) =>
-              h(
-                'li',
-                {},
-                h('a', { href: `/library/albums/${encodeURIComponent(album.id)}`, 'data-route': '' }, album.title),
-                album.visibility === 'PUBLIC' ? ' (public)' : ' (private)',
-              ),
-            ),
-          ),
     );
+  }
+
+  function render() {
+    if (!parts) {
+      parts = {
+        heading: h('h1', { id: 'photo-heading' }),
+        stage: h('div', { class: 'stage' }),
+        details: h('div', {}),
+        albums: h('div', {}),
+      };
+      fill(
+        element,
+        parts.heading,
+        parts.stage,
+        h(
+          'div',
+          { class: 'actions' },
+          h('button', { type: 'button', class: 'rotate-left', onclick: () => rotate(-1) }, 'Rotate left'),
+          h('button', { type: 'button', class: 'rotate-right', onclick: () => rotate(1) }, 'Rotate right'),
+          h('button', { type: 'button', class: 'danger', onclick: remove }, 'Delete photo…'),
+        ),
+        editForm(),
+        h('h2', {}, 'Details'),
+        parts.details,
+        h('h2', {}, 'Albums'),
+        parts.albums,
+      );
+    } else {
+      editForm();
+    }
+    parts.heading.textContent = photo.title;
+    fill(parts.stage, image());
+    fill(parts.details, facts(photo));
+    fill(parts.albums, albumList());
   }
 
   async function load() {
     try {
       const data = await app.api.run('Photo', { id });
       if (!data.photo) {
+        parts = null;
+        form = null;
         fill(element, h('h1', { id: 'photo-heading' }, 'No such photo'), h('p', {}, 'It was deleted, or the address is wrong.'));
         return;
       }
@@ -152,6 +194,8 @@ export function photoView(app, id) {
     onChange(change) {
       if (change === null) return load();
       if (change.removedPhotoIds.includes(id)) {
+        parts = null;
+        form = null;
         fill(element, h('h1', { id: 'photo-heading' }, 'This photo was deleted'));
         return;
       }
