@@ -5,8 +5,9 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
 import { graphql } from './generated/index.ts';
-import { browserSkip, type LoopbackBrowser, launchLoopbackBrowser } from './helpers/browser.ts';
+import { browserSkip, contrastFailures, type LoopbackBrowser, launchLoopbackBrowser } from './helpers/browser.ts';
 import { FIXTURE_PHOTOS, LIGHTBOX_BIN, REPO_ROOT } from './helpers/cli.ts';
+import { startCuttableLink } from './helpers/cuttable-link.ts';
 import { dataOf, postGraphQL } from './helpers/graphql.ts';
 import { makeTempDir, startTestServer, type TestServer } from './helpers/server.ts';
 
@@ -33,6 +34,14 @@ const AlbumOrder = graphql(`
   }
 `);
 
+const CreateAlbumElsewhere = graphql(`
+  mutation AppCreateAlbumElsewhere($input: CreateAlbumInput!) {
+    createAlbum(input: $input) {
+      __typename
+    }
+  }
+`);
+
 /** Every tile of the timeline shows its thumbnail, decoded. */
 async function thumbnailsShown(page: Page): Promise<number> {
   return page.evaluate(
@@ -42,11 +51,26 @@ async function thumbnailsShown(page: Page): Promise<number> {
   );
 }
 
+/** Presses Tab until the focused element's text starts with `name` (at most 40 times); says whether focus shows. */
+async function tabTo(page: Page, name: string): Promise<{ outline: string }> {
+  for (let i = 0; i < 40; i++) {
+    await page.keyboard.press('Tab');
+    const focused = await page.evaluate(() => {
+      const element = document.activeElement as HTMLElement | null;
+      const text = element?.getAttribute('aria-label') ?? element?.textContent?.trim() ?? '';
+      return { text, outline: element ? getComputedStyle(element).outlineStyle : 'none' };
+    });
+    if (focused.text.startsWith(name)) return { outline: focused.outline };
+  }
+  throw new Error(`Tab never reached "${name}"`);
+}
+
 async function screenshot(page: Page, name: string): Promise<void> {
   for (const width of [360, 1440]) {
     await page.setViewportSize({ width, height: width === 360 ? 740 : 900 });
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
     assert.ok(overflow <= 0, `${name} at ${width}px: nothing wider than the screen (${overflow}px over)`);
+    assert.deepEqual(await contrastFailures(page), [], `${name} at ${width}px: every text meets WCAG AA contrast`);
     await page.screenshot({ path: path.join(SCREENSHOTS, `library-${name}-${width}.png`), fullPage: true });
   }
   await page.setViewportSize({ width: 1440, height: 900 });
@@ -211,6 +235,22 @@ describe("the owner's app in a real browser, with a separate worker process", { 
     await visitor.close();
   });
 
+  it('a keyboard alone reaches the albums, an album and its photos, and focus always shows where it is', async () => {
+    await owner.goto(`${server.url}/library`);
+    await owner.getByRole('heading', { name: 'All photos' }).waitFor();
+    assert.notEqual((await tabTo(owner, 'Albums')).outline, 'none');
+    await owner.keyboard.press('Enter');
+    await owner.getByRole('heading', { name: 'Albums', level: 1 }).waitFor();
+    assert.notEqual((await tabTo(owner, 'Trip')).outline, 'none');
+    await owner.keyboard.press('Enter');
+    await owner.getByRole('heading', { name: 'Trip', level: 1 }).waitFor();
+    const box = await tabTo(owner, 'Select DSCN0010');
+    assert.notEqual(box.outline, 'none');
+    await owner.keyboard.press('Space');
+    await owner.getByText('1 selected').waitFor();
+    await owner.keyboard.press('Space');
+  });
+
   it('makes a password share link with an absolute address; a third browser opens it with the password; revoked, it stops', async () => {
     await owner.getByRole('button', { name: 'New share link' }).click();
     const dialog = owner.getByRole('dialog', { name: 'Share Trip' });
@@ -280,5 +320,47 @@ describe("the owner's app in a real browser, with a separate worker process", { 
   it('nothing went to another origin, and no script error or CSP violation happened', () => {
     assert.deepEqual(browser.outside, []);
     assert.deepEqual(problems, []);
+  });
+});
+
+describe("the owner's app when the connection is lost", { skip: browserSkip }, () => {
+  let server: TestServer;
+  let browser: LoopbackBrowser;
+  let link: Awaited<ReturnType<typeof startCuttableLink>>;
+
+  before(async () => {
+    server = await startTestServer();
+    link = await startCuttableLink(server.url);
+    browser = await launchLoopbackBrowser();
+  });
+
+  after(async () => {
+    await browser?.close();
+    await link?.close();
+    await server?.close();
+  });
+
+  it('says it is offline, refuses a change with the reason, and on return catches up with what happened meanwhile', async () => {
+    const page = await browser.context.newPage();
+    await page.goto(`${link.url}/library/albums#token=${server.admin.authorization.slice('Bearer '.length)}`);
+    await page.getByRole('heading', { name: 'Albums', level: 1 }).waitFor();
+    await page.getByText('No albums yet', { exact: false }).waitFor();
+
+    link.cut();
+    await page.getByText('Offline: trying to reach the server again…').waitFor();
+    await page.getByRole('button', { name: 'New album' }).click();
+    const dialog = page.getByRole('dialog', { name: 'New album' });
+    await dialog.getByLabel('Title').fill('Made offline');
+    await dialog.getByRole('button', { name: 'Create album' }).click();
+    await dialog.getByRole('alert').getByText('The server cannot be reached.', { exact: false }).waitFor();
+    // Another client goes on changing the library while this one is cut off.
+    dataOf(await postGraphQL(server.url, CreateAlbumElsewhere, { input: { title: 'Made elsewhere' } }, server.admin));
+
+    link.mend();
+    await page.getByRole('link', { name: 'Made elsewhere' }).waitFor({ timeout: 30_000 });
+    assert.equal(await page.getByText('Offline: trying to reach the server again…').count(), 0);
+    await dialog.getByRole('button', { name: 'Create album' }).click();
+    await page.getByRole('heading', { name: 'Made offline', level: 1 }).waitFor();
+    await page.close();
   });
 });

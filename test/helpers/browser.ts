@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { type Browser, type BrowserContext, chromium } from 'playwright-core';
+import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 
 /** Debian's chromium: the binary itself first (the /usr/bin wrapper is a shell script), or CHROMIUM_PATH. */
 const CANDIDATES = [process.env.CHROMIUM_PATH, '/usr/lib/chromium/chromium', '/usr/bin/chromium', '/usr/bin/chromium-browser'];
@@ -40,4 +40,50 @@ export async function launchLoopbackBrowser(): Promise<LoopbackBrowser> {
     return route.abort('blockedbyclient');
   });
   return { browser, context, outside, close: () => browser.close() };
+}
+
+/**
+ * Text on the page whose colour against its background is below WCAG AA (4.5:1, or 3:1 for
+ * large text). Text over an image is left out: its background is not a colour. Plain JavaScript
+ * in a string: tsx would wrap named functions in a helper the page does not have.
+ */
+const CONTRAST_FAILURES = `(() => {
+  const rgba = (value) => {
+    const parts = (value.match(/[\\d.]+/g) || []).map(Number);
+    return { r: parts[0] || 0, g: parts[1] || 0, b: parts[2] || 0, a: parts[3] === undefined ? 1 : parts[3] };
+  };
+  const linear = (channel) => {
+    const c = channel / 255;
+    return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
+  };
+  const luminance = ({ r, g, b }) => 0.2126 * linear(r) + 0.7152 * linear(g) + 0.0722 * linear(b);
+  const failures = [];
+  for (const element of document.querySelectorAll('body *')) {
+    const ownText = [...element.childNodes].some((node) => node.nodeType === Node.TEXT_NODE && node.textContent.trim());
+    if (!ownText || element.getClientRects().length === 0 || element.matches(':disabled')) continue;
+    const style = getComputedStyle(element);
+    if (style.visibility === 'hidden' || style.opacity === '0') continue;
+    let background = null;
+    for (let at = element; at; at = at.parentElement) {
+      const own = getComputedStyle(at);
+      if (own.backgroundImage !== 'none' || at.tagName === 'IMG') break;
+      const colour = rgba(own.backgroundColor);
+      if (colour.a > 0.9) {
+        background = colour;
+        break;
+      }
+      if (at === document.body) background = { r: 255, g: 255, b: 255, a: 1 };
+    }
+    if (!background) continue;
+    const [lighter, darker] = [luminance(rgba(style.color)), luminance(background)].sort((x, y) => y - x);
+    const ratio = (lighter + 0.05) / (darker + 0.05);
+    const size = Number.parseFloat(style.fontSize);
+    const large = size >= 24 || (size >= 18.66 && Number(style.fontWeight) >= 700);
+    if (ratio < (large ? 3 : 4.5)) failures.push('"' + element.textContent.trim().slice(0, 40) + '": ' + ratio.toFixed(2) + ':1');
+  }
+  return failures;
+})()`;
+
+export function contrastFailures(page: Page): Promise<string[]> {
+  return page.evaluate(CONTRAST_FAILURES);
 }

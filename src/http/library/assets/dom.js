@@ -33,8 +33,21 @@ export function announce(message) {
   });
 }
 
-/** A failure said at once (role=alert): what went wrong, as the server's typed error put it. */
+/**
+ * A failure said at once (role=alert): what went wrong, as the server's typed error put it. In an
+ * open dialog it is said there, since the page behind a modal dialog is inert.
+ */
 export function showError(message) {
+  const dialog = document.querySelector('dialog[open]');
+  if (dialog) {
+    let alert = dialog.querySelector('.dialog-alert');
+    if (!alert) {
+      alert = h('p', { class: 'dialog-alert error', role: 'alert' });
+      dialog.querySelector('h2')?.after(alert);
+    }
+    alert.textContent = message;
+    return;
+  }
   const alert = document.getElementById('alert');
   if (!alert) return;
   fill(alert, h('span', {}, message), h('button', { type: 'button', onclick: () => alert.replaceChildren() }, 'Dismiss'));
@@ -42,6 +55,7 @@ export function showError(message) {
 
 export function clearError() {
   document.getElementById('alert')?.replaceChildren();
+  document.querySelector('dialog[open] .dialog-alert')?.remove();
 }
 
 /**
