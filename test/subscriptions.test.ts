@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { cp, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -6,7 +7,7 @@ import { encodeGlobalID } from '@pothos/plugin-relay';
 import { request } from 'undici';
 import { MAX_GRAPHQL_IN_FLIGHT } from '../src/http/graphql-route.ts';
 import { graphql } from './generated/index.ts';
-import { FIXTURE_PHOTOS, runCli } from './helpers/cli.ts';
+import { FIXTURE_PHOTOS, LIGHTBOX_BIN, REPO_ROOT, runCli } from './helpers/cli.ts';
 import { type EventStream, subscribe } from './helpers/events.ts';
 import { dataOf, postGraphQL } from './helpers/graphql.ts';
 import { buildLibrary } from './helpers/library.ts';
@@ -28,6 +29,17 @@ const LibraryChanged = graphql(`
       }
       removedAlbumIds
       missed
+    }
+  }
+`);
+
+const PhotoStatuses = graphql(`
+  subscription PhotoStatusesChanged {
+    libraryChanged {
+      photos {
+        id
+        status
+      }
     }
   }
 `);
@@ -240,6 +252,32 @@ describe('subscriptions: changes made by another process, and what streams hold'
       const heard = await new Listener(stream).until((since) => since.titles.size > 0 && since.visibilities.size > 0);
       assert.equal(heard.titles.size, 1);
     } finally {
+      stream.close();
+    }
+  });
+
+  it('a separate `lightbox worker` process finishing a photo reaches a subscriber as status READY', async () => {
+    const folder = path.join(await makeTempDir(), 'one');
+    await mkdir(folder);
+    await cp(path.join(FIXTURE_PHOTOS, 'gps/DSCN0010.jpg'), path.join(folder, 'DSCN0010.jpg'));
+    // The server runs no worker of its own (LIGHTBOX_WORKERS=0): the photo waits, PENDING.
+    const imported = await runCli(['import', folder], { LIGHTBOX_DATA_DIR: server.dataDir });
+    assert.equal(imported.code, 0, imported.stderr);
+    const stream = await subscribe(server.url, PhotoStatuses, undefined, server.admin);
+    const worker = spawn(process.execPath, [LIGHTBOX_BIN, 'worker'], {
+      cwd: REPO_ROOT,
+      env: { ...process.env, LIGHTBOX_DATA_DIR: server.dataDir, LOG_LEVEL: 'silent' },
+      stdio: 'ignore',
+    });
+    try {
+      for (;;) {
+        const event = await stream.next();
+        assert.equal(event.errors, undefined, JSON.stringify(event.errors));
+        const statuses = (event.data as { libraryChanged: { photos: { status: string }[] } }).libraryChanged.photos.map((p) => p.status);
+        if (statuses.includes('READY')) break;
+      }
+    } finally {
+      worker.kill('SIGTERM');
       stream.close();
     }
   });
