@@ -34,6 +34,14 @@ const AlbumOrder = graphql(`
   }
 `);
 
+const PhotoCount = graphql(`
+  query AppPhotoCount {
+    photos(first: 1) {
+      totalCount
+    }
+  }
+`);
+
 const CreateAlbumElsewhere = graphql(`
   mutation AppCreateAlbumElsewhere($input: CreateAlbumInput!) {
     createAlbum(input: $input) {
@@ -272,6 +280,7 @@ describe("the owner's app in a real browser, with a separate worker process", { 
     assert.equal(await page.locator('ul.grid li').count(), 2);
 
     await owner.getByRole('button', { name: 'Revoke for Ann' }).click();
+    await owner.getByRole('dialog', { name: 'Revoke for Ann?' }).getByRole('button', { name: 'Revoke link' }).click();
     await owner.getByText('Link revoked').waitFor();
     await owner.getByText(/^Revoked · /).waitFor();
     const gone = await page.goto(local);
@@ -307,12 +316,45 @@ describe("the owner's app in a real browser, with a separate worker process", { 
     await owner.getByRole('heading', { name: 'Waterfall', level: 1 }).waitFor();
   });
 
+  it('renames and describes the album, uploads into it from its page, deletes it after asking (its photos stay), deletes a photo after asking', async () => {
+    await owner.getByRole('link', { name: 'Albums', exact: true }).click();
+    await owner.getByRole('link', { name: /^Trip/ }).click();
+    await owner.getByRole('button', { name: 'Edit title and description' }).click();
+    await owner.getByLabel('Title', { exact: true }).fill('Trip to the falls');
+    await owner.getByLabel('Description', { exact: true }).fill('Two days, one waterfall');
+    await owner.getByRole('button', { name: 'Save' }).click();
+    await owner.getByRole('heading', { name: 'Trip to the falls', level: 1 }).waitFor();
+    await owner.getByText('Two days, one waterfall').waitFor();
+
+    const chooser = owner.waitForEvent('filechooser');
+    await owner.getByText('Upload to this album').click();
+    await (await chooser).setFiles(path.join(FIXTURE_PHOTOS, 'orientation', 'Portrait_6.jpg'));
+    await owner.getByText('3 photos', { exact: true }).waitFor();
+    assert.equal(await owner.locator('.album-photos li.tile').count(), 3);
+
+    await owner.getByRole('button', { name: 'Delete album…' }).click();
+    await owner.getByRole('dialog', { name: 'Delete the album Trip to the falls?' }).getByRole('button', { name: 'Delete album' }).click();
+    await owner.getByText('No albums yet.').waitFor();
+    assert.equal(dataOf(await postGraphQL(server.url, PhotoCount, {}, server.admin)).photos.totalCount, 4, 'its photos stay');
+
+    await owner.getByRole('link', { name: 'All photos' }).click();
+    await owner.locator('.sections li.tile a', { hasText: 'Portrait_6' }).click();
+    await owner.getByRole('button', { name: 'Delete photo…' }).click();
+    const ask = owner.getByRole('dialog', { name: 'Delete Portrait_6?' });
+    await ask.getByRole('button', { name: 'Cancel' }).click();
+    assert.equal(dataOf(await postGraphQL(server.url, PhotoCount, {}, server.admin)).photos.totalCount, 4, 'Cancel deletes nothing');
+    await owner.getByRole('button', { name: 'Delete photo…' }).click();
+    await ask.getByRole('button', { name: 'Delete photo' }).click();
+    await owner.getByText('3 photos', { exact: true }).waitFor();
+    assert.equal(dataOf(await postGraphQL(server.url, PhotoCount, {}, server.admin)).photos.totalCount, 3);
+  });
+
   it('signs out: the token is forgotten and nothing private is left on the page', async () => {
     await owner.getByRole('button', { name: 'Sign out' }).click();
     await owner.getByRole('heading', { name: 'Sign in to your library' }).waitFor();
     assert.equal(await owner.evaluate(() => localStorage.getItem('lightbox.token')), null);
     const text = (await owner.locator('body').textContent()) ?? '';
-    assert.ok(!text.includes('Trip') && !text.includes('Waterfall'), text);
+    assert.ok(!text.includes('Trip') && !text.includes('Waterfall') && !text.includes('DSCN0010'), text);
     await owner.reload();
     await owner.getByRole('heading', { name: 'Sign in to your library' }).waitFor();
   });

@@ -319,7 +319,10 @@ export function albumView(app, id) {
       }
       album = data.album;
       if (reset) {
-        renderHead();
+        // A live reload must not close the form the owner is typing in: then only the count follows.
+        const open = head.querySelector('form.inline-edit:not([hidden])');
+        if (open) head.querySelector('.meta').textContent = `${album.photoCount} photo${album.photoCount === 1 ? '' : 's'}`;
+        else renderHead();
         grid.replaceChildren();
         fill(shares, shareLinksSection(app, album, data.shareLinks.nodes));
       }

@@ -1,6 +1,6 @@
 // An album's share links: make one (expiry, password, originals, metadata, location, label), copy
 // its address once (the token is shown only then), see its views and state, change or revoke it.
-import { announce, field, fill, formatDate, formValues, h, openDialog, showError } from './dom.js';
+import { announce, confirmAction, field, fill, formatDate, formValues, h, openDialog, showError } from './dom.js';
 
 const STATES = { ACTIVE: 'Active', EXPIRED: 'Expired', REVOKED: 'Revoked' };
 
@@ -9,14 +9,21 @@ function expiryOf(date) {
   return date ? new Date(`${date}T23:59:59`).toISOString() : null;
 }
 
+/** The local day an expiry falls on, as a date input holds it (the UTC date can be a day off). */
+function dayOf(iso) {
+  const date = new Date(iso);
+  return `${date.getFullYear()}-${String(date.getMonth() + 1).padStart(2, '0')}-${String(date.getDate()).padStart(2, '0')}`;
+}
+
 function linkOptions(link = {}) {
   return [
     field('Label (only you see it)', h('input', { name: 'label', value: link.label ?? '', autocomplete: 'off' })),
-    field('Expires at the end of', h('input', { type: 'date', name: 'expires', value: link.expiresAt ? link.expiresAt.slice(0, 10) : '' })),
+    field('Expires at the end of', h('input', { type: 'date', name: 'expires', value: link.expiresAt ? dayOf(link.expiresAt) : '' })),
     field(
       link.id ? 'New password (leave empty to keep it)' : 'Password (optional)',
       h('input', { type: 'password', name: 'password', autocomplete: 'new-password' }),
     ),
+    link.hasPassword ? field('Remove the password', h('input', { type: 'checkbox', name: 'removePassword' })) : null,
     field(
       'Allow downloading originals (without location or camera data)',
       h('input', { type: 'checkbox', name: 'allowOriginals', checked: link.allowOriginals ?? false }),
@@ -34,7 +41,8 @@ function inputOf(values) {
     showMetadata: values.showMetadata,
     showLocation: values.showLocation,
   };
-  if (values.password) input.password = values.password;
+  if (values.removePassword) input.password = null;
+  else if (values.password) input.password = values.password;
   return input;
 }
 
@@ -74,6 +82,12 @@ export function shareLinksSection(app, album, initial) {
   }
 
   async function revoke(link) {
+    const sure = await confirmAction(
+      `Revoke ${link.label || 'this link'}?`,
+      'It opens nothing from then on, image addresses handed out under it included. A revoked link cannot be brought back; make a new one instead.',
+      'Revoke link',
+    );
+    if (!sure) return;
     try {
       const { shareLink } = await app.api.mutate('RevokeShareLink', { id: link.id });
       links.set(shareLink.id, shareLink);

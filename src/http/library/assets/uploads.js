@@ -29,8 +29,24 @@ export class Uploads {
     this.app = app;
     this.items = [];
     this.running = 0;
-    this.list = h('ol', { class: 'uploads' });
+    this.list = h('ol', { class: 'uploads', id: 'upload-list' });
     this.total = h('p', { class: 'total', 'aria-live': 'polite' });
+    // On a phone the list would cover the page: it folds down to its total line.
+    this.toggle = h(
+      'button',
+      {
+        type: 'button',
+        'aria-expanded': 'true',
+        'aria-controls': 'upload-list',
+        onclick: () => {
+          const open = this.list.hidden;
+          this.list.hidden = !open;
+          this.toggle.setAttribute('aria-expanded', String(open));
+          this.toggle.textContent = open ? 'Hide list' : 'Show list';
+        },
+      },
+      'Hide list',
+    );
     this.panel = h(
       'section',
       { class: 'upload-panel', 'aria-labelledby': 'uploads-heading', hidden: true },
@@ -39,6 +55,7 @@ export class Uploads {
         { class: 'panel-head' },
         h('h2', { id: 'uploads-heading' }, 'Uploads'),
         this.total,
+        this.toggle,
         h('button', { type: 'button', onclick: () => this.clearFinished() }, 'Clear finished'),
       ),
       this.list,
