@@ -303,6 +303,7 @@ describe("the owner's app in a real browser, with a separate worker process", { 
     }, before.src);
     const now = await large.evaluate((img: HTMLImageElement) => ({ src: img.src, width: img.naturalWidth, height: img.naturalHeight }));
     assert.deepEqual({ width: now.width, height: now.height }, { width: before.height, height: before.width });
+    assert.deepEqual(await owner.locator('.in-albums a').allTextContents(), ['Trip'], 'the albums it is in, named, after the turn too');
     await screenshot(owner, 'photo');
   });
 

@@ -7,7 +7,7 @@ const PHOTO_TILE = `fragment LibraryTile on Photo {
   id title description status failureReason takenAt createdAt width height version
   placeholder { dominantColor }
   thumb: image(variant: THUMB, format: WEBP) { url width height }
-  albums { id visibility }
+  albums { id title visibility }
 }`;
 
 const ALBUM_CARD = `fragment LibraryAlbumCard on Album {
@@ -60,7 +60,6 @@ ${SHARE_LINK}`,
     camera { make model lens }
     exposure { shutterSpeed fNumber iso focalLength }
     location { latitude longitude altitude }
-    albums { id title visibility }
   }
 }
 ${PHOTO_TILE}`,
