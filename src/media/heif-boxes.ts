@@ -64,25 +64,48 @@ function itemTypes(reader: Reader, iinf: Box): Map<number, string> {
   return types;
 }
 
+/** Each item's references of one type (`cdsc`: the items it describes; `iloc`: the items its data is taken from), in order. */
+function references(reader: Reader, iref: Box | undefined, kind: string): Map<number, number[]> {
+  const found = new Map<number, number[]>();
+  if (iref === undefined) return found;
+  const idSize = reader.uint(iref.start, 1) === 0 ? 2 : 4;
+  for (const reference of reader.boxes(iref.start + FULL_BOX, iref.end)) {
+    if (reference.type !== kind) continue;
+    const from = reader.uint(reference.start, idSize);
+    const count = reader.uint(reference.start + idSize, 2);
+    const to: number[] = [];
+    for (let index = 0; index < count; index++) to.push(reader.uint(reference.start + idSize + 2 + index * idSize, idSize));
+    found.set(from, [...(found.get(from) ?? []), ...to]);
+  }
+  return found;
+}
+
 /** Items that describe (`cdsc`) each item. */
 function descriptions(reader: Reader, iref: Box | undefined): Map<number, number[]> {
   const described = new Map<number, number[]>();
-  if (iref === undefined) return described;
-  const idSize = reader.uint(iref.start, 1) === 0 ? 2 : 4;
-  for (const reference of reader.boxes(iref.start + FULL_BOX, iref.end)) {
-    if (reference.type !== 'cdsc') continue;
-    const from = reader.uint(reference.start, idSize);
-    const count = reader.uint(reference.start + idSize, 2);
-    for (let index = 0; index < count; index++) {
-      const to = reader.uint(reference.start + idSize + 2 + index * idSize, idSize);
-      described.set(to, [...(described.get(to) ?? []), from]);
-    }
+  for (const [from, targets] of references(reader, iref, 'cdsc')) {
+    for (const to of targets) described.set(to, [...(described.get(to) ?? []), from]);
   }
   return described;
 }
 
-/** The bytes of one item, from the file (construction method 0) or the `idat` box (1). */
-function itemData(reader: Reader, iloc: Box, idat: Box | undefined, wanted: number): Buffer | undefined {
+interface Extent {
+  /** Which of the item's `iloc` references it reads (construction method 2), counted from 1. */
+  index: number;
+  offset: number;
+  /** 0: to the end of what it reads from. */
+  length: number;
+}
+
+/** Where one item's bytes are: 0 in the file, 1 in `idat`, 2 in other items (through `iref` type `iloc`). */
+interface Location {
+  method: number;
+  baseOffset: number;
+  extents: Extent[];
+}
+
+/** Every item's location in `iloc` (versions 0, 1 and 2). */
+function locations(reader: Reader, iloc: Box): Map<number, Location> {
   const version = reader.uint(iloc.start, 1);
   let at = iloc.start + FULL_BOX;
   const sizes = reader.uint(at, 1);
@@ -95,6 +118,7 @@ function itemData(reader: Reader, iloc: Box, idat: Box | undefined, wanted: numb
   const idSize = version < 2 ? 2 : 4;
   const count = reader.uint(at, idSize);
   at += idSize;
+  const found = new Map<number, Location>();
   for (let item = 0; item < count; item++) {
     const id = reader.uint(at, idSize);
     at += idSize;
@@ -103,29 +127,60 @@ function itemData(reader: Reader, iloc: Box, idat: Box | undefined, wanted: numb
       method = reader.uint(at, 2) & 0xf;
       at += 2;
     }
-    at += 2; // data_reference_index
+    at += 2; // data_reference_index: 0 is this file, the only kind read here
     const baseOffset = reader.uint(at, baseOffsetSize);
     at += baseOffsetSize;
-    const extents = reader.uint(at, 2);
+    const extentCount = reader.uint(at, 2);
     at += 2;
-    const parts: Buffer[] = [];
-    for (let extent = 0; extent < extents; extent++) {
+    const extents: Extent[] = [];
+    for (let extent = 0; extent < extentCount; extent++) {
+      // Without an index field, an extent reads the item's first reference.
+      const index = indexSize === 0 ? 1 : reader.uint(at, indexSize);
       at += indexSize;
       const offset = reader.uint(at, offsetSize);
       at += offsetSize;
       const length = reader.uint(at, lengthSize);
       at += lengthSize;
-      if (id !== wanted) continue;
-      const origin = method === 1 ? idat?.start : method === 0 ? 0 : undefined;
-      if (origin === undefined) return undefined;
-      const from = origin + baseOffset + offset;
-      const to = length === 0 ? (method === 1 && idat ? idat.end : reader.bytes.length) : from + length;
-      if (to > reader.bytes.length || from > to) return undefined;
-      parts.push(reader.bytes.subarray(from, to));
+      extents.push({ index, offset, length });
     }
-    if (id === wanted) return Buffer.concat(parts);
+    found.set(id, { method, baseOffset, extents });
   }
-  return undefined;
+  return found;
+}
+
+/** A slice of `source`, or undefined when it does not lie inside it. */
+function slice(source: Buffer, from: number, length: number): Buffer | undefined {
+  const to = length === 0 ? source.length : from + length;
+  return from <= to && to <= source.length ? source.subarray(from, to) : undefined;
+}
+
+/** How deep construction method 2 may chain items (one item's data made of another's): a loop ends here. */
+const MAX_ITEM_NESTING = 4;
+
+/**
+ * The bytes of one item, from all its extents laid end to end: in the file (construction method
+ * 0), in the `idat` box (1), or in the items it references through `iref` type `iloc` (2).
+ */
+function itemData(reader: Reader, meta: Box, wanted: number, depth = 0): Buffer | undefined {
+  const iloc = reader.child(meta, 'iloc', FULL_BOX);
+  const location = iloc === undefined ? undefined : locations(reader, iloc).get(wanted);
+  if (location === undefined || depth > MAX_ITEM_NESTING) return undefined;
+  const idat = reader.child(meta, 'idat', FULL_BOX);
+  const sources = location.method === 2 ? (references(reader, reader.child(meta, 'iref', FULL_BOX), 'iloc').get(wanted) ?? []) : [];
+  const parts: Buffer[] = [];
+  for (const extent of location.extents) {
+    let source: Buffer | undefined;
+    if (location.method === 0) source = reader.bytes;
+    else if (location.method === 1) source = idat === undefined ? undefined : reader.bytes.subarray(idat.start, idat.end);
+    else if (location.method === 2) {
+      const from = sources[extent.index - 1];
+      source = from === undefined ? undefined : itemData(reader, meta, from, depth + 1);
+    }
+    const part = source === undefined ? undefined : slice(source, location.baseOffset + extent.offset, extent.length);
+    if (part === undefined) return undefined;
+    parts.push(part);
+  }
+  return Buffer.concat(parts);
 }
 
 /** The `meta` box and the primary item's id. */
@@ -186,6 +241,25 @@ export function heifIccProfile(file: Buffer): Buffer | undefined {
   }
 }
 
+function startsWithTiffHeader(bytes: Buffer): boolean {
+  const header = bytes.toString('latin1', 0, 4);
+  return header === 'II*\0' || header === 'MM\0*';
+}
+
+/**
+ * The TIFF block of an Exif item's bytes. The standard starts the item with the offset from its
+ * fifth byte to the TIFF header (past an `Exif\0\0`, if any); some Android writers leave that
+ * offset out and start with `Exif\0\0` or with the TIFF header itself.
+ */
+function tiffOf(data: Buffer): Buffer | undefined {
+  const starts = data.length >= 4 ? [4 + data.readUInt32BE(0), 0, 6] : [0];
+  for (const start of starts) {
+    const tiff = data.subarray(start);
+    if (startsWithTiffHeader(tiff)) return tiff;
+  }
+  return undefined;
+}
+
 /** The TIFF block (from its `II*\0` or `MM\0*` header) of the primary image's EXIF; undefined when there is none or it cannot be found. */
 export function heifExifTiff(file: Buffer): Buffer | undefined {
   try {
@@ -194,18 +268,13 @@ export function heifExifTiff(file: Buffer): Buffer | undefined {
     if (found === undefined) return undefined;
     const { meta, primary } = found;
     const iinf = reader.child(meta, 'iinf', FULL_BOX);
-    const iloc = reader.child(meta, 'iloc', FULL_BOX);
-    if (iinf === undefined || iloc === undefined) return undefined;
+    if (iinf === undefined) return undefined;
     const exifItems = [...itemTypes(reader, iinf)].filter(([, type]) => type === 'Exif').map(([id]) => id);
     const aboutPrimary = primary === undefined ? [] : (descriptions(reader, reader.child(meta, 'iref', FULL_BOX)).get(primary) ?? []);
     const chosen = exifItems.find((id) => aboutPrimary.includes(id)) ?? exifItems[0];
     if (chosen === undefined) return undefined;
-    const data = itemData(reader, iloc, reader.child(meta, 'idat', FULL_BOX), chosen);
-    if (data === undefined || data.length < 4) return undefined;
-    // The item starts with the offset from its fifth byte to the TIFF header (past an `Exif\0\0`, if any).
-    const tiff = data.subarray(4 + data.readUInt32BE(0));
-    const header = tiff.toString('latin1', 0, 4);
-    return header === 'II*\0' || header === 'MM\0*' ? tiff : undefined;
+    const data = itemData(reader, meta, chosen);
+    return data === undefined ? undefined : tiffOf(data);
   } catch {
     return undefined;
   }

@@ -30,3 +30,10 @@ export async function heifConvert(input: string, output: string): Promise<void> 
   const first = output.replace(/\.png$/, '-1.png');
   if (!existsSync(output) && existsSync(first)) await rename(first, output);
 }
+
+/** `heif-info`: what native libheif reads of a file (its images, their metadata items), as it prints it. */
+export async function heifInfo(input: string): Promise<string> {
+  needTools();
+  const { stdout } = await run('heif-info', [input]);
+  return stdout;
+}
