@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import exifr from 'exifr';
+import { embeddedTitle } from './embedded-title.ts';
 import { heifExifTiff } from './heif-boxes.ts';
 import { isHeif } from './media-type.ts';
 
@@ -64,46 +65,48 @@ async function exifSource(file: string, extension: string): Promise<string | Buf
   return heifExifTiff(await readFile(file));
 }
 
+/** What a file says of itself: its metadata columns, and a title its owner or an editor wrote (see embedded-title.ts). */
+export interface PhotoDetails {
+  metadata: PhotoMetadata;
+  title: string | null;
+}
+
 /**
- * Camera, exposure, date and GPS tags; a file whose EXIF is garbage yields empty metadata, not
- * an error. `extension` is the sniffed format's (the file itself may be a nameless temp file).
+ * Camera, exposure, date and GPS tags, and an embedded title; a file whose EXIF is garbage
+ * yields empty metadata, not an error. `extension` is the sniffed format's (the file itself
+ * may be a nameless temp file). For HEIF only the Exif item is read (no XMP or IPTC).
  */
-export async function readPhotoMetadata(file: string, extension: string): Promise<PhotoMetadata> {
+export async function readPhotoDetails(file: string, extension: string): Promise<PhotoDetails> {
   let tags: Record<string, unknown> | undefined;
   try {
     const source = await exifSource(file, extension);
-    if (source === undefined) return EMPTY_METADATA;
+    if (source === undefined) return { metadata: EMPTY_METADATA, title: null };
+    // Picked per block: a global `pick` would switch XMP and IPTC off.
     tags = await exifr.parse(source, {
       reviveValues: false,
-      tiff: true,
-      exif: true,
-      gps: true,
+      ifd0: { pick: ['Make', 'Model', 'ImageDescription'] },
+      exif: { pick: ['LensModel', 'ExposureTime', 'FNumber', 'ISO', 'FocalLength', 'DateTimeOriginal', 'OffsetTimeOriginal'] },
+      gps: { pick: ['GPSLatitude', 'GPSLatitudeRef', 'GPSLongitude', 'GPSLongitudeRef', 'GPSAltitude', 'GPSAltitudeRef'] },
       ifd1: false,
-      xmp: false,
+      interop: false,
       icc: false,
-      iptc: false,
-      pick: [
-        'Make',
-        'Model',
-        'LensModel',
-        'ExposureTime',
-        'FNumber',
-        'ISO',
-        'FocalLength',
-        'DateTimeOriginal',
-        'OffsetTimeOriginal',
-        'GPSLatitude',
-        'GPSLatitudeRef',
-        'GPSLongitude',
-        'GPSLongitudeRef',
-        'GPSAltitude',
-        'GPSAltitudeRef',
-      ],
+      jfif: false,
+      xmp: true,
+      iptc: true,
     });
   } catch {
-    return EMPTY_METADATA;
+    return { metadata: EMPTY_METADATA, title: null };
   }
-  if (tags === undefined || tags === null) return EMPTY_METADATA;
+  if (tags === undefined || tags === null) return { metadata: EMPTY_METADATA, title: null };
+  return { metadata: metadataOf(tags), title: embeddedTitle(tags) };
+}
+
+/** The metadata columns alone (reprocessing reads them again; a title the owner may have changed is left alone). */
+export async function readPhotoMetadata(file: string, extension: string): Promise<PhotoMetadata> {
+  return (await readPhotoDetails(file, extension)).metadata;
+}
+
+function metadataOf(tags: Record<string, unknown>): PhotoMetadata {
   const offset = text(tags.OffsetTimeOriginal);
   const takenAtOffset = offset !== null && OFFSET.test(offset) ? offset : null;
   const altitude = finiteNumber(tags.GPSAltitude);

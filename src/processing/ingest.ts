@@ -11,7 +11,7 @@ import type { Db, Queryable } from '../db/client.ts';
 import { type AlbumVisibility, albumPhotos, jobs, photos } from '../db/schema.ts';
 import { errorSummary, hasErrorCode, LightboxError } from '../errors.ts';
 import { newPublicId, newUrlKey } from '../ids.ts';
-import { type PhotoMetadata, readPhotoMetadata } from '../media/exif.ts';
+import { type PhotoDetails, readPhotoDetails } from '../media/exif.ts';
 import { MAX_INPUT_PIXELS } from '../media/limits.ts';
 import { type MediaType, SNIFF_LENGTH, sniffMediaType } from '../media/media-type.ts';
 import { type ProbedImage, probeImage } from '../media/probe.ts';
@@ -169,9 +169,9 @@ export async function ingestStaged(
     } catch (error) {
       return { kind: 'failed', code: 'INVALID_IMAGE', reason: `could not be decoded: ${errorSummary(error)}` };
     }
-    const metadata = await readPhotoMetadata(staged.temp, sniffed.type.extension);
+    const details = await readPhotoDetails(staged.temp, sniffed.type.extension);
     await options.commitTurn?.();
-    return await store(deps, staged, sniffed.type, probed, metadata, filename, options);
+    return await store(deps, staged, sniffed.type, probed, details, filename, options);
   } finally {
     await rm(staged.temp, { force: true });
   }
@@ -182,7 +182,7 @@ async function store(
   staged: StagedFile,
   type: MediaType,
   probed: ProbedImage,
-  metadata: PhotoMetadata,
+  { metadata, title }: PhotoDetails,
   filename: string,
   options: IngestOptions,
 ): Promise<IngestOutcome> {
@@ -194,7 +194,8 @@ async function store(
       .values({
         publicId,
         urlKey: newUrlKey(),
-        title: options.title ?? path.parse(filename).name,
+        // Asked for, else written into the file by its owner or an editor, else the file's name.
+        title: options.title ?? title ?? path.parse(filename).name,
         status: 'PENDING',
         contentHash: staged.contentHash,
         byteSize: staged.byteSize,
