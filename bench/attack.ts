@@ -25,7 +25,10 @@ const dataDir = mkdtempSync(path.join(tmpdir(), 'lightbox-attack-'));
 const adminToken = randomBytes(24).toString('base64url');
 const env = { ...process.env, LIGHTBOX_DATA_DIR: dataDir, LIGHTBOX_ADMIN_TOKEN: adminToken, LOG_LEVEL: 'warn' };
 
-const imported = spawnSync(process.execPath, [bin, 'import', path.join(root, 'test/fixtures/photos/gps')], { env, encoding: 'utf8' });
+const imported = spawnSync(process.execPath, [bin, 'import', path.join(root, 'test/fixtures/photos/gps'), '--init'], {
+  env,
+  encoding: 'utf8',
+});
 if (imported.status !== 0) throw new Error(`import failed: ${imported.stderr}`);
 // The benchmark harness (bench/servers/lightbox.ts, what `serve` starts, over IPC): it can report its
 // memory after a full collection, which no signal gets out of `lightbox serve`.

@@ -118,7 +118,7 @@ export async function benchGraphQL(options: GraphQLBenchOptions): Promise<string
   const againstServers: BenchServer[] = [];
   try {
     const dataDir = path.join(workDir, 'data');
-    const { layout, database } = await openStore(loadConfig({ LIGHTBOX_DATA_DIR: dataDir }));
+    const { layout, database } = await openStore(loadConfig({ LIGHTBOX_DATA_DIR: dataDir }), { create: true });
     try {
       for (let i = 1; i <= 20; i++) await importFolder({ db: database.db, layout }, PHOTOS, { album: `Album ${i}`, visibility: 'PUBLIC' });
       // The library page lists more: a private album, so the anonymous gallery page stays the fixtures'.

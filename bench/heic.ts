@@ -91,7 +91,7 @@ async function eventLoopDelay(
   await copyFile(path.join(path.dirname(IPHONE), 'landscape-1.heic'), path.join(sourceDir, 'served.heic'));
   const base = { LIGHTBOX_DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent' };
   {
-    const { layout, database } = await openStore(loadConfig(base));
+    const { layout, database } = await openStore(loadConfig(base), { create: true });
     await importFolder({ db: database.db, layout }, sourceDir, { album: 'bench', visibility: 'PUBLIC' });
     database.close();
   }
@@ -118,7 +118,7 @@ async function eventLoopDelay(
     const copies = 6;
     for (let index = 0; index < copies; index++) await writeFile(path.join(batch, `copy-${index}.heic`), copyOf(heic, index));
     {
-      const { layout, database } = await openStore(loadConfig(base));
+      const { layout, database } = await openStore(loadConfig(base), { create: true });
       await importFolder({ db: database.db, layout }, batch, { album: 'batch', visibility: 'PUBLIC' });
       database.close();
     }

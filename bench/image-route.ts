@@ -102,7 +102,7 @@ async function prepare(workDir: string): Promise<{ staticDir: string; dataDir: s
   const dataDir = path.join(workDir, 'lightbox-data');
   await mkdir(staticDir, { recursive: true });
   for (const file of FILES) await writeNoisePng(path.join(staticDir, file.name), file.side);
-  const { layout, database } = await openStore(loadConfig({ LIGHTBOX_DATA_DIR: dataDir }));
+  const { layout, database } = await openStore(loadConfig({ LIGHTBOX_DATA_DIR: dataDir }), { create: true });
   const lightboxPaths = new Map<string, string>();
   try {
     await importFolder({ db: database.db, layout }, staticDir, { album: 'bench', visibility: 'PUBLIC' });

@@ -62,7 +62,7 @@ const FIXTURES = fileURLToPath(new URL('../test/fixtures/photos/orientation', im
  */
 async function benchPipelineOnFixtures(workDir: string, seconds: number, concurrency: number): Promise<string> {
   const dataDir = path.join(workDir, 'pipeline-data');
-  const { layout, database } = await openStore(loadConfig({ LIGHTBOX_DATA_DIR: dataDir }));
+  const { layout, database } = await openStore(loadConfig({ LIGHTBOX_DATA_DIR: dataDir }), { create: true });
   try {
     await importFolder({ db: database.db, layout }, FIXTURES, { album: 'bench', visibility: 'PUBLIC' });
     const ids = database.sqlite.prepare('SELECT id FROM photos ORDER BY id').pluck().all() as number[];

@@ -49,7 +49,7 @@ async function newPhotos(folder: string, count: number): Promise<string> {
 
 /** Photos per second of importing `folder` into `dataDir`, then of processing what it queued (worker, 2 jobs at a time). */
 async function importRates(dataDir: string, folder: string): Promise<{ ingest: number; process: number }> {
-  const store = await openStore(loadConfig({ LIGHTBOX_DATA_DIR: dataDir }));
+  const store = await openStore(loadConfig({ LIGHTBOX_DATA_DIR: dataDir }), { create: true });
   try {
     const started = performance.now();
     const summary = await importFolder({ db: store.database.db, layout: store.layout }, folder, {

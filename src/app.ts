@@ -13,7 +13,7 @@ import { sweepTempFiles } from './storage/data-dir.ts';
 import { openStore, type Store } from './storage/open-store.ts';
 import { sweepOrphanFiles } from './storage/sweep.ts';
 
-export interface RunningLightbox extends Store {
+export interface RunningLightbox extends Omit<Store, 'discardIfNew'> {
   url: string;
   port: number;
   adminToken: KeptSecret;
@@ -38,7 +38,7 @@ export interface StartOptions {
 
 /** Opens the data dir and database (migrating it), then listens. Everything `lightbox serve` does. */
 export async function startLightbox(config: Config, logger: Logger, options: StartOptions = {}): Promise<RunningLightbox> {
-  const store = await openStore(config, { serving: true });
+  const store = await openStore(config, { serving: true, create: true });
   const { layout, database } = store;
   let adminToken: KeptSecret;
   let secret: KeptSecret;
@@ -49,7 +49,7 @@ export async function startLightbox(config: Config, logger: Logger, options: Sta
     const swept = await sweepTempFiles(layout);
     if (swept > 0) logger.info({ swept }, 'removed temp files left by an interrupted write');
   } catch (error) {
-    store.close();
+    await store.discardIfNew();
     throw error;
   }
 
@@ -73,7 +73,8 @@ export async function startLightbox(config: Config, logger: Logger, options: Sta
     });
   } catch (error) {
     await dispose();
-    store.close();
+    // A port in use leaves no new, empty library behind.
+    await store.discardIfNew();
     throw error;
   }
   // Walking every stored file takes a while in a big library: do it after listening, not before.
@@ -114,5 +115,14 @@ export async function startLightbox(config: Config, logger: Logger, options: Sta
     return closing;
   };
 
-  return { url: `http://${displayHost}:${address.port}`, port: address.port, layout, database, adminToken, maintenance, close };
+  return {
+    url: `http://${displayHost}:${address.port}`,
+    port: address.port,
+    layout,
+    database,
+    created: store.created,
+    adminToken,
+    maintenance,
+    close,
+  };
 }

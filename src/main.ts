@@ -49,6 +49,12 @@ function commandOf(argv: string[]): string | undefined {
   return COMMANDS.some((command) => command.name === name) ? name : undefined;
 }
 
+// `lightbox share --list | head`: a reader that stops early is not a failure (a shell's tools exit quietly too).
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  throw error;
+});
+
 const argv = process.argv.slice(2);
 try {
   const code = await run(argv);

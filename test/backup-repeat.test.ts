@@ -72,7 +72,7 @@ describe('a repeat backup trusts its manifest for what it holds', () => {
     assert.ok(repeat.touched.includes(path.join(backupDir, 'manifest.json')), 'the recorder sees what the backup opens');
 
     // verify reads every original: the library's damage shows there; the backup kept the good bytes.
-    const store = await openStore({ dataDir });
+    const store = await openStore({ dataDir }, { create: true });
     try {
       const check = await checkLibrary(store);
       assert.deepEqual(

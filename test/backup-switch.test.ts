@@ -17,7 +17,7 @@ function backupKilledAfter(dataDir: string, target: string, step: BackupStep): P
   const script = `
     import { backupLibrary } from ${JSON.stringify(BACKUP_MODULE)};
     import { openStore } from ${JSON.stringify(STORE_MODULE)};
-    const store = await openStore({ dataDir: ${JSON.stringify(dataDir)} });
+    const store = await openStore({ dataDir: ${JSON.stringify(dataDir)} }, { create: true });
     await backupLibrary(store, ${JSON.stringify(target)}, {
       afterStep: (step) => { if (step === ${JSON.stringify(step)}) process.kill(process.pid, 'SIGKILL'); },
     });`;

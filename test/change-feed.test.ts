@@ -14,9 +14,9 @@ describe('the change feed: what the triggers write, read after the version moves
 
   before(async () => {
     dataDir = await makeTempDir();
-    reader = await openStore({ dataDir });
+    reader = await openStore({ dataDir }, { create: true });
     // Another connection, as another process would write through.
-    writer = await openStore({ dataDir });
+    writer = await openStore({ dataDir }, { create: true });
   });
 
   after(() => {

@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { describe, it } from 'node:test';
@@ -46,11 +48,69 @@ describe('the command line', () => {
     assertOneLineFailure(await runCli(['import'], env), /usage: lightbox import <folder>/, 'missing argument');
   });
 
+  it('makes a library only when asked: serve or --init; a mistyped data dir, a file, or a failed start makes none', async () => {
+    const parent = await makeTempDir();
+    const missing = path.join(parent, 'Photso');
+    const aFile = path.join(parent, 'notes.txt');
+    await writeFile(aFile, 'not a folder\n');
+    const held = createServer();
+    await new Promise<void>((resolve) => held.listen(0, '127.0.0.1', resolve));
+    const busyPort = String((held.address() as { port: number }).port);
+    try {
+      const refusals: { args: string[]; dataDir: string; says: RegExp }[] = [
+        {
+          args: ['album', 'list'],
+          dataDir: missing,
+          says: /no Lightbox library in .*Photso: set LIGHTBOX_DATA_DIR to the folder your library is in/,
+        },
+        {
+          args: ['import', path.join(FIXTURE_PHOTOS, 'gps')],
+          dataDir: missing,
+          says: /no Lightbox library in .*pass --init to make a new library there/,
+        },
+        { args: ['share', '--list'], dataDir: missing, says: /no Lightbox library/ },
+        { args: ['worker'], dataDir: missing, says: /no Lightbox library/ },
+        { args: ['migrate'], dataDir: missing, says: /no Lightbox library.*--init/ },
+        { args: ['album', 'list'], dataDir: aFile, says: /notes\.txt is a file, not a folder/ },
+        { args: ['serve'], dataDir: aFile, says: /notes\.txt is a file, not a folder/ },
+      ];
+      for (const { args, dataDir, says } of refusals) {
+        assertOneLineFailure(await runCli(args, { LIGHTBOX_DATA_DIR: dataDir }), says, args.join(' '));
+      }
+      // A server that cannot listen takes back the library it had just made.
+      const busy = await runCli(['serve'], { LIGHTBOX_DATA_DIR: missing, PORT: busyPort, HOST: '127.0.0.1' });
+      assertOneLineFailure(busy, /already in use/, 'serve on a busy port');
+      assert.equal(existsSync(missing), false, 'nothing was made at the mistyped path');
+
+      const imported = await runCli(['import', path.join(FIXTURE_PHOTOS, 'gps'), '--init'], { LIGHTBOX_DATA_DIR: missing });
+      assert.equal(imported.code, 0, imported.stderr);
+      assert.match(
+        imported.stdout.split('\n')[0] as string,
+        /^Importing into a new, empty library made \(--init\) in .*Photso; no server is running on it/,
+      );
+      const again = await runCli(['import', path.join(FIXTURE_PHOTOS, 'gps')], { LIGHTBOX_DATA_DIR: missing });
+      assert.match(again.stdout.split('\n')[0] as string, /^Importing into the library in .*Photso; no server is running on it/);
+      const server = await startTestServer();
+      try {
+        const beside = await runCli(['import', path.join(FIXTURE_PHOTOS, 'gps')], { LIGHTBOX_DATA_DIR: server.dataDir });
+        assert.match(
+          beside.stdout.split('\n')[0] as string,
+          new RegExp(`its server is running \\(pid ${process.pid}\\) and processes them`),
+        );
+      } finally {
+        await server.close();
+      }
+    } finally {
+      held.close();
+    }
+  });
+
   it('every bad setting or argument is one line naming what to fix, never a stack trace', async () => {
     const dataDir = await makeTempDir();
     const held = createServer();
     await new Promise<void>((resolve) => held.listen(0, '127.0.0.1', resolve));
     const busyPort = String((held.address() as { port: number }).port);
+    assert.equal((await runCli(['migrate', '--init'], { LIGHTBOX_DATA_DIR: dataDir })).code, 0);
     try {
       const cases: { args: string[]; env: Record<string, string>; says: RegExp }[] = [
         { args: ['serve'], env: { PORT: 'abc' }, says: /configuration error: PORT/ },

@@ -83,7 +83,7 @@ describe('the database version that memory is kept under', () => {
         assert.equal(seen.statusCode, 200);
       }
       // Another connection, as `lightbox` commands and workers are: no request in between.
-      const { database } = await openStore({ dataDir: server.dataDir });
+      const { database } = await openStore({ dataDir: server.dataDir }, { create: true });
       try {
         updateAlbum(database.db, built.albums.Open as string, { visibility: 'PRIVATE' });
       } finally {
@@ -93,7 +93,7 @@ describe('the database version that memory is kept under', () => {
       await hidden.body.dump();
       assert.equal(hidden.statusCode, 404);
 
-      const again = await openStore({ dataDir: server.dataDir });
+      const again = await openStore({ dataDir: server.dataDir }, { create: true });
       try {
         updateAlbum(again.database.db, built.albums.Open as string, { visibility: 'PUBLIC' });
       } finally {

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
 import { cp, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, it } from 'node:test';
@@ -60,10 +61,14 @@ describe('database', () => {
     }
   });
 
-  it('lightbox migrate creates and migrates the database in the data dir', async () => {
+  it('lightbox migrate --init creates and migrates the database in the data dir (without --init it makes nothing)', async () => {
     const dataDir = await makeTempDir();
-    const result = await runCli(['migrate'], { LIGHTBOX_DATA_DIR: dataDir });
+    const refused = await runCli(['migrate'], { LIGHTBOX_DATA_DIR: dataDir });
+    assert.equal(refused.code, 1);
+    assert.equal(existsSync(path.join(dataDir, 'lightbox.db')), false);
+    const result = await runCli(['migrate', '--init'], { LIGHTBOX_DATA_DIR: dataDir });
     assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stdout, /^Made a new library in .*: the database is up to date\.$/m);
     const handle = openDatabase(path.join(dataDir, 'lightbox.db'), { readonly: true });
     const tables = handle.sqlite.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all() as { name: string }[];
     handle.close();
@@ -106,7 +111,7 @@ describe('database', () => {
   it('lightbox backup writes a consistent copy of a live library, WAL included', async () => {
     const dataDir = await makeTempDir();
     // Held open for the whole test, so what it wrote is still in the WAL, not yet in the main file.
-    const live = await openStore({ dataDir });
+    const live = await openStore({ dataDir }, { create: true });
     try {
       const imported = await importFolder({ db: live.database.db, layout: live.layout }, path.join(FIXTURE_PHOTOS, 'gps'), {
         visibility: 'PUBLIC',

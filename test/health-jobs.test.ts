@@ -20,7 +20,7 @@ function jobsSteps(sqlite: Database.Database, sql: string, params: Record<string
 }
 
 async function withDatabase<T>(dataDir: string, use: (sqlite: Database.Database) => T): Promise<T> {
-  const { database } = await openStore({ dataDir });
+  const { database } = await openStore({ dataDir }, { create: true });
   try {
     return use(database.sqlite);
   } finally {
@@ -92,7 +92,7 @@ describe('/healthz and the jobs table stay small whatever the library', () => {
   it('a server’s worker prunes what finished over an hour ago (an old backlog too) while /healthz keeps counting right', async () => {
     const clock = movableClock();
     const server = await startTestServer({ LIGHTBOX_WORKERS: '1' }, { clock: clock.now });
-    const { database } = await openStore({ dataDir: server.dataDir });
+    const { database } = await openStore({ dataDir: server.dataDir }, { create: true });
     const sqliteOf = () => database.sqlite;
     const doneCount = () => jobStates(sqliteOf()).DONE ?? 0;
     try {

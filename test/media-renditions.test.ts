@@ -89,7 +89,7 @@ describe('media: one pipeline, whoever renders', () => {
 
   before(async () => {
     dir = await makeTempDir();
-    store = await openStore({ dataDir: path.join(dir, 'data') });
+    store = await openStore({ dataDir: path.join(dir, 'data') }, { create: true });
     const png = path.join(dir, 'transparent.png');
     await transparentPng(png);
     const cmyk = path.join(dir, 'cmyk.jpg');

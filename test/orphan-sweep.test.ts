@@ -12,7 +12,7 @@ const TWO_HOURS_AGO = new Date(Date.now() - 2 * 60 * 60 * 1000);
 
 it('after start, files no row refers to are removed; recent ones and live ones stay', async () => {
   const dataDir = await makeTempDir();
-  assert.equal((await runCli(['import', path.join(FIXTURE_PHOTOS, 'gps'), '--public'], { LIGHTBOX_DATA_DIR: dataDir })).code, 0);
+  assert.equal((await runCli(['import', path.join(FIXTURE_PHOTOS, 'gps'), '--public', '--init'], { LIGHTBOX_DATA_DIR: dataDir })).code, 0);
   const live = storedPhoto(dataDir, 'DSCN0010.jpg');
 
   const first = await startTestServer({ LIGHTBOX_DATA_DIR: dataDir });

@@ -121,7 +121,7 @@ describe('processing with the in-process worker', () => {
 
   it('a photo whose original cannot be processed ends FAILED with the reason, and the server keeps serving', async () => {
     const dataDir = await makeTempDir();
-    assert.equal((await runCli(['import', path.join(FIXTURE_PHOTOS, 'gps')], { LIGHTBOX_DATA_DIR: dataDir })).code, 0);
+    assert.equal((await runCli(['import', path.join(FIXTURE_PHOTOS, 'gps'), '--init'], { LIGHTBOX_DATA_DIR: dataDir })).code, 0);
     // Lost before any worker saw it: every attempt fails the same way.
     await rm(storedPhoto(dataDir, 'DSCN0021.jpg').file, { force: true });
     const failing = await startTestServer({
@@ -151,7 +151,7 @@ describe('processing with the in-process worker', () => {
 describe('lightbox worker as its own process', () => {
   it('processes what the server queued, and stops cleanly on SIGTERM', async () => {
     const dataDir = await makeTempDir();
-    assert.equal((await runCli(['import', path.join(FIXTURE_PHOTOS, 'gps')], { LIGHTBOX_DATA_DIR: dataDir })).code, 0);
+    assert.equal((await runCli(['import', path.join(FIXTURE_PHOTOS, 'gps'), '--init'], { LIGHTBOX_DATA_DIR: dataDir })).code, 0);
     assert.equal(photoStatuses(dataDir).PENDING, 3);
     const worker = spawnWorker(dataDir);
     await worker.afterLogLines(() => photoStatuses(dataDir).READY === 3, '3 READY photos', 60_000);
@@ -170,7 +170,7 @@ describe('lightbox worker as its own process', () => {
         .jpeg({ quality: 95 })
         .toFile(path.join(source, `big-${i}.jpg`));
     }
-    assert.equal((await runCli(['import', source], { LIGHTBOX_DATA_DIR: dataDir })).code, 0);
+    assert.equal((await runCli(['import', source, '--init'], { LIGHTBOX_DATA_DIR: dataDir })).code, 0);
     const env = { LIGHTBOX_JOB_LEASE_SECONDS: '2', LIGHTBOX_WORKERS: '1' };
     const first = spawnWorker(dataDir, env);
     await first.afterLogLines(() => (photoStatuses(dataDir).PROCESSING ?? 0) >= 1, 'a job in progress', 60_000);

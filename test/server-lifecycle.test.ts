@@ -38,7 +38,7 @@ describe('server lifecycle', () => {
       assert.equal(fresh.queue.queued, 3);
       assert.equal(fresh.queue.warning, undefined, 'just queued: not yet a problem');
       // The same jobs, as if they had waited two minutes.
-      const { database } = await openStore({ dataDir: server.dataDir });
+      const { database } = await openStore({ dataDir: server.dataDir }, { create: true });
       try {
         database.sqlite.prepare('UPDATE jobs SET created_at = created_at - 120000').run();
       } finally {

@@ -249,7 +249,7 @@ describe('share links under attack', () => {
       assert.equal(refused.body.errors?.[0]?.extensions?.code, 'SHARE_LINK_NOT_FOUND');
       assert.equal(sqlStatements(refused.headers), 1, 'one statement');
     }
-    const { database } = await openStore({ dataDir: server.dataDir });
+    const { database } = await openStore({ dataDir: server.dataDir }, { create: true });
     try {
       const plan = database.sqlite.prepare('EXPLAIN QUERY PLAN SELECT * FROM share_links WHERE token_hash = ?').all('0'.repeat(64)) as {
         detail: string;

@@ -16,7 +16,7 @@ export const SCALE_SEED_PHOTOS = fileURLToPath(new URL('../../test/fixtures/phot
  * sizes, placeholders and renditions.
  */
 export async function seedScaleLibrary(dataDir: string, folder: string = SCALE_SEED_PHOTOS): Promise<void> {
-  const { layout, database } = await openStore({ dataDir });
+  const { layout, database } = await openStore({ dataDir }, { create: true });
   try {
     await importFolder({ db: database.db, layout }, folder, { album: 'Seed', visibility: 'PUBLIC' });
     const deps = { db: database.db, layout, limits: { maxPixels: MAX_INPUT_PIXELS, timeoutSeconds: 60 } };

@@ -8,7 +8,7 @@ import { albumGlobalId, unwrapGlobalId } from './ids.ts';
 
 /** `lightbox album list`: every album with its visibility, photo count and ids a person can paste. */
 export async function listAlbumsCommand(config: Config): Promise<number> {
-  const { database } = await openStore(config);
+  const { database } = await openStore(config, { create: false });
   try {
     const rows = listAlbums(database.db);
     if (rows.length === 0) {
@@ -40,7 +40,7 @@ export function albumNamedOnCommandLine(db: Queryable, titleOrId: string): Album
 
 /** `lightbox album publish|unpublish <title or id>`: unpublishing revokes every image URL handed out for its photos. */
 export async function setAlbumVisibilityCommand(config: Config, titleOrId: string, visibility: AlbumVisibility): Promise<number> {
-  const { database } = await openStore(config);
+  const { database } = await openStore(config, { create: false });
   try {
     const album = albumNamedOnCommandLine(database.db, titleOrId);
     if (album.visibility === visibility) {

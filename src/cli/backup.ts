@@ -22,7 +22,7 @@ function listProblems(problems: readonly Problem[], limit = 20, count = problems
 /** `lightbox backup <folder>`: database, originals, secret and manifest; safe while the server runs. */
 export async function backupCommand(config: Config, target: string): Promise<number> {
   const started = performance.now();
-  const store = await openStore(config);
+  const store = await openStore(config, { create: false });
   try {
     const report = await backupLibrary(store, target);
     const backupDir = path.resolve(target);
@@ -90,7 +90,7 @@ async function verifyBackupCommand(source: string): Promise<number> {
 export async function verifyCommand(config: Config, backupDir?: string): Promise<number> {
   if (backupDir !== undefined) return verifyBackupCommand(backupDir);
   const started = performance.now();
-  const store = await openStore(config);
+  const store = await openStore(config, { create: false });
   try {
     const check = await checkLibrary(store);
     process.stdout.write(`Checked ${check.photos} photos (${megabytes(check.bytes)} of originals) in ${config.dataDir}:\n`);

@@ -5,6 +5,7 @@ import { openStore } from '../storage/open-store.ts';
 import { listAlbumsCommand, setAlbumVisibilityCommand } from './album.ts';
 import { backupCommand, restoreCommand, verifyCommand } from './backup.ts';
 import { importCommand } from './import.ts';
+import { WITH_INIT } from './library-notice.ts';
 import { serve } from './serve.ts';
 import { createShareCommand, listSharesCommand, revokeShareCommand } from './share.ts';
 import type { CommandSpec } from './usage.ts';
@@ -48,7 +49,7 @@ export const COMMANDS: Command[] = [
   {
     name: 'import',
     summary: 'import every image under a folder; each folder becomes an album',
-    usage: 'lightbox import <folder> [--album <title>] [--public] [--concurrency <n>]',
+    usage: 'lightbox import <folder> [--album <title>] [--public] [--concurrency <n>] [--init]',
     details:
       'Every image under <folder> is stored once (by content) and queued for processing; each folder\n' +
       'becomes an album named after it, or all go into --album. Albums are private unless --public,\n' +
@@ -57,6 +58,7 @@ export const COMMANDS: Command[] = [
       '--album <title>': { description: 'put every photo into this album instead of one per folder' },
       '--public': { description: 'make the albums public (anyone can see them); existing ones too' },
       '--concurrency <n>': { description: 'files read and decoded at once, 1 to 32 (default 2)' },
+      '--init': { description: 'make a new library in LIGHTBOX_DATA_DIR if there is none (else that is refused)' },
     },
     examples: ['lightbox import ~/Pictures/2024', 'lightbox import ./trip --album "Lisbon 2024" --public'],
     parse: {
@@ -64,6 +66,7 @@ export const COMMANDS: Command[] = [
       album: { type: 'string' },
       public: { type: 'boolean' },
       concurrency: { type: 'string' },
+      init: { type: 'boolean' },
     },
     positionals: { min: 1, max: 1 },
     run: ({ positionals, values, config }) => {
@@ -76,6 +79,7 @@ export const COMMANDS: Command[] = [
         album: values.album as string | undefined,
         public: values.public === true,
         concurrency,
+        init: values.init === true,
       });
     },
   },
@@ -178,16 +182,18 @@ export const COMMANDS: Command[] = [
   {
     name: 'migrate',
     summary: 'apply database migrations and exit',
-    usage: 'lightbox migrate',
+    usage: 'lightbox migrate [--init]',
     details: 'Brings the database in the data dir up to date (serve does this too, at start).',
-    options: {},
-    examples: ['lightbox migrate'],
-    parse: HELP_OPTION,
+    options: { '--init': { description: 'make a new library in LIGHTBOX_DATA_DIR if there is none (else that is refused)' } },
+    examples: ['lightbox migrate', 'LIGHTBOX_DATA_DIR=/srv/photos lightbox migrate --init'],
+    parse: { ...HELP_OPTION, init: { type: 'boolean' } },
     positionals: { min: 0, max: 0 },
-    run: async ({ config }) => {
-      const { database } = await openStore(config);
-      database.close();
-      process.stdout.write(`Database at ${config.dataDir} is up to date.\n`);
+    run: async ({ config, values }) => {
+      const store = await openStore(config, { create: values.init === true, missingHint: WITH_INIT });
+      store.close();
+      process.stdout.write(
+        `${store.created ? 'Made a new library' : 'The library'} in ${store.layout.dataDir}: the database is up to date.\n`,
+      );
       return 0;
     },
   },

@@ -5,12 +5,15 @@ import { importFolder } from '../processing/folder-import.ts';
 import type { IngestOutcome } from '../processing/ingest.ts';
 import { openStore } from '../storage/open-store.ts';
 import { photoGlobalId } from './ids.ts';
+import { libraryNotice, WITH_INIT } from './library-notice.ts';
 
 export interface ImportArgs {
   dir: string;
   album?: string;
   public: boolean;
   concurrency: number;
+  /** Make a new library when the data dir has none. */
+  init: boolean;
 }
 
 /** What a person can paste: the id GraphQL takes and, when anyone may load it, the image's path. */
@@ -64,9 +67,11 @@ class ImportProgress {
 
 /** `lightbox import <dir>`: returns the exit code (1 when any image failed to import). */
 export async function importCommand(config: Config, args: ImportArgs): Promise<number> {
-  const { layout, database } = await openStore(config);
+  const store = await openStore(config, { create: args.init, missingHint: WITH_INIT });
+  const { layout, database } = store;
   const out = process.stdout;
   try {
+    out.write(libraryNotice(store, 'Importing into'));
     const root = path.resolve(args.dir);
     let done = 0;
     const progress = out.isTTY ? new ImportProgress() : undefined;

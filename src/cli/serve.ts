@@ -49,6 +49,8 @@ export async function serve(config: Config, logger: Logger): Promise<void> {
   out.write(
     `Lightbox is running: GraphiQL at ${app.url}/graphql, the gallery at ${app.url}/, your library at ${app.url}/library, health at ${app.url}/healthz\n`,
   );
+  if (app.created) out.write(`Made a new, empty library in ${app.layout.dataDir} (LIGHTBOX_DATA_DIR).\n`);
+  else out.write(`Serving the library in ${app.layout.dataDir}.\n`);
   out.write(signInNotice(config, app.adminToken, app.layout.adminTokenFile, config.http.publicUrl ?? app.url));
   if (config.jobs.workers === 0) {
     out.write('LIGHTBOX_WORKERS=0: this server processes no photos; run `lightbox worker` beside it, or new photos stay PENDING.\n');

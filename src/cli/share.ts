@@ -55,7 +55,7 @@ export async function createShareCommand(config: Config, titleOrId: string, opti
   // Asked before the database is opened: a person may take their time typing.
   const password = options.password ? await readPassword('Password for the link: ') : undefined;
   const passwordHash = password === undefined ? undefined : await hashSharePassword(usageOnInvalid(() => validSharePassword(password)));
-  const { database } = await openStore(config);
+  const { database } = await openStore(config, { create: false });
   try {
     const album = albumNamedOnCommandLine(database.db, titleOrId);
     const { link, token } = usageOnInvalid(() =>
@@ -99,7 +99,7 @@ function usageOnInvalid<T>(action: () => T): T {
 
 /** `lightbox share --list`: every link, ended ones too, never a token. */
 export async function listSharesCommand(config: Config): Promise<number> {
-  const { database } = await openStore(config);
+  const { database } = await openStore(config, { create: false });
   try {
     const links = listShareLinks(database.db);
     if (links.length === 0) {
@@ -123,7 +123,7 @@ export async function listSharesCommand(config: Config): Promise<number> {
 
 /** `lightbox share --revoke <id>`: ends a link at once, for the running server too. */
 export async function revokeShareCommand(config: Config, id: string): Promise<number> {
-  const { database } = await openStore(config);
+  const { database } = await openStore(config, { create: false });
   try {
     const publicId = unwrapGlobalId(id, 'ShareLink');
     let link: ReturnType<typeof revokeShareLink>;

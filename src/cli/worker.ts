@@ -8,7 +8,7 @@ import { openStore } from '../storage/open-store.ts';
  * instead of the server's in-process worker, until SIGTERM or SIGINT hands its jobs back.
  */
 export async function workerCommand(config: Config, logger: Logger): Promise<void> {
-  const store = await openStore(config);
+  const store = await openStore(config, { create: false });
   const { database } = store;
   const concurrency = Math.max(1, config.jobs.workers);
   const worker = createPhotoWorker(store, logger, config.jobs, concurrency);

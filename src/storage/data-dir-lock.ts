@@ -26,6 +26,12 @@ export function isProcessAlive(pid: number): boolean {
   }
 }
 
+/** The pid of the server running on this data dir, if one is. */
+export function serverOf(dataDir: string): number | undefined {
+  const holder = holderOf(path.join(dataDir, 'serve.lock'));
+  return holder !== undefined && isProcessAlive(holder) ? holder : undefined;
+}
+
 /**
  * One server per data dir: two would share one job queue and sweep each other's temp files.
  * The lock is a file holding the server's pid, created exclusively; one left by a process that

@@ -15,7 +15,7 @@ export async function importIntoDataDir(
   folder: string,
   options: { album?: string; public?: boolean } = {},
 ): Promise<FolderImportSummary> {
-  const { layout, database } = await openStore({ dataDir });
+  const { layout, database } = await openStore({ dataDir }, { create: true });
   try {
     return await importFolder({ db: database.db, layout }, folder, {
       album: options.album,
@@ -37,7 +37,7 @@ export async function buildLibrary(
   dataDir: string,
   plan: LibraryPlan,
 ): Promise<{ albums: Record<string, string>; photos: Record<string, string> }> {
-  const { layout, database } = await openStore({ dataDir });
+  const { layout, database } = await openStore({ dataDir }, { create: true });
   try {
     const albums: Record<string, string> = {};
     for (const [name, visibility] of Object.entries(plan.albums)) {
@@ -58,7 +58,7 @@ export async function buildLibrary(
 
 /** What `lightbox backup <target>` does, in this process, through a second connection to the data dir. */
 export async function backUp(dataDir: string, target: string) {
-  const store = await openStore({ dataDir });
+  const store = await openStore({ dataDir }, { create: true });
   try {
     return await backupLibrary(store, target);
   } finally {
