@@ -63,10 +63,13 @@ describe('lightbox import <dir>, beside a running server', () => {
     assert.deepEqual(await filesUnder(path.join(server.dataDir, 'tmp')), []);
   });
 
-  it('files each folder into an album named after it, private by default', () => {
+  it('files each folder into an album named by its path below the imported folder, private by default', () => {
     assert.equal(countRows(server.dataDir, "SELECT count(*) AS n FROM albums WHERE visibility = 'PRIVATE'"), 2);
     assert.equal(
-      countRows(server.dataDir, "SELECT count(*) AS n FROM album_photos JOIN albums ON albums.id = album_id WHERE albums.title = 'day-2'"),
+      countRows(
+        server.dataDir,
+        "SELECT count(*) AS n FROM album_photos JOIN albums ON albums.id = album_id WHERE albums.title = 'trip/day-2'",
+      ),
       2,
       'day-2 holds its own photo and the duplicate of the trip photo',
     );
@@ -118,5 +121,44 @@ describe('lightbox import <dir>, beside a running server', () => {
     const result = await runCli(['import', '/no/such/folder'], { LIGHTBOX_DATA_DIR: server.dataDir });
     assert.equal(result.code, 1);
     assert.equal(result.stderr.trim(), 'lightbox: import: /no/such/folder does not exist');
+  });
+});
+
+describe('lightbox import of folders that share a name', () => {
+  let server: TestServer;
+
+  before(async () => {
+    server = await startTestServer();
+  });
+
+  after(() => server.close());
+
+  it('keeps 2023/summer and 2024/summer apart, each named by its path below the imported folder; the folder’s own files by its name', async () => {
+    const source = path.join(await makeTempDir('lightbox-import-src-'), 'Pictures');
+    await mkdir(path.join(source, '2023', 'summer'), { recursive: true });
+    await mkdir(path.join(source, '2024', 'summer'), { recursive: true });
+    await copyFile(path.join(FIXTURE_PHOTOS, 'gps', 'DSCN0040.jpg'), path.join(source, '2023', 'summer', 'DSCN0040.jpg'));
+    await copyFile(path.join(FIXTURE_PHOTOS, 'orientation', 'Landscape_1.jpg'), path.join(source, '2024', 'summer', 'Landscape_1.jpg'));
+    await copyFile(path.join(FIXTURE_PHOTOS, 'orientation', 'Portrait_1.jpg'), path.join(source, 'Portrait_1.jpg'));
+    const result = await runCli(['import', source], { LIGHTBOX_DATA_DIR: server.dataDir });
+    assert.equal(result.code, 0, result.stderr);
+    const handle = openDatabase(path.join(server.dataDir, 'lightbox.db'), { readonly: true });
+    try {
+      const rows = handle.sqlite
+        .prepare(
+          'SELECT albums.title AS album, photos.title AS photo FROM albums JOIN album_photos ON album_id = albums.id JOIN photos ON photos.id = photo_id ORDER BY albums.title',
+        )
+        .all() as { album: string; photo: string }[];
+      assert.deepEqual(
+        rows.map((row) => [row.album, row.photo]),
+        [
+          ['2023/summer', 'DSCN0040'],
+          ['2024/summer', 'Landscape_1'],
+          ['Pictures', 'Portrait_1'],
+        ],
+      );
+    } finally {
+      handle.close();
+    }
   });
 });

@@ -52,8 +52,9 @@ export const COMMANDS: Command[] = [
     usage: 'lightbox import <folder> [--album <title>] [--public] [--concurrency <n>] [--init]',
     details:
       'Every image under <folder> is stored once (by content) and queued for processing; each folder\n' +
-      'becomes an album named after it, or all go into --album. Albums are private unless --public,\n' +
-      'which also publishes an album that already exists. Re-running imports only what is new.',
+      'becomes an album named by its path below <folder> (2023/summer), <folder> itself by its name,\n' +
+      'or all go into --album. Albums are private unless --public, which also publishes an album that\n' +
+      'already exists. Re-running imports only what is new.',
     options: {
       '--album <title>': { description: 'put every photo into this album instead of one per folder' },
       '--public': { description: 'make the albums public (anyone can see them); existing ones too' },

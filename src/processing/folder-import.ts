@@ -7,7 +7,7 @@ import { errorSummary, LightboxError } from '../errors.ts';
 import { type IngestDeps, type IngestOutcome, ingestFile } from './ingest.ts';
 
 export interface FolderImportOptions {
-  /** One album for everything; otherwise each folder goes into an album named after it. */
+  /** One album for everything; otherwise each folder goes into an album named by its path (albumTitleFor). */
   album?: string;
   visibility: AlbumVisibility;
   concurrency?: number;
@@ -52,6 +52,16 @@ async function listFiles(dir: string): Promise<string[]> {
   return files;
 }
 
+/**
+ * The album a file goes into: its folder's path below the imported folder (`2023/summer`), so
+ * two folders of one name in different places stay two albums; the imported folder's own files
+ * go into an album named after it. Separators are always `/`, whatever the system's.
+ */
+export function albumTitleFor(root: string, file: string): string {
+  const folder = path.relative(root, path.dirname(file));
+  return folder === '' ? path.basename(root) : folder.split(path.sep).join('/');
+}
+
 /** Imports every file under `root`, a bounded number at a time, and reports each outcome as it lands. */
 export async function importFolder(deps: IngestDeps, root: string, options: FolderImportOptions): Promise<FolderImportSummary> {
   const rootStats = await stat(root).catch(() => undefined);
@@ -61,7 +71,8 @@ export async function importFolder(deps: IngestDeps, root: string, options: Fold
   const files = await listFiles(absoluteRoot);
   options.onStart?.(files.length);
   const summary: FolderImportSummary = { files: files.length, imported: 0, duplicates: 0, unsupported: 0, failed: [], published: [] };
-  const titles = new Set(files.map((file) => options.album ?? path.basename(path.dirname(file))));
+  const titleOf = (file: string) => options.album ?? albumTitleFor(absoluteRoot, file);
+  const titles = new Set(files.map(titleOf));
   // Asking for public means the albums end public, whether this import makes them or they were there.
   if (options.visibility === 'PUBLIC') {
     for (const title of titles) {
@@ -87,9 +98,8 @@ export async function importFolder(deps: IngestDeps, root: string, options: Fold
       const file = files[index] as string;
       let outcome: IngestOutcome;
       try {
-        const title = options.album ?? path.basename(path.dirname(file));
         outcome = await ingestFile(deps, file, {
-          album: { title, visibility: options.visibility },
+          album: { title: titleOf(file), visibility: options.visibility },
           commitTurn: () => (index === 0 ? Promise.resolve() : (turns[index - 1]?.promise ?? Promise.resolve())),
         });
       } catch (error) {
