@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict';
-import { stat } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { request } from 'undici';
 import { openStore } from '../src/storage/open-store.ts';
-import { FIXTURE_PHOTOS, spawnServer } from './helpers/cli.ts';
+import { FIXTURE_PHOTOS, REPO_ROOT, spawnServer } from './helpers/cli.ts';
 import { importIntoDataDir } from './helpers/library.ts';
 import { makeTempDir, startTestServer } from './helpers/server.ts';
 
@@ -76,6 +78,43 @@ describe('server lifecycle', () => {
     assert.equal(await exited, 0);
     const wal = await stat(path.join(dataDir, 'lightbox.db-wal')).catch(() => undefined);
     assert.ok(wal === undefined || wal.size === 0, 'the WAL was checkpointed into the database');
+  });
+
+  it('`npm start` stopped with SIGTERM stops the server too (npm does not pass the signal on)', { timeout: 60_000 }, async (t) => {
+    const dataDir = await makeTempDir();
+    const npm = spawn('npm', ['start'], {
+      cwd: REPO_ROOT,
+      env: { ...process.env, LIGHTBOX_DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info' },
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
+    let log = '';
+    const listening = new Promise<void>((resolve) => {
+      npm.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+        log += chunk;
+        if (log.includes('lightbox is listening')) resolve();
+      });
+    });
+    // The server process shares npm's stdout: the pipe ends only once the server has exited as well.
+    const closed = once(npm.stdout, 'close');
+    await listening;
+    // The server's lock holds its pid.
+    const serverPid = Number.parseInt(await readFile(path.join(dataDir, 'serve.lock'), 'utf8'), 10);
+    // Should this fail, no server is left running after the test.
+    t.after(() => {
+      try {
+        process.kill(serverPid, 'SIGKILL');
+      } catch {}
+    });
+    assert.notEqual(serverPid, npm.pid, 'npm runs the server as a process of its own');
+    npm.kill('SIGTERM');
+    await closed;
+    assert.match(log, /"msg":"shut down cleanly"/, 'the server shut down as on its own SIGTERM');
+    // Gone, or exited and waiting to be reaped (a container's init may be slow to).
+    const state = await readFile(`/proc/${serverPid}/stat`, 'utf8').then(
+      (stat) => stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3),
+      () => 'gone',
+    );
+    assert.ok(state === 'gone' || state === 'Z', `the server process has exited (state ${state})`);
   });
 
   it('SIGTERM lets an in-flight request finish', async () => {

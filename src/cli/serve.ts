@@ -15,8 +15,25 @@ function signInNotice(config: Config, token: KeptSecret, file: string, base: str
   return `${generated}Your library: ${library}#token=${token.value}\nTo act as admin in GraphiQL, open "Headers" and paste: ${header}\n`;
 }
 
+/**
+ * Under `npm start`, a SIGTERM to npm stops the shell between npm and the server and never
+ * reaches the server, which would run on with no parent. So a server npm started stops, as on
+ * SIGTERM, once its parent is gone. Other servers (nohup, systemd, a container) may outlive theirs.
+ */
+function stopWithParent(parent: number, stop: () => void): void {
+  if (process.env.npm_lifecycle_event === undefined) return;
+  const watch = setInterval(() => {
+    if (process.ppid === parent) return;
+    clearInterval(watch);
+    stop();
+  }, 500);
+  watch.unref();
+}
+
 /** `lightbox serve`: runs until SIGTERM or SIGINT, then shuts down gracefully and exits 0. */
 export async function serve(config: Config, logger: Logger): Promise<void> {
+  // Read before the start, which takes a while: a parent that goes meanwhile is noticed too.
+  const parent = process.ppid;
   const app = await startLightbox(config, logger);
   let signalled = false;
   const shutdown = (signal: NodeJS.Signals) => {
@@ -41,6 +58,7 @@ export async function serve(config: Config, logger: Logger): Promise<void> {
   };
   process.once('SIGTERM', shutdown);
   process.once('SIGINT', shutdown);
+  stopWithParent(parent, () => shutdown('SIGTERM'));
   // Every request path catches its own failures; one that slips past is a bug to log, not a reason to stop serving everyone else.
   process.on('unhandledRejection', (reason) => logger.error({ err: reason }, 'unhandled rejection (a bug): the server goes on'));
   // Announced only once a signal is handled: whoever waits for this line may stop the server at once.
