@@ -59,6 +59,21 @@ async function thumbnailsShown(page: Page): Promise<number> {
   );
 }
 
+/** Waits for `locator`; if it never shows, the failure says what the page said instead (its alert, its main text). */
+async function shows(page: Page, locator: ReturnType<Page['getByText']>): Promise<void> {
+  try {
+    await locator.waitFor();
+  } catch (error) {
+    const said = await page.evaluate(() => ({
+      alert: document.getElementById('alert')?.textContent ?? '',
+      dialog: document.querySelector('dialog[open]')?.textContent ?? '',
+      main: document.querySelector('main')?.textContent?.slice(0, 500) ?? '',
+      url: location.pathname,
+    }));
+    throw new Error(`${(error as Error).message.split('\n')[0]}; the page said ${JSON.stringify(said)}`);
+  }
+}
+
 /** Presses Tab until the focused element's text starts with `name` (at most 40 times); says whether focus shows. */
 async function tabTo(page: Page, name: string): Promise<{ outline: string }> {
   for (let i = 0; i < 40; i++) {
@@ -335,7 +350,7 @@ describe("the owner's app in a real browser, with a separate worker process", { 
 
     await owner.getByRole('button', { name: 'Delete album…' }).click();
     await owner.getByRole('dialog', { name: 'Delete the album Trip to the falls?' }).getByRole('button', { name: 'Delete album' }).click();
-    await owner.getByText('No albums yet.').waitFor();
+    await shows(owner, owner.getByText('No albums yet.'));
     assert.equal(dataOf(await postGraphQL(server.url, PhotoCount, {}, server.admin)).photos.totalCount, 4, 'its photos stay');
 
     await owner.getByRole('link', { name: 'All photos' }).click();
