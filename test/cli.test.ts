@@ -121,7 +121,12 @@ describe('the command line', () => {
         { args: ['serve'], env: { LOG_LEVEL: 'loud' }, says: /LOG_LEVEL/ },
         { args: ['backup', '/missing/dir/b.db'], env: {}, says: /the folder \/missing\/dir does not exist; create it first/ },
         { args: ['import', '/no/such/folder'], env: {}, says: /\/no\/such\/folder does not exist/ },
-        { args: ['album', 'publish', 'Nothing by that name'], env: {}, says: /no album is titled or has the id "Nothing by that name"/ },
+        {
+          args: ['album', 'publish', 'Nothing by that name'],
+          env: {},
+          says: /no album is titled or has the id "Nothing by that name" \(see `lightbox album list`\)$/,
+        },
+        { args: ['share', 'Trip', '--expires', '2020-01-01'], env: {}, says: /--expires 2020-01-01 has already passed: give a later date/ },
         { args: ['album', 'shuffle'], env: {}, says: /album needs list, publish or unpublish/ },
       ];
       for (const { args, env, says } of cases) {

@@ -31,7 +31,11 @@ const READABLE_CODES: Record<string, string> = {
 export function failureLine(error: unknown, command: string | undefined): Failure {
   const help = command === undefined ? '`lightbox --help`' : `\`lightbox ${command} --help\``;
   if (error instanceof LightboxError) {
-    if (error.code === 'USAGE') return { message: `${error.message} (see ${help})`, exitCode: ERRORS.USAGE.exitCode };
+    if (error.code === 'USAGE') {
+      // One hint is enough: a message that already says where to look keeps its own.
+      const message = error.message.includes('(see ') ? error.message : `${error.message} (see ${help})`;
+      return { message, exitCode: ERRORS.USAGE.exitCode };
+    }
     if (error.code === 'CONFIG') return { message: `configuration error: ${error.message}`, exitCode: ERRORS.CONFIG.exitCode };
     const exitCode = 'exitCode' in ERRORS[error.code] ? (ERRORS[error.code] as { exitCode: number }).exitCode : 1;
     return { message: command === undefined ? error.message : `${command}: ${error.message}`, exitCode };

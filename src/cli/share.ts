@@ -34,6 +34,9 @@ export function parseExpiry(text: string, nowMs: number): Date {
   if (Number.isNaN(date.getTime())) {
     throw new LightboxError('USAGE', `--expires takes a duration such as 7d, 12h, 30m or 2w, or a date such as 2026-12-31 (got "${text}")`);
   }
+  if (date.getTime() <= nowMs) {
+    throw new LightboxError('USAGE', `--expires ${text} has already passed: give a later date, or a duration such as 7d`);
+  }
   return date;
 }
 
