@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { sendPlain } from '../plain-response.ts';
+import { webAssets } from '../web/assets.ts';
 import { escapeHtml } from '../web/html.ts';
 import { LIBRARY_ASSETS_PREFIX, type LibraryAssets, libraryAssets } from './assets.ts';
 import { LIBRARY_DOCUMENTS } from './documents.ts';
@@ -30,6 +31,7 @@ function render(assets: LibraryAssets, options: LibraryPageOptions): string {
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <meta name="referrer" content="no-referrer"><title>Your library · Lightbox</title>
+<link rel="icon" href="${escapeHtml(webAssets().url('favicon.svg'))}" type="image/svg+xml">
 <link rel="stylesheet" href="${escapeHtml(assets.url('library.css'))}">
 <script type="module" src="${escapeHtml(assets.url('app.js'))}"></script></head>
 <body><a class="skip" href="#main">Skip to content</a><div id="app"><main id="main" tabindex="-1"><p>Loading your library…</p>

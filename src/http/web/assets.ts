@@ -2,13 +2,15 @@ import { readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type HashedAsset, hashedAsset, serveHashedAsset } from '../hashed-asset.ts';
 
-export type WebAssetName = 'gallery.css' | 'gallery.js';
+export type WebAssetName = 'gallery.css' | 'gallery.js' | 'favicon.svg';
 
 export interface WebAssets {
   prefix: string;
   /** `/assets/<name>?v=<content hash>`: cached for a year, changed with the file. */
   url(name: WebAssetName): string;
   serve(req: IncomingMessage, res: ServerResponse, pathname: string, query: string): Promise<void>;
+  /** `/favicon.ico`, which browsers ask for by that name wherever a page names no icon: the same SVG, revalidated. */
+  serveFavicon(req: IncomingMessage, res: ServerResponse): Promise<void>;
 }
 
 const PREFIX = '/assets/';
@@ -18,12 +20,13 @@ function load(): ReadonlyMap<string, HashedAsset> {
   return new Map([
     ['gallery.css', hashedAsset('text/css; charset=utf-8', read('gallery.css'))],
     ['gallery.js', hashedAsset('text/javascript; charset=utf-8', read('gallery.js'))],
+    ['favicon.svg', hashedAsset('image/svg+xml', read('favicon.svg'))],
   ]);
 }
 
 let loaded: ReadonlyMap<string, HashedAsset> | undefined;
 
-/** The gallery's stylesheet and script, read once per process: they are part of the installed code. */
+/** The gallery's stylesheet, script and icon, read once per process: they are part of the installed code. */
 export function webAssets(): WebAssets {
   loaded ??= load();
   const assets = loaded;
@@ -34,6 +37,9 @@ export function webAssets(): WebAssets {
     },
     serve(req, res, pathname, query) {
       return serveHashedAsset(req, res, assets.get(pathname.slice(PREFIX.length)), query);
+    },
+    serveFavicon(req, res) {
+      return serveHashedAsset(req, res, assets.get('favicon.svg'), '');
     },
   };
 }

@@ -82,6 +82,7 @@ export interface PageShell {
   home?: { href: string; label: string };
   stylesheet: string;
   script: string;
+  icon: string;
 }
 
 export interface RenderedPage {
@@ -103,7 +104,7 @@ export function renderPage(page: PageShell): RenderedPage {
   const home = page.home ?? { href: '/', label: 'Lightbox' };
   const html = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
-<title>${escapeHtml(page.title)}</title><link rel="stylesheet" href="${escapeHtml(page.stylesheet)}">${css === '' ? '' : `<style>${css}</style>`}
+<title>${escapeHtml(page.title)}</title><link rel="icon" href="${escapeHtml(page.icon)}" type="image/svg+xml"><link rel="stylesheet" href="${escapeHtml(page.stylesheet)}">${css === '' ? '' : `<style>${css}</style>`}
 <script src="${escapeHtml(page.script)}" defer></script></head>
 <body><header><a href="${escapeHtml(home.href)}">${escapeHtml(home.label)}</a></header>
 <main${attributes(page.main)}>${page.body}</main>${next}</body></html>

@@ -6,7 +6,7 @@ import { ALBUM_PAGE, ALBUMS_PAGE, type AlbumPageData, type AlbumsPageData, type 
  * and nothing else (pages.ts decides which page, for whom, and with what status). The page's
  * stylesheet and script are the server's, added when it is sent.
  */
-export type PageView = Omit<PageShell, 'stylesheet' | 'script'>;
+export type PageView = Omit<PageShell, 'stylesheet' | 'script' | 'icon'>;
 
 /** What a share link's pages carry along: the prefix of every page under it, its header value and its unlock. */
 export interface ShareLinks {
