@@ -189,6 +189,25 @@ describe('the web gallery in a real browser', { skip: browserSkip }, () => {
     assert.equal(await shown(), 'first');
     await page.keyboard.press('ArrowRight');
     assert.equal(await shown(), 'second');
+    // A portrait photo in a landscape window shows narrow: the rendition fetched is the smallest
+    // that covers it, not the one a full-width photo would need.
+    await page.waitForFunction(() => (document.querySelector('[role=dialog] img') as HTMLImageElement).complete);
+    const chosen = await page.evaluate(() => {
+      const img = document.querySelector('[role=dialog] img') as HTMLImageElement;
+      const candidates = img.srcset.split(',').map((part) => {
+        const [url, width] = part.trim().split(/\s+/);
+        return { url: new URL(url as string, location.href).href, width: Number.parseInt(width as string, 10) };
+      });
+      const needed = img.getBoundingClientRect().width * devicePixelRatio;
+      return {
+        needed,
+        widths: candidates.map((candidate) => candidate.width),
+        got: candidates.find((c) => c.url === img.currentSrc)?.width,
+      };
+    });
+    const covering = chosen.widths.filter((width) => width >= chosen.needed).sort((a, b) => a - b)[0];
+    assert.equal(chosen.got, covering, `shown ${Math.round(chosen.needed)} px wide, of ${chosen.widths.join(', ')}`);
+    assert.notEqual(chosen.got, Math.max(...chosen.widths), 'not the largest rendition');
     for (let press = 0; press < 5; press++) {
       await page.keyboard.press('Tab');
       assert.ok(await page.evaluate(() => document.activeElement?.closest('[role=dialog]') !== null), 'focus stays in the dialog');

@@ -64,7 +64,14 @@ export function tileHtml(photo: Tile, options: TileOptions): string {
   });
   const caption = options.caption ?? '';
   return (
-    `<li><a${attributes({ href: options.href, 'data-full': photo.large.url, 'data-srcset': photo.webp, 'data-alt': alt })}><picture>` +
+    `<li><a${attributes({
+      href: options.href,
+      'data-full': photo.large.url,
+      'data-srcset': photo.webp,
+      'data-width': String(photo.large.width),
+      'data-height': String(photo.large.height),
+      'data-alt': alt,
+    })}><picture>` +
     `<source type="image/webp"${attributes({ srcset: srcset(photo.thumbWebp.url, photo.smallWebp.url), sizes: TILE_SIZES })}>` +
     `<img${img}></picture>${caption}</a></li>`
   );

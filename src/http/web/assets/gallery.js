@@ -161,19 +161,36 @@
   let opener = null;
 
   const tiles = () => [...main.querySelectorAll('ul.grid a[data-full]')];
+  /**
+   * How wide the photo will show: as wide as the box lets it, or as tall, at its own aspect. The
+   * browser picks the rendition from this, so a portrait photo on a wide screen does not fetch
+   * the rendition a full-width photo would need.
+   */
+  function shownWidth(link) {
+    const width = Number(link.dataset.width);
+    const height = Number(link.dataset.height);
+    const style = getComputedStyle(box);
+    const room = box.clientWidth - Number.parseFloat(style.paddingLeft) - Number.parseFloat(style.paddingRight);
+    const tallest = Number.parseFloat(getComputedStyle(image).maxHeight);
+    if (!(width > 0 && height > 0 && room > 0)) return '100vw';
+    const fit = Math.min(room, Number.isFinite(tallest) ? (tallest * width) / height : room, width);
+    return `${Math.ceil(fit)}px`;
+  }
   function show(link) {
     current = link;
     image.removeAttribute('srcset');
-    image.src = link.dataset.full;
+    // The size first: a srcset set before it would start loading for the old one.
+    image.sizes = shownWidth(link);
     if (link.dataset.srcset) image.srcset = link.dataset.srcset;
-    image.sizes = '100vw';
+    image.src = link.dataset.full;
     image.alt = link.dataset.alt || '';
     caption.textContent = link.dataset.alt || '';
   }
   function open(link) {
     opener = link;
-    show(link);
+    // Shown before the photo is chosen: its size is measured in the open box.
     box.hidden = false;
+    show(link);
     document.body.style.overflow = 'hidden';
     close.focus();
   }
