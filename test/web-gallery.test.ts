@@ -5,7 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import { encodeGlobalID } from '@pothos/plugin-relay';
 import type { Page } from 'playwright-core';
 import sharp from 'sharp';
-import { browserSkip, type LoopbackBrowser, launchLoopbackBrowser } from './helpers/browser.ts';
+import { browserSkip, contrastFailures, type LoopbackBrowser, launchLoopbackBrowser } from './helpers/browser.ts';
 import { FIXTURE_PHOTOS, REPO_ROOT } from './helpers/cli.ts';
 import { buildLibrary, type LibraryPlan } from './helpers/library.ts';
 import { processingSettled } from './helpers/photos.ts';
@@ -321,9 +321,16 @@ describe('the web gallery in a real browser', { skip: browserSkip }, () => {
     await page.close();
   });
 
-  it('reads on a 360 px phone, a 1440 px and a 2560 px screen (screenshots in test-output/screenshots)', async (t) => {
-    for (const width of [360, 1440, 2560]) {
+  it('reads on a 360 px phone, a 1440 px and a 2560 px screen, light and dark, at AA contrast (screenshots in test-output/screenshots)', async (t) => {
+    for (const [width, scheme] of [
+      [360, 'light'],
+      [1440, 'light'],
+      [2560, 'light'],
+      [360, 'dark'],
+      [1440, 'dark'],
+    ] as const) {
       const page = await browser.context.newPage();
+      await page.emulateMedia({ colorScheme: scheme });
       await page.setViewportSize({ width, height: width === 360 ? 740 : width === 1440 ? 900 : 1440 });
       for (const [name, url] of [
         ['home', '/'],
@@ -334,7 +341,12 @@ describe('the web gallery in a real browser', { skip: browserSkip }, () => {
         await everyImageDecoded(page);
         const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
         assert.ok(overflow <= 0, `${name} at ${width}px: nothing wider than the screen`);
-        const file = path.join(SCREENSHOTS, `${name}-${width}.png`);
+        assert.deepEqual(await contrastFailures(page), [], `${name} at ${width}px, ${scheme}: every text meets WCAG AA contrast`);
+        if (scheme === 'dark') {
+          const paper = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+          assert.equal(paper, 'rgb(20, 20, 20)', 'a dark system gets the dark page');
+        }
+        const file = path.join(SCREENSHOTS, `${name}-${width}${scheme === 'dark' ? '-dark' : ''}.png`);
         await page.screenshot({ path: file, fullPage: true });
         t.diagnostic(file);
       }
