@@ -224,6 +224,29 @@ describe('the web gallery in a real browser', { skip: browserSkip }, () => {
     await page.close();
   });
 
+  it("a photo's page shows the picture in a box of its own shape, with no layout shift: a small photo is not blown up, a tall one fits the window", async () => {
+    const page = await browser.context.newPage();
+    await page.setViewportSize({ width: 1440, height: 900 });
+    for (const [name, expected] of [
+      ['many-0', { width: 320, height: 240 }],
+      ['second', { height: Math.floor(0.85 * 900), ratio: 2 / 3 }],
+    ] as const) {
+      await page.goto(`${server.url}/photos/${encodeURIComponent(photos[name] as string)}`);
+      await page.waitForFunction(() => (document.querySelector('.photo img') as HTMLImageElement).complete);
+      const box = await page.evaluate(() => {
+        const img = document.querySelector('.photo img') as HTMLImageElement;
+        const rect = img.getBoundingClientRect();
+        return { width: rect.width, height: rect.height, natural: img.naturalWidth / img.naturalHeight };
+      });
+      assert.ok(Math.abs(box.width / box.height - box.natural) < 0.01, `${name}: no bars beside the picture (${JSON.stringify(box)})`);
+      assert.equal(await layoutShift(page), 0, `${name}: the box was right before the picture arrived`);
+      if ('width' in expected)
+        assert.deepEqual({ width: box.width, height: box.height }, expected, `${name}: at its own size, not enlarged`);
+      else assert.ok(Math.abs(box.height - expected.height) <= 1, `${name}: as tall as 85% of the window (${box.height})`);
+    }
+    await page.close();
+  });
+
   it("a photo's page moves to the next and previous photo with the keyboard, in album order", async () => {
     const page = await browser.context.newPage();
     await page.goto(`${server.url}/albums/${encodeURIComponent(albums.Trip as string)}`);

@@ -83,6 +83,8 @@ export interface PageShell {
   main: Record<string, string | undefined>;
   body: string;
   placeholders?: Placeholders;
+  /** Rules this page alone needs, from values the server computed (never from a request): sent in its hashed style block. */
+  css?: string;
   /** The document and variables that fetch the next page through /graphql (read by the script, never executed as script). */
   nextPage?: { query: string; variables: Record<string, unknown> };
   /** Where the site header links (the shared album for a share link's holder, who may not see the rest). */
@@ -102,7 +104,7 @@ export interface RenderedPage {
  * the page's one `<style>` block by its hash, images from this origin, requests to this origin.
  */
 export function renderPage(page: PageShell): RenderedPage {
-  const css = page.placeholders?.css() ?? '';
+  const css = (page.placeholders?.css() ?? '') + (page.css ?? '');
   const styleHash = css === '' ? '' : ` 'sha256-${createHash('sha256').update(css).digest('base64')}'`;
   const next =
     page.nextPage === undefined

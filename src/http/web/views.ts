@@ -114,6 +114,10 @@ export function photoView(found: FoundPhoto, album: AlbumContext, share: ShareLi
     `<img src="${escapeHtml(found.large.url)}" srcset="${escapeHtml(found.jpg)}" sizes="${sizes}" width="${found.large.width}" height="${found.large.height}" alt="${escapeHtml(alt)}" fetchpriority="high" decoding="async"${
       placeholders.classFor(found.placeholder?.dominantColor) ? ` class="${placeholders.classFor(found.placeholder?.dominantColor)}"` : ''
     }></picture>`;
+  // Never wider than the rendition (no 640×480 photo blown up), and never so wide that its height
+  // passes 85% of the window: the box is the picture's own shape, so nothing letterboxes it.
+  const ratio = found.large.width / found.large.height;
+  const fit = Number.isFinite(ratio) && ratio > 0 ? `.photo img{max-width:min(100%,calc(85vh * ${ratio.toFixed(4)}))}` : '';
   const facts = captureFacts(found);
   const up =
     share !== undefined
@@ -136,6 +140,7 @@ export function photoView(found: FoundPhoto, album: AlbumContext, share: ShareLi
     main: { 'data-page': 'photo', 'data-share': share?.header },
     body,
     placeholders,
+    css: fit,
     home: share === undefined ? undefined : { href: up ?? share.base, label: album?.title ?? 'Shared album' },
   };
 }
