@@ -32,7 +32,7 @@ export interface OpenStoreOptions {
 }
 
 /** What was at the data dir before: nothing, an empty folder, or something (a library, or other files). */
-async function before(dataDir: string): Promise<'missing' | 'empty' | 'used'> {
+async function whatIsAt(dataDir: string): Promise<'missing' | 'empty' | 'used'> {
   const found = await stat(dataDir).catch((error: NodeJS.ErrnoException) => (error.code === 'ENOENT' ? undefined : Promise.reject(error)));
   if (found === undefined) return 'missing';
   if (!found.isDirectory())
@@ -50,7 +50,7 @@ async function hasLibrary(layout: StorageLayout): Promise<boolean> {
  */
 export async function openStore(config: Pick<Config, 'dataDir'>, options: OpenStoreOptions): Promise<Store> {
   const layout = new StorageLayout(path.resolve(config.dataDir));
-  const found = await before(layout.dataDir).catch((error: unknown) => {
+  const found = await whatIsAt(layout.dataDir).catch((error: unknown) => {
     if (error instanceof ConfigError) throw error;
     return 'used' as const;
   });
