@@ -62,7 +62,8 @@ async function thumbnailsShown(page: Page): Promise<number> {
 /** Waits for `locator`; if it never shows, the failure says what the page said instead (its alert, its main text). */
 async function shows(page: Page, locator: ReturnType<Page['getByText']>): Promise<void> {
   try {
-    await locator.waitFor();
+    // Longer than Playwright's 30 s: the whole suite shares two cores with Chromium and a worker process.
+    await locator.waitFor({ timeout: 60_000 });
   } catch (error) {
     const said = await page.evaluate(() => ({
       alert: document.getElementById('alert')?.textContent ?? '',
@@ -350,6 +351,7 @@ describe("the owner's app in a real browser, with a separate worker process", { 
 
     await owner.getByRole('button', { name: 'Delete album…' }).click();
     await owner.getByRole('dialog', { name: 'Delete the album Trip to the falls?' }).getByRole('button', { name: 'Delete album' }).click();
+    await shows(owner, owner.getByRole('heading', { name: 'Albums', level: 1 }));
     await shows(owner, owner.getByText('No albums yet.'));
     assert.equal(dataOf(await postGraphQL(server.url, PhotoCount, {}, server.admin)).photos.totalCount, 4, 'its photos stay');
 
