@@ -4,6 +4,7 @@ import type { Queryable } from '../db/client.ts';
 import type { AlbumVisibility } from '../db/schema.ts';
 import { LightboxError } from '../errors.ts';
 import { openStore } from '../storage/open-store.ts';
+import { NothingNamedError } from './failure.ts';
 import { albumGlobalId, unwrapGlobalId } from './ids.ts';
 
 /** `lightbox album list`: every album with its visibility, photo count and ids a person can paste. */
@@ -29,7 +30,7 @@ export async function listAlbumsCommand(config: Config): Promise<number> {
 export function albumNamedOnCommandLine(db: Queryable, titleOrId: string): AlbumRow {
   const matches = albumsNamed(db, { publicId: unwrapGlobalId(titleOrId, 'Album'), title: titleOrId });
   if (matches.length === 0) {
-    throw new LightboxError('USAGE', `no album is titled or has the id "${titleOrId}" (see \`lightbox album list\`)`);
+    throw new NothingNamedError(`no album is titled or has the id "${titleOrId}"`, '`lightbox album list`');
   }
   if (matches.length > 1) {
     const ids = matches.map((album) => albumGlobalId(album.publicId)).join(', ');

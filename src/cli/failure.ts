@@ -24,6 +24,17 @@ const READABLE_CODES: Record<string, string> = {
   EISDIR: 'is a folder',
 };
 
+/** A command line naming an album or a link that is not there: the failure points to the list, not the command's help. */
+export class NothingNamedError extends LightboxError {
+  constructor(
+    message: string,
+    /** Where the names are, as a command: "`lightbox album list`". */
+    readonly lookIn: string,
+  ) {
+    super('USAGE', message);
+  }
+}
+
 /**
  * The one line `lightbox` prints for a failure, and its exit code: what is wrong, in the terms
  * a user set (PORT, HOST, a path), and what to do. Stack traces are for LOG_LEVEL=debug.
@@ -32,9 +43,8 @@ export function failureLine(error: unknown, command: string | undefined): Failur
   const help = command === undefined ? '`lightbox --help`' : `\`lightbox ${command} --help\``;
   if (error instanceof LightboxError) {
     if (error.code === 'USAGE') {
-      // One hint is enough: a message that already says where to look keeps its own.
-      const message = error.message.includes('(see ') ? error.message : `${error.message} (see ${help})`;
-      return { message, exitCode: ERRORS.USAGE.exitCode };
+      const see = error instanceof NothingNamedError ? error.lookIn : help;
+      return { message: `${error.message} (see ${see})`, exitCode: ERRORS.USAGE.exitCode };
     }
     if (error.code === 'CONFIG') return { message: `configuration error: ${error.message}`, exitCode: ERRORS.CONFIG.exitCode };
     const exitCode = 'exitCode' in ERRORS[error.code] ? (ERRORS[error.code] as { exitCode: number }).exitCode : 1;

@@ -12,6 +12,7 @@ import type { Config } from '../config.ts';
 import { LightboxError, ValidationError } from '../errors.ts';
 import { openStore } from '../storage/open-store.ts';
 import { albumNamedOnCommandLine } from './album.ts';
+import { NothingNamedError } from './failure.ts';
 import { unwrapGlobalId } from './ids.ts';
 import { readPassword } from './password-prompt.ts';
 
@@ -134,7 +135,7 @@ export async function revokeShareCommand(config: Config, id: string): Promise<nu
       link = revokeShareLink(database.db, publicId);
     } catch (error) {
       if (error instanceof LightboxError && error.code === 'NOT_FOUND') {
-        throw new LightboxError('USAGE', `no share link has the id "${id}" (see \`lightbox share --list\`)`);
+        throw new NothingNamedError(`no share link has the id "${id}"`, '`lightbox share --list`');
       }
       throw error;
     }

@@ -76,7 +76,7 @@ export interface PhotoDetails {
  * yields empty metadata, not an error. `extension` is the sniffed format's (the file itself
  * may be a nameless temp file). For HEIF only the Exif item is read (no XMP or IPTC).
  */
-export async function readPhotoDetails(file: string, extension: string): Promise<PhotoDetails> {
+export async function readPhotoDetails(file: string, extension: string, withTitle = true): Promise<PhotoDetails> {
   let tags: Record<string, unknown> | undefined;
   try {
     const source = await exifSource(file, extension);
@@ -91,19 +91,20 @@ export async function readPhotoDetails(file: string, extension: string): Promise
       interop: false,
       icc: false,
       jfif: false,
-      xmp: true,
-      iptc: true,
+      // Where only a title is to be found: read only when one is wanted.
+      xmp: withTitle,
+      iptc: withTitle,
     });
   } catch {
     return { metadata: EMPTY_METADATA, title: null };
   }
   if (tags === undefined || tags === null) return { metadata: EMPTY_METADATA, title: null };
-  return { metadata: metadataOf(tags), title: embeddedTitle(tags) };
+  return { metadata: metadataOf(tags), title: withTitle ? embeddedTitle(tags) : null };
 }
 
 /** The metadata columns alone (reprocessing reads them again; a title the owner may have changed is left alone). */
 export async function readPhotoMetadata(file: string, extension: string): Promise<PhotoMetadata> {
-  return (await readPhotoDetails(file, extension)).metadata;
+  return (await readPhotoDetails(file, extension, false)).metadata;
 }
 
 function metadataOf(tags: Record<string, unknown>): PhotoMetadata {

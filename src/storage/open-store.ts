@@ -31,13 +31,15 @@ export interface OpenStoreOptions {
   missingHint?: string;
 }
 
-/** What was at the data dir before: nothing, an empty folder, or something (a library, or other files). */
+/** What was at the data dir before: nothing, an empty folder, or something (a library, other files, or what cannot be read). */
 async function whatIsAt(dataDir: string): Promise<'missing' | 'empty' | 'used'> {
-  const found = await stat(dataDir).catch((error: NodeJS.ErrnoException) => (error.code === 'ENOENT' ? undefined : Promise.reject(error)));
-  if (found === undefined) return 'missing';
-  if (!found.isDirectory())
+  const found = await stat(dataDir).catch((error: NodeJS.ErrnoException) => (error.code === 'ENOENT' ? ('missing' as const) : undefined));
+  if (found === 'missing') return found;
+  if (found !== undefined && !found.isDirectory()) {
     throw new ConfigError('LIGHTBOX_DATA_DIR', `${dataDir} is a file, not a folder: point it at the folder your library is in`);
-  return (await readdir(dataDir)).length === 0 ? 'empty' : 'used';
+  }
+  const entries = found === undefined ? undefined : await readdir(dataDir).catch(() => undefined);
+  return entries?.length === 0 ? 'empty' : 'used';
 }
 
 async function hasLibrary(layout: StorageLayout): Promise<boolean> {
@@ -50,10 +52,7 @@ async function hasLibrary(layout: StorageLayout): Promise<boolean> {
  */
 export async function openStore(config: Pick<Config, 'dataDir'>, options: OpenStoreOptions): Promise<Store> {
   const layout = new StorageLayout(path.resolve(config.dataDir));
-  const found = await whatIsAt(layout.dataDir).catch((error: unknown) => {
-    if (error instanceof ConfigError) throw error;
-    return 'used' as const;
-  });
+  const found = await whatIsAt(layout.dataDir);
   const created = !(await hasLibrary(layout));
   if (created && !options.create) {
     throw new ConfigError(

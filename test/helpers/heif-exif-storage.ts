@@ -9,31 +9,9 @@
  * - `idat`: inside `meta`'s `idat` box (method 1), after other items' idat bytes and a few of padding;
  * - `item-reference`: in another item, which the Exif item reads through an `iref` of type `iloc` (method 2).
  */
+
+import { type Box, boxes } from './heif-box-list.ts';
 export type ExifStorage = 'extents' | 'idat' | 'item-reference';
-
-interface Box {
-  type: string;
-  at: number;
-  content: number;
-  end: number;
-}
-
-function boxes(bytes: Buffer, start: number, end: number): Box[] {
-  const found: Box[] = [];
-  for (let at = start; at + 8 <= end; ) {
-    let size = bytes.readUInt32BE(at);
-    let header = 8;
-    if (size === 1) {
-      // A 64-bit size (an iPhone's mdat).
-      size = Number(bytes.readBigUInt64BE(at + 8));
-      header = 16;
-    } else if (size === 0) size = end - at;
-    if (size < header) throw new Error('a box smaller than its header in this test file');
-    found.push({ type: bytes.toString('latin1', at + 4, at + 8), at, content: at + header, end: at + size });
-    at += size;
-  }
-  return found;
-}
 
 function box(type: string, ...parts: Buffer[]): Buffer {
   const content = Buffer.concat(parts);

@@ -6,26 +6,9 @@
  * stored after `meta` has its `iloc` offset moved by as much.
  */
 
+import { type Box, boxes } from './heif-box-list.ts';
+
 export type HeifTransform = { kind: 'irot'; quarterTurnsAnticlockwise: 1 | 2 | 3 } | { kind: 'imir'; flip: 'upside-down' | 'left-right' };
-
-interface Box {
-  type: string;
-  /** Start of the box (its size field) and of its content; end. */
-  at: number;
-  content: number;
-  end: number;
-}
-
-function boxes(bytes: Buffer, start: number, end: number): Box[] {
-  const found: Box[] = [];
-  for (let at = start; at + 8 <= end; ) {
-    const size = bytes.readUInt32BE(at);
-    if (size < 8) throw new Error('a box of unsupported size (0 or 64-bit) in this test file');
-    found.push({ type: bytes.toString('latin1', at + 4, at + 8), at, content: at + 8, end: at + size });
-    at += size;
-  }
-  return found;
-}
 
 function only(list: Box[], type: string): Box {
   const box = list.find((candidate) => candidate.type === type);

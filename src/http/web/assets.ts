@@ -5,15 +5,16 @@ import { type HashedAsset, hashedAsset, serveHashedAsset } from '../hashed-asset
 export type WebAssetName = 'gallery.css' | 'gallery.js' | 'favicon.svg';
 
 export interface WebAssets {
-  prefix: string;
+  /** Whether the path is one of these files: under the prefix, or `/favicon.ico`. */
+  handles(pathname: string): boolean;
   /** `/assets/<name>?v=<content hash>`: cached for a year, changed with the file. */
   url(name: WebAssetName): string;
   serve(req: IncomingMessage, res: ServerResponse, pathname: string, query: string): Promise<void>;
-  /** `/favicon.ico`, which browsers ask for by that name wherever a page names no icon: the same SVG, revalidated. */
-  serveFavicon(req: IncomingMessage, res: ServerResponse): Promise<void>;
 }
 
 const PREFIX = '/assets/';
+/** Browsers ask for it by that name wherever a page names no icon: the same SVG, revalidated (no `v`). */
+const FAVICON_PATH = '/favicon.ico';
 
 function load(): ReadonlyMap<string, HashedAsset> {
   const read = (name: WebAssetName) => readFileSync(new URL(`./assets/${name}`, import.meta.url));
@@ -31,15 +32,13 @@ export function webAssets(): WebAssets {
   loaded ??= load();
   const assets = loaded;
   return {
-    prefix: PREFIX,
+    handles: (pathname) => pathname === FAVICON_PATH || pathname.startsWith(PREFIX),
     url(name) {
       return `${PREFIX}${name}?v=${(assets.get(name) as HashedAsset).hash}`;
     },
     serve(req, res, pathname, query) {
+      if (pathname === FAVICON_PATH) return serveHashedAsset(req, res, assets.get('favicon.svg'), '');
       return serveHashedAsset(req, res, assets.get(pathname.slice(PREFIX.length)), query);
-    },
-    serveFavicon(req, res) {
-      return serveHashedAsset(req, res, assets.get('favicon.svg'), '');
     },
   };
 }

@@ -136,20 +136,19 @@ function handles(deps: WebPageDeps, pathname: string): boolean {
     pathname.startsWith('/albums/') ||
     pathname.startsWith('/photos/') ||
     pathname.startsWith('/s/') ||
-    pathname === '/favicon.ico' ||
-    pathname.startsWith(deps.assets.prefix)
+    deps.assets.handles(pathname)
   );
 }
 
 /** Assets apart, every gallery request is a page. */
 function handle(deps: WebPageDeps, req: IncomingMessage, res: ServerResponse, pathname: string, query: string): void {
-  if (pathname === '/favicon.ico' || pathname.startsWith(deps.assets.prefix)) void serveAsset(deps, req, res, pathname, query);
+  if (deps.assets.handles(pathname)) void serveAsset(deps, req, res, pathname, query);
   else void servePage(deps, req, res, pathname, new URLSearchParams(query));
 }
 
 async function serveAsset(deps: WebPageDeps, req: IncomingMessage, res: ServerResponse, pathname: string, query: string): Promise<void> {
   try {
-    await (pathname === '/favicon.ico' ? deps.assets.serveFavicon(req, res) : deps.assets.serve(req, res, pathname, query));
+    await deps.assets.serve(req, res, pathname, query);
   } catch (error) {
     deps.logger.error({ err: error }, 'gallery asset failed');
     if (!res.headersSent) sendPlain(res, 500, 'Internal server error', 'no-store');
