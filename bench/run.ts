@@ -2,6 +2,7 @@
 // Loopback only, every run bounded. Not a test: it asserts nothing about speed.
 import { mkdir, writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
+import { benchCliStart } from './cli-start.ts';
 import { benchGraphQL, GALLERY_QUERY } from './graphql.ts';
 import { benchHeic } from './heic.ts';
 import { benchImageRoute } from './image-route.ts';
@@ -54,7 +55,7 @@ if (!(seconds > 0 && seconds <= 60 && Number.isInteger(rounds) && rounds >= 1 &&
 ensureWrk();
 const against = values.against?.split(',').filter((root) => root !== '');
 const command = `npm run bench -- --seconds ${seconds} --rounds ${rounds} --connections ${connections}${values.against === undefined ? '' : ` --against ${values.against}`}`;
-const sections = new Set((values.sections ?? 'image,graphql,scale,wal,processing,heic,subscriptions').split(','));
+const sections = new Set((values.sections ?? 'image,graphql,scale,wal,processing,heic,subscriptions,cli').split(','));
 let imageTable = '(not run)';
 if (sections.has('image')) {
   process.stderr.write(`Image route vs nginx, sirv, a bare stat+md5 handler, @fastify/static and serve-static (${command})\n`);
@@ -91,6 +92,11 @@ if (sections.has('scale')) {
   scaleTable = await benchScale({ sizes, requests: 20, rounds, seconds, connections, importPhotos });
 }
 // Not in the default run: at 100k photos it links and reads gigabytes (verify hashes every original).
+let cliTable = '(not run)';
+if (sections.has('cli')) {
+  process.stderr.write('Command line: --help, album list and serve until /healthz, compiled and from sources\n');
+  cliTable = await benchCliStart({ runs: Math.max(5, rounds * 3) });
+}
 let startupTable = '(not run: `npm run bench -- --sections startup`)';
 if (sections.has('startup')) {
   process.stderr.write('Start-up at scale: /healthz during the sweep, backup and verify\n');
@@ -149,6 +155,17 @@ ${scaleTable}
 ## Start-up, health, backup and verify at scale
 
 ${startupTable}
+
+## Command line start
+
+Each command as a person runs it: \`bin/lightbox.js\`, which runs \`dist/\` (the sources compiled
+by \`npm install\` and before \`npm start\`), each command loading only its own modules; then the
+same command from the TypeScript sources through tsx (\`LIGHTBOX_FROM_SOURCES=1\`, every start before
+\`dist/\`). \`album list\` reads a library of 20 albums; \`serve\` is timed from spawning the process to
+the first 200 from \`/healthz\` on an existing library. "× bare node" divides by \`node -e 0\` timed
+in the same rounds: what the machine itself charges any Node.js program to start.
+
+${cliTable}
 
 ## WAL vs rollback journal
 

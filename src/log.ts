@@ -1,6 +1,9 @@
+import { createRequire } from 'node:module';
 import pino from 'pino';
-import pretty from 'pino-pretty';
 import type { LogLevel } from './config.ts';
+
+// Only a terminal needs the pretty printer; a server under a supervisor or a pipe never loads it.
+const require = createRequire(import.meta.url);
 
 export type Logger = pino.Logger;
 
@@ -11,7 +14,10 @@ export type Logger = pino.Logger;
 export function createLogger(level: LogLevel, destination?: pino.DestinationStream): Logger {
   const options = { level, base: { service: 'lightbox' } };
   if (destination !== undefined) return pino(options, destination);
-  if (process.stdout.isTTY) return pino(options, pretty({ colorize: true, sync: true, ignore: 'pid,hostname,service' }));
+  if (process.stdout.isTTY) {
+    const pretty = require('pino-pretty') as typeof import('pino-pretty');
+    return pino(options, pretty({ colorize: true, sync: true, ignore: 'pid,hostname,service' }));
+  }
   return pino(options, pino.destination({ sync: false }));
 }
 

@@ -1,15 +1,8 @@
+// Each command imports what it runs only when it runs: `lightbox --help` must not load sharp,
+// graphql and the database first (that cost seconds at every start).
 import type { Config } from '../config.ts';
 import { LightboxError } from '../errors.ts';
-import { createLogger } from '../log.ts';
-import { openStore } from '../storage/open-store.ts';
-import { listAlbumsCommand, setAlbumVisibilityCommand } from './album.ts';
-import { backupCommand, restoreCommand, verifyCommand } from './backup.ts';
-import { importCommand } from './import.ts';
-import { WITH_INIT } from './library-notice.ts';
-import { serve } from './serve.ts';
-import { createShareCommand, listSharesCommand, revokeShareCommand } from './share.ts';
 import type { CommandSpec } from './usage.ts';
-import { workerCommand } from './worker.ts';
 
 export interface CommandInput {
   positionals: string[];
@@ -42,6 +35,7 @@ export const COMMANDS: Command[] = [
     parse: HELP_OPTION,
     positionals: { min: 0, max: 0 },
     run: async ({ config }) => {
+      const [{ serve }, { createLogger }] = await Promise.all([import('./serve.ts'), import('../log.ts')]);
       await serve(config, createLogger(config.logLevel));
       return 0;
     },
@@ -70,11 +64,12 @@ export const COMMANDS: Command[] = [
       init: { type: 'boolean' },
     },
     positionals: { min: 1, max: 1 },
-    run: ({ positionals, values, config }) => {
+    run: async ({ positionals, values, config }) => {
       const concurrency = values.concurrency === undefined ? 2 : Number(values.concurrency);
       if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 32) {
         throw usageError('--concurrency must be a whole number from 1 to 32');
       }
+      const { importCommand } = await import('./import.ts');
       return importCommand(config, {
         dir: positionals[0] as string,
         album: values.album as string | undefined,
@@ -96,8 +91,9 @@ export const COMMANDS: Command[] = [
     examples: ['lightbox album list', 'lightbox album publish "Lisbon 2024"', 'lightbox album unpublish QWxidW06…'],
     parse: HELP_OPTION,
     positionals: { min: 1, max: 2 },
-    run: ({ positionals, config }) => {
+    run: async ({ positionals, config }) => {
       const [action, name] = positionals;
+      const { listAlbumsCommand, setAlbumVisibilityCommand } = await import('./album.ts');
       if (action === 'list') {
         if (name !== undefined) throw usageError(`album list takes no argument (got "${name}")`);
         return listAlbumsCommand(config);
@@ -148,10 +144,11 @@ export const COMMANDS: Command[] = [
       revoke: { type: 'string' },
     },
     positionals: { min: 0, max: 1 },
-    run: ({ positionals, values, config }) => {
+    run: async ({ positionals, values, config }) => {
       const [album] = positionals;
       const modes = [album !== undefined, values.list === true, values.revoke !== undefined].filter(Boolean).length;
       if (modes !== 1) throw usageError('share needs exactly one of: an album, --list, --revoke <id>');
+      const { createShareCommand, listSharesCommand, revokeShareCommand } = await import('./share.ts');
       if (values.list === true) return listSharesCommand(config);
       if (typeof values.revoke === 'string') return revokeShareCommand(config, values.revoke);
       return createShareCommand(config, album as string, {
@@ -176,6 +173,7 @@ export const COMMANDS: Command[] = [
     parse: HELP_OPTION,
     positionals: { min: 0, max: 0 },
     run: async ({ config }) => {
+      const [{ workerCommand }, { createLogger }] = await Promise.all([import('./worker.ts'), import('../log.ts')]);
       await workerCommand(config, createLogger(config.logLevel));
       return 0;
     },
@@ -190,6 +188,7 @@ export const COMMANDS: Command[] = [
     parse: { ...HELP_OPTION, init: { type: 'boolean' } },
     positionals: { min: 0, max: 0 },
     run: async ({ config, values }) => {
+      const [{ openStore }, { WITH_INIT }] = await Promise.all([import('../storage/open-store.ts'), import('./library-notice.ts')]);
       const store = await openStore(config, { create: values.init === true, missingHint: WITH_INIT });
       store.close();
       process.stdout.write(
@@ -212,7 +211,7 @@ export const COMMANDS: Command[] = [
     examples: ['lightbox backup /backups/lightbox', '0 3 * * * cd /srv/lightbox && npx lightbox backup /backups/lightbox  # cron, nightly'],
     parse: HELP_OPTION,
     positionals: { min: 1, max: 1 },
-    run: ({ positionals, config }) => backupCommand(config, positionals[0] as string),
+    run: async ({ positionals, config }) => (await import('./backup.ts')).backupCommand(config, positionals[0] as string),
   },
   {
     name: 'restore',
@@ -226,7 +225,7 @@ export const COMMANDS: Command[] = [
     examples: ['LIGHTBOX_DATA_DIR=/srv/lightbox/data lightbox restore /backups/lightbox'],
     parse: HELP_OPTION,
     positionals: { min: 1, max: 1 },
-    run: ({ positionals, config }) => restoreCommand(config, positionals[0] as string),
+    run: async ({ positionals, config }) => (await import('./backup.ts')).restoreCommand(config, positionals[0] as string),
   },
   {
     name: 'verify',
@@ -240,6 +239,6 @@ export const COMMANDS: Command[] = [
     examples: ['lightbox verify', 'lightbox verify /backups/lightbox'],
     parse: HELP_OPTION,
     positionals: { min: 0, max: 1 },
-    run: ({ positionals, config }) => verifyCommand(config, positionals[0]),
+    run: async ({ positionals, config }) => (await import('./backup.ts')).verifyCommand(config, positionals[0]),
   },
 ];

@@ -1,4 +1,3 @@
-import { encodeGlobalID } from '@pothos/plugin-relay';
 import { hashSharePassword } from '../auth/share-tokens.ts';
 import {
   createShareLink,
@@ -13,7 +12,7 @@ import { LightboxError, ValidationError } from '../errors.ts';
 import { openStore } from '../storage/open-store.ts';
 import { albumNamedOnCommandLine } from './album.ts';
 import { NothingNamedError } from './failure.ts';
-import { unwrapGlobalId } from './ids.ts';
+import { shareLinkGlobalId, unwrapGlobalId } from './ids.ts';
 import { readPassword } from './password-prompt.ts';
 
 export interface ShareOptions {
@@ -39,10 +38,6 @@ export function parseExpiry(text: string, nowMs: number): Date {
     throw new LightboxError('USAGE', `--expires ${text} has already passed: give a later date, or a duration such as 7d`);
   }
   return date;
-}
-
-function shareLinkGlobalId(publicId: string): string {
-  return encodeGlobalID('ShareLink', publicId);
 }
 
 /** Where people reach the server this config describes: LIGHTBOX_PUBLIC_URL, else its address on this machine. */

@@ -1,6 +1,6 @@
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import { isIP } from 'node:net';
-import { Agent, request } from 'undici';
+import type { Agent } from 'undici';
 import { UrlFetchError } from '../errors.ts';
 import { isForbiddenAddress } from './special-addresses.ts';
 
@@ -18,8 +18,8 @@ export interface UrlFetchOptions {
  * An undici agent whose DNS lookup refuses forbidden addresses at connection time, for every
  * connection (redirects included), so a name cannot resolve differently between check and use.
  */
-function guardedAgent(options: UrlFetchOptions, allowedHost: string): Agent {
-  return new Agent({
+function guardedAgent(undici: typeof import('undici'), options: UrlFetchOptions, allowedHost: string): Agent {
+  return new undici.Agent({
     connect: {
       timeout: options.timeoutMs,
       lookup: (
@@ -62,6 +62,8 @@ function filenameFrom(url: URL): string {
 
 /** GETs an image URL: http(s) only, at most `maxRedirects` hops, each checked, bounded in time and size. */
 export async function fetchImage(rawUrl: string, options: UrlFetchOptions): Promise<FetchedBody> {
+  // Loaded here, not with the module: undici costs every server start 150 ms for a mutation few call.
+  const undici = await import('undici');
   let url: URL;
   try {
     url = new URL(rawUrl);
@@ -80,10 +82,10 @@ export async function fetchImage(rawUrl: string, options: UrlFetchOptions): Prom
         `${host} is an address imports may not reach (list it in LIGHTBOX_IMPORT_ALLOW_HOSTS to allow it)`,
       );
     }
-    const dispatcher = guardedAgent(options, options.allowHosts.has(url.host) ? url.host : host);
-    let response: Awaited<ReturnType<typeof request>>;
+    const dispatcher = guardedAgent(undici, options, options.allowHosts.has(url.host) ? url.host : host);
+    let response: Awaited<ReturnType<typeof undici.request>>;
     try {
-      response = await request(url, {
+      response = await undici.request(url, {
         dispatcher,
         headersTimeout: options.timeoutMs,
         bodyTimeout: options.timeoutMs,

@@ -12,10 +12,16 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Runs the real `lightbox` command in its own process, as a user's shell would; `input` is piped to its stdin. */
-export function runCli(args: string[], env: Record<string, string>, timeoutMs = 60_000, input?: string): Promise<CliResult> {
+/** Runs the real `lightbox` command in its own process, as a user's shell would; `input` is piped to its stdin; `entry` as for spawnServer. */
+export function runCli(
+  args: string[],
+  env: Record<string, string>,
+  timeoutMs = 60_000,
+  input?: string,
+  entry = LIGHTBOX_BIN,
+): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [LIGHTBOX_BIN, ...args], {
+    const child = spawn(process.execPath, [entry, ...args], {
       cwd: REPO_ROOT,
       env: { ...process.env, LOG_LEVEL: 'silent', ...env },
       stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
@@ -48,10 +54,13 @@ export interface SpawnedServer {
   output(): { stdout: string; stderr: string };
 }
 
-/** Starts `lightbox serve` as its own process (debug logs on stdout) and resolves once it prints its address. */
-export function spawnServer(dataDir: string, env: Record<string, string> = {}): Promise<SpawnedServer> {
+/**
+ * Starts `lightbox serve` as its own process (debug logs on stdout) and resolves once it prints its
+ * address; `entry` is the script run instead of bin/lightbox.js (a compiled main.js).
+ */
+export function spawnServer(dataDir: string, env: Record<string, string> = {}, entry = LIGHTBOX_BIN): Promise<SpawnedServer> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [LIGHTBOX_BIN, 'serve'], {
+    const child = spawn(process.execPath, [entry, 'serve'], {
       cwd: REPO_ROOT,
       env: { ...process.env, PORT: '0', HOST: '127.0.0.1', LIGHTBOX_DATA_DIR: dataDir, LOG_LEVEL: 'debug', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
