@@ -308,8 +308,8 @@ describe('mutations', () => {
     }
   }
 
-  async function newAlbum(title: string) {
-    const result = dataOf(await postGraphQL(server.url, CreateAlbum, { input: { title } }, server.admin)).createAlbum;
+  async function newAlbum(title: string, photoOrder?: 'MANUAL' | 'TAKEN_AT') {
+    const result = dataOf(await postGraphQL(server.url, CreateAlbum, { input: { title, photoOrder } }, server.admin)).createAlbum;
     assert.equal(result.__typename, 'AlbumPayload');
     return result.__typename === 'AlbumPayload' ? result.album : assert.fail();
   }
@@ -386,7 +386,7 @@ describe('mutations', () => {
   });
 
   it('adds photos at a position, moves one, sets the whole order, removes some', async () => {
-    const album = await newAlbum('Cameras ordered');
+    const album = await newAlbum('Cameras ordered', 'MANUAL');
     const add = async (titles: string[], position?: number) => {
       const result = dataOf(
         await postGraphQL(server.url, AddPhotos, { albumId: album.id, photoIds: titles.map(id), position }, server.admin),

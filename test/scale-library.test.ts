@@ -345,7 +345,7 @@ describe(`a library of ${PHOTOS.toLocaleString('en')} photos`, () => {
     statements.length = 0;
     for (const viewer of viewers) {
       for (const { filter } of filters()) for (const order of ORDERS) await listed(viewer, { first: 50, filter, orderBy: order });
-      for (const orderBy of ['CREATED_AT_DESC', 'UPDATED_AT_DESC', 'TITLE_ASC'] as const) {
+      for (const orderBy of ['LATEST_PHOTO_DESC', 'CREATED_AT_DESC', 'UPDATED_AT_DESC', 'TITLE_ASC'] as const) {
         dataOf(await postGraphQL(server.url, ScaleAlbums, { orderBy }, viewer.headers));
       }
       // Deep pages, from a cursor 1,000 photos in, in every order.
@@ -358,6 +358,14 @@ describe(`a library of ${PHOTOS.toLocaleString('en')} photos`, () => {
       dataOf(await postGraphQL(server.url, ScaleNode, { id: someIds[0] as string }, viewer.headers));
       const album = dataOf(await postGraphQL(server.url, ScaleAlbumPage, { id: albumIds.big }, viewer.headers)).album;
       dataOf(await postGraphQL(server.url, ScaleAlbumPage, { id: albumIds.big, after: album?.photos.pageInfo.endCursor }, viewer.headers));
+    }
+    // The same pages of the big album in the owner's arrangement (MANUAL), and then by capture time again.
+    for (const photoOrder of ['MANUAL', 'TAKEN_AT'] as const) {
+      dataOf(await postGraphQL(server.url, ScaleChanges.updateAlbum, { input: { id: albumIds.big, photoOrder } }, server.admin));
+      for (const viewer of viewers) {
+        const album = dataOf(await postGraphQL(server.url, ScaleAlbumPage, { id: albumIds.big }, viewer.headers)).album;
+        dataOf(await postGraphQL(server.url, ScaleAlbumPage, { id: albumIds.big, after: album?.photos.pageInfo.endCursor }, viewer.headers));
+      }
     }
     const shapes = new Map<string, CapturedStatement>();
     for (const statement of statements) {
@@ -401,6 +409,12 @@ describe(`a library of ${PHOTOS.toLocaleString('en')} photos`, () => {
       drift('SELECT id FROM albums a WHERE photo_count <> (SELECT count(*) FROM album_photos WHERE album_id = a.id)'),
       [],
       'photo_count',
+    );
+    assert.deepEqual(
+      drift(`SELECT id FROM albums a
+              WHERE latest_taken_sort <> coalesce((SELECT max(photo_taken_sort) FROM album_photos WHERE album_id = a.id), created_at)`),
+      [],
+      'latest_taken_sort',
     );
     assert.deepEqual(
       drift(`SELECT m.album_id, m.photo_id FROM album_photos m JOIN photos p ON p.id = m.photo_id

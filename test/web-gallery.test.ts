@@ -139,7 +139,8 @@ describe('the web gallery in a real browser', { skip: browserSkip }, () => {
       assert.ok(Number(await image.getAttribute('width')) > 0 && Number(await image.getAttribute('height')) > 0, 'width and height');
       assert.ok((await image.getAttribute('alt'))?.length, 'alt');
     }
-    assert.deepEqual(await tiles.evaluateAll((images) => images.map((image) => image.getAttribute('alt'))), ['first', 'second', 'third']);
+    // By capture time, the album's default: third (a Nikon photo of 2001), then the two without a capture time, as they were added.
+    assert.deepEqual(await tiles.evaluateAll((images) => images.map((image) => image.getAttribute('alt'))), ['third', 'first', 'second']);
     assert.equal(await page.locator('ul.grid img').first().getAttribute('fetchpriority'), 'high');
     const images = await everyImageDecoded(page);
     assert.deepEqual(images.broken, []);
@@ -186,6 +187,8 @@ describe('the web gallery in a real browser', { skip: browserSkip }, () => {
     const dialog = page.locator('[role=dialog]');
     await dialog.waitFor({ state: 'visible' });
     const shown = () => page.locator('[role=dialog] img').getAttribute('alt');
+    assert.equal(await shown(), 'third');
+    await page.keyboard.press('ArrowRight');
     assert.equal(await shown(), 'first');
     await page.keyboard.press('ArrowRight');
     assert.equal(await shown(), 'second');
@@ -218,10 +221,114 @@ describe('the web gallery in a real browser', { skip: browserSkip }, () => {
     await dialog.waitFor({ state: 'hidden' });
     assert.equal(
       await page.evaluate(() => document.activeElement?.querySelector('img')?.getAttribute('alt')),
-      'first',
-      'focus back on the tile',
+      'second',
+      'focus on the tile of the photo last shown',
     );
     await page.close();
+  });
+
+  it("the lightbox has the photo's own address: Back closes it, Forward opens it again; it shows a counter, the capture line and a download", async () => {
+    const page = await browser.context.newPage();
+    const albumUrl = `${server.url}/albums/${encodeURIComponent(albums.Trip as string)}`;
+    await page.goto(albumUrl);
+    const hrefs = await page.locator('ul.grid a').evaluateAll((links) => links.map((link) => (link as HTMLAnchorElement).href));
+    const dialog = page.locator('[role=dialog]');
+    await page.locator('ul.grid a').first().click();
+    await dialog.waitFor({ state: 'visible' });
+    assert.equal(page.url(), hrefs[0], "the address is the photo's own page");
+    assert.equal(await dialog.locator('.count').textContent(), '1 of 3');
+    assert.equal(await dialog.locator('.line').textContent(), '2001-04-06 11:51 · NIKON E950', 'when and with what, from its EXIF');
+    const download = dialog.locator('a[download]');
+    assert.equal(await download.getAttribute('download'), 'third.jpg');
+    const fetched = await page.evaluate(
+      async (href) => {
+        const response = await fetch(href);
+        const bytes = new Uint8Array(await response.arrayBuffer());
+        return { status: response.status, type: response.headers.get('content-type'), size: bytes.length };
+      },
+      (await download.getAttribute('href')) as string,
+    );
+    assert.equal(fetched.status, 200);
+    assert.equal(fetched.type, 'image/jpeg');
+
+    await page.keyboard.press('ArrowRight');
+    assert.equal(page.url(), hrefs[1], 'moving on replaces the address, so Back still closes the box');
+    assert.equal(await dialog.locator('.count').textContent(), '2 of 3');
+    assert.equal(await dialog.locator('.line').isHidden(), true, 'no capture line for a photo without one');
+
+    await page.goBack();
+    await dialog.waitFor({ state: 'hidden' });
+    assert.equal(page.url(), albumUrl, 'Back closes the photo and stays on the album');
+    assert.equal(await page.locator('h1').textContent(), 'Trip');
+    await page.goForward();
+    await dialog.waitFor({ state: 'visible' });
+    assert.equal(await dialog.locator('img').getAttribute('alt'), 'first');
+
+    await dialog.getByRole('button', { name: 'Close' }).click();
+    await dialog.waitFor({ state: 'hidden' });
+    assert.equal(page.url(), albumUrl);
+
+    // The address a person copied from the open box is the photo's page.
+    await page.locator('ul.grid a').first().click();
+    await dialog.waitFor({ state: 'visible' });
+    await page.reload();
+    assert.equal(await page.locator('main').getAttribute('data-page'), 'photo');
+    assert.equal(await page.locator('h1').textContent(), 'third');
+    assert.deepEqual(browser.outside, []);
+    await page.close();
+  });
+
+  it("an album's photos lie in rows at their own aspect, every tile of a row as tall as the others, without layout shift; covers stay square", async () => {
+    for (const width of [360, 1440]) {
+      const page = await browser.context.newPage();
+      await page.setViewportSize({ width, height: 900 });
+      await page.goto(`${server.url}/albums/${encodeURIComponent(albums.Trip as string)}`);
+      const before = await page.locator('ul.grid img').evaluateAll((images) =>
+        images.map((image) => {
+          const box = image.getBoundingClientRect();
+          return { top: Math.round(box.top), width: box.width, height: box.height };
+        }),
+      );
+      await everyImageDecoded(page);
+      assert.equal(await layoutShift(page), 0, `no layout shift at ${width} px`);
+      const tiles = await page.locator('ul.grid img').evaluateAll((images) =>
+        images.map((image) => {
+          const box = image.getBoundingClientRect();
+          const picture = image as HTMLImageElement;
+          return {
+            alt: picture.alt,
+            top: Math.round(box.top),
+            width: box.width,
+            height: box.height,
+            ratio: picture.naturalWidth / picture.naturalHeight,
+          };
+        }),
+      );
+      assert.deepEqual(
+        tiles.map(({ width: w, height: h }) => ({ w: Math.round(w), h: Math.round(h) })),
+        before.map(({ width: w, height: h }) => ({ w: Math.round(w), h: Math.round(h) })),
+        'every tile had its final size before its image arrived',
+      );
+      for (const tile of tiles) {
+        assert.ok(Math.abs(tile.width / tile.height - tile.ratio) / tile.ratio < 0.03, `${tile.alt} at its own aspect (${width} px)`);
+        assert.ok(tile.width <= width, `${tile.alt} fits the window`);
+      }
+      const portrait = tiles.find((tile) => tile.alt === 'second');
+      assert.ok(portrait && portrait.height > portrait.width, 'the portrait photo shows tall, not cropped square');
+      const rows = new Map<number, number[]>();
+      for (const tile of tiles) rows.set(tile.top, [...(rows.get(tile.top) ?? []), tile.height]);
+      for (const heights of rows.values()) assert.ok(Math.max(...heights) - Math.min(...heights) <= 1, `a row of one height: ${heights}`);
+      await page.screenshot({ path: path.join(SCREENSHOTS, `gallery-album-justified-${width}.png`), fullPage: true });
+
+      await page.goto(`${server.url}/`);
+      await everyImageDecoded(page);
+      for (const box of await page
+        .locator('ul.grid img')
+        .evaluateAll((images) => images.map((image) => image.getBoundingClientRect().toJSON()))) {
+        assert.ok(Math.abs(box.width - box.height) <= 1, 'an album cover is a square crop');
+      }
+      await page.close();
+    }
   });
 
   it("a photo's page shows the picture in a box of its own shape, with no layout shift: a small photo is not blown up, a tall one fits the window", async () => {
@@ -250,7 +357,8 @@ describe('the web gallery in a real browser', { skip: browserSkip }, () => {
   it("a photo's page moves to the next and previous photo with the keyboard, in album order", async () => {
     const page = await browser.context.newPage();
     await page.goto(`${server.url}/albums/${encodeURIComponent(albums.Trip as string)}`);
-    await page.evaluate(() => document.querySelector<HTMLAnchorElement>('ul.grid a')?.href).then((href) => page.goto(href as string));
+    // The album's second photo (its first is the one with a capture time).
+    await page.evaluate(() => document.querySelectorAll<HTMLAnchorElement>('ul.grid a')[1]?.href).then((href) => page.goto(href as string));
     assert.equal(await page.locator('h1').textContent(), 'first');
     // Until the next page's load, its script may not be listening yet: a key pressed sooner is lost.
     await Promise.all([page.waitForNavigation(), page.keyboard.press('ArrowRight')]);

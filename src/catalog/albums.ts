@@ -1,7 +1,7 @@
-import { and, asc, eq, inArray } from 'drizzle-orm';
+import { and, asc, eq, inArray, sql } from 'drizzle-orm';
 import type { Db, Queryable } from '../db/client.ts';
 import { NOW_MS } from '../db/now.ts';
-import { type AlbumVisibility, albumPhotos, albums, photos } from '../db/schema.ts';
+import { type AlbumPhotoOrder, type AlbumVisibility, albumPhotos, albums, photos } from '../db/schema.ts';
 import { NotFoundError, ValidationError } from '../errors.ts';
 import { newPublicId } from '../ids.ts';
 import { leftSharedAlbum, unpublishing } from './url-keys.ts';
@@ -65,18 +65,24 @@ function photoRowIds(db: Queryable, publicIds: readonly string[]): number[] {
   });
 }
 
-function currentOrder(db: Queryable, albumId: number): number[] {
+/** The album's photos in the order it shows them (its photoOrder). */
+function currentOrder(db: Queryable, album: Pick<AlbumRow, 'id' | 'photoOrder'>): number[] {
+  const key = album.photoOrder === 'MANUAL' ? albumPhotos.position : albumPhotos.photoTakenSort;
   return db
     .select({ photoId: albumPhotos.photoId })
     .from(albumPhotos)
-    .where(eq(albumPhotos.albumId, albumId))
-    .orderBy(asc(albumPhotos.position), asc(albumPhotos.photoId))
+    .where(eq(albumPhotos.albumId, album.id))
+    .orderBy(asc(key), asc(albumPhotos.photoId))
     .all()
     .map((row) => row.photoId);
 }
 
-/** Rewrites positions to match `order`, touching only rows whose position changes. */
+/**
+ * Rewrites positions to match `order`, touching only rows whose position changes, and makes the
+ * album MANUAL: an arrangement is the owner's order from then on.
+ */
 function writeOrder(db: Queryable, albumId: number, order: readonly number[]): void {
+  db.update(albums).set({ photoOrder: 'MANUAL' }).where(eq(albums.id, albumId)).run();
   const existing = new Map(
     db
       .select({ photoId: albumPhotos.photoId, position: albumPhotos.position })
@@ -112,6 +118,7 @@ export interface AlbumInput {
   title: string;
   description?: string | null;
   visibility?: AlbumVisibility | null;
+  photoOrder?: AlbumPhotoOrder | null;
 }
 
 export function createAlbum(db: Db, input: AlbumInput): AlbumRow {
@@ -120,6 +127,7 @@ export function createAlbum(db: Db, input: AlbumInput): AlbumRow {
     title: validTitle('title', input.title),
     description: validDescription('description', input.description ?? ''),
     visibility: input.visibility ?? 'PRIVATE',
+    photoOrder: input.photoOrder ?? 'TAKEN_AT',
   };
   return db.insert(albums).values(values).returning().get();
 }
@@ -128,6 +136,7 @@ export interface AlbumPatch {
   title?: string | null;
   description?: string | null;
   visibility?: AlbumVisibility | null;
+  photoOrder?: AlbumPhotoOrder | null;
 }
 
 export function updateAlbum(db: Db, publicId: string, patch: AlbumPatch): AlbumRow {
@@ -138,10 +147,11 @@ export function updateAlbum(db: Db, publicId: string, patch: AlbumPatch): AlbumR
     if (patch.description !== undefined && patch.description !== null)
       changes.description = validDescription('description', patch.description);
     if (patch.visibility !== undefined && patch.visibility !== null) changes.visibility = patch.visibility;
+    if (patch.photoOrder !== undefined && patch.photoOrder !== null) changes.photoOrder = patch.photoOrder;
     if (Object.keys(changes).length > 0) {
       const write = () => tx.update(albums).set(changes).where(eq(albums.id, album.id)).run();
       // Only making an album private can unpublish its photos; other changes skip the two lookups.
-      if (changes.visibility === 'PRIVATE') unpublishing(tx, currentOrder(tx, album.id), write);
+      if (changes.visibility === 'PRIVATE') unpublishing(tx, currentOrder(tx, album), write);
       else write();
     }
     return touch(tx, album.id);
@@ -152,18 +162,43 @@ export function updateAlbum(db: Db, publicId: string, patch: AlbumPatch): AlbumR
 export function deleteAlbum(db: Db, publicId: string): AlbumRow {
   return db.transaction((tx) => {
     const album = albumByPublicId(tx, publicId);
-    unpublishing(tx, currentOrder(tx, album.id), () => tx.delete(albums).where(eq(albums.id, album.id)).run());
+    unpublishing(tx, currentOrder(tx, album), () => tx.delete(albums).where(eq(albums.id, album.id)).run());
     return album;
   });
 }
 
-/** Adds photos at `index` (0 = first; default: the end). Photos already in the album move there. */
+/**
+ * Puts photos after the album's last position, each once; those already in the album stay where
+ * they are. A TAKEN_AT album shows them in their place by capture time all the same.
+ */
+export function appendToAlbum(db: Queryable, albumId: number, photoIds: readonly number[]): void {
+  for (const photoId of photoIds) {
+    db.insert(albumPhotos)
+      .values({
+        albumId,
+        photoId,
+        position: sql`(SELECT coalesce(max(${albumPhotos.position}), 0) + ${POSITION_STEP} FROM ${albumPhotos} WHERE ${albumPhotos.albumId} = ${albumId})`,
+      })
+      .onConflictDoNothing()
+      .run();
+  }
+}
+
+/**
+ * Adds photos at `index` (0 = first, in the order the album shows; default: the end). Photos
+ * already in the album move there. An index arranges the album (MANUAL from then on); without one,
+ * a TAKEN_AT album takes them in by capture time.
+ */
 export function addPhotosToAlbum(db: Db, publicId: string, photoPublicIds: readonly string[], index?: number | null): AlbumRow {
   return db.transaction((tx) => {
     const album = albumByPublicId(tx, publicId);
     const added = photoRowIds(tx, validPhotoList('photoIds', photoPublicIds));
+    if (album.photoOrder === 'TAKEN_AT' && (index === null || index === undefined)) {
+      appendToAlbum(tx, album.id, added);
+      return touch(tx, album.id);
+    }
     const moving = new Set(added);
-    const rest = currentOrder(tx, album.id).filter((photoId) => !moving.has(photoId));
+    const rest = currentOrder(tx, album).filter((photoId) => !moving.has(photoId));
     const at = clampIndex('position', index, rest.length);
     writeOrder(tx, album.id, [...rest.slice(0, at), ...added, ...rest.slice(at)]);
     return touch(tx, album.id);
@@ -194,7 +229,7 @@ export function movePhotoInAlbum(db: Db, publicId: string, photoPublicId: string
   return db.transaction((tx) => {
     const album = albumByPublicId(tx, publicId);
     const [photoId] = photoRowIds(tx, [photoPublicId]) as [number];
-    const order = currentOrder(tx, album.id);
+    const order = currentOrder(tx, album);
     if (!order.includes(photoId)) throw new ValidationError('photoId', 'the photo is not in this album');
     const rest = order.filter((id) => id !== photoId);
     const at = clampIndex('position', index, rest.length);
@@ -208,7 +243,7 @@ export function setAlbumPhotoOrder(db: Db, publicId: string, photoPublicIds: rea
   return db.transaction((tx) => {
     const album = albumByPublicId(tx, publicId);
     const order = photoRowIds(tx, validPhotoList('photoIds', photoPublicIds, true));
-    const members = new Set(currentOrder(tx, album.id));
+    const members = new Set(currentOrder(tx, album));
     if (order.length !== members.size || order.some((id) => !members.has(id))) {
       throw new ValidationError('photoIds', `photoIds must list each of the album's ${members.size} photos exactly once`);
     }
@@ -224,8 +259,7 @@ export function setAlbumCover(db: Db, publicId: string, photoPublicId: string | 
     let coverPhotoId: number | null = null;
     if (photoPublicId !== null) {
       [coverPhotoId] = photoRowIds(tx, [photoPublicId]) as [number];
-      if (!currentOrder(tx, album.id).includes(coverPhotoId))
-        throw new ValidationError('photoId', 'the cover must be a photo of the album');
+      if (!currentOrder(tx, album).includes(coverPhotoId)) throw new ValidationError('photoId', 'the cover must be a photo of the album');
     }
     tx.update(albums).set({ coverPhotoId }).where(eq(albums.id, album.id)).run();
     return touch(tx, album.id);

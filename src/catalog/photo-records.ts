@@ -1,7 +1,7 @@
 import { and, getTableColumns, type SQL, sql } from 'drizzle-orm';
 import { SQLiteDialect } from 'drizzle-orm/sqlite-core';
 import type { Viewer } from '../auth/viewer.ts';
-import { albumPhotos, photos } from '../db/schema.ts';
+import { type AlbumPhotoOrder, albumPhotos, photos } from '../db/schema.ts';
 import type { Reads } from '../db/statements.ts';
 import { locationShownTo, mayViewCaptureDetails, photoIsPublicFor, photoVisibleTo } from './access.ts';
 import { type KeysetOrder, type KeysetPage, keysetBounds, keysetOrderBy } from './keyset.ts';
@@ -51,7 +51,8 @@ export interface PhotoDetails extends Omit<PhotoRow, Exclude<CoreField, 'id'>> {
 /** A photo read as a page of an album's photos. */
 export interface AlbumPhotoRecord extends PhotoRecord {
   inAlbum: number;
-  position: number;
+  /** Its key in the album's order: its position, or its capture-time sort key. */
+  orderKey: number;
 }
 
 const COLUMN_OF = new Map(Object.entries(getTableColumns(photos)).map(([key, column]) => [key, column.name]));
@@ -220,19 +221,34 @@ export function photosById(reads: Reads, viewer: Viewer, by: 'publicId' | 'id', 
 }
 
 const member = sql.raw('"member"');
-const memberKeys = [sql`${member}."position"`, sql`${member}."photo_id"`];
 
-/** An album's photos in the album's own order: by position, then photo row id (positions may repeat). */
-export const ALBUM_PHOTO_ORDER: KeysetOrder<AlbumPhotoRecord> = {
-  name: 'album-photos',
-  keys: memberKeys,
-  direction: 'asc',
-  values: (photo) => [photo.position, photo.id],
+function albumPhotoOrder(name: string, column: 'position' | 'photo_taken_sort'): KeysetOrder<AlbumPhotoRecord> {
+  return {
+    name,
+    keys: [sql`${member}.${sql.raw(`"${column}"`)}`, sql`${member}."photo_id"`],
+    direction: 'asc',
+    values: (photo) => [photo.orderKey, photo.id],
+  };
+}
+
+/**
+ * An album's photos in the album's own order, then photo row id (keys may repeat): by capture
+ * time (album_photos.photo_taken_sort, the photo's own key copied by triggers) or by the owner's
+ * positions. A cursor of one is refused by the other, so a page never mixes them.
+ */
+export const ALBUM_PHOTO_ORDERS: Record<AlbumPhotoOrder, KeysetOrder<AlbumPhotoRecord>> = {
+  TAKEN_AT: albumPhotoOrder('album-photos-taken', 'photo_taken_sort'),
+  MANUAL: albumPhotoOrder('album-photos', 'position'),
+};
+
+const ALBUM_PHOTO_KEY_COLUMNS: Record<AlbumPhotoOrder, SQL> = {
+  TAKEN_AT: sql`${albumPhotos.photoTakenSort}`,
+  MANUAL: sql`${albumPhotos.position}`,
 };
 
 /**
- * The same page of each of several albums, in one statement: each album's page is an index
- * seek on (album, position) with its own LIMIT, so a 12-photo page of a 10,000-photo album
+ * The same page of each of several albums that share an order, in one statement: each album's
+ * page is an index seek on (album, key) with its own LIMIT, so a 12-photo page of a 10,000-photo album
  * reads 12 rows. CROSS JOIN keeps the wanted albums the outer loop: left to choose, SQLite may
  * walk every membership of the library and test each against the wanted pages. The albums are ones the viewer may see, and so are all of their photos.
  * The pages come by album id.
@@ -241,17 +257,20 @@ export function albumPhotoPages(
   reads: Reads,
   viewer: Viewer,
   albumIds: readonly number[],
+  photoOrder: AlbumPhotoOrder,
   page: KeysetPage,
 ): ReadonlyMap<number, readonly AlbumPhotoRecord[]> {
   if (albumIds.length === 0) return new Map();
-  const outer: KeysetOrder<AlbumPhotoRecord> = { ...ALBUM_PHOTO_ORDER, keys: [sql`${albumPhotos.position}`, sql`${albumPhotos.photoId}`] };
+  const order = ALBUM_PHOTO_ORDERS[photoOrder];
+  const key = ALBUM_PHOTO_KEY_COLUMNS[photoOrder];
+  const outer: KeysetOrder<AlbumPhotoRecord> = { ...order, keys: [key, sql`${albumPhotos.photoId}`] };
   return reads.made(
-    sql`SELECT ${albumPhotos.albumId} AS "inAlbum", ${albumPhotos.position} AS "position", ${photoColumns(viewer)}
+    sql`SELECT ${albumPhotos.albumId} AS "inAlbum", ${key} AS "orderKey", ${photoColumns(viewer)}
           FROM json_each(${JSON.stringify(albumIds)}) AS "wanted"
           CROSS JOIN ${albumPhotos} ON ${albumPhotos}.rowid IN (
                 SELECT ${member}.rowid FROM ${albumPhotos} AS ${member}
-                 WHERE ${and(sql`${member}."album_id" = "wanted"."value"`, keysetBounds(ALBUM_PHOTO_ORDER, page))}
-                 ORDER BY ${keysetOrderBy(ALBUM_PHOTO_ORDER, page)} LIMIT ${page.limit})
+                 WHERE ${and(sql`${member}."album_id" = "wanted"."value"`, keysetBounds(order, page))}
+                 ORDER BY ${keysetOrderBy(order, page)} LIMIT ${page.limit})
           JOIN ${photos} ON ${photos.id} = ${albumPhotos.photoId}
          ORDER BY ${albumPhotos.albumId}, ${keysetOrderBy(outer, page)}`,
     pagesByAlbum,

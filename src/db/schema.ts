@@ -8,6 +8,10 @@ export type PhotoStatus = (typeof PHOTO_STATUSES)[number];
 export const ALBUM_VISIBILITIES = ['PUBLIC', 'PRIVATE'] as const;
 export type AlbumVisibility = (typeof ALBUM_VISIBILITIES)[number];
 
+/** How an album orders its photos: by capture time (the default), or as the owner arranged them. */
+export const ALBUM_PHOTO_ORDERS = ['TAKEN_AT', 'MANUAL'] as const;
+export type AlbumPhotoOrder = (typeof ALBUM_PHOTO_ORDERS)[number];
+
 export const JOB_STATES = ['QUEUED', 'RUNNING', 'DONE', 'FAILED'] as const;
 export type JobState = (typeof JOB_STATES)[number];
 
@@ -105,6 +109,13 @@ export const albums = sqliteTable(
     coverPhotoId: integer('cover_photo_id').references(() => photos.id, { onDelete: 'set null' }),
     /** How many photos the album holds: kept by triggers on album_photos, like photos.in_public_album. */
     photoCount: integer('photo_count').notNull().default(0),
+    /** TAKEN_AT: the photos by capture time, oldest first; MANUAL: by album_photos.position, the owner's order. */
+    photoOrder: text('photo_order', { enum: ALBUM_PHOTO_ORDERS }).notNull().default('TAKEN_AT'),
+    /**
+     * The newest capture-time sort key of its photos (album_photos.photo_taken_sort), or when the
+     * album was made while it is empty: kept by triggers, so the album list by newest photo is an index walk.
+     */
+    latestTakenSort: integer('latest_taken_sort').notNull().default(0),
     createdAt: integer('created_at').notNull().default(NOW_MS),
     updatedAt: integer('updated_at').notNull().default(NOW_MS),
   },
@@ -115,6 +126,8 @@ export const albums = sqliteTable(
     index('albums_visibility_created_at_idx').on(table.visibility, table.createdAt, table.id),
     index('albums_visibility_updated_at_idx').on(table.visibility, table.updatedAt, table.id),
     index('albums_visibility_title_idx').on(table.visibility, table.title, table.id),
+    index('albums_latest_taken_idx').on(table.latestTakenSort, table.id),
+    index('albums_visibility_latest_taken_idx').on(table.visibility, table.latestTakenSort, table.id),
   ],
 );
 

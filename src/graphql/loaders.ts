@@ -12,12 +12,15 @@ import {
   photosById,
 } from '../catalog/photo-records.ts';
 import type { Db } from '../db/client.ts';
+import type { AlbumPhotoOrder } from '../db/schema.ts';
 import type { Reads } from '../db/statements.ts';
 import { meterSync, type SqlUsage } from '../sql-meter.ts';
 import { RecordMemory } from './record-memory.ts';
 
 export interface AlbumPhotosRequest {
   albumId: number;
+  /** The album's own order (albums.photo_order), read with the album. */
+  photoOrder: AlbumPhotoOrder;
   page: KeysetPage;
 }
 
@@ -54,7 +57,7 @@ function byKey<Key, Value>(keys: readonly Key[], values: readonly Value[], keyOf
 }
 
 /** Requests for the same page of the same album are one. */
-const albumPageKey = (albumId: number, page: KeysetPage) => `${albumId} ${JSON.stringify(page)}`;
+const albumPageKey = (request: AlbumPhotosRequest) => `${request.albumId} ${request.photoOrder} ${JSON.stringify(request.page)}`;
 
 /** Details read for a record, by viewer: they answer every later request's eight detail fields without eight promises each. */
 const knownDetails = new RecordMemory<PhotoRecord, PhotoDetails>();
@@ -88,21 +91,21 @@ export function createLoaders(db: Db, reads: Reads, viewer: Viewer, sqlUsage?: S
     albumsByPublicId: new DataLoader(async (ids) => byKey(ids, albumsById(reads, viewer, 'publicId', ids), (album) => album.publicId)),
     albumPhotos: new DataLoader(
       async (requests) => {
-        const samePage = new Map<string, { page: KeysetPage; albumIds: number[] }>();
-        for (const { albumId, page } of requests) {
-          const key = JSON.stringify(page);
+        const samePage = new Map<string, { page: KeysetPage; photoOrder: AlbumPhotoOrder; albumIds: number[] }>();
+        for (const { albumId, photoOrder, page } of requests) {
+          const key = `${photoOrder} ${JSON.stringify(page)}`;
           const entry = samePage.get(key);
-          if (entry === undefined) samePage.set(key, { page, albumIds: [albumId] });
+          if (entry === undefined) samePage.set(key, { page, photoOrder, albumIds: [albumId] });
           else entry.albumIds.push(albumId);
         }
         const pages = new Map<string, readonly AlbumPhotoRecord[]>();
-        for (const { page, albumIds } of samePage.values()) {
-          const byAlbum = albumPhotoPages(reads, viewer, albumIds, page);
-          for (const albumId of albumIds) pages.set(albumPageKey(albumId, page), byAlbum.get(albumId) ?? []);
+        for (const { page, photoOrder, albumIds } of samePage.values()) {
+          const byAlbum = albumPhotoPages(reads, viewer, albumIds, photoOrder, page);
+          for (const albumId of albumIds) pages.set(albumPageKey({ albumId, photoOrder, page }), byAlbum.get(albumId) ?? []);
         }
-        return requests.map((request) => pages.get(albumPageKey(request.albumId, request.page)) ?? []);
+        return requests.map((request) => pages.get(albumPageKey(request)) ?? []);
       },
-      { cacheKeyFn: (request) => albumPageKey(request.albumId, request.page) },
+      { cacheKeyFn: albumPageKey },
     ),
     photoDetails: new DataLoader(async (ids) =>
       byKey(ids, photoDetails(reads, viewer, ids), (details) => details.id).map(

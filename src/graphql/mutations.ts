@@ -16,7 +16,7 @@ import { deletePhoto, type PhotoRow, photoByRowId, reprocessPhoto, rotatePhoto, 
 import { type ClientErrorCode, UrlFetchError, ValidationError } from '../errors.ts';
 import { type IngestRejection, ingestStaged, type StagedFile, stageInput } from '../processing/ingest.ts';
 import { fetchImage } from '../processing/url-fetch.ts';
-import { AlbumVisibilityEnum } from './album.ts';
+import { AlbumPhotoOrderEnum, AlbumVisibilityEnum } from './album.ts';
 import { builder } from './builder.ts';
 import type { GraphQLContext } from './context.ts';
 import { ErrorCodeEnum, mutationErrors } from './errors.ts';
@@ -46,6 +46,7 @@ const CreateAlbumInput = builder.inputType('CreateAlbumInput', {
     title: t.string({ required: true }),
     description: t.string(),
     visibility: t.field({ type: AlbumVisibilityEnum, description: 'PRIVATE unless said otherwise.' }),
+    photoOrder: t.field({ type: AlbumPhotoOrderEnum, description: 'TAKEN_AT unless said otherwise.' }),
   }),
 });
 
@@ -56,6 +57,10 @@ const UpdateAlbumInput = builder.inputType('UpdateAlbumInput', {
     title: t.string(),
     description: t.string(),
     visibility: t.field({ type: AlbumVisibilityEnum }),
+    photoOrder: t.field({
+      type: AlbumPhotoOrderEnum,
+      description: "MANUAL shows the owner's last arrangement again; TAKEN_AT orders by capture time and keeps that arrangement for later.",
+    }),
   }),
 });
 
@@ -227,7 +232,8 @@ builder.mutationType({
     }),
     addPhotosToAlbum: t.field({
       type: AlbumPayload,
-      description: 'Adds photos at `position` (0 = first; default: the end). Photos already in the album move there.',
+      description:
+        'Adds photos at `position` (0 = first; default: the end, or their place by capture time in a TAKEN_AT album). Photos already in the album move there. A position switches the album to MANUAL, from the order it showed.',
       errors: mutationErrors('AddPhotosToAlbum'),
       args: {
         albumId: t.arg.globalID({ required: true, for: AlbumRef }),
@@ -252,7 +258,7 @@ builder.mutationType({
     }),
     movePhotoInAlbum: t.field({
       type: AlbumPayload,
-      description: 'Moves one photo of the album to `position` (0 = first).',
+      description: 'Moves one photo of the album to `position` (0 = first) in the order it shows; the album is MANUAL from then on.',
       errors: mutationErrors('MovePhotoInAlbum'),
       args: {
         albumId: t.arg.globalID({ required: true, for: AlbumRef }),
@@ -265,7 +271,8 @@ builder.mutationType({
     }),
     setAlbumPhotoOrder: t.field({
       type: AlbumPayload,
-      description: "Sets the album's whole order: `photoIds` must list every photo of the album exactly once.",
+      description:
+        "Sets the album's whole order: `photoIds` must list every photo of the album exactly once. The album is MANUAL from then on.",
       errors: mutationErrors('SetAlbumPhotoOrder'),
       args: {
         albumId: t.arg.globalID({ required: true, for: AlbumRef }),

@@ -25,7 +25,10 @@ const PhotoOrderEnum = builder.enumType('PhotoOrder', {
 
 const AlbumOrderEnum = builder.enumType('AlbumOrder', {
   values: {
-    CREATED_AT_DESC: { description: 'Newest first (the default).' },
+    LATEST_PHOTO_DESC: {
+      description: 'By the capture time of its newest photo, newest first (the default); an empty album by when it was made.',
+    },
+    CREATED_AT_DESC: { description: 'Newest made first.' },
     CREATED_AT_ASC: {},
     UPDATED_AT_DESC: {},
     TITLE_ASC: {},
@@ -88,9 +91,9 @@ builder.queryType({
       {
         type: AlbumRef,
         description: 'Albums: all of them for the admin, the public ones for anyone else.',
-        args: { orderBy: t.arg({ type: AlbumOrderEnum, defaultValue: 'CREATED_AT_DESC' }) },
+        args: { orderBy: t.arg({ type: AlbumOrderEnum, defaultValue: 'LATEST_PHOTO_DESC' }) },
         resolve: async (_parent, args, ctx) => {
-          const order = ALBUM_ORDERS[(args.orderBy ?? 'CREATED_AT_DESC') as AlbumOrderName];
+          const order = ALBUM_ORDERS[(args.orderBy ?? 'LATEST_PHOTO_DESC') as AlbumOrderName];
           const connection = await keysetConnection(args, order, (page) => albumPage(ctx.reads, ctx.viewer, order, page));
           return Object.assign(connection, { countTotal: () => albumCount(ctx.reads, ctx.viewer) });
         },

@@ -4,11 +4,11 @@ import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { type Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { and, eq, sql } from 'drizzle-orm';
-import { findOrCreateAlbum, POSITION_STEP } from '../catalog/albums.ts';
+import { eq } from 'drizzle-orm';
+import { appendToAlbum, findOrCreateAlbum } from '../catalog/albums.ts';
 import { PROCESS_JOB } from '../catalog/photos.ts';
 import type { Db, Queryable } from '../db/client.ts';
-import { type AlbumVisibility, albumPhotos, jobs, photos } from '../db/schema.ts';
+import { type AlbumVisibility, jobs, photos } from '../db/schema.ts';
 import { errorSummary, hasErrorCode, LightboxError } from '../errors.ts';
 import { newPublicId, newUrlKey } from '../ids.ts';
 import { type PhotoDetails, readPhotoDetails } from '../media/exif.ts';
@@ -100,20 +100,7 @@ function findByHash(db: Queryable, contentHash: string) {
 }
 
 function addToAlbum(db: Queryable, target: AlbumTarget, photoId: number): void {
-  const albumId = 'id' in target ? target.id : findOrCreateAlbum(db, target.title, target.visibility).id;
-  const existing = db
-    .select({ photoId: albumPhotos.photoId })
-    .from(albumPhotos)
-    .where(and(eq(albumPhotos.albumId, albumId), eq(albumPhotos.photoId, photoId)))
-    .get();
-  if (existing) return;
-  db.insert(albumPhotos)
-    .values({
-      albumId,
-      photoId,
-      position: sql`(SELECT coalesce(max(${albumPhotos.position}), 0) + ${POSITION_STEP} FROM ${albumPhotos} WHERE ${albumPhotos.albumId} = ${albumId})`,
-    })
-    .run();
+  appendToAlbum(db, 'id' in target ? target.id : findOrCreateAlbum(db, target.title, target.visibility).id, [photoId]);
 }
 
 /**

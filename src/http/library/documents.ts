@@ -11,7 +11,7 @@ const PHOTO_TILE = `fragment LibraryTile on Photo {
 }`;
 
 const ALBUM_CARD = `fragment LibraryAlbumCard on Album {
-  id title description visibility photoCount updatedAt
+  id title description visibility photoCount photoOrder updatedAt
   cover { id thumb: image(variant: THUMB, format: WEBP) { url } }
 }`;
 
@@ -106,8 +106,9 @@ ${ALBUM_CARD}`,
   removePhotosFromAlbum(albumId: $albumId, photoIds: $photoIds) { __typename ... on AlbumPayload { album { id photoCount } } ${USER_ERROR} }
 }`,
   MoveInAlbum: `mutation LibraryMoveInAlbum($albumId: ID!, $photoId: ID!, $position: Int!) {
-  movePhotoInAlbum(albumId: $albumId, photoId: $photoId, position: $position) { __typename ${USER_ERROR} }
-}`,
+  movePhotoInAlbum(albumId: $albumId, photoId: $photoId, position: $position) { __typename ... on AlbumPayload { album { ...LibraryAlbumCard } } ${USER_ERROR} }
+}
+${ALBUM_CARD}`,
   SetCover: `mutation LibrarySetCover($albumId: ID!, $photoId: ID) {
   setAlbumCover(albumId: $albumId, photoId: $photoId) { __typename ... on AlbumPayload { album { ...LibraryAlbumCard } } ${USER_ERROR} }
 }

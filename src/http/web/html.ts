@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Tile } from './queries.ts';
+import type { Cover, Tile } from './queries.ts';
 
 export function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (char) => `&#${char.charCodeAt(0)};`);
@@ -26,6 +26,36 @@ export class Placeholders {
   }
 }
 
+/**
+ * Each page's photo shapes, as classes setting `--r` (width ÷ height, to two places) in the same
+ * hashed `<style>` block: the justified grid sizes every tile from it before any image arrives.
+ * At most one class per shape on the page, so a 48-photo page adds at most 48 short rules.
+ */
+export class AspectRatios {
+  private readonly ratios = new Set<number>();
+
+  classFor(width: number, height: number): string | undefined {
+    if (!(width > 0 && height > 0)) return undefined;
+    const hundredths = Math.min(1000, Math.max(10, Math.round((width / height) * 100)));
+    this.ratios.add(hundredths);
+    return `r-${hundredths}`;
+  }
+
+  css(): string {
+    return [...this.ratios].map((hundredths) => `.r-${hundredths}{--r:${hundredths / 100}}`).join('');
+  }
+}
+
+/**
+ * The line under a photo in the lightbox: when it was taken (as the camera wrote it, to the
+ * minute) and with what; empty where the viewer may see neither. gallery.js writes the same.
+ */
+export function captureLine(photo: Pick<Tile, 'takenAt' | 'camera'>): string {
+  const taken = photo.takenAt === null ? '' : photo.takenAt.replace('T', ' ').slice(0, 16);
+  const camera = [photo.camera?.make, photo.camera?.model].filter((part) => part).join(' ');
+  return [taken, camera].filter((part) => part !== '').join(' · ');
+}
+
 export interface TileOptions {
   href: string;
   /** Shown under the picture (album title and count on the home page). */
@@ -45,8 +75,8 @@ function attributes(values: Record<string, string | number | undefined>): string
     .join('');
 }
 
-/** One photo in a grid; the page's script builds the same markup for the tiles it adds (assets/gallery.js). */
-export function tileHtml(photo: Tile, options: TileOptions): string {
+/** An album's cover on the home page, a square crop; the page's script builds the same markup for the covers it adds (assets/gallery.js). */
+export function coverHtml(photo: Cover, options: TileOptions): string {
   const alt = photo.description || photo.title;
   const smallWidth = photo.small.width;
   const srcset = (thumb: string, small: string) => `${thumb} 256w, ${small} ${smallWidth}w`;
@@ -64,16 +94,55 @@ export function tileHtml(photo: Tile, options: TileOptions): string {
   });
   const caption = options.caption ?? '';
   return (
-    `<li><a${attributes({
+    `<li><a${attributes({ href: options.href })}><picture>` +
+    `<source type="image/webp"${attributes({ srcset: srcset(photo.thumbWebp.url, photo.smallWebp.url), sizes: TILE_SIZES })}>` +
+    `<img${img}></picture>${caption}</a></li>`
+  );
+}
+
+/** How wide a justified tile may show at most: a row is about 14rem (224 px) tall and may stretch half again. */
+const TALLEST_ROW_PX = 336;
+
+/** The `sizes` of a justified tile: its row height times its shape, never wider than the window. */
+export function justifiedSizes(width: number, height: number): string {
+  return `min(100vw, ${Math.ceil((TALLEST_ROW_PX * width) / height)}px)`;
+}
+
+/**
+ * One photo in an album's justified grid (rows of photos at their own aspect, as its `--r`
+ * class sizes it), carrying what the lightbox shows. The page's script builds the same markup
+ * for the tiles it adds (assets/gallery.js).
+ */
+export function photoTileHtml(photo: Tile, options: TileOptions & { ratios: AspectRatios }): string {
+  const alt = photo.description || photo.title;
+  const { small, medium } = photo;
+  const sizes = justifiedSizes(small.width, small.height);
+  const img = attributes({
+    src: small.url,
+    srcset: `${small.url} ${small.width}w, ${medium.url} ${medium.width}w`,
+    sizes,
+    width: small.width,
+    height: small.height,
+    alt,
+    loading: options.index < EAGER_TILES ? undefined : 'lazy',
+    fetchpriority: options.index === 0 ? 'high' : undefined,
+    decoding: 'async',
+    class: options.placeholders.classFor(photo.placeholder?.dominantColor),
+  });
+  return (
+    `<li${attributes({ class: options.ratios.classFor(small.width, small.height) })}><a${attributes({
       href: options.href,
       'data-full': photo.large.url,
       'data-srcset': photo.webp,
       'data-width': String(photo.large.width),
       'data-height': String(photo.large.height),
       'data-alt': alt,
+      'data-title': photo.title,
+      'data-line': captureLine(photo) || undefined,
+      'data-download': photo.original.url,
     })}><picture>` +
-    `<source type="image/webp"${attributes({ srcset: srcset(photo.thumbWebp.url, photo.smallWebp.url), sizes: TILE_SIZES })}>` +
-    `<img${img}></picture>${caption}</a></li>`
+    `<source type="image/webp"${attributes({ srcset: `${photo.smallWebp.url} ${small.width}w, ${photo.mediumWebp.url} ${medium.width}w`, sizes })}>` +
+    `<img${img}></picture></a></li>`
   );
 }
 
@@ -83,6 +152,7 @@ export interface PageShell {
   main: Record<string, string | undefined>;
   body: string;
   placeholders?: Placeholders;
+  ratios?: AspectRatios;
   /** Rules this page alone needs, from values the server computed (never from a request): sent in its hashed style block. */
   css?: string;
   /** The document and variables that fetch the next page through /graphql (read by the script, never executed as script). */
@@ -104,7 +174,7 @@ export interface RenderedPage {
  * the page's one `<style>` block by its hash, images from this origin, requests to this origin.
  */
 export function renderPage(page: PageShell): RenderedPage {
-  const css = (page.placeholders?.css() ?? '') + (page.css ?? '');
+  const css = (page.placeholders?.css() ?? '') + (page.ratios?.css() ?? '') + (page.css ?? '');
   const styleHash = css === '' ? '' : ` 'sha256-${createHash('sha256').update(css).digest('base64')}'`;
   const next =
     page.nextPage === undefined

@@ -13,7 +13,8 @@ import { schema } from '../../graphql/schema.ts';
  * it in the page) against /graphql for every page after.
  */
 
-const TILE = `
+/** An album's cover: a square crop. */
+const COVER = `
   id title description
   placeholder { dominantColor }
   thumb: image(variant: THUMB, format: JPG) { url width height }
@@ -23,6 +24,24 @@ const TILE = `
   large: image(variant: LARGE, format: JPG) { url width height }
   webp: srcSet(format: WEBP)`;
 
+/**
+ * A photo in an album's grid, at its own aspect (SMALL and MEDIUM keep it), with what its
+ * lightbox shows: the capture line (null where the viewer may not see it) and the largest image
+ * the viewer may download (ORIGINAL: full size without metadata, or LARGE for a share link that
+ * does not allow originals).
+ */
+const TILE = `
+  id title description takenAt
+  camera { make model }
+  placeholder { dominantColor }
+  small: image(variant: SMALL, format: JPG) { url width height }
+  smallWebp: image(variant: SMALL, format: WEBP) { url }
+  medium: image(variant: MEDIUM, format: JPG) { url width height }
+  mediumWebp: image(variant: MEDIUM, format: WEBP) { url }
+  large: image(variant: LARGE, format: JPG) { url width height }
+  original: image(variant: ORIGINAL) { url }
+  webp: srcSet(format: WEBP)`;
+
 export const ALBUMS_PAGE_SIZE = 24;
 export const PHOTOS_PAGE_SIZE = 48;
 
@@ -30,7 +49,7 @@ const PAGE_INFO = 'pageInfo { hasNextPage endCursor }';
 
 export const ALBUMS_PAGE = `query WebAlbumsPage($after: String) {
   page: albums(first: ${ALBUMS_PAGE_SIZE}, after: $after) {
-    ${PAGE_INFO} edges { cursor node { id title photoCount cover { ${TILE} } } }
+    ${PAGE_INFO} edges { cursor node { id title photoCount cover { ${COVER} } } }
   }
 }`;
 
@@ -75,7 +94,7 @@ export interface ImageRef {
   height: number;
 }
 
-export interface Tile {
+export interface Cover {
   id: string;
   title: string;
   description: string;
@@ -88,13 +107,29 @@ export interface Tile {
   webp: string;
 }
 
+export interface Tile {
+  id: string;
+  title: string;
+  description: string;
+  takenAt: string | null;
+  camera: { make: string | null; model: string | null } | null;
+  placeholder: { dominantColor: string | null } | null;
+  small: ImageRef;
+  smallWebp: { url: string };
+  medium: ImageRef;
+  mediumWebp: { url: string };
+  large: ImageRef;
+  original: { url: string };
+  webp: string;
+}
+
 export interface Page<T> {
   pageInfo: { hasNextPage: boolean; endCursor: string | null };
   edges: { cursor: string; node: T }[];
 }
 
 export interface AlbumsPageData {
-  page: Page<{ id: string; title: string; photoCount: number; cover: Tile | null }>;
+  page: Page<{ id: string; title: string; photoCount: number; cover: Cover | null }>;
 }
 
 export interface AlbumPageData {

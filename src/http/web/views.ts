@@ -1,4 +1,4 @@
-import { escapeHtml, type PageShell, Placeholders, type TileOptions, tileHtml } from './html.ts';
+import { AspectRatios, coverHtml, escapeHtml, type PageShell, Placeholders, photoTileHtml, type TileOptions } from './html.ts';
 import { ALBUM_PAGE, ALBUMS_PAGE, type AlbumPageData, type AlbumsPageData, type PhotoPageData, SHARED_PAGE } from './queries.ts';
 
 /**
@@ -49,7 +49,7 @@ export function albumsView(data: AlbumsPageData): PageView {
       const album = edge.node;
       const caption = `<span class="title">${escapeHtml(album.title)}</span><span class="muted">${plural(album.photoCount, 'photo')}</span>`;
       const options: TileOptions = { href: `/albums/${encodeURIComponent(album.id)}`, caption, index, placeholders };
-      return tileHtml(album.cover as NonNullable<typeof album.cover>, options);
+      return coverHtml(album.cover as NonNullable<typeof album.cover>, options);
     });
   const { hasNextPage, endCursor } = data.page.pageInfo;
   const body =
@@ -68,9 +68,10 @@ export function albumsView(data: AlbumsPageData): PageView {
 /** A grid of an album's photos: a public album at /albums/<id>, a shared one (`share`) at /s/<token>. */
 export function albumView(found: FoundAlbum, share: ShareLinks | undefined): PageView {
   const placeholders = new Placeholders();
+  const ratios = new AspectRatios();
   const photoBase = share === undefined ? '/photos/' : `${share.base}/photos/`;
   const tiles = found.page.edges.map((edge, index) =>
-    tileHtml(edge.node, {
+    photoTileHtml(edge.node, {
       href: withQuery(`${photoBase}${encodeURIComponent(edge.node.id)}`, {
         album: share === undefined ? found.id : undefined,
         at: edge.cursor,
@@ -78,13 +79,14 @@ export function albumView(found: FoundAlbum, share: ShareLinks | undefined): Pag
       }),
       index,
       placeholders,
+      ratios,
     }),
   );
   const { hasNextPage, endCursor } = found.page.pageInfo;
   const here = share === undefined ? `/albums/${encodeURIComponent(found.id)}` : share.base;
   const description = found.description === '' ? '' : `<p>${escapeHtml(found.description)}</p>`;
   const shared = share === undefined ? '' : ', shared with you';
-  const body = `<h1>${escapeHtml(found.title)}</h1>${description}<p class="muted">${plural(found.photoCount, 'photo')}${shared}</p><ul class="grid">${tiles.join('')}</ul>${
+  const body = `<h1>${escapeHtml(found.title)}</h1>${description}<p class="muted">${plural(found.photoCount, 'photo')}${shared}</p><ul class="grid justified">${tiles.join('')}</ul>${
     hasNextPage ? pager(withQuery(here, { unlock: share?.unlock, after: endCursor ?? undefined }), endCursor, 'More photos') : ''
   }`;
   return {
@@ -92,11 +94,13 @@ export function albumView(found: FoundAlbum, share: ShareLinks | undefined): Pag
     main: {
       'data-page': share === undefined ? 'album' : 'shared',
       'data-album': found.id,
+      'data-count': String(found.photoCount),
       'data-share': share?.header,
       'data-unlock': share?.unlock,
     },
     body,
     placeholders,
+    ratios,
     home: share === undefined ? undefined : { href: withQuery(share.base, { unlock: share.unlock }), label: found.title },
     nextPage: hasNextPage
       ? { query: share === undefined ? ALBUM_PAGE : SHARED_PAGE, variables: share === undefined ? { id: found.id } : {} }

@@ -148,7 +148,9 @@ export function albumView(app, id) {
     const node = grid.querySelector(`li[data-id="${CSS.escape(photoId)}"]`);
     if (!node || position < 0 || position >= grid.children.length) return;
     try {
-      await app.api.mutate('MoveInAlbum', { albumId: id, photoId, position });
+      const arrangedBefore = album.photoOrder === 'MANUAL';
+      album = (await app.api.mutate('MoveInAlbum', { albumId: id, photoId, position })).album;
+      if (!arrangedBefore) renderOrder();
       const from = [...grid.children].indexOf(node);
       const target = grid.children[position];
       if (from < position) target.after(node);
@@ -262,6 +264,7 @@ export function albumView(app, id) {
       album.visibility === 'PUBLIC' ? 'Make private' : 'Publish',
     );
     publish.classList.add('publish');
+    const order = h('p', { class: 'photo-order' });
     fill(
       head,
       h('p', { class: 'crumbs' }, h('a', { href: '/library/albums', 'data-route': '' }, 'Albums')),
@@ -269,6 +272,7 @@ export function albumView(app, id) {
       album.description ? h('p', { class: 'description' }, album.description) : null,
       h('p', { class: 'meta' }, `${album.photoCount} photo${album.photoCount === 1 ? '' : 's'}`),
       h('p', { id: 'visibility-statement', class: `visibility ${album.visibility.toLowerCase()}` }, visibilityStatement(album)),
+      order,
       h(
         'div',
         { class: 'actions' },
@@ -292,6 +296,33 @@ export function albumView(app, id) {
       ),
       editing,
     );
+    renderOrder();
+  }
+
+  /** The album's order: by date taken until the owner moves a photo, which arranges it by hand. */
+  function renderOrder() {
+    const order = head.querySelector('.photo-order');
+    if (!order) return;
+    const select = h(
+      'select',
+      {
+        id: 'photo-order',
+        onchange: async (event) => {
+          try {
+            album = (await app.api.mutate('UpdateAlbum', { input: { id, photoOrder: event.target.value } })).album;
+            announce(album.photoOrder === 'MANUAL' ? 'Photos in your order' : 'Photos by date taken');
+            await load(true);
+            head.querySelector('#photo-order')?.focus();
+          } catch (error) {
+            showError(error.message);
+          }
+        },
+      },
+      h('option', { value: 'TAKEN_AT' }, 'By date taken, oldest first'),
+      h('option', { value: 'MANUAL' }, 'In your order (drag, or Alt+Arrow keys)'),
+    );
+    select.value = album.photoOrder;
+    fill(order, h('label', { for: 'photo-order' }, 'Order '), select);
   }
 
   async function deleteAlbum() {

@@ -26,8 +26,8 @@
     return node;
   }
 
-  /** The same markup the server renders for a tile (web/html.ts tileHtml). */
-  function tile(photo, href, caption) {
+  /** The same markup the server renders for an album's cover (web/html.ts coverHtml). */
+  function cover(photo, href, caption) {
     const img = element('img', {
       src: photo.thumb.url,
       srcset: `${photo.thumb.url} 256w, ${photo.small.url} ${photo.small.width}w`,
@@ -47,9 +47,62 @@
       }),
       img,
     ]);
-    const link = element('a', { href, 'data-full': photo.large.url, 'data-srcset': photo.webp, 'data-alt': img.alt }, [picture]);
-    if (caption) link.append(caption);
+    const link = element('a', { href }, [picture]);
+    link.append(caption);
     return element('li', {}, [link]);
+  }
+
+  /** The line under a photo in the lightbox, as web/html.ts captureLine writes it. */
+  function captureLine(photo) {
+    const taken = photo.takenAt ? photo.takenAt.replace('T', ' ').slice(0, 16) : '';
+    const camera = [photo.camera?.make, photo.camera?.model].filter(Boolean).join(' ');
+    return [taken, camera].filter(Boolean).join(' · ');
+  }
+
+  /**
+   * The same markup the server renders for a photo of an album (web/html.ts photoTileHtml). Its
+   * shape goes in through CSSOM (--r), which the page's CSP allows where a style attribute is not.
+   */
+  function photoTile(photo, href) {
+    const { small, medium } = photo;
+    const sizes = `min(100vw, ${Math.ceil((336 * small.width) / small.height)}px)`;
+    const img = element('img', {
+      src: small.url,
+      srcset: `${small.url} ${small.width}w, ${medium.url} ${medium.width}w`,
+      sizes,
+      width: small.width,
+      height: small.height,
+      alt: photo.description || photo.title,
+      loading: 'lazy',
+      decoding: 'async',
+    });
+    if (photo.placeholder?.dominantColor) img.style.backgroundColor = photo.placeholder.dominantColor;
+    const picture = element('picture', {}, [
+      element('source', {
+        type: 'image/webp',
+        srcset: `${photo.smallWebp.url} ${small.width}w, ${photo.mediumWebp.url} ${medium.width}w`,
+        sizes,
+      }),
+      img,
+    ]);
+    const link = element(
+      'a',
+      {
+        href,
+        'data-full': photo.large.url,
+        'data-srcset': photo.webp,
+        'data-width': photo.large.width,
+        'data-height': photo.large.height,
+        'data-alt': img.alt,
+        'data-title': photo.title,
+        'data-line': captureLine(photo) || undefined,
+        'data-download': photo.original.url,
+      },
+      [picture],
+    );
+    const item = element('li', {}, [link]);
+    if (small.width > 0 && small.height > 0) item.style.setProperty('--r', String(Math.round((small.width / small.height) * 100) / 100));
+    return item;
   }
 
   function appendPage(edges) {
@@ -61,7 +114,7 @@
         caption.textContent = node.title;
         const count = element('span', { class: 'muted' });
         count.textContent = `${node.photoCount} photo${node.photoCount === 1 ? '' : 's'}`;
-        const item = tile(node.cover, `/albums/${encodeURIComponent(node.id)}`, caption);
+        const item = cover(node.cover, `/albums/${encodeURIComponent(node.id)}`, caption);
         item.firstChild.append(count);
         grid.append(item);
       } else {
@@ -69,7 +122,7 @@
         const params = new URLSearchParams({ at: cursor });
         if (kind === 'album') params.set('album', main.dataset.album);
         if (main.dataset.unlock) params.set('unlock', main.dataset.unlock);
-        grid.append(tile(node, `${base}${encodeURIComponent(node.id)}?${params}`));
+        grid.append(photoTile(node, `${base}${encodeURIComponent(node.id)}?${params}`));
       }
     }
   }
@@ -147,20 +200,27 @@
     return;
   }
 
-  // Grids of photos: a tile opens in a lightbox that traps focus and gives it back on close.
+  // Grids of photos: a tile opens in a lightbox that traps focus and gives it back on close. The
+  // lightbox has the photo's own address (history.pushState): it can be copied or shared, a reload
+  // opens the photo's page, and Back (a phone's back gesture too) closes the photo, not the album.
   if (kind !== 'album' && kind !== 'shared') return;
   const box = element('div', { class: 'lightbox', role: 'dialog', 'aria-modal': 'true', 'aria-label': 'Photo', hidden: '' });
   const image = element('img', { alt: '' });
-  const caption = element('p');
+  const caption = element('p', { class: 'title' });
+  const line = element('p', { class: 'line' });
+  const count = element('p', { class: 'count', 'aria-live': 'polite' });
   const previous = element('button', { type: 'button', 'aria-label': 'Previous photo' }, ['←']);
   const next = element('button', { type: 'button', 'aria-label': 'Next photo' }, ['→']);
+  const download = element('a', { download: '' }, ['Download']);
   const close = element('button', { type: 'button', 'aria-label': 'Close' }, ['Close']);
-  box.append(image, caption, element('div', { class: 'bar' }, [previous, next, close]));
+  box.append(image, caption, line, count, element('div', { class: 'bar' }, [previous, next, download, close]));
   document.body.append(box);
+  const total = Number(main.dataset.count);
   let current = null;
   let opener = null;
 
   const tiles = () => [...main.querySelectorAll('ul.grid a[data-full]')];
+  const focusable = () => [previous, next, download, close].filter((control) => !control.hidden);
   /**
    * How wide the photo will show: as wide as the box lets it, or as tall, at its own aspect. The
    * browser picks the rendition from this, so a portrait photo on a wide screen does not fetch
@@ -185,32 +245,59 @@
     image.src = link.dataset.full;
     image.alt = link.dataset.alt || '';
     caption.textContent = link.dataset.alt || '';
+    line.textContent = link.dataset.line || '';
+    line.hidden = !link.dataset.line;
+    const at = tiles().indexOf(link) + 1;
+    count.textContent = total > 0 ? `${at} of ${total}` : '';
+    download.hidden = !link.dataset.download;
+    if (link.dataset.download) {
+      download.href = link.dataset.download;
+      const extension = /\.([a-z0-9]+)(?:\?|$)/i.exec(new URL(link.dataset.download, location.href).pathname)?.[1] ?? 'jpg';
+      download.download = `${(link.dataset.title || 'photo').replace(/[\\/:*?"<>|]+/g, '_')}.${extension}`;
+    }
   }
-  function open(link) {
+  function open(link, remembered) {
     opener = link;
     // Shown before the photo is chosen: its size is measured in the open box.
     box.hidden = false;
     show(link);
+    if (!remembered) history.pushState({ lightbox: link.getAttribute('href') }, '', link.href);
     document.body.style.overflow = 'hidden';
     close.focus();
   }
-  function shut() {
+  /** Closes the box where it stands (Back already left the photo's address). */
+  function hide() {
     box.hidden = true;
     document.body.style.overflow = '';
     // Focus goes back where it was when the dialog opened.
     opener?.focus();
   }
+  /** Closing by hand goes back in history, so the album's address returns and Forward reopens the photo. */
+  function shut() {
+    if (history.state?.lightbox) history.back();
+    else hide();
+  }
   function step(by) {
     const all = tiles();
     const at = all.indexOf(current);
     const target = all[at + by];
-    if (target) show(target);
+    if (!target) return;
+    show(target);
+    opener = target;
+    history.replaceState({ lightbox: target.getAttribute('href') }, '', target.href);
   }
+  window.addEventListener('popstate', (event) => {
+    const wanted = event.state?.lightbox;
+    if (wanted) {
+      const link = tiles().find((candidate) => candidate.getAttribute('href') === wanted);
+      if (link) open(link, true);
+    } else if (!box.hidden) hide();
+  });
   main.addEventListener('click', (event) => {
     const link = event.target.closest?.('ul.grid a[data-full]');
     if (!link || event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey) return;
     event.preventDefault();
-    open(link);
+    open(link, false);
   });
   previous.addEventListener('click', () => step(-1));
   next.addEventListener('click', () => step(1));
@@ -221,10 +308,10 @@
     else if (event.key === 'ArrowRight') step(1);
     else if (event.key === 'Tab') {
       // Focus stays inside the dialog while it is open.
-      const buttons = [previous, next, close];
-      const at = buttons.indexOf(document.activeElement);
-      const to = (at + (event.shiftKey ? -1 : 1) + buttons.length) % buttons.length;
-      buttons[to].focus();
+      const controls = focusable();
+      const at = controls.indexOf(document.activeElement);
+      const to = (at + (event.shiftKey ? -1 : 1) + controls.length) % controls.length;
+      controls[to].focus();
       event.preventDefault();
     } else return;
     event.preventDefault();
