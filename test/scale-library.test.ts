@@ -364,7 +364,9 @@ describe(`a library of ${PHOTOS.toLocaleString('en')} photos`, () => {
       dataOf(await postGraphQL(server.url, ScaleChanges.updateAlbum, { input: { id: albumIds.big, photoOrder } }, server.admin));
       for (const viewer of viewers) {
         const album = dataOf(await postGraphQL(server.url, ScaleAlbumPage, { id: albumIds.big }, viewer.headers)).album;
-        dataOf(await postGraphQL(server.url, ScaleAlbumPage, { id: albumIds.big, after: album?.photos.pageInfo.endCursor }, viewer.headers));
+        dataOf(
+          await postGraphQL(server.url, ScaleAlbumPage, { id: albumIds.big, after: album?.photos.pageInfo.endCursor }, viewer.headers),
+        );
       }
     }
     const shapes = new Map<string, CapturedStatement>();
