@@ -236,6 +236,23 @@ describe("the owner's app in a real browser, with a separate worker process", { 
     await owner.keyboard.press('Alt+ArrowRight');
     await owner.getByText('Moved to position 2 of 2').waitFor();
     assert.deepEqual(await order(), [second, first]);
+    // A new album goes by date taken; the move made it the owner's order, and the menu says so.
+    // By date taken again, then back to the arrangement, which was kept.
+    const orderMenu = owner.getByLabel('Order');
+    assert.equal(await orderMenu.inputValue(), 'MANUAL');
+    assert.deepEqual([first, second], ['DSCN0010', 'Landscape_1'], 'the album started by date taken (DSCN0010 has one, Landscape_1 none)');
+    await orderMenu.selectOption('TAKEN_AT');
+    await owner.getByText('Photos by date taken').waitFor();
+    assert.deepEqual(await order(), [first, second]);
+    await owner.waitForFunction(
+      (expected) =>
+        JSON.stringify([...document.querySelectorAll('.album-photos li.tile img')].map((image) => image.getAttribute('alt'))) ===
+        JSON.stringify(expected),
+      [first, second],
+    );
+    await owner.getByLabel('Order').selectOption('MANUAL');
+    await owner.getByText('Photos in your order').waitFor();
+    assert.deepEqual(await order(), [second, first]);
     // Mouse: drag it back to the front.
     await owner.locator(`.album-photos li.tile[data-id]`).nth(1).dragTo(owner.locator('.album-photos li.tile').first());
     await owner.getByText('Moved to position 1 of 2').waitFor();
