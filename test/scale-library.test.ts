@@ -414,7 +414,7 @@ describe(`a library of ${PHOTOS.toLocaleString('en')} photos`, () => {
     );
     assert.deepEqual(
       drift(`SELECT id FROM albums a
-              WHERE latest_taken_sort <> coalesce((SELECT max(photo_taken_sort) FROM album_photos WHERE album_id = a.id), created_at)`),
+              WHERE latest_taken_sort <> coalesce((SELECT max(photo_taken_sort) FROM album_photos WHERE album_id = a.id), 0)`),
       [],
       'latest_taken_sort',
     );

@@ -112,8 +112,8 @@ export const albums = sqliteTable(
     /** TAKEN_AT: the photos by capture time, oldest first; MANUAL: by album_photos.position, the owner's order. */
     photoOrder: text('photo_order', { enum: ALBUM_PHOTO_ORDERS }).notNull().default('TAKEN_AT'),
     /**
-     * The newest capture-time sort key of its photos (album_photos.photo_taken_sort), or when the
-     * album was made while it is empty: kept by triggers, so the album list by newest photo is an index walk.
+     * The newest capture-time sort key of its photos (album_photos.photo_taken_sort), 0 while it
+     * is empty: kept by triggers, so the album list by newest photo is an index walk.
      */
     latestTakenSort: integer('latest_taken_sort').notNull().default(0),
     createdAt: integer('created_at').notNull().default(NOW_MS),

@@ -26,7 +26,7 @@ const PhotoOrderEnum = builder.enumType('PhotoOrder', {
 const AlbumOrderEnum = builder.enumType('AlbumOrder', {
   values: {
     LATEST_PHOTO_DESC: {
-      description: 'By the capture time of its newest photo, newest first (the default); an empty album by when it was made.',
+      description: 'By the capture time of its newest photo, newest first (the default); empty albums last, newest made first.',
     },
     CREATED_AT_DESC: { description: 'Newest made first.' },
     CREATED_AT_ASC: {},
