@@ -238,7 +238,7 @@ describe("the owner's app in a real browser, with a separate worker process", { 
     assert.deepEqual(await order(), [second, first]);
     // A new album goes by date taken; the move made it the owner's order, and the menu says so.
     // By date taken again, then back to the arrangement, which was kept.
-    const orderMenu = owner.getByLabel('Order');
+    const orderMenu = owner.getByLabel('Order', { exact: true });
     assert.equal(await orderMenu.inputValue(), 'MANUAL');
     assert.deepEqual([first, second], ['DSCN0010', 'Landscape_1'], 'the album started by date taken (DSCN0010 has one, Landscape_1 none)');
     await orderMenu.selectOption('TAKEN_AT');
@@ -250,7 +250,7 @@ describe("the owner's app in a real browser, with a separate worker process", { 
         JSON.stringify(expected),
       [first, second],
     );
-    await owner.getByLabel('Order').selectOption('MANUAL');
+    await owner.getByLabel('Order', { exact: true }).selectOption('MANUAL');
     await owner.getByText('Photos in your order').waitFor();
     assert.deepEqual(await order(), [second, first]);
     // Mouse: drag it back to the front.

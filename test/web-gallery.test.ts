@@ -252,12 +252,14 @@ describe('the web gallery in a real browser', { skip: browserSkip }, () => {
     assert.equal(fetched.type, 'image/jpeg');
 
     await page.keyboard.press('ArrowRight');
-    assert.equal(page.url(), hrefs[1], 'moving on replaces the address, so Back still closes the box');
+    // Moving on replaces the address, so Back still closes the box.
+    await page.waitForURL(hrefs[1] as string);
     assert.equal(await dialog.locator('.count').textContent(), '2 of 3');
     assert.equal(await dialog.locator('.line').isHidden(), true, 'no capture line for a photo without one');
 
     await page.goBack();
     await dialog.waitFor({ state: 'hidden' });
+    await page.waitForURL(albumUrl);
     assert.equal(page.url(), albumUrl, 'Back closes the photo and stays on the album');
     assert.equal(await page.locator('h1').textContent(), 'Trip');
     await page.goForward();
@@ -266,11 +268,12 @@ describe('the web gallery in a real browser', { skip: browserSkip }, () => {
 
     await dialog.getByRole('button', { name: 'Close' }).click();
     await dialog.waitFor({ state: 'hidden' });
-    assert.equal(page.url(), albumUrl);
+    await page.waitForURL(albumUrl);
 
     // The address a person copied from the open box is the photo's page.
     await page.locator('ul.grid a').first().click();
     await dialog.waitFor({ state: 'visible' });
+    await page.waitForURL(hrefs[0] as string);
     await page.reload();
     assert.equal(await page.locator('main').getAttribute('data-page'), 'photo');
     assert.equal(await page.locator('h1').textContent(), 'third');

@@ -1,11 +1,11 @@
 import { and, getTableColumns, type SQL, sql } from 'drizzle-orm';
 import { SQLiteDialect } from 'drizzle-orm/sqlite-core';
 import type { Viewer } from '../auth/viewer.ts';
-import { albumPhotos, albums } from '../db/schema.ts';
+import { type AlbumPhotoOrder, albumPhotos, albums } from '../db/schema.ts';
 import type { Reads } from '../db/statements.ts';
 import { albumVisibleTo } from './access.ts';
 import { type KeysetOrder, type KeysetPage, keysetBounds, keysetOrderBy } from './keyset.ts';
-import { PHOTO_RECORD_KEYS, type PhotoRecord, photoColumns } from './photo-records.ts';
+import { albumSortKey, PHOTO_RECORD_KEYS, type PhotoRecord, photoColumns } from './photo-records.ts';
 
 const dialect = new SQLiteDialect();
 
@@ -42,6 +42,9 @@ function albumSelect(viewer: Viewer): AlbumSelect {
   let select = selects.get(viewer.kind);
   if (select === undefined) {
     const first = sql.raw('"first"');
+    const firstIn = (photoOrder: AlbumPhotoOrder) =>
+      sql`(SELECT ${first}."photo_id" FROM ${albumPhotos} AS ${first} WHERE ${first}."album_id" = ${albums.id}
+            ORDER BY ${albumSortKey(first, photoOrder)}, ${first}."photo_id" LIMIT 1)`;
     select = {
       columns: rendered(sql`${sql.join(
         ALBUM_FIELDS.map(([key, column]) => sql.raw(`"albums"."${column}" AS "${key}"`)),
@@ -52,13 +55,7 @@ function albumSelect(viewer: Viewer): AlbumSelect {
       // ordered by a CASE, which no index serves.
       from: rendered(sql`FROM ${albums}
         LEFT JOIN photos AS "cover" ON "cover"."id" = coalesce(${albums.coverPhotoId},
-          CASE ${albums.photoOrder} WHEN 'MANUAL' THEN
-            (SELECT ${first}."photo_id" FROM ${albumPhotos} AS ${first} WHERE ${first}."album_id" = ${albums.id}
-              ORDER BY ${first}."position", ${first}."photo_id" LIMIT 1)
-          ELSE
-            (SELECT ${first}."photo_id" FROM ${albumPhotos} AS ${first} WHERE ${first}."album_id" = ${albums.id}
-              ORDER BY ${first}."photo_taken_sort", ${first}."photo_id" LIMIT 1)
-          END)`),
+          CASE ${albums.photoOrder} WHEN 'MANUAL' THEN ${firstIn('MANUAL')} ELSE ${firstIn('TAKEN_AT')} END)`),
     };
     selects.set(viewer.kind, select);
   }

@@ -1,7 +1,7 @@
 import { and, asc, eq, inArray, sql } from 'drizzle-orm';
 import type { Db, Queryable } from '../db/client.ts';
 import { NOW_MS } from '../db/now.ts';
-import { type AlbumPhotoOrder, type AlbumVisibility, albumPhotos, albums, photos } from '../db/schema.ts';
+import { ALBUM_PHOTO_SORT_COLUMN, type AlbumPhotoOrder, type AlbumVisibility, albumPhotos, albums, photos } from '../db/schema.ts';
 import { NotFoundError, ValidationError } from '../errors.ts';
 import { newPublicId } from '../ids.ts';
 import { leftSharedAlbum, unpublishing } from './url-keys.ts';
@@ -67,22 +67,17 @@ function photoRowIds(db: Queryable, publicIds: readonly string[]): number[] {
 
 /** The album's photos in the order it shows them (its photoOrder). */
 function currentOrder(db: Queryable, album: Pick<AlbumRow, 'id' | 'photoOrder'>): number[] {
-  const key = album.photoOrder === 'MANUAL' ? albumPhotos.position : albumPhotos.photoTakenSort;
   return db
     .select({ photoId: albumPhotos.photoId })
     .from(albumPhotos)
     .where(eq(albumPhotos.albumId, album.id))
-    .orderBy(asc(key), asc(albumPhotos.photoId))
+    .orderBy(asc(ALBUM_PHOTO_SORT_COLUMN[album.photoOrder]), asc(albumPhotos.photoId))
     .all()
     .map((row) => row.photoId);
 }
 
-/**
- * Rewrites positions to match `order`, touching only rows whose position changes, and makes the
- * album MANUAL: an arrangement is the owner's order from then on.
- */
+/** Rewrites positions to match `order`, touching only rows whose position changes. */
 function writeOrder(db: Queryable, albumId: number, order: readonly number[]): void {
-  db.update(albums).set({ photoOrder: 'MANUAL' }).where(eq(albums.id, albumId)).run();
   const existing = new Map(
     db
       .select({ photoId: albumPhotos.photoId, position: albumPhotos.position })
@@ -104,8 +99,19 @@ function writeOrder(db: Queryable, albumId: number, order: readonly number[]): v
   });
 }
 
-function touch(db: Queryable, albumId: number): AlbumRow {
-  return db.update(albums).set({ updatedAt: NOW_MS }).where(eq(albums.id, albumId)).returning().get() as AlbumRow;
+function touch(db: Queryable, albumId: number, changes: Partial<Pick<AlbumRow, 'photoOrder'>> = {}): AlbumRow {
+  return db
+    .update(albums)
+    .set({ ...changes, updatedAt: NOW_MS })
+    .where(eq(albums.id, albumId))
+    .returning()
+    .get() as AlbumRow;
+}
+
+/** Puts the album's photos in `order`; an arrangement is the owner's order (MANUAL) from then on. */
+function arrange(db: Queryable, albumId: number, order: readonly number[]): AlbumRow {
+  writeOrder(db, albumId, order);
+  return touch(db, albumId, { photoOrder: 'MANUAL' });
 }
 
 function clampIndex(field: string, index: number | null | undefined, length: number): number {
@@ -200,8 +206,7 @@ export function addPhotosToAlbum(db: Db, publicId: string, photoPublicIds: reado
     const moving = new Set(added);
     const rest = currentOrder(tx, album).filter((photoId) => !moving.has(photoId));
     const at = clampIndex('position', index, rest.length);
-    writeOrder(tx, album.id, [...rest.slice(0, at), ...added, ...rest.slice(at)]);
-    return touch(tx, album.id);
+    return arrange(tx, album.id, [...rest.slice(0, at), ...added, ...rest.slice(at)]);
   });
 }
 
@@ -233,8 +238,7 @@ export function movePhotoInAlbum(db: Db, publicId: string, photoPublicId: string
     if (!order.includes(photoId)) throw new ValidationError('photoId', 'the photo is not in this album');
     const rest = order.filter((id) => id !== photoId);
     const at = clampIndex('position', index, rest.length);
-    writeOrder(tx, album.id, [...rest.slice(0, at), photoId, ...rest.slice(at)]);
-    return touch(tx, album.id);
+    return arrange(tx, album.id, [...rest.slice(0, at), photoId, ...rest.slice(at)]);
   });
 }
 
@@ -247,8 +251,7 @@ export function setAlbumPhotoOrder(db: Db, publicId: string, photoPublicIds: rea
     if (order.length !== members.size || order.some((id) => !members.has(id))) {
       throw new ValidationError('photoIds', `photoIds must list each of the album's ${members.size} photos exactly once`);
     }
-    writeOrder(tx, album.id, order);
-    return touch(tx, album.id);
+    return arrange(tx, album.id, order);
   });
 }
 

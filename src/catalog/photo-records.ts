@@ -1,7 +1,7 @@
 import { and, getTableColumns, type SQL, sql } from 'drizzle-orm';
 import { SQLiteDialect } from 'drizzle-orm/sqlite-core';
 import type { Viewer } from '../auth/viewer.ts';
-import { type AlbumPhotoOrder, albumPhotos, photos } from '../db/schema.ts';
+import { ALBUM_PHOTO_SORT_COLUMN, type AlbumPhotoOrder, albumPhotos, photos } from '../db/schema.ts';
 import type { Reads } from '../db/statements.ts';
 import { locationShownTo, mayViewCaptureDetails, photoIsPublicFor, photoVisibleTo } from './access.ts';
 import { type KeysetOrder, type KeysetPage, keysetBounds, keysetOrderBy } from './keyset.ts';
@@ -222,10 +222,15 @@ export function photosById(reads: Reads, viewer: Viewer, by: 'publicId' | 'id', 
 
 const member = sql.raw('"member"');
 
-function albumPhotoOrder(name: string, column: 'position' | 'photo_taken_sort'): KeysetOrder<AlbumPhotoRecord> {
+/** The column an album order sorts by, read through a table alias (`"member"."position"`). */
+export function albumSortKey(alias: SQL, photoOrder: AlbumPhotoOrder): SQL {
+  return sql`${alias}.${sql.raw(`"${ALBUM_PHOTO_SORT_COLUMN[photoOrder].name}"`)}`;
+}
+
+function albumPhotoOrder(name: string, photoOrder: AlbumPhotoOrder): KeysetOrder<AlbumPhotoRecord> {
   return {
     name,
-    keys: [sql`${member}.${sql.raw(`"${column}"`)}`, sql`${member}."photo_id"`],
+    keys: [albumSortKey(member, photoOrder), sql`${member}."photo_id"`],
     direction: 'asc',
     values: (photo) => [photo.orderKey, photo.id],
   };
@@ -237,13 +242,8 @@ function albumPhotoOrder(name: string, column: 'position' | 'photo_taken_sort'):
  * positions. A cursor of one is refused by the other, so a page never mixes them.
  */
 export const ALBUM_PHOTO_ORDERS: Record<AlbumPhotoOrder, KeysetOrder<AlbumPhotoRecord>> = {
-  TAKEN_AT: albumPhotoOrder('album-photos-taken', 'photo_taken_sort'),
-  MANUAL: albumPhotoOrder('album-photos', 'position'),
-};
-
-const ALBUM_PHOTO_KEY_COLUMNS: Record<AlbumPhotoOrder, SQL> = {
-  TAKEN_AT: sql`${albumPhotos.photoTakenSort}`,
-  MANUAL: sql`${albumPhotos.position}`,
+  TAKEN_AT: albumPhotoOrder('album-photos-taken', 'TAKEN_AT'),
+  MANUAL: albumPhotoOrder('album-photos', 'MANUAL'),
 };
 
 /**
@@ -262,7 +262,7 @@ export function albumPhotoPages(
 ): ReadonlyMap<number, readonly AlbumPhotoRecord[]> {
   if (albumIds.length === 0) return new Map();
   const order = ALBUM_PHOTO_ORDERS[photoOrder];
-  const key = ALBUM_PHOTO_KEY_COLUMNS[photoOrder];
+  const key = sql`${ALBUM_PHOTO_SORT_COLUMN[photoOrder]}`;
   const outer: KeysetOrder<AlbumPhotoRecord> = { ...order, keys: [key, sql`${albumPhotos.photoId}`] };
   return reads.made(
     sql`SELECT ${albumPhotos.albumId} AS "inAlbum", ${key} AS "orderKey", ${photoColumns(viewer)}

@@ -163,6 +163,12 @@ export const albumPhotos = sqliteTable(
   ],
 );
 
+/** The album_photos column each album order sorts by (then photo_id), each first in an index after album_id. */
+export const ALBUM_PHOTO_SORT_COLUMN = {
+  TAKEN_AT: albumPhotos.photoTakenSort,
+  MANUAL: albumPhotos.position,
+} as const satisfies Record<AlbumPhotoOrder, AnySQLiteColumn>;
+
 export const jobs = sqliteTable(
   'jobs',
   {

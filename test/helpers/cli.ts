@@ -48,8 +48,8 @@ export interface SpawnedServer {
   child: ChildProcess;
   url: string;
   exited: Promise<number | null>;
-  /** Resolves when the server has logged a line with this message (from now on or before). */
-  logged(message: string): Promise<void>;
+  /** Resolves when the server has logged `times` lines with this message (from now on or before). */
+  logged(message: string, times?: number): Promise<void>;
   /** Everything it wrote so far: logs on stdout, words for a person on stderr. */
   output(): { stdout: string; stderr: string };
 }
@@ -67,17 +67,17 @@ export function spawnServer(dataDir: string, env: Record<string, string> = {}, e
     });
     const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
     let out = '';
-    const waiting: { message: string; done: () => void }[] = [];
+    const waiting: { message: string; times: number; done: () => void }[] = [];
     const settle = () => {
       for (const waiter of [...waiting]) {
-        if (!out.includes(`"msg":"${waiter.message}"`)) continue;
+        if (out.split(`"msg":"${waiter.message}"`).length - 1 < waiter.times) continue;
         waiting.splice(waiting.indexOf(waiter), 1);
         waiter.done();
       }
     };
-    const logged = (message: string) =>
+    const logged = (message: string, times = 1) =>
       new Promise<void>((done) => {
-        waiting.push({ message, done });
+        waiting.push({ message, times, done });
         settle();
       });
     let started = false;

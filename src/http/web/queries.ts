@@ -13,16 +13,17 @@ import { schema } from '../../graphql/schema.ts';
  * it in the page) against /graphql for every page after.
  */
 
-/** An album's cover: a square crop. */
-const COVER = `
+/** What every picture in a grid has: its names, its placeholder and its SMALL rendition. */
+const PICTURE = `
   id title description
   placeholder { dominantColor }
-  thumb: image(variant: THUMB, format: JPG) { url width height }
-  thumbWebp: image(variant: THUMB, format: WEBP) { url }
   small: image(variant: SMALL, format: JPG) { url width height }
-  smallWebp: image(variant: SMALL, format: WEBP) { url }
-  large: image(variant: LARGE, format: JPG) { url width height }
-  webp: srcSet(format: WEBP)`;
+  smallWebp: image(variant: SMALL, format: WEBP) { url }`;
+
+/** An album's cover: a square crop. */
+const COVER = `${PICTURE}
+  thumb: image(variant: THUMB, format: JPG) { url width height }
+  thumbWebp: image(variant: THUMB, format: WEBP) { url }`;
 
 /**
  * A photo in an album's grid, at its own aspect (SMALL and MEDIUM keep it), with what its
@@ -30,17 +31,14 @@ const COVER = `
  * the viewer may download (ORIGINAL: full size without metadata, or LARGE for a share link that
  * does not allow originals).
  */
-const TILE = `
-  id title description takenAt
+const TILE = `${PICTURE}
+  takenAt
   camera { make model }
-  placeholder { dominantColor }
-  small: image(variant: SMALL, format: JPG) { url width height }
-  smallWebp: image(variant: SMALL, format: WEBP) { url }
   medium: image(variant: MEDIUM, format: JPG) { url width height }
   mediumWebp: image(variant: MEDIUM, format: WEBP) { url }
   large: image(variant: LARGE, format: JPG) { url width height }
-  original: image(variant: ORIGINAL) { url }
-  webp: srcSet(format: WEBP)`;
+  webp: srcSet(format: WEBP)
+  original: image(variant: ORIGINAL) { url }`;
 
 export const ALBUMS_PAGE_SIZE = 24;
 export const PHOTOS_PAGE_SIZE = 48;
@@ -94,33 +92,28 @@ export interface ImageRef {
   height: number;
 }
 
-export interface Cover {
+interface Picture {
   id: string;
   title: string;
   description: string;
   placeholder: { dominantColor: string | null } | null;
-  thumb: ImageRef;
-  thumbWebp: { url: string };
   small: ImageRef;
   smallWebp: { url: string };
-  large: ImageRef;
-  webp: string;
 }
 
-export interface Tile {
-  id: string;
-  title: string;
-  description: string;
+export interface Cover extends Picture {
+  thumb: ImageRef;
+  thumbWebp: { url: string };
+}
+
+export interface Tile extends Picture {
   takenAt: string | null;
   camera: { make: string | null; model: string | null } | null;
-  placeholder: { dominantColor: string | null } | null;
-  small: ImageRef;
-  smallWebp: { url: string };
   medium: ImageRef;
   mediumWebp: { url: string };
   large: ImageRef;
-  original: { url: string };
   webp: string;
+  original: { url: string };
 }
 
 export interface Page<T> {

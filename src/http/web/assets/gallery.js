@@ -26,6 +26,12 @@
     return node;
   }
 
+  /** An <img> in a <picture> with its WebP twin, on its placeholder colour until it arrives. */
+  function picture(photo, img, webpSrcset) {
+    if (photo.placeholder?.dominantColor) img.style.backgroundColor = photo.placeholder.dominantColor;
+    return element('picture', {}, [element('source', { type: 'image/webp', srcset: webpSrcset, sizes: img.sizes }), img]);
+  }
+
   /** The same markup the server renders for an album's cover (web/html.ts coverHtml). */
   function cover(photo, href, caption) {
     const img = element('img', {
@@ -38,16 +44,7 @@
       loading: 'lazy',
       decoding: 'async',
     });
-    if (photo.placeholder?.dominantColor) img.style.backgroundColor = photo.placeholder.dominantColor;
-    const picture = element('picture', {}, [
-      element('source', {
-        type: 'image/webp',
-        srcset: `${photo.thumbWebp.url} 256w, ${photo.smallWebp.url} ${photo.small.width}w`,
-        sizes: img.sizes,
-      }),
-      img,
-    ]);
-    const link = element('a', { href }, [picture]);
+    const link = element('a', { href }, [picture(photo, img, `${photo.thumbWebp.url} 256w, ${photo.smallWebp.url} ${photo.small.width}w`)]);
     link.append(caption);
     return element('li', {}, [link]);
   }
@@ -65,6 +62,7 @@
    */
   function photoTile(photo, href) {
     const { small, medium } = photo;
+    // As web/html.ts justifiedSizes: a row at most 336 px tall times the photo's shape.
     const sizes = `min(100vw, ${Math.ceil((336 * small.width) / small.height)}px)`;
     const img = element('img', {
       src: small.url,
@@ -76,15 +74,6 @@
       loading: 'lazy',
       decoding: 'async',
     });
-    if (photo.placeholder?.dominantColor) img.style.backgroundColor = photo.placeholder.dominantColor;
-    const picture = element('picture', {}, [
-      element('source', {
-        type: 'image/webp',
-        srcset: `${photo.smallWebp.url} ${small.width}w, ${photo.mediumWebp.url} ${medium.width}w`,
-        sizes,
-      }),
-      img,
-    ]);
     const link = element(
       'a',
       {
@@ -98,7 +87,7 @@
         'data-line': captureLine(photo) || undefined,
         'data-download': photo.original.url,
       },
-      [picture],
+      [picture(photo, img, `${photo.smallWebp.url} ${small.width}w, ${photo.mediumWebp.url} ${medium.width}w`)],
     );
     const item = element('li', {}, [link]);
     if (small.width > 0 && small.height > 0) item.style.setProperty('--r', String(Math.round((small.width / small.height) * 100) / 100));
