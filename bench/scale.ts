@@ -89,6 +89,14 @@ export const SCALE_CASES: ScaleCase[] = [
     who: 'anonymous',
     query: (ids) => `query { node(id: "${ids.photoId}") { ... on Photo { ${PHOTO_FIELDS} } } }`,
   },
+  { label: 'timeline(MONTH)', who: 'admin', query: () => 'query { timeline(bucket: MONTH) { start end count } }' },
+  { label: 'timeline(MONTH)', who: 'anonymous', query: () => 'query { timeline(bucket: MONTH) { start end count } }' },
+  { label: 'timeline(DAY)', who: 'anonymous', query: () => 'query { timeline(bucket: DAY) { start end count } }' },
+  {
+    label: 'timeline(MONTH, filter: { cameraMake })',
+    who: 'admin',
+    query: () => `query { timeline(bucket: MONTH, filter: { cameraMake: "${SCALE_MAKES[0]}" }) { start count } }`,
+  },
   {
     label: 'albums(first: 20) + totalCount',
     who: 'anonymous',

@@ -52,6 +52,15 @@ const ScaleAlbums = graphql(`
   }
 `);
 
+const ScaleTimeline = graphql(`
+  query ScaleTimeline($filter: PhotoFilter) {
+    timeline(bucket: MONTH, filter: $filter) {
+      start
+      count
+    }
+  }
+`);
+
 const ScaleNode = graphql(`
   query ScaleNode($id: ID!) {
     node(id: $id) {
@@ -169,6 +178,8 @@ const IN_PUBLIC_ALBUM = `EXISTS (SELECT 1 FROM album_photos m CROSS JOIN albums 
  * the hundreds where photos number in the hundreds of thousands).
  */
 function sortsOnlyPages(source: string): boolean {
+  // A filtered timeline groups what its filter matches by day (one group per day with photos).
+  if (/^SELECT CASE WHEN "photos"\."taken_at" IS NULL THEN NULL ELSE .* GROUP BY 1$/s.test(source.trim())) return true;
   if (/FROM json_each\(\?\) AS "wanted"/.test(source)) return true;
   if (/^SELECT "albums"\."id" AS "id".* FROM "albums"\s+LEFT JOIN photos AS "cover"/s.test(source)) return true;
   return /coalesce\("photos"."taken_at", "photos"."created_at"\) >= \?/.test(source) && !/ORDER BY coalesce/.test(source);
@@ -304,8 +315,33 @@ describe(`a library of ${PHOTOS.toLocaleString('en')} photos`, () => {
     }
   }
 
+  /** Every viewer × filter's monthly timeline adds up to the list's total, and its newest month holds what the list of that month does. */
+  async function assertTimelinesAgree(): Promise<void> {
+    for (const viewer of viewers) {
+      for (const { name, filter } of filters()) {
+        const buckets = dataOf(await postGraphQL(server.url, ScaleTimeline, { filter }, viewer.headers)).timeline;
+        const want = expected(viewer, filter, 'CREATED_AT_DESC', 0);
+        assert.equal(
+          buckets.reduce((sum, bucket) => sum + bucket.count, 0),
+          want.total,
+          `${viewer.name}, ${name}: the timeline adds up`,
+        );
+        const newest = buckets[0];
+        if (newest?.start === null || newest === undefined || filter.takenAfter !== undefined) continue;
+        const end = new Date(newest.start);
+        end.setUTCMonth(end.getUTCMonth() + 1);
+        const month = expected(viewer, { ...filter, takenAfter: newest.start, takenBefore: end.toISOString() }, 'CREATED_AT_DESC', 0);
+        assert.equal(newest.count, month.total, `${viewer.name}, ${name}: the newest month`);
+      }
+    }
+  }
+
   it('counts every total and reads every first page as the visibility rule says, for every viewer and filter', async () => {
     await assertTotalsAndPagesAgree();
+  });
+
+  it('counts every timeline as the visibility rule says, for every viewer and filter', async () => {
+    await assertTimelinesAgree();
   });
 
   it('orders and pages every order for every viewer as the rule says, from the first page and from deep in the library', async () => {
@@ -345,6 +381,7 @@ describe(`a library of ${PHOTOS.toLocaleString('en')} photos`, () => {
     statements.length = 0;
     for (const viewer of viewers) {
       for (const { filter } of filters()) for (const order of ORDERS) await listed(viewer, { first: 50, filter, orderBy: order });
+      for (const { filter } of filters()) dataOf(await postGraphQL(server.url, ScaleTimeline, { filter }, viewer.headers));
       for (const orderBy of ['LATEST_PHOTO_DESC', 'CREATED_AT_DESC', 'UPDATED_AT_DESC', 'TITLE_ASC'] as const) {
         dataOf(await postGraphQL(server.url, ScaleAlbums, { orderBy }, viewer.headers));
       }
@@ -435,6 +472,16 @@ describe(`a library of ${PHOTOS.toLocaleString('en')} photos`, () => {
       drift(`SELECT * FROM (${tallies}) WHERE photos <> 0 ORDER BY 1, 2, 3`),
       'photo_tallies',
     );
+    const days = `SELECT 'all' AS audience, (taken_at - ((taken_at % 86400000) + 86400000) % 86400000) / 86400000 AS day, count(*) AS photos
+        FROM photos WHERE taken_at IS NOT NULL GROUP BY 2
+      UNION ALL SELECT 'public', (taken_at - ((taken_at % 86400000) + 86400000) % 86400000) / 86400000, count(*)
+        FROM photos p WHERE taken_at IS NOT NULL AND ${IN_PUBLIC_ALBUM} GROUP BY 2`;
+    assert.deepEqual(
+      drift('SELECT audience, day, photos FROM photo_days WHERE photos <> 0 ORDER BY 1, 2'),
+      drift(`SELECT * FROM (${days}) ORDER BY 1, 2`),
+      'photo_days',
+    );
     await assertTotalsAndPagesAgree();
+    await assertTimelinesAgree();
   });
 });

@@ -13,7 +13,7 @@ import { type PhotoFilter, photoParts, type Tally } from './photo-filter.ts';
 export function photoCount(reads: Reads, viewer: Viewer, filter: PhotoFilter): number {
   let total = 0;
   for (const part of photoParts(viewer, filter)) {
-    if (part.tally !== undefined) total += tally(reads, part.tally);
+    if (part.tally !== undefined) total += tallied(reads, part.tally);
     else if (part.albumId === undefined) total += countWhere(reads, part.condition);
     else if (part.condition === undefined) total += albumPhotoCount(reads, part.albumId);
     else total += albumMembersCount(reads, part.albumId, part.condition);
@@ -42,7 +42,8 @@ function albumMembersCount(reads: Reads, albumId: SQL, condition: SQL): number {
   );
 }
 
-function tally(reads: Reads, { audience, facet, value }: Tally): number {
+/** The count photo_tallies keeps. */
+export function tallied(reads: Reads, { audience, facet, value }: Tally): number {
   const row = reads.get<{ total: number }>(
     sql`SELECT ${photoTallies.photos} AS "total" FROM ${photoTallies}
          WHERE ${photoTallies.audience} = ${audience} AND ${photoTallies.facet} = ${facet} AND ${photoTallies.value} = ${value}`,

@@ -245,6 +245,22 @@ export const photoTallies = sqliteTable(
 );
 
 /**
+ * How many photos each audience has per UTC day of capture (days since 1970-01-01, from
+ * photos.taken_at; photos without a capture time are not here): kept by triggers on photos (the
+ * migration photo_days), so a timeline of the whole library reads one row per day that has
+ * photos, never the photos. Days whose photos have all gone stay, at 0.
+ */
+export const photoDays = sqliteTable(
+  'photo_days',
+  {
+    audience: text('audience', { enum: ['all', 'public'] }).notNull(),
+    day: integer('day').notNull(),
+    photos: integer('photos').notNull(),
+  },
+  (table) => [primaryKey({ columns: [table.audience, table.day] })],
+);
+
+/**
  * Every change to a photo, an album or a membership, by whoever made it (this server, a
  * `lightbox worker`, a CLI import): written by triggers (the migration change_feed) in the
  * statement that makes the change, read by catalog/change-feed.ts after the database version

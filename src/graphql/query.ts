@@ -1,11 +1,9 @@
 import { ALBUM_ORDERS, type AlbumOrderName, albumCount, albumPage } from '../catalog/album-records.ts';
 import { photoCount } from '../catalog/photo-counts.ts';
-import type { PhotoFilter as CatalogPhotoFilter } from '../catalog/photo-filter.ts';
 import { type PhotoOrderName, photoOrderFor, photoPage } from '../catalog/photo-records.ts';
-import type { PhotoStatus } from '../catalog/photos.ts';
 import { builder } from './builder.ts';
 import { keysetConnection, totalCountField } from './keyset-connection.ts';
-import { PhotoStatusEnum } from './photo.ts';
+import { catalogFilter, PhotoFilter } from './photo-filter.ts';
 import { AlbumRef, PhotoRef } from './refs.ts';
 
 const PhotoOrderEnum = builder.enumType('PhotoOrder', {
@@ -35,38 +33,6 @@ const AlbumOrderEnum = builder.enumType('AlbumOrder', {
     TITLE_DESC: {},
   } as const,
 });
-
-const PhotoFilter = builder.inputType('PhotoFilter', {
-  description:
-    "All given conditions must hold. Conditions on capture details see what the caller reads: for a share link that hides metadata, where every photo's takenAt and camera read null, they match nothing.",
-  fields: (t) => ({
-    albumId: t.globalID({ for: AlbumRef, description: 'Only photos in this album.' }),
-    status: t.field({ type: [PhotoStatusEnum], description: 'Only photos in one of these states.' }),
-    takenAfter: t.field({ type: 'DateTime', description: 'Taken at or after this instant.' }),
-    takenBefore: t.field({ type: 'DateTime', description: 'Taken before this instant.' }),
-    cameraMake: t.string({ description: 'Camera make, exactly as EXIF names it (e.g. "NIKON").' }),
-  }),
-});
-
-interface PhotoFilterValues {
-  albumId?: { id: string } | null;
-  status?: PhotoStatus[] | null;
-  takenAfter?: Date | null;
-  takenBefore?: Date | null;
-  cameraMake?: string | null;
-}
-
-/** The filter as the catalog reads it: instants in ms, the album by its public id. */
-function catalogFilter(filter: PhotoFilterValues | null | undefined): CatalogPhotoFilter {
-  if (!filter) return {};
-  return {
-    albumPublicId: filter.albumId?.id ?? undefined,
-    statuses: filter.status ?? undefined,
-    takenAfterMs: filter.takenAfter?.getTime(),
-    takenBeforeMs: filter.takenBefore?.getTime(),
-    cameraMake: filter.cameraMake ?? undefined,
-  };
-}
 
 builder.queryType({
   fields: (t) => ({

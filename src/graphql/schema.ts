@@ -4,6 +4,7 @@ import './scalars.ts';
 import './photo.ts';
 import './album.ts';
 import './query.ts';
+import './timeline.ts';
 import './errors.ts';
 import './mutations.ts';
 import './share-link.ts';
