@@ -5,14 +5,12 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
 import { graphql } from './generated/index.ts';
-import { browserSkip, contrastFailures, type LoopbackBrowser, launchLoopbackBrowser } from './helpers/browser.ts';
+import { browserSkip, type LoopbackBrowser, launchLoopbackBrowser, libraryScreenshots, SCREENSHOTS } from './helpers/browser.ts';
 import { FIXTURE_PHOTOS, LIGHTBOX_BIN, REPO_ROOT } from './helpers/cli.ts';
 import { startCuttableLink } from './helpers/cuttable-link.ts';
 import { dataOf, postGraphQL } from './helpers/graphql.ts';
 import { makeTempDir, startTestServer, type TestServer } from './helpers/server.ts';
 
-/** Where screenshots go for a person to look at (ignored by git). */
-const SCREENSHOTS = path.join(REPO_ROOT, 'test-output', 'screenshots');
 /** Generous: a cold worker process decodes a HEIC in WebAssembly on a shared 2-core machine. */
 const PROCESSING_MS = 120_000;
 
@@ -87,17 +85,6 @@ async function tabTo(page: Page, name: string): Promise<{ outline: string }> {
     if (focused.text.startsWith(name)) return { outline: focused.outline };
   }
   throw new Error(`Tab never reached "${name}"`);
-}
-
-async function screenshot(page: Page, name: string): Promise<void> {
-  for (const width of [360, 1440]) {
-    await page.setViewportSize({ width, height: width === 360 ? 740 : 900 });
-    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
-    assert.ok(overflow <= 0, `${name} at ${width}px: nothing wider than the screen (${overflow}px over)`);
-    assert.deepEqual(await contrastFailures(page), [], `${name} at ${width}px: every text meets WCAG AA contrast`);
-    await page.screenshot({ path: path.join(SCREENSHOTS, `library-${name}-${width}.png`), fullPage: true });
-  }
-  await page.setViewportSize({ width: 1440, height: 900 });
 }
 
 describe("the owner's app in a real browser, with a separate worker process", { skip: browserSkip }, () => {
@@ -184,7 +171,7 @@ describe("the owner's app in a real browser, with a separate worker process", { 
     // No worker yet: each new photo is there at once, as a placeholder.
     await owner.getByText('3 photos').waitFor();
     assert.equal(await owner.locator('.sections li.tile[data-status="PENDING"]').count(), 3);
-    await screenshot(owner, 'uploaded');
+    await libraryScreenshots(owner, 'uploaded');
 
     worker = spawn(process.execPath, [LIGHTBOX_BIN, 'worker'], {
       cwd: REPO_ROOT,
@@ -200,7 +187,7 @@ describe("the owner's app in a real browser, with a separate worker process", { 
     );
     assert.equal(await thumbnailsShown(owner), 3);
     assert.equal(await owner.evaluate(() => (window as unknown as { sameDocument?: boolean }).sameDocument), true, 'no reload');
-    await screenshot(owner, 'timeline');
+    await libraryScreenshots(owner, 'timeline');
   });
 
   let albumId = '';
@@ -267,7 +254,7 @@ describe("the owner's app in a real browser, with a separate worker process", { 
     await owner.getByText('Private: only you').waitFor();
     await owner.getByRole('button', { name: 'Publish' }).click();
     await owner.getByText('Public: anyone who opens').waitFor();
-    await screenshot(owner, 'album');
+    await libraryScreenshots(owner, 'album');
 
     const visitor = await browser.browser.newContext();
     const page = await visitor.newPage();
@@ -337,7 +324,7 @@ describe("the owner's app in a real browser, with a separate worker process", { 
     const now = await large.evaluate((img: HTMLImageElement) => ({ src: img.src, width: img.naturalWidth, height: img.naturalHeight }));
     assert.deepEqual({ width: now.width, height: now.height }, { width: before.height, height: before.width });
     assert.deepEqual(await owner.locator('.in-albums a').allTextContents(), ['Trip'], 'the albums it is in, named, after the turn too');
-    await screenshot(owner, 'photo');
+    await libraryScreenshots(owner, 'photo');
   });
 
   it('edits a title in place; a failed change shows the typed error', async () => {

@@ -1,13 +1,12 @@
 import { type SQL, sql } from 'drizzle-orm';
 import type { Viewer } from '../auth/viewer.ts';
-import { photoDays, photos } from '../db/schema.ts';
+import { photos, photoTimeline, type TimelineBucketSize } from '../db/schema.ts';
 import type { Reads } from '../db/statements.ts';
 import { mayViewCaptureDetails } from './access.ts';
 import { photoCount, tallied } from './photo-counts.ts';
 import { type PhotoFilter, type PhotoPart, photoParts } from './photo-filter.ts';
 
-export const TIMELINE_BUCKET_SIZES = ['DAY', 'MONTH', 'YEAR'] as const;
-export type TimelineBucketSize = (typeof TIMELINE_BUCKET_SIZES)[number];
+export { TIMELINE_BUCKET_SIZES, type TimelineBucketSize } from '../db/schema.ts';
 
 /**
  * How many photos were taken in [startMs, endMs), a UTC day, month or year: exactly the photos a
@@ -21,99 +20,80 @@ export interface TimelineBucket {
   count: number;
 }
 
-const DAY_MS = 86_400_000;
+/** strftime's modifier for each size: as the migration photo_timeline computes each bucket's start. */
+const START_OF: Record<TimelineBucketSize, string> = { DAY: 'start of day', MONTH: 'start of month', YEAR: 'start of year' };
 
-/** taken_at as a UTC day number, floored (a photo from before 1970 too): as the migration photo_days computes it. */
-const TAKEN_DAY: SQL = sql`(${photos.takenAt} - ((${photos.takenAt} % ${sql.raw(String(DAY_MS))}) + ${sql.raw(String(DAY_MS))}) % ${sql.raw(String(DAY_MS))}) / ${sql.raw(String(DAY_MS))}`;
-
-/** Photos per capture day; `null` counts those without one. */
-type DayCounts = Map<number | null, number>;
+/** Photos per bucket start (ms); `null` counts those without a capture time. */
+type Counts = Map<number | null, number>;
 
 /**
  * The viewer's photos that pass the filter, counted per bucket, newest first, the undated last;
  * buckets without photos are left out. It reads the parts a list reads (photoParts), so each
- * bucket agrees with the list of its range: a part the database keeps counted per day
- * (photo_days: the whole library, or all public photos) is one row per day with photos, never
- * the photos; any other (a filter, a share link's album) is counted over the index its list
- * reads, so it costs what it matches.
+ * bucket agrees with the list of its range: a part the database keeps counted (photo_timeline:
+ * the whole library, or all public photos) is one row per bucket answered, never a photo; any
+ * other (a filter, a share link's album) is counted over the index its list reads, so it costs
+ * what it matches.
  */
 export function timeline(reads: Reads, viewer: Viewer, filter: PhotoFilter, size: TimelineBucketSize): TimelineBucket[] {
   if (!mayViewCaptureDetails(viewer)) {
     const count = photoCount(reads, viewer, filter);
     return count === 0 ? [] : [{ startMs: null, endMs: null, count }];
   }
-  const days: DayCounts = new Map();
+  const counts: Counts = new Map();
   for (const part of photoParts(viewer, filter)) {
-    const counted = part.tally !== undefined && part.tally.facet === '' ? keptDays(reads, part) : countedDays(reads, part);
-    for (const [day, count] of counted) days.set(day, (days.get(day) ?? 0) + count);
+    const counted = part.tally !== undefined && part.tally.facet === '' ? keptCounts(reads, part, size) : groupedCounts(reads, part, size);
+    for (const [start, count] of counted) counts.set(start, (counts.get(start) ?? 0) + count);
   }
-  return bucketsOf(days, size);
+  return bucketsOf(counts, size);
 }
 
-/** A whole audience's days, from photo_days; the undated are its total (photo_tallies) less the dated. */
-function keptDays(reads: Reads, part: PhotoPart): DayCounts {
+/** A whole audience's buckets, from photo_timeline; the undated are its total (photo_tallies) less the dated. */
+function keptCounts(reads: Reads, part: PhotoPart, size: TimelineBucketSize): Counts {
   const tally = part.tally as NonNullable<PhotoPart['tally']>;
-  const rows = reads.all<{ day: number; photos: number }>(
-    sql`SELECT ${photoDays.day} AS "day", ${photoDays.photos} AS "photos" FROM ${photoDays}
-         WHERE ${photoDays.audience} = ${tally.audience} AND ${photoDays.photos} > 0`,
+  const rows = reads.all<{ start: number; photos: number }>(
+    sql`SELECT ${photoTimeline.start} AS "start", ${photoTimeline.photos} AS "photos" FROM ${photoTimeline}
+         WHERE ${photoTimeline.audience} = ${tally.audience} AND ${photoTimeline.size} = ${size} AND ${photoTimeline.photos} > 0`,
   );
-  const days: DayCounts = new Map();
+  const counts: Counts = new Map();
   let dated = 0;
   for (const row of rows) {
-    days.set(row.day, row.photos);
+    counts.set(row.start, row.photos);
     dated += row.photos;
   }
   const undated = tallied(reads, tally) - dated;
-  if (undated > 0) days.set(null, undated);
-  return days;
+  if (undated > 0) counts.set(null, undated);
+  return counts;
 }
 
-/** Any other part, grouped by day over the part's own rows (an album's members, or the photos its condition admits). */
-function countedDays(reads: Reads, part: PhotoPart): DayCounts {
-  const day = sql`CASE WHEN ${photos.takenAt} IS NULL THEN NULL ELSE ${TAKEN_DAY} END`;
-  const from =
+/** Any other part, grouped by bucket over the part's own rows (an album's members, or the photos its condition admits). */
+function groupedCounts(reads: Reads, part: PhotoPart, size: TimelineBucketSize): Counts {
+  const start = sql`CAST(strftime('%s', ${photos.takenAt} / 1000.0, 'unixepoch', ${START_OF[size]}) AS INTEGER) * 1000`;
+  const from: SQL =
     part.albumId === undefined
       ? sql`${photos} WHERE ${part.condition ?? sql`1`}`
       : sql`"album_photos" AS "member" CROSS JOIN ${photos} ON ${photos.id} = "member"."photo_id"
              WHERE "member"."album_id" = ${part.albumId} AND ${part.condition ?? sql`1`}`;
-  const rows = reads.all<{ day: number | null; photos: number }>(sql`SELECT ${day} AS "day", count(*) AS "photos" FROM ${from} GROUP BY 1`);
-  return new Map(rows.map((row) => [row.day, row.photos]));
+  const rows = reads.all<{ start: number | null; photos: number }>(
+    sql`SELECT ${start} AS "start", count(*) AS "photos" FROM ${from} GROUP BY 1`,
+  );
+  return new Map(rows.map((row) => [row.start, row.photos]));
 }
 
-function bucketsOf(days: DayCounts, size: TimelineBucketSize): TimelineBucket[] {
-  const buckets = new Map<number, TimelineBucket>();
-  let undated = 0;
-  for (const [day, count] of days) {
-    if (count <= 0) continue;
-    if (day === null) {
-      undated += count;
-      continue;
-    }
-    const [startMs, endMs] = bucketAround(day * DAY_MS, size);
-    const bucket = buckets.get(startMs);
-    if (bucket === undefined) buckets.set(startMs, { startMs, endMs, count });
-    else bucket.count += count;
+function bucketsOf(counts: Counts, size: TimelineBucketSize): TimelineBucket[] {
+  const dated: TimelineBucket[] = [];
+  for (const [startMs, count] of counts) {
+    if (startMs !== null && count > 0) dated.push({ startMs, endMs: bucketEnd(startMs, size), count });
   }
-  const dated = [...buckets.values()].sort((a, b) => (b.startMs as number) - (a.startMs as number));
+  dated.sort((a, b) => (b.startMs as number) - (a.startMs as number));
+  const undated = counts.get(null) ?? 0;
   return undated > 0 ? [...dated, { startMs: null, endMs: null, count: undated }] : dated;
 }
 
-/** The UTC day, month or year holding the instant, as [start, end) in ms. */
-export function bucketAround(instantMs: number, size: TimelineBucketSize): [number, number] {
-  if (size === 'DAY') {
-    const start = Math.floor(instantMs / DAY_MS) * DAY_MS;
-    return [start, start + DAY_MS];
-  }
-  const date = new Date(instantMs);
-  const year = date.getUTCFullYear();
-  if (size === 'YEAR') return [utcMonthStart(year, 0), utcMonthStart(year + 1, 0)];
-  const month = date.getUTCMonth();
-  return [utcMonthStart(year, month), utcMonthStart(year, month + 1)];
-}
-
-/** Midnight UTC on the first of the month (Date.UTC would read years 0-99 as 1900-1999). */
-function utcMonthStart(year: number, month: number): number {
-  const start = new Date(0);
-  start.setUTCFullYear(year, month, 1);
-  return start.getTime();
+/** The start of the next bucket, in UTC. */
+function bucketEnd(startMs: number, size: TimelineBucketSize): number {
+  const end = new Date(startMs);
+  if (size === 'DAY') end.setUTCDate(end.getUTCDate() + 1);
+  else if (size === 'MONTH') end.setUTCMonth(end.getUTCMonth() + 1);
+  else end.setUTCFullYear(end.getUTCFullYear() + 1);
+  return end.getTime();
 }

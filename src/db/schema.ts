@@ -244,20 +244,26 @@ export const photoTallies = sqliteTable(
   (table) => [primaryKey({ columns: [table.audience, table.facet, table.value] })],
 );
 
+/** The calendar spans a timeline counts photos in: a UTC day, month or year. */
+export const TIMELINE_BUCKET_SIZES = ['DAY', 'MONTH', 'YEAR'] as const;
+export type TimelineBucketSize = (typeof TIMELINE_BUCKET_SIZES)[number];
+
 /**
- * How many photos each audience has per UTC day of capture (days since 1970-01-01, from
- * photos.taken_at; photos without a capture time are not here): kept by triggers on photos (the
- * migration photo_days), so a timeline of the whole library reads one row per day that has
- * photos, never the photos. Days whose photos have all gone stay, at 0.
+ * How many photos each audience has per UTC day, month and year of capture (`start`: the
+ * bucket's first instant, in ms; photos without a capture time are not here): kept by triggers
+ * on photos (the migration photo_timeline), so the whole library's timeline, or all public
+ * photos', reads one row per bucket it answers, never a photo. Buckets whose photos have all
+ * gone stay, at 0.
  */
-export const photoDays = sqliteTable(
-  'photo_days',
+export const photoTimeline = sqliteTable(
+  'photo_timeline',
   {
     audience: text('audience', { enum: ['all', 'public'] }).notNull(),
-    day: integer('day').notNull(),
+    size: text('size', { enum: TIMELINE_BUCKET_SIZES }).notNull(),
+    start: integer('start').notNull(),
     photos: integer('photos').notNull(),
   },
-  (table) => [primaryKey({ columns: [table.audience, table.day] })],
+  (table) => [primaryKey({ columns: [table.audience, table.size, table.start] })],
 );
 
 /**

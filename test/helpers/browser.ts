@@ -1,4 +1,8 @@
+import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 
 /** Debian's chromium: the binary itself first (the /usr/bin wrapper is a shell script), or CHROMIUM_PATH. */
@@ -86,4 +90,23 @@ const CONTRAST_FAILURES = `(() => {
 
 export function contrastFailures(page: Page): Promise<string[]> {
   return page.evaluate(CONTRAST_FAILURES);
+}
+
+/** Where screenshots go for a person to look at (ignored by git). */
+export const SCREENSHOTS = fileURLToPath(new URL('../../test-output/screenshots', import.meta.url));
+
+/**
+ * The owner's app page at 360 and 1440 px, saved as test-output/screenshots/library-<name>-<width>.png,
+ * after checking that nothing is wider than the screen and every text meets WCAG AA contrast.
+ */
+export async function libraryScreenshots(page: Page, name: string): Promise<void> {
+  await mkdir(SCREENSHOTS, { recursive: true });
+  for (const width of [360, 1440]) {
+    await page.setViewportSize({ width, height: width === 360 ? 740 : 900 });
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    assert.ok(overflow <= 0, `${name} at ${width}px: nothing wider than the screen (${overflow}px over)`);
+    assert.deepEqual(await contrastFailures(page), [], `${name} at ${width}px: every text meets WCAG AA contrast`);
+    await page.screenshot({ path: path.join(SCREENSHOTS, `library-${name}-${width}.png`), fullPage: true });
+  }
+  await page.setViewportSize({ width: 1440, height: 900 });
 }

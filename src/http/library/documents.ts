@@ -24,14 +24,17 @@ const USER_ERROR = '... on UserError { code message }';
 
 export const LIBRARY_DOCUMENTS = {
   SignIn: 'query LibrarySignIn { shareLinks(first: 1) { totalCount } }',
-  Timeline: `query LibraryTimeline($after: String, $orderBy: PhotoOrder!) {
-  photos(first: 60, after: $after, orderBy: $orderBy) {
+  Timeline: `query LibraryTimeline($after: String, $orderBy: PhotoOrder!, $filter: PhotoFilter) {
+  photos(first: 60, after: $after, orderBy: $orderBy, filter: $filter) {
     totalCount
     pageInfo { hasNextPage endCursor }
     nodes { ...LibraryTile }
   }
 }
 ${PHOTO_TILE}`,
+  TimelineMonths: `query LibraryTimelineMonths {
+  timeline(bucket: MONTH) { start end count }
+}`,
   Albums: `query LibraryAlbums($after: String) {
   albums(first: 100, after: $after, orderBy: UPDATED_AT_DESC) {
     pageInfo { hasNextPage endCursor }

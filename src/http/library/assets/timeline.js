@@ -1,6 +1,7 @@
 // All photos, newest first, in sections by month or day, read page by page as the owner
 // scrolls. Live changes put a new photo's placeholder in its place at once and turn it into its
-// thumbnail when the worker is done; a selection can go into an album or be deleted.
+// thumbnail when the worker is done; a selection can go into an album or be deleted. By date
+// taken, a scrubber of every month (Query.timeline: counts, no photos) jumps to any of them.
 import { announce, confirmAction, field, fill, h, openDialog, showError } from './dom.js';
 import { photoTile, removeTile, replaceTile, whenNear } from './tiles.js';
 
@@ -16,7 +17,11 @@ function groupOf(key, grouping) {
   const date = new Date(key);
   if (Number.isNaN(date.getTime())) return { id: 'undated', label: 'No date' };
   const id = grouping === 'day' ? key.slice(0, 10) : key.slice(0, 7);
-  const label = date.toLocaleDateString(undefined, grouping === 'day' ? { dateStyle: 'full' } : { month: 'long', year: 'numeric' });
+  // UTC, as the id and the server's timeline buckets are: a photo from 1 June 01:00 UTC is June's everywhere.
+  const label = date.toLocaleDateString(
+    undefined,
+    grouping === 'day' ? { dateStyle: 'full', timeZone: 'UTC' } : { month: 'long', year: 'numeric', timeZone: 'UTC' },
+  );
   return { id, label };
 }
 
@@ -29,12 +34,16 @@ export function timelineView(app) {
   let loading = false;
   let oldestLoaded = null;
   let total = 0;
+  /** After a jump from the scrubber: only photos taken before this instant are listed. */
+  let takenBefore = null;
   let stopWatching = () => {};
 
   const count = h('p', { class: 'count' });
   const sections = h('div', { class: 'sections' });
   const sentinel = h('p', { class: 'sentinel' }, 'Loading…');
   const toolbar = h('div', { class: 'toolbar', role: 'toolbar', 'aria-label': 'Selected photos', hidden: true });
+  const scrubber = h('nav', { class: 'scrubber', 'aria-label': 'Jump to a month', hidden: true });
+  const newest = h('button', { type: 'button', class: 'newest', hidden: true, onclick: () => jumpTo(null) }, 'Back to the newest photos');
 
   const tile = (photo) => {
     const node = photoTile(photo, { selection, onSelect: updateToolbar });
@@ -73,9 +82,12 @@ export function timelineView(app) {
     if (loading || !hasMore) return;
     loading = true;
     try {
-      const { photos } = await app.api.run('Timeline', { after: cursor, orderBy: order });
-      total = photos.totalCount;
-      showCount();
+      const filter = takenBefore === null ? null : { takenBefore };
+      const { photos } = await app.api.run('Timeline', { after: cursor, orderBy: order, filter });
+      if (takenBefore === null) {
+        total = photos.totalCount;
+        showCount();
+      }
       for (const photo of photos.nodes) {
         if (!sections.querySelector(`li.tile[data-id="${CSS.escape(photo.id)}"]`)) place(photo);
         oldestLoaded = sortKey(photo, order);
@@ -95,6 +107,66 @@ export function timelineView(app) {
 
   function showCount() {
     count.textContent = `${total} photo${total === 1 ? '' : 's'}`;
+  }
+
+  /** The months that have photos, by year, newest first; each a button that jumps to it. */
+  async function showScrubber() {
+    if (order !== 'TAKEN_AT_DESC') {
+      scrubber.hidden = true;
+      return;
+    }
+    let months = [];
+    try {
+      months = (await app.api.run('TimelineMonths', {})).timeline.filter((bucket) => bucket.start !== null);
+    } catch (error) {
+      return showError(error.message);
+    }
+    const years = new Map();
+    for (const month of months) {
+      const year = month.start.slice(0, 4);
+      if (!years.has(year)) years.set(year, []);
+      years.get(year).push(month);
+    }
+    const monthButton = (month) => {
+      const date = new Date(month.start);
+      const name = date.toLocaleDateString(undefined, { month: 'long', year: 'numeric', timeZone: 'UTC' });
+      return h(
+        'li',
+        {},
+        h(
+          'button',
+          {
+            type: 'button',
+            'data-start': month.start,
+            'aria-label': `${name}: ${month.count} photo${month.count === 1 ? '' : 's'}`,
+            title: `${name}: ${month.count}`,
+            onclick: () => jumpTo(month),
+          },
+          date.toLocaleDateString(undefined, { month: 'short', timeZone: 'UTC' }),
+        ),
+      );
+    };
+    fill(
+      scrubber,
+      h(
+        'ol',
+        {},
+        [...years].map(([year, ofYear]) => h('li', {}, h('span', { class: 'year' }, year), h('ol', {}, ofYear.map(monthButton)))),
+      ),
+    );
+    scrubber.hidden = months.length === 0;
+  }
+
+  /** Lists from the month's end backwards (null: from the newest again), its section at the top. */
+  function jumpTo(month) {
+    takenBefore = month === null ? null : month.end;
+    newest.hidden = takenBefore === null;
+    reload();
+    (month === null ? count : newest).scrollIntoView({ block: 'start' });
+    if (month !== null)
+      announce(
+        `Showing photos from ${new Date(month.start).toLocaleDateString(undefined, { month: 'long', year: 'numeric', timeZone: 'UTC' })} back`,
+      );
   }
 
   function reload() {
@@ -221,7 +293,10 @@ export function timelineView(app) {
       choose('Sort by', ORDERS, order, (value) => {
         order = value;
         sessionStorage.setItem('lightbox.order', value);
+        takenBefore = null;
+        newest.hidden = true;
         reload();
+        showScrubber();
       }),
       choose('Group by', GROUPINGS, grouping, (value) => {
         grouping = value;
@@ -231,20 +306,27 @@ export function timelineView(app) {
       app.uploadButton(null),
     ),
     toolbar,
-    sections,
-    sentinel,
+    h('div', { class: 'timeline-body' }, h('div', { class: 'timeline-photos' }, newest, sections, sentinel), scrubber),
   );
-  queueMicrotask(reload);
+  queueMicrotask(() => {
+    reload();
+    showScrubber();
+  });
 
   return {
     element,
     title: 'All photos',
     onChange(change) {
-      if (change === null) return reload();
+      if (change === null) {
+        showScrubber();
+        return reload();
+      }
+      if (change.photos.length > 0 || change.removedPhotoIds.length > 0) showScrubber();
       for (const photo of change.photos) {
         const shown = sections.querySelector(`li.tile[data-id="${CSS.escape(photo.id)}"]`);
         if (shown) replaceTile(sections, photo, tile);
         // Newer than the oldest loaded, or everything is loaded: it belongs among the tiles already here.
+        else if (takenBefore !== null && sortKey(photo, order) >= takenBefore) total += 1;
         else if (!hasMore || oldestLoaded === null || sortKey(photo, order) >= oldestLoaded) {
           place(photo);
           total += 1;
