@@ -35,8 +35,10 @@ export async function seedScaleLibrary(dataDir: string, folder: string = SCALE_S
  *
  * The spread is fixed, so two libraries of one size answer alike and a test can know its counts:
  * - photo i (from 0; its row id is i + 1) has camera make SCALE_MAKES[i % 5], none when i % 7 = 6;
- * - it was added i seconds after `startMs` and taken i hours before the library's end, with no
- *   capture time when i % 11 = 10;
+ * - it was added i seconds after `startMs`; capture times fill the same span at every size, the
+ *   100,000 hours (11.4 years) from `startMs` that 100,000 photos fill an hour apart, photo i
+ *   taken i steps of 100,000 / photos hours before the span's end, with none when i % 11 = 10
+ *   (a library of a thousand photos also spans years: the timeline of each answers alike);
  * - it is in album i % albums (album a has row id a + 1; PRIVATE when a % 4 = 3, else PUBLIC),
  *   also in album (i + 1) % albums when i % 13 = 12, and in none when i % 17 = 16; album 0 also
  *   holds every photo with an even i (a large album: half the library, however big);
@@ -60,6 +62,8 @@ export interface ScaleLibrary {
 
 const DEFAULT_START_MS = Date.UTC(2015, 0, 1);
 const HOUR_MS = 3_600_000;
+/** The span of capture times, whatever the size. */
+const CAPTURE_SPAN_MS = 100_000 * HOUR_MS;
 
 /**
  * Replaces the library's photos and albums with `photos` copies of the READY photos already in
@@ -96,7 +100,14 @@ export function buildScaleLibrary(sqlite: Database.Database, options: ScaleLibra
       INSERT INTO photos (id, ${overridden.map(([name]) => name).join(', ')}, ${copied.join(', ')})
       SELECT i + 1, ${overridden.map(([, value]) => value).join(', ')}, ${copied.map((name) => `seed.${name}`).join(', ')}
         FROM n JOIN seed ON seed.seed_index = i % @seeds`)
-      .run({ total, seeds: seedCount, start: startMs, end: startMs + total * HOUR_MS, hour: HOUR_MS, makes: JSON.stringify(SCALE_MAKES) });
+      .run({
+        total,
+        seeds: seedCount,
+        start: startMs,
+        end: startMs + CAPTURE_SPAN_MS,
+        step: Math.floor(CAPTURE_SPAN_MS / total),
+        makes: JSON.stringify(SCALE_MAKES),
+      });
     sqlite
       .prepare(`
       INSERT INTO album_photos (album_id, photo_id, position, added_at)
@@ -148,7 +159,7 @@ const OVERRIDDEN = {
   status: `'READY'`,
   // Kept by the database's triggers from the memberships made next.
   in_public_album: '0',
-  taken_at: 'CASE WHEN i % 11 = 10 THEN NULL ELSE @end - i * @hour END',
+  taken_at: 'CASE WHEN i % 11 = 10 THEN NULL ELSE @end - i * @step END',
   camera_make: `CASE WHEN i % 7 = 6 THEN NULL ELSE json_extract(@makes, '$[' || (i % ${SCALE_MAKES.length}) || ']') END`,
   created_at: '@start + i * 1000',
   updated_at: '@start + i * 1000',
