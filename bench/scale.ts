@@ -71,6 +71,8 @@ export const SCALE_CASES: ScaleCase[] = [
   { label: 'orderBy: TAKEN_AT_DESC', who: 'admin', query: () => list('orderBy: TAKEN_AT_DESC') },
   { label: 'orderBy: TAKEN_AT_DESC', who: 'anonymous', query: () => list('orderBy: TAKEN_AT_DESC') },
   { label: 'orderBy: TITLE_ASC', who: 'anonymous', query: () => list('orderBy: TITLE_ASC') },
+  { label: 'filter: { favorite: true } + totalCount', who: 'admin', query: () => list('filter: { favorite: true }') },
+  { label: 'filter: { minRating: 4 } + totalCount', who: 'admin', query: () => list('filter: { minRating: 4 }') },
   { label: 'filter: { status: [FAILED] } + totalCount', who: 'admin', query: () => list('filter: { status: [FAILED] }') },
   { label: 'filter: { albumId } + totalCount', who: 'anonymous', query: (ids) => list(`filter: { albumId: "${ids.albumId}" }`) },
   {

@@ -59,7 +59,8 @@ const toGlobalId = (type: string, publicId: string) => Buffer.from(`${type}:${pu
 
 /** The UTC bucket of an instant, as the client would compute it: [start, end) as ISO strings. */
 function bucketOf(iso: string, size: TimelineBucketSize): [string, string] {
-  const date = new Date(iso);
+  // takenAt without an offset is the camera's wall-clock time, which the server reads as UTC.
+  const date = new Date(/(Z|[+-]\d{2}:\d{2})$/.test(iso) ? iso : `${iso}Z`);
   const [year, month, day] = [date.getUTCFullYear(), date.getUTCMonth(), date.getUTCDate()];
   const bounds =
     size === 'DAY'

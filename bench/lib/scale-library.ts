@@ -42,6 +42,7 @@ export async function seedScaleLibrary(dataDir: string, folder: string = SCALE_S
  * - it is in album i % albums (album a has row id a + 1; PRIVATE when a % 4 = 3, else PUBLIC),
  *   also in album (i + 1) % albums when i % 13 = 12, and in none when i % 17 = 16; album 0 also
  *   holds every photo with an even i (a large album: half the library, however big);
+ * - it is a favourite when i % 53 = 0, and rated (i % 29) + 1 stars when i % 29 < 5;
  * - every photo has one DONE processing job (finished jobs pile up as in a real library).
  */
 export const SCALE_MAKES = ['Canon', 'NIKON CORPORATION', 'Apple', 'FUJIFILM', 'SONY'] as const;
@@ -161,6 +162,8 @@ const OVERRIDDEN = {
   in_public_album: '0',
   taken_at: 'CASE WHEN i % 11 = 10 THEN NULL ELSE @end - i * @step END',
   camera_make: `CASE WHEN i % 7 = 6 THEN NULL ELSE json_extract(@makes, '$[' || (i % ${SCALE_MAKES.length}) || ']') END`,
+  favorite: 'CASE WHEN i % 53 = 0 THEN 1 ELSE 0 END',
+  rating: 'CASE WHEN i % 29 < 5 THEN i % 29 + 1 ELSE 0 END',
   created_at: '@start + i * 1000',
   updated_at: '@start + i * 1000',
 } as const;

@@ -150,6 +150,11 @@ export function mayViewCaptureDetails(viewer: Viewer): boolean {
   return viewer.kind !== 'share' || viewer.grant.showMetadata;
 }
 
+/** Favourites and star ratings: the owner's own sorting of the library, read by the admin alone. */
+export function mayViewCuration(viewer: Viewer): boolean {
+  return viewer.kind === 'admin';
+}
+
 /** The photo columns a filter or an order reads that not every viewer may read. */
 export type GuardedPhotoColumn = 'takenAt' | 'cameraMake';
 

@@ -1,7 +1,15 @@
 import { and, eq, inArray, type SQL, sql } from 'drizzle-orm';
 import type { Viewer } from '../auth/viewer.ts';
 import { type PhotoStatus, photos } from '../db/schema.ts';
-import { mayViewCaptureDetails, photoColumnAsSeenBy, photoScopeCondition, photoScopesOf, visibleAlbumRowId } from './access.ts';
+import {
+  mayViewCaptureDetails,
+  mayViewCuration,
+  photoColumnAsSeenBy,
+  photoScopeCondition,
+  photoScopesOf,
+  visibleAlbumRowId,
+} from './access.ts';
+import { MAX_RATING } from './validation.ts';
 
 /** What a photo list may be narrowed to: every condition given must hold. */
 export interface PhotoFilter {
@@ -13,6 +21,12 @@ export interface PhotoFilter {
   /** Taken before this instant, in ms. */
   takenBeforeMs?: number;
   cameraMake?: string;
+  /** Only favourites. */
+  favorite?: true;
+  /** Only photos rated this many stars (1-5) or more. */
+  minRating?: number;
+  /** With minRating: exactly this many stars (one part of what minRating admits, see equalityParts). */
+  rating?: number;
 }
 
 /** Photos in one of these processing states (none: no photo). */
@@ -47,6 +61,9 @@ function photoFilterCondition(viewer: Viewer, filter: PhotoFilter): SQL | undefi
   if (filter.takenAfterMs !== undefined || filter.takenBeforeMs !== undefined)
     conditions.push(takenBetween(viewer, filter.takenAfterMs, filter.takenBeforeMs));
   if (filter.cameraMake !== undefined) conditions.push(eq(photoColumnAsSeenBy(viewer, 'cameraMake'), filter.cameraMake));
+  // Literals that repeat the partial indexes' conditions (db/schema.ts), so the planner may use them.
+  if (filter.favorite) conditions.push(sql.raw('"photos"."favorite" = 1'));
+  if (filter.rating !== undefined) conditions.push(sql.raw(`"photos"."rating" > 0 AND "photos"."rating" = ${Math.trunc(filter.rating)}`));
   return and(...conditions);
 }
 
@@ -57,6 +74,7 @@ function photoFilterCondition(viewer: Viewer, filter: PhotoFilter): SQL | undefi
  */
 function matchesNothing(viewer: Viewer, filter: PhotoFilter): boolean {
   if (filter.statuses !== undefined && filter.statuses.length === 0) return true;
+  if ((filter.favorite !== undefined || filter.minRating !== undefined) && !mayViewCuration(viewer)) return true;
   const readsCaptureDetails = filter.cameraMake !== undefined || filter.takenAfterMs !== undefined || filter.takenBeforeMs !== undefined;
   return readsCaptureDetails && !mayViewCaptureDetails(viewer);
 }
@@ -68,8 +86,11 @@ function matchesNothing(viewer: Viewer, filter: PhotoFilter): boolean {
  */
 function equalityParts(filter: PhotoFilter): readonly PhotoFilter[] {
   const statuses = filter.statuses === undefined ? [] : [...new Set(filter.statuses)];
-  if (statuses.length <= 1) return [filter];
-  return statuses.map((status) => ({ ...filter, statuses: [status] }));
+  const byStatus = statuses.length <= 1 ? [filter] : statuses.map((status) => ({ ...filter, statuses: [status] }));
+  if (filter.minRating === undefined) return byStatus;
+  // A rating of at least n as the ratings n..5, each an equality the rated index serves in order.
+  const ratings = Array.from({ length: MAX_RATING - filter.minRating + 1 }, (_, index) => (filter.minRating as number) + index);
+  return byStatus.flatMap((part) => ratings.map((rating) => ({ ...part, rating })));
 }
 
 /** A count photo_tallies keeps: an audience's photos in all, of one camera make, or in one state. */
@@ -82,6 +103,7 @@ export interface Tally {
 function tallyOf(audience: Tally['audience'], filter: PhotoFilter): Tally | undefined {
   const { statuses, cameraMake, takenAfterMs, takenBeforeMs } = filter;
   if (takenAfterMs !== undefined || takenBeforeMs !== undefined) return undefined;
+  if (filter.favorite !== undefined || filter.minRating !== undefined) return undefined;
   if (statuses !== undefined && cameraMake !== undefined) return undefined;
   if (cameraMake !== undefined) return { audience, facet: 'make', value: cameraMake };
   if (statuses !== undefined) return { audience, facet: 'status', value: statuses[0] as string };

@@ -1,11 +1,11 @@
 import { rm } from 'node:fs/promises';
-import { eq, type SQL, sql } from 'drizzle-orm';
+import { eq, inArray, type SQL, sql } from 'drizzle-orm';
 import type { Db } from '../db/client.ts';
 import { NOW_MS } from '../db/now.ts';
 import { jobs, photos } from '../db/schema.ts';
 import { NotFoundError, ValidationError } from '../errors.ts';
 import type { StorageLayout } from '../storage/layout.ts';
-import { validDescription, validTitle } from './validation.ts';
+import { validDescription, validPhotoList, validRating, validTitle } from './validation.ts';
 
 export type PhotoRow = typeof photos.$inferSelect;
 export { PHOTO_STATUSES, type PhotoStatus } from '../db/schema.ts';
@@ -17,13 +17,26 @@ export function photoByRowId(db: Db, id: number): PhotoRow | undefined {
 
 export const PROCESS_JOB = 'process';
 
-export interface PhotoPatch {
+/** The owner's sorting of photos, set on one photo or on many at once. */
+export interface CurationPatch {
+  favorite?: boolean | null;
+  rating?: number | null;
+}
+
+export interface PhotoPatch extends CurationPatch {
   title?: string | null;
   description?: string | null;
 }
 
-export function updatePhoto(db: Db, publicId: string, patch: PhotoPatch): PhotoRow {
+function curationChanges(patch: CurationPatch): Partial<PhotoRow> {
   const changes: Partial<PhotoRow> = {};
+  if (patch.favorite !== undefined && patch.favorite !== null) changes.favorite = patch.favorite ? 1 : 0;
+  if (patch.rating !== undefined && patch.rating !== null) changes.rating = validRating('rating', patch.rating);
+  return changes;
+}
+
+export function updatePhoto(db: Db, publicId: string, patch: PhotoPatch): PhotoRow {
+  const changes: Partial<PhotoRow> = curationChanges(patch);
   if (patch.title !== undefined && patch.title !== null) changes.title = validTitle('title', patch.title);
   if (patch.description !== undefined && patch.description !== null)
     changes.description = validDescription('description', patch.description);
@@ -35,6 +48,29 @@ export function updatePhoto(db: Db, publicId: string, patch: PhotoPatch): PhotoR
     .get();
   if (updated === undefined) throw new NotFoundError('Photo', publicId);
   return updated;
+}
+
+/**
+ * Marks many photos at once (favourite or not, a rating) in one statement: all of them or, if
+ * any id names no photo, none (the first missing one is named).
+ */
+export function updatePhotos(db: Db, publicIds: readonly string[], patch: CurationPatch): PhotoRow[] {
+  const ids = validPhotoList('ids', publicIds);
+  const changes = curationChanges(patch);
+  return db.transaction((tx) => {
+    const updated = tx
+      .update(photos)
+      .set({ ...changes, updatedAt: NOW_MS })
+      .where(inArray(photos.publicId, ids))
+      .returning()
+      .all();
+    if (updated.length !== ids.length) {
+      const found = new Set(updated.map((row) => row.publicId));
+      throw new NotFoundError('Photo', ids.find((id) => !found.has(id)) as string);
+    }
+    const order = new Map(ids.map((id, index) => [id, index]));
+    return updated.sort((a, b) => (order.get(a.publicId) as number) - (order.get(b.publicId) as number));
+  });
 }
 
 /**

@@ -29,3 +29,13 @@ export function validPhotoList(field: string, ids: readonly string[], allowEmpty
   }
   return [...ids];
 }
+
+/** The most stars a photo can have; 0 is none. */
+export const MAX_RATING = 5;
+
+export function validRating(field: string, rating: number, least = 0): number {
+  if (!Number.isInteger(rating) || rating < least || rating > MAX_RATING) {
+    throw new ValidationError(field, `${field} must be a whole number of stars from ${least} to ${MAX_RATING}, got ${rating}`);
+  }
+  return rating;
+}

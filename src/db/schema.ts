@@ -66,6 +66,10 @@ export const photos = sqliteTable(
      */
     inPublicAlbum: integer('in_public_album').notNull().default(0),
     dominantColor: text('dominant_color'),
+    /** The owner's: 1 for a favourite. Only the admin reads it (catalog/access.ts mayViewCuration). */
+    favorite: integer('favorite').notNull().default(0),
+    /** The owner's stars, 0 (none) to 5; from XMP xmp:Rating at import. Only the admin reads it. */
+    rating: integer('rating').notNull().default(0),
     createdAt: integer('created_at').notNull().default(NOW_MS),
     updatedAt: integer('updated_at').notNull().default(NOW_MS),
   },
@@ -80,16 +84,30 @@ export const photos = sqliteTable(
     };
     const audiences = { '': [], public_: [table.inPublicAlbum] };
     const filters = { '': [], status_: [table.status], camera_make_: [table.cameraMake] };
-    return Object.entries(audiences).flatMap(([audience, prefix]) =>
+    const columns = (...parts: unknown[][]) => parts.flat() as [IndexColumn, ...IndexColumn[]];
+    const everyPhoto = Object.entries(audiences).flatMap(([audience, prefix]) =>
       Object.entries(filters).flatMap(([filter, equal]) =>
         Object.entries(orders).map(([order, keys]) =>
           // With taken_at last, a capture-time range (a range of the sort key where taken_at is not null) is counted from the index alone.
           index(`photos_${audience}${filter}${order}_idx`).on(
-            ...([...prefix, ...equal, ...keys, ...(order === 'taken_sort' ? [table.takenAt] : [])] as [IndexColumn, ...IndexColumn[]]),
+            ...columns(prefix, equal, keys, order === 'taken_sort' ? [table.takenAt] : []),
           ),
         ),
       ),
     );
+    // Favourites and rated photos are few: partial indexes hold only them, so a filter by either
+    // reads what it matches in order. A query uses one only when its WHERE repeats the index's
+    // condition word for word (catalog/photo-filter.ts writes them so). The admin's alone: no one
+    // else may filter by them.
+    const curated = Object.entries(orders).flatMap(([order, keys]) => [
+      index(`photos_favorite_${order}_idx`)
+        .on(...columns(keys))
+        .where(sql`"favorite" = 1`),
+      index(`photos_rated_${order}_idx`)
+        .on(...columns([table.rating], keys))
+        .where(sql`"rating" > 0`),
+    ]);
+    return [...everyPhoto, ...curated];
   },
 );
 

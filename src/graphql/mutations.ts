@@ -12,7 +12,7 @@ import {
   setAlbumPhotoOrder,
   updateAlbum,
 } from '../catalog/albums.ts';
-import { deletePhoto, type PhotoRow, photoByRowId, reprocessPhoto, rotatePhoto, updatePhoto } from '../catalog/photos.ts';
+import { deletePhoto, type PhotoRow, photoByRowId, reprocessPhoto, rotatePhoto, updatePhoto, updatePhotos } from '../catalog/photos.ts';
 import { type ClientErrorCode, UrlFetchError, ValidationError } from '../errors.ts';
 import { type IngestRejection, ingestStaged, type StagedFile, stageInput } from '../processing/ingest.ts';
 import { fetchImage } from '../processing/url-fetch.ts';
@@ -70,6 +70,27 @@ const UpdatePhotoInput = builder.inputType('UpdatePhotoInput', {
     id: t.globalID({ required: true, for: PhotoRef }),
     title: t.string(),
     description: t.string(),
+    favorite: t.boolean(),
+    rating: t.int({ description: '0 (none) to 5 stars.' }),
+  }),
+});
+
+const UpdatePhotosInput = builder.inputType('UpdatePhotosInput', {
+  description: 'The same change to many photos; fields left out (or null) stay as they are.',
+  fields: (t) => ({
+    ids: t.globalIDList({ required: true, for: PhotoRef, description: 'Up to 1,000 photos.' }),
+    favorite: t.boolean(),
+    rating: t.int({ description: '0 (none) to 5 stars.' }),
+  }),
+});
+
+const PhotosPayload = builder.objectRef<{ photos: PhotoRow[] }>('PhotosPayload').implement({
+  description: 'The photos as they are after the change, in the order asked.',
+  fields: (t) => ({
+    photos: t.field({
+      type: [PhotoRef],
+      resolve: (payload, _args, ctx) => payload.photos.map((photo) => written(ctx.loaders.photos, photo.id)),
+    }),
   }),
 });
 
@@ -300,6 +321,15 @@ builder.mutationType({
       args: { input: t.arg({ type: UpdatePhotoInput, required: true }) },
       resolve: (_root, { input }, ctx) => {
         return { photo: updatePhoto(ctx.db, input.id.id, input) };
+      },
+    }),
+    updatePhotos: t.field({
+      type: PhotosPayload,
+      description: 'Marks many photos at once: all of them, or none when an id names no photo (NotFoundError names it).',
+      errors: mutationErrors('UpdatePhotos'),
+      args: { input: t.arg({ type: UpdatePhotosInput, required: true }) },
+      resolve: (_root, { input }, ctx) => {
+        return { photos: updatePhotos(ctx.db, publicIds(input.ids), input) };
       },
     }),
     deletePhoto: t.field({

@@ -1,4 +1,4 @@
-import { mayViewCaptureDetails, mayViewOriginalFacts } from '../catalog/access.ts';
+import { mayViewCaptureDetails, mayViewCuration, mayViewOriginalFacts } from '../catalog/access.ts';
 import type { PhotoDetails, PhotoRecord } from '../catalog/photo-records.ts';
 import { PHOTO_STATUSES } from '../catalog/photos.ts';
 import { grantedImage, grantFor } from '../images/grant.ts';
@@ -118,6 +118,14 @@ builder.node(PhotoRef, {
     }),
     createdAt: t.field({ type: 'DateTime', resolve: (photo) => photo.createdAt }),
     updatedAt: t.field({ type: 'DateTime', resolve: (photo) => photo.updatedAt }),
+    favorite: t.boolean({
+      description: "One of the owner's favourites. The owner's alone: false for everyone else.",
+      resolve: (photo, _args, ctx) => mayViewCuration(ctx.viewer) && withDetails(photo, ctx, (details) => details.favorite === 1),
+    }),
+    rating: t.int({
+      description: "The owner's stars, 0 (none) to 5; read from the file's XMP rating at import. The owner's alone: 0 for everyone else.",
+      resolve: (photo, _args, ctx) => (mayViewCuration(ctx.viewer) ? withDetails(photo, ctx, (details) => details.rating) : 0),
+    }),
     aspectRatio: t.float({
       description: 'Width divided by height, as displayed.',
       resolve: (photo) => photo.width / photo.height,

@@ -69,6 +69,8 @@ async function exifSource(file: string, extension: string): Promise<string | Buf
 export interface PhotoDetails {
   metadata: PhotoMetadata;
   title: string | null;
+  /** XMP xmp:Rating as stars 1-5 (Lightroom's -1, rejected, and 0 are none): read with the title, at import only. */
+  rating: number | null;
 }
 
 /**
@@ -80,7 +82,7 @@ export async function readPhotoDetails(file: string, extension: string, withTitl
   let tags: Record<string, unknown> | undefined;
   try {
     const source = await exifSource(file, extension);
-    if (source === undefined) return { metadata: EMPTY_METADATA, title: null };
+    if (source === undefined) return { metadata: EMPTY_METADATA, title: null, rating: null };
     // Picked per block: a global `pick` would switch XMP and IPTC off.
     tags = await exifr.parse(source, {
       reviveValues: false,
@@ -96,15 +98,20 @@ export async function readPhotoDetails(file: string, extension: string, withTitl
       iptc: withTitle,
     });
   } catch {
-    return { metadata: EMPTY_METADATA, title: null };
+    return { metadata: EMPTY_METADATA, title: null, rating: null };
   }
-  if (tags === undefined || tags === null) return { metadata: EMPTY_METADATA, title: null };
-  return { metadata: metadataOf(tags), title: withTitle ? embeddedTitle(tags) : null };
+  if (tags === undefined || tags === null) return { metadata: EMPTY_METADATA, title: null, rating: null };
+  return { metadata: metadataOf(tags), title: withTitle ? embeddedTitle(tags) : null, rating: withTitle ? xmpRating(tags.Rating) : null };
 }
 
 /** The metadata columns alone (reprocessing reads them again; a title the owner may have changed is left alone). */
 export async function readPhotoMetadata(file: string, extension: string): Promise<PhotoMetadata> {
   return (await readPhotoDetails(file, extension, false)).metadata;
+}
+
+function xmpRating(value: unknown): number | null {
+  const stars = typeof value === 'string' ? Number(value) : value;
+  return typeof stars === 'number' && Number.isInteger(stars) && stars >= 1 && stars <= 5 ? stars : null;
 }
 
 function metadataOf(tags: Record<string, unknown>): PhotoMetadata {

@@ -169,7 +169,7 @@ async function store(
   staged: StagedFile,
   type: MediaType,
   probed: ProbedImage,
-  { metadata, title }: PhotoDetails,
+  { metadata, title, rating }: PhotoDetails,
   filename: string,
   options: IngestOptions,
 ): Promise<IngestOutcome> {
@@ -192,6 +192,7 @@ async function store(
         width: probed.width,
         height: probed.height,
         orientation: probed.orientation,
+        rating: rating ?? 0,
         ...metadata,
       })
       .onConflictDoNothing({ target: photos.contentHash })
