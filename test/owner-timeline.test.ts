@@ -11,11 +11,23 @@ import { processingSettled } from './helpers/photos.ts';
 import { makeTempDir, startTestServer, type TestServer } from './helpers/server.ts';
 
 const Months = graphql(`
-  query OwnerTimelineMonths {
-    timeline(bucket: MONTH) {
+  query OwnerTimelineMonths($filter: PhotoFilter) {
+    timeline(bucket: MONTH, filter: $filter) {
       start
       end
       count
+    }
+  }
+`);
+
+const Curated = graphql(`
+  query OwnerCurated($filter: PhotoFilter) {
+    photos(first: 50, filter: $filter) {
+      totalCount
+      nodes {
+        favorite
+        rating
+      }
     }
   }
 `);
@@ -99,6 +111,50 @@ describe("the owner's timeline scrubber in a real browser", { skip: browserSkip 
     await back.click();
     await page.waitForFunction((name) => document.querySelector('.sections section h2')?.textContent === name, newestHeading ?? '');
     assert.ok(await back.isHidden());
+    assert.deepEqual(problems, []);
+  });
+
+  it('marks a favourite and stars on the photo page and many favourites from the timeline, then shows only favourites', async () => {
+    await page.locator('.sections li.tile a').first().click();
+    const favorite = page.getByRole('button', { name: '☆ Favourite' });
+    await favorite.click();
+    await page.getByRole('button', { name: '★ Favourite' }).waitFor();
+    assert.equal(await page.getByRole('button', { name: '★ Favourite' }).getAttribute('aria-pressed'), 'true');
+    await page.getByLabel('Stars').selectOption('3');
+    await page.getByText('3 stars', { exact: true }).waitFor({ state: 'attached' });
+    await libraryScreenshots(page, 'photo-curated');
+    const starred = dataOf(await postGraphQL(server.url, Curated, {}, server.admin)).photos.nodes.filter((photo) => photo.favorite);
+    assert.deepEqual(
+      starred.map((photo) => photo.rating),
+      [3],
+      'the one favourite has its three stars',
+    );
+
+    await page.getByRole('link', { name: 'All photos', exact: true }).click();
+    const boxes = page.locator('.sections li.tile input.select');
+    await boxes.nth(3).check();
+    await boxes.nth(4).check();
+    await page.getByRole('button', { name: 'Mark favourites' }).click();
+    await page.waitForFunction(() => document.querySelectorAll('.sections .favorite-mark').length === 3);
+    await page.getByLabel('Show').selectOption('favorites');
+    await page.waitForFunction(() => document.querySelectorAll('.sections li.tile').length === 3);
+    const favourites = dataOf(await postGraphQL(server.url, Curated, { filter: { favorite: true } }, server.admin)).photos;
+    assert.equal(favourites.totalCount, 3);
+    await page.getByText('3 photos').waitFor();
+    // The scrubber is read again for favourites only: its months are the favourites' dated months.
+    const datedFavourites = dataOf(await postGraphQL(server.url, Months, { filter: { favorite: true } }, server.admin))
+      .timeline.filter((month) => month.start !== null)
+      .reduce((sum, month) => sum + month.count, 0);
+    assert.ok(datedFavourites >= 2);
+    await page.waitForFunction(
+      (want) =>
+        [...document.querySelectorAll('nav.scrubber button')].reduce(
+          (sum, button) => sum + Number(/: (\d+)$/.exec(button.getAttribute('title') ?? '')?.[1] ?? 0),
+          0,
+        ) === want,
+      datedFavourites,
+    );
+    await page.getByLabel('Show').selectOption('all');
     assert.deepEqual(problems, []);
   });
 });

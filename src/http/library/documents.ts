@@ -4,7 +4,7 @@
  * working); the app is a client of the public API like any other, with nothing of its own.
  */
 const PHOTO_TILE = `fragment LibraryTile on Photo {
-  id title description status failureReason takenAt createdAt width height version
+  id title description status failureReason takenAt createdAt width height version favorite rating
   placeholder { dominantColor }
   thumb: image(variant: THUMB, format: WEBP) { url width height }
   albums { id title visibility }
@@ -32,8 +32,8 @@ export const LIBRARY_DOCUMENTS = {
   }
 }
 ${PHOTO_TILE}`,
-  TimelineMonths: `query LibraryTimelineMonths {
-  timeline(bucket: MONTH) { start end count }
+  TimelineMonths: `query LibraryTimelineMonths($filter: PhotoFilter) {
+  timeline(bucket: MONTH, filter: $filter) { start end count }
 }`,
   Albums: `query LibraryAlbums($after: String) {
   albums(first: 100, after: $after, orderBy: UPDATED_AT_DESC) {
@@ -118,6 +118,10 @@ ${ALBUM_CARD}`,
 ${ALBUM_CARD}`,
   UpdatePhoto: `mutation LibraryUpdatePhoto($input: UpdatePhotoInput!) {
   updatePhoto(input: $input) { __typename ... on PhotoPayload { photo { ...LibraryTile } } ${USER_ERROR} }
+}
+${PHOTO_TILE}`,
+  UpdatePhotos: `mutation LibraryUpdatePhotos($input: UpdatePhotosInput!) {
+  updatePhotos(input: $input) { __typename ... on PhotosPayload { photos { ...LibraryTile } } ${USER_ERROR} }
 }
 ${PHOTO_TILE}`,
   RotatePhoto: `mutation LibraryRotatePhoto($id: ID!, $quarterTurns: Int!) {

@@ -1,5 +1,6 @@
 // One photo: large, its title and description edited in place, turned a quarter at a time,
-// deleted (after asking), with everything the camera recorded and where, which only the owner sees.
+// deleted (after asking), marked a favourite and given stars, with everything the camera
+// recorded and where, which only the owner sees.
 import { announce, clearError, confirmAction, field, fill, formatDate, formValues, h, showError } from './dom.js';
 
 function facts(photo) {
@@ -46,6 +47,46 @@ export function photoView(app, id) {
       height: photo.large.height,
       alt: photo.description || photo.title,
     });
+  }
+
+  /** Favourite and stars: saved at once, each a change of its own. */
+  async function curate(change, said) {
+    try {
+      const result = await app.api.mutate('UpdatePhoto', { input: { id, ...change } });
+      photo = { ...photo, ...result.photo };
+      render();
+      announce(said);
+    } catch (error) {
+      showError(error.message);
+      render();
+    }
+  }
+
+  function curation() {
+    const favorite = h(
+      'button',
+      {
+        type: 'button',
+        class: 'favorite',
+        'aria-pressed': String(photo.favorite),
+        onclick: () => curate({ favorite: !photo.favorite }, photo.favorite ? 'No longer a favourite' : 'Marked a favourite'),
+      },
+      photo.favorite ? '★ Favourite' : '☆ Favourite',
+    );
+    const stars = h(
+      'select',
+      {
+        name: 'rating',
+        onchange: (event) => {
+          const rating = Number(event.target.value);
+          curate({ rating }, rating === 0 ? 'No stars' : `${rating} star${rating === 1 ? '' : 's'}`);
+        },
+      },
+      [0, 1, 2, 3, 4, 5].map((rating) =>
+        h('option', { value: String(rating), selected: rating === photo.rating }, rating === 0 ? 'No stars' : '★'.repeat(rating)),
+      ),
+    );
+    return [favorite, field('Stars', stars)];
   }
 
   async function rotate(quarterTurns) {
@@ -142,6 +183,7 @@ export function photoView(app, id) {
       parts = {
         heading: h('h1', { id: 'photo-heading' }),
         stage: h('div', { class: 'stage' }),
+        curation: h('div', { class: 'actions curation' }),
         details: h('div', {}),
         albums: h('div', {}),
       };
@@ -149,6 +191,7 @@ export function photoView(app, id) {
         element,
         parts.heading,
         parts.stage,
+        parts.curation,
         h(
           'div',
           { class: 'actions' },
@@ -167,6 +210,7 @@ export function photoView(app, id) {
     }
     parts.heading.textContent = photo.title;
     fill(parts.stage, image());
+    fill(parts.curation, curation());
     fill(parts.details, facts(photo));
     fill(parts.albums, albumList());
   }

@@ -58,6 +58,7 @@ export function photoTile(photo, { selection, onSelect, extra } = {}) {
       h('span', { class: 'title' }, photo.title),
     ),
     isPublic(photo) ? h('span', { class: 'mark', title: 'In a public album: anyone can see it' }, 'Public') : null,
+    photo.favorite ? h('span', { class: 'favorite-mark', role: 'img', 'aria-label': 'Favourite' }, '★') : null,
     checkbox,
     extra ?? null,
   );

@@ -7,6 +7,7 @@ import { photoTile, removeTile, replaceTile, whenNear } from './tiles.js';
 
 const ORDERS = { TAKEN_AT_DESC: 'Date taken', CREATED_AT_DESC: 'Date added' };
 const GROUPINGS = { month: 'Month', day: 'Day' };
+const SHOWN = { all: 'Every photo', favorites: 'Favourites' };
 
 /** What a photo is sorted and grouped by in the given order: when it was taken (else added), or added. */
 function sortKey(photo, order) {
@@ -29,6 +30,7 @@ export function timelineView(app) {
   const selection = new Set();
   let order = sessionStorage.getItem('lightbox.order') ?? 'TAKEN_AT_DESC';
   let grouping = sessionStorage.getItem('lightbox.grouping') ?? 'month';
+  let showing = sessionStorage.getItem('lightbox.shown') ?? 'all';
   let cursor = null;
   let hasMore = true;
   let loading = false;
@@ -82,7 +84,7 @@ export function timelineView(app) {
     if (loading || !hasMore) return;
     loading = true;
     try {
-      const filter = takenBefore === null ? null : { takenBefore };
+      const filter = { ...shownFilter(), ...(takenBefore === null ? {} : { takenBefore }) };
       const { photos } = await app.api.run('Timeline', { after: cursor, orderBy: order, filter });
       if (takenBefore === null) {
         total = photos.totalCount;
@@ -109,6 +111,8 @@ export function timelineView(app) {
     count.textContent = `${total} photo${total === 1 ? '' : 's'}`;
   }
 
+  const shownFilter = () => (showing === 'favorites' ? { favorite: true } : {});
+
   /** The months that have photos, by year, newest first; each a button that jumps to it. */
   async function showScrubber() {
     if (order !== 'TAKEN_AT_DESC') {
@@ -117,7 +121,7 @@ export function timelineView(app) {
     }
     let months = [];
     try {
-      months = (await app.api.run('TimelineMonths', {})).timeline.filter((bucket) => bucket.start !== null);
+      months = (await app.api.run('TimelineMonths', { filter: shownFilter() })).timeline.filter((bucket) => bucket.start !== null);
     } catch (error) {
       return showError(error.message);
     }
@@ -187,6 +191,7 @@ export function timelineView(app) {
       toolbar,
       h('span', {}, `${selection.size} selected`),
       h('button', { type: 'button', onclick: addToAlbum }, 'Add to album…'),
+      h('button', { type: 'button', onclick: markFavorites }, 'Mark favourites'),
       h('button', { type: 'button', class: 'danger', onclick: deleteSelected }, 'Delete…'),
       h(
         'button',
@@ -247,6 +252,17 @@ export function timelineView(app) {
     });
   }
 
+  async function markFavorites() {
+    const ids = [...selection];
+    try {
+      const { photos } = await app.api.mutate('UpdatePhotos', { input: { ids, favorite: true } });
+      for (const photo of photos) replaceTile(sections, photo, tile);
+      announce(`Marked ${ids.length} photo${ids.length === 1 ? '' : 's'} as favourites`);
+    } catch (error) {
+      showError(error.message);
+    }
+  }
+
   async function deleteSelected() {
     const ids = [...selection];
     const sure = await confirmAction(
@@ -298,6 +314,14 @@ export function timelineView(app) {
         reload();
         showScrubber();
       }),
+      choose('Show', SHOWN, showing, (value) => {
+        showing = value;
+        sessionStorage.setItem('lightbox.shown', value);
+        takenBefore = null;
+        newest.hidden = true;
+        reload();
+        showScrubber();
+      }),
       choose('Group by', GROUPINGS, grouping, (value) => {
         grouping = value;
         sessionStorage.setItem('lightbox.grouping', value);
@@ -324,6 +348,13 @@ export function timelineView(app) {
       if (change.photos.length > 0 || change.removedPhotoIds.length > 0) showScrubber();
       for (const photo of change.photos) {
         const shown = sections.querySelector(`li.tile[data-id="${CSS.escape(photo.id)}"]`);
+        if (showing === 'favorites' && !photo.favorite) {
+          if (shown) {
+            removeTile(sections, photo.id);
+            total -= 1;
+          }
+          continue;
+        }
         if (shown) replaceTile(sections, photo, tile);
         // Newer than the oldest loaded, or everything is loaded: it belongs among the tiles already here.
         else if (takenBefore !== null && sortKey(photo, order) >= takenBefore) total += 1;
