@@ -1,13 +1,12 @@
 import assert from 'node:assert/strict';
-import { cp, readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
-import { applyMigrations, MIGRATIONS_DIR, openDatabase } from '../src/db/client.ts';
+import { applyMigrations, openDatabase } from '../src/db/client.ts';
 import { graphql } from './generated/index.ts';
 import { FIXTURE_PHOTOS, runCli } from './helpers/cli.ts';
+import { databaseBefore } from './helpers/database.ts';
 import { dataOf, postGraphQL } from './helpers/graphql.ts';
-import { makeTempDir, startTestServer, type TestServer } from './helpers/server.ts';
+import { startTestServer, type TestServer } from './helpers/server.ts';
 
 const OrderPhotoIds = graphql(`
   query OrderPhotoIds {
@@ -297,16 +296,8 @@ describe('album order: by capture time unless the owner arranges it, and the alb
 
 describe('the migration to album orders', () => {
   it('keeps an album the owner arranged MANUAL, puts one in import order on capture time, and fills each newest capture time', async () => {
-    const dir = await makeTempDir();
-    const before = path.join(dir, 'migrations-before');
-    await cp(MIGRATIONS_DIR, before, { recursive: true });
-    const newest = (await readdir(before)).filter((name) => name.includes('album_photo_order'));
-    assert.equal(newest.length, 1);
-    await rm(path.join(before, newest[0] as string), { recursive: true });
-
-    const handle = openDatabase(path.join(dir, 'lightbox.db'));
+    const handle = await databaseBefore('album_photo_order');
     try {
-      migrate(handle.db, { migrationsFolder: before });
       const { sqlite } = handle;
       const photo = sqlite.prepare(
         `INSERT INTO photos (public_id, title, content_hash, byte_size, mime_type, original_extension, width, height, taken_at, created_at)

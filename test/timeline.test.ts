@@ -1,12 +1,11 @@
 import assert from 'node:assert/strict';
-import { cp, readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
-import { applyMigrations, MIGRATIONS_DIR, openDatabase } from '../src/db/client.ts';
+import { applyMigrations, openDatabase } from '../src/db/client.ts';
 import type { TimelineBucketSize } from './generated/graphql.ts';
 import { graphql } from './generated/index.ts';
 import { FIXTURE_PHOTOS } from './helpers/cli.ts';
+import { databaseBefore } from './helpers/database.ts';
 import { dataOf, postGraphQL } from './helpers/graphql.ts';
 import { buildLibrary } from './helpers/library.ts';
 import { processingSettled } from './helpers/photos.ts';
@@ -222,16 +221,8 @@ describe('the timeline', () => {
 
 describe('the migration to photo_timeline', () => {
   it('counts the photos already there per day and audience, and keeps counting from then on', async () => {
-    const dir = await makeTempDir();
-    const before = path.join(dir, 'migrations-before');
-    await cp(MIGRATIONS_DIR, before, { recursive: true });
-    const newest = (await readdir(before)).filter((name) => name.includes('photo_timeline'));
-    assert.equal(newest.length, 1);
-    await rm(path.join(before, newest[0] as string), { recursive: true });
-
-    const handle = openDatabase(path.join(dir, 'lightbox.db'));
+    const handle = await databaseBefore('photo_timeline');
     try {
-      migrate(handle.db, { migrationsFolder: before });
       const { sqlite } = handle;
       const photo = sqlite.prepare(
         `INSERT INTO photos (public_id, title, content_hash, byte_size, mime_type, original_extension, width, height, taken_at)

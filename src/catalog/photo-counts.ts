@@ -2,7 +2,7 @@ import { type SQL, sql } from 'drizzle-orm';
 import type { Viewer } from '../auth/viewer.ts';
 import { albumPhotos, albums, photos, photoTallies } from '../db/schema.ts';
 import type { Reads } from '../db/statements.ts';
-import { type PhotoFilter, photoParts, type Tally } from './photo-filter.ts';
+import { type PhotoFilter, type PhotoPart, photoParts, type Tally } from './photo-filter.ts';
 
 /**
  * How many photos the viewer may see pass the filter: the parts photoPage reads (photoParts),
@@ -14,31 +14,28 @@ export function photoCount(reads: Reads, viewer: Viewer, filter: PhotoFilter): n
   let total = 0;
   for (const part of photoParts(viewer, filter)) {
     if (part.tally !== undefined) total += tallied(reads, part.tally);
-    else if (part.albumId === undefined) total += countWhere(reads, part.condition);
-    else if (part.condition === undefined) total += albumPhotoCount(reads, part.albumId);
-    else total += albumMembersCount(reads, part.albumId, part.condition);
+    else if (part.albumId !== undefined && part.condition === undefined) total += albumPhotoCount(reads, part.albumId);
+    else total += reads.get<{ total: number }>(sql`SELECT count(*) AS "total" FROM ${partRows(part)}`)?.total ?? 0;
   }
   return total;
 }
 
-function countWhere(reads: Reads, condition: SQL | undefined): number {
-  return reads.get<{ total: number }>(sql`SELECT count(*) AS "total" FROM ${photos} WHERE ${condition ?? sql`1`}`)?.total ?? 0;
+/**
+ * The part's photos as the body of a FROM: those `condition` admits, or, with `albumId`, that
+ * album's members meeting it, joined from the album's memberships so a count or a grouping
+ * costs what the album holds, never the library.
+ */
+export function partRows(part: PhotoPart): SQL {
+  const condition = part.condition ?? sql`1`;
+  if (part.albumId === undefined) return sql`${photos} WHERE ${condition}`;
+  const member = sql.raw('"member"');
+  return sql`${albumPhotos} AS ${member} CROSS JOIN ${photos} ON ${photos.id} = ${member}."photo_id"
+              WHERE ${member}."album_id" = ${part.albumId} AND ${condition}`;
 }
 
 function albumPhotoCount(reads: Reads, albumId: SQL): number {
   return (
     reads.get<{ total: number }>(sql`SELECT ${albums.photoCount} AS "total" FROM ${albums} WHERE ${albums.id} = ${albumId}`)?.total ?? 0
-  );
-}
-
-/** One album's photos that meet `condition`: counted over the album (what it holds), never the library. */
-function albumMembersCount(reads: Reads, albumId: SQL, condition: SQL): number {
-  const member = sql.raw('"member"');
-  return (
-    reads.get<{ total: number }>(
-      sql`SELECT count(*) AS "total" FROM ${albumPhotos} AS ${member} CROSS JOIN ${photos} ON ${photos.id} = ${member}."photo_id"
-           WHERE ${member}."album_id" = ${albumId} AND ${condition}`,
-    )?.total ?? 0
   );
 }
 

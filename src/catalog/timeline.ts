@@ -1,9 +1,9 @@
-import { type SQL, sql } from 'drizzle-orm';
+import { sql } from 'drizzle-orm';
 import type { Viewer } from '../auth/viewer.ts';
 import { photos, photoTimeline, type TimelineBucketSize } from '../db/schema.ts';
 import type { Reads } from '../db/statements.ts';
 import { mayViewCaptureDetails } from './access.ts';
-import { photoCount, tallied } from './photo-counts.ts';
+import { partRows, photoCount, tallied } from './photo-counts.ts';
 import { type PhotoFilter, type PhotoPart, photoParts } from './photo-filter.ts';
 
 export { TIMELINE_BUCKET_SIZES, type TimelineBucketSize } from '../db/schema.ts';
@@ -68,13 +68,8 @@ function keptCounts(reads: Reads, part: PhotoPart, size: TimelineBucketSize): Co
 /** Any other part, grouped by bucket over the part's own rows (an album's members, or the photos its condition admits). */
 function groupedCounts(reads: Reads, part: PhotoPart, size: TimelineBucketSize): Counts {
   const start = sql`CAST(strftime('%s', ${photos.takenAt} / 1000.0, 'unixepoch', ${START_OF[size]}) AS INTEGER) * 1000`;
-  const from: SQL =
-    part.albumId === undefined
-      ? sql`${photos} WHERE ${part.condition ?? sql`1`}`
-      : sql`"album_photos" AS "member" CROSS JOIN ${photos} ON ${photos.id} = "member"."photo_id"
-             WHERE "member"."album_id" = ${part.albumId} AND ${part.condition ?? sql`1`}`;
   const rows = reads.all<{ start: number | null; photos: number }>(
-    sql`SELECT ${start} AS "start", count(*) AS "photos" FROM ${from} GROUP BY 1`,
+    sql`SELECT ${start} AS "start", count(*) AS "photos" FROM ${partRows(part)} GROUP BY 1`,
   );
   return new Map(rows.map((row) => [row.start, row.photos]));
 }

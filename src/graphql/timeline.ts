@@ -11,20 +11,16 @@ const TimelineBucketRef = builder.objectRef<TimelineBucket>('TimelineBucket').im
   description:
     'How many photos were taken in [start, end): exactly what photos(filter: { takenAfter: start, takenBefore: end }) holds. The bucket of photos without a capture time (or whose capture time the caller may not see) has neither.',
   fields: (t) => ({
-    start: t.field({ type: 'DateTime', nullable: true, resolve: (bucket) => msToDate(bucket.startMs) }),
+    start: t.field({ type: 'DateTime', nullable: true, resolve: (bucket) => bucket.startMs }),
     end: t.field({
       type: 'DateTime',
       nullable: true,
       description: 'The next bucket’s start.',
-      resolve: (bucket) => msToDate(bucket.endMs),
+      resolve: (bucket) => bucket.endMs,
     }),
     count: t.exposeInt('count'),
   }),
 });
-
-function msToDate(ms: number | null): Date | null {
-  return ms === null ? null : new Date(ms);
-}
 
 builder.queryField('timeline', (t) =>
   t.field({

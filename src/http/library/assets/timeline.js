@@ -14,15 +14,17 @@ function sortKey(photo, order) {
   return order === 'CREATED_AT_DESC' ? photo.createdAt : (photo.takenAt ?? photo.createdAt);
 }
 
+/** "June 2024", in UTC as the server's timeline buckets are. */
+function monthName(iso) {
+  return new Date(iso).toLocaleDateString(undefined, { month: 'long', year: 'numeric', timeZone: 'UTC' });
+}
+
 function groupOf(key, grouping) {
   const date = new Date(key);
   if (Number.isNaN(date.getTime())) return { id: 'undated', label: 'No date' };
   const id = grouping === 'day' ? key.slice(0, 10) : key.slice(0, 7);
   // UTC, as the id and the server's timeline buckets are: a photo from 1 June 01:00 UTC is June's everywhere.
-  const label = date.toLocaleDateString(
-    undefined,
-    grouping === 'day' ? { dateStyle: 'full', timeZone: 'UTC' } : { month: 'long', year: 'numeric', timeZone: 'UTC' },
-  );
+  const label = grouping === 'day' ? date.toLocaleDateString(undefined, { dateStyle: 'full', timeZone: 'UTC' }) : monthName(key);
   return { id, label };
 }
 
@@ -132,8 +134,7 @@ export function timelineView(app) {
       years.get(year).push(month);
     }
     const monthButton = (month) => {
-      const date = new Date(month.start);
-      const name = date.toLocaleDateString(undefined, { month: 'long', year: 'numeric', timeZone: 'UTC' });
+      const name = monthName(month.start);
       return h(
         'li',
         {},
@@ -146,7 +147,7 @@ export function timelineView(app) {
             title: `${name}: ${month.count}`,
             onclick: () => jumpTo(month),
           },
-          date.toLocaleDateString(undefined, { month: 'short', timeZone: 'UTC' }),
+          new Date(month.start).toLocaleDateString(undefined, { month: 'short', timeZone: 'UTC' }),
         ),
       );
     };
@@ -161,16 +162,21 @@ export function timelineView(app) {
     scrubber.hidden = months.length === 0;
   }
 
+  /** Another order or another set of photos: listed from the newest again, with its own scrubber. */
+  function fromTheNewest() {
+    takenBefore = null;
+    newest.hidden = true;
+    reload();
+    showScrubber();
+  }
+
   /** Lists from the month's end backwards (null: from the newest again), its section at the top. */
   function jumpTo(month) {
     takenBefore = month === null ? null : month.end;
     newest.hidden = takenBefore === null;
     reload();
     (month === null ? count : newest).scrollIntoView({ block: 'start' });
-    if (month !== null)
-      announce(
-        `Showing photos from ${new Date(month.start).toLocaleDateString(undefined, { month: 'long', year: 'numeric', timeZone: 'UTC' })} back`,
-      );
+    if (month !== null) announce(`Showing photos from ${monthName(month.start)} back`);
   }
 
   function reload() {
@@ -309,18 +315,12 @@ export function timelineView(app) {
       choose('Sort by', ORDERS, order, (value) => {
         order = value;
         sessionStorage.setItem('lightbox.order', value);
-        takenBefore = null;
-        newest.hidden = true;
-        reload();
-        showScrubber();
+        fromTheNewest();
       }),
       choose('Show', SHOWN, showing, (value) => {
         showing = value;
         sessionStorage.setItem('lightbox.shown', value);
-        takenBefore = null;
-        newest.hidden = true;
-        reload();
-        showScrubber();
+        fromTheNewest();
       }),
       choose('Group by', GROUPINGS, grouping, (value) => {
         grouping = value;
