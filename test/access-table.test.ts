@@ -397,16 +397,20 @@ const FIELD_VIEWER_SEES: Record<FieldViewer, (photo: FieldPhoto) => boolean> = {
 };
 
 /** Whether the viewer reads the field of a photo it sees. */
-const READS_FIELD: Record<FieldViewer, Record<'captureDetails' | 'location' | 'originalFacts', (photo: FieldPhoto) => boolean>> = {
-  admin: { captureDetails: () => true, location: () => true, originalFacts: () => true },
-  anonymous: { captureDetails: () => true, location: () => false, originalFacts: () => false },
+const READS_FIELD: Record<
+  FieldViewer,
+  Record<'captureDetails' | 'location' | 'originalFacts' | 'curation', (photo: FieldPhoto) => boolean>
+> = {
+  admin: { captureDetails: () => true, location: () => true, originalFacts: () => true, curation: () => true },
+  anonymous: { captureDetails: () => true, location: () => false, originalFacts: () => false, curation: () => false },
   // Location only for the photos of the link's album.
   shareShowing: {
     captureDetails: () => true,
     location: (photo) => (FIELD_TABLE.photos[photo].albums as readonly string[]).includes('Shared'),
     originalFacts: () => false,
+    curation: () => false,
   },
-  shareHiding: { captureDetails: () => false, location: () => false, originalFacts: () => false },
+  shareHiding: { captureDetails: () => false, location: () => false, originalFacts: () => false, curation: () => false },
 };
 
 const FieldsQuery = graphql(`
@@ -426,7 +430,26 @@ const FieldsQuery = graphql(`
         }
         contentHash
         byteSize
+        favorite
+        rating
       }
+    }
+  }
+`);
+
+const FieldTimeline = graphql(`
+  query AccessFieldTimeline($filter: PhotoFilter) {
+    timeline(bucket: DAY, filter: $filter) {
+      start
+      count
+    }
+  }
+`);
+
+const FieldCurate = graphql(`
+  mutation AccessFieldCurate($input: UpdatePhotosInput!) {
+    updatePhotos(input: $input) {
+      __typename
     }
   }
 `);
@@ -525,6 +548,21 @@ describe('access: viewer × field, through fields, filters, orders and cursors',
       }
     });
 
+    for (const inAlbum of [false, true]) {
+      it(`${viewer} × timeline${inAlbum ? ' of the shared album' : ''}: counts per day only the capture times the viewer reads, the rest undated`, async () => {
+        const filter = inAlbum ? { albumId: sharedAlbumId } : {};
+        const buckets = dataOf(await postGraphQL(server.url, FieldTimeline, { filter }, headers[viewer])).timeline;
+        const expected = new Map<string | null, number>();
+        for (const photo of seen(viewer)) {
+          if (inAlbum && !(FIELD_TABLE.photos[photo].albums as readonly string[]).includes('Shared')) continue;
+          const known = capture(viewer, photo);
+          const day = known === undefined ? null : new Date(Math.floor(known.taken / 86_400_000) * 86_400_000).toISOString();
+          expected.set(day, (expected.get(day) ?? 0) + 1);
+        }
+        assert.deepEqual(new Map(buckets.map((bucket) => [bucket.start ?? null, bucket.count])), expected);
+      });
+    }
+
     /** Each filter over capture details, with what it matches of what the viewer may know. */
     const filters: { name: string; filter: Record<string, string>; matches: (known: { taken: number; make: string }) => boolean }[] = [
       {
@@ -592,6 +630,45 @@ describe('access: viewer × field, through fields, filters, orders and cursors',
       });
     }
   }
+
+  it('favourites and stars read and filter as the table says, for every viewer', async () => {
+    const all = idsOf(FIELD_PHOTOS);
+    const curate = (favorite: boolean, rating: number) =>
+      postGraphQL(server.url, FieldCurate, { input: { ids: all, favorite, rating } }, headers.admin);
+    assert.equal(dataOf(await curate(true, 4)).updatePhotos.__typename, 'PhotosPayload');
+    try {
+      for (const viewer of ['admin', 'anonymous', 'shareShowing', 'shareHiding'] as const) {
+        const reads = READS_FIELD[viewer];
+        const data = dataOf(await postGraphQL(server.url, FieldsQuery, {}, headers[viewer]));
+        for (const node of data.photos.nodes) {
+          const name = FIELD_PHOTOS.find((photo) => photoIds[photo] === node.id) as FieldPhoto;
+          assert.deepEqual(
+            { favorite: node.favorite, rating: node.rating },
+            reads.curation(name) ? { favorite: true, rating: 4 } : { favorite: false, rating: 0 },
+            `${viewer}: ${name}`,
+          );
+        }
+        for (const filter of [{ favorite: true }, { minRating: 4 }, { favorite: true, albumId: sharedAlbumId }]) {
+          const found = dataOf(await postGraphQL(server.url, FilteredQuery, { filter, first: 10 }, headers[viewer])).photos;
+          const expected = seen(viewer).filter(
+            (photo) =>
+              reads.curation(photo) &&
+              (!('albumId' in filter) || (FIELD_TABLE.photos[photo].albums as readonly string[]).includes('Shared')),
+          );
+          assert.deepEqual(found.nodes.map((node) => node.id).sort(), idsOf(expected).sort(), `${viewer} ${JSON.stringify(filter)}`);
+          assert.equal(found.totalCount, expected.length, `${viewer} ${JSON.stringify(filter)}: totalCount`);
+          const timeline = dataOf(await postGraphQL(server.url, FieldTimeline, { filter }, headers[viewer])).timeline;
+          assert.equal(
+            timeline.reduce((sum, bucket) => sum + bucket.count, 0),
+            expected.length,
+            `${viewer} ${JSON.stringify(filter)}: timeline`,
+          );
+        }
+      }
+    } finally {
+      await curate(false, 0);
+    }
+  });
 
   it("the share page and its photos' pages still work for a link that shows no metadata and no location", async () => {
     const shared = dataOf(await postGraphQL(server.url, SharePage, {}, headers.shareHiding));
