@@ -6,6 +6,7 @@ import type { BodyDeadlines } from './http/request-body.ts';
 import { createLightboxServer } from './http/server.ts';
 import type { Logger } from './log.ts';
 import type { Render } from './media/render-queue.ts';
+import { locateUnplacedPhotos } from './places/photo-places.ts';
 import type { ClaimedJob } from './processing/jobs.ts';
 import { createPhotoWorker } from './processing/service.ts';
 import { instrumentConnection } from './sql-meter.ts';
@@ -94,6 +95,18 @@ export async function startLightbox(config: Config, logger: Logger, options: Sta
   const displayHost = address.address === '::' || address.address === '0.0.0.0' ? 'localhost' : host;
   const graceMs = config.http.shutdownGraceMs;
 
+  let placingStopped = false;
+  // The server that processes photos also places the ones from before places (photos_unplaced_idx).
+  const placing =
+    worker === undefined
+      ? Promise.resolve()
+      : locateUnplacedPhotos(database.db, () => placingStopped).then(
+          (placed) => {
+            if (placed > 0) logger.info({ placed }, 'found the places of geotagged photos');
+          },
+          (error: unknown) => logger.warn({ err: error }, 'could not find the places of geotagged photos'),
+        );
+
   let closing: Promise<void> | undefined;
   const close = () => {
     closing ??= (async () => {
@@ -107,8 +120,10 @@ export async function startLightbox(config: Config, logger: Logger, options: Sta
         await drained;
       }
       // Running jobs get the same grace as requests, then go back to the queue for the next start.
+      placingStopped = true;
       await worker?.stop(graceMs);
       await maintenance;
+      await placing;
       await dispose();
       store.close();
     })();

@@ -150,6 +150,30 @@ export function mayViewCaptureDetails(viewer: Viewer): boolean {
   return viewer.kind !== 'share' || viewer.grant.showMetadata;
 }
 
+/** The columns of photo_search (the migration photo_search), each what a viewer may or may not read. */
+export const SEARCH_COLUMNS = ['title', 'description', 'keywords', 'albums', 'camera', 'place'] as const;
+export type SearchColumn = (typeof SEARCH_COLUMNS)[number];
+
+/**
+ * What a search may match in for this viewer, in one scope of its photos (photoScopesOf): only
+ * text the viewer could read on the photos of that scope, so a hit or a count never tells more
+ * than the photo's fields do. Titles and descriptions always; keywords and camera with the
+ * capture details; album titles (private albums' too) the admin's alone; the place where the
+ * location is shown (a share link's own album, with showLocation).
+ */
+export function searchColumnsFor(viewer: Viewer, scope: PhotoScope): readonly SearchColumn[] {
+  if (viewer.kind === 'admin') return SEARCH_COLUMNS;
+  const columns: SearchColumn[] = ['title', 'description'];
+  if (mayViewKeywords(viewer)) columns.push('keywords', 'camera');
+  if (viewer.kind === 'share' && viewer.grant.showLocation && scope.kind === 'album') columns.push('place');
+  return columns;
+}
+
+/** Keywords read like the camera: they come from the file's metadata, hidden where it is. */
+export function mayViewKeywords(viewer: Viewer): boolean {
+  return mayViewCaptureDetails(viewer);
+}
+
 /** Favourites and star ratings: the owner's own sorting of the library, read by the admin alone. */
 export function mayViewCuration(viewer: Viewer): boolean {
   return viewer.kind === 'admin';

@@ -4,11 +4,15 @@ import { type PhotoStatus, photos } from '../db/schema.ts';
 import {
   mayViewCaptureDetails,
   mayViewCuration,
+  mayViewKeywords,
+  type PhotoScope,
   photoColumnAsSeenBy,
   photoScopeCondition,
   photoScopesOf,
+  searchColumnsFor,
   visibleAlbumRowId,
 } from './access.ts';
+import type { PhotoMatch } from './photo-search.ts';
 import { MAX_RATING } from './validation.ts';
 
 /** What a photo list may be narrowed to: every condition given must hold. */
@@ -27,6 +31,10 @@ export interface PhotoFilter {
   minRating?: number;
   /** With minRating: exactly this many stars (one part of what minRating admits, see equalityParts). */
   rating?: number;
+  /** Words (catalog/validation.ts searchWords) every photo's searchable text must hold; none matches nothing. */
+  searchWords?: readonly string[];
+  /** Only photos with this keyword, by its keywordKey. */
+  keywordKey?: string;
 }
 
 /** Photos in one of these processing states (none: no photo). */
@@ -75,6 +83,8 @@ function photoFilterCondition(viewer: Viewer, filter: PhotoFilter): SQL | undefi
 function matchesNothing(viewer: Viewer, filter: PhotoFilter): boolean {
   if (filter.statuses !== undefined && filter.statuses.length === 0) return true;
   if ((filter.favorite !== undefined || filter.minRating !== undefined) && !mayViewCuration(viewer)) return true;
+  if (filter.searchWords !== undefined && filter.searchWords.length === 0) return true;
+  if (filter.keywordKey !== undefined && !mayViewKeywords(viewer)) return true;
   const readsCaptureDetails = filter.cameraMake !== undefined || filter.takenAfterMs !== undefined || filter.takenBeforeMs !== undefined;
   return readsCaptureDetails && !mayViewCaptureDetails(viewer);
 }
@@ -104,6 +114,7 @@ function tallyOf(audience: Tally['audience'], filter: PhotoFilter): Tally | unde
   const { statuses, cameraMake, takenAfterMs, takenBeforeMs } = filter;
   if (takenAfterMs !== undefined || takenBeforeMs !== undefined) return undefined;
   if (filter.favorite !== undefined || filter.minRating !== undefined) return undefined;
+  if (filter.searchWords !== undefined || filter.keywordKey !== undefined) return undefined;
   if (statuses !== undefined && cameraMake !== undefined) return undefined;
   if (cameraMake !== undefined) return { audience, facet: 'make', value: cameraMake };
   if (statuses !== undefined) return { audience, facet: 'status', value: statuses[0] as string };
@@ -120,6 +131,8 @@ export interface PhotoPart {
   albumId?: SQL;
   condition: SQL | undefined;
   tally?: Tally;
+  /** Read from the photos this matches (photo-search.ts matchRows) rather than from an index of photos. */
+  match?: PhotoMatch;
 }
 
 /**
@@ -129,19 +142,35 @@ export interface PhotoPart {
  */
 export function photoParts(viewer: Viewer, filter: PhotoFilter): readonly PhotoPart[] {
   if (matchesNothing(viewer, filter)) return [];
-  const sources: { albumId?: SQL; scope?: SQL; audience?: Tally['audience'] }[] =
+  // `scope` decides what a search may match in (searchColumnsFor); an album the viewer may see is searched as public photos are.
+  const sources: { albumId?: SQL; condition?: SQL; scope: PhotoScope; audience?: Tally['audience'] }[] =
     filter.albumPublicId !== undefined
-      ? [{ albumId: visibleAlbumRowId(viewer, filter.albumPublicId) }]
+      ? [
+          {
+            albumId: visibleAlbumRowId(viewer, filter.albumPublicId),
+            scope: viewer.kind === 'admin' ? { kind: 'all' } : { kind: 'public' },
+          },
+        ]
       : photoScopesOf(viewer).map((scope) =>
           scope.kind === 'album'
-            ? { albumId: sql`${scope.albumId}`, scope: photoScopeCondition(scope) }
-            : { scope: photoScopeCondition(scope), audience: scope.kind },
+            ? { albumId: sql`${scope.albumId}`, condition: photoScopeCondition(scope), scope }
+            : { condition: photoScopeCondition(scope), scope, audience: scope.kind },
         );
   return sources.flatMap((source) =>
     equalityParts(filter).map((part) => ({
       albumId: source.albumId,
-      condition: and(source.scope, photoFilterCondition(viewer, part)),
+      condition: and(source.condition, photoFilterCondition(viewer, part)),
       tally: source.audience === undefined ? undefined : tallyOf(source.audience, part),
+      match: matchOf(viewer, source.scope, part),
     })),
   );
+}
+
+/** The part's search and keyword, the search only within what the viewer may read in that scope. */
+function matchOf(viewer: Viewer, scope: PhotoScope, filter: PhotoFilter): PhotoMatch | undefined {
+  if (filter.searchWords === undefined && filter.keywordKey === undefined) return undefined;
+  return {
+    keywordKey: filter.keywordKey,
+    ...(filter.searchWords === undefined ? {} : { words: filter.searchWords, columns: searchColumnsFor(viewer, scope) }),
+  };
 }

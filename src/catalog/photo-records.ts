@@ -5,7 +5,8 @@ import { ALBUM_PHOTO_SORT_COLUMN, type AlbumPhotoOrder, albumPhotos, photos } fr
 import type { Reads } from '../db/statements.ts';
 import { locationShownTo, mayViewCaptureDetails, photoIsPublicFor, photoVisibleTo } from './access.ts';
 import { type KeysetOrder, type KeysetPage, keysetBounds, keysetOrderBy } from './keyset.ts';
-import { type PhotoFilter, photoParts, TAKEN_SORT } from './photo-filter.ts';
+import { partSource } from './photo-counts.ts';
+import { type PhotoFilter, type PhotoPart, photoParts, TAKEN_SORT } from './photo-filter.ts';
 
 const dialect = new SQLiteDialect();
 
@@ -40,13 +41,28 @@ type CoreField = (typeof CORE_FIELDS)[number];
 export interface PhotoRecord extends Pick<PhotoRow, CoreField> {
   /** 1 when anyone may load the photo (it gets plain image URLs), 0 when only signed URLs work. */
   inPublicAlbum: 0 | 1;
+  /** In a list by relevance: the search's bm25 rank (lower is better). */
+  searchRank?: number;
 }
 
 /** The columns a photo's page or the admin's library asks for beyond the core. */
 export interface PhotoDetails extends Omit<PhotoRow, Exclude<CoreField, 'id'>> {
   /** 1 when this viewer may see where it was taken. */
   locationShown: 0 | 1;
+  /** Its place (places, by place_id), if one was found: shown with the location alone. */
+  placeName: string | null;
+  placeCountry: string | null;
+  placeCountryCode: string | null;
 }
+
+const PLACE_COLUMNS = sql.raw(
+  ['name', 'country', 'country_code']
+    .map(
+      (column, index) =>
+        `(SELECT "${column}" FROM "places" WHERE "places"."id" = "photos"."place_id") AS "${['placeName', 'placeCountry', 'placeCountryCode'][index]}"`,
+    )
+    .join(', '),
+);
 
 /** A photo read as a page of an album's photos. */
 export interface AlbumPhotoRecord extends PhotoRecord {
@@ -96,7 +112,7 @@ export function photoDetails(reads: Reads, viewer: Viewer, ids: readonly number[
     sql`SELECT ${sql.join(
       DETAIL_FIELDS.map((key) => sql.raw(`"photos"."${COLUMN_OF.get(key)}" AS "${key}"`)),
       sql`, `,
-    )}, ${locationShownTo(viewer, photos.id)} AS "locationShown"
+    )}, ${locationShownTo(viewer, photos.id)} AS "locationShown", ${PLACE_COLUMNS}
          FROM ${photos} WHERE ${photos.id} IN (SELECT value FROM json_each(${JSON.stringify(ids)}))`,
   );
 }
@@ -108,6 +124,8 @@ export function photoDetails(reads: Reads, viewer: Viewer, ids: readonly number[
  */
 export interface PhotoOrder extends KeysetOrder<PhotoRecord> {
   memberKeys: SQL[];
+  /** By a search's rank: only for a list with a search (its parts read their matches' rank). */
+  ranked?: true;
 }
 
 const memberKey = (column: string) => sql.raw(`"member"."${column}"`);
@@ -134,6 +152,12 @@ export const PHOTO_ORDERS = {
   TAKEN_AT_ASC: photoOrder('photos.taken-asc', takenKeys(), 'asc', (p) => [p.takenAt ?? p.createdAt, p.id]),
   TITLE_ASC: photoOrder('photos.title-asc', titleKeys(), 'asc', (p) => [p.title, p.id]),
   TITLE_DESC: photoOrder('photos.title-desc', titleKeys(), 'desc', (p) => [p.title, p.id]),
+  // The best match first: the matches are sorted, since a rank belongs to one search, not to a photo.
+  RELEVANCE: <PhotoOrder>{
+    ...photoOrder('photos.relevance', [sql.raw('"match"."rank"'), sql`${photos.id}`, 'photo_id'], 'asc', (p) => [p.searchRank ?? 0, p.id]),
+    memberKeys: [sql.raw('"match"."rank"'), memberKey('photo_id')],
+    ranked: true,
+  },
 } as const;
 
 export type PhotoOrderName = keyof typeof PHOTO_ORDERS;
@@ -161,29 +185,22 @@ export function photoOrderFor(viewer: Viewer, name: PhotoOrderName): PhotoOrder 
  * answer with.
  */
 export function photoPage(reads: Reads, viewer: Viewer, filter: PhotoFilter, order: PhotoOrder, page: KeysetPage): readonly PhotoRecord[] {
-  const pages = photoParts(viewer, filter).map((part) =>
-    part.albumId === undefined
-      ? pageWhere(reads, viewer, part.condition, order, page)
-      : albumMembersPage(reads, viewer, part.albumId, part.condition, order, page),
-  );
+  const pages = photoParts(viewer, filter).map((part) => partPage(reads, viewer, part, order, page));
   return mergedPage(pages, order, page);
 }
 
-/** A page of one album's photos in a library order: a seek on the album's copy of the sort keys. */
-function albumMembersPage(reads: Reads, viewer: Viewer, albumId: SQL, condition: SQL | undefined, order: PhotoOrder, page: KeysetPage) {
-  const byMember: KeysetOrder<PhotoRecord> = { ...order, keys: order.memberKeys };
+/**
+ * One part's page: a seek on an index in the order's keys (an album's members on the album's
+ * copy of the sort keys), or, for a search or a keyword, its matches sorted.
+ */
+function partPage(reads: Reads, viewer: Viewer, part: PhotoPart, order: PhotoOrder, page: KeysetPage): readonly PhotoRecord[] {
+  const byKeys: KeysetOrder<PhotoRecord> = part.albumId === undefined ? order : { ...order, keys: order.memberKeys };
+  const { from, where } = partSource(part, order.ranked === true);
+  const rank = sql.raw(order.ranked === true ? ', "match"."rank" AS "searchRank"' : '');
   return reads.all<PhotoRecord>(
-    sql`SELECT ${photoColumns(viewer)} FROM ${albumPhotos} AS ${member} CROSS JOIN ${photos} ON ${photos.id} = ${member}."photo_id"
-         WHERE ${and(sql`${member}."album_id" = ${albumId}`, condition, keysetBounds(byMember, page))}
-         ORDER BY ${keysetOrderBy(byMember, page)} LIMIT ${page.limit}`,
-  );
-}
-
-function pageWhere(reads: Reads, viewer: Viewer, condition: SQL | undefined, order: KeysetOrder<PhotoRecord>, page: KeysetPage) {
-  return reads.all<PhotoRecord>(
-    sql`SELECT ${photoColumns(viewer)} FROM ${photos}
-         WHERE ${and(condition, keysetBounds(order, page)) ?? sql`1`}
-         ORDER BY ${keysetOrderBy(order, page)} LIMIT ${page.limit}`,
+    sql`SELECT ${photoColumns(viewer)}${rank} FROM ${from}
+         WHERE ${and(where, keysetBounds(byKeys, page))}
+         ORDER BY ${keysetOrderBy(byKeys, page)} LIMIT ${page.limit}`,
   );
 }
 

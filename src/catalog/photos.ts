@@ -5,7 +5,8 @@ import { NOW_MS } from '../db/now.ts';
 import { jobs, photos } from '../db/schema.ts';
 import { NotFoundError, ValidationError } from '../errors.ts';
 import type { StorageLayout } from '../storage/layout.ts';
-import { validDescription, validPhotoList, validRating, validTitle } from './validation.ts';
+import { addKeywords, removeKeywords, setKeywords } from './keywords.ts';
+import { validDescription, validKeywords, validPhotoList, validRating, validTitle } from './validation.ts';
 
 export type PhotoRow = typeof photos.$inferSelect;
 export { PHOTO_STATUSES, type PhotoStatus } from '../db/schema.ts';
@@ -23,9 +24,17 @@ export interface CurationPatch {
   rating?: number | null;
 }
 
+/** A change to many photos at once: keywords are added to and taken off each, not replaced. */
+export interface PhotosPatch extends CurationPatch {
+  addKeywords?: readonly string[] | null;
+  removeKeywords?: readonly string[] | null;
+}
+
 export interface PhotoPatch extends CurationPatch {
   title?: string | null;
   description?: string | null;
+  /** The photo's keywords afterwards, all of them. */
+  keywords?: readonly string[] | null;
 }
 
 function curationChanges(patch: CurationPatch): Partial<PhotoRow> {
@@ -40,23 +49,29 @@ export function updatePhoto(db: Db, publicId: string, patch: PhotoPatch): PhotoR
   if (patch.title !== undefined && patch.title !== null) changes.title = validTitle('title', patch.title);
   if (patch.description !== undefined && patch.description !== null)
     changes.description = validDescription('description', patch.description);
-  const updated = db
-    .update(photos)
-    .set({ ...changes, updatedAt: NOW_MS })
-    .where(eq(photos.publicId, publicId))
-    .returning()
-    .get();
-  if (updated === undefined) throw new NotFoundError('Photo', publicId);
-  return updated;
+  const keywords = patch.keywords === undefined || patch.keywords === null ? undefined : validKeywords('keywords', patch.keywords);
+  return db.transaction((tx) => {
+    const updated = tx
+      .update(photos)
+      .set({ ...changes, updatedAt: NOW_MS })
+      .where(eq(photos.publicId, publicId))
+      .returning()
+      .get();
+    if (updated === undefined) throw new NotFoundError('Photo', publicId);
+    if (keywords !== undefined) setKeywords(tx, updated.id, keywords);
+    return updated;
+  });
 }
 
 /**
- * Marks many photos at once (favourite or not, a rating) in one statement: all of them or, if
+ * Marks many photos at once (favourite or not, a rating, keywords added or taken off) in one transaction: all of them or, if
  * any id names no photo, none (the first missing one is named).
  */
-export function updatePhotos(db: Db, publicIds: readonly string[], patch: CurationPatch): PhotoRow[] {
+export function updatePhotos(db: Db, publicIds: readonly string[], patch: PhotosPatch): PhotoRow[] {
   const ids = validPhotoList('ids', publicIds);
   const changes = curationChanges(patch);
+  const added = validKeywords('addKeywords', patch.addKeywords ?? []);
+  const removed = validKeywords('removeKeywords', patch.removeKeywords ?? []);
   return db.transaction((tx) => {
     const updated = tx
       .update(photos)
@@ -68,6 +83,9 @@ export function updatePhotos(db: Db, publicIds: readonly string[], patch: Curati
       const found = new Set(updated.map((row) => row.publicId));
       throw new NotFoundError('Photo', ids.find((id) => !found.has(id)) as string);
     }
+    const rowIds = updated.map((row) => row.id);
+    removeKeywords(tx, rowIds, removed);
+    addKeywords(tx, rowIds, added);
     const order = new Map(ids.map((id, index) => [id, index]));
     return updated.sort((a, b) => (order.get(a.publicId) as number) - (order.get(b.publicId) as number));
   });

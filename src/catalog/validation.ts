@@ -39,3 +39,49 @@ export function validRating(field: string, rating: number, least = 0): number {
   }
   return rating;
 }
+
+export const MAX_KEYWORD_LENGTH = 100;
+/** How many keywords one photo may carry, and one change may name. */
+export const MAX_KEYWORDS_PER_PHOTO = 100;
+
+/** A keyword as stored: trimmed, inner runs of space as one, no control characters. */
+export function validKeyword(field: string, keyword: string): string {
+  const name = keyword.replace(/\s+/gu, ' ').trim();
+  if (name === '') throw new ValidationError(field, `${field} must not be empty`);
+  if (name.length > MAX_KEYWORD_LENGTH) throw new ValidationError(field, `${field} must be at most ${MAX_KEYWORD_LENGTH} characters`);
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is refused
+  if (/[\u0000-\u001f\u007f]/u.test(name)) throw new ValidationError(field, `${field} must not contain control characters`);
+  return name;
+}
+
+/** Keywords as stored, each once (by keywordKey), in the order given. */
+export function validKeywords(field: string, keywords: readonly string[]): string[] {
+  if (keywords.length > MAX_KEYWORDS_PER_PHOTO)
+    throw new ValidationError(field, `${field} may name at most ${MAX_KEYWORDS_PER_PHOTO} keywords`);
+  const byKey = new Map<string, string>();
+  for (const keyword of keywords) {
+    const name = validKeyword(field, keyword);
+    if (!byKey.has(keywordKey(name))) byKey.set(keywordKey(name), name);
+  }
+  return [...byKey.values()];
+}
+
+/** What makes two keywords one: case and Unicode compatibility forms folded ("Lisbon", "LISBON"). */
+export function keywordKey(name: string): string {
+  return name.normalize('NFKC').toLocaleLowerCase('en');
+}
+
+export const MAX_SEARCH_LENGTH = 200;
+export const MAX_SEARCH_WORDS = 12;
+
+/**
+ * The words of a search as typed: runs of anything but white space, each kept only if it holds
+ * a letter or a digit (FTS syntax, quotes and stray punctuation are not words). Too long a
+ * search is refused rather than cut, so the answer never quietly means something else.
+ */
+export function searchWords(field: string, text: string): string[] {
+  if (text.length > MAX_SEARCH_LENGTH) throw new ValidationError(field, `${field} must be at most ${MAX_SEARCH_LENGTH} characters`);
+  const words = text.split(/\s+/u).filter((word) => /[\p{L}\p{N}]/u.test(word));
+  if (words.length > MAX_SEARCH_WORDS) throw new ValidationError(field, `${field} may have at most ${MAX_SEARCH_WORDS} words`);
+  return words;
+}

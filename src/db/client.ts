@@ -76,4 +76,4 @@ export function applyMigrations(handle: DatabaseHandle): void {
 }
 
 /** What both the database and a transaction offer: helpers that take this run inside either. */
-export type Queryable = Pick<Db, 'select' | 'insert' | 'update' | 'delete'>;
+export type Queryable = Pick<Db, 'select' | 'insert' | 'update' | 'delete' | 'run'>;

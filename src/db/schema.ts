@@ -70,6 +70,11 @@ export const photos = sqliteTable(
     favorite: integer('favorite').notNull().default(0),
     /** The owner's stars, 0 (none) to 5; from XMP xmp:Rating at import. Only the admin reads it. */
     rating: integer('rating').notNull().default(0),
+    /**
+     * The nearest GeoNames place to its GPS position (places), found by processing; NULL until
+     * looked up, 0 when no place is near (a place row never has id 0).
+     */
+    placeId: integer('place_id'),
     createdAt: integer('created_at').notNull().default(NOW_MS),
     updatedAt: integer('updated_at').notNull().default(NOW_MS),
   },
@@ -107,7 +112,9 @@ export const photos = sqliteTable(
         .on(...columns([table.rating], keys))
         .where(sql`"rating" > 0`),
     ]);
-    return [...everyPhoto, ...curated];
+    // Geotagged photos no place was looked up for yet (places/photo-places.ts): none once looked.
+    const unplaced = index('photos_unplaced_idx').on(table.id).where(sql`"latitude" IS NOT NULL AND "place_id" IS NULL`);
+    return [...everyPhoto, ...curated, unplaced];
   },
 );
 
@@ -301,4 +308,49 @@ export const changes = sqliteTable('changes', {
   /** For a membership (joined, left): the album. */
   albumId: integer('album_id'),
   wasPublic: integer('was_public', { mode: 'boolean' }).notNull(),
+});
+
+/**
+ * The owner's words for photos, one row per distinct word (by `key`: the name folded for
+ * comparison, so "Lisbon" and "lisbon" are one keyword); a keyword no photo has any more is
+ * removed by a trigger (the migration photo_search).
+ */
+export const keywords = sqliteTable('keywords', {
+  id: integer('id').primaryKey({ autoIncrement: true }),
+  /** As first written. */
+  name: text('name').notNull(),
+  key: text('key').notNull().unique(),
+});
+
+export const photoKeywords = sqliteTable(
+  'photo_keywords',
+  {
+    photoId: integer('photo_id')
+      .notNull()
+      .references(() => photos.id, { onDelete: 'cascade' }),
+    keywordId: integer('keyword_id')
+      .notNull()
+      .references(() => keywords.id, { onDelete: 'cascade' }),
+  },
+  // By keyword, with the photo: a filter by keyword reads its photos and nothing else.
+  (table) => [
+    primaryKey({ columns: [table.photoId, table.keywordId] }),
+    index('photo_keywords_keyword_idx').on(table.keywordId, table.photoId),
+  ],
+);
+
+/**
+ * The GeoNames places photos were found at (processing/places.ts): only those some photo is
+ * near, written once each, so a photo's place is one row away.
+ */
+export const places = sqliteTable('places', {
+  /** The GeoNames id. */
+  id: integer('id').primaryKey(),
+  name: text('name').notNull(),
+  /** ISO 3166-1 alpha-2. */
+  countryCode: text('country_code').notNull(),
+  /** In English (Intl.DisplayNames). */
+  country: text('country').notNull(),
+  latitude: real('latitude').notNull(),
+  longitude: real('longitude').notNull(),
 });

@@ -3,6 +3,7 @@ import type { Viewer } from '../auth/viewer.ts';
 import { visiblePublicIds } from '../catalog/access.ts';
 import { type AlbumRecord, albumsById, albumsOfPhotos } from '../catalog/album-records.ts';
 import type { KeysetPage } from '../catalog/keyset.ts';
+import { keywordsOfPhotos } from '../catalog/keywords.ts';
 import {
   type AlbumPhotoRecord,
   albumPhotoPages,
@@ -40,6 +41,8 @@ export interface Loaders {
   photoDetailsOf(photo: PhotoRecord): PhotoDetails | Promise<PhotoDetails>;
   /** The albums a photo is in, as far as the viewer may see them. */
   photoAlbums: DataLoader<number, readonly AlbumRecord[]>;
+  /** A photo's keywords (whether the viewer may read them is the field's to decide). */
+  photoKeywords: DataLoader<number, readonly string[]>;
 }
 
 /** The record of a row a mutation just wrote, as its author reads it. */
@@ -123,6 +126,10 @@ export function createLoaders(db: Db, reads: Reads, viewer: Viewer, sqlUsage?: S
     },
     photoAlbums: new DataLoader(async (photoIds) => {
       const byPhoto = albumsOfPhotos(reads, viewer, photoIds);
+      return photoIds.map((id) => byPhoto.get(id) ?? []);
+    }),
+    photoKeywords: new DataLoader(async (photoIds) => {
+      const byPhoto = keywordsOfPhotos(reads, photoIds);
       return photoIds.map((id) => byPhoto.get(id) ?? []);
     }),
   };

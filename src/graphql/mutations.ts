@@ -72,6 +72,7 @@ const UpdatePhotoInput = builder.inputType('UpdatePhotoInput', {
     description: t.string(),
     favorite: t.boolean(),
     rating: t.int({ description: '0 (none) to 5 stars.' }),
+    keywords: t.stringList({ description: 'All of its keywords afterwards (an empty list: none); up to 100, each up to 100 characters.' }),
   }),
 });
 
@@ -81,6 +82,8 @@ const UpdatePhotosInput = builder.inputType('UpdatePhotosInput', {
     ids: t.globalIDList({ required: true, for: PhotoRef, description: 'Up to 1,000 photos.' }),
     favorite: t.boolean(),
     rating: t.int({ description: '0 (none) to 5 stars.' }),
+    addKeywords: t.stringList({ description: 'Given to every photo (those it has stay).' }),
+    removeKeywords: t.stringList({ description: 'Taken off every photo (done before addKeywords).' }),
   }),
 });
 

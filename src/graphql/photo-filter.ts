@@ -1,6 +1,6 @@
 import type { PhotoFilter as CatalogPhotoFilter } from '../catalog/photo-filter.ts';
 import type { PhotoStatus } from '../catalog/photos.ts';
-import { validRating } from '../catalog/validation.ts';
+import { keywordKey, searchWords, validKeyword, validRating } from '../catalog/validation.ts';
 import { ValidationError } from '../errors.ts';
 import { builder } from './builder.ts';
 import { PhotoStatusEnum } from './photo.ts';
@@ -17,6 +17,11 @@ export const PhotoFilter = builder.inputType('PhotoFilter', {
     cameraMake: t.string({ description: 'Camera make, exactly as EXIF names it (e.g. "NIKON").' }),
     favorite: t.boolean({ description: "true: only the owner's favourites (false is refused: leave it out for every photo)." }),
     minRating: t.int({ description: 'Only photos with at least this many stars, 1 to 5.' }),
+    text: t.string({
+      description:
+        'Words every photo must hold, each as a prefix as a person types ("lisb" finds Lisbon), accents folded ("Zurich" finds Zürich), in its title, description, keywords, camera and lens, and for the owner also its albums\' titles and its place; others search only what they may read. Up to 200 characters and 12 words; punctuation alone is no word (and finds nothing). With it, photos come by relevance unless orderBy says otherwise.',
+    }),
+    keyword: t.string({ description: 'Only photos with this keyword (case does not matter).' }),
   }),
 });
 
@@ -28,6 +33,8 @@ interface PhotoFilterValues {
   cameraMake?: string | null;
   favorite?: boolean | null;
   minRating?: number | null;
+  text?: string | null;
+  keyword?: string | null;
 }
 
 /** The filter as the catalog reads it: instants in ms, the album by its public id. */
@@ -41,6 +48,8 @@ export function catalogFilter(filter: PhotoFilterValues | null | undefined): Cat
     cameraMake: filter.cameraMake ?? undefined,
     favorite: favoriteOnly(filter.favorite),
     minRating: filter.minRating === null || filter.minRating === undefined ? undefined : validRating('minRating', filter.minRating, 1),
+    searchWords: filter.text === null || filter.text === undefined ? undefined : searchWords('text', filter.text),
+    keywordKey: filter.keyword === null || filter.keyword === undefined ? undefined : keywordKey(validKeyword('keyword', filter.keyword)),
   };
 }
 

@@ -63,6 +63,22 @@ export const LocationRef = builder.objectRef<LocationInfo>('Location').implement
   }),
 });
 
+export interface PlaceInfo {
+  name: string;
+  country: string;
+  countryCode: string;
+}
+
+export const PlaceRef = builder.objectRef<PlaceInfo>('Place').implement({
+  description:
+    'The nearest town or city of 1,000 people or more (within 50 km) to where the photo was taken, from GeoNames (geonames.org, CC BY 4.0), looked up on this server.',
+  fields: (t) => ({
+    name: t.exposeString('name', { description: 'As GeoNames names it (e.g. "Zürich", "Lisbon").' }),
+    country: t.exposeString('country', { description: 'In English.' }),
+    countryCode: t.exposeString('countryCode', { description: 'ISO 3166-1 alpha-2.' }),
+  }),
+});
+
 export const PlaceholderRef = builder.objectRef<PlaceholderInfo>('Placeholder').implement({
   description: 'What to paint while the image loads.',
   fields: (t) => ({

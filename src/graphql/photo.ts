@@ -1,11 +1,11 @@
-import { mayViewCaptureDetails, mayViewCuration, mayViewOriginalFacts } from '../catalog/access.ts';
+import { mayViewCaptureDetails, mayViewCuration, mayViewKeywords, mayViewOriginalFacts } from '../catalog/access.ts';
 import type { PhotoDetails, PhotoRecord } from '../catalog/photo-records.ts';
 import { PHOTO_STATUSES } from '../catalog/photos.ts';
 import { grantedImage, grantFor } from '../images/grant.ts';
 import { type ImageFormat, type ImageVariant, variantDimensions } from '../media/variants.ts';
 import { builder } from './builder.ts';
 import type { GraphQLContext } from './context.ts';
-import { CameraRef, ExposureRef, LocationRef, type PlaceholderInfo, PlaceholderRef } from './photo-metadata.ts';
+import { CameraRef, ExposureRef, LocationRef, type PlaceholderInfo, PlaceholderRef, PlaceRef } from './photo-metadata.ts';
 import { RecordMemory } from './record-memory.ts';
 import { AlbumRef, PhotoRef } from './refs.ts';
 
@@ -126,6 +126,11 @@ builder.node(PhotoRef, {
       description: "The owner's stars, 0 (none) to 5; read from the file's XMP rating at import. The owner's alone: 0 for everyone else.",
       resolve: (photo, _args, ctx) => (mayViewCuration(ctx.viewer) ? withDetails(photo, ctx, (details) => details.rating) : 0),
     }),
+    keywords: t.stringList({
+      description:
+        "The owner's words for the photo (from the file's IPTC/XMP keywords at import, or set since), by name. Hidden, as an empty list, wherever the camera is.",
+      resolve: (photo, _args, ctx) => (mayViewKeywords(ctx.viewer) ? ctx.loaders.photoKeywords.load(photo.id) : []),
+    }),
     aspectRatio: t.float({
       description: 'Width divided by height, as displayed.',
       resolve: (photo) => photo.width / photo.height,
@@ -174,6 +179,18 @@ builder.node(PhotoRef, {
       resolve: (photo, _args, ctx) =>
         withDetails(photo, ctx, ({ locationShown, latitude, longitude, altitude }) =>
           !locationShown || latitude === null || longitude === null ? null : { latitude, longitude, altitude },
+        ),
+    }),
+    place: t.field({
+      type: PlaceRef,
+      nullable: true,
+      description:
+        'Where it was taken, by name: shown to whom its location is (see location); null without GPS, before processing, or with no place near.',
+      resolve: (photo, _args, ctx) =>
+        withDetails(photo, ctx, ({ locationShown, placeName, placeCountry, placeCountryCode }) =>
+          !locationShown || placeName === null || placeCountry === null || placeCountryCode === null
+            ? null
+            : { name: placeName, country: placeCountry, countryCode: placeCountryCode },
         ),
     }),
     placeholder: t.field({

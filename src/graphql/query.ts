@@ -1,6 +1,8 @@
 import { ALBUM_ORDERS, type AlbumOrderName, albumCount, albumPage } from '../catalog/album-records.ts';
 import { photoCount } from '../catalog/photo-counts.ts';
+import type { PhotoFilter as CatalogPhotoFilter } from '../catalog/photo-filter.ts';
 import { type PhotoOrderName, photoOrderFor, photoPage } from '../catalog/photo-records.ts';
+import { ValidationError } from '../errors.ts';
 import { builder } from './builder.ts';
 import { keysetConnection, totalCountField } from './keyset-connection.ts';
 import { catalogFilter, PhotoFilter } from './photo-filter.ts';
@@ -9,7 +11,7 @@ import { AlbumRef, PhotoRef } from './refs.ts';
 const PhotoOrderEnum = builder.enumType('PhotoOrder', {
   description: 'Every order ends with a unique tiebreak, so paging never skips or repeats a photo.',
   values: {
-    CREATED_AT_DESC: { description: 'Newest first (the default).' },
+    CREATED_AT_DESC: { description: 'Newest first (the default without filter.text).' },
     CREATED_AT_ASC: {},
     TAKEN_AT_DESC: {
       description:
@@ -18,6 +20,7 @@ const PhotoOrderEnum = builder.enumType('PhotoOrder', {
     TAKEN_AT_ASC: {},
     TITLE_ASC: {},
     TITLE_DESC: {},
+    RELEVANCE: { description: 'The best match of filter.text first (the default with it); only with filter.text.' },
   } as const,
 });
 
@@ -34,6 +37,13 @@ const AlbumOrderEnum = builder.enumType('AlbumOrder', {
   } as const,
 });
 
+/** The order asked for, or the default: relevance for a search, the newest first otherwise. */
+function listOrder(orderBy: string | null | undefined, filter: CatalogPhotoFilter): PhotoOrderName {
+  const searching = filter.searchWords !== undefined;
+  if (orderBy === 'RELEVANCE' && !searching) throw new ValidationError('orderBy', 'RELEVANCE orders a search: give filter.text');
+  return (orderBy ?? (searching ? 'RELEVANCE' : 'CREATED_AT_DESC')) as PhotoOrderName;
+}
+
 builder.queryType({
   fields: (t) => ({
     photos: t.connection(
@@ -42,11 +52,11 @@ builder.queryType({
         description: 'Photos: all of them for the admin, those in public albums for anyone else.',
         args: {
           filter: t.arg({ type: PhotoFilter }),
-          orderBy: t.arg({ type: PhotoOrderEnum, defaultValue: 'CREATED_AT_DESC' }),
+          orderBy: t.arg({ type: PhotoOrderEnum, description: 'RELEVANCE with filter.text, CREATED_AT_DESC without.' }),
         },
         resolve: async (_parent, args, ctx) => {
           const filter = catalogFilter(args.filter);
-          const order = photoOrderFor(ctx.viewer, (args.orderBy ?? 'CREATED_AT_DESC') as PhotoOrderName);
+          const order = photoOrderFor(ctx.viewer, listOrder(args.orderBy, filter));
           const connection = await keysetConnection(args, order, (page) => photoPage(ctx.reads, ctx.viewer, filter, order, page));
           return Object.assign(connection, { countTotal: () => photoCount(ctx.reads, ctx.viewer, filter) });
         },

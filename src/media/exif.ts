@@ -71,6 +71,8 @@ export interface PhotoDetails {
   title: string | null;
   /** XMP xmp:Rating as stars 1-5 (Lightroom's -1, rejected, and 0 are none): read with the title, at import only. */
   rating: number | null;
+  /** IPTC Keywords, XMP dc:subject and Lightroom's lr:hierarchicalSubject (every level of "Places|Portugal|Lisbon"), as written: read with the title. */
+  keywords: string[];
 }
 
 /**
@@ -82,7 +84,7 @@ export async function readPhotoDetails(file: string, extension: string, withTitl
   let tags: Record<string, unknown> | undefined;
   try {
     const source = await exifSource(file, extension);
-    if (source === undefined) return { metadata: EMPTY_METADATA, title: null, rating: null };
+    if (source === undefined) return { metadata: EMPTY_METADATA, title: null, rating: null, keywords: [] };
     // Picked per block: a global `pick` would switch XMP and IPTC off.
     tags = await exifr.parse(source, {
       reviveValues: false,
@@ -98,10 +100,27 @@ export async function readPhotoDetails(file: string, extension: string, withTitl
       iptc: withTitle,
     });
   } catch {
-    return { metadata: EMPTY_METADATA, title: null, rating: null };
+    return { metadata: EMPTY_METADATA, title: null, rating: null, keywords: [] };
   }
-  if (tags === undefined || tags === null) return { metadata: EMPTY_METADATA, title: null, rating: null };
-  return { metadata: metadataOf(tags), title: withTitle ? embeddedTitle(tags) : null, rating: withTitle ? xmpRating(tags.Rating) : null };
+  if (tags === undefined || tags === null) return { metadata: EMPTY_METADATA, title: null, rating: null, keywords: [] };
+  return {
+    metadata: metadataOf(tags),
+    title: withTitle ? embeddedTitle(tags) : null,
+    rating: withTitle ? xmpRating(tags.Rating) : null,
+    keywords: withTitle ? embeddedKeywords(tags) : [],
+  };
+}
+
+/** Each tag is one string or a list of them; a hierarchical keyword counts every level. */
+function embeddedKeywords(tags: Record<string, unknown>): string[] {
+  const listed = (value: unknown): string[] =>
+    (Array.isArray(value) ? value : [value])
+      .filter((item): item is string | number => typeof item === 'string' || typeof item === 'number')
+      .map(String);
+  const levels = listed(tags.hierarchicalSubject).flatMap((path) => path.split('|'));
+  return [...listed(tags.Keywords), ...listed(tags.subject), ...levels]
+    .map((keyword) => keyword.trim())
+    .filter((keyword) => keyword !== '');
 }
 
 /** The metadata columns alone (reprocessing reads them again; a title the owner may have changed is left alone). */

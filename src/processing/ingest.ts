@@ -6,7 +6,9 @@ import { type Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { eq } from 'drizzle-orm';
 import { appendToAlbum, findOrCreateAlbum } from '../catalog/albums.ts';
+import { addKeywords } from '../catalog/keywords.ts';
 import { PROCESS_JOB } from '../catalog/photos.ts';
+import { keywordKey, MAX_KEYWORDS_PER_PHOTO, validKeyword } from '../catalog/validation.ts';
 import type { Db, Queryable } from '../db/client.ts';
 import { type AlbumVisibility, jobs, photos } from '../db/schema.ts';
 import { errorSummary, hasErrorCode, LightboxError } from '../errors.ts';
@@ -169,7 +171,7 @@ async function store(
   staged: StagedFile,
   type: MediaType,
   probed: ProbedImage,
-  { metadata, title, rating }: PhotoDetails,
+  { metadata, title, rating, keywords }: PhotoDetails,
   filename: string,
   options: IngestOptions,
 ): Promise<IngestOutcome> {
@@ -201,9 +203,29 @@ async function store(
     // Another importer may have stored the same bytes between our lookup and this insert.
     const row = inserted ?? findByHash(tx, staged.contentHash);
     if (row === undefined) throw new Error(`photo with content hash ${staged.contentHash} vanished during import`);
-    if (inserted) tx.insert(jobs).values({ photoId: row.id, kind: PROCESS_JOB }).run();
+    if (inserted) {
+      tx.insert(jobs).values({ photoId: row.id, kind: PROCESS_JOB }).run();
+      addKeywords(tx, [row.id], fileKeywords(keywords));
+    }
     if (options.album !== undefined) addToAlbum(tx, options.album, row.id);
     const outcome: IngestOutcome = { kind: inserted ? 'imported' : 'duplicate', photoId: row.id, publicId: row.publicId };
     return outcome;
   });
+}
+
+/**
+ * A file's keywords as the library keeps them: what validKeywords would refuse (too long, control
+ * characters, past the most a photo carries) is dropped, never a reason to refuse the photo.
+ */
+function fileKeywords(written: readonly string[]): string[] {
+  const byKey = new Map<string, string>();
+  for (const keyword of written) {
+    try {
+      const name = validKeyword('keyword', keyword);
+      if (!byKey.has(keywordKey(name))) byKey.set(keywordKey(name), name);
+    } catch {
+      // Dropped, see above.
+    }
+  }
+  return [...byKey.values()].slice(0, MAX_KEYWORDS_PER_PHOTO);
 }

@@ -6,6 +6,7 @@ import type { DecodeLimits } from '../media/limits.ts';
 import { publicOriginalExtension, renditionSource, writePublicOriginal } from '../media/public-original.ts';
 import { EAGER_VARIANTS, PhotoSource } from '../media/source.ts';
 import { EAGER_RENDITIONS } from '../media/variants.ts';
+import { placeIdFor } from '../places/photo-places.ts';
 import type { StorageLayout } from '../storage/layout.ts';
 
 export interface ProcessPhotoDeps {
@@ -43,9 +44,18 @@ export async function processPhoto(deps: ProcessPhotoDeps, photoId: number): Pro
   }
   const placeholder = await source.placeholder();
   const metadata = await readPhotoMetadata(original, photo.originalExtension);
-  deps.db
-    .update(photos)
-    .set({ ...metadata, placeholderHash: placeholder.hash, dominantColor: placeholder.dominantColor, status: 'READY', failureReason: null })
-    .where(eq(photos.id, photo.id))
-    .run();
+  deps.db.transaction((tx) => {
+    const placeId = placeIdFor(tx, metadata.latitude, metadata.longitude);
+    tx.update(photos)
+      .set({
+        ...metadata,
+        placeId,
+        placeholderHash: placeholder.hash,
+        dominantColor: placeholder.dominantColor,
+        status: 'READY',
+        failureReason: null,
+      })
+      .where(eq(photos.id, photo.id))
+      .run();
+  });
 }
