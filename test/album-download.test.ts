@@ -255,6 +255,16 @@ describe('album download: a ZIP streamed as it is written', { skip: unzipSkip },
     assert.deepEqual(await answerOf(url), missing);
   });
 
+  it('the share page offers "Download album" where the link allows originals, and the link downloads', async () => {
+    const page = await (await request(`${server.url}${originals.url}`)).body.text();
+    const href = /<a href="([^"]+)" download>Download album<\/a>/.exec(page)?.[1]?.replace(/&#38;|&amp;/g, '&');
+    assert.ok(href, 'a download link on the page');
+    const { file } = await download(`${server.url}${href}`, work);
+    assert.equal((await testedEntries(file)).length, 4);
+    const without = await (await request(`${server.url}${noOriginals.url}`)).body.text();
+    assert.doesNotMatch(without, /Download album/);
+  });
+
   it('HEAD answers the headers alone; other methods are refused with Allow', async () => {
     const url = `${server.url}${await adminUrl()}`;
     const head = await request(url, { method: 'HEAD' });
