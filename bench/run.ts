@@ -2,6 +2,7 @@
 // Loopback only, every run bounded. Not a test: it asserts nothing about speed.
 import { mkdir, writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
+import { benchAlbumZip } from './album-zip.ts';
 import { benchCliStart } from './cli-start.ts';
 import { benchGraphQL, GALLERY_QUERY } from './graphql.ts';
 import { benchHeic } from './heic.ts';
@@ -31,6 +32,8 @@ const { values } = parseArgs({
     'scale-sizes': { type: 'string' },
     // New 12-megapixel photos imported per round into each library of the scale section (default 6).
     'scale-import-photos': { type: 'string' },
+    // Photos of 5 MB in the album-download section's album (default 205: about 1 GB).
+    'zip-photos': { type: 'string' },
   },
 });
 
@@ -43,6 +46,7 @@ const fullRun = [
   values.sections,
   values.against,
   values['scale-sizes'],
+  values['zip-photos'],
 ].every((given) => given === undefined);
 const output = values.output ?? new URL(fullRun ? './results/latest.md' : './results/partial.md', import.meta.url).pathname;
 const seconds = Number(values.seconds ?? '3');
@@ -55,7 +59,7 @@ if (!(seconds > 0 && seconds <= 60 && Number.isInteger(rounds) && rounds >= 1 &&
 ensureWrk();
 const against = values.against?.split(',').filter((root) => root !== '');
 const command = `npm run bench -- --seconds ${seconds} --rounds ${rounds} --connections ${connections}${values.against === undefined ? '' : ` --against ${values.against}`}`;
-const sections = new Set((values.sections ?? 'image,graphql,scale,wal,processing,heic,subscriptions,cli').split(','));
+const sections = new Set((values.sections ?? 'image,graphql,scale,wal,processing,heic,subscriptions,cli,zip').split(','));
 let imageTable = '(not run)';
 if (sections.has('image')) {
   process.stderr.write(`Image route vs nginx, sirv, a bare stat+md5 handler, @fastify/static and serve-static (${command})\n`);
@@ -101,6 +105,13 @@ let startupTable = '(not run: `npm run bench -- --sections startup`)';
 if (sections.has('startup')) {
   process.stderr.write('Start-up at scale: /healthz during the sweep, backup and verify\n');
   startupTable = await benchStartupScale();
+}
+let zipTable = '(not run)';
+if (sections.has('zip')) {
+  process.stderr.write('Album download: a ~1 GB album as one ZIP, the server resident memory idle and during it\n');
+  const zipPhotos = Number(values['zip-photos'] ?? '205');
+  if (!(Number.isInteger(zipPhotos) && zipPhotos >= 1 && zipPhotos <= 2000)) throw new Error('--zip-photos: 1 to 2000');
+  zipTable = await benchAlbumZip({ photos: zipPhotos, photoMegabytes: 5 });
 }
 let graphqlTable = '(not run)';
 if (sections.has('graphql')) {
@@ -166,6 +177,17 @@ the first 200 from \`/healthz\` on an existing library. "× bare node" divides b
 in the same rounds: what the machine itself charges any Node.js program to start.
 
 ${cliTable}
+
+## Album download
+
+A private album of 205 photos of 5 MB each (\`--zip-photos\`) (rows sharing four files of random bytes, hard-linked
+at each original's path) downloaded as one ZIP by the admin, through a Lightbox in its own
+process, written to disk by the client as fast as it reads. The server's resident memory
+(\`VmRSS\` from \`/proc/<pid>/status\`) is sampled every 20 ms idle for a second, after one
+GraphQL request, and all through the download; "peak − idle" is what the download cost in memory
+(the goal: within 50 MB). The archive is then checked with \`unzip -t\`.
+
+${zipTable}
 
 ## WAL vs rollback journal
 

@@ -1,8 +1,11 @@
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { promisify } from 'node:util';
 import { encodeGlobalID } from '@pothos/plugin-relay';
 import Database from 'better-sqlite3';
 import exifr from 'exifr';
@@ -14,8 +17,10 @@ import { FIXTURE_PHOTOS } from './helpers/cli.ts';
 import { subscribe } from './helpers/events.ts';
 import { dataOf, fromResponseCache, postGraphQL } from './helpers/graphql.ts';
 import { buildLibrary } from './helpers/library.ts';
-import { startTestServer, type TestServer } from './helpers/server.ts';
+import { makeTempDir, startTestServer, type TestServer } from './helpers/server.ts';
 import { createShareLinkAsAdmin } from './helpers/share-links.ts';
+
+const run = promisify(execFile);
 
 /**
  * catalog/access.ts as a table: every kind of viewer × album visibility × photo membership,
@@ -469,6 +474,28 @@ const FilteredQuery = graphql(`
   }
 `);
 
+const FieldDownload = graphql(`
+  query AccessFieldDownload($id: ID!) {
+    album(id: $id) {
+      download {
+        url
+      }
+    }
+  }
+`);
+
+/**
+ * viewer × album → what Album.download gives (access.ts downloadFor): the uploaded files, the
+ * public copies, or nothing. shareOriginals is a link to Shared made with allowOriginals.
+ */
+const DOWNLOADS: Record<FieldViewer | 'shareOriginals', Record<'Shared' | 'Open', 'untouched' | 'copies' | null>> = {
+  admin: { Shared: 'untouched', Open: 'untouched' },
+  anonymous: { Shared: null, Open: null },
+  shareShowing: { Shared: null, Open: null },
+  shareHiding: { Shared: null, Open: null },
+  shareOriginals: { Shared: 'copies', Open: null },
+};
+
 const SharePage = graphql(`
   query AccessSharePage {
     sharedAlbum {
@@ -487,6 +514,8 @@ describe('access: viewer × field, through fields, filters, orders and cursors',
   const photoIds = {} as Record<FieldPhoto, string>;
   const headers = {} as Record<FieldViewer, Record<string, string>>;
   let sharedAlbumId = '';
+  let openAlbumId = '';
+  let originalsHeaders: Record<string, string> = {};
   let hidingLink = '';
   /** Row id, creation time and capture time (ms) of each photo, as stored. */
   const stored = {} as Record<FieldPhoto, { id: number; createdAt: number; takenAt: number }>;
@@ -504,6 +533,10 @@ describe('access: viewer × field, through fields, filters, orders and cursors',
     });
     for (const name of FIELD_PHOTOS) photoIds[name] = encodeGlobalID('Photo', built.photos[name] as string);
     sharedAlbumId = encodeGlobalID('Album', built.albums.Shared as string);
+    openAlbumId = encodeGlobalID('Album', built.albums.Open as string);
+    originalsHeaders = {
+      'x-lightbox-share': (await createShareLinkAsAdmin(server, { albumId: sharedAlbumId, allowOriginals: true })).token,
+    };
     const showing = await createShareLinkAsAdmin(server, { albumId: sharedAlbumId, showMetadata: true, showLocation: true });
     const hiding = await createShareLinkAsAdmin(server, { albumId: sharedAlbumId, showMetadata: false, showLocation: false });
     hidingLink = hiding.url;
@@ -667,6 +700,38 @@ describe('access: viewer × field, through fields, filters, orders and cursors',
       }
     } finally {
       await curate(false, 0);
+    }
+  });
+
+  it('viewer × download: the uploaded files for the admin, the copies for a link that allows originals (its album only), else none', {
+    skip: existsSync('/usr/bin/unzip') || process.env.CI ? false : 'unzip is not installed',
+  }, async () => {
+    const dir = await makeTempDir();
+    for (const [viewer, albums] of Object.entries(DOWNLOADS) as [keyof typeof DOWNLOADS, (typeof DOWNLOADS)['admin']][]) {
+      const viewerHeaders = viewer === 'shareOriginals' ? originalsHeaders : headers[viewer];
+      for (const [album, expected] of Object.entries(albums) as ['Shared' | 'Open', 'untouched' | 'copies' | null][]) {
+        const what = `${viewer} × ${album}`;
+        const data = dataOf(
+          await postGraphQL(server.url, FieldDownload, { id: album === 'Shared' ? sharedAlbumId : openAlbumId }, viewerHeaders),
+        );
+        const url = data.album?.download?.url ?? null;
+        assert.equal(url === null, expected === null, what);
+        if (url === null) continue;
+        const response = await request(`${server.url}${url}`);
+        assert.equal(response.statusCode, 200, what);
+        const file = path.join(dir, `${viewer}-${album}.zip`);
+        await writeFile(file, Buffer.from(await response.body.arrayBuffer()));
+        const names = (await run('unzip', ['-Z1', file])).stdout.split('\n').filter((line) => line !== '');
+        const members = FIELD_PHOTOS.filter((photo) => (FIELD_TABLE.photos[photo].albums as readonly string[]).includes(album));
+        assert.equal(names.length, members.length, what);
+        const withGps = members.filter((photo) => FIELD_TABLE.photos[photo].gps).length;
+        let gpsFound = 0;
+        for (const name of names) {
+          const bytes = (await run('unzip', ['-p', file, name], { encoding: 'buffer', maxBuffer: 64 * 1024 * 1024 })).stdout;
+          if ((await exifr.gps(bytes).catch(() => undefined))?.latitude !== undefined) gpsFound++;
+        }
+        assert.equal(gpsFound, expected === 'untouched' ? withGps : 0, `${what}: photos with GPS`);
+      }
     }
   });
 

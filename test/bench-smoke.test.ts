@@ -34,6 +34,9 @@ it('npm run bench still runs end to end (tiny durations; speed is not asserted)'
         '1000,2000',
         '--scale-import-photos',
         '1',
+        // An album download of 20 MB rather than 1 GB.
+        '--zip-photos',
+        '4',
         '--output',
         output,
       ],
@@ -57,5 +60,6 @@ it('npm run bench still runs end to end (tiny durations; speed is not asserted)'
   assert.match(report, /\| photos\(first: 50\) \+ totalCount \| anonymous \| [\d.]+ \([\d.]+\) \| [\d.]+ \([\d.]+\) \| [\d.]+× \|/);
   assert.match(report, /\| during an import \| [\d,]+ \| [\d.]+ \|/);
   assert.match(report, /\| 100 subscribers, the last to hear of each commit \| [\d.]+ ms \| [\d.]+ ms \|/);
+  assert.match(report, /\| 4 photos × 5 MB, admin \(untouched files\) \| 20 MB \|[^\n]*\| passes: no errors detected \|/);
   assert.doesNotMatch(report, /errors\)/, 'every request got the answer it expected');
 });

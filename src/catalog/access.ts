@@ -127,6 +127,21 @@ export function shareGivesOriginals(link: Pick<ShareGrant, 'allowOriginals'>): b
   return link.allowOriginals;
 }
 
+/**
+ * What an album's ZIP download gives the viewer, or nothing: the admin the uploaded files as
+ * they are; a share link's holder, for the link's own album and only where the link gives
+ * originals, the public copies (what ORIGINAL gives it, originalFor). Anyone else, anonymous
+ * callers of a public album included, is offered no download: a whole album at full size is
+ * the owner's to hand out, through a link.
+ */
+export function downloadFor(viewer: Viewer, albumRowId: number): DownloadAccess | undefined {
+  if (viewer.kind === 'admin') return 'untouched';
+  if (viewer.kind === 'share' && viewer.grant.albumId === albumRowId && shareGivesOriginals(viewer.grant)) return 'public-copy';
+  return undefined;
+}
+
+export type DownloadAccess = Extract<OriginalAccess, 'untouched' | 'public-copy'>;
+
 /** Photos are added to the library (uploads, imports by URL) by the admin alone. */
 export function mayUpload(viewer: Viewer): boolean {
   return viewer.kind === 'admin';

@@ -7,8 +7,8 @@ import { hasErrorCode } from '../errors.ts';
 import { type GrantChecks, type ImageGrant, verifyGrant } from '../images/grant.ts';
 import { followsAccept, parseImagePath } from '../images/image-url.ts';
 import type { Logger } from '../log.ts';
-import { publicOriginalFormat, renditionSource } from '../media/public-original.ts';
-import type { PublicOriginalRender, RenderQueue, RenderRequest } from '../media/render-queue.ts';
+import { renditionSource } from '../media/public-original.ts';
+import { publicOriginalRender, type RenderQueue, type RenderRequest } from '../media/render-queue.ts';
 import type { StorageLayout } from '../storage/layout.ts';
 import { negotiateFormat } from './accept.ts';
 import { evaluatePreconditions, ifRangeMatches } from './conditional.ts';
@@ -375,14 +375,7 @@ function renderFailed(
 /** What makes a missing file: asked only when the stat finds none, never on the common path. */
 function renderRequestFor(layout: StorageLayout, grant: ImageGrant): RenderRequest {
   const { photo } = grant;
-  const publicOriginal: PublicOriginalRender = {
-    variant: 'original',
-    source: photo.originalPath,
-    destination: layout.derivedPath(photo.publicId, 'original', photo.version, publicOriginalFormat(photo).extension),
-    extension: photo.extension,
-    orientation: photo.orientation,
-    quarterTurns: photo.quarterTurns,
-  };
+  const publicOriginal = publicOriginalRender(layout, photo);
   if (grant.format === undefined || grant.variant === 'original') return publicOriginal;
   const { source, quarterTurns, via } = renditionSource(publicOriginal);
   const request: RenderRequest = {

@@ -4,6 +4,7 @@ import { ViewerCheck } from '../auth/viewer.ts';
 import { ChangeFeed } from '../catalog/change-feed.ts';
 import { PhotoFileLookup } from '../catalog/photo-files.ts';
 import { ShareAccess } from '../catalog/share-access.ts';
+import { LiveShareLinks } from '../catalog/share-links.ts';
 import { ShareUsage } from '../catalog/share-usage.ts';
 import { SharedPhotoLookup } from '../catalog/shared-photos.ts';
 import type { Clock } from '../clock.ts';
@@ -17,12 +18,14 @@ import { schema } from '../graphql/schema.ts';
 import { StoredAnswers } from '../graphql/stored-answers.ts';
 import { loadTrustedDocuments } from '../graphql/trusted-documents.ts';
 import { createGraphQLEngine } from '../graphql/yoga.ts';
+import { DOWNLOAD_PREFIX } from '../images/download-url.ts';
 import { grantChecks } from '../images/grant.ts';
 import { IMAGES_PREFIX } from '../images/image-url.ts';
 import type { Logger } from '../log.ts';
 import { MAX_INPUT_PIXELS, RENDER_TIMEOUT_SECONDS } from '../media/limits.ts';
 import { type Render, RenderQueue } from '../media/render-queue.ts';
 import type { Store } from '../storage/open-store.ts';
+import { createDownloadRoute } from './download-route.ts';
 import { ImageFileCache } from './file-cache.ts';
 import { GRAPHIQL_ASSETS_PREFIX } from './graphiql/assets.ts';
 import { graphiqlPageHeadersPlugin, renderGraphiQLPage } from './graphiql/page.ts';
@@ -82,6 +85,15 @@ export function createLightboxServer({
   const shareUsage = new ShareUsage(database.db, logger);
   const shares = new ShareAccess({ db: database.db, secret: secrets.secret, usage: shareUsage, limiter: new UnlockLimiter(clock), clock });
   const memory = shareImageMemory(config.images.cacheBytes);
+  // One queue for every file rendered on demand: the image route's and the album downloads' public copies.
+  const renderer = new RenderQueue({
+    concurrency: config.images.renderConcurrency,
+    maxWaiting: config.images.renderQueue,
+    tempDir: layout.tempDir,
+    maxPixels: MAX_INPUT_PIXELS,
+    timeoutSeconds: RENDER_TIMEOUT_SECONDS,
+    render,
+  });
   const images = createImageRoute({
     grants: grantChecks({
       photos: new PhotoFileLookup(database.sqlite, layout, database.versionAtRequestStart, memory.rowBytes),
@@ -92,16 +104,23 @@ export function createLightboxServer({
       publicMaxAgeSeconds: config.images.publicMaxAgeSeconds,
     }),
     layout,
-    renderer: new RenderQueue({
-      concurrency: config.images.renderConcurrency,
-      maxWaiting: config.images.renderQueue,
-      tempDir: layout.tempDir,
-      maxPixels: MAX_INPUT_PIXELS,
-      timeoutSeconds: RENDER_TIMEOUT_SECONDS,
-      render,
-    }),
+    renderer,
     cache: new ImageFileCache(memory.bodyBytes),
     validators: new ValidatorCache(memory.validatorBytes),
+    logger,
+  });
+  const downloads = createDownloadRoute({
+    checks: {
+      reads: new PreparedReads(database.sqlite, false).forRequest(undefined),
+      links: new LiveShareLinks(database.db),
+      secret: secrets.secret,
+      maxTtlSeconds: config.auth.signedUrlTtlSeconds,
+      clock: clock ?? Date.now,
+    },
+    // Fresh reads: a download pages through members long after it began, and must see each page as it is.
+    reads: new PreparedReads(database.sqlite, false).forRequest(undefined),
+    layout,
+    renderer,
     logger,
   });
   const health = createHealthRoute(database.sqlite, config.jobs.workers);
@@ -153,7 +172,7 @@ export function createLightboxServer({
 
   const library = createLibraryRoute({ publicUrl: config.http.publicUrl });
 
-  const routes: Routes = { images, graphql, health, gallery, library, logger, graphiql: config.graphql.graphiql };
+  const routes: Routes = { images, downloads, graphql, health, gallery, library, logger, graphiql: config.graphql.graphiql };
   const server = createServer((req: IncomingMessage, res: ServerResponse) => dispatch(routes, req, res));
   // Headers must arrive whole within this (Node checks every few seconds); bodies have their own deadlines.
   server.headersTimeout = HEADERS_TIMEOUT_MS;
@@ -176,6 +195,7 @@ export function createLightboxServer({
 /** The routes one server dispatches to, made once. */
 interface Routes {
   images: ReturnType<typeof createImageRoute>;
+  downloads: ReturnType<typeof createDownloadRoute>;
   graphql: ReturnType<typeof createGraphQLRoute>;
   health: ReturnType<typeof createHealthRoute>;
   gallery: ReturnType<typeof createWebPages>;
@@ -194,6 +214,8 @@ function dispatch(routes: Routes, req: IncomingMessage, res: ServerResponse): vo
     const search = queryStart === -1 ? '' : url.slice(queryStart + 1);
     if (pathname.startsWith(IMAGES_PREFIX)) {
       routes.images(req, res, pathname, queryStart === -1 ? '' : url.slice(queryStart));
+    } else if (pathname.startsWith(DOWNLOAD_PREFIX)) {
+      routes.downloads(req, res, pathname, queryStart === -1 ? '' : url.slice(queryStart));
     } else if (pathname === '/graphql') {
       routes.graphql(req, res, search)?.catch((error: unknown) => failed(routes, req, res, error));
     } else if (routes.graphiql && pathname.startsWith(GRAPHIQL_ASSETS_PREFIX)) {

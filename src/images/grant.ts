@@ -54,6 +54,8 @@ export interface ImageViewer {
   /** The grant of every photo anyone may load, and of every other photo, for this viewer and request. */
   readonly ofPublicPhoto: PhotoGrant;
   readonly ofPrivatePhoto: PhotoGrant;
+  /** This request's signing (one expiry, and the share link if any), for signed URLs other than images' (an album's download). */
+  readonly urls: UrlSigning;
 }
 
 /**
@@ -73,6 +75,7 @@ export function imageViewer(viewer: Viewer, keys: SigningKeys, nowMs: number): I
     secret: keys.secret,
     ofPublicPhoto: photoGrant(undefined, original, signing),
     ofPrivatePhoto: photoGrant(signing, original, signing),
+    urls: signing,
   };
 }
 

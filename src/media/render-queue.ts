@@ -1,7 +1,8 @@
 import { stat } from 'node:fs/promises';
 import { LightboxError } from '../errors.ts';
+import type { StorageLayout } from '../storage/layout.ts';
 import type { RenderLimits } from './limits.ts';
-import { type PublicOriginalRequest, writePublicOriginal } from './public-original.ts';
+import { type PublicOriginalRequest, publicOriginalFormat, writePublicOriginal } from './public-original.ts';
 import { PhotoSource } from './source.ts';
 import type { DerivedVariant, ImageFormat } from './variants.ts';
 
@@ -22,6 +23,33 @@ export type RenderRequest =
       via?: PublicOriginalRender;
     }
   | PublicOriginalRender;
+
+/** A photo's file facts, as far as making its public copy needs them. */
+export interface PublicCopySource {
+  publicId: string;
+  /** The untouched original. */
+  originalPath: string;
+  extension: string;
+  mimeType: string;
+  version: number;
+  orientation: number;
+  quarterTurns: number;
+}
+
+/**
+ * What makes a photo's public copy (ORIGINAL for everyone but the admin): the one request the
+ * image route and an album's download both render it through, to the one path both serve it from.
+ */
+export function publicOriginalRender(layout: StorageLayout, photo: PublicCopySource): PublicOriginalRender {
+  return {
+    variant: 'original',
+    source: photo.originalPath,
+    destination: layout.derivedPath(photo.publicId, 'original', photo.version, publicOriginalFormat(photo).extension),
+    extension: photo.extension,
+    orientation: photo.orientation,
+    quarterTurns: photo.quarterTurns,
+  };
+}
 
 export type Render = (request: RenderRequest, limits: RenderLimits) => Promise<void>;
 

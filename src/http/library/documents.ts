@@ -45,6 +45,7 @@ ${ALBUM_CARD}`,
   Album: `query LibraryAlbum($id: ID!, $after: String) {
   album(id: $id) {
     ...LibraryAlbumCard
+    download { url }
     photos(first: 100, after: $after) {
       pageInfo { hasNextPage endCursor }
       nodes { ...LibraryTile }

@@ -60,7 +60,7 @@ export const ALBUM_PAGE = `query WebAlbumPage($id: ID!, $after: String) {
 
 export const SHARED_PAGE = `query WebSharedPage($after: String) {
   album: sharedAlbum {
-    id title description photoCount
+    id title description photoCount download { url }
     page: photos(first: ${PHOTOS_PAGE_SIZE}, after: $after) { ${PAGE_INFO} edges { cursor node { ${TILE} } } }
   }
 }`;
@@ -126,7 +126,15 @@ export interface AlbumsPageData {
 }
 
 export interface AlbumPageData {
-  album: { id: string; title: string; description: string; photoCount: number; page: Page<Tile> } | null;
+  album: {
+    id: string;
+    title: string;
+    description: string;
+    photoCount: number;
+    /** Only the shared page asks: the whole album as a ZIP, where the link allows originals. */
+    download?: { url: string } | null;
+    page: Page<Tile>;
+  } | null;
 }
 
 export interface PhotoPageData {

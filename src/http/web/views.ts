@@ -86,7 +86,9 @@ export function albumView(found: FoundAlbum, share: ShareLinks | undefined): Pag
   const here = share === undefined ? `/albums/${encodeURIComponent(found.id)}` : share.base;
   const description = found.description === '' ? '' : `<p>${escapeHtml(found.description)}</p>`;
   const shared = share === undefined ? '' : ', shared with you';
-  const body = `<h1>${escapeHtml(found.title)}</h1>${description}<p class="muted">${plural(found.photoCount, 'photo')}${shared}</p><ul class="grid justified">${tiles.join('')}</ul>${
+  // A plain link: the signed URL is the credential, as a browser sends no header with a download.
+  const download = found.download ? ` · <a href="${escapeHtml(found.download.url)}" download>Download album</a>` : '';
+  const body = `<h1>${escapeHtml(found.title)}</h1>${description}<p class="muted">${plural(found.photoCount, 'photo')}${shared}${download}</p><ul class="grid justified">${tiles.join('')}</ul>${
     hasNextPage ? pager(withQuery(here, { unlock: share?.unlock, after: endCursor ?? undefined }), endCursor, 'More photos') : ''
   }`;
   return {

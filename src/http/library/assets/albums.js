@@ -292,6 +292,8 @@ export function albumView(app, id) {
         album.visibility === 'PUBLIC'
           ? h('a', { href: `/albums/${encodeURIComponent(id)}`, class: 'button' }, 'Open in the gallery')
           : null,
+        // A plain link: its signed URL is the credential (a download sends no Authorization header).
+        album.download ? h('a', { href: album.download.url, class: 'button', download: '' }, 'Download') : null,
         h('button', { type: 'button', class: 'danger', onclick: deleteAlbum }, 'Delete album…'),
       ),
       editing,
