@@ -1,13 +1,14 @@
 // The layering of src/, checked by `npm run lint` (dependency-cruiser). Each folder may import only
 // its own files and the folders below it: http → graphql → images → processing → catalog →
-// auth, media, storage → db → the root modules (errors, log, ids, config, clock, sql-meter, …).
+// places → auth, media, storage → db → the root modules (errors, log, ids, config, clock, sql-meter, …).
 // The command line (cli/, main.ts, app.ts) sits above them all. docs/architecture.md explains it.
 const above = {
-  root: 'db|storage|auth|media|catalog|processing|images|graphql|http|cli',
-  db: 'storage|auth|media|catalog|processing|images|graphql|http|cli',
-  storage: 'catalog|processing|images|graphql|http|cli',
-  auth: 'catalog|processing|images|graphql|http|cli',
-  media: 'auth|catalog|processing|images|graphql|http|cli',
+  root: 'db|storage|auth|media|places|catalog|processing|images|graphql|http|cli',
+  db: 'storage|auth|media|places|catalog|processing|images|graphql|http|cli',
+  storage: 'places|catalog|processing|images|graphql|http|cli',
+  auth: 'places|catalog|processing|images|graphql|http|cli',
+  media: 'auth|places|catalog|processing|images|graphql|http|cli',
+  places: 'catalog|processing|images|graphql|http|cli',
   catalog: 'processing|images|graphql|http|cli',
   processing: 'images|graphql|http|cli',
   images: 'processing|graphql|http|cli',

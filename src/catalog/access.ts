@@ -184,6 +184,14 @@ export function searchColumnsFor(viewer: Viewer, scope: PhotoScope): readonly Se
   return columns;
 }
 
+/**
+ * The map of the library (clusters of where photos were taken, and photos by area): the
+ * owner's alone, like every location outside a share link that shows it.
+ */
+export function mayViewMap(viewer: Viewer): boolean {
+  return viewer.kind === 'admin';
+}
+
 /** Keywords read like the camera: they come from the file's metadata, hidden where it is. */
 export function mayViewKeywords(viewer: Viewer): boolean {
   return mayViewCaptureDetails(viewer);

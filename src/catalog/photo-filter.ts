@@ -5,6 +5,7 @@ import {
   mayViewCaptureDetails,
   mayViewCuration,
   mayViewKeywords,
+  mayViewMap,
   type PhotoScope,
   photoColumnAsSeenBy,
   photoScopeCondition,
@@ -13,7 +14,7 @@ import {
   visibleAlbumRowId,
 } from './access.ts';
 import type { PhotoMatch } from './photo-search.ts';
-import { MAX_RATING } from './validation.ts';
+import { MAX_RATING, type ValidGeoBox } from './validation.ts';
 
 /** What a photo list may be narrowed to: every condition given must hold. */
 export interface PhotoFilter {
@@ -35,6 +36,8 @@ export interface PhotoFilter {
   searchWords?: readonly string[];
   /** Only photos with this keyword, by its keywordKey. */
   keywordKey?: string;
+  /** Only photos taken inside this box (the owner's map). */
+  area?: ValidGeoBox;
 }
 
 /** Photos in one of these processing states (none: no photo). */
@@ -85,6 +88,7 @@ function matchesNothing(viewer: Viewer, filter: PhotoFilter): boolean {
   if ((filter.favorite !== undefined || filter.minRating !== undefined) && !mayViewCuration(viewer)) return true;
   if (filter.searchWords !== undefined && filter.searchWords.length === 0) return true;
   if (filter.keywordKey !== undefined && !mayViewKeywords(viewer)) return true;
+  if (filter.area !== undefined && !mayViewMap(viewer)) return true;
   const readsCaptureDetails = filter.cameraMake !== undefined || filter.takenAfterMs !== undefined || filter.takenBeforeMs !== undefined;
   return readsCaptureDetails && !mayViewCaptureDetails(viewer);
 }
@@ -114,7 +118,7 @@ function tallyOf(audience: Tally['audience'], filter: PhotoFilter): Tally | unde
   const { statuses, cameraMake, takenAfterMs, takenBeforeMs } = filter;
   if (takenAfterMs !== undefined || takenBeforeMs !== undefined) return undefined;
   if (filter.favorite !== undefined || filter.minRating !== undefined) return undefined;
-  if (filter.searchWords !== undefined || filter.keywordKey !== undefined) return undefined;
+  if (filter.searchWords !== undefined || filter.keywordKey !== undefined || filter.area !== undefined) return undefined;
   if (statuses !== undefined && cameraMake !== undefined) return undefined;
   if (cameraMake !== undefined) return { audience, facet: 'make', value: cameraMake };
   if (statuses !== undefined) return { audience, facet: 'status', value: statuses[0] as string };
@@ -168,9 +172,10 @@ export function photoParts(viewer: Viewer, filter: PhotoFilter): readonly PhotoP
 
 /** The part's search and keyword, the search only within what the viewer may read in that scope. */
 function matchOf(viewer: Viewer, scope: PhotoScope, filter: PhotoFilter): PhotoMatch | undefined {
-  if (filter.searchWords === undefined && filter.keywordKey === undefined) return undefined;
+  if (filter.searchWords === undefined && filter.keywordKey === undefined && filter.area === undefined) return undefined;
   return {
     keywordKey: filter.keywordKey,
+    area: filter.area,
     ...(filter.searchWords === undefined ? {} : { words: filter.searchWords, columns: searchColumnsFor(viewer, scope) }),
   };
 }

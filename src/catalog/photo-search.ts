@@ -1,4 +1,5 @@
 import { type SQL, sql } from 'drizzle-orm';
+import { cellRangesCovering, type GeoBox } from '../places/geo-cells.ts';
 import type { SearchColumn } from './access.ts';
 
 /**
@@ -11,6 +12,8 @@ export interface PhotoMatch {
   words?: readonly string[];
   columns?: readonly SearchColumn[];
   keywordKey?: string;
+  /** Only photos taken inside this box (the owner's map). */
+  area?: GeoBox;
 }
 
 /**
@@ -30,14 +33,31 @@ export function searchExpression(words: readonly string[], columns: readonly Sea
  */
 export function matchRows(match: PhotoMatch, ranked: boolean): SQL {
   const keywordId = sql`(SELECT "id" FROM "keywords" WHERE "key" = ${match.keywordKey ?? null})`;
+  const byKeyword = sql`SELECT "photo_id" FROM "photo_keywords" WHERE "keyword_id" = ${keywordId}`;
+  const noRank = sql.raw(ranked ? ', 0 AS "rank"' : '');
   if (match.words === undefined || match.columns === undefined) {
-    return sql`SELECT "photo_id"${sql.raw(ranked ? ', 0 AS "rank"' : '')} FROM "photo_keywords" WHERE "keyword_id" = ${keywordId}`;
+    if (match.area === undefined) return sql`SELECT "photo_id"${noRank} FROM "photo_keywords" WHERE "keyword_id" = ${keywordId}`;
+    const keyword = match.keywordKey === undefined ? sql`` : sql` AND "photos"."id" IN (${byKeyword})`;
+    return sql`SELECT "photos"."id" AS "photo_id"${noRank} FROM "photos" WHERE ${inArea(match.area)}${keyword}`;
   }
   const rank = sql.raw(ranked ? ', "photo_search"."rank" AS "rank"' : '');
-  const byKeyword =
-    match.keywordKey === undefined
-      ? sql``
-      : sql` AND "photo_search"."rowid" IN (SELECT "photo_id" FROM "photo_keywords" WHERE "keyword_id" = ${keywordId})`;
+  const keyword = match.keywordKey === undefined ? sql`` : sql` AND "photo_search"."rowid" IN (${byKeyword})`;
+  const area =
+    match.area === undefined ? sql`` : sql` AND "photo_search"."rowid" IN (SELECT "photos"."id" FROM "photos" WHERE ${inArea(match.area)})`;
   return sql`SELECT "photo_search"."rowid" AS "photo_id"${rank} FROM "photo_search"
-              WHERE "photo_search" MATCH ${searchExpression(match.words, match.columns)}${byKeyword}`;
+              WHERE "photo_search" MATCH ${searchExpression(match.words, match.columns)}${keyword}${area}`;
+}
+
+/**
+ * Photos inside the box, on `photos`: the map cells covering it as ranges of geo_cell (an
+ * index seek each, see geo-cells.ts), then the exact bounds.
+ */
+function inArea(box: GeoBox): SQL {
+  const ranges = cellRangesCovering(box).map(([first, last]) => sql`"photos"."geo_cell" BETWEEN ${first} AND ${last}`);
+  const longitude =
+    box.west <= box.east
+      ? sql`"photos"."longitude" BETWEEN ${box.west} AND ${box.east}`
+      : sql`("photos"."longitude" >= ${box.west} OR "photos"."longitude" <= ${box.east})`;
+  return sql`"geo_cell" IS NOT NULL AND (${sql.join(ranges, sql` OR `)})
+             AND "photos"."latitude" BETWEEN ${box.south} AND ${box.north} AND ${longitude}`;
 }

@@ -85,3 +85,20 @@ export function searchWords(field: string, text: string): string[] {
   if (words.length > MAX_SEARCH_WORDS) throw new ValidationError(field, `${field} may have at most ${MAX_SEARCH_WORDS} words`);
   return words;
 }
+
+/** A box on the map, in degrees; west > east crosses the antimeridian. */
+export interface ValidGeoBox {
+  west: number;
+  south: number;
+  east: number;
+  north: number;
+}
+
+export function validGeoBox(field: string, box: ValidGeoBox): ValidGeoBox {
+  const { west, south, east, north } = box;
+  if (![west, south, east, north].every(Number.isFinite)) throw new ValidationError(field, `${field} must be four finite numbers`);
+  if (Math.abs(south) > 90 || Math.abs(north) > 90) throw new ValidationError(field, `${field}: latitudes run from -90 to 90`);
+  if (Math.abs(west) > 180 || Math.abs(east) > 180) throw new ValidationError(field, `${field}: longitudes run from -180 to 180`);
+  if (south > north) throw new ValidationError(field, `${field}: south must not be north of north`);
+  return { west, south, east, north };
+}

@@ -75,6 +75,8 @@ export const photos = sqliteTable(
      * looked up, 0 when no place is near (a place row never has id 0).
      */
     placeId: integer('place_id'),
+    /** Its GPS position's cell on the map's finest grid (places/geo-cells.ts), NULL without one: written with the position. */
+    geoCell: integer('geo_cell'),
     createdAt: integer('created_at').notNull().default(NOW_MS),
     updatedAt: integer('updated_at').notNull().default(NOW_MS),
   },
@@ -114,7 +116,9 @@ export const photos = sqliteTable(
     ]);
     // Geotagged photos no place was looked up for yet (places/photo-places.ts): none once looked.
     const unplaced = index('photos_unplaced_idx').on(table.id).where(sql`"latitude" IS NOT NULL AND "place_id" IS NULL`);
-    return [...everyPhoto, ...curated, unplaced];
+    // The photos of a map cell at any level are one range of codes.
+    const mapped = index('photos_geo_cell_idx').on(table.geoCell).where(sql`"geo_cell" IS NOT NULL`);
+    return [...everyPhoto, ...curated, unplaced, mapped];
   },
 );
 
@@ -354,3 +358,21 @@ export const places = sqliteTable('places', {
   latitude: real('latitude').notNull(),
   longitude: real('longitude').notNull(),
 });
+
+/**
+ * How many geotagged photos each map cell holds, at every other level of the grid (0, 2, … 12;
+ * places/geo-cells.ts), with the sums of their positions (their centre is the mean): kept by
+ * triggers on photos (the migration photo_map), so the map of the whole library at any zoom
+ * reads one row per cell in view, never a photo. Cells whose photos have all gone stay, at 0.
+ */
+export const photoCells = sqliteTable(
+  'photo_cells',
+  {
+    level: integer('level').notNull(),
+    cell: integer('cell').notNull(),
+    photos: integer('photos').notNull(),
+    latitudeSum: real('latitude_sum').notNull(),
+    longitudeSum: real('longitude_sum').notNull(),
+  },
+  (table) => [primaryKey({ columns: [table.level, table.cell] })],
+);

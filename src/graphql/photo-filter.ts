@@ -1,8 +1,9 @@
 import type { PhotoFilter as CatalogPhotoFilter } from '../catalog/photo-filter.ts';
 import type { PhotoStatus } from '../catalog/photos.ts';
-import { keywordKey, searchWords, validKeyword, validRating } from '../catalog/validation.ts';
+import { keywordKey, searchWords, validGeoBox, validKeyword, validRating } from '../catalog/validation.ts';
 import { ValidationError } from '../errors.ts';
 import { builder } from './builder.ts';
+import { GeoBoxInput } from './map.ts';
 import { PhotoStatusEnum } from './photo.ts';
 import { AlbumRef } from './refs.ts';
 
@@ -22,6 +23,11 @@ export const PhotoFilter = builder.inputType('PhotoFilter', {
         'Words every photo must hold, each as a prefix as a person types ("lisb" finds Lisbon), accents folded ("Zurich" finds Zürich), in its title, description, keywords, camera and lens, and for the owner also its albums\' titles and its place; others search only what they may read. Up to 200 characters and 12 words; punctuation alone is no word (and finds nothing). With it, photos come by relevance unless orderBy says otherwise.',
     }),
     keyword: t.string({ description: 'Only photos with this keyword (case does not matter).' }),
+    area: t.field({
+      type: GeoBoxInput,
+      description:
+        "Only photos taken inside this box (a PhotoCluster's bounds, say): the owner's map, so for anyone else it matches nothing.",
+    }),
   }),
 });
 
@@ -35,6 +41,7 @@ interface PhotoFilterValues {
   minRating?: number | null;
   text?: string | null;
   keyword?: string | null;
+  area?: { west: number; south: number; east: number; north: number } | null;
 }
 
 /** The filter as the catalog reads it: instants in ms, the album by its public id. */
@@ -50,6 +57,7 @@ export function catalogFilter(filter: PhotoFilterValues | null | undefined): Cat
     minRating: filter.minRating === null || filter.minRating === undefined ? undefined : validRating('minRating', filter.minRating, 1),
     searchWords: filter.text === null || filter.text === undefined ? undefined : searchWords('text', filter.text),
     keywordKey: filter.keyword === null || filter.keyword === undefined ? undefined : keywordKey(validKeyword('keyword', filter.keyword)),
+    area: filter.area === null || filter.area === undefined ? undefined : validGeoBox('area', filter.area),
   };
 }
 

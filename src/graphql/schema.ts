@@ -5,6 +5,7 @@ import './photo.ts';
 import './album.ts';
 import './query.ts';
 import './timeline.ts';
+import './map.ts';
 import './errors.ts';
 import './mutations.ts';
 import './share-link.ts';

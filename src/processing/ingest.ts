@@ -17,6 +17,7 @@ import { type PhotoDetails, readPhotoDetails } from '../media/exif.ts';
 import { MAX_INPUT_PIXELS } from '../media/limits.ts';
 import { type MediaType, SNIFF_LENGTH, sniffMediaType } from '../media/media-type.ts';
 import { type ProbedImage, probeImage } from '../media/probe.ts';
+import { geoCellOf } from '../places/geo-cells.ts';
 import { commitTempFile, tempPath } from '../storage/atomic.ts';
 import type { StorageLayout } from '../storage/layout.ts';
 
@@ -196,6 +197,7 @@ async function store(
         orientation: probed.orientation,
         rating: rating ?? 0,
         ...metadata,
+        geoCell: geoCellOf(metadata.latitude, metadata.longitude),
       })
       .onConflictDoNothing({ target: photos.contentHash })
       .returning({ id: photos.id, publicId: photos.publicId })

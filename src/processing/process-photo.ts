@@ -6,6 +6,7 @@ import type { DecodeLimits } from '../media/limits.ts';
 import { publicOriginalExtension, renditionSource, writePublicOriginal } from '../media/public-original.ts';
 import { EAGER_VARIANTS, PhotoSource } from '../media/source.ts';
 import { EAGER_RENDITIONS } from '../media/variants.ts';
+import { geoCellOf } from '../places/geo-cells.ts';
 import { placeIdFor } from '../places/photo-places.ts';
 import type { StorageLayout } from '../storage/layout.ts';
 
@@ -49,6 +50,7 @@ export async function processPhoto(deps: ProcessPhotoDeps, photoId: number): Pro
     tx.update(photos)
       .set({
         ...metadata,
+        geoCell: geoCellOf(metadata.latitude, metadata.longitude),
         placeId,
         placeholderHash: placeholder.hash,
         dominantColor: placeholder.dominantColor,

@@ -1,0 +1,105 @@
+/**
+ * A position on a grid of square cells in latitude and longitude (plate carrée), nested by
+ * level: at level L a cell is 180 / 2^L degrees wide, 2^(L+1) across and 2^L down. A photo's
+ * `geo_cell` is its cell at the finest level, as a Z-order (Morton) code, so its cell at any
+ * coarser level is the code shifted right by two bits a level (photo_cells, by trigger) and the
+ * photos of a coarse cell are one range of codes (an index seek).
+ */
+export const FINEST_LEVEL = 12;
+
+/** Cells of `level` holding the position, as its column and row (row 0 at the north). */
+function cellAt(level: number, latitude: number, longitude: number): { x: number; y: number } {
+  const rows = 2 ** level;
+  const size = 180 / rows;
+  const x = Math.min(2 * rows - 1, Math.max(0, Math.floor((longitude + 180) / size)));
+  const y = Math.min(rows - 1, Math.max(0, Math.floor((90 - latitude) / size)));
+  return { x, y };
+}
+
+/** The finest cell's code of a position, or null for none (or one off the globe). */
+export function geoCellOf(latitude: number | null, longitude: number | null): number | null {
+  if (latitude === null || longitude === null || !Number.isFinite(latitude) || !Number.isFinite(longitude)) return null;
+  if (Math.abs(latitude) > 90 || Math.abs(longitude) > 180) return null;
+  const { x, y } = cellAt(FINEST_LEVEL, latitude, longitude);
+  return cellCode(FINEST_LEVEL, x, y);
+}
+
+/** The code of cell (x, y) of `level`: x's top bit (east or west half), then y and x's bits interleaved. */
+export function cellCode(level: number, x: number, y: number): number {
+  let code = 0;
+  for (let bit = level - 1; bit >= 0; bit--) code = code * 4 + ((y >> bit) & 1) * 2 + ((x >> bit) & 1);
+  return (x >> level) * 4 ** level + code;
+}
+
+/** The cell of a code at `level`, and its bounds in degrees. */
+export function cellOfCode(
+  level: number,
+  code: number,
+): { x: number; y: number; west: number; south: number; east: number; north: number } {
+  const half = Math.floor(code / 4 ** level);
+  let rest = code % 4 ** level;
+  let x = 0;
+  let y = 0;
+  for (let bit = level - 1; bit >= 0; bit--) {
+    const pair = Math.floor(rest / 4 ** bit);
+    rest %= 4 ** bit;
+    y |= (pair >> 1) << bit;
+    x |= (pair & 1) << bit;
+  }
+  x += half << level;
+  const size = 180 / 2 ** level;
+  return { x, y, west: -180 + x * size, east: -180 + (x + 1) * size, north: 90 - y * size, south: 90 - (y + 1) * size };
+}
+
+export interface GeoBox {
+  west: number;
+  south: number;
+  east: number;
+  north: number;
+}
+
+/**
+ * The codes of the cells of `level` a box touches. A box whose west edge is east of its east
+ * edge crosses the antimeridian: it is the two boxes on either side of it.
+ */
+export function cellsTouching(level: number, box: GeoBox): number[] {
+  if (box.west > box.east) {
+    return [...cellsTouching(level, { ...box, east: 180 }), ...cellsTouching(level, { ...box, west: -180 })];
+  }
+  const northWest = cellAt(level, box.north, box.west);
+  const southEast = cellAt(level, box.south, box.east);
+  const codes: number[] = [];
+  for (let y = northWest.y; y <= southEast.y; y++) {
+    for (let x = northWest.x; x <= southEast.x; x++) codes.push(cellCode(level, x, y));
+  }
+  return codes;
+}
+
+/** How many cells of `level` a box touches, without listing them. */
+export function cellCount(level: number, box: GeoBox): number {
+  if (box.west > box.east) return cellCount(level, { ...box, east: 180 }) + cellCount(level, { ...box, west: -180 });
+  const northWest = cellAt(level, box.north, box.west);
+  const southEast = cellAt(level, box.south, box.east);
+  return (southEast.y - northWest.y + 1) * (southEast.x - northWest.x + 1);
+}
+
+/** The most ranges an area is read as: the finest level whose cells covering it are no more. */
+const MAX_COVERING_CELLS = 16;
+
+/**
+ * The box as ranges of finest-level codes: the cells of the finest level at which at most
+ * MAX_COVERING_CELLS touch it, each cell one range (neighbours merged).
+ */
+export function cellRangesCovering(box: GeoBox): [number, number][] {
+  let level = FINEST_LEVEL;
+  while (level > 0 && cellCount(level, box) > MAX_COVERING_CELLS) level--;
+  const span = 4 ** (FINEST_LEVEL - level);
+  const codes = cellsTouching(level, box).sort((a, b) => a - b);
+  const ranges: [number, number][] = [];
+  for (const code of codes) {
+    const last = ranges[ranges.length - 1];
+    if (last !== undefined && last[1] + 1 === code * span) last[1] = (code + 1) * span - 1;
+    else ranges.push([code * span, (code + 1) * span - 1]);
+  }
+  return ranges;
+}
