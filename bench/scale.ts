@@ -73,6 +73,20 @@ export const SCALE_CASES: ScaleCase[] = [
   { label: 'orderBy: TITLE_ASC', who: 'anonymous', query: () => list('orderBy: TITLE_ASC') },
   { label: 'filter: { favorite: true } + totalCount', who: 'admin', query: () => list('filter: { favorite: true }') },
   { label: 'filter: { minRating: 4 } + totalCount', who: 'admin', query: () => list('filter: { minRating: 4 }') },
+  { label: 'filter: { text: "lisbon tram" } + totalCount', who: 'admin', query: () => list('filter: { text: "lisbon tram" }') },
+  { label: 'filter: { text: "lisb" } + totalCount', who: 'anonymous', query: () => list('filter: { text: "lisb" }') },
+  { label: 'filter: { text: "zurich" } (a place) + totalCount', who: 'admin', query: () => list('filter: { text: "zurich" }') },
+  { label: 'filter: { keyword: "harbour" } + totalCount', who: 'admin', query: () => list('filter: { keyword: "harbour" }') },
+  {
+    label: 'photoClusters(world, zoom: 2)',
+    who: 'admin',
+    query: () => 'query { photoClusters(bbox: { west: -180, south: -90, east: 180, north: 90 }, zoom: 2) { count latitude longitude } }',
+  },
+  {
+    label: 'photoClusters(Europe, zoom: 6)',
+    who: 'admin',
+    query: () => 'query { photoClusters(bbox: { west: -10, south: 35, east: 30, north: 60 }, zoom: 6) { count latitude longitude } }',
+  },
   { label: 'filter: { status: [FAILED] } + totalCount', who: 'admin', query: () => list('filter: { status: [FAILED] }') },
   { label: 'filter: { albumId } + totalCount', who: 'anonymous', query: (ids) => list(`filter: { albumId: "${ids.albumId}" }`) },
   {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { openDatabase } from '../src/db/client.ts';
-import { geoCellOf } from '../src/places/geo-cells.ts';
+import { geoCellOf, geoCellSql } from '../src/places/geo-cells.ts';
 import { graphql } from './generated/index.ts';
 import { FIXTURE_PHOTOS } from './helpers/cli.ts';
 import { dataOf, postGraphQL } from './helpers/graphql.ts';
@@ -134,6 +134,29 @@ describe("the owner's map", () => {
     assert.deepEqual(await clusters(WORLD, 0, {}), []);
     assert.equal((await inArea(WORLD, {})).totalCount, 0);
     assert.equal((await inArea(WORLD)).totalCount, 5);
+  });
+
+  it('places a position in the same cell whether the code or the database computes it', () => {
+    const handle = openDatabase(path.join(server.dataDir, 'lightbox.db'), { readonly: true });
+    try {
+      const inSql = handle.sqlite.prepare(`SELECT ${geoCellSql('@latitude', '@longitude')}`).pluck();
+      for (const [latitude, longitude] of [
+        [0, 0],
+        [90, 180],
+        [-90, -180],
+        [43.4674, 11.8851],
+        [-17.7, 179.9],
+        [51.5, -0.12],
+        [-33.9, 151.2],
+        [89.999, -179.999],
+        [12.3456789, 98.7654321],
+      ]) {
+        assert.equal(inSql.get({ latitude, longitude }), geoCellOf(latitude as number, longitude as number), `${latitude}, ${longitude}`);
+      }
+      assert.equal(inSql.get({ latitude: 91, longitude: 0 }), null);
+    } finally {
+      handle.close();
+    }
   });
 
   it('refuses a box off the globe, a south north of the north, or too many cells, with a typed error', async () => {

@@ -155,6 +155,8 @@ interface Filter {
   cameraMake?: string;
   favorite?: boolean;
   minRating?: number;
+  text?: string;
+  keyword?: string;
 }
 
 interface Viewer {
@@ -180,6 +182,8 @@ const IN_PUBLIC_ALBUM = `EXISTS (SELECT 1 FROM album_photos m CROSS JOIN albums 
  * the hundreds where photos number in the hundreds of thousands).
  */
 function sortsOnlyPages(source: string): boolean {
+  // A search or a keyword sorts what it matches (cost: its matches, never the library).
+  if (/MATCH \?|FROM "photo_keywords" WHERE "keyword_id" =/.test(source)) return true;
   // A filtered timeline groups what its filter matches by day (one group per day with photos).
   if (/^SELECT CAST\(strftime\('%s', "photos"\."taken_at" .* GROUP BY 1$/s.test(source.trim())) return true;
   if (/FROM json_each\(\?\) AS "wanted"/.test(source)) return true;
@@ -255,6 +259,10 @@ describe(`a library of ${PHOTOS.toLocaleString('en')} photos`, () => {
     { name: 'favourites', filter: { favorite: true } },
     { name: 'three stars or more', filter: { minRating: 3 } },
     { name: 'rated favourites in a state', filter: { favorite: true, minRating: 1, status: ['READY'] } },
+    { name: 'a search', filter: { text: 'lisbon tram' } },
+    { name: 'a search in an album', filter: { text: 'lisb', albumId: albumIds.big } },
+    { name: 'a keyword', filter: { keyword: 'harbour' } },
+    { name: 'a keyword and a make', filter: { keyword: 'Harbour', cameraMake: SCALE_MAKES[0] } },
   ];
 
   /** The viewer's total and first page by the naive rule, straight from the rows. */
@@ -269,6 +277,13 @@ describe(`a library of ${PHOTOS.toLocaleString('en')} photos`, () => {
     if (filter.minRating !== undefined) {
       conditions.push(viewer.name === 'admin' ? 'p.rating >= ?' : '0');
       params.push(...(viewer.name === 'admin' ? [filter.minRating] : []));
+    }
+    // The builder gives fifty photos "Lisbon tram" in their title and fifty the keyword Harbour, nothing else those words.
+    if (filter.text !== undefined) conditions.push(`p.title LIKE '% Lisbon tram'`);
+    if (filter.keyword !== undefined) {
+      conditions.push(
+        viewer.seesCaptureDetails ? 'EXISTS (SELECT 1 FROM photo_keywords k WHERE k.photo_id = p.id AND k.keyword_id = 1)' : '0',
+      );
     }
     if (filter.status !== undefined) {
       conditions.push(`p.status IN (SELECT value FROM json_each(?))`);
@@ -498,6 +513,20 @@ describe(`a library of ${PHOTOS.toLocaleString('en')} photos`, () => {
       drift('SELECT audience, size, start, photos FROM photo_timeline WHERE photos <> 0 ORDER BY 1, 2, 3'),
       drift(`SELECT * FROM (${buckets}) ORDER BY 1, 2, 3`),
       'photo_timeline',
+    );
+    assert.deepEqual(
+      drift(`SELECT p.id FROM photos p LEFT JOIN photo_search s ON s.rowid = p.id
+              WHERE s.rowid IS NULL OR s.title IS NOT p.title
+                 OR s.albums IS NOT coalesce((SELECT group_concat(a.title, ' ') FROM album_photos m JOIN albums a ON a.id = m.album_id WHERE m.photo_id = p.id), '')
+             UNION ALL SELECT rowid FROM photo_search WHERE rowid NOT IN (SELECT id FROM photos)`),
+      [],
+      'photo_search',
+    );
+    assert.deepEqual(
+      drift('SELECT level, cell, photos FROM photo_cells WHERE photos <> 0 ORDER BY 1, 2'),
+      drift(`SELECT level, geo_cell >> (2 * (12 - level)) AS cell, count(*) AS photos FROM photos CROSS JOIN map_levels
+              WHERE geo_cell IS NOT NULL GROUP BY 1, 2 ORDER BY 1, 2`),
+      'photo_cells',
     );
     await assertTotalsAndPagesAgree();
     await assertTimelinesAgree();

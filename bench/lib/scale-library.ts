@@ -3,6 +3,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { MAX_INPUT_PIXELS } from '../../src/media/limits.ts';
+import { geoCellSql } from '../../src/places/geo-cells.ts';
 import { importFolder } from '../../src/processing/folder-import.ts';
 import { processPhoto } from '../../src/processing/process-photo.ts';
 import { openStore } from '../../src/storage/open-store.ts';
@@ -43,6 +44,9 @@ export async function seedScaleLibrary(dataDir: string, folder: string = SCALE_S
  *   also in album (i + 1) % albums when i % 13 = 12, and in none when i % 17 = 16; album 0 also
  *   holds every photo with an even i (a large album: half the library, however big);
  * - it is a favourite when i % 53 = 0, and rated (i % 29) + 1 stars when i % 29 < 5;
+ * - fifty photos at every size (i % (photos / 50) = 3) have "Lisbon tram" in their title, fifty
+ *   (= 5) the keyword Harbour, fifty (= 7) the place Zürich: a search for any costs the same;
+ * - a third (i % 3 = 0) are geotagged, spread over the globe; the rest have no position;
  * - every photo has one DONE processing job (finished jobs pile up as in a real library).
  */
 export const SCALE_MAKES = ['Canon', 'NIKON CORPORATION', 'Apple', 'FUJIFILM', 'SONY'] as const;
@@ -95,6 +99,14 @@ export function buildScaleLibrary(sqlite: Database.Database, options: ScaleLibra
              CASE WHEN i % 4 = 3 THEN 'PRIVATE' ELSE 'PUBLIC' END, @start + i * 1000, @start + i * 1000
         FROM n`)
       .run({ albums: albumCount, start: startMs });
+    const tables = new Set(sqlite.prepare(`SELECT name FROM sqlite_master WHERE type = 'table'`).pluck().all() as string[]);
+    if (tables.has('places')) {
+      sqlite
+        .prepare(
+          'INSERT OR IGNORE INTO places (id, name, country_code, country, latitude, longitude) VALUES (@id, @name, @country_code, @country, @latitude, @longitude)',
+        )
+        .run(ZURICH);
+    }
     sqlite
       .prepare(`
       WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i + 1 < @total)
@@ -118,6 +130,12 @@ export function buildScaleLibrary(sqlite: Database.Database, options: ScaleLibra
       UNION
       SELECT 1, id, id * 1024, created_at FROM photos WHERE (id - 1) % 2 = 0`)
       .run({ albums: albumCount });
+    if (tables.has('photo_keywords')) {
+      sqlite.exec(`DELETE FROM keywords; INSERT INTO keywords (id, name, key) VALUES (1, 'Harbour', 'harbour')`);
+      sqlite
+        .prepare('INSERT INTO photo_keywords (photo_id, keyword_id) SELECT id, 1 FROM photos WHERE (id - 1) % max(1, @total / 50) = 5')
+        .run({ total });
+    }
     sqlite.exec(`
       INSERT INTO jobs (photo_id, kind, state, attempts, run_after, created_at, updated_at)
       SELECT id, 'process', 'DONE', 1, created_at, created_at, created_at FROM photos;
@@ -151,12 +169,17 @@ export function copyScaleLibrary(seedDir: string, dataDir: string, photos: numbe
   }
 }
 
+/** Pseudo-random positions over the inhabited latitudes and every longitude. */
+const LATITUDE = '((i * 7919) % 1400) / 10.0 - 70';
+const LONGITUDE = '((i * 104729) % 3600) / 10.0 - 180';
+const ZURICH = { id: 2657896, name: 'Zürich', country_code: 'CH', country: 'Switzerland', latitude: 47.36667, longitude: 8.55 };
+
 /** photo i (row id i + 1): the columns every copy gets of its own. */
 const OVERRIDDEN = {
   public_id: 'lower(hex(randomblob(11)))',
   content_hash: 'lower(hex(randomblob(32)))',
   url_key: 'lower(hex(randomblob(6)))',
-  title: `'Photo ' || i`,
+  title: `'Photo ' || i || CASE WHEN i % max(1, @total / 50) = 3 THEN ' Lisbon tram' ELSE '' END`,
   status: `'READY'`,
   // Kept by the database's triggers from the memberships made next.
   in_public_album: '0',
@@ -164,6 +187,12 @@ const OVERRIDDEN = {
   camera_make: `CASE WHEN i % 7 = 6 THEN NULL ELSE json_extract(@makes, '$[' || (i % ${SCALE_MAKES.length}) || ']') END`,
   favorite: 'CASE WHEN i % 53 = 0 THEN 1 ELSE 0 END',
   rating: 'CASE WHEN i % 29 < 5 THEN i % 29 + 1 ELSE 0 END',
+  latitude: `CASE WHEN i % 3 = 0 THEN ${LATITUDE} END`,
+  longitude: `CASE WHEN i % 3 = 0 THEN ${LONGITUDE} END`,
+  altitude: 'NULL',
+  geo_cell: `CASE WHEN i % 3 = 0 THEN ${geoCellSql(LATITUDE, LONGITUDE)} END`,
+  // Looked up already (0: no place near), so a server started on the library has nothing to place.
+  place_id: `CASE WHEN i % max(1, @total / 50) = 7 THEN ${ZURICH.id} WHEN i % 3 = 0 THEN 0 END`,
   created_at: '@start + i * 1000',
   updated_at: '@start + i * 1000',
 } as const;

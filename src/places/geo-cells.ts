@@ -103,3 +103,18 @@ export function cellRangesCovering(box: GeoBox): [number, number][] {
   }
   return ranges;
 }
+
+/**
+ * geoCellOf as SQL over two column expressions (NULL off the globe): the migration photo_map
+ * wrote the same to place the photos geotagged before it, and a library built by INSERT … SELECT
+ * (bench/lib/scale-library.ts) places its copies with it.
+ */
+export function geoCellSql(latitude: string, longitude: string): string {
+  const size = `(180.0 / ${2 ** FINEST_LEVEL})`;
+  const x = `min(${2 * 2 ** FINEST_LEVEL - 1}, max(0, CAST((${longitude} + 180) / ${size} AS INTEGER)))`;
+  const y = `min(${2 ** FINEST_LEVEL - 1}, max(0, CAST((90 - ${latitude}) / ${size} AS INTEGER)))`;
+  const bits = [`((${x} >> ${FINEST_LEVEL}) << ${2 * FINEST_LEVEL})`];
+  for (let bit = 0; bit < FINEST_LEVEL; bit++)
+    bits.push(`(((${y} >> ${bit}) & 1) << ${2 * bit + 1})`, `(((${x} >> ${bit}) & 1) << ${2 * bit})`);
+  return `CASE WHEN ${latitude} BETWEEN -90 AND 90 AND ${longitude} BETWEEN -180 AND 180 THEN ${bits.join(' | ')} END`;
+}
