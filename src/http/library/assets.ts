@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type HashedAsset, hashedAsset, serveHashedAsset } from '../hashed-asset.ts';
+import { worldMapSvg } from './world-map.ts';
 
 export const LIBRARY_ASSETS_PREFIX = '/library/assets/';
 
@@ -14,16 +15,21 @@ export interface LibraryAssets {
 
 let loaded: ReadonlyMap<string, HashedAsset> | undefined;
 
-/** The app's modules and stylesheet, every file of assets/, read once per process: they are part of the installed code. */
+/**
+ * The app's modules and stylesheet, every file of assets/, read once per process: they are part of
+ * the installed code. Beside them, world.svg: the map's land, made from the installed world-atlas
+ * package (world-map.ts) when the first library route is made.
+ */
 export function libraryAssets(): LibraryAssets {
-  loaded ??= new Map(
-    readdirSync(new URL('./assets/', import.meta.url))
+  loaded ??= new Map<string, HashedAsset>([
+    ...readdirSync(new URL('./assets/', import.meta.url))
       .filter((name) => TYPES[name.slice(name.lastIndexOf('.'))] !== undefined)
-      .map((name) => [
+      .map((name): [string, HashedAsset] => [
         name,
         hashedAsset(TYPES[name.slice(name.lastIndexOf('.'))] as string, readFileSync(new URL(`./assets/${name}`, import.meta.url))),
       ]),
-  );
+    ['world.svg', hashedAsset('image/svg+xml; charset=utf-8', worldMapSvg())],
+  ]);
   const assets = loaded;
   return {
     url(name) {

@@ -32,6 +32,25 @@ export const LIBRARY_DOCUMENTS = {
   }
 }
 ${PHOTO_TILE}`,
+  Search: `query LibrarySearch($text: String!, $after: String) {
+  photos(first: 60, after: $after, orderBy: RELEVANCE, filter: { text: $text }) {
+    totalCount
+    pageInfo { hasNextPage endCursor }
+    nodes { ...LibraryTile }
+  }
+}
+${PHOTO_TILE}`,
+  MapClusters: `query LibraryMapClusters($bbox: GeoBox!, $zoom: Int!) {
+  photoClusters(bbox: $bbox, zoom: $zoom) { count latitude longitude bounds { west south east north } }
+}`,
+  AreaPhotos: `query LibraryAreaPhotos($area: GeoBox!, $after: String) {
+  photos(first: 60, after: $after, orderBy: TAKEN_AT_DESC, filter: { area: $area }) {
+    totalCount
+    pageInfo { hasNextPage endCursor }
+    nodes { ...LibraryTile }
+  }
+}
+${PHOTO_TILE}`,
   TimelineMonths: `query LibraryTimelineMonths($filter: PhotoFilter) {
   timeline(bucket: MONTH, filter: $filter) { start end count }
 }`,
@@ -64,6 +83,8 @@ ${SHARE_LINK}`,
     camera { make model lens }
     exposure { shutterSpeed fNumber iso focalLength }
     location { latitude longitude altitude }
+    keywords
+    place { name country countryCode }
   }
 }
 ${PHOTO_TILE}`,
@@ -118,7 +139,7 @@ ${ALBUM_CARD}`,
 }
 ${ALBUM_CARD}`,
   UpdatePhoto: `mutation LibraryUpdatePhoto($input: UpdatePhotoInput!) {
-  updatePhoto(input: $input) { __typename ... on PhotoPayload { photo { ...LibraryTile } } ${USER_ERROR} }
+  updatePhoto(input: $input) { __typename ... on PhotoPayload { photo { ...LibraryTile keywords } } ${USER_ERROR} }
 }
 ${PHOTO_TILE}`,
   UpdatePhotos: `mutation LibraryUpdatePhotos($input: UpdatePhotosInput!) {

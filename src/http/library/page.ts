@@ -27,7 +27,11 @@ export interface LibraryPageOptions {
 }
 
 function render(assets: LibraryAssets, options: LibraryPageOptions): string {
-  const config = JSON.stringify({ documents: LIBRARY_DOCUMENTS, publicUrl: options.publicUrl ?? null }).replace(/</g, '\\u003c');
+  const config = JSON.stringify({
+    documents: LIBRARY_DOCUMENTS,
+    publicUrl: options.publicUrl ?? null,
+    worldMap: assets.url('world.svg'),
+  }).replace(/</g, '\\u003c');
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <meta name="referrer" content="no-referrer"><title>Your library · Lightbox</title>

@@ -1,10 +1,13 @@
 // The owner's app: signs in with the admin token (kept in this browser's storage, sent only as a
 // Bearer header by this script), routes /library paths to views, and feeds every view the
-// library's live changes from one subscription.
+// library's live changes from one subscription. The header's search field lists matches as the
+// owner types (/library/search?q=…, so back, forward and reload keep the search).
 import { albumsView, albumView } from './albums.js';
 import { Api, SignedOut } from './api.js';
 import { announce, clearError, field, fill, h, showError } from './dom.js';
+import { mapView } from './map.js';
 import { photoView } from './photo.js';
+import { searchAddress, searchView } from './search.js';
 import { timelineView } from './timeline.js';
 import { Uploads } from './uploads.js';
 
@@ -105,8 +108,62 @@ function start(token) {
     { 'aria-label': 'Library' },
     h('a', { href: '/library', 'data-route': '' }, 'All photos'),
     h('a', { href: '/library/albums', 'data-route': '' }, 'Albums'),
+    h('a', { href: '/library/map', 'data-route': '' }, 'Map'),
     h('a', { href: '/' }, 'Public gallery'),
   );
+  // The search field: each pause in typing (200 ms) searches; the first search pushes
+  // /library/search?q=… onto the history, later ones replace it, so back leaves the search.
+  const searchInput = h('input', {
+    type: 'search',
+    id: 'search-field',
+    name: 'q',
+    autocomplete: 'off',
+    spellcheck: 'false',
+    enterkeyhint: 'search',
+    placeholder: 'Search photos',
+    maxlength: 200,
+  });
+  const clearSearch = h('button', { type: 'button', class: 'clear-search', hidden: true, onclick: () => search('', true) }, 'Clear');
+  let searchTimer = 0;
+  function search(text, now = false) {
+    clearTimeout(searchTimer);
+    if (searchInput.value !== text) searchInput.value = text;
+    clearSearch.hidden = text === '';
+    const run = () => {
+      const query = text.trim();
+      if (query === '') {
+        if (view?.isSearch) app.navigate('/library');
+        if (now) searchInput.focus();
+        return;
+      }
+      if (view?.isSearch) {
+        history.replaceState(null, '', searchAddress(query));
+        view.setQuery(query);
+        document.title = `${view.title} · Lightbox`;
+      } else {
+        history.pushState(null, '', searchAddress(query));
+        route({ keepFocus: true });
+      }
+    };
+    if (now) run();
+    else searchTimer = setTimeout(run, 200);
+  }
+  searchInput.addEventListener('input', () => search(searchInput.value));
+  searchInput.addEventListener('keydown', (event) => {
+    if (event.key === 'Escape' && searchInput.value !== '') {
+      event.preventDefault();
+      search('', true);
+    }
+    if (event.key === 'Enter') search(searchInput.value, true);
+  });
+  const searchForm = h(
+    'form',
+    { role: 'search', class: 'search-form', onsubmit: (event) => event.preventDefault() },
+    h('label', { for: 'search-field', class: 'visually-hidden' }, 'Search photos'),
+    searchInput,
+    clearSearch,
+  );
+
   fill(
     root,
     h(
@@ -114,6 +171,7 @@ function start(token) {
       { class: 'app-header' },
       h('a', { class: 'brand', href: '/library', 'data-route': '' }, 'Lightbox'),
       nav,
+      searchForm,
       h('button', { type: 'button', onclick: () => signOut() }, 'Sign out'),
     ),
     connection,
@@ -129,21 +187,31 @@ function start(token) {
     const photo = /^\/library\/photos\/([^/]+)$/.exec(path);
     if (photo) return photoView(app, decodeURIComponent(photo[1]));
     if (path === '/library/albums') return albumsView(app);
+    if (path === '/library/map') return mapView(app, config.worldMap);
+    if (path === '/library/search') return searchView(app, new URLSearchParams(location.search).get('q') ?? '');
     return timelineView(app);
   }
 
-  function route() {
+  /** Shows the view of the address; `keepFocus`: the owner is typing in the search field, which keeps the focus. */
+  function route({ keepFocus = false } = {}) {
+    clearTimeout(searchTimer);
     view?.dispose?.();
     clearError();
     view = viewFor(location.pathname);
     fill(main, view.element);
+    if (!keepFocus) {
+      // Back, forward, reload or a link: the field says what the shown view searched for.
+      const query = view.isSearch ? (new URLSearchParams(location.search).get('q') ?? '') : '';
+      searchInput.value = query;
+      clearSearch.hidden = query === '';
+    }
     for (const link of nav.querySelectorAll('a')) {
       const current = link.getAttribute('href') === location.pathname;
       if (current) link.setAttribute('aria-current', 'page');
       else link.removeAttribute('aria-current');
     }
     document.title = `${view.title} · Lightbox`;
-    main.focus({ preventScroll: true });
+    if (!keepFocus) main.focus({ preventScroll: true });
     window.scrollTo(0, 0);
   }
 
@@ -153,7 +221,7 @@ function start(token) {
     event.preventDefault();
     app.navigate(link.getAttribute('href'));
   });
-  window.addEventListener('popstate', route);
+  window.addEventListener('popstate', () => route());
 
   stopChanges = api.subscribe('LibraryChanged', (data) => {
     // null: the connection was made again, or the server dropped changes for a slow reader; views read afresh.

@@ -1,6 +1,7 @@
 // One photo: large, its title and description edited in place, turned a quarter at a time,
 // deleted (after asking), marked a favourite and given stars, with everything the camera
-// recorded and where, which only the owner sees.
+// recorded and where (the place's name, from GeoNames), which only the owner sees, and its
+// keywords, added and removed one at a time.
 import { announce, clearError, confirmAction, field, fill, formatDate, formValues, h, showError } from './dom.js';
 
 function facts(photo) {
@@ -15,6 +16,7 @@ function facts(photo) {
     ['Aperture', photo.exposure?.fNumber ? `ƒ/${photo.exposure.fNumber}` : null],
     ['ISO', photo.exposure?.iso],
     ['Focal length', photo.exposure?.focalLength ? `${photo.exposure.focalLength} mm` : null],
+    ['Place', photo.place ? `${photo.place.name}, ${photo.place.country}` : null],
     [
       'Location',
       photo.location
@@ -158,6 +160,76 @@ export function photoView(app, id) {
     return form;
   }
 
+  /** All of its keywords afterwards, in one updatePhoto; the list shows what the server kept. */
+  async function setKeywords(keywords, said) {
+    try {
+      const result = await app.api.mutate('UpdatePhoto', { input: { id, keywords } });
+      photo = { ...photo, ...result.photo };
+      fill(parts.keywords, keywordList());
+      announce(said);
+      return true;
+    } catch (error) {
+      showError(error.message);
+      return false;
+    }
+  }
+
+  function keywordList() {
+    if (photo.keywords.length === 0) return h('p', {}, 'No keywords yet.');
+    return h(
+      'ul',
+      { class: 'keywords' },
+      photo.keywords.map((keyword) =>
+        h(
+          'li',
+          {},
+          h('span', {}, keyword),
+          h(
+            'button',
+            {
+              type: 'button',
+              class: 'remove-keyword',
+              'aria-label': `Remove keyword ${keyword}`,
+              onclick: () =>
+                setKeywords(
+                  photo.keywords.filter((other) => other !== keyword),
+                  `Removed keyword ${keyword}`,
+                ),
+            },
+            '×',
+          ),
+        ),
+      ),
+    );
+  }
+
+  // Kept across re-renders, as the edit form is: a half-typed keyword survives a worker's update.
+  let keywordForm = null;
+
+  function addKeywordForm() {
+    if (keywordForm) return keywordForm;
+    const input = h('input', { name: 'keyword', required: true, maxlength: 100, autocomplete: 'off' });
+    keywordForm = h(
+      'form',
+      {
+        class: 'add-keyword',
+        onsubmit: async (event) => {
+          event.preventDefault();
+          const word = input.value.trim();
+          if (word === '') return;
+          if (photo.keywords.some((keyword) => keyword.toLowerCase() === word.toLowerCase())) {
+            input.value = '';
+            return announce(`It already has the keyword ${word}`);
+          }
+          if (await setKeywords([...photo.keywords, word], `Added keyword ${word}`)) input.value = '';
+        },
+      },
+      field('Add a keyword', input),
+      h('button', { type: 'submit' }, 'Add'),
+    );
+    return keywordForm;
+  }
+
   // The page is built once; a live re-render refills only what the server said, so focus and
   // the edit form survive a worker's update.
   let parts = null;
@@ -186,6 +258,7 @@ export function photoView(app, id) {
         curation: h('div', { class: 'actions curation' }),
         details: h('div', {}),
         albums: h('div', {}),
+        keywords: h('div', {}),
       };
       fill(
         element,
@@ -200,6 +273,9 @@ export function photoView(app, id) {
           h('button', { type: 'button', class: 'danger', onclick: remove }, 'Delete photo…'),
         ),
         editForm(),
+        h('h2', {}, 'Keywords'),
+        parts.keywords,
+        addKeywordForm(),
         h('h2', {}, 'Details'),
         parts.details,
         h('h2', {}, 'Albums'),
@@ -213,6 +289,7 @@ export function photoView(app, id) {
     fill(parts.curation, curation());
     fill(parts.details, facts(photo));
     fill(parts.albums, albumList());
+    fill(parts.keywords, keywordList());
   }
 
   async function load() {
@@ -221,6 +298,7 @@ export function photoView(app, id) {
       if (!data.photo) {
         parts = null;
         form = null;
+        keywordForm = null;
         fill(element, h('h1', { id: 'photo-heading' }, 'No such photo'), h('p', {}, 'It was deleted, or the address is wrong.'));
         return;
       }
@@ -240,6 +318,7 @@ export function photoView(app, id) {
       if (change.removedPhotoIds.includes(id)) {
         parts = null;
         form = null;
+        keywordForm = null;
         fill(element, h('h1', { id: 'photo-heading' }, 'This photo was deleted'));
         return;
       }

@@ -2,6 +2,7 @@
 // scrolls. Live changes put a new photo's placeholder in its place at once and turn it into its
 // thumbnail when the worker is done; a selection can go into an album or be deleted. By date
 // taken, a scrubber of every month (Query.timeline: counts, no photos) jumps to any of them.
+import { addKeywordDialog, markFavorites } from './bulk.js';
 import { announce, confirmAction, field, fill, h, openDialog, showError } from './dom.js';
 import { photoTile, removeTile, replaceTile, whenNear } from './tiles.js';
 
@@ -191,13 +192,18 @@ export function timelineView(app) {
     stopWatching = whenNear(sentinel, more);
   }
 
+  const showChanged = (photos) => {
+    for (const photo of photos) replaceTile(sections, photo, tile);
+  };
+
   function updateToolbar() {
     toolbar.hidden = selection.size === 0;
     fill(
       toolbar,
       h('span', {}, `${selection.size} selected`),
       h('button', { type: 'button', onclick: addToAlbum }, 'Add to album…'),
-      h('button', { type: 'button', onclick: markFavorites }, 'Mark favourites'),
+      h('button', { type: 'button', onclick: () => markFavorites(app, [...selection], showChanged) }, 'Mark favourites'),
+      h('button', { type: 'button', onclick: () => addKeywordDialog(app, [...selection], showChanged) }, 'Add keyword…'),
       h('button', { type: 'button', class: 'danger', onclick: deleteSelected }, 'Delete…'),
       h(
         'button',
@@ -256,17 +262,6 @@ export function timelineView(app) {
       });
       return form;
     });
-  }
-
-  async function markFavorites() {
-    const ids = [...selection];
-    try {
-      const { photos } = await app.api.mutate('UpdatePhotos', { input: { ids, favorite: true } });
-      for (const photo of photos) replaceTile(sections, photo, tile);
-      announce(`Marked ${ids.length} photo${ids.length === 1 ? '' : 's'} as favourites`);
-    } catch (error) {
-      showError(error.message);
-    }
   }
 
   async function deleteSelected() {
