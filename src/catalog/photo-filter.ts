@@ -1,6 +1,7 @@
 import { and, eq, inArray, type SQL, sql } from 'drizzle-orm';
 import type { Viewer } from '../auth/viewer.ts';
 import { type PhotoStatus, photos } from '../db/schema.ts';
+import type { GeoBox } from '../places/geo-cells.ts';
 import {
   mayViewCaptureDetails,
   mayViewCuration,
@@ -14,7 +15,7 @@ import {
   visibleAlbumRowId,
 } from './access.ts';
 import type { PhotoMatch } from './photo-search.ts';
-import { MAX_RATING, type ValidGeoBox } from './validation.ts';
+import { MAX_RATING } from './validation.ts';
 
 /** What a photo list may be narrowed to: every condition given must hold. */
 export interface PhotoFilter {
@@ -37,7 +38,7 @@ export interface PhotoFilter {
   /** Only photos with this keyword, by its keywordKey. */
   keywordKey?: string;
   /** Only photos taken inside this box (the owner's map). */
-  area?: ValidGeoBox;
+  area?: GeoBox;
 }
 
 /** Photos in one of these processing states (none: no photo). */

@@ -55,15 +55,6 @@ export interface PhotoDetails extends Omit<PhotoRow, Exclude<CoreField, 'id'>> {
   placeCountryCode: string | null;
 }
 
-const PLACE_COLUMNS = sql.raw(
-  ['name', 'country', 'country_code']
-    .map(
-      (column, index) =>
-        `(SELECT "${column}" FROM "places" WHERE "places"."id" = "photos"."place_id") AS "${['placeName', 'placeCountry', 'placeCountryCode'][index]}"`,
-    )
-    .join(', '),
-);
-
 /** A photo read as a page of an album's photos. */
 export interface AlbumPhotoRecord extends PhotoRecord {
   inAlbum: number;
@@ -112,8 +103,9 @@ export function photoDetails(reads: Reads, viewer: Viewer, ids: readonly number[
     sql`SELECT ${sql.join(
       DETAIL_FIELDS.map((key) => sql.raw(`"photos"."${COLUMN_OF.get(key)}" AS "${key}"`)),
       sql`, `,
-    )}, ${locationShownTo(viewer, photos.id)} AS "locationShown", ${PLACE_COLUMNS}
-         FROM ${photos} WHERE ${photos.id} IN (SELECT value FROM json_each(${JSON.stringify(ids)}))`,
+    )}, ${locationShownTo(viewer, photos.id)} AS "locationShown",
+           "places"."name" AS "placeName", "places"."country" AS "placeCountry", "places"."country_code" AS "placeCountryCode"
+         FROM ${photos} LEFT JOIN "places" ON "places"."id" = "photos"."place_id" WHERE ${photos.id} IN (SELECT value FROM json_each(${JSON.stringify(ids)}))`,
   );
 }
 
@@ -129,6 +121,8 @@ export interface PhotoOrder extends KeysetOrder<PhotoRecord> {
 }
 
 const memberKey = (column: string) => sql.raw(`"member"."${column}"`);
+/** A search's rank, as photo-counts.ts partSource names it. */
+const MATCH_RANK = sql.raw('"match"."rank"');
 
 function photoOrder(
   name: string,
@@ -153,11 +147,14 @@ export const PHOTO_ORDERS = {
   TITLE_ASC: photoOrder('photos.title-asc', titleKeys(), 'asc', (p) => [p.title, p.id]),
   TITLE_DESC: photoOrder('photos.title-desc', titleKeys(), 'desc', (p) => [p.title, p.id]),
   // The best match first: the matches are sorted, since a rank belongs to one search, not to a photo.
-  RELEVANCE: <PhotoOrder>{
-    ...photoOrder('photos.relevance', [sql.raw('"match"."rank"'), sql`${photos.id}`, 'photo_id'], 'asc', (p) => [p.searchRank ?? 0, p.id]),
-    memberKeys: [sql.raw('"match"."rank"'), memberKey('photo_id')],
+  RELEVANCE: {
+    name: 'photos.relevance',
+    keys: [MATCH_RANK, sql`${photos.id}`],
+    memberKeys: [MATCH_RANK, memberKey('photo_id')],
+    direction: 'asc',
+    values: (p) => [p.searchRank ?? 0, p.id],
     ranked: true,
-  },
+  } satisfies PhotoOrder as PhotoOrder,
 } as const;
 
 export type PhotoOrderName = keyof typeof PHOTO_ORDERS;
@@ -196,7 +193,7 @@ export function photoPage(reads: Reads, viewer: Viewer, filter: PhotoFilter, ord
 function partPage(reads: Reads, viewer: Viewer, part: PhotoPart, order: PhotoOrder, page: KeysetPage): readonly PhotoRecord[] {
   const byKeys: KeysetOrder<PhotoRecord> = part.albumId === undefined ? order : { ...order, keys: order.memberKeys };
   const { from, where } = partSource(part, order.ranked === true);
-  const rank = sql.raw(order.ranked === true ? ', "match"."rank" AS "searchRank"' : '');
+  const rank = order.ranked === true ? sql`, ${MATCH_RANK} AS "searchRank"` : sql``;
   return reads.all<PhotoRecord>(
     sql`SELECT ${photoColumns(viewer)}${rank} FROM ${from}
          WHERE ${and(where, keysetBounds(byKeys, page))}

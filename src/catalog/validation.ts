@@ -1,4 +1,5 @@
 import { ValidationError } from '../errors.ts';
+import type { GeoBox } from '../places/geo-cells.ts';
 
 export const MAX_TITLE_LENGTH = 200;
 export const MAX_DESCRIPTION_LENGTH = 5000;
@@ -58,11 +59,13 @@ export function validKeyword(field: string, keyword: string): string {
 export function validKeywords(field: string, keywords: readonly string[]): string[] {
   if (keywords.length > MAX_KEYWORDS_PER_PHOTO)
     throw new ValidationError(field, `${field} may name at most ${MAX_KEYWORDS_PER_PHOTO} keywords`);
+  return distinctKeywords(keywords.map((keyword) => validKeyword(field, keyword)));
+}
+
+/** Valid keywords each once (the first spelling of each keywordKey), in the order given. */
+export function distinctKeywords(names: readonly string[]): string[] {
   const byKey = new Map<string, string>();
-  for (const keyword of keywords) {
-    const name = validKeyword(field, keyword);
-    if (!byKey.has(keywordKey(name))) byKey.set(keywordKey(name), name);
-  }
+  for (const name of names) if (!byKey.has(keywordKey(name))) byKey.set(keywordKey(name), name);
   return [...byKey.values()];
 }
 
@@ -86,15 +89,8 @@ export function searchWords(field: string, text: string): string[] {
   return words;
 }
 
-/** A box on the map, in degrees; west > east crosses the antimeridian. */
-export interface ValidGeoBox {
-  west: number;
-  south: number;
-  east: number;
-  north: number;
-}
-
-export function validGeoBox(field: string, box: ValidGeoBox): ValidGeoBox {
+/** A box on the map, in degrees (geo-cells.ts GeoBox); west > east crosses the antimeridian. */
+export function validGeoBox(field: string, box: GeoBox): GeoBox {
   const { west, south, east, north } = box;
   if (![west, south, east, north].every(Number.isFinite)) throw new ValidationError(field, `${field} must be four finite numbers`);
   if (Math.abs(south) > 90 || Math.abs(north) > 90) throw new ValidationError(field, `${field}: latitudes run from -90 to 90`);

@@ -1,5 +1,6 @@
-import { photoClusters } from '../catalog/photo-clusters.ts';
+import { type PhotoCluster, photoClusters } from '../catalog/photo-clusters.ts';
 import { validGeoBox } from '../catalog/validation.ts';
+import type { GeoBox } from '../places/geo-cells.ts';
 import { builder } from './builder.ts';
 
 export const GeoBoxInput = builder.inputType('GeoBox', {
@@ -13,7 +14,7 @@ export const GeoBoxInput = builder.inputType('GeoBox', {
   }),
 });
 
-const GeoBoxRef = builder.objectRef<{ west: number; south: number; east: number; north: number }>('GeoBounds').implement({
+const GeoBoxRef = builder.objectRef<GeoBox>('GeoBounds').implement({
   fields: (t) => ({
     west: t.exposeFloat('west'),
     south: t.exposeFloat('south'),
@@ -22,19 +23,15 @@ const GeoBoxRef = builder.objectRef<{ west: number; south: number; east: number;
   }),
 });
 
-const PhotoClusterRef = builder
-  .objectRef<{ count: number; latitude: number; longitude: number; bounds: { west: number; south: number; east: number; north: number } }>(
-    'PhotoCluster',
-  )
-  .implement({
-    description: 'Geotagged photos of one map cell. photos(filter: { area: bounds }) lists them.',
-    fields: (t) => ({
-      count: t.exposeInt('count'),
-      latitude: t.exposeFloat('latitude', { description: "The mean of its photos' positions." }),
-      longitude: t.exposeFloat('longitude'),
-      bounds: t.field({ type: GeoBoxRef, description: 'The cell.', resolve: (cluster) => cluster.bounds }),
-    }),
-  });
+const PhotoClusterRef = builder.objectRef<PhotoCluster>('PhotoCluster').implement({
+  description: 'Geotagged photos of one map cell. photos(filter: { area: bounds }) lists them.',
+  fields: (t) => ({
+    count: t.exposeInt('count'),
+    latitude: t.exposeFloat('latitude', { description: "The mean of its photos' positions." }),
+    longitude: t.exposeFloat('longitude'),
+    bounds: t.field({ type: GeoBoxRef, description: 'The cell.', resolve: (cluster) => cluster.bounds }),
+  }),
+});
 
 builder.queryFields((t) => ({
   photoClusters: t.field({

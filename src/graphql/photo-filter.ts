@@ -2,6 +2,7 @@ import type { PhotoFilter as CatalogPhotoFilter } from '../catalog/photo-filter.
 import type { PhotoStatus } from '../catalog/photos.ts';
 import { keywordKey, searchWords, validGeoBox, validKeyword, validRating } from '../catalog/validation.ts';
 import { ValidationError } from '../errors.ts';
+import type { GeoBox } from '../places/geo-cells.ts';
 import { builder } from './builder.ts';
 import { GeoBoxInput } from './map.ts';
 import { PhotoStatusEnum } from './photo.ts';
@@ -41,7 +42,7 @@ interface PhotoFilterValues {
   minRating?: number | null;
   text?: string | null;
   keyword?: string | null;
-  area?: { west: number; south: number; east: number; north: number } | null;
+  area?: GeoBox | null;
 }
 
 /** The filter as the catalog reads it: instants in ms, the album by its public id. */
@@ -54,11 +55,16 @@ export function catalogFilter(filter: PhotoFilterValues | null | undefined): Cat
     takenBeforeMs: filter.takenBefore?.getTime(),
     cameraMake: filter.cameraMake ?? undefined,
     favorite: favoriteOnly(filter.favorite),
-    minRating: filter.minRating === null || filter.minRating === undefined ? undefined : validRating('minRating', filter.minRating, 1),
-    searchWords: filter.text === null || filter.text === undefined ? undefined : searchWords('text', filter.text),
-    keywordKey: filter.keyword === null || filter.keyword === undefined ? undefined : keywordKey(validKeyword('keyword', filter.keyword)),
-    area: filter.area === null || filter.area === undefined ? undefined : validGeoBox('area', filter.area),
+    minRating: given(filter.minRating, (stars) => validRating('minRating', stars, 1)),
+    searchWords: given(filter.text, (text) => searchWords('text', text)),
+    keywordKey: given(filter.keyword, (keyword) => keywordKey(validKeyword('keyword', keyword))),
+    area: given(filter.area, (area) => validGeoBox('area', area)),
   };
+}
+
+/** A field left out or null is no condition; a given one is read (and checked) by `read`. */
+function given<Value, Read>(value: Value | null | undefined, read: (value: Value) => Read): Read | undefined {
+  return value === null || value === undefined ? undefined : read(value);
 }
 
 /**

@@ -109,16 +109,17 @@ export function createLightboxServer({
     validators: new ValidatorCache(memory.validatorBytes),
     logger,
   });
+  // Fresh reads: a download pages through members long after it began, and must see each page as it is.
+  const downloadReads = new PreparedReads(database.sqlite, false).forRequest(undefined);
   const downloads = createDownloadRoute({
     checks: {
-      reads: new PreparedReads(database.sqlite, false).forRequest(undefined),
+      reads: downloadReads,
       links: new LiveShareLinks(database.db),
       secret: secrets.secret,
       maxTtlSeconds: config.auth.signedUrlTtlSeconds,
       clock: clock ?? Date.now,
     },
-    // Fresh reads: a download pages through members long after it began, and must see each page as it is.
-    reads: new PreparedReads(database.sqlite, false).forRequest(undefined),
+    reads: downloadReads,
     layout,
     renderer,
     logger,

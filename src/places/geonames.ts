@@ -36,15 +36,16 @@ export class PlaceIndex {
 
   static load(): PlaceIndex {
     const raw = readPlaces();
-    const order = raw.ids
-      .map((_, index) => index)
-      .sort(
-        (a, b) =>
-          cellOf(raw.latitudes[a] as number, raw.longitudes[a] as number) - cellOf(raw.latitudes[b] as number, raw.longitudes[b] as number),
-      );
+    const cells = raw.ids.map((_, index) => cellOf(raw.latitudes[index] as number, raw.longitudes[index] as number));
+    // A counting sort by cell: the count of each cell, then each cell's first slot, then every place into its cell's next slot.
     const cellStart = new Int32Array(CELLS + 1);
-    for (const index of order) (cellStart[cellOf(raw.latitudes[index] as number, raw.longitudes[index] as number) + 1] as number)++;
+    for (const cell of cells) (cellStart[cell + 1] as number)++;
     for (let cell = 0; cell < CELLS; cell++) cellStart[cell + 1] = (cellStart[cell + 1] as number) + (cellStart[cell] as number);
+    const slot = cellStart.slice(0, CELLS);
+    const order = new Array<number>(cells.length);
+    cells.forEach((cell, index) => {
+      order[(slot[cell] as number)++] = index;
+    });
     const pick = <T>(values: readonly T[]) => order.map((index) => values[index] as T);
     return new PlaceIndex(
       Int32Array.from(pick(raw.ids)),

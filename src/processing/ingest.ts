@@ -8,7 +8,7 @@ import { eq } from 'drizzle-orm';
 import { appendToAlbum, findOrCreateAlbum } from '../catalog/albums.ts';
 import { addKeywords } from '../catalog/keywords.ts';
 import { PROCESS_JOB } from '../catalog/photos.ts';
-import { keywordKey, MAX_KEYWORDS_PER_PHOTO, validKeyword } from '../catalog/validation.ts';
+import { distinctKeywords, MAX_KEYWORDS_PER_PHOTO, validKeyword } from '../catalog/validation.ts';
 import type { Db, Queryable } from '../db/client.ts';
 import { type AlbumVisibility, jobs, photos } from '../db/schema.ts';
 import { errorSummary, hasErrorCode, LightboxError } from '../errors.ts';
@@ -220,14 +220,12 @@ async function store(
  * characters, past the most a photo carries) is dropped, never a reason to refuse the photo.
  */
 function fileKeywords(written: readonly string[]): string[] {
-  const byKey = new Map<string, string>();
-  for (const keyword of written) {
+  const valid = written.flatMap((keyword) => {
     try {
-      const name = validKeyword('keyword', keyword);
-      if (!byKey.has(keywordKey(name))) byKey.set(keywordKey(name), name);
+      return [validKeyword('keyword', keyword)];
     } catch {
-      // Dropped, see above.
+      return []; // dropped, see above
     }
-  }
-  return [...byKey.values()].slice(0, MAX_KEYWORDS_PER_PHOTO);
+  });
+  return distinctKeywords(valid).slice(0, MAX_KEYWORDS_PER_PHOTO);
 }
