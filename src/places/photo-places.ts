@@ -2,7 +2,7 @@ import { setImmediate as turn } from 'node:timers/promises';
 import { eq, sql } from 'drizzle-orm';
 import type { Db, Queryable } from '../db/client.ts';
 import { photos, places } from '../db/schema.ts';
-import { PlaceIndex } from './geonames.ts';
+import { type Place, PlaceIndex } from './geonames.ts';
 
 let loaded: PlaceIndex | undefined;
 
@@ -17,19 +17,26 @@ export const NO_PLACE = 0;
 
 const countryNames = new Intl.DisplayNames(['en'], { type: 'region' });
 
+/** What a position was found near: a place, none (NO_PLACE), or nothing to look up (no position). */
+export type FoundPlace = Place | typeof NO_PLACE | null;
+
 /**
- * The places row for the place nearest to the position, written the first time a photo is
- * found near it, or NO_PLACE; null without a position.
+ * The place nearest to the position. Looked up before a write begins: the first lookup reads
+ * the GeoNames data, which must not hold the database's write lock meanwhile.
  */
-export function placeIdFor(tx: Queryable, latitude: number | null, longitude: number | null): number | null {
+export function placeNear(latitude: number | null, longitude: number | null): FoundPlace {
   if (latitude === null || longitude === null) return null;
-  const place = placeIndex().nearest(latitude, longitude);
-  if (place === undefined) return NO_PLACE;
+  return placeIndex().nearest(latitude, longitude) ?? NO_PLACE;
+}
+
+/** photos.place_id for what was found, its places row written the first time a photo is found near it. */
+export function placeId(tx: Queryable, found: FoundPlace): number | null {
+  if (found === null || found === NO_PLACE) return found;
   tx.insert(places)
-    .values({ ...place, country: countryName(place.countryCode) })
+    .values({ ...found, country: countryName(found.countryCode) })
     .onConflictDoNothing()
     .run();
-  return place.id;
+  return found.id;
 }
 
 function countryName(code: string): string {
@@ -55,18 +62,20 @@ export async function locateUnplacedPhotos(db: Db, shouldStop: () => boolean = (
     const batch = db
       .select({ id: photos.id, latitude: photos.latitude, longitude: photos.longitude })
       .from(photos)
+      // The index's own condition, word for word, so the planner reads photos_unplaced_idx.
       .where(sql`"latitude" IS NOT NULL AND "place_id" IS NULL AND ${photos.id} > ${after}`)
       .orderBy(photos.id)
       .limit(BATCH)
       .all();
     if (batch.length === 0) break;
+    const found = batch.map((photo) => placeNear(photo.latitude, photo.longitude));
     db.transaction((tx) => {
-      for (const photo of batch) {
+      batch.forEach((photo, index) => {
         tx.update(photos)
-          .set({ placeId: placeIdFor(tx, photo.latitude, photo.longitude) })
+          .set({ placeId: placeId(tx, found[index] ?? null) })
           .where(eq(photos.id, photo.id))
           .run();
-      }
+      });
     });
     placed += batch.length;
     after = batch[batch.length - 1]?.id ?? after;

@@ -7,7 +7,7 @@ import { publicOriginalExtension, renditionSource, writePublicOriginal } from '.
 import { EAGER_VARIANTS, PhotoSource } from '../media/source.ts';
 import { EAGER_RENDITIONS } from '../media/variants.ts';
 import { geoCellOf } from '../places/geo-cells.ts';
-import { placeIdFor } from '../places/photo-places.ts';
+import { placeId, placeNear } from '../places/photo-places.ts';
 import type { StorageLayout } from '../storage/layout.ts';
 
 export interface ProcessPhotoDeps {
@@ -45,13 +45,13 @@ export async function processPhoto(deps: ProcessPhotoDeps, photoId: number): Pro
   }
   const placeholder = await source.placeholder();
   const metadata = await readPhotoMetadata(original, photo.originalExtension);
+  const place = placeNear(metadata.latitude, metadata.longitude);
   deps.db.transaction((tx) => {
-    const placeId = placeIdFor(tx, metadata.latitude, metadata.longitude);
     tx.update(photos)
       .set({
         ...metadata,
         geoCell: geoCellOf(metadata.latitude, metadata.longitude),
-        placeId,
+        placeId: placeId(tx, place),
         placeholderHash: placeholder.hash,
         dominantColor: placeholder.dominantColor,
         status: 'READY',
