@@ -154,6 +154,9 @@ describe("the owner's map", () => {
         assert.equal(inSql.get({ latitude, longitude }), geoCellOf(latitude as number, longitude as number), `${latitude}, ${longitude}`);
       }
       assert.equal(inSql.get({ latitude: 91, longitude: 0 }), null);
+      // An expression is one operand: a latitude given as "x - 70" is not read as "90 - x - 70".
+      const fromExpressions = handle.sqlite.prepare(`SELECT ${geoCellSql('@shifted - 70', '@longitude * 2 - 180')}`).pluck();
+      assert.equal(fromExpressions.get({ shifted: 113.4674, longitude: 95.94255 }), geoCellOf(43.4674, 11.8851));
     } finally {
       handle.close();
     }

@@ -157,6 +157,7 @@ interface Filter {
   minRating?: number;
   text?: string;
   keyword?: string;
+  area?: { west: number; south: number; east: number; north: number };
 }
 
 interface Viewer {
@@ -182,8 +183,8 @@ const IN_PUBLIC_ALBUM = `EXISTS (SELECT 1 FROM album_photos m CROSS JOIN albums 
  * the hundreds where photos number in the hundreds of thousands).
  */
 function sortsOnlyPages(source: string): boolean {
-  // A search or a keyword sorts what it matches (cost: its matches, never the library).
-  if (/MATCH \?|FROM "photo_keywords" WHERE "keyword_id" =/.test(source)) return true;
+  // A search, a keyword or an area sorts what it matches (cost: its matches, never the library).
+  if (/MATCH \?|FROM "photo_keywords" WHERE "keyword_id" =|FROM "photos" WHERE "geo_cell" IS NOT NULL/.test(source)) return true;
   // A filtered timeline groups what its filter matches by day (one group per day with photos).
   if (/^SELECT CAST\(strftime\('%s', "photos"\."taken_at" .* GROUP BY 1$/s.test(source.trim())) return true;
   if (/FROM json_each\(\?\) AS "wanted"/.test(source)) return true;
@@ -263,6 +264,9 @@ describe(`a library of ${PHOTOS.toLocaleString('en')} photos`, () => {
     { name: 'a search in an album', filter: { text: 'lisb', albumId: albumIds.big } },
     { name: 'a keyword', filter: { keyword: 'harbour' } },
     { name: 'a keyword and a make', filter: { keyword: 'Harbour', cameraMake: SCALE_MAKES[0] } },
+    { name: 'an area', filter: { area: { west: -10, south: 35, east: 30, north: 60 } } },
+    { name: 'an area across the antimeridian', filter: { area: { west: 170, south: -30, east: -160, north: 10 } } },
+    { name: 'a search in an area', filter: { text: 'lisbon', area: { west: -180, south: -90, east: 180, north: 90 } } },
   ];
 
   /** The viewer's total and first page by the naive rule, straight from the rows. */
@@ -284,6 +288,11 @@ describe(`a library of ${PHOTOS.toLocaleString('en')} photos`, () => {
       conditions.push(
         viewer.seesCaptureDetails ? 'EXISTS (SELECT 1 FROM photo_keywords k WHERE k.photo_id = p.id AND k.keyword_id = 1)' : '0',
       );
+    }
+    if (filter.area !== undefined) {
+      const { west, south, east, north } = filter.area;
+      const longitude = west <= east ? `p.longitude BETWEEN ${west} AND ${east}` : `(p.longitude >= ${west} OR p.longitude <= ${east})`;
+      conditions.push(viewer.name === 'admin' ? `p.latitude BETWEEN ${south} AND ${north} AND ${longitude}` : '0');
     }
     if (filter.status !== undefined) {
       conditions.push(`p.status IN (SELECT value FROM json_each(?))`);

@@ -58,29 +58,39 @@ export interface GeoBox {
   north: number;
 }
 
+/** Columns west..east and rows north..south of one level, inclusive. */
+interface CellSpan {
+  west: number;
+  east: number;
+  north: number;
+  south: number;
+}
+
 /**
- * The codes of the cells of `level` a box touches. A box whose west edge is east of its east
- * edge crosses the antimeridian: it is the two boxes on either side of it.
+ * The cells of `level` a box touches, as spans of columns and rows. A box whose west edge is
+ * east of its east edge crosses the antimeridian: it is the two boxes on either side of it.
  */
-export function cellsTouching(level: number, box: GeoBox): number[] {
-  if (box.west > box.east) {
-    return [...cellsTouching(level, { ...box, east: 180 }), ...cellsTouching(level, { ...box, west: -180 })];
-  }
+function cellSpans(level: number, box: GeoBox): CellSpan[] {
+  if (box.west > box.east) return [...cellSpans(level, { ...box, east: 180 }), ...cellSpans(level, { ...box, west: -180 })];
   const northWest = cellAt(level, box.north, box.west);
   const southEast = cellAt(level, box.south, box.east);
+  return [{ west: northWest.x, east: southEast.x, north: northWest.y, south: southEast.y }];
+}
+
+/** The codes of the cells of `level` a box touches. */
+export function cellsTouching(level: number, box: GeoBox): number[] {
   const codes: number[] = [];
-  for (let y = northWest.y; y <= southEast.y; y++) {
-    for (let x = northWest.x; x <= southEast.x; x++) codes.push(cellCode(level, x, y));
+  for (const span of cellSpans(level, box)) {
+    for (let y = span.north; y <= span.south; y++) {
+      for (let x = span.west; x <= span.east; x++) codes.push(cellCode(level, x, y));
+    }
   }
   return codes;
 }
 
 /** How many cells of `level` a box touches, without listing them. */
 export function cellCount(level: number, box: GeoBox): number {
-  if (box.west > box.east) return cellCount(level, { ...box, east: 180 }) + cellCount(level, { ...box, west: -180 });
-  const northWest = cellAt(level, box.north, box.west);
-  const southEast = cellAt(level, box.south, box.east);
-  return (southEast.y - northWest.y + 1) * (southEast.x - northWest.x + 1);
+  return cellSpans(level, box).reduce((sum, span) => sum + (span.south - span.north + 1) * (span.east - span.west + 1), 0);
 }
 
 /** The most ranges an area is read as: the finest level whose cells covering it are no more. */
@@ -109,7 +119,10 @@ export function cellRangesCovering(box: GeoBox): [number, number][] {
  * wrote the same to place the photos geotagged before it, and a library built by INSERT … SELECT
  * (bench/lib/scale-library.ts) places its copies with it.
  */
-export function geoCellSql(latitude: string, longitude: string): string {
+export function geoCellSql(latitudeExpression: string, longitudeExpression: string): string {
+  // Whole expressions may come in ("x / 10.0 - 70"): each is one operand here.
+  const latitude = `(${latitudeExpression})`;
+  const longitude = `(${longitudeExpression})`;
   const size = `(180.0 / ${2 ** FINEST_LEVEL})`;
   const x = `min(${2 * 2 ** FINEST_LEVEL - 1}, max(0, CAST((${longitude} + 180) / ${size} AS INTEGER)))`;
   const y = `min(${2 ** FINEST_LEVEL - 1}, max(0, CAST((90 - ${latitude}) / ${size} AS INTEGER)))`;
