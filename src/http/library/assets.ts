@@ -1,11 +1,14 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type HashedAsset, hashedAsset, serveHashedAsset } from '../hashed-asset.ts';
-import { worldMapSvg } from './world-map.ts';
 
 export const LIBRARY_ASSETS_PREFIX = '/library/assets/';
 
-const TYPES: Record<string, string> = { '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8' };
+const TYPES: Record<string, string> = {
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.svg': 'image/svg+xml; charset=utf-8',
+};
 
 export interface LibraryAssets {
   /** `/library/assets/<name>?v=<hash>`, cached for a year. The modules it imports are asked without `v`, so they are revalidated by ETag. */
@@ -16,20 +19,18 @@ export interface LibraryAssets {
 let loaded: ReadonlyMap<string, HashedAsset> | undefined;
 
 /**
- * The app's modules and stylesheet, every file of assets/, read once per process: they are part of
- * the installed code. Beside them, world.svg: the map's land, made from the installed world-atlas
- * package (world-map.ts) when the first library route is made.
+ * The app's modules, stylesheet and the map's land (world.svg, made by scripts/world-map.ts),
+ * every file of assets/, read once per process: they are part of the installed code.
  */
 export function libraryAssets(): LibraryAssets {
-  loaded ??= new Map<string, HashedAsset>([
-    ...readdirSync(new URL('./assets/', import.meta.url))
+  loaded ??= new Map(
+    readdirSync(new URL('./assets/', import.meta.url))
       .filter((name) => TYPES[name.slice(name.lastIndexOf('.'))] !== undefined)
-      .map((name): [string, HashedAsset] => [
+      .map((name) => [
         name,
         hashedAsset(TYPES[name.slice(name.lastIndexOf('.'))] as string, readFileSync(new URL(`./assets/${name}`, import.meta.url))),
       ]),
-    ['world.svg', hashedAsset('image/svg+xml; charset=utf-8', worldMapSvg())],
-  ]);
+  );
   const assets = loaded;
   return {
     url(name) {
