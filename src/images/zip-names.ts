@@ -54,10 +54,17 @@ export function photoBaseName(title: string, originalFilename: string | null): s
  */
 export class EntryNames {
   private readonly used = new Set<string>();
+  /** Per name, the number to try next: a thousand photos titled alike cost a thousand checks, not half a million. */
+  private readonly nextNumber = new Map<string, number>();
 
   next(base: string, extension: string): string {
-    let name = `${base}.${extension}`;
-    for (let n = 2; this.used.has(name.toLowerCase()); n++) name = `${base} (${n}).${extension}`;
+    const plain = `${base}.${extension}`;
+    const key = plain.toLowerCase();
+    let n = this.nextNumber.get(key) ?? 1;
+    let name = n === 1 ? plain : `${base} (${n}).${extension}`;
+    // A title may itself read "x (2)": a number taken that way is skipped.
+    while (this.used.has(name.toLowerCase())) name = `${base} (${++n}).${extension}`;
+    this.nextNumber.set(key, n + 1);
     this.used.add(name.toLowerCase());
     return name;
   }
