@@ -474,6 +474,23 @@ const FilteredQuery = graphql(`
   }
 `);
 
+const FieldFindings = graphql(`
+  query AccessFieldFindings {
+    photos(first: 10) {
+      nodes {
+        id
+        keywords
+        place {
+          name
+        }
+      }
+    }
+    photoClusters(bbox: { west: -180, south: -90, east: 180, north: 90 }, zoom: 0) {
+      count
+    }
+  }
+`);
+
 const FieldDownload = graphql(`
   query AccessFieldDownload($id: ID!) {
     album(id: $id) {
@@ -700,6 +717,59 @@ describe('access: viewer × field, through fields, filters, orders and cursors',
       }
     } finally {
       await curate(false, 0);
+    }
+  });
+
+  it('keywords, places, searches and the map read and find as the table says, for every viewer', async () => {
+    const all = idsOf(FIELD_PHOTOS);
+    const tag = (change: { addKeywords?: string[]; removeKeywords?: string[] }) =>
+      postGraphQL(server.url, FieldCurate, { input: { ids: all, ...change } }, headers.admin);
+    assert.equal(dataOf(await tag({ addKeywords: ['Harbour'] })).updatePhotos.__typename, 'PhotosPayload');
+    // As the worker would have placed the GPS photos (this server runs none).
+    const db = new Database(path.join(server.dataDir, 'lightbox.db'));
+    db.exec(`INSERT INTO places (id, name, country_code, country, latitude, longitude) VALUES (3182884, 'Arezzo', 'IT', 'Italy', 43.46, 11.88);
+             UPDATE photos SET place_id = 3182884 WHERE latitude IS NOT NULL`);
+    db.close();
+    const gps = (photo: FieldPhoto) => FIELD_TABLE.photos[photo].gps;
+    const inShared = (photo: FieldPhoto) => (FIELD_TABLE.photos[photo].albums as readonly string[]).includes('Shared');
+    try {
+      for (const viewer of ['admin', 'anonymous', 'shareShowing', 'shareHiding'] as const) {
+        const reads = READS_FIELD[viewer];
+        const data = dataOf(await postGraphQL(server.url, FieldFindings, {}, headers[viewer]));
+        for (const node of data.photos.nodes) {
+          const name = FIELD_PHOTOS.find((photo) => photoIds[photo] === node.id) as FieldPhoto;
+          assert.deepEqual(node.keywords, reads.captureDetails(name) ? ['Harbour'] : [], `${viewer}: ${name}.keywords`);
+          assert.equal(node.place?.name ?? null, reads.location(name) && gps(name) ? 'Arezzo' : null, `${viewer}: ${name}.place`);
+        }
+        const mapped = data.photoClusters.reduce((sum, cluster) => sum + cluster.count, 0);
+        assert.equal(mapped, viewer === 'admin' ? FIELD_PHOTOS.filter(gps).length : 0, `${viewer}: photoClusters`);
+        const finds: { filter: object; matches: (photo: FieldPhoto) => boolean }[] = [
+          { filter: { keyword: 'harbour' }, matches: reads.captureDetails },
+          { filter: { text: 'harb' }, matches: reads.captureDetails },
+          { filter: { text: 'coolpix' }, matches: (photo) => reads.captureDetails(photo) && FIELD_TABLE.photos[photo].make === 'NIKON' },
+          { filter: { text: 'arezzo' }, matches: (photo) => reads.location(photo) && gps(photo) },
+          // Album titles are the owner's to search: a private album's would tell what it holds.
+          { filter: { text: 'shared' }, matches: (photo) => viewer === 'admin' && inShared(photo) },
+          { filter: { area: { west: -180, south: -90, east: 180, north: 90 } }, matches: (photo) => viewer === 'admin' && gps(photo) },
+        ];
+        for (const { filter, matches } of finds) {
+          const found = dataOf(await postGraphQL(server.url, FilteredQuery, { filter, first: 10 }, headers[viewer])).photos;
+          const expected = seen(viewer).filter(matches);
+          assert.deepEqual(found.nodes.map((node) => node.id).sort(), idsOf(expected).sort(), `${viewer} ${JSON.stringify(filter)}`);
+          assert.equal(found.totalCount, expected.length, `${viewer} ${JSON.stringify(filter)}: totalCount`);
+          const timeline = dataOf(await postGraphQL(server.url, FieldTimeline, { filter }, headers[viewer])).timeline;
+          assert.equal(
+            timeline.reduce((sum, bucket) => sum + bucket.count, 0),
+            expected.length,
+            `${viewer} ${JSON.stringify(filter)}: timeline`,
+          );
+        }
+      }
+    } finally {
+      await tag({ removeKeywords: ['Harbour'] });
+      const undo = new Database(path.join(server.dataDir, 'lightbox.db'));
+      undo.exec('UPDATE photos SET place_id = NULL');
+      undo.close();
     }
   });
 
