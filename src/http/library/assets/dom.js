@@ -131,6 +131,11 @@ export function field(label, input) {
   );
 }
 
+/** "1 photo", "3 photos": how every view counts photos. */
+export function photoCount(n) {
+  return `${n} photo${n === 1 ? '' : 's'}`;
+}
+
 export function formatDate(iso, withTime = false) {
   if (!iso) return '';
   const date = new Date(iso);

@@ -6,8 +6,8 @@
 // wide, again after each pan or zoom (debounced, older answers dropped). A cluster is a button:
 // a big one zooms in, a small one lists its photos (photos(filter: { area: its cell })) below.
 // The map pans across the antimeridian as the world repeats; a box across it is sent as it is.
-import { announce, fill, h, showError } from './dom.js';
-import { photoTile, whenNear } from './tiles.js';
+import { announce, fill, h, photoCount, showError } from './dom.js';
+import { pagedList, photoTile } from './tiles.js';
 
 const SVG = 'http://www.w3.org/2000/svg';
 /** Cells this many pixels wide, as near as the server's levels allow. */
@@ -29,14 +29,21 @@ let land = null;
 function landPath(url) {
   land ??= fetch(url)
     .then((response) => (response.ok ? response.text() : Promise.reject(new Error(`The map could not be read (${response.status})`))))
-    .then((text) => new DOMParser().parseFromString(text, 'image/svg+xml').querySelector('path')?.getAttribute('d') ?? '');
+    .then((text) => new DOMParser().parseFromString(text, 'image/svg+xml').querySelector('path')?.getAttribute('d') ?? '')
+    .catch((error) => {
+      // Not kept: a failure (offline, a restart) would otherwise stay for the page's life; the next view asks again.
+      land = null;
+      throw error;
+    });
   return land;
 }
 
 const clamp = (value, low, high) => Math.min(high, Math.max(low, value));
 /** A longitude in -180 … 180. */
 const wrap = (lon) => ((((lon + 180) % 360) + 360) % 360) - 180;
-const photos = (n) => `${n} photo${n === 1 ? '' : 's'}`;
+
+/** A cluster's name, on its button and over its list of photos: "3 photos near 43.47, 11.88". */
+const clusterLabel = (cluster) => `${photoCount(cluster.count)} near ${cluster.latitude.toFixed(2)}, ${cluster.longitude.toFixed(2)}`;
 
 export function mapView(app, worldMapUrl) {
   const params = new URLSearchParams(location.search);
@@ -47,7 +54,8 @@ export function mapView(app, worldMapUrl) {
   let clusters = [];
   let generation = 0;
   let requeryTimer = 0;
-  let stopWatching = () => {};
+  /** The listed cluster's photos (null: none listed). */
+  let areaList = null;
   let resize = null;
 
   const uses = [-360, 0, 360].map((dx) => svg('use', { href: '#world-land', x: dx, class: 'land-copy' }));
@@ -114,7 +122,7 @@ export function mapView(app, worldMapUrl) {
     let button = buttons.get(key);
     if (button) return button;
     const diameter = Math.round(clamp(28 + 8 * Math.log2(cluster.count), 28, 72));
-    const label = `${photos(cluster.count)} near ${cluster.latitude.toFixed(2)}, ${cluster.longitude.toFixed(2)}`;
+    const label = clusterLabel(cluster);
     button = h(
       'button',
       { type: 'button', class: 'cluster', 'aria-label': label, title: label, onclick: () => openCluster(cluster) },
@@ -171,7 +179,7 @@ export function mapView(app, worldMapUrl) {
       summary.textContent =
         total === 0
           ? 'No geotagged photos in view.'
-          : `${photos(total)} in view, in ${clusters.length} place${clusters.length === 1 ? '' : 's'}`;
+          : `${photoCount(total)} in view, in ${clusters.length} place${clusters.length === 1 ? '' : 's'}`;
       draw();
     } catch (error) {
       if (asked === generation) showError(error.message);
@@ -205,7 +213,7 @@ export function mapView(app, worldMapUrl) {
       lat = cluster.latitude;
       // Two levels finer: the cell becomes about four cells.
       scale *= 4;
-      announce(`Zoomed in on ${photos(cluster.count)}`);
+      announce(`Zoomed in on ${photoCount(cluster.count)}`);
       return changed();
     }
     listPhotos(cluster);
@@ -213,56 +221,40 @@ export function mapView(app, worldMapUrl) {
 
   /** The cluster's photos as the timeline's tiles, page by page, under the map. */
   function listPhotos(cluster) {
-    stopWatching();
-    const label = `${photos(cluster.count)} near ${cluster.latitude.toFixed(2)}, ${cluster.longitude.toFixed(2)}`;
+    // Another cluster's pages still on their way are dropped: they belong to a list no longer shown.
+    areaList?.stop();
     const grid = h('ul', { class: 'grid' });
     const sentinel = h('p', { class: 'sentinel' }, 'Loading…');
-    let cursor = null;
-    let hasMore = true;
-    let loading = false;
-    const more = async () => {
-      if (loading || !hasMore) return;
-      loading = true;
-      try {
-        const { photos: page } = await app.api.run('AreaPhotos', { area: cluster.bounds, after: cursor });
-        if (!listed.contains(grid)) return;
+    areaList = pagedList({
+      sentinel,
+      fetchPage: async (after) => (await app.api.run('AreaPhotos', { area: cluster.bounds, after })).photos,
+      onPage: (page) => {
         for (const photo of page.nodes) grid.append(photoTile(photo));
-        cursor = page.pageInfo.endCursor;
-        hasMore = page.pageInfo.hasNextPage;
-        sentinel.textContent = hasMore ? 'Loading…' : '';
-      } catch (error) {
-        showError(error.message);
-      } finally {
-        loading = false;
-      }
-    };
+        sentinel.textContent = page.pageInfo.hasNextPage ? 'Loading…' : '';
+      },
+    });
     fill(
       listed,
       h(
         'div',
         { class: 'view-head' },
-        h('h2', { id: 'area-heading' }, label),
-        h(
-          'button',
-          {
-            type: 'button',
-            onclick: () => {
-              stopWatching();
-              listed.hidden = true;
-              listed.replaceChildren();
-              surface.focus();
-            },
-          },
-          'Close',
-        ),
+        h('h2', { id: 'area-heading' }, clusterLabel(cluster)),
+        h('button', { type: 'button', onclick: closeList }, 'Close'),
       ),
       grid,
       sentinel,
     );
     listed.hidden = false;
-    stopWatching = whenNear(sentinel, more);
-    more();
+    areaList.restart();
     listed.scrollIntoView({ block: 'nearest' });
+  }
+
+  function closeList() {
+    areaList?.stop();
+    areaList = null;
+    listed.hidden = true;
+    listed.replaceChildren();
+    surface.focus();
   }
 
   // Dragging moves the map; a drag that started on a cluster still clicks it when it did not move.
@@ -364,7 +356,7 @@ export function mapView(app, worldMapUrl) {
     dispose() {
       generation += 1;
       clearTimeout(requeryTimer);
-      stopWatching();
+      areaList?.stop();
       resize?.disconnect();
     },
   };

@@ -51,17 +51,27 @@ export function photoView(app, id) {
     });
   }
 
-  /** Favourite and stars: saved at once, each a change of its own. */
-  async function curate(change, said) {
+  /**
+   * Runs a mutation whose payload has the photo, keeps what the server saved, `show()`s it and
+   * says `said`; a failure is said instead. Resolves whether it was saved.
+   */
+  async function save(mutation, variables, show, said) {
     try {
-      const result = await app.api.mutate('UpdatePhoto', { input: { id, ...change } });
+      const result = await app.api.mutate(mutation, variables);
       photo = { ...photo, ...result.photo };
-      render();
+      show();
       announce(said);
+      return true;
     } catch (error) {
       showError(error.message);
-      render();
+      return false;
     }
+  }
+
+  /** Favourite and stars: saved at once, each a change of its own. */
+  async function curate(change, said) {
+    // Drawn again even when refused: the button and the stars go back to what is saved.
+    if (!(await save('UpdatePhoto', { input: { id, ...change } }, render, said))) render();
   }
 
   function curation() {
@@ -91,15 +101,8 @@ export function photoView(app, id) {
     return [favorite, field('Stars', stars)];
   }
 
-  async function rotate(quarterTurns) {
-    try {
-      const result = await app.api.mutate('RotatePhoto', { id, quarterTurns });
-      photo = { ...photo, ...result.photo };
-      render();
-      announce(quarterTurns > 0 ? 'Turned right' : 'Turned left');
-    } catch (error) {
-      showError(error.message);
-    }
+  function rotate(quarterTurns) {
+    return save('RotatePhoto', { id, quarterTurns }, render, quarterTurns > 0 ? 'Turned right' : 'Turned left');
   }
 
   async function remove() {
@@ -140,17 +143,7 @@ export function photoView(app, id) {
         onsubmit: async (event) => {
           event.preventDefault();
           const values = formValues(event.target);
-          try {
-            const result = await app.api.mutate('UpdatePhoto', { input: { id, title: values.title, description: values.description } });
-            photo = { ...photo, ...result.photo };
-            shown = { title: photo.title, description: photo.description };
-            form.elements.namedItem('title').value = photo.title;
-            clearError();
-            parts.heading.textContent = photo.title;
-            announce('Photo saved');
-          } catch (error) {
-            showError(error.message);
-          }
+          await save('UpdatePhoto', { input: { id, title: values.title, description: values.description } }, showSaved, 'Photo saved');
         },
       },
       field('Title', h('input', { name: 'title', value: photo.title, required: true })),
@@ -160,18 +153,17 @@ export function photoView(app, id) {
     return form;
   }
 
+  /** The title as the server saved it (it may trim it); the form's fields now count as untouched. */
+  function showSaved() {
+    shown = { title: photo.title, description: photo.description };
+    form.elements.namedItem('title').value = photo.title;
+    clearError();
+    parts.heading.textContent = photo.title;
+  }
+
   /** All of its keywords afterwards, in one updatePhoto; the list shows what the server kept. */
-  async function setKeywords(keywords, said) {
-    try {
-      const result = await app.api.mutate('UpdatePhoto', { input: { id, keywords } });
-      photo = { ...photo, ...result.photo };
-      fill(parts.keywords, keywordList());
-      announce(said);
-      return true;
-    } catch (error) {
-      showError(error.message);
-      return false;
-    }
+  function setKeywords(keywords, said) {
+    return save('UpdatePhoto', { input: { id, keywords } }, () => fill(parts.keywords, keywordList()), said);
   }
 
   function keywordList() {

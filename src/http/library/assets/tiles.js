@@ -1,6 +1,6 @@
 // A photo as the app shows it in a grid: its thumbnail once processed, until then a placeholder
 // that says what is happening; a mark when the public can see it; a checkbox to select it.
-import { h } from './dom.js';
+import { h, showError } from './dom.js';
 
 export function isPublic(photo) {
   return (photo.albums ?? []).some((album) => album.visibility === 'PUBLIC');
@@ -83,4 +83,67 @@ export function whenNear(sentinel, more) {
   );
   observer.observe(sentinel);
   return () => observer.disconnect();
+}
+
+/** Within two screens of the viewport's top: a short page left it there, where the observer does not fire again. */
+function stillNear(sentinel) {
+  return sentinel.isConnected && sentinel.getBoundingClientRect().top < window.innerHeight * 2;
+}
+
+/**
+ * A list read page by page as `sentinel` nears the viewport. `fetchPage(after)` resolves with a
+ * connection (nodes, pageInfo…) and `onPage(connection)` shows it. `restart(hasAny)` starts the
+ * list afresh (after the caller has emptied it): each start is a generation of its own, and an
+ * answer that arrives for an older one is dropped, so a page asked for before a change of query
+ * can neither land in the new list nor set its cursor. `stop()` drops them all. On a failure the
+ * sentinel's "Loading…" goes and the error is said.
+ */
+export function pagedList({ sentinel, fetchPage, onPage }) {
+  let generation = 0;
+  /** The generation whose page is on its way (-1: none): one request at a time per list. */
+  let loadingGeneration = -1;
+  let cursor = null;
+  let hasMore = false;
+  let stopWatching = () => {};
+
+  async function more() {
+    const asked = generation;
+    if (!hasMore || loadingGeneration === asked) return;
+    loadingGeneration = asked;
+    try {
+      const page = await fetchPage(cursor);
+      if (asked !== generation) return;
+      cursor = page.pageInfo.endCursor;
+      hasMore = page.pageInfo.hasNextPage;
+      onPage(page);
+    } catch (error) {
+      if (asked !== generation) return;
+      sentinel.textContent = '';
+      showError(error.message);
+      return;
+    } finally {
+      if (loadingGeneration === asked) loadingGeneration = -1;
+    }
+    if (hasMore && stillNear(sentinel)) more();
+  }
+
+  function stop() {
+    generation += 1;
+    stopWatching();
+  }
+
+  return {
+    restart(hasAny = true) {
+      stop();
+      cursor = null;
+      hasMore = hasAny;
+      more();
+      stopWatching = whenNear(sentinel, more);
+    },
+    stop,
+    /** Whether pages are left to read: until then a live change older than every loaded photo is not shown. */
+    get hasMore() {
+      return hasMore;
+    },
+  };
 }

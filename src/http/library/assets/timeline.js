@@ -2,9 +2,9 @@
 // scrolls. Live changes put a new photo's placeholder in its place at once and turn it into its
 // thumbnail when the worker is done; a selection can go into an album or be deleted. By date
 // taken, a scrubber of every month (Query.timeline: counts, no photos) jumps to any of them.
-import { addKeywordDialog, markFavorites } from './bulk.js';
-import { announce, confirmAction, field, fill, h, openDialog, showError } from './dom.js';
-import { photoTile, removeTile, replaceTile, whenNear } from './tiles.js';
+import { selectionToolbar } from './bulk.js';
+import { announce, confirmAction, field, fill, h, openDialog, photoCount, showError } from './dom.js';
+import { pagedList, photoTile, removeTile, replaceTile } from './tiles.js';
 
 const ORDERS = { TAKEN_AT_DESC: 'Date taken', CREATED_AT_DESC: 'Date added' };
 const GROUPINGS = { month: 'Month', day: 'Day' };
@@ -34,19 +34,25 @@ export function timelineView(app) {
   let order = sessionStorage.getItem('lightbox.order') ?? 'TAKEN_AT_DESC';
   let grouping = sessionStorage.getItem('lightbox.grouping') ?? 'month';
   let showing = sessionStorage.getItem('lightbox.shown') ?? 'all';
-  let cursor = null;
-  let hasMore = true;
-  let loading = false;
   let oldestLoaded = null;
   let total = 0;
   /** After a jump from the scrubber: only photos taken before this instant are listed. */
   let takenBefore = null;
-  let stopWatching = () => {};
+  /** Which scrubber request is the newest: an older one's months are for another order or filter. */
+  let scrubberAsked = 0;
 
   const count = h('p', { class: 'count' });
   const sections = h('div', { class: 'sections' });
   const sentinel = h('p', { class: 'sentinel' }, 'Loading…');
-  const toolbar = h('div', { class: 'toolbar', role: 'toolbar', 'aria-label': 'Selected photos', hidden: true });
+  const toolbar = selectionToolbar(app, selection, {
+    scope: sections,
+    onChanged: (photos) => {
+      for (const photo of photos) replaceTile(sections, photo, tile);
+    },
+    addToAlbum,
+    remove: deleteSelected,
+  });
+  const updateToolbar = toolbar.update;
   const scrubber = h('nav', { class: 'scrubber', 'aria-label': 'Jump to a month', hidden: true });
   const newest = h('button', { type: 'button', class: 'newest', hidden: true, onclick: () => jumpTo(null) }, 'Back to the newest photos');
 
@@ -83,41 +89,37 @@ export function timelineView(app) {
     grid.insertBefore(node, next ?? null);
   }
 
-  async function more() {
-    if (loading || !hasMore) return;
-    loading = true;
-    try {
-      const filter = { ...shownFilter(), ...(takenBefore === null ? {} : { takenBefore }) };
-      const { photos } = await app.api.run('Timeline', { after: cursor, orderBy: order, filter });
-      if (takenBefore === null) {
-        total = photos.totalCount;
-        showCount();
-      }
-      for (const photo of photos.nodes) {
-        if (!sections.querySelector(`li.tile[data-id="${CSS.escape(photo.id)}"]`)) place(photo);
-        oldestLoaded = sortKey(photo, order);
-      }
-      cursor = photos.pageInfo.endCursor;
-      hasMore = photos.pageInfo.hasNextPage;
-      sentinel.textContent = hasMore ? 'Loading…' : photos.totalCount === 0 ? 'No photos yet: drop some here, or use Upload.' : '';
-    } catch (error) {
-      sentinel.textContent = '';
-      showError(error.message);
-    } finally {
-      loading = false;
-    }
-    // A short first page leaves the sentinel on screen, where the observer does not fire again.
-    if (hasMore && sentinel.getBoundingClientRect().top < window.innerHeight * 2) more();
+  /** The next page in the order and filter as they are now (a change of either restarts the list). */
+  async function fetchPage(after) {
+    const filter = { ...shownFilter(), ...(takenBefore === null ? {} : { takenBefore }) };
+    return (await app.api.run('Timeline', { after, orderBy: order, filter })).photos;
   }
 
+  function showPage(photos) {
+    // After a jump the page counts only the photos before it; the count stays the whole library's.
+    if (takenBefore === null) {
+      total = photos.totalCount;
+      showCount();
+    }
+    for (const photo of photos.nodes) {
+      if (!sections.querySelector(`li.tile[data-id="${CSS.escape(photo.id)}"]`)) place(photo);
+      oldestLoaded = sortKey(photo, order);
+    }
+    const hasMore = photos.pageInfo.hasNextPage;
+    sentinel.textContent = hasMore ? 'Loading…' : photos.totalCount === 0 ? 'No photos yet: drop some here, or use Upload.' : '';
+  }
+
+  const list = pagedList({ sentinel, fetchPage, onPage: showPage });
+
   function showCount() {
-    count.textContent = `${total} photo${total === 1 ? '' : 's'}`;
+    count.textContent = photoCount(total);
   }
 
   const shownFilter = () => (showing === 'favorites' ? { favorite: true } : {});
 
   /** The months that have photos, by year, newest first; each a button that jumps to it. */
   async function showScrubber() {
+    const asked = ++scrubberAsked;
     if (order !== 'TAKEN_AT_DESC') {
       scrubber.hidden = true;
       return;
@@ -126,8 +128,11 @@ export function timelineView(app) {
     try {
       months = (await app.api.run('TimelineMonths', { filter: shownFilter() })).timeline.filter((bucket) => bucket.start !== null);
     } catch (error) {
-      return showError(error.message);
+      if (asked === scrubberAsked) showError(error.message);
+      return;
     }
+    // "Sort by" or "Show" changed meanwhile: these months are not the list's.
+    if (asked !== scrubberAsked) return;
     const years = new Map();
     for (const month of months) {
       const year = month.start.slice(0, 4);
@@ -181,43 +186,11 @@ export function timelineView(app) {
   }
 
   function reload() {
-    stopWatching();
     selection.clear();
     updateToolbar();
     sections.replaceChildren();
-    cursor = null;
-    hasMore = true;
     oldestLoaded = null;
-    more();
-    stopWatching = whenNear(sentinel, more);
-  }
-
-  const showChanged = (photos) => {
-    for (const photo of photos) replaceTile(sections, photo, tile);
-  };
-
-  function updateToolbar() {
-    toolbar.hidden = selection.size === 0;
-    fill(
-      toolbar,
-      h('span', {}, `${selection.size} selected`),
-      h('button', { type: 'button', onclick: addToAlbum }, 'Add to album…'),
-      h('button', { type: 'button', onclick: () => markFavorites(app, [...selection], showChanged) }, 'Mark favourites'),
-      h('button', { type: 'button', onclick: () => addKeywordDialog(app, [...selection], showChanged) }, 'Add keyword…'),
-      h('button', { type: 'button', class: 'danger', onclick: deleteSelected }, 'Delete…'),
-      h(
-        'button',
-        {
-          type: 'button',
-          onclick: () => {
-            selection.clear();
-            for (const box of sections.querySelectorAll('input.select')) box.checked = false;
-            updateToolbar();
-          },
-        },
-        'Clear selection',
-      ),
-    );
+    list.restart();
   }
 
   async function addToAlbum() {
@@ -228,7 +201,7 @@ export function timelineView(app) {
     } catch (error) {
       return showError(error.message);
     }
-    openDialog(`Add ${ids.length} photo${ids.length === 1 ? '' : 's'} to an album`, (close) => {
+    openDialog(`Add ${photoCount(ids.length)} to an album`, (close) => {
       const choice = h(
         'select',
         { name: 'album' },
@@ -246,7 +219,7 @@ export function timelineView(app) {
               if (albumId === '') albumId = (await app.api.mutate('CreateAlbum', { input: { title: title.value } })).album.id;
               await app.api.mutate('AddToAlbum', { albumId, photoIds: ids });
               close();
-              announce(`Added ${ids.length} photo${ids.length === 1 ? '' : 's'} to the album`);
+              announce(`Added ${photoCount(ids.length)} to the album`);
               app.navigate(`/library/albums/${encodeURIComponent(albumId)}`);
             } catch (error) {
               showError(error.message);
@@ -267,7 +240,7 @@ export function timelineView(app) {
   async function deleteSelected() {
     const ids = [...selection];
     const sure = await confirmAction(
-      `Delete ${ids.length} photo${ids.length === 1 ? '' : 's'}?`,
+      `Delete ${photoCount(ids.length)}?`,
       'They leave the library and every album, and their files are removed. This cannot be undone.',
       'Delete',
     );
@@ -286,7 +259,7 @@ export function timelineView(app) {
       }
     }
     updateToolbar();
-    announce(failed === 0 ? `Deleted ${ids.length} photo${ids.length === 1 ? '' : 's'}` : `${failed} could not be deleted`);
+    announce(failed === 0 ? `Deleted ${photoCount(ids.length)}` : `${failed} could not be deleted`);
   }
 
   const choose = (label, options, value, onChange) =>
@@ -324,7 +297,7 @@ export function timelineView(app) {
       }),
       app.uploadButton(null),
     ),
-    toolbar,
+    toolbar.element,
     h('div', { class: 'timeline-body' }, h('div', { class: 'timeline-photos' }, newest, sections, sentinel), scrubber),
   );
   queueMicrotask(() => {
@@ -353,7 +326,7 @@ export function timelineView(app) {
         if (shown) replaceTile(sections, photo, tile);
         // Newer than the oldest loaded, or everything is loaded: it belongs among the tiles already here.
         else if (takenBefore !== null && sortKey(photo, order) >= takenBefore) total += 1;
-        else if (!hasMore || oldestLoaded === null || sortKey(photo, order) >= oldestLoaded) {
+        else if (!list.hasMore || oldestLoaded === null || sortKey(photo, order) >= oldestLoaded) {
           place(photo);
           total += 1;
         }
@@ -365,6 +338,6 @@ export function timelineView(app) {
       showCount();
       for (const section of sections.querySelectorAll('section')) if (!section.querySelector('li')) section.remove();
     },
-    dispose: () => stopWatching(),
+    dispose: () => list.stop(),
   };
 }
