@@ -16,6 +16,7 @@ import { openStore } from '../src/storage/open-store.ts';
 import { formatNumber } from './lib/format.ts';
 import { runWrk } from './lib/wrk.ts';
 import { timed } from './processing.ts';
+import { filesThrough } from '../src/storage/file-store.ts';
 
 export interface HeicBenchOptions {
   seconds: number;
@@ -42,7 +43,7 @@ async function thumbnailsPerSecond(workDir: string, seconds: number): Promise<{ 
   const jpeg = path.join(workDir, 'iphone.jpg');
   await writePublicOriginal(
     { source: IPHONE, destination: jpeg, extension: 'heic', orientation: 1, quarterTurns: 0 },
-    { ...LIMITS, tempDir: workDir },
+    { ...LIMITS, files: filesThrough(workDir) },
   );
   const out = path.join(workDir, 'thumbs');
   await mkdir(out, { recursive: true });
@@ -58,7 +59,7 @@ async function thumbnailsPerSecond(workDir: string, seconds: number): Promise<{ 
         width: 3024,
         height: 4032,
       },
-      { ...LIMITS, tempDir: workDir },
+      { ...LIMITS, files: filesThrough(workDir) },
     );
   let heic = 0;
   let fromJpeg = 0;
@@ -69,7 +70,7 @@ async function thumbnailsPerSecond(workDir: string, seconds: number): Promise<{ 
       const copy = path.join(out, `${index}.jpg`);
       await writePublicOriginal(
         { source: IPHONE, destination: copy, extension: 'heic', orientation: 1, quarterTurns: 0 },
-        { ...LIMITS, tempDir: workDir },
+        { ...LIMITS, files: filesThrough(workDir) },
       );
       await thumb(copy, index);
     });

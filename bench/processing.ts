@@ -10,6 +10,7 @@ import { importFolder } from '../src/processing/folder-import.ts';
 import { processPhoto } from '../src/processing/process-photo.ts';
 import { openStore } from '../src/storage/open-store.ts';
 import { formatNumber } from './lib/format.ts';
+import { filesThrough } from '../src/storage/file-store.ts';
 
 export interface ProcessingBenchOptions {
   seconds: number;
@@ -137,7 +138,7 @@ export async function benchProcessing(options: ProcessingBenchOptions): Promise<
             width: 4000,
             height: 3000,
           },
-          { tempDir: temp, maxPixels: MAX_INPUT_PIXELS, timeoutSeconds: 30 },
+          { files: filesThrough(temp), maxPixels: MAX_INPUT_PIXELS, timeoutSeconds: 30 },
         );
       });
       rows.push(['bare sharp loop (to a buffer)', bare], ['Lightbox renderer (to disk, atomically)', ours]);

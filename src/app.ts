@@ -10,6 +10,7 @@ import { locateUnplacedPhotos } from './places/photo-places.ts';
 import type { ClaimedJob } from './processing/jobs.ts';
 import { createPhotoWorker } from './processing/service.ts';
 import { instrumentConnection } from './sql-meter.ts';
+import { BucketFiles } from './storage/bucket-files.ts';
 import { sweepTempFiles } from './storage/data-dir.ts';
 import { openStore, type Store } from './storage/open-store.ts';
 import { sweepOrphanFiles } from './storage/sweep.ts';
@@ -39,7 +40,7 @@ export interface StartOptions {
 
 /** Opens the data dir and database (migrating it), then listens. Everything `lightbox serve` does. */
 export async function startLightbox(config: Config, logger: Logger, options: StartOptions = {}): Promise<RunningLightbox> {
-  const store = await openStore(config, { serving: true, create: true });
+  const store = await openStore(config, { serving: true, create: true, checkBucket: true });
   const { layout, database } = store;
   let adminToken: KeptSecret;
   let secret: KeptSecret;
@@ -79,7 +80,8 @@ export async function startLightbox(config: Config, logger: Logger, options: Sta
     throw error;
   }
   // Walking every stored file takes a while in a big library: do it after listening, not before.
-  const maintenance = sweepOrphanFiles(layout, database.sqlite).then(
+  const { files } = store;
+  const maintenance = (files instanceof BucketFiles ? files.sweep(database.sqlite) : sweepOrphanFiles(layout, database.sqlite)).then(
     (orphans) => {
       if (orphans.originals + orphans.derived > 0) logger.info(orphans, 'removed files no photo refers to any more');
     },
@@ -134,6 +136,7 @@ export async function startLightbox(config: Config, logger: Logger, options: Sta
     url: `http://${displayHost}:${address.port}`,
     port: address.port,
     layout,
+    files,
     database,
     created: store.created,
     adminToken,

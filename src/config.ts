@@ -15,6 +15,7 @@ export interface Config {
   images: ImageConfig;
   ingest: IngestConfig;
   jobs: JobConfig;
+  storage: StorageConfig;
 }
 
 export interface HttpConfig {
@@ -88,6 +89,28 @@ export interface JobConfig {
   leaseSeconds: number;
   attempts: number;
   retrySeconds: number;
+}
+
+/** Where originals and renditions live: the data dir (as always), or a bucket of an S3-compatible object store. */
+export type StorageConfig = { kind: 'local' } | BucketStorageConfig;
+
+export interface BucketStorageConfig {
+  kind: 's3';
+  /** LIGHTBOX_STORAGE as the library records it: `s3://bucket` or `s3://bucket/prefix`. */
+  location: string;
+  bucket: string;
+  /** Every key starts with it (no slash at either end); empty for the bucket's root. */
+  prefix: string;
+  /** LIGHTBOX_S3_ENDPOINT: a non-AWS store's address; undefined for AWS itself. */
+  endpoint: string | undefined;
+  /** AWS_REGION (us-east-1 unless set: what MinIO, Ceph and Swift answer to). */
+  region: string;
+  /** Bucket in the path, not the host name (LIGHTBOX_S3_PATH_STYLE): what most stores but AWS need. */
+  forcePathStyle: boolean;
+  /** LIGHTBOX_LOCAL_CACHE_MB: the local disk the bucket's files may take in data/cache. */
+  localCacheBytes: number;
+  /** AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN); unset, the SDK's own chain (a profile, an instance role). */
+  credentials: { accessKeyId: string; secretAccessKey: string; sessionToken?: string } | undefined;
 }
 
 const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -199,8 +222,73 @@ function readPublicUrl(env: Env): string | undefined {
   return url.href.replace(/\/+$/, '');
 }
 
+const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+const KEY_PREFIX = /^[A-Za-z0-9!_.*'()/-]{1,512}$/;
+
+/** LIGHTBOX_STORAGE: `local` (the default), or `s3://bucket[/prefix]` with the S3 settings beside it. */
+function readStorage(env: Env, uploadMaxBytes: number): StorageConfig {
+  const raw = env.LIGHTBOX_STORAGE?.trim() ?? '';
+  if (raw === '' || raw === 'local') return { kind: 'local' };
+  const match = /^s3:\/\/([^/]+)(?:\/(.*))?$/.exec(raw);
+  const bucket = match?.[1] ?? '';
+  const prefix = (match?.[2] ?? '').replace(/\/+$/, '');
+  if (match === null || !BUCKET_NAME.test(bucket) || (prefix !== '' && (!KEY_PREFIX.test(prefix) || /(^|\/)\.{0,2}(\/|$)/.test(prefix)))) {
+    throw new ConfigError(
+      'LIGHTBOX_STORAGE',
+      `expected "local" or s3://<bucket>[/<prefix>] (a bucket name of 3-63 lowercase letters, digits, dots and dashes), got "${raw}"`,
+    );
+  }
+  const endpoint = readEndpoint(env);
+  const localCacheBytes = readInteger(env, 'LIGHTBOX_LOCAL_CACHE_MB', 2048, 1, 10_485_760) * 1024 * 1024;
+  // Processing and rendering read an original from the cache: the largest one must fit twice.
+  if (localCacheBytes < 2 * uploadMaxBytes) {
+    throw new ConfigError(
+      'LIGHTBOX_LOCAL_CACHE_MB',
+      `must be at least twice LIGHTBOX_UPLOAD_MAX_MB (${(2 * uploadMaxBytes) / 1024 / 1024}), so the largest original fits in the cache while it is rendered; got ${localCacheBytes / 1024 / 1024}`,
+    );
+  }
+  return {
+    kind: 's3',
+    location: prefix === '' ? `s3://${bucket}` : `s3://${bucket}/${prefix}`,
+    bucket,
+    prefix,
+    endpoint,
+    region: env.AWS_REGION?.trim() || env.AWS_DEFAULT_REGION?.trim() || 'us-east-1',
+    forcePathStyle: readBoolean(env, 'LIGHTBOX_S3_PATH_STYLE', endpoint !== undefined),
+    localCacheBytes,
+    credentials: readCredentials(env),
+  };
+}
+
+function readCredentials(env: Env): BucketStorageConfig['credentials'] {
+  const accessKeyId = env.AWS_ACCESS_KEY_ID?.trim() ?? '';
+  const secretAccessKey = env.AWS_SECRET_ACCESS_KEY?.trim() ?? '';
+  if (accessKeyId === '' && secretAccessKey === '') return undefined;
+  if (accessKeyId === '' || secretAccessKey === '') {
+    throw new ConfigError(accessKeyId === '' ? 'AWS_ACCESS_KEY_ID' : 'AWS_SECRET_ACCESS_KEY', 'set both AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or neither');
+  }
+  const sessionToken = env.AWS_SESSION_TOKEN?.trim();
+  return sessionToken ? { accessKeyId, secretAccessKey, sessionToken } : { accessKeyId, secretAccessKey };
+}
+
+function readEndpoint(env: Env): string | undefined {
+  const raw = env.LIGHTBOX_S3_ENDPOINT?.trim();
+  if (raw === undefined || raw === '') return undefined;
+  let url: URL | undefined;
+  try {
+    url = new URL(raw);
+  } catch {
+    url = undefined;
+  }
+  if (url === undefined || (url.protocol !== 'http:' && url.protocol !== 'https:') || url.search !== '' || url.username !== '') {
+    throw new ConfigError('LIGHTBOX_S3_ENDPOINT', `expected the store's http:// or https:// address, such as https://s3.eu-central-003.backblazeb2.com, got "${raw}"`);
+  }
+  return url.href.replace(/\/+$/, '');
+}
+
 /** Reads and validates the whole configuration; throws ConfigError naming the variable at fault. */
 export function loadConfig(env: Env = process.env): Config {
+  const uploadMaxBytes = readInteger(env, 'LIGHTBOX_UPLOAD_MAX_MB', 200, 1, 10_240) * 1024 * 1024;
   return {
     dataDir: path.resolve(env.LIGHTBOX_DATA_DIR?.trim() || './data'),
     logLevel: readLogLevel(env),
@@ -240,7 +328,7 @@ export function loadConfig(env: Env = process.env): Config {
       publicMaxAgeSeconds: readInteger(env, 'LIGHTBOX_PUBLIC_MAX_AGE', 31_536_000, 0, 31_536_000),
     },
     ingest: {
-      maxBytes: readInteger(env, 'LIGHTBOX_UPLOAD_MAX_MB', 200, 1, 10_240) * 1024 * 1024,
+      maxBytes: uploadMaxBytes,
       importAllowHosts: new Set(
         (env.LIGHTBOX_IMPORT_ALLOW_HOSTS ?? '')
           .split(',')
@@ -255,5 +343,6 @@ export function loadConfig(env: Env = process.env): Config {
       attempts: readInteger(env, 'LIGHTBOX_JOB_ATTEMPTS', 3, 1, 20),
       retrySeconds: readInteger(env, 'LIGHTBOX_JOB_RETRY_SECONDS', 2, 0, 3600),
     },
+    storage: readStorage(env, uploadMaxBytes),
   };
 }

@@ -118,6 +118,11 @@ export const ERRORS = {
     audience: 'client',
     description: 'Too many wrong passwords for this link or from this address: retry after retryAfterSeconds.',
   },
+  STORAGE_UNAVAILABLE: {
+    status: 503,
+    audience: 'client',
+    description: 'The object store holding the photos (LIGHTBOX_STORAGE) did not answer, or refused; retry after the Retry-After delay.',
+  },
   RENDER_BUSY: { status: 503, audience: 'client', description: 'Too many images are being rendered; retry after the Retry-After delay.' },
   CONFIG: { exitCode: 1, audience: 'operator', description: 'An environment variable is invalid, or the data dir is unusable.' },
   USAGE: { exitCode: 2, audience: 'operator', description: 'The command line is wrong.' },
@@ -210,6 +215,20 @@ export class WrongPasswordError extends LightboxError {
 export class RateLimitedError extends LightboxError {
   constructor(readonly retryAfterSeconds: number) {
     super('RATE_LIMITED', `Too many wrong passwords; retry in ${retryAfterSeconds} s`);
+  }
+}
+
+/**
+ * The bucket (LIGHTBOX_STORAGE) failed: unreachable, a 5xx, refused credentials. Never a reason to
+ * say a photo is missing: the image route answers 503 with Retry-After, an upload fails as a whole.
+ */
+export class StorageUnavailableError extends LightboxError {
+  constructor(
+    message: string,
+    /** The S3 error's name or the network error's code, for the log line. */
+    readonly reason: string,
+  ) {
+    super('STORAGE_UNAVAILABLE', message);
   }
 }
 

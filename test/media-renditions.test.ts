@@ -132,11 +132,11 @@ describe('media: one pipeline, whoever renders', () => {
           const byWorker = eager
             ? store.layout.derivedPath(photo.public_id, variant, 1, format)
             : path.join(dir, `${photo.public_id}-once-${variant}.${format}`);
-          if (!eager) await decodedOnce.write(variant, format, byWorker, store.layout.tempDir);
+          if (!eager) await decodedOnce.write(variant, format, byWorker, store.files);
           const onDemand = path.join(dir, `${photo.public_id}-demand-${variant}.${format}`);
           await renderRendition(
             { source: original, quarterTurns: 0, destination: onDemand, variant, format, ...display },
-            { ...LIMITS, tempDir: store.layout.tempDir },
+            { ...LIMITS, files: store.files },
           );
           assert.ok((await stat(byWorker)).size > 0, `${label}: the worker's file exists`);
 
@@ -176,7 +176,7 @@ describe('media: one pipeline, whoever renders', () => {
       const out = path.join(dir, `deep-check.${format}`);
       await renderRendition(
         { source: source.file, quarterTurns: 0, destination: out, variant: 'small', format, width: 1400, height: 900 },
-        { ...LIMITS, tempDir: store.layout.tempDir },
+        { ...LIMITS, files: store.files },
       );
       const metadata = await sharp(out).metadata();
       assert.equal(metadata.depth, 'uchar', format);

@@ -1,10 +1,9 @@
-import { rm } from 'node:fs/promises';
 import { eq, inArray, type SQL, sql } from 'drizzle-orm';
 import type { Db } from '../db/client.ts';
 import { NOW_MS } from '../db/now.ts';
 import { jobs, photos } from '../db/schema.ts';
 import { NotFoundError, ValidationError } from '../errors.ts';
-import type { StorageLayout } from '../storage/layout.ts';
+import type { FileStore } from '../storage/file-store.ts';
 import { addKeywords, removeKeywords, setKeywords } from './keywords.ts';
 import { validDescription, validKeywords, validPhotoList, validRating, validTitle } from './validation.ts';
 
@@ -92,15 +91,17 @@ export function updatePhotos(db: Db, publicIds: readonly string[], patch: Photos
 }
 
 /**
- * Rows first, in one transaction (memberships and jobs go by cascade), then the files. A crash
+ * Rows first, in one transaction (memberships and jobs go by cascade), then the files, wherever
+ * they are kept (the original only when no other row has its bytes). A crash or a bucket failure
  * in between leaves only unreferenced files, which the start-up sweep removes; never a row
  * pointing at a missing file.
  */
-export async function deletePhoto(db: Db, layout: StorageLayout, publicId: string): Promise<PhotoRow> {
+export async function deletePhoto(db: Db, files: FileStore, publicId: string): Promise<PhotoRow> {
   const deleted = db.delete(photos).where(eq(photos.publicId, publicId)).returning().get();
   if (deleted === undefined) throw new NotFoundError('Photo', publicId);
-  await rm(layout.originalPath(deleted.contentHash, deleted.originalExtension), { force: true });
-  await rm(layout.derivedDirFor(deleted.publicId), { recursive: true, force: true });
+  const shared = db.select({ id: photos.id }).from(photos).where(eq(photos.contentHash, deleted.contentHash)).get();
+  if (shared === undefined) await files.remove(files.layout.originalPath(deleted.contentHash, deleted.originalExtension));
+  await files.removeDerived(deleted.publicId);
   return deleted;
 }
 

@@ -67,15 +67,15 @@ class ImportProgress {
 
 /** `lightbox import <dir>`: returns the exit code (1 when any image failed to import). */
 export async function importCommand(config: Config, args: ImportArgs): Promise<number> {
-  const store = await openStore(config, { create: args.init, missingHint: WITH_INIT });
-  const { layout, database } = store;
+  const store = await openStore(config, { create: args.init, missingHint: WITH_INIT, checkBucket: true });
+  const { layout, database, files } = store;
   const out = process.stdout;
   try {
     out.write(libraryNotice(store, 'Importing into'));
     const root = path.resolve(args.dir);
     let done = 0;
     const progress = out.isTTY ? new ImportProgress() : undefined;
-    const summary = await importFolder({ db: database.db, layout }, root, {
+    const summary = await importFolder({ db: database.db, layout, files }, root, {
       album: args.album,
       visibility: args.public ? 'PUBLIC' : 'PRIVATE',
       concurrency: args.concurrency,
@@ -106,6 +106,6 @@ export async function importCommand(config: Config, args: ImportArgs): Promise<n
     }
     return summary.failed.length > 0 ? 1 : 0;
   } finally {
-    database.close();
+    store.close();
   }
 }

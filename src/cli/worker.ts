@@ -8,7 +8,7 @@ import { openStore } from '../storage/open-store.ts';
  * instead of the server's in-process worker, until SIGTERM or SIGINT hands its jobs back.
  */
 export async function workerCommand(config: Config, logger: Logger): Promise<void> {
-  const store = await openStore(config, { create: false });
+  const store = await openStore(config, { create: false, checkBucket: true });
   const { database } = store;
   const concurrency = Math.max(1, config.jobs.workers);
   const worker = createPhotoWorker(store, logger, config.jobs, concurrency);
@@ -22,7 +22,7 @@ export async function workerCommand(config: Config, logger: Logger): Promise<voi
     logger.info({ signal }, 'worker stopping');
     worker.stop(config.http.shutdownGraceMs).then(
       () => {
-        database.close();
+        store.close();
         logger.flush();
       },
       (error: unknown) => {

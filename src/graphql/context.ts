@@ -7,6 +7,7 @@ import type { PreparedReads, Reads } from '../db/statements.ts';
 import { type ImageViewer, imageViewer, type SigningKeys } from '../images/grant.ts';
 import type { StagedUpload } from '../processing/staged-upload.ts';
 import type { SqlUsage } from '../sql-meter.ts';
+import type { FileStore } from '../storage/file-store.ts';
 import type { StorageLayout } from '../storage/layout.ts';
 import type { Store } from '../storage/open-store.ts';
 import { createLoaders, type Loaders } from './loaders.ts';
@@ -16,6 +17,8 @@ export interface GraphQLContext {
   /** The records GraphQL reads, through statements prepared once. */
   reads: Reads;
   layout: StorageLayout;
+  /** Where the photos' files are kept (the data dir, or a bucket). */
+  files: FileStore;
   viewer: Viewer;
   /** The viewer as images/grant.ts hands it image URLs: one signature expiry for every URL of the answer. */
   signing: ImageViewer;
@@ -83,6 +86,7 @@ export function requestContexts(options: ContextOptions): (identity: RequestIden
       db,
       ...readsAsOf(version),
       layout: options.store.layout,
+      files: options.store.files,
       viewer,
       uploads: uploads ?? new Map(),
       ingest: options.ingest,

@@ -148,7 +148,7 @@ const URL_IMPORT_MAX_REDIRECTS = 3;
 
 /** Stores a staged file as a photo and says what became of it. */
 async function storeUpload(ctx: GraphQLContext, staged: StagedFile, filename: string, albumId: number | undefined): Promise<UploadOutcome> {
-  const outcome = await ingestStaged({ db: ctx.db, layout: ctx.layout }, staged, filename, {
+  const outcome = await ingestStaged({ db: ctx.db, layout: ctx.layout, files: ctx.files }, staged, filename, {
     album: albumId === undefined ? undefined : { id: albumId },
   });
   if (outcome.kind === 'unsupported' || outcome.kind === 'failed') return rejection(filename, outcome);
@@ -341,7 +341,7 @@ builder.mutationType({
       errors: mutationErrors('DeletePhoto'),
       args: { id: t.arg.globalID({ required: true, for: PhotoRef }) },
       resolve: async (_root, { id }, ctx) => {
-        await deletePhoto(ctx.db, ctx.layout, id.id);
+        await deletePhoto(ctx.db, ctx.files, id.id);
         return { deletedId: encodeGlobalID(id.typename, id.id) };
       },
     }),

@@ -1,5 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import type Database from 'better-sqlite3';
+import { BucketFiles } from '../storage/bucket-files.ts';
+import type { FileStore } from '../storage/file-store.ts';
 import { VERSION } from '../version.ts';
 
 interface QueueRow {
@@ -26,7 +28,7 @@ export const QUEUE_HEALTH_SQL = `SELECT
 const STALLED_AFTER_MS = 60_000;
 
 /** `/healthz`: liveness and readiness in one JSON document; 503 when the database does not answer. */
-export function createHealthRoute(sqlite: Database.Database, workersInProcess: number) {
+export function createHealthRoute(sqlite: Database.Database, workersInProcess: number, files?: FileStore) {
   const journalMode = sqlite.prepare<[], { journal_mode: string }>('PRAGMA journal_mode');
   const queue = sqlite.prepare<[{ now: number }], QueueRow>(QUEUE_HEALTH_SQL);
   const startedAt = Date.now();
@@ -55,6 +57,7 @@ export function createHealthRoute(sqlite: Database.Database, workersInProcess: n
               }
             : {}),
         },
+        storage: storageHealth(files),
       };
     } catch (error) {
       status = 503;
@@ -68,5 +71,18 @@ export function createHealthRoute(sqlite: Database.Database, workersInProcess: n
       'X-Content-Type-Options': 'nosniff',
     });
     res.end(headOnly ? undefined : json);
+  };
+}
+
+/**
+ * Where the files are and, for a bucket, how its local cache is doing: bytes kept of the bound
+ * (shared by every process on the host), and this process's image requests answered from it.
+ * Nothing here asks the bucket: a probe must not cost egress or fail with the network.
+ */
+function storageHealth(files: FileStore | undefined): Record<string, unknown> {
+  if (!(files instanceof BucketFiles)) return { location: files?.location ?? 'local' };
+  return {
+    location: files.location,
+    cache: { bytes: files.cache.bytes, maxBytes: files.cache.maxBytes, hits: files.hits, misses: files.misses },
   };
 }

@@ -1,14 +1,16 @@
 import { randomBytes } from 'node:crypto';
 import { createReadStream, readFile, type Stats, stat, statSync } from 'node:fs';
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
-import { pipeline } from 'node:stream';
+import { pipeline, type Readable } from 'node:stream';
 import { pipeline as pipelineAsync } from 'node:stream/promises';
-import { hasErrorCode } from '../errors.ts';
+import { hasErrorCode, StorageUnavailableError } from '../errors.ts';
 import { type GrantChecks, type ImageGrant, verifyGrant } from '../images/grant.ts';
 import { followsAccept, parseImagePath } from '../images/image-url.ts';
 import type { Logger } from '../log.ts';
 import { renditionSource } from '../media/public-original.ts';
 import { publicOriginalRender, type RenderQueue, type RenderRequest } from '../media/render-queue.ts';
+import type { ObjectFacts } from '../storage/bucket.ts';
+import type { BucketFiles } from '../storage/bucket-files.ts';
 import type { StorageLayout } from '../storage/layout.ts';
 import { negotiateFormat } from './accept.ts';
 import { evaluatePreconditions, ifRangeMatches } from './conditional.ts';
@@ -32,6 +34,13 @@ import { type FileValidators, httpDate, lastModifiedOf, type ValidatorCache } fr
  * 5. renderThenRespond: a rendition not made yet is made on its first request, once (the
  *    render queue joins requests for the same file), then answered as if it had been there.
  *
+ * A bucket library (LIGHTBOX_STORAGE=s3://…) takes the same path: the granted file's path is its
+ * place in the local cache, so a cached file is one stat and its 304 asks nothing of the bucket.
+ * Only a file not in the cache goes on to serveFromBucket: a revalidation of a file this host has
+ * seen is answered from the cache's index; anything else is fetched into the cache (a big
+ * original is streamed through from the bucket instead, by range when a range is asked), or
+ * rendered when the bucket has no such rendition. A bucket that fails is a 503 with Retry-After.
+ *
  * The 304 path allocates no closure: every step is a top-level function over `deps`.
  */
 
@@ -49,6 +58,8 @@ export interface ImageRouteOptions {
   /** What a URL may receive (images/grant.ts grantChecks). */
   grants: GrantChecks;
   layout: StorageLayout;
+  /** A bucket library's files, when that is where they are (undefined on the local disk). */
+  objects?: BucketFiles;
   renderer: RenderQueue;
   /** Small files' bytes, kept in memory (its bound is a share of LIGHTBOX_IMAGE_CACHE_MB, as the validators'). */
   cache: ImageFileCache;
@@ -113,7 +124,13 @@ function serveFile(deps: ImageRouteDeps, req: IncomingMessage, res: ServerRespon
   }
   if (stats?.isFile()) {
     if (deps.logRequests) deps.logger.debug({ method: req.method, url: redactCredentials(req.url ?? '') }, 'image request');
+    if (deps.objects !== undefined) deps.objects.touch(grant.path);
     respondFromFile(deps, req, res, grant, stats);
+    return;
+  }
+  if (deps.objects !== undefined && failure === undefined) {
+    if (deps.logRequests) deps.logger.debug({ method: req.method, url: redactCredentials(req.url ?? '') }, 'image request');
+    serveFromBucket(deps, deps.objects, req, res, grant);
     return;
   }
   // The uploaded original is never rendered: missing, it is an error below.
@@ -128,16 +145,7 @@ function serveFile(deps: ImageRouteDeps, req: IncomingMessage, res: ServerRespon
 /** 3, continued: RFC 9110 §13.2.2's conditions, from the file's validators alone; past them, the representation. */
 function respondFromFile(deps: ImageRouteDeps, req: IncomingMessage, res: ServerResponse, grant: ImageGrant, stats: Stats): void {
   const validators = deps.validators.for(grant.path, stats.mtimeMs, stats.size);
-  const outcome = evaluatePreconditions(
-    {
-      ifMatch: requestHeader(req, 'if-match'),
-      ifNoneMatch: requestHeader(req, 'if-none-match'),
-      ifModifiedSince: requestHeader(req, 'if-modified-since'),
-      ifUnmodifiedSince: requestHeader(req, 'if-unmodified-since'),
-    },
-    validators.etag,
-    stats.mtimeMs,
-  );
+  const outcome = preconditionsOf(req, validators.etag, stats.mtimeMs);
   if (outcome === 'not-modified') {
     res.writeHead(304, notModifiedHeaders(validators, grant));
     res.end();
@@ -148,6 +156,19 @@ function respondFromFile(deps: ImageRouteDeps, req: IncomingMessage, res: Server
     return;
   }
   sendRepresentation(deps, req, res, grant, stats, validators);
+}
+
+function preconditionsOf(req: IncomingMessage, etag: string, mtimeMs: number) {
+  return evaluatePreconditions(
+    {
+      ifMatch: requestHeader(req, 'if-match'),
+      ifNoneMatch: requestHeader(req, 'if-none-match'),
+      ifModifiedSince: requestHeader(req, 'if-modified-since'),
+      ifUnmodifiedSince: requestHeader(req, 'if-unmodified-since'),
+    },
+    etag,
+    mtimeMs,
+  );
 }
 
 /**
@@ -169,6 +190,39 @@ function notModifiedHeaders(file: FileValidators, grant: ImageGrant): OutgoingHt
   return headers;
 }
 
+/** The headers of a 200 or 206 of the file, before its length and range. */
+function representationHeaders(grant: ImageGrant, validators: FileValidators, mtimeMs: number): OutgoingHttpHeaders {
+  const { policy } = grant;
+  const headers: OutgoingHttpHeaders = {
+    ETag: validators.etag,
+    'Last-Modified': lastModifiedOf(mtimeMs),
+    'Cache-Control': policy.cacheControl,
+    'Accept-Ranges': 'bytes',
+    'X-Content-Type-Options': 'nosniff',
+    'Content-Type': grant.contentType,
+  };
+  if (policy.maxAge > 0) headers.Expires = httpDate(Date.now() + policy.maxAge * 1000);
+  if (grant.varyAccept) headers.Vary = 'Accept';
+  return headers;
+}
+
+/** The range a GET asks for, honoured only while If-Range (if any) still names this file; undefined for the whole file. */
+function askedRange(req: IncomingMessage, validators: FileValidators, mtimeMs: number, size: number) {
+  const range = req.method === 'GET' ? requestHeader(req, 'range') : undefined;
+  const ifRange = requestHeader(req, 'if-range');
+  const honoured = range !== undefined && (ifRange === undefined || ifRangeMatches(ifRange, validators.etag, mtimeMs, Date.now()));
+  return honoured ? parseRange(range, size) : undefined;
+}
+
+/** 416: not the representation itself, so never cacheable for a year, whatever the URL's version says. */
+function sendUnsatisfiable(res: ServerResponse, grant: ImageGrant, validators: FileValidators, size: number): void {
+  sendPlain(res, 416, 'Range not satisfiable', 'no-store', false, {
+    'Content-Range': `bytes */${size}`,
+    ETag: validators.etag,
+    ...(grant.varyAccept ? VARY_ACCEPT : undefined),
+  });
+}
+
 /** 4: the representation's headers, then a range of it (206, 416), HEAD, or all of it. */
 function sendRepresentation(
   deps: ImageRouteDeps,
@@ -178,28 +232,10 @@ function sendRepresentation(
   stats: Stats,
   validators: FileValidators,
 ): void {
-  const { policy } = grant;
-  const headers: OutgoingHttpHeaders = {
-    ETag: validators.etag,
-    'Last-Modified': lastModifiedOf(stats.mtimeMs),
-    'Cache-Control': policy.cacheControl,
-    'Accept-Ranges': 'bytes',
-    'X-Content-Type-Options': 'nosniff',
-    'Content-Type': grant.contentType,
-  };
-  if (policy.maxAge > 0) headers.Expires = httpDate(Date.now() + policy.maxAge * 1000);
-  if (grant.varyAccept) headers.Vary = 'Accept';
-  const range = req.method === 'GET' ? requestHeader(req, 'range') : undefined;
-  const ifRange = requestHeader(req, 'if-range');
-  const honoured = range !== undefined && (ifRange === undefined || ifRangeMatches(ifRange, validators.etag, stats.mtimeMs, Date.now()));
-  const asked = honoured ? parseRange(range, stats.size) : undefined;
+  const headers = representationHeaders(grant, validators, stats.mtimeMs);
+  const asked = askedRange(req, validators, stats.mtimeMs, stats.size);
   if (asked?.kind === 'unsatisfiable') {
-    // Not the representation itself: never cacheable for a year, whatever the URL's version says.
-    sendPlain(res, 416, 'Range not satisfiable', 'no-store', false, {
-      'Content-Range': `bytes */${stats.size}`,
-      ETag: validators.etag,
-      ...(grant.varyAccept ? VARY_ACCEPT : undefined),
-    });
+    sendUnsatisfiable(res, grant, validators, stats.size);
     return;
   }
   if (asked?.kind === 'partial') {
@@ -368,6 +404,10 @@ function renderFailed(
     sendPlain(res, 503, 'Busy rendering images; retry shortly', 'no-store', headOnly, { 'Retry-After': RETRY_AFTER_SECONDS, ...vary });
     return;
   }
+  if (error instanceof StorageUnavailableError) {
+    bucketFailed(deps, req, res, grant, error);
+    return;
+  }
   deps.logger.error({ err: error, source: render.source, destination: render.destination }, 'could not render an image');
   sendPlain(res, 500, 'Could not render this image', 'no-store', headOnly, vary);
 }
@@ -389,4 +429,116 @@ function renderRequestFor(layout: StorageLayout, grant: ImageGrant): RenderReque
   };
   if (via !== undefined) request.via = { variant: 'original', ...via };
   return request;
+}
+
+// ---------------------------------------------------------------------------------------------
+// A bucket library's file that is not in the local cache (serveFile found no file at its path).
+
+function serveFromBucket(deps: ImageRouteDeps, objects: BucketFiles, req: IncomingMessage, res: ServerResponse, grant: ImageGrant): void {
+  const known = objects.known(grant.path);
+  if (known !== undefined && answeredFromKnown(deps, req, res, grant, known)) return;
+  objects.locate(grant.path).then(
+    (found) => {
+      if (found.kind === 'cached') respondFromFile(deps, req, res, grant, found.stats);
+      else if (found.kind === 'remote') respondFromObject(deps, objects, req, res, grant, found.facts);
+      else if (!grant.untouched) renderThenRespond(deps, req, res, grant);
+      else {
+        deps.logger.error({ path: grant.path, storage: objects.location }, 'original is missing for a known photo');
+        sendNotFound(res, req.method === 'HEAD', grant.varyAccept);
+      }
+    },
+    (error: unknown) => bucketFailed(deps, req, res, grant, error),
+  );
+}
+
+/** A revalidation naming the file as this host last saw it (cached then, maybe evicted since): a 304 without the bucket. True when answered. */
+function answeredFromKnown(deps: ImageRouteDeps, req: IncomingMessage, res: ServerResponse, grant: ImageGrant, known: ObjectFacts): boolean {
+  const validators = deps.validators.for(grant.path, known.modifiedMs, known.size);
+  if (preconditionsOf(req, validators.etag, known.modifiedMs) !== 'not-modified') return false;
+  res.writeHead(304, notModifiedHeaders(validators, grant));
+  res.end();
+  return true;
+}
+
+/**
+ * A big object streamed through from the bucket, never held whole: the conditions against its
+ * validators (from its HEAD), then one range of it as a ranged GET, or all of it. Several ranges
+ * get all of it (RFC 9110 §14.2 lets a server ignore Range), rather than one GET per range.
+ */
+function respondFromObject(
+  deps: ImageRouteDeps,
+  objects: BucketFiles,
+  req: IncomingMessage,
+  res: ServerResponse,
+  grant: ImageGrant,
+  facts: ObjectFacts,
+): void {
+  const validators = deps.validators.for(grant.path, facts.modifiedMs, facts.size);
+  const outcome = preconditionsOf(req, validators.etag, facts.modifiedMs);
+  if (outcome === 'not-modified') {
+    res.writeHead(304, notModifiedHeaders(validators, grant));
+    res.end();
+    return;
+  }
+  if (outcome === 'precondition-failed') {
+    sendPlain(res, 412, 'Precondition failed', 'no-store', req.method === 'HEAD', grant.varyAccept ? VARY_ACCEPT : undefined);
+    return;
+  }
+  const headers = representationHeaders(grant, validators, facts.modifiedMs);
+  const asked = askedRange(req, validators, facts.modifiedMs, facts.size);
+  if (asked?.kind === 'unsatisfiable') {
+    sendUnsatisfiable(res, grant, validators, facts.size);
+    return;
+  }
+  const ranges = asked?.kind === 'partial' ? coalesceRanges(asked.ranges) : [];
+  const only = ranges.length === 1 ? (ranges[0] as ByteRange) : { start: 0, end: facts.size - 1 };
+  const status = ranges.length === 1 ? 206 : 200;
+  if (status === 206) headers['Content-Range'] = `bytes ${only.start}-${only.end}/${facts.size}`;
+  headers['Content-Length'] = only.end - only.start + 1;
+  if (req.method === 'HEAD' || facts.size === 0) {
+    res.writeHead(status, headers);
+    res.end();
+    return;
+  }
+  objects.range(grant.path, only.start, only.end).then(
+    (body) => sendObjectBody(deps, req, res, grant, body, status, headers),
+    (error: unknown) => bucketFailed(deps, req, res, grant, error),
+  );
+}
+
+function sendObjectBody(
+  deps: ImageRouteDeps,
+  req: IncomingMessage,
+  res: ServerResponse,
+  grant: ImageGrant,
+  body: Readable | undefined,
+  status: number,
+  headers: OutgoingHttpHeaders,
+): void {
+  if (body === undefined) {
+    // Gone between its HEAD and this GET: its photo was deleted meanwhile.
+    sendNotFound(res, req.method === 'HEAD', grant.varyAccept);
+    return;
+  }
+  res.writeHead(status, headers);
+  // pipeline ends the bucket's response when the client goes away: nothing more is downloaded for it.
+  pipeline(body, res, (error) => {
+    if (error && error.code !== 'ERR_STREAM_PREMATURE_CLOSE') deps.logger.warn({ err: error, path: grant.path }, 'image body from the bucket was cut short');
+  });
+}
+
+/**
+ * The bucket did not answer (network, 5xx, refused credentials): 503 with Retry-After, never a
+ * 404 a CDN would keep, nor a 500; logged, with the store's reason.
+ */
+function bucketFailed(deps: ImageRouteDeps, req: IncomingMessage, res: ServerResponse, grant: ImageGrant, error: unknown): void {
+  deps.logger.error({ err: error, path: grant.path }, 'the bucket did not answer an image request');
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  sendPlain(res, 503, 'The photo storage is not answering; retry shortly', 'no-store', req.method === 'HEAD', {
+    'Retry-After': RETRY_AFTER_SECONDS,
+    ...(grant.varyAccept ? VARY_ACCEPT : undefined),
+  });
 }

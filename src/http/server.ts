@@ -24,6 +24,7 @@ import { IMAGES_PREFIX } from '../images/image-url.ts';
 import type { Logger } from '../log.ts';
 import { MAX_INPUT_PIXELS, RENDER_TIMEOUT_SECONDS } from '../media/limits.ts';
 import { type Render, RenderQueue } from '../media/render-queue.ts';
+import { BucketFiles } from '../storage/bucket-files.ts';
 import type { Store } from '../storage/open-store.ts';
 import { createDownloadRoute } from './download-route.ts';
 import { ImageFileCache } from './file-cache.ts';
@@ -89,7 +90,7 @@ export function createLightboxServer({
   const renderer = new RenderQueue({
     concurrency: config.images.renderConcurrency,
     maxWaiting: config.images.renderQueue,
-    tempDir: layout.tempDir,
+    files: store.files,
     maxPixels: MAX_INPUT_PIXELS,
     timeoutSeconds: RENDER_TIMEOUT_SECONDS,
     render,
@@ -104,6 +105,7 @@ export function createLightboxServer({
       publicMaxAgeSeconds: config.images.publicMaxAgeSeconds,
     }),
     layout,
+    objects: store.files instanceof BucketFiles ? store.files : undefined,
     renderer,
     cache: new ImageFileCache(memory.bodyBytes),
     validators: new ValidatorCache(memory.validatorBytes),
@@ -121,10 +123,11 @@ export function createLightboxServer({
     },
     reads: downloadReads,
     layout,
+    files: store.files,
     renderer,
     logger,
   });
-  const health = createHealthRoute(database.sqlite, config.jobs.workers);
+  const health = createHealthRoute(database.sqlite, config.jobs.workers, store.files);
   const changeFeed = new ChangeFeed(database.sqlite, { version: database.version });
   const contexts = requestContexts({
     store,

@@ -12,6 +12,7 @@ import { hasErrorCode } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { publicOriginalExtension } from '../media/public-original.ts';
 import { publicOriginalRender, type RenderQueue } from '../media/render-queue.ts';
+import type { FileStore } from '../storage/file-store.ts';
 import type { StorageLayout } from '../storage/layout.ts';
 import { EntryNames, photoBaseName } from './zip-names.ts';
 
@@ -43,6 +44,8 @@ const FILE_MODE = 0o100644;
 export interface AlbumZipDeps {
   reads: Reads;
   layout: StorageLayout;
+  /** Where the files are: a bucket's are fetched into the local cache before they are read. */
+  files: FileStore;
   renderer: RenderQueue;
   logger: Logger;
 }
@@ -172,6 +175,8 @@ async function openFile(
 ): Promise<EntryFile | undefined> {
   let handle: FileHandle | undefined;
   try {
+    // A bucket's file is fetched into the local cache first; the local disk's is there or not.
+    if (!(await deps.files.fetch(path))) throw Object.assign(new Error(`${path} is missing`), { code: 'ENOENT' });
     handle = await open(path, 'r');
     const stats = await handle.stat();
     return { handle, size: stats.size, extension };

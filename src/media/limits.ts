@@ -1,3 +1,5 @@
+import type { FileStore } from '../storage/file-store.ts';
+
 /** Bounds on decoding: a file over these is refused (ingest) or fails its render, never exhausts the machine. */
 export const MAX_INPUT_PIXELS = 100_000_000;
 /** One on-demand rendition: a request waits on it, so it must end. */
@@ -10,7 +12,7 @@ export interface DecodeLimits {
   timeoutSeconds: number;
 }
 
-/** Limits of a decode whose result is written to disk through a temp file in `tempDir`. */
+/** Limits of a decode whose result is written whole or not at all through `files` (the data dir, or a bucket). */
 export interface RenderLimits extends DecodeLimits {
-  tempDir: string;
+  files: Pick<FileStore, 'write' | 'fetch'>;
 }

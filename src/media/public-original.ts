@@ -1,6 +1,5 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import sharp, { type Sharp } from 'sharp';
-import { writeAtomically, writeFileAtomic } from '../storage/atomic.ts';
 import { MATTE } from './encode.ts';
 import { heifIccProfile } from './heif-boxes.ts';
 import { heifDecoders } from './heif-decoder.ts';
@@ -78,6 +77,8 @@ function reencode(image: Sharp, extension: string): Sharp {
  * to walk, is re-encoded upright at full size.
  */
 export async function writePublicOriginal(request: PublicOriginalRequest, limits: RenderLimits): Promise<void> {
+  if (!(await limits.files.fetch(request.source))) throw new Error(`the original ${request.source} is missing`);
+  const contentType = publicOriginalContentType(request.extension);
   if (isHeif(request.extension)) {
     const decoded = await heifDecoders.decode(request.source, limits, heifIccProfile(await readFile(request.source)));
     // sRGB, as every rendition: an iPhone's Display P3 is converted through its profile, not relabelled.
@@ -86,13 +87,13 @@ export async function writePublicOriginal(request: PublicOriginalRequest, limits
       .flatten({ background: MATTE })
       .toColourspace('srgb')
       .jpeg({ quality: 92 });
-    await writeAtomically(limits.tempDir, request.destination, (temp) => encoded.toFile(temp));
+    await limits.files.write(request.destination, (temp) => encoded.toFile(temp), contentType);
     return;
   }
   if (request.extension === 'jpg') {
     try {
       const stripped = stripJpegMetadata(await readFile(request.source), turnedOrientation(request.orientation, request.quarterTurns));
-      await writeFileAtomic(limits.tempDir, request.destination, stripped);
+      await limits.files.write(request.destination, (temp) => writeFile(temp, stripped, { flag: 'wx' }), contentType);
       return;
     } catch (error) {
       if (!(error instanceof NotAJpegError)) throw error;
@@ -105,5 +106,11 @@ export async function writePublicOriginal(request: PublicOriginalRequest, limits
     .timeout({ seconds: limits.timeoutSeconds });
   const encoded = reencode(image, request.extension);
   // Streamed into the temp file: a full-size image is never held in memory as an encoded buffer.
-  await writeAtomically(limits.tempDir, request.destination, (temp) => encoded.toFile(temp));
+  await limits.files.write(request.destination, (temp) => encoded.toFile(temp), contentType);
+}
+
+/** The public copy's media type, by the original's extension (the copy keeps its format, HEIF becomes JPEG). */
+function publicOriginalContentType(extension: string): string {
+  const kept = publicOriginalExtension(extension);
+  return kept === 'jpg' ? 'image/jpeg' : kept === 'tif' ? 'image/tiff' : `image/${kept}`;
 }

@@ -1,4 +1,3 @@
-import { stat } from 'node:fs/promises';
 import { LightboxError } from '../errors.ts';
 import type { StorageLayout } from '../storage/layout.ts';
 import type { RenderLimits } from './limits.ts';
@@ -56,11 +55,12 @@ export type Render = (request: RenderRequest, limits: RenderLimits) => Promise<v
 /** One rendition on demand, through the same source and encoders the worker uses; or the public copy of an original. */
 export async function renderRendition(request: RenderRequest, limits: RenderLimits): Promise<void> {
   if (request.variant === 'original') return writePublicOriginal(request, limits);
+  if (!(await limits.files.fetch(request.source))) throw new Error(`the source ${request.source} of a rendition is missing`);
   await PhotoSource.open({ path: request.source, quarterTurns: request.quarterTurns }, request, limits).write(
     request.variant,
     request.format,
     request.destination,
-    limits.tempDir,
+    limits.files,
   );
 }
 
@@ -103,7 +103,7 @@ export class RenderQueue {
   /** The public copy a rendition is cut from, made once however many renditions wait on it; before a slot is taken, so none waits on itself. */
   private async prerequisite(request: RenderRequest): Promise<void> {
     if (request.variant === 'original' || request.via === undefined) return;
-    if (await fileExists(request.via.destination)) return;
+    if (await this.options.files.fetch(request.via.destination)) return;
     await this.ensure(request.via);
   }
 
@@ -119,6 +119,3 @@ export class RenderQueue {
   }
 }
 
-async function fileExists(file: string): Promise<boolean> {
-  return (await stat(file).catch(() => undefined))?.isFile() === true;
-}

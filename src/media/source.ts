@@ -1,9 +1,17 @@
 import sharp, { type Sharp } from 'sharp';
 import { rgbaToThumbHash } from 'thumbhash';
-import { writeAtomically } from '../storage/atomic.ts';
+import type { FileStore } from '../storage/file-store.ts';
 import { encode, MATTE } from './encode.ts';
 import type { DecodeLimits } from './limits.ts';
-import { DERIVED_VARIANTS, type DerivedVariant, EAGER_RENDITIONS, type ImageFormat, variantDimensions, variantScale } from './variants.ts';
+import {
+  DERIVED_VARIANTS,
+  type DerivedVariant,
+  EAGER_RENDITIONS,
+  type ImageFormat,
+  MIME_TYPES,
+  variantDimensions,
+  variantScale,
+} from './variants.ts';
 
 /** Of the photo as displayed (orientation and the owner's quarter turns applied). */
 export interface DisplaySize {
@@ -102,10 +110,10 @@ export class PhotoSource {
     return this.upright().resize(target.width, target.height, { fit, position: 'centre' });
   }
 
-  /** Encodes one rendition into a temp file, then fsyncs and renames it into place: readers see all of it or none. */
-  write(variant: DerivedVariant, format: ImageFormat, destination: string, tempDir: string): Promise<void> {
+  /** Encodes one rendition into a temp file, then puts it in place whole (FileStore.write): readers see all of it or none. */
+  write(variant: DerivedVariant, format: ImageFormat, destination: string, files: Pick<FileStore, 'write'>): Promise<void> {
     const image = encode(this.rendition(variant), format);
-    return writeAtomically(tempDir, destination, (temp) => image.toFile(temp));
+    return files.write(destination, (temp) => image.toFile(temp), MIME_TYPES[format]);
   }
 
   async placeholder(): Promise<Placeholder> {

@@ -18,7 +18,8 @@ import { MAX_INPUT_PIXELS } from '../media/limits.ts';
 import { type MediaType, SNIFF_LENGTH, sniffMediaType } from '../media/media-type.ts';
 import { type ProbedImage, probeImage } from '../media/probe.ts';
 import { geoCellOf } from '../places/geo-cells.ts';
-import { commitTempFile, tempPath } from '../storage/atomic.ts';
+import { tempPath } from '../storage/atomic.ts';
+import { type FileStore, filesOf } from '../storage/file-store.ts';
 import type { StorageLayout } from '../storage/layout.ts';
 
 /** When the caller names no limit (folder imports): the same as LIGHTBOX_UPLOAD_MAX_MB's default. */
@@ -27,6 +28,8 @@ export const DEFAULT_MAX_BYTES = 200 * 1024 * 1024;
 export interface IngestDeps {
   db: Db;
   layout: StorageLayout;
+  /** Where originals are stored: the data dir's own folders unless given (a bucket library's store is always given). */
+  files?: FileStore;
   maxBytes?: number;
   maxPixels?: number;
 }
@@ -176,7 +179,8 @@ async function store(
   filename: string,
   options: IngestOptions,
 ): Promise<IngestOutcome> {
-  await commitTempFile(staged.temp, deps.layout.originalPath(staged.contentHash, type.extension));
+  // Stored for good (renamed into place, or uploaded to the bucket) before the row exists.
+  await filesOf(deps).storeOriginal(staged.temp, deps.layout.originalPath(staged.contentHash, type.extension), type.mimeType);
   const publicId = newPublicId();
   return deps.db.transaction((tx) => {
     const inserted = tx

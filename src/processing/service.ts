@@ -25,6 +25,7 @@ export function createPhotoWorker(
   const deps = {
     db: store.database.db,
     layout: store.layout,
+    files: store.files,
     limits: { maxPixels: MAX_INPUT_PIXELS, timeoutSeconds: PROCESSING_TIMEOUT_SECONDS },
   };
   const queue = new JobQueue(

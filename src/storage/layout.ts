@@ -17,14 +17,39 @@ export class StorageLayout {
   readonly tempDir: string;
   readonly adminTokenFile: string;
   readonly secretFile: string;
+  /** Where a bucket library's files are kept on this machine (the local cache, data/cache). */
+  readonly cacheDir: string;
+  /** The folder originals/ and derived/ are in: the data dir itself, or the cache of a bucket's files. */
+  readonly filesDir: string;
 
-  constructor(readonly dataDir: string) {
+  /** `inCache`: the photos' files live in a bucket, and their paths here are those of the local cache. */
+  constructor(
+    readonly dataDir: string,
+    readonly inCache = false,
+  ) {
     this.databaseFile = path.join(dataDir, 'lightbox.db');
-    this.originalsDir = path.join(dataDir, 'originals');
-    this.derivedDir = path.join(dataDir, 'derived');
+    this.cacheDir = path.join(dataDir, 'cache');
+    this.filesDir = inCache ? this.cacheDir : dataDir;
+    this.originalsDir = path.join(this.filesDir, 'originals');
+    this.derivedDir = path.join(this.filesDir, 'derived');
     this.tempDir = path.join(dataDir, 'tmp');
     this.adminTokenFile = path.join(dataDir, 'admin-token');
     this.secretFile = path.join(dataDir, 'secret');
+  }
+
+  /**
+   * A file's name relative to filesDir with forward slashes: the same key in a bucket as on disk
+   * (originals/ab/cd/<sha256>.<ext>, derived/<xx>/<public id>/<variant>.v<n>.<ext>).
+   */
+  keyOf(file: string): string {
+    if (!file.startsWith(this.filesDir + SEP)) throw new Error(`not a photo file of this library: ${file}`);
+    const relative = file.slice(this.filesDir.length + 1);
+    return SEP === '/' ? relative : relative.split(SEP).join('/');
+  }
+
+  /** The path a key has here (keyOf's inverse). */
+  fileOf(key: string): string {
+    return [this.filesDir, ...key.split('/')].join(SEP);
   }
 
   /** Originals are stored once per content hash, sharded so no directory grows huge. */

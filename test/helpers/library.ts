@@ -4,6 +4,7 @@ import { type FolderImportSummary, importFolder } from '../../src/processing/fol
 import { ingestFile } from '../../src/processing/ingest.ts';
 import { backupLibrary } from '../../src/storage/backup.ts';
 import { openStore } from '../../src/storage/open-store.ts';
+import { storageOf } from './server.ts';
 
 /**
  * What `lightbox import <dir>` does, in this process, through a second connection to the
@@ -15,14 +16,15 @@ export async function importIntoDataDir(
   folder: string,
   options: { album?: string; public?: boolean } = {},
 ): Promise<FolderImportSummary> {
-  const { layout, database } = await openStore({ dataDir }, { create: true });
+  const store = await openStore({ dataDir, storage: storageOf(dataDir) }, { create: true });
+  const { layout, database, files } = store;
   try {
-    return await importFolder({ db: database.db, layout }, folder, {
+    return await importFolder({ db: database.db, layout, files }, folder, {
       album: options.album,
       visibility: options.public ? 'PUBLIC' : 'PRIVATE',
     });
   } finally {
-    database.close();
+    store.close();
   }
 }
 
@@ -37,7 +39,8 @@ export async function buildLibrary(
   dataDir: string,
   plan: LibraryPlan,
 ): Promise<{ albums: Record<string, string>; photos: Record<string, string> }> {
-  const { layout, database } = await openStore({ dataDir }, { create: true });
+  const store = await openStore({ dataDir, storage: storageOf(dataDir) }, { create: true });
+  const { layout, database, files } = store;
   try {
     const albums: Record<string, string> = {};
     for (const [name, visibility] of Object.entries(plan.albums)) {
@@ -45,14 +48,14 @@ export async function buildLibrary(
     }
     const photos: Record<string, string> = {};
     for (const [name, { file, albums: memberOf }] of Object.entries(plan.photos)) {
-      const outcome = await ingestFile({ db: database.db, layout }, file, { title: name, originalFilename: path.basename(file) });
+      const outcome = await ingestFile({ db: database.db, layout, files }, file, { title: name, originalFilename: path.basename(file) });
       if (outcome.kind !== 'imported') throw new Error(`${name}: ${JSON.stringify(outcome)}`);
       photos[name] = outcome.publicId;
       for (const album of memberOf) addPhotosToAlbum(database.db, albums[album] as string, [outcome.publicId]);
     }
     return { albums, photos };
   } finally {
-    database.close();
+    store.close();
   }
 }
 

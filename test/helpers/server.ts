@@ -6,8 +6,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import { type RunningLightbox, type StartOptions, startLightbox } from '../../src/app.ts';
-import { loadConfig } from '../../src/config.ts';
+import { loadConfig, type StorageConfig } from '../../src/config.ts';
 import { createLogger } from '../../src/log.ts';
+import { freshBucket } from './swift.ts';
 import { untilEvent } from './wait.ts';
 
 export interface TestServer {
@@ -41,9 +42,24 @@ export async function makeTempDir(label = 'lightbox-test-'): Promise<string> {
   return dir;
 }
 
+/**
+ * LIGHTBOX_TEST_STORAGE=swift runs a test file's servers on buckets (each its own) of a Swift the
+ * process starts once (test/helpers/swift.ts): how a test written for the local disk is run
+ * against object storage too (test/access-table-s3.test.ts). Unset, servers use the data dir.
+ */
+const TEST_STORAGE = process.env.LIGHTBOX_TEST_STORAGE;
+const storageEnvs = new Map<string, Record<string, string>>();
+
+/** The storage a test server's data dir was started with, for helpers that open it beside the server (helpers/library.ts). */
+export function storageOf(dataDir: string): StorageConfig {
+  return loadConfig(storageEnvs.get(path.resolve(dataDir)) ?? {}).storage;
+}
+
 /** A real Lightbox on 127.0.0.1, port 0, over a fresh temp data dir (or the given one), removed on close. */
 export async function startTestServer(env: Record<string, string> = {}, options: StartOptions = {}): Promise<TestServer> {
   const dataDir = env.LIGHTBOX_DATA_DIR ?? (await makeTempDir());
+  if (TEST_STORAGE === 'swift' && env.LIGHTBOX_STORAGE === undefined) env = { ...(await freshBucket()).env, ...env };
+  if (env.LIGHTBOX_STORAGE !== undefined) storageEnvs.set(path.resolve(dataDir), env);
   const adminToken = randomBytes(24).toString('base64url');
   const config = loadConfig({
     LIGHTBOX_ADMIN_TOKEN: adminToken,
