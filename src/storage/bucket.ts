@@ -45,6 +45,9 @@ export class Bucket {
   private readonly prefix: string;
 
   constructor(readonly config: BucketStorageConfig) {
+    // The SDK's "newer versions will need Node 22" warning is for whoever upgrades package.json
+    // (docs/operations.md says so), not for the person whose server prints it at every start.
+    process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
     this.client = new S3Client({
       region: config.region,
       endpoint: config.endpoint,
