@@ -12,11 +12,11 @@ import { MAX_INPUT_PIXELS } from '../src/media/limits.ts';
 import { writePublicOriginal } from '../src/media/public-original.ts';
 import { renderRendition } from '../src/media/render-queue.ts';
 import { importFolder } from '../src/processing/folder-import.ts';
+import { filesThrough } from '../src/storage/file-store.ts';
 import { openStore } from '../src/storage/open-store.ts';
 import { formatNumber } from './lib/format.ts';
 import { runWrk } from './lib/wrk.ts';
 import { timed } from './processing.ts';
-import { filesThrough } from '../src/storage/file-store.ts';
 
 export interface HeicBenchOptions {
   seconds: number;

@@ -8,9 +8,9 @@ import { MAX_INPUT_PIXELS } from '../src/media/limits.ts';
 import { renderRendition } from '../src/media/render-queue.ts';
 import { importFolder } from '../src/processing/folder-import.ts';
 import { processPhoto } from '../src/processing/process-photo.ts';
+import { filesThrough } from '../src/storage/file-store.ts';
 import { openStore } from '../src/storage/open-store.ts';
 import { formatNumber } from './lib/format.ts';
-import { filesThrough } from '../src/storage/file-store.ts';
 
 export interface ProcessingBenchOptions {
   seconds: number;

@@ -265,7 +265,10 @@ function readCredentials(env: Env): BucketStorageConfig['credentials'] {
   const secretAccessKey = env.AWS_SECRET_ACCESS_KEY?.trim() ?? '';
   if (accessKeyId === '' && secretAccessKey === '') return undefined;
   if (accessKeyId === '' || secretAccessKey === '') {
-    throw new ConfigError(accessKeyId === '' ? 'AWS_ACCESS_KEY_ID' : 'AWS_SECRET_ACCESS_KEY', 'set both AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or neither');
+    throw new ConfigError(
+      accessKeyId === '' ? 'AWS_ACCESS_KEY_ID' : 'AWS_SECRET_ACCESS_KEY',
+      'set both AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or neither',
+    );
   }
   const sessionToken = env.AWS_SESSION_TOKEN?.trim();
   return sessionToken ? { accessKeyId, secretAccessKey, sessionToken } : { accessKeyId, secretAccessKey };
@@ -281,7 +284,10 @@ function readEndpoint(env: Env): string | undefined {
     url = undefined;
   }
   if (url === undefined || (url.protocol !== 'http:' && url.protocol !== 'https:') || url.search !== '' || url.username !== '') {
-    throw new ConfigError('LIGHTBOX_S3_ENDPOINT', `expected the store's http:// or https:// address, such as https://s3.eu-central-003.backblazeb2.com, got "${raw}"`);
+    throw new ConfigError(
+      'LIGHTBOX_S3_ENDPOINT',
+      `expected the store's http:// or https:// address, such as https://s3.eu-central-003.backblazeb2.com, got "${raw}"`,
+    );
   }
   return url.href.replace(/\/+$/, '');
 }

@@ -161,7 +161,10 @@ describe('photos in object storage (LIGHTBOX_STORAGE=s3://…, a real Swift on l
     await refetched.body.arrayBuffer();
     assert.equal(refetched.statusCode, 200);
     assert.equal(refetched.headers.etag, first.headers.etag, 'fetched again: the same ETag');
-    assert.ok(relay.requests.slice(before).some((line) => line.startsWith('GET ')), 'this time from the bucket');
+    assert.ok(
+      relay.requests.slice(before).some((line) => line.startsWith('GET ')),
+      'this time from the bucket',
+    );
   });
 
   it('serves a replaced node (same database, empty cache) from the bucket with the same ETags, rendering nothing', async () => {
@@ -231,7 +234,10 @@ describe('photos in object storage (LIGHTBOX_STORAGE=s3://…, a real Swift on l
     dataOf(await postGraphQL(server.url, DeleteBucketPhoto, { id: encodeGlobalID('Photo', doomed) }, server.admin));
     assert.deepEqual(await keysOf(), []);
     assert.equal((await objectKeys(client, bucket, 'library/originals/')).length, before - 1, 'its original went; the other stayed');
-    assert.deepEqual((await filesUnder(path.join(server.dataDir, 'cache', 'derived'))).filter((file) => file.includes(doomed)), []);
+    assert.deepEqual(
+      (await filesUnder(path.join(server.dataDir, 'cache', 'derived'))).filter((file) => file.includes(doomed)),
+      [],
+    );
   });
 
   it('sweeps objects no row names (an upload whose row never came), and only those', async () => {
@@ -299,7 +305,10 @@ describe('photos in object storage (LIGHTBOX_STORAGE=s3://…, a real Swift on l
   it('stops at start with one line naming the setting when the bucket is unreachable, missing or refuses the key, leaving nothing behind', async () => {
     const cases = [
       { env: { LIGHTBOX_S3_ENDPOINT: 'http://127.0.0.1:9' }, says: /^LIGHTBOX_S3_ENDPOINT: .* did not take a test write/ },
-      { env: { LIGHTBOX_STORAGE: 's3://no-such-bucket-here' }, says: /^LIGHTBOX_STORAGE: .* the bucket no-such-bucket-here does not exist/ },
+      {
+        env: { LIGHTBOX_STORAGE: 's3://no-such-bucket-here' },
+        says: /^LIGHTBOX_STORAGE: .* the bucket no-such-bucket-here does not exist/,
+      },
       { env: { AWS_SECRET_ACCESS_KEY: 'wrong' }, says: /^AWS_ACCESS_KEY_ID: .* refused these credentials/ },
     ];
     for (const { env: changed, says } of cases) {

@@ -9,7 +9,6 @@ import { openStore } from '../storage/open-store.ts';
  */
 export async function workerCommand(config: Config, logger: Logger): Promise<void> {
   const store = await openStore(config, { create: false, checkBucket: true });
-  const { database } = store;
   const concurrency = Math.max(1, config.jobs.workers);
   const worker = createPhotoWorker(store, logger, config.jobs, concurrency);
   worker.start();

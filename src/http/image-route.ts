@@ -452,7 +452,13 @@ function serveFromBucket(deps: ImageRouteDeps, objects: BucketFiles, req: Incomi
 }
 
 /** A revalidation naming the file as this host last saw it (cached then, maybe evicted since): a 304 without the bucket. True when answered. */
-function answeredFromKnown(deps: ImageRouteDeps, req: IncomingMessage, res: ServerResponse, grant: ImageGrant, known: ObjectFacts): boolean {
+function answeredFromKnown(
+  deps: ImageRouteDeps,
+  req: IncomingMessage,
+  res: ServerResponse,
+  grant: ImageGrant,
+  known: ObjectFacts,
+): boolean {
   const validators = deps.validators.for(grant.path, known.modifiedMs, known.size);
   if (preconditionsOf(req, validators.etag, known.modifiedMs) !== 'not-modified') return false;
   res.writeHead(304, notModifiedHeaders(validators, grant));
@@ -523,7 +529,8 @@ function sendObjectBody(
   res.writeHead(status, headers);
   // pipeline ends the bucket's response when the client goes away: nothing more is downloaded for it.
   pipeline(body, res, (error) => {
-    if (error && error.code !== 'ERR_STREAM_PREMATURE_CLOSE') deps.logger.warn({ err: error, path: grant.path }, 'image body from the bucket was cut short');
+    if (error && error.code !== 'ERR_STREAM_PREMATURE_CLOSE')
+      deps.logger.warn({ err: error, path: grant.path }, 'image body from the bucket was cut short');
   });
 }
 

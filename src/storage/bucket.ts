@@ -122,7 +122,8 @@ export class Bucket {
     }
     // PutObject answers no Last-Modified: the object's own is what every node's ETag is made from.
     const stored = await this.head(key);
-    if (stored === undefined) throw new StorageUnavailableError(`${this.config.location}: ${key} was stored but cannot be found`, 'NotFound');
+    if (stored === undefined)
+      throw new StorageUnavailableError(`${this.config.location}: ${key} was stored but cannot be found`, 'NotFound');
     return stored;
   }
 

@@ -9,8 +9,7 @@ const missing = swiftMissing();
  * Skipped on a developer's machine without Swift's packages, with the line that installs them;
  * CI installs them (.ci/run), so there a test that cannot start Swift fails, saying the same.
  */
-export const swiftSkip: string | false =
-  missing === undefined || process.env.CI ? false : `OpenStack Swift is not installed (${missing})`;
+export const swiftSkip: string | false = missing === undefined || process.env.CI ? false : `OpenStack Swift is not installed (${missing})`;
 
 let shared: Promise<StartedSwift> | undefined;
 
