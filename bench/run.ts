@@ -10,6 +10,7 @@ import { benchImageRoute } from './image-route.ts';
 import { machineDescription } from './lib/machine.ts';
 import { nginxVersion } from './lib/nginx.ts';
 import { ensureWrk } from './lib/wrk.ts';
+import { benchObjectStorage } from './object-storage.ts';
 import { benchProcessing } from './processing.ts';
 import { benchScale } from './scale.ts';
 import { benchStartupScale } from './startup-scale.ts';
@@ -32,6 +33,8 @@ const { values } = parseArgs({
     'scale-sizes': { type: 'string' },
     // New 12-megapixel photos imported per round into each library of the scale section (default 6).
     'scale-import-photos': { type: 'string' },
+    // Photos imported into each library of the object-storage section (default 100).
+    'storage-photos': { type: 'string' },
     // Photos of 5 MB in the album-download section's album (default 205: about 1 GB).
     'zip-photos': { type: 'string' },
   },
@@ -59,7 +62,7 @@ if (!(seconds > 0 && seconds <= 60 && Number.isInteger(rounds) && rounds >= 1 &&
 ensureWrk();
 const against = values.against?.split(',').filter((root) => root !== '');
 const command = `npm run bench -- --seconds ${seconds} --rounds ${rounds} --connections ${connections}${values.against === undefined ? '' : ` --against ${values.against}`}`;
-const sections = new Set((values.sections ?? 'image,graphql,scale,wal,processing,heic,subscriptions,cli,zip').split(','));
+const sections = new Set((values.sections ?? 'image,graphql,scale,wal,processing,heic,subscriptions,cli,zip,storage').split(','));
 let imageTable = '(not run)';
 if (sections.has('image')) {
   process.stderr.write(`Image route vs nginx, sirv, a bare stat+md5 handler, @fastify/static and serve-static (${command})\n`);
@@ -112,6 +115,13 @@ if (sections.has('zip')) {
   const zipPhotos = Number(values['zip-photos'] ?? '205');
   if (!(Number.isInteger(zipPhotos) && zipPhotos >= 1 && zipPhotos <= 2000)) throw new Error('--zip-photos: 1 to 2000');
   zipTable = await benchAlbumZip({ photos: zipPhotos, photoMegabytes: 5 });
+}
+let storageTable = '(not run)';
+if (sections.has('storage')) {
+  process.stderr.write('Object storage: a library in a Swift bucket (S3 API) beside the same library on the local disk\n');
+  const photos = Number(values['storage-photos'] ?? '100');
+  if (!(Number.isInteger(photos) && photos >= 10 && photos <= 1000)) throw new Error('--storage-photos: 10 to 1000');
+  storageTable = await benchObjectStorage({ seconds, rounds, connections, photos });
 }
 let graphqlTable = '(not run)';
 if (sections.has('graphql')) {
@@ -188,6 +198,22 @@ GraphQL request, and all through the download; "peak − idle" is what the downl
 (the goal: within 50 MB). The archive is then checked with \`unzip -t\`.
 
 ${zipTable}
+
+## Object storage
+
+The same 100 photos imported into a library on the local disk and into one in a bucket of
+OpenStack Swift's S3 API (Debian's packages, on loopback; \`test/support/swift/\`), both
+processed, each served by a Lightbox in its own process (\`bench/servers/lightbox-storage.ts\`).
+The 304 and the cached 200 are wrk rows as in the image route's table, servers alternating;
+"Swift / local" is the median of the rounds' ratios of req per server CPU-s, and "bucket
+requests" counts the image requests the bucket server did not answer from its local cache while
+the row ran (the cache's own count, \`/healthz\` \`storage.cache.misses\`). The first 200s are
+one request at a time for distinct photos: the local disk's from files on disk, the bucket's
+from a replaced node (same database, empty cache), so each is a GET from the bucket and its
+placing in the cache. The import is \`lightbox import\`'s work in this process (hash, probe, EXIF,
+store the original, insert the row), timed alone; processing after it is not timed.
+
+${storageTable}
 
 ## WAL vs rollback journal
 

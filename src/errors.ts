@@ -127,6 +127,11 @@ export const ERRORS = {
   CONFIG: { exitCode: 1, audience: 'operator', description: 'An environment variable is invalid, or the data dir is unusable.' },
   USAGE: { exitCode: 2, audience: 'operator', description: 'The command line is wrong.' },
   DATA_DIR_IN_USE: { exitCode: 1, audience: 'operator', description: 'Another Lightbox server is running on this data dir.' },
+  STORAGE_COPY: {
+    exitCode: 1,
+    audience: 'operator',
+    description: 'A file could not be copied whole from one storage to the other (`lightbox storage migrate`); nothing was switched.',
+  },
   IMPORT_SOURCE: { exitCode: 1, audience: 'operator', description: 'The folder to import is missing, not a folder, or unreadable.' },
 } as const satisfies Record<string, { audience: 'client' | 'operator'; description: string; status?: number; exitCode?: number }>;
 

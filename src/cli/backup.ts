@@ -49,14 +49,14 @@ export async function backupCommand(config: Config, target: string): Promise<num
     );
     return 0;
   } finally {
-    store.database.close();
+    store.close();
   }
 }
 
 /** `lightbox restore <folder>`: into an empty LIGHTBOX_DATA_DIR, only when the whole backup checks out. */
 export async function restoreCommand(config: Config, source: string): Promise<number> {
   const backupDir = path.resolve(source);
-  const { manifest, problems } = await restoreLibrary(backupDir, config.dataDir);
+  const { manifest, problems } = await restoreLibrary(backupDir, config.dataDir, config.storage);
   if (problems.length > 0) {
     process.stderr.write(
       `lightbox: restore: the backup in ${backupDir} is damaged; nothing was restored (${problems.length} problems):\n${listProblems(problems)}`,
@@ -65,7 +65,8 @@ export async function restoreCommand(config: Config, source: string): Promise<nu
   }
   process.stdout.write(
     `Restored ${manifest.counts.photos} photos in ${manifest.counts.albums} albums (${megabytes(manifest.counts.bytes)}) ` +
-      `from ${backupDir} (made ${manifest.createdAt}) into ${config.dataDir}.\n` +
+      `from ${backupDir} (made ${manifest.createdAt}) into ${config.dataDir}` +
+      `${config.storage.kind === 's3' ? `, the originals into ${config.storage.location}` : ''}.\n` +
       'Renditions are made again on first request (or by the worker); start the server with `lightbox serve`.\n',
   );
   return 0;
@@ -119,6 +120,6 @@ export async function verifyCommand(config: Config, backupDir?: string): Promise
     process.stdout.write(`Done ${costSince(started)}.\n`);
     return problems.count === 0 ? 0 : 1;
   } finally {
-    store.database.close();
+    store.close();
   }
 }

@@ -228,6 +228,29 @@ export const COMMANDS: Command[] = [
     run: async ({ positionals, config }) => (await import('./backup.ts')).restoreCommand(config, positionals[0] as string),
   },
   {
+    name: 'storage',
+    summary: 'move the photos into an S3-compatible bucket, or back to the data dir',
+    usage: 'lightbox storage migrate --to <s3://bucket[/prefix] | local>',
+    details:
+      'Copies every original and current rendition of the library in LIGHTBOX_DATA_DIR to the other\n' +
+      'storage, each copy read back and checked by SHA-256, then records it: the next start needs\n' +
+      'LIGHTBOX_STORAGE set to it. Killed, a second run copies only what is missing. The bucket is\n' +
+      'reached with LIGHTBOX_S3_ENDPOINT, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_REGION.\n' +
+      'Refused while a server runs on the data dir; stop any `lightbox worker` too. Nothing is deleted.',
+    options: { '--to <where>': { description: 's3://bucket or s3://bucket/prefix, or local (the data dir)' } },
+    examples: [
+      'LIGHTBOX_S3_ENDPOINT=https://s3.eu-central-003.backblazeb2.com lightbox storage migrate --to s3://my-photos/lightbox',
+      'lightbox storage migrate --to local',
+    ],
+    parse: { ...HELP_OPTION, to: { type: 'string' } },
+    positionals: { min: 1, max: 1 },
+    run: async ({ positionals, values, config }) => {
+      if (positionals[0] !== 'migrate') throw usageError(`storage needs migrate (got "${positionals[0]}")`);
+      if (typeof values.to !== 'string') throw usageError('storage migrate needs --to s3://bucket[/prefix] or --to local');
+      return (await import('./storage.ts')).migrateStorageCommand(config, values.to);
+    },
+  },
+  {
     name: 'verify',
     summary: 'check that every photo has its original, intact, and no file is orphaned (or check a backup)',
     usage: 'lightbox verify [<backup folder>]',

@@ -1,9 +1,9 @@
-import { createHash, randomBytes } from 'node:crypto';
-import { closeSync, createReadStream, openSync } from 'node:fs';
-import { chmod, copyFile, link, mkdir, opendir, readdir, readFile, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { closeSync, openSync } from 'node:fs';
+import { chmod, copyFile, link, mkdir, readdir, readFile, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { pipeline } from 'node:stream/promises';
 import Database from 'better-sqlite3';
+import type { StorageConfig } from '../config.ts';
 import { openDatabase } from '../db/client.ts';
 import { LightboxError } from '../errors.ts';
 import { VERSION } from '../version.ts';
@@ -18,10 +18,13 @@ import {
   readManifestHeader,
   TOP_LEVEL,
 } from './backup-manifest.ts';
+import { Bucket } from './bucket.ts';
 import { staleTempFiles } from './data-dir.ts';
 import { isProcessAlive } from './data-dir-lock.ts';
+import { type FileStore, LocalFiles } from './file-store.ts';
 import { StorageLayout } from './layout.ts';
 import type { Store } from './open-store.ts';
+import { recordStorage } from './storage-record.ts';
 
 /**
  * A backup folder (format 2), readable without Lightbox:
@@ -57,16 +60,10 @@ const LOCK_STALE_MS = 5 * 60_000;
 /** Rows read per statement: memory stays one page, whatever the library's size. */
 const ROWS_PER_PAGE = 1_000;
 
-interface OriginalRow {
+export interface OriginalRow {
   content_hash: string;
   original_extension: string;
   byte_size: number;
-}
-
-export async function sha256OfFile(file: string): Promise<string> {
-  const hash = createHash('sha256');
-  await pipeline(createReadStream(file), hash);
-  return hash.digest('hex');
 }
 
 async function exists(file: string): Promise<boolean> {
@@ -80,24 +77,11 @@ async function entriesOf(dir: string): Promise<string[]> {
   });
 }
 
-/** Every file under `dir`, relative to it, a directory entry at a time; none when it does not exist. */
-async function* filesUnder(dir: string, relative = ''): AsyncGenerator<string> {
-  const handle = await opendir(path.join(dir, relative)).catch((error: NodeJS.ErrnoException) => {
-    if (error.code === 'ENOENT') return undefined;
-    throw error;
-  });
-  if (handle === undefined) return;
-  for await (const entry of handle) {
-    const child = path.join(relative, entry.name);
-    if (entry.isDirectory()) yield* filesUnder(dir, child);
-    else if (entry.isFile()) yield child;
-  }
-}
-
 /**
  * Adds originals to the backup's shared originals/: a hard link when both are on one file
  * system (no bytes copied, and originals are never modified in place), else a copy through a
- * temp file, so an interrupted backup never leaves half a file under an original's name. The
+ * temp file (downloaded, for a bucket library), so an interrupted backup never leaves half a
+ * file under an original's name. The
  * folders it added to are flushed before the manifest names them, so a power cut cannot
  * leave a committed manifest naming a link that never reached the disk.
  */
@@ -108,6 +92,7 @@ class OriginalsWriter {
   constructor(
     private readonly backupDir: string,
     private readonly tempDir: string,
+    private readonly files: FileStore,
   ) {}
 
   /** Puts `source` at `relative` (to the backup folder) unless it is there already; 'missing' when `source` is gone (its photo deleted meanwhile). */
@@ -116,23 +101,21 @@ class OriginalsWriter {
     if (await exists(destination)) return 'present';
     await mkdir(path.dirname(destination), { recursive: true, mode: 0o700 });
     this.touched.add(path.dirname(destination));
-    try {
-      await link(source, destination);
-      this.added.linked++;
-      return 'added';
-    } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      if (code === 'EEXIST') return 'present';
-      if (code === 'ENOENT') return 'missing';
-      if (code !== 'EXDEV' && code !== 'EPERM' && code !== 'ENOTSUP') throw error;
+    if (this.files instanceof LocalFiles) {
+      try {
+        await link(source, destination);
+        this.added.linked++;
+        return 'added';
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code;
+        if (code === 'EEXIST') return 'present';
+        if (code === 'ENOENT') return 'missing';
+        if (code !== 'EXDEV' && code !== 'EPERM' && code !== 'ENOTSUP') throw error;
+      }
     }
     const temp = path.join(this.tempDir, `${path.basename(destination)}.${process.pid}.part`);
-    try {
-      await copyFile(source, temp);
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return 'missing';
-      throw error;
-    }
+    await rm(temp, { force: true });
+    if (!(await this.files.copyOut(source, temp))) return 'missing';
     await commitTempFile(temp, destination);
     this.added.copied++;
     return 'added';
@@ -149,7 +132,7 @@ class OriginalsWriter {
  * the unique content_hash index): no statement stays open between pages, so the caller may
  * await between rows, and memory is one page at any size.
  */
-function* originalRows(sqlite: Database.Database): Generator<OriginalRow> {
+export function* originalRows(sqlite: Database.Database): Generator<OriginalRow> {
   const page = sqlite.prepare<[string, number], OriginalRow>(
     'SELECT content_hash, original_extension, byte_size FROM photos WHERE content_hash > ? ORDER BY content_hash LIMIT ?',
   );
@@ -214,8 +197,9 @@ async function copySecrets(from: StorageLayout, to: StorageLayout, tempDir: stri
   }
 }
 
+/** Where an original is in a backup folder: at its key (originals/ab/cd/<sha256>.<ext>), wherever the library keeps it. */
 function relativeOriginal(layout: StorageLayout, row: OriginalRow): string {
-  return path.relative(layout.dataDir, layout.originalPath(row.content_hash, row.original_extension));
+  return layout.keyOf(layout.originalPath(row.content_hash, row.original_extension)).split('/').join(path.sep);
 }
 
 /** The layout of a manifest's snapshot: lightbox.db and the secrets. */
@@ -406,7 +390,7 @@ async function addNewOriginals(store: Store, backupDir: string, previous: Manife
   const { layout } = store;
   for (const row of originalRows(store.database.sqlite)) {
     const relative = relativeOriginal(layout, row);
-    if (!(await held.holds(relative, row))) await writer.add(path.join(layout.dataDir, relative), relative);
+    if (!(await held.holds(relative, row))) await writer.add(layout.originalPath(row.content_hash, row.original_extension), relative);
   }
 }
 
@@ -427,7 +411,10 @@ async function addSnapshotOriginals(
   const { layout } = store;
   for (const row of originalRows(snapshot)) {
     const relative = relativeOriginal(layout, row);
-    if (!(await held.holds(relative, row)) && (await writer.add(path.join(layout.dataDir, relative), relative)) === 'missing') {
+    if (
+      !(await held.holds(relative, row)) &&
+      (await writer.add(layout.originalPath(row.content_hash, row.original_extension), relative)) === 'missing'
+    ) {
       missing.push(relative);
     }
     await manifest.add({ path: manifestPath(relative), sha256: row.content_hash, bytes: row.byte_size });
@@ -483,7 +470,7 @@ export async function backupLibrary(store: Store, target: string, options: Backu
     await step('leftovers-removed');
 
     const { layout } = store;
-    const originalsWriter = new OriginalsWriter(backupDir, tempDir);
+    const originalsWriter = new OriginalsWriter(backupDir, tempDir, store.files);
     await addNewOriginals(store, backupDir, previous, originalsWriter);
     await step('originals-added');
 
@@ -553,12 +540,18 @@ export interface Problem {
   problem: string;
 }
 
-async function checkOriginal(file: string, sha256: string, bytes: number): Promise<string | undefined> {
-  const found = await stat(file).catch(() => undefined);
-  if (found === undefined) return 'missing';
-  if (found.size !== bytes) return `${found.size} bytes, expected ${bytes}`;
-  if ((await sha256OfFile(file)) !== sha256) return 'damaged: its SHA-256 does not match';
+/** What is wrong with a stored original (in a library, its bucket, or a backup), or undefined: its size first, then its SHA-256. */
+async function checkOriginal(files: FileStore, file: string, sha256: string, bytes: number): Promise<string | undefined> {
+  const size = await files.sizeOf(file);
+  if (size === undefined) return 'missing';
+  if (size !== bytes) return `${size} bytes, expected ${bytes}`;
+  if ((await files.digest(file))?.sha256 !== sha256) return 'damaged: its SHA-256 does not match';
   return undefined;
+}
+
+/** A backup folder's originals/ as a store: laid out as a data dir's. */
+function backupFiles(backupDir: string): FileStore {
+  return new LocalFiles(new StorageLayout(backupDir));
 }
 
 /** The manifest's header (its originals are streamed by manifestOriginals), or why the folder holds none. */
@@ -594,8 +587,9 @@ export async function checkBackup(backupDir: string, manifest: Manifest): Promis
   } catch (error) {
     problems.push({ file: database, problem: `cannot be read: ${(error as Error).message}` });
   }
+  const files = backupFiles(backupDir);
   for await (const original of manifestOriginals(backupDir)) {
-    const problem = await checkOriginal(path.join(backupDir, original.path), original.sha256, original.bytes);
+    const problem = await checkOriginal(files, path.join(backupDir, original.path), original.sha256, original.bytes);
     if (problem !== undefined) problems.push({ file: original.path, problem });
   }
   return problems;
@@ -613,9 +607,15 @@ async function makePrivate(databaseFile: string): Promise<void> {
 /**
  * Restores a checked backup into `dataDir`, which must not exist or be empty. Nothing is
  * written there unless the whole backup checks out; the files are assembled beside it and
- * renamed into place, so a failure leaves no half-restored library.
+ * renamed into place, so a failure leaves no half-restored library. With `storage` a bucket
+ * (LIGHTBOX_STORAGE), the originals are uploaded to it first (those already there, by size,
+ * are not sent again: a restore cut short resumes), and the library records it.
  */
-export async function restoreLibrary(backupDir: string, dataDir: string): Promise<{ manifest: Manifest; problems: Problem[] }> {
+export async function restoreLibrary(
+  backupDir: string,
+  dataDir: string,
+  storage: StorageConfig = { kind: 'local' },
+): Promise<{ manifest: Manifest; problems: Problem[] }> {
   const manifest = await readManifest(backupDir);
   const target = await stat(dataDir).catch(() => undefined);
   if (target !== undefined && (!target.isDirectory() || (await readdir(dataDir)).length > 0)) {
@@ -633,12 +633,16 @@ export async function restoreLibrary(backupDir: string, dataDir: string): Promis
     // copyFile gives the copy the source's mode: a format 1 backup's database may be 0644.
     await copyFile(snapshot.databaseFile, layout.databaseFile);
     await makePrivate(layout.databaseFile);
-    for await (const original of manifestOriginals(backupDir)) {
-      const destination = path.join(staging, original.path);
-      await mkdir(path.dirname(destination), { recursive: true, mode: 0o700 });
-      await copyFile(path.join(backupDir, original.path), destination);
+    if (storage.kind === 's3') await uploadOriginals(backupDir, storage);
+    else {
+      for await (const original of manifestOriginals(backupDir)) {
+        const destination = path.join(staging, original.path);
+        await mkdir(path.dirname(destination), { recursive: true, mode: 0o700 });
+        await copyFile(path.join(backupDir, original.path), destination);
+      }
     }
     await copySecrets(snapshot, layout, layout.tempDir);
+    await recordStorage(layout, storage);
     if (target !== undefined) await rm(dataDir, { recursive: true });
     await mkdir(path.dirname(dataDir), { recursive: true });
     await rename(staging, dataDir);
@@ -647,6 +651,19 @@ export async function restoreLibrary(backupDir: string, dataDir: string): Promis
     throw error;
   }
   return { manifest, problems };
+}
+
+/** A backup's originals into the bucket a restored library will use, each unless it is there already at its size. */
+async function uploadOriginals(backupDir: string, storage: Extract<StorageConfig, { kind: 's3' }>): Promise<void> {
+  const bucket = new Bucket(storage);
+  try {
+    for await (const original of manifestOriginals(backupDir)) {
+      if ((await bucket.head(original.path))?.size === original.bytes) continue;
+      await bucket.upload(original.path, path.join(backupDir, original.path));
+    }
+  } finally {
+    bucket.close();
+  }
 }
 
 /** How many problems or files a check names at most: past that it only counts, so a wholly damaged library costs no more memory than a sound one. */
@@ -673,15 +690,15 @@ export interface LibraryCheck {
   staleTemps: string[];
 }
 
-/** Whether a photo refers to this file under originals/ (relative to it) by its hash and extension: one index lookup per file, no list of every path. */
-function referencedOriginal(layout: StorageLayout, sqlite: Database.Database): (file: string) => boolean {
+/** Whether a photo refers to this stored original (by its key) by its hash and extension: one index lookup per file, no list of every path. */
+function referencedOriginal(layout: StorageLayout, sqlite: Database.Database): (key: string) => boolean {
   const extensionOf = sqlite.prepare<[string], { original_extension: string }>(
     'SELECT original_extension FROM photos WHERE content_hash = ?',
   );
-  return (file) => {
-    const hash = /^([0-9a-f]{64})\.[a-z0-9]{2,5}$/.exec(path.basename(file))?.[1];
+  return (key) => {
+    const hash = /^([0-9a-f]{64})\.[a-z0-9]{2,5}$/.exec(path.posix.basename(key))?.[1];
     const row = hash === undefined ? undefined : extensionOf.get(hash);
-    return row !== undefined && layout.originalPath(hash as string, row.original_extension) === path.join(layout.originalsDir, file);
+    return row !== undefined && layout.originalPath(hash as string, row.original_extension) === layout.fileOf(key);
   };
 }
 
@@ -699,15 +716,20 @@ export async function checkLibrary(store: Store): Promise<LibraryCheck> {
     const relative = relativeOriginal(layout, row);
     photos++;
     bytes += row.byte_size;
-    const problem = await checkOriginal(path.join(layout.dataDir, relative), row.content_hash, row.byte_size);
+    const problem = await checkOriginal(
+      store.files,
+      layout.originalPath(row.content_hash, row.original_extension),
+      row.content_hash,
+      row.byte_size,
+    );
     if (problem !== undefined) problems.add({ file: relative, problem });
   }
   const integrity = database.sqlite.pragma('integrity_check', { simple: true });
   if (integrity !== 'ok') problems.add({ file: 'lightbox.db', problem: `integrity check: ${String(integrity)}` });
   const referenced = referencedOriginal(layout, database.sqlite);
   const orphans = new Findings<string>();
-  for await (const file of filesUnder(layout.originalsDir)) {
-    if (!referenced(file)) orphans.add(path.relative(layout.dataDir, path.join(layout.originalsDir, file)));
+  for await (const file of store.files.list('originals/')) {
+    if (!referenced(file.key)) orphans.add(file.key);
   }
   const staleTemps = (await staleTempFiles(layout)).map((name) => path.relative(layout.dataDir, path.join(layout.tempDir, name)));
   return { photos, bytes, problems, orphans, staleTemps };

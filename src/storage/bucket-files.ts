@@ -4,11 +4,12 @@ import type { Readable } from 'node:stream';
 import type Database from 'better-sqlite3';
 import { tempPath } from './atomic.ts';
 import type { Bucket, ObjectFacts } from './bucket.ts';
-import type { FileStore } from './file-store.ts';
+import { type Digest, digestOf, type FileStore, type StoredFile } from './file-store.ts';
 import type { StorageLayout } from './layout.ts';
 import type { LocalCache } from './local-cache.ts';
 
 const STAT_OPTIONS = { throwIfNoEntry: false } as const;
+const EMPTY_SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
 /** Objects past this are streamed through by the image route (whole or by range), never pulled into the cache for one request. */
 const STREAM_THROUGH_BYTES = 64 * 1024 * 1024;
 
@@ -97,6 +98,31 @@ export class BucketFiles implements FileStore {
       this.cache.forget(this.layout.fileOf(object.key));
     }
     await rm(dir, { recursive: true, force: true });
+  }
+
+  async *list(under: 'originals/' | 'derived/'): AsyncGenerator<StoredFile> {
+    for await (const object of this.bucket.list(under)) yield { key: object.key, size: object.size };
+  }
+
+  async sizeOf(file: string): Promise<number | undefined> {
+    return (await this.bucket.head(this.layout.keyOf(file)))?.size;
+  }
+
+  async digest(file: string): Promise<Digest | undefined> {
+    const key = this.layout.keyOf(file);
+    const facts = await this.bucket.head(key);
+    if (facts === undefined) return undefined;
+    const body = facts.size === 0 ? undefined : await this.bucket.range(key, 0, facts.size - 1);
+    if (body === undefined) return facts.size === 0 ? { size: 0, sha256: EMPTY_SHA256 } : undefined;
+    return digestOf(body);
+  }
+
+  async copyOut(file: string, destination: string): Promise<boolean> {
+    return (await this.bucket.download(this.layout.keyOf(file), destination)) !== undefined;
+  }
+
+  async copyIn(source: string, file: string, contentType?: string): Promise<void> {
+    await this.bucket.upload(this.layout.keyOf(file), source, contentType);
   }
 
   /** A use of a file the image route found in the cache. */

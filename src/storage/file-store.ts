@@ -1,6 +1,22 @@
-import { rm, stat } from 'node:fs/promises';
-import { commitTempFile, writeAtomically } from './atomic.ts';
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { copyFile, mkdir, opendir, rm, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { commitTempFile, tempPath, writeAtomically } from './atomic.ts';
 import type { StorageLayout } from './layout.ts';
+
+/** A stored file as a whole-library walk sees it (verify, backup, `storage migrate`). */
+export interface StoredFile {
+  /** As StorageLayout.keyOf gives it: originals/… or derived/…. */
+  key: string;
+  size: number;
+}
+
+/** What reading a stored file whole found: its size and SHA-256. */
+export interface Digest {
+  size: number;
+  sha256: string;
+}
 
 /**
  * Where a library's originals and renditions are kept, as everything that writes, reads or
@@ -27,6 +43,47 @@ export interface FileStore {
   remove(file: string): Promise<void>;
   /** Removes every derived file of a photo (its renditions and public copy, every version). */
   removeDerived(publicId: string): Promise<void>;
+
+  // Whole-library copies (backup, restore, verify, `lightbox storage migrate`): never through the cache.
+
+  /** Every stored file under `originals/` or `derived/`, a directory entry or a listing page at a time. */
+  list(under: 'originals/' | 'derived/'): AsyncIterable<StoredFile>;
+  /** The stored file's size, or undefined when there is none. */
+  sizeOf(file: string): Promise<number | undefined>;
+  /** The stored file read whole: its size and SHA-256; undefined when there is none. */
+  digest(file: string): Promise<Digest | undefined>;
+  /** Copies the stored file's bytes into `destination` (a new file); false when there is none. */
+  copyOut(file: string, destination: string): Promise<boolean>;
+  /** Stores a copy of `source` (any file on this disk, left as it is) as `file`, whole or not at all. */
+  copyIn(source: string, file: string, contentType?: string): Promise<void>;
+}
+
+/** SHA-256 and size of a stream, read once. */
+export async function digestOf(input: AsyncIterable<Buffer | string>): Promise<Digest> {
+  const hash = createHash('sha256');
+  let size = 0;
+  for await (const chunk of input) {
+    const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+    size += bytes.length;
+    hash.update(bytes);
+  }
+  return { size, sha256: hash.digest('hex') };
+}
+
+async function* filesIn(root: string, dir: string): AsyncGenerator<StoredFile> {
+  const handle = await opendir(dir).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT') return undefined;
+    throw error;
+  });
+  if (handle === undefined) return;
+  for await (const entry of handle) {
+    const child = path.join(dir, entry.name);
+    if (entry.isDirectory()) yield* filesIn(root, child);
+    else if (entry.isFile()) {
+      const size = (await stat(child).catch(() => undefined))?.size;
+      if (size !== undefined) yield { key: path.relative(root, child).split(path.sep).join('/'), size };
+    }
+  }
 }
 
 /** The data dir's own folders: temp file, fsync, rename, as before there was any other store. */
@@ -55,6 +112,41 @@ export class LocalFiles implements FileStore {
 
   async removeDerived(publicId: string): Promise<void> {
     await rm(this.layout.derivedDirFor(publicId), { recursive: true, force: true });
+  }
+
+  list(under: 'originals/' | 'derived/'): AsyncIterable<StoredFile> {
+    return filesIn(this.layout.filesDir, this.layout.fileOf(under.slice(0, -1)));
+  }
+
+  async sizeOf(file: string): Promise<number | undefined> {
+    const found = await stat(file).catch(() => undefined);
+    return found?.isFile() ? found.size : undefined;
+  }
+
+  async digest(file: string): Promise<Digest | undefined> {
+    if ((await this.sizeOf(file)) === undefined) return undefined;
+    return digestOf(createReadStream(file));
+  }
+
+  async copyOut(file: string, destination: string): Promise<boolean> {
+    try {
+      await copyFile(file, destination);
+      return true;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
+      throw error;
+    }
+  }
+
+  async copyIn(source: string, file: string): Promise<void> {
+    await mkdir(this.layout.tempDir, { recursive: true });
+    const temp = tempPath(this.layout.tempDir);
+    try {
+      await copyFile(source, temp);
+      await commitTempFile(temp, file);
+    } finally {
+      await rm(temp, { force: true });
+    }
   }
 }
 

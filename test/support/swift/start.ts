@@ -94,6 +94,8 @@ export async function startSwift(): Promise<StartedSwift> {
     client,
     stop: async () => {
       admin.destroy();
+      // Referenced again: waiting for its exit must keep this process alive until it comes.
+      child.ref();
       child.kill('SIGTERM');
       await exited;
       await rm(work, { recursive: true, force: true });
