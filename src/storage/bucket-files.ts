@@ -59,7 +59,9 @@ export class BucketFiles implements FileStore {
   async storeOriginal(temp: string, file: string, contentType: string): Promise<void> {
     const key = this.layout.keyOf(file);
     if ((await this.bucket.head(key)) !== undefined) return;
-    await this.bucket.upload(key, temp, contentType);
+    const facts = await this.bucket.upload(key, temp, contentType);
+    // The worker reads it next: kept here, it is not downloaded again (egress) unless evicted first.
+    if (facts.size <= this.cache.maxBytes / 8) await this.placeInCache(temp, file, facts);
   }
 
   async write(file: string, fill: (temp: string) => Promise<unknown>, contentType: string): Promise<void> {

@@ -7,6 +7,9 @@ import { fileURLToPath } from 'node:url';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { freePort } from '../../../bench/lib/ports.ts';
 
+// The SDK's "newer versions will need Node 22" notice, once per process, is noise in every test and bench run.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
 const SUPERVISOR = fileURLToPath(new URL('./supervise.py', import.meta.url));
 /** Debian's Python, which Debian's Swift packages are installed for (a pyenv or venv python3 earlier on PATH has no swift module). */
 const PYTHON = '/usr/bin/python3';
