@@ -22,6 +22,29 @@ describe('configuration', () => {
     assert.equal(loadConfig({}).http.publicUrl, undefined);
   });
 
+  it('reads LIGHTBOX_STORAGE: local by default, or a bucket and prefix with the S3 settings beside it', () => {
+    assert.deepEqual(loadConfig({}).storage, { kind: 'local' });
+    const storage = loadConfig({
+      LIGHTBOX_STORAGE: 's3://my-photos/lightbox/',
+      LIGHTBOX_S3_ENDPOINT: 'http://127.0.0.1:9000/',
+      AWS_ACCESS_KEY_ID: 'key',
+      AWS_SECRET_ACCESS_KEY: 'secret',
+    }).storage;
+    assert.deepEqual(storage, {
+      kind: 's3',
+      location: 's3://my-photos/lightbox',
+      bucket: 'my-photos',
+      prefix: 'lightbox',
+      endpoint: 'http://127.0.0.1:9000',
+      region: 'us-east-1',
+      forcePathStyle: true,
+      localCacheBytes: 2048 * 1024 * 1024,
+      credentials: { accessKeyId: 'key', secretAccessKey: 'secret' },
+    });
+    const aws = loadConfig({ LIGHTBOX_STORAGE: 's3://my-photos', AWS_REGION: 'eu-central-1' }).storage;
+    assert.ok(aws.kind === 's3' && !aws.forcePathStyle && aws.prefix === '' && aws.region === 'eu-central-1' && aws.credentials === undefined);
+  });
+
   it('names the variable at fault', () => {
     const cases: [Record<string, string>, string][] = [
       [{ PORT: 'abc' }, 'PORT'],
@@ -39,6 +62,13 @@ describe('configuration', () => {
       [{ LIGHTBOX_PUBLIC_URL: 'ftp://photos.example.com' }, 'LIGHTBOX_PUBLIC_URL'],
       [{ LIGHTBOX_PUBLIC_URL: 'https://photos.example.com/?a=1' }, 'LIGHTBOX_PUBLIC_URL'],
       [{ LIGHTBOX_PUBLIC_URL: 'https://me:pw@photos.example.com' }, 'LIGHTBOX_PUBLIC_URL'],
+      [{ LIGHTBOX_STORAGE: 'bucket' }, 'LIGHTBOX_STORAGE'],
+      [{ LIGHTBOX_STORAGE: 's3://No_Such_Name' }, 'LIGHTBOX_STORAGE'],
+      [{ LIGHTBOX_STORAGE: 's3://photos/a/../b' }, 'LIGHTBOX_STORAGE'],
+      [{ LIGHTBOX_STORAGE: 's3://photos', LIGHTBOX_S3_ENDPOINT: 'minio:9000' }, 'LIGHTBOX_S3_ENDPOINT'],
+      [{ LIGHTBOX_STORAGE: 's3://photos', LIGHTBOX_LOCAL_CACHE_MB: '100' }, 'LIGHTBOX_LOCAL_CACHE_MB'],
+      [{ LIGHTBOX_STORAGE: 's3://photos', AWS_ACCESS_KEY_ID: 'AKIA…' }, 'AWS_SECRET_ACCESS_KEY'],
+      [{ LIGHTBOX_STORAGE: 's3://photos', LIGHTBOX_S3_PATH_STYLE: 'sometimes' }, 'LIGHTBOX_S3_PATH_STYLE'],
     ];
     for (const [env, variable] of cases) {
       assert.throws(
