@@ -197,16 +197,19 @@ function readHost(env: Env): string | undefined {
   return host;
 }
 
+function urlOf(text: string): URL | undefined {
+  try {
+    return new URL(text);
+  } catch {
+    return undefined;
+  }
+}
+
 /** An absolute http(s) URL with no query or fragment; a path is kept (a server under `/photos/` behind a proxy). */
 function readPublicUrl(env: Env): string | undefined {
   const raw = env.LIGHTBOX_PUBLIC_URL?.trim();
   if (raw === undefined || raw === '') return undefined;
-  let url: URL | undefined;
-  try {
-    url = new URL(raw);
-  } catch {
-    url = undefined;
-  }
+  const url = urlOf(raw);
   if (
     url === undefined ||
     (url.protocol !== 'http:' && url.protocol !== 'https:') ||
@@ -277,12 +280,7 @@ function readCredentials(env: Env): BucketStorageConfig['credentials'] {
 function readEndpoint(env: Env): string | undefined {
   const raw = env.LIGHTBOX_S3_ENDPOINT?.trim();
   if (raw === undefined || raw === '') return undefined;
-  let url: URL | undefined;
-  try {
-    url = new URL(raw);
-  } catch {
-    url = undefined;
-  }
+  const url = urlOf(raw);
   if (url === undefined || (url.protocol !== 'http:' && url.protocol !== 'https:') || url.search !== '' || url.username !== '') {
     throw new ConfigError(
       'LIGHTBOX_S3_ENDPOINT',

@@ -42,7 +42,9 @@ describe('configuration', () => {
       credentials: { accessKeyId: 'key', secretAccessKey: 'secret' },
     });
     const aws = loadConfig({ LIGHTBOX_STORAGE: 's3://my-photos', AWS_REGION: 'eu-central-1' }).storage;
-    assert.ok(aws.kind === 's3' && !aws.forcePathStyle && aws.prefix === '' && aws.region === 'eu-central-1' && aws.credentials === undefined);
+    assert.ok(
+      aws.kind === 's3' && !aws.forcePathStyle && aws.prefix === '' && aws.region === 'eu-central-1' && aws.credentials === undefined,
+    );
   });
 
   it('names the variable at fault', () => {

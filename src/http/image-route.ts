@@ -145,30 +145,38 @@ function serveFile(deps: ImageRouteDeps, req: IncomingMessage, res: ServerRespon
 /** 3, continued: RFC 9110 §13.2.2's conditions, from the file's validators alone; past them, the representation. */
 function respondFromFile(deps: ImageRouteDeps, req: IncomingMessage, res: ServerResponse, grant: ImageGrant, stats: Stats): void {
   const validators = deps.validators.for(grant.path, stats.mtimeMs, stats.size);
-  const outcome = preconditionsOf(req, validators.etag, stats.mtimeMs);
-  if (outcome === 'not-modified') {
-    res.writeHead(304, notModifiedHeaders(validators, grant));
-    res.end();
-    return;
-  }
-  if (outcome === 'precondition-failed') {
-    sendPlain(res, 412, 'Precondition failed', 'no-store', req.method === 'HEAD', grant.varyAccept ? VARY_ACCEPT : undefined);
-    return;
-  }
+  if (answeredByConditions(req, res, grant, validators, stats.mtimeMs)) return;
   sendRepresentation(deps, req, res, grant, stats, validators);
 }
 
-function preconditionsOf(req: IncomingMessage, etag: string, mtimeMs: number) {
-  return evaluatePreconditions(
+/** The 304 or 412 the request's conditions call for against these validators; false when the representation is to be sent. */
+function answeredByConditions(
+  req: IncomingMessage,
+  res: ServerResponse,
+  grant: ImageGrant,
+  validators: FileValidators,
+  mtimeMs: number,
+): boolean {
+  const outcome = evaluatePreconditions(
     {
       ifMatch: requestHeader(req, 'if-match'),
       ifNoneMatch: requestHeader(req, 'if-none-match'),
       ifModifiedSince: requestHeader(req, 'if-modified-since'),
       ifUnmodifiedSince: requestHeader(req, 'if-unmodified-since'),
     },
-    etag,
+    validators.etag,
     mtimeMs,
   );
+  if (outcome === 'not-modified') {
+    res.writeHead(304, notModifiedHeaders(validators, grant));
+    res.end();
+    return true;
+  }
+  if (outcome === 'precondition-failed') {
+    sendPlain(res, 412, 'Precondition failed', 'no-store', req.method === 'HEAD', grant.varyAccept ? VARY_ACCEPT : undefined);
+    return true;
+  }
+  return false;
 }
 
 /**
@@ -451,7 +459,7 @@ function serveFromBucket(deps: ImageRouteDeps, objects: BucketFiles, req: Incomi
   );
 }
 
-/** A revalidation naming the file as this host last saw it (cached then, maybe evicted since): a 304 without the bucket. True when answered. */
+/** A conditional request answered from the file as this host last saw it (cached then, maybe evicted since): a 304 or 412 without the bucket. */
 function answeredFromKnown(
   deps: ImageRouteDeps,
   req: IncomingMessage,
@@ -459,11 +467,7 @@ function answeredFromKnown(
   grant: ImageGrant,
   known: ObjectFacts,
 ): boolean {
-  const validators = deps.validators.for(grant.path, known.modifiedMs, known.size);
-  if (preconditionsOf(req, validators.etag, known.modifiedMs) !== 'not-modified') return false;
-  res.writeHead(304, notModifiedHeaders(validators, grant));
-  res.end();
-  return true;
+  return answeredByConditions(req, res, grant, deps.validators.for(grant.path, known.modifiedMs, known.size), known.modifiedMs);
 }
 
 /**
@@ -480,16 +484,7 @@ function respondFromObject(
   facts: ObjectFacts,
 ): void {
   const validators = deps.validators.for(grant.path, facts.modifiedMs, facts.size);
-  const outcome = preconditionsOf(req, validators.etag, facts.modifiedMs);
-  if (outcome === 'not-modified') {
-    res.writeHead(304, notModifiedHeaders(validators, grant));
-    res.end();
-    return;
-  }
-  if (outcome === 'precondition-failed') {
-    sendPlain(res, 412, 'Precondition failed', 'no-store', req.method === 'HEAD', grant.varyAccept ? VARY_ACCEPT : undefined);
-    return;
-  }
+  if (answeredByConditions(req, res, grant, validators, facts.modifiedMs)) return;
   const headers = representationHeaders(grant, validators, facts.modifiedMs);
   const asked = askedRange(req, validators, facts.modifiedMs, facts.size);
   if (asked?.kind === 'unsatisfiable') {
