@@ -94,7 +94,9 @@ describe('backup, restore, verify and storage migrate with a bucket (a real Swif
     assert.equal(restored.code, 0, restored.stderr);
     assert.match(restored.stdout, new RegExp(`the originals into s3://${bucket}/restored`));
     assert.equal((await keys(client, bucket, 'restored/originals/')).length, 2);
-    assert.equal((await readFile(path.join(restoredDir, 'storage'), 'utf8')).trim(), `s3://${bucket}/restored`);
+    const [location, id] = (await readFile(path.join(restoredDir, 'storage'), 'utf8')).trim().split('\n');
+    assert.equal(location, `s3://${bucket}/restored`);
+    assert.equal(id, (await readFile(path.join(dataDir, 'storage'), 'utf8')).trim().split('\n')[1], 'the library keeps its id');
     assert.equal(
       await readdir(path.join(restoredDir, 'originals'))
         .catch(() => [])
@@ -124,12 +126,13 @@ describe('backup, restore, verify and storage migrate with a bucket (a real Swif
     assert.equal(moved.code, 0, moved.stderr);
     assert.match(moved.stdout, /Copied 2 originals and 0 renditions .* each checked by SHA-256; 0 were there already/);
     assert.match(moved.stdout, new RegExp(`Start it with LIGHTBOX_STORAGE=s3://${bucket}/moved`));
-    assert.equal((await readFile(path.join(local.dataDir, 'storage'), 'utf8')).trim(), `s3://${bucket}/moved`);
+    const record = await readFile(path.join(local.dataDir, 'storage'), 'utf8');
+    assert.equal(record.split('\n')[0], `s3://${bucket}/moved`);
     const refused = await runCli(['album', 'list'], { LIGHTBOX_DATA_DIR: local.dataDir });
     assert.equal(refused.code, 1, 'a start without LIGHTBOX_STORAGE is refused now');
 
     // A run cut short: the record still says local, one object never arrived.
-    await writeFile(path.join(local.dataDir, 'storage'), 'local\n');
+    await writeFile(path.join(local.dataDir, 'storage'), record.replace(/^.*\n/, 'local\n'));
     const [lost] = await keys(client, bucket, 'moved/originals/');
     await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: lost }));
     const resumed = await runCli(['storage', 'migrate', '--to', `s3://${bucket}/moved`], moveEnv);

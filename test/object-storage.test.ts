@@ -267,7 +267,12 @@ describe('photos in object storage (LIGHTBOX_STORAGE=s3://…, a real Swift on l
     await sharp(randomBytes(width * height * 3), { raw: { width, height, channels: 3 } })
       .jpeg({ quality: 98 })
       .toFile(big);
-    const small = await startTestServer({ ...env, LIGHTBOX_LOCAL_CACHE_MB: '2', LIGHTBOX_UPLOAD_MAX_MB: '1' });
+    const small = await startTestServer({
+      ...env,
+      LIGHTBOX_STORAGE: `s3://${bucket}/big`,
+      LIGHTBOX_LOCAL_CACHE_MB: '2',
+      LIGHTBOX_UPLOAD_MAX_MB: '1',
+    });
     try {
       const built = await buildLibrary(small.dataDir, { albums: {}, photos: { noise: { file: big, albums: [] } } });
       const noise = built.photos.noise as string;
@@ -300,6 +305,19 @@ describe('photos in object storage (LIGHTBOX_STORAGE=s3://…, a real Swift on l
         return true;
       });
     }
+  });
+
+  it('refuses a new library on a bucket prefix another library holds: each would sweep the other’s photos away', async () => {
+    const dataDir = path.join(await makeTempDir(), 'data');
+    const config = loadConfig({ ...env, LIGHTBOX_DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1' });
+    await assert.rejects(startLightbox(config, createLogger('silent')), (error: Error) => {
+      assert.match(
+        error.message,
+        new RegExp(`^LIGHTBOX_STORAGE: s3://${bucket}/library holds another Lightbox library's photos .*a prefix of its own`),
+      );
+      return true;
+    });
+    await assert.rejects(stat(dataDir), 'no library was left behind');
   });
 
   it('stops at start with one line naming the setting when the bucket is unreachable, missing or refuses the key, leaving nothing behind', async () => {

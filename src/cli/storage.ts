@@ -9,7 +9,7 @@ import { StorageLayout } from '../storage/layout.ts';
 import { LocalCache } from '../storage/local-cache.ts';
 import { migrateStorage } from '../storage/migrate-storage.ts';
 import { openStore } from '../storage/open-store.ts';
-import { locationOf, recordedStorage, recordStorage } from '../storage/storage-record.ts';
+import { claimBucket, locationOf, recordedStorage, recordStorage } from '../storage/storage-record.ts';
 
 /** A storage location with the S3 settings of this environment (LIGHTBOX_S3_ENDPOINT, AWS_*): the one the library records, or the one asked for. */
 function storageAt(location: string): StorageConfig {
@@ -22,6 +22,7 @@ async function targetFiles(dataDir: string, storage: StorageConfig): Promise<Fil
   const bucket = new Bucket(storage);
   await bucket.checkWritable('.lightbox-probe/migrate');
   const layout = new StorageLayout(dataDir, true);
+  await claimBucket(layout, bucket);
   return new BucketFiles(layout, bucket, new LocalCache(layout, storage.localCacheBytes));
 }
 

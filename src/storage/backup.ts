@@ -24,7 +24,7 @@ import { isProcessAlive } from './data-dir-lock.ts';
 import { type FileStore, LocalFiles } from './file-store.ts';
 import { StorageLayout } from './layout.ts';
 import type { Store } from './open-store.ts';
-import { recordStorage } from './storage-record.ts';
+import { claimBucket, recordStorage } from './storage-record.ts';
 
 /**
  * A backup folder (format 2), readable without Lightbox:
@@ -192,7 +192,12 @@ function manifestPath(relative: string): string {
  * stays the same), from one data-dir-shaped folder to another, through `tempDir`.
  */
 async function copySecrets(from: StorageLayout, to: StorageLayout, tempDir: string): Promise<void> {
-  for (const pick of [(layout: StorageLayout) => layout.secretFile, (layout: StorageLayout) => layout.adminTokenFile]) {
+  // The storage record too: it carries the library's id, which its bucket prefix is claimed by.
+  for (const pick of [
+    (layout: StorageLayout) => layout.secretFile,
+    (layout: StorageLayout) => layout.adminTokenFile,
+    (layout: StorageLayout) => layout.storageFile,
+  ]) {
     if (await exists(pick(from))) await writeFileAtomic(tempDir, pick(to), await readFile(pick(from)), 0o600);
   }
 }
@@ -633,7 +638,9 @@ export async function restoreLibrary(
     // copyFile gives the copy the source's mode: a format 1 backup's database may be 0644.
     await copyFile(snapshot.databaseFile, layout.databaseFile);
     await makePrivate(layout.databaseFile);
-    if (storage.kind === 's3') await uploadOriginals(backupDir, storage);
+    await copySecrets(snapshot, layout, layout.tempDir);
+    await recordStorage(layout, storage);
+    if (storage.kind === 's3') await uploadOriginals(backupDir, storage, layout);
     else {
       for await (const original of manifestOriginals(backupDir)) {
         const destination = path.join(staging, original.path);
@@ -641,8 +648,6 @@ export async function restoreLibrary(
         await copyFile(path.join(backupDir, original.path), destination);
       }
     }
-    await copySecrets(snapshot, layout, layout.tempDir);
-    await recordStorage(layout, storage);
     if (target !== undefined) await rm(dataDir, { recursive: true });
     await mkdir(path.dirname(dataDir), { recursive: true });
     await rename(staging, dataDir);
@@ -654,9 +659,10 @@ export async function restoreLibrary(
 }
 
 /** A backup's originals into the bucket a restored library will use, each unless it is there already at its size. */
-async function uploadOriginals(backupDir: string, storage: Extract<StorageConfig, { kind: 's3' }>): Promise<void> {
+async function uploadOriginals(backupDir: string, storage: Extract<StorageConfig, { kind: 's3' }>, layout: StorageLayout): Promise<void> {
   const bucket = new Bucket(storage);
   try {
+    await claimBucket(layout, bucket);
     for await (const original of manifestOriginals(backupDir)) {
       if ((await bucket.head(original.path))?.size === original.bytes) continue;
       await bucket.upload(original.path, path.join(backupDir, original.path));

@@ -73,6 +73,25 @@ export class Bucket {
     }
   }
 
+  /** A small object's text (a marker), or undefined when there is none. */
+  async readText(key: string): Promise<string | undefined> {
+    try {
+      const answer = await this.client.send(new GetObjectCommand({ Bucket: this.config.bucket, Key: this.prefix + key }));
+      return await answer.Body?.transformToString('utf8');
+    } catch (error) {
+      if (isMissing(error)) return undefined;
+      throw this.unavailable('GET', key, error);
+    }
+  }
+
+  async writeText(key: string, text: string): Promise<void> {
+    try {
+      await this.client.send(new PutObjectCommand({ Bucket: this.config.bucket, Key: this.prefix + key, Body: text }));
+    } catch (error) {
+      throw this.unavailable('PUT', key, error);
+    }
+  }
+
   /** Writes the object into `file` (created, not replaced); its facts, or undefined when there is no such object. */
   async download(key: string, file: string): Promise<ObjectFacts | undefined> {
     let body: Readable;

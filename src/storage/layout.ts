@@ -17,6 +17,8 @@ export class StorageLayout {
   readonly tempDir: string;
   readonly adminTokenFile: string;
   readonly secretFile: string;
+  /** Which storage the library's files are in (storage-record.ts). */
+  readonly storageFile: string;
   /** Where a bucket library's files are kept on this machine (the local cache, data/cache). */
   readonly cacheDir: string;
   /** The folder originals/ and derived/ are in: the data dir itself, or the cache of a bucket's files. */
@@ -35,6 +37,7 @@ export class StorageLayout {
     this.tempDir = path.join(dataDir, 'tmp');
     this.adminTokenFile = path.join(dataDir, 'admin-token');
     this.secretFile = path.join(dataDir, 'secret');
+    this.storageFile = path.join(dataDir, 'storage');
   }
 
   /**

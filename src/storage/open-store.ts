@@ -11,7 +11,7 @@ import { lockDataDir } from './data-dir-lock.ts';
 import { type FileStore, LocalFiles } from './file-store.ts';
 import { StorageLayout } from './layout.ts';
 import { LocalCache } from './local-cache.ts';
-import { checkRecordedStorage, recordStorage } from './storage-record.ts';
+import { checkRecordedStorage, claimBucket, recordStorage } from './storage-record.ts';
 
 export interface Store {
   layout: StorageLayout;
@@ -79,8 +79,8 @@ export async function openStore(config: Pick<Config, 'dataDir'> & { storage?: St
     database = openDatabase(layout.databaseFile);
     applyMigrations(database);
     await checkRecordedStorage(layout, database.sqlite, storage, created);
-    files = await openFiles(layout, storage, options.checkBucket === true);
     if (created) await recordStorage(layout, storage);
+    files = await openFiles(layout, storage, options.checkBucket === true);
   } catch (error) {
     closeFiles(files);
     database?.close();
@@ -121,7 +121,10 @@ async function openFiles(layout: StorageLayout, storage: StorageConfig, checkBuc
   if (storage.kind === 'local') return new LocalFiles(layout);
   const bucket = new Bucket(storage);
   try {
-    if (checkBucket) await bucket.checkWritable(`.lightbox-probe/${HOST_TAG}-${process.pid}`);
+    if (checkBucket) {
+      await bucket.checkWritable(`.lightbox-probe/${HOST_TAG}-${process.pid}`);
+      await claimBucket(layout, bucket);
+    }
     return new BucketFiles(layout, bucket, new LocalCache(layout, storage.localCacheBytes));
   } catch (error) {
     bucket.close();
