@@ -5,8 +5,9 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { encodeGlobalID } from '@pothos/plugin-relay';
+import { print } from 'graphql';
 import sharp from 'sharp';
-import { request } from 'undici';
+import { FormData, request } from 'undici';
 import { startLightbox } from '../src/app.ts';
 import { loadConfig } from '../src/config.ts';
 import { createLogger } from '../src/log.ts';
@@ -20,7 +21,7 @@ import { type BucketRelay, startBucketRelay } from './helpers/bucket-relay.ts';
 import { FIXTURE_PHOTOS } from './helpers/cli.ts';
 import { dataOf, postGraphQL } from './helpers/graphql.ts';
 import { buildLibrary } from './helpers/library.ts';
-import { processingSettled, storedPhoto } from './helpers/photos.ts';
+import { photoStatuses, processingSettled, storedPhoto } from './helpers/photos.ts';
 import { makeTempDir, startTestServer, type TestServer } from './helpers/server.ts';
 import { freshBucket, type StartedSwift, swiftSkip } from './helpers/swift.ts';
 
@@ -37,6 +38,14 @@ const BucketOriginalUrl = graphql(`
 const DeleteBucketPhoto = graphql(`
   mutation DeleteBucketPhoto($id: ID!) {
     deletePhoto(id: $id) {
+      __typename
+    }
+  }
+`);
+
+const BucketUpload = graphql(`
+  mutation BucketUpload($files: [File!]!) {
+    uploadPhotos(files: $files) {
       __typename
     }
   }
@@ -219,6 +228,29 @@ describe('photos in object storage (LIGHTBOX_STORAGE=s3://…, a real Swift on l
     } finally {
       relay.set('pass');
     }
+  });
+
+  it('fails an upload while the bucket fails, with STORAGE_UNAVAILABLE, and stores no row', async () => {
+    const form = new FormData();
+    form.set('operations', JSON.stringify({ query: print(BucketUpload), variables: { files: [null] } }));
+    form.set('map', JSON.stringify({ 0: ['variables.files.0'] }));
+    form.set('0', new Blob([new Uint8Array(await readFile(path.join(FIXTURE_PHOTOS, 'cameras', 'kodak-dc240.jpg')))]), 'kodak.jpg');
+    const rows = () => photoStatuses(server.dataDir);
+    const before = JSON.stringify(rows());
+    relay.set('fail');
+    let answer: { errors?: { extensions?: { code?: string } }[] };
+    try {
+      const response = await request(`${server.url}/graphql`, {
+        method: 'POST',
+        body: form,
+        headers: { ...server.admin, 'graphql-preflight': '1' },
+      });
+      answer = (await response.body.json()) as typeof answer;
+    } finally {
+      relay.set('pass');
+    }
+    assert.equal(answer.errors?.[0]?.extensions?.code, 'STORAGE_UNAVAILABLE', JSON.stringify(answer));
+    assert.equal(JSON.stringify(rows()), before, 'no photo was added');
   });
 
   it('deletes a photo’s objects from the bucket and its files from the cache', async () => {
