@@ -17,7 +17,7 @@ import { sendPlain } from './plain-response.ts';
 import { type ByteRange, coalesceRanges, parseRange } from './range.ts';
 import { redactCredentials } from './redact-url.ts';
 import { requestHeader } from './request-header.ts';
-import { type FileValidators, httpDate, lastModifiedOf, type ValidatorCache } from './validators.ts';
+import { type FileStat, type FileValidators, httpDate, lastModifiedOf, type ValidatorCache } from './validators.ts';
 
 /**
  * `GET|HEAD /images/<photoId>/<variant>[.<format>]`: a thin node:http handler, never through
@@ -39,6 +39,8 @@ const NOT_FOUND_CACHE = 'public, max-age=60';
 const ALLOW = 'GET, HEAD';
 const VARY_ACCEPT: OutgoingHttpHeaders = Object.freeze({ Vary: 'Accept' });
 const STAT_OPTIONS = { throwIfNoEntry: false } as const;
+/** How long a file's stat is taken as true: the one-second resolution of Last-Modified. */
+export const STAT_TRUSTED_MS = 1000;
 const RETRY_AFTER_SECONDS = '2';
 /** Read size for streamed files: 64 KB measured best here (128 KB and 256 KB cost 15-25% more CPU per request). */
 const HIGH_WATER_MARK = 64 * 1024;
@@ -99,11 +101,21 @@ function sendNotFound(res: ServerResponse, headOnly: boolean, varyAccept: boolea
 }
 
 /**
- * 3: the granted file, stat'ed synchronously, as nginx does: a stat of a cached inode is a
- * microsecond syscall, while the thread-pool round trip of fs.stat costs several times that on
- * every request. Absent, a rendition (or the public copy of ORIGINAL) is rendered first.
+ * 3: the granted file's validators, from a stat made within the last second, or from one made now,
+ * synchronously, as nginx does (a stat of a cached inode is a microsecond syscall, while the
+ * thread-pool round trip of fs.stat costs several times that). Every stored file is written once
+ * under a name of its own (content-addressed originals, versioned renditions), so a kept stat goes
+ * stale only when a file is changed by hand; trusting it for a second, the resolution of
+ * Last-Modified, bounds that, and takes the syscall off all but one revalidation a second per file.
+ * Absent, a rendition (or the public copy of ORIGINAL) is rendered first.
  */
 function serveFile(deps: ImageRouteDeps, req: IncomingMessage, res: ServerResponse, grant: ImageGrant): void {
+  const now = Date.now();
+  const recent = deps.validators.checkedSince(grant.path, now - STAT_TRUSTED_MS);
+  if (recent !== undefined) {
+    respondFromFile(deps, req, res, grant, recent, now);
+    return;
+  }
   let stats: Stats | undefined;
   let failure: NodeJS.ErrnoException | undefined;
   try {
@@ -112,8 +124,7 @@ function serveFile(deps: ImageRouteDeps, req: IncomingMessage, res: ServerRespon
     failure = error as NodeJS.ErrnoException;
   }
   if (stats?.isFile()) {
-    if (deps.logRequests) deps.logger.debug({ method: req.method, url: redactCredentials(req.url ?? '') }, 'image request');
-    respondFromFile(deps, req, res, grant, stats);
+    respondFromFile(deps, req, res, grant, deps.validators.for(grant.path, stats.mtimeMs, stats.size, now), now);
     return;
   }
   // The uploaded original is never rendered: missing, it is an error below.
@@ -126,8 +137,15 @@ function serveFile(deps: ImageRouteDeps, req: IncomingMessage, res: ServerRespon
 }
 
 /** 3, continued: RFC 9110 §13.2.2's conditions, from the file's validators alone; past them, the representation. */
-function respondFromFile(deps: ImageRouteDeps, req: IncomingMessage, res: ServerResponse, grant: ImageGrant, stats: Stats): void {
-  const validators = deps.validators.for(grant.path, stats.mtimeMs, stats.size);
+function respondFromFile(
+  deps: ImageRouteDeps,
+  req: IncomingMessage,
+  res: ServerResponse,
+  grant: ImageGrant,
+  validators: FileValidators,
+  now: number,
+): void {
+  if (deps.logRequests) deps.logger.debug({ method: req.method, url: redactCredentials(req.url ?? '') }, 'image request');
   const outcome = evaluatePreconditions(
     {
       ifMatch: requestHeader(req, 'if-match'),
@@ -136,10 +154,10 @@ function respondFromFile(deps: ImageRouteDeps, req: IncomingMessage, res: Server
       ifUnmodifiedSince: requestHeader(req, 'if-unmodified-since'),
     },
     validators.etag,
-    stats.mtimeMs,
+    validators.mtimeMs,
   );
   if (outcome === 'not-modified') {
-    res.writeHead(304, notModifiedHeaders(validators, grant));
+    res.writeHead(304, notModifiedHeaders(validators, grant, now));
     res.end();
     return;
   }
@@ -147,7 +165,7 @@ function respondFromFile(deps: ImageRouteDeps, req: IncomingMessage, res: Server
     sendPlain(res, 412, 'Precondition failed', 'no-store', req.method === 'HEAD', grant.varyAccept ? VARY_ACCEPT : undefined);
     return;
   }
-  sendRepresentation(deps, req, res, grant, stats, validators);
+  sendRepresentation(deps, req, res, grant, validators, now);
 }
 
 /**
@@ -156,9 +174,9 @@ function respondFromFile(deps: ImageRouteDeps, req: IncomingMessage, res: Server
  * countdown), the block is the same for every revalidation of one file within a second, so the
  * last one made is kept with the file's validators (a file is nearly always asked under one policy).
  */
-function notModifiedHeaders(file: FileValidators, grant: ImageGrant): OutgoingHttpHeaders {
+function notModifiedHeaders(file: FileValidators, grant: ImageGrant, now: number): OutgoingHttpHeaders {
   const { cacheControl, maxAge, uniform } = grant.policy;
-  const expiresSecond = maxAge > 0 ? Math.floor(Date.now() / 1000) + maxAge : Number.NaN;
+  const expiresSecond = maxAge > 0 ? Math.floor(now / 1000) + maxAge : Number.NaN;
   const key = grant.varyAccept ? `${cacheControl}|vary` : cacheControl;
   const kept = uniform ? file.notModified : undefined;
   if (kept !== undefined && kept.key === key && (maxAge === 0 || kept.expiresSecond === expiresSecond)) return kept.headers;
@@ -175,44 +193,44 @@ function sendRepresentation(
   req: IncomingMessage,
   res: ServerResponse,
   grant: ImageGrant,
-  stats: Stats,
-  validators: FileValidators,
+  file: FileValidators,
+  now: number,
 ): void {
   const { policy } = grant;
   const headers: OutgoingHttpHeaders = {
-    ETag: validators.etag,
-    'Last-Modified': lastModifiedOf(stats.mtimeMs),
+    ETag: file.etag,
+    'Last-Modified': lastModifiedOf(file.mtimeMs),
     'Cache-Control': policy.cacheControl,
     'Accept-Ranges': 'bytes',
     'X-Content-Type-Options': 'nosniff',
     'Content-Type': grant.contentType,
   };
-  if (policy.maxAge > 0) headers.Expires = httpDate(Date.now() + policy.maxAge * 1000);
+  if (policy.maxAge > 0) headers.Expires = httpDate(now + policy.maxAge * 1000);
   if (grant.varyAccept) headers.Vary = 'Accept';
   const range = req.method === 'GET' ? requestHeader(req, 'range') : undefined;
   const ifRange = requestHeader(req, 'if-range');
-  const honoured = range !== undefined && (ifRange === undefined || ifRangeMatches(ifRange, validators.etag, stats.mtimeMs, Date.now()));
-  const asked = honoured ? parseRange(range, stats.size) : undefined;
+  const honoured = range !== undefined && (ifRange === undefined || ifRangeMatches(ifRange, file.etag, file.mtimeMs, now));
+  const asked = honoured ? parseRange(range, file.size) : undefined;
   if (asked?.kind === 'unsatisfiable') {
     // Not the representation itself: never cacheable for a year, whatever the URL's version says.
     sendPlain(res, 416, 'Range not satisfiable', 'no-store', false, {
-      'Content-Range': `bytes */${stats.size}`,
-      ETag: validators.etag,
+      'Content-Range': `bytes */${file.size}`,
+      ETag: file.etag,
       ...(grant.varyAccept ? VARY_ACCEPT : undefined),
     });
     return;
   }
   if (asked?.kind === 'partial') {
-    sendRanges(deps, res, grant, stats, coalesceRanges(asked.ranges), headers);
+    sendRanges(deps, res, grant, file, coalesceRanges(asked.ranges), headers);
     return;
   }
-  headers['Content-Length'] = stats.size;
-  if (req.method === 'HEAD' || stats.size === 0) {
+  headers['Content-Length'] = file.size;
+  if (req.method === 'HEAD' || file.size === 0) {
     res.writeHead(200, headers);
     res.end();
     return;
   }
-  sendWhole(deps, res, grant, stats, headers);
+  sendWhole(deps, res, grant, file, headers);
 }
 
 /** 206 for one range (from memory when the file is kept there), or multipart/byteranges for several. */
@@ -220,18 +238,18 @@ function sendRanges(
   deps: ImageRouteDeps,
   res: ServerResponse,
   grant: ImageGrant,
-  stats: Stats,
+  file: FileStat,
   ranges: ByteRange[],
   headers: OutgoingHttpHeaders,
 ): void {
   if (ranges.length > 1) {
-    void sendMultipart(deps, res, grant, stats, ranges, headers);
+    void sendMultipart(deps, res, grant, file, ranges, headers);
     return;
   }
   const only = ranges[0] as ByteRange;
-  headers['Content-Range'] = `bytes ${only.start}-${only.end}/${stats.size}`;
+  headers['Content-Range'] = `bytes ${only.start}-${only.end}/${file.size}`;
   headers['Content-Length'] = only.end - only.start + 1;
-  const kept = deps.cache.get(grant.path, stats.mtimeMs, stats.size);
+  const kept = deps.cache.get(grant.path, file.mtimeMs, file.size);
   if (kept !== undefined) {
     res.writeHead(206, headers);
     deps.cache.send(res, kept, only.start, only.end);
@@ -258,11 +276,11 @@ async function sendMultipart(
   deps: ImageRouteDeps,
   res: ServerResponse,
   grant: ImageGrant,
-  stats: Stats,
+  file: FileStat,
   ranges: ByteRange[],
   headers: OutgoingHttpHeaders,
 ): Promise<void> {
-  const body = multipartBody(ranges, stats.size, grant.contentType);
+  const body = multipartBody(ranges, file.size, grant.contentType);
   headers['Content-Type'] = `multipart/byteranges; boundary=${body.boundary}`;
   headers['Content-Length'] = body.length;
   res.writeHead(206, headers);
@@ -279,30 +297,30 @@ async function sendMultipart(
 }
 
 /** 200 with the whole file: from memory when kept there, read into it when it may be, read in one call when small, else streamed. */
-function sendWhole(deps: ImageRouteDeps, res: ServerResponse, grant: ImageGrant, stats: Stats, headers: OutgoingHttpHeaders): void {
-  const kept = deps.cache.get(grant.path, stats.mtimeMs, stats.size);
+function sendWhole(deps: ImageRouteDeps, res: ServerResponse, grant: ImageGrant, file: FileStat, headers: OutgoingHttpHeaders): void {
+  const kept = deps.cache.get(grant.path, file.mtimeMs, file.size);
   if (kept !== undefined) {
     res.writeHead(200, headers);
-    deps.cache.send(res, kept, 0, stats.size - 1);
+    deps.cache.send(res, kept, 0, file.size - 1);
     return;
   }
-  if (deps.cache.keeps(stats.size)) {
-    deps.cache.read(grant.path, stats, (read) => {
+  if (deps.cache.keeps(file.size)) {
+    deps.cache.read(grant.path, file, (read) => {
       // Not kept as the stat saw it (replaced meanwhile, or no room): streamed, and the next request tries again.
-      if (read === undefined) return streamFile(deps, res, grant.path, 0, stats.size - 1, 200, headers);
+      if (read === undefined) return streamFile(deps, res, grant.path, 0, file.size - 1, 200, headers);
       res.writeHead(200, headers);
-      deps.cache.send(res, read, 0, stats.size - 1);
+      deps.cache.send(res, read, 0, file.size - 1);
     });
     return;
   }
   // Small files are read whole even when they will not be kept: one read beats a stream's set-up.
-  if (stats.size > WHOLE_READ_BYTES) {
-    streamFile(deps, res, grant.path, 0, stats.size - 1, 200, headers);
+  if (file.size > WHOLE_READ_BYTES) {
+    streamFile(deps, res, grant.path, 0, file.size - 1, 200, headers);
     return;
   }
   readFile(grant.path, (error, data) => {
-    if (error || data.length !== stats.size) {
-      streamFile(deps, res, grant.path, 0, stats.size - 1, 200, headers);
+    if (error || data.length !== file.size) {
+      streamFile(deps, res, grant.path, 0, file.size - 1, 200, headers);
       return;
     }
     res.writeHead(200, headers);
@@ -350,7 +368,8 @@ function respondRendered(deps: ImageRouteDeps, req: IncomingMessage, res: Server
       sendPlain(res, 500, 'Could not render this image', 'no-store', req.method === 'HEAD', grant.varyAccept ? VARY_ACCEPT : undefined);
       return;
     }
-    respondFromFile(deps, req, res, grant, stats);
+    const now = Date.now();
+    respondFromFile(deps, req, res, grant, deps.validators.for(grant.path, stats.mtimeMs, stats.size, now), now);
   });
 }
 
