@@ -8,6 +8,7 @@ import { importFolder } from '../src/processing/folder-import.ts';
 import { openStore } from '../src/storage/open-store.ts';
 import { benchImageScale } from './image-scale.ts';
 import { formatNumber } from './lib/format.ts';
+import { startLightboxServe } from './lib/lightbox-serve.ts';
 import { startNginx } from './lib/nginx.ts';
 import { type BenchServer, startServer } from './lib/server-process.ts';
 import { runWrk, type WrkResult } from './lib/wrk.ts';
@@ -25,14 +26,21 @@ interface ServerSpec {
   start(roots: { staticDir: string; dataDir: string }): Promise<BenchServer | undefined>;
 }
 
-const node = (name: string, script: string, args: string[] = [], root?: string): ServerSpec => ({
+const node = (name: string, script: string): ServerSpec => ({
+  name,
+  start: (roots) => startServer(name, script, [roots.staticDir]),
+});
+
+/**
+ * Lightbox as a user runs it: `lightbox serve` (bench/lib/lightbox-serve.ts), its own copy of the
+ * library (one server per data dir), default settings but for those given.
+ */
+const lightbox = (name: string, env: Record<string, string> = {}, root?: string): ServerSpec => ({
   name,
   start: async (roots) => {
-    if (script !== 'lightbox.ts') return startServer(name, script, [roots.staticDir, ...args]);
-    // One server per data dir (it takes a lock): each Lightbox gets its own copy of the same library.
     const own = `${roots.dataDir}-${name.replace(/\W+/g, '-')}`;
     await cp(roots.dataDir, own, { recursive: true });
-    return startServer(name, script, [own, ...args], root);
+    return startLightboxServe(name, own, { env, root });
   },
 });
 
@@ -40,9 +48,9 @@ const node = (name: string, script: string, args: string[] = [], root?: string):
 const AGAINST = 'Lightbox at ';
 
 const SERVERS: ServerSpec[] = [
-  node('Lightbox', 'lightbox.ts'),
-  // The same server with its in-memory file cache off: the stat-and-stream path alone.
-  node('Lightbox, cache off', 'lightbox.ts', ['0']),
+  lightbox('Lightbox'),
+  // The same server with its memories off: a row read, a stat and a stream per request.
+  lightbox('Lightbox, cache off', { LIGHTBOX_IMAGE_CACHE_MB: '0' }),
   { name: 'nginx', start: (roots) => startNginx('nginx', roots.staticDir) },
   node('sirv', 'sirv.ts'),
   node('bare stat+md5', 'bare-stat-md5.ts'),
@@ -169,11 +177,7 @@ async function benchPeers(options: ImageRouteOptions): Promise<string> {
     const specs =
       options.against === undefined
         ? SERVERS
-        : [
-            SERVERS[0] as ServerSpec,
-            ...options.against.map((root) => node(`${AGAINST}${root}`, 'lightbox.ts', [], root)),
-            ...SERVERS.slice(1),
-          ];
+        : [SERVERS[0] as ServerSpec, ...options.against.map((root) => lightbox(`${AGAINST}${root}`, {}, root)), ...SERVERS.slice(1)];
     for (const spec of specs) {
       const server = await spec.start({ staticDir, dataDir });
       if (server === undefined) absent.push(spec.name);

@@ -67,7 +67,7 @@ export interface ImageConfig {
   /** sharp renders of missing renditions at once, and how many may wait before 503. */
   renderConcurrency: number;
   renderQueue: number;
-  /** Bytes of image files kept in memory (validated by stat on every request); 0 turns it off. */
+  /** Bytes of image files kept in memory (validated by a stat at most a second old); 0 turns it off. */
   cacheBytes: number;
   /** How long browsers and shared caches may keep a public image at its current URL; 0: revalidate every time. */
   publicMaxAgeSeconds: number;

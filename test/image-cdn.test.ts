@@ -5,8 +5,10 @@ import { readdir, readFile, utimes } from 'node:fs/promises';
 import { connect, type Socket } from 'node:net';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { setTimeout } from 'node:timers/promises';
 import sharp from 'sharp';
 import { request } from 'undici';
+import { STAT_TRUSTED_MS } from '../src/http/image-route.ts';
 import { renderRendition } from '../src/media/render-queue.ts';
 import { StorageLayout } from '../src/storage/layout.ts';
 import { FIXTURE_PHOTOS, runCli } from './helpers/cli.ts';
@@ -278,6 +280,7 @@ describe('image CDN: derivatives, negotiation, ranges, caching', () => {
     const copy = new StorageLayout(server.dataDir).derivedPath(landscape.publicId, 'original', landscape.version, 'jpg');
     const past = new Date(Date.now() - 60_000);
     await utimes(copy, past, past);
+    await setTimeout(STAT_TRUSTED_MS + 50);
     const first = await fetchBytes(url);
     const etag = String(first.headers.etag);
     const lastModified = String(first.headers['last-modified']);
@@ -324,13 +327,14 @@ describe('image CDN: derivatives, negotiation, ranges, caching', () => {
     }
   });
 
-  it('a touched derivative shows its new ETag on the very next request', async () => {
+  it('a touched derivative shows its new ETag once the stat it answered from is older than a second', async () => {
     const url = `${base}/thumb.webp`;
     const first = await fetchBytes(url);
     const file = (await readdir(path.join(server.dataDir, 'derived'), { recursive: true })).find((name) => name.endsWith('thumb.v1.webp'));
     assert.ok(file);
     const later = new Date(Date.now() + 3_000);
     await utimes(path.join(server.dataDir, 'derived', file), later, later);
+    await setTimeout(STAT_TRUSTED_MS + 50);
     const second = await fetchBytes(url, { 'if-none-match': String(first.headers.etag) });
     assert.equal(second.status, 200);
     assert.notEqual(second.headers.etag, first.headers.etag);

@@ -75,13 +75,13 @@ describe('the image route keeps what it remembers within bytes, and never emptie
     const files = library.publicPhotos.map((photo) => layout.derivedPath(photo.publicId, 'thumb', photo.version, 'webp'));
     const stats = statSync(files[0] as string);
     const made = files.map((file) => {
-      const kept = validators.for(file, stats.mtimeMs, stats.size);
+      const kept = validators.for(file, stats.mtimeMs, stats.size, 0);
       assert.ok(validators.memoryBytes <= bound, `${validators.memoryBytes} B kept, bound ${bound}`);
       return kept;
     });
     for (let index = files.length - 100; index < files.length; index++)
       assert.equal(
-        validators.for(files[index] as string, stats.mtimeMs, stats.size),
+        validators.for(files[index] as string, stats.mtimeMs, stats.size, 0),
         made[index],
         `validators of ${files[index]} were forgotten`,
       );
@@ -96,7 +96,7 @@ describe('the image route keeps what it remembers within bytes, and never emptie
     const before = liveHeap();
     for (const [index, id] of ids.entries()) {
       lookup.find(id);
-      const kept = validators.for(files[index] as string, stats.mtimeMs, stats.size);
+      const kept = validators.for(files[index] as string, stats.mtimeMs, stats.size, 0);
       kept.notModified = {
         key: 'public, no-cache|vary',
         headers: { ETag: kept.etag, 'Cache-Control': 'public, no-cache', Vary: 'Accept' },

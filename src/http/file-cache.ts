@@ -1,5 +1,6 @@
-import { close, fstat, open, readv, type Stats } from 'node:fs';
+import { close, fstat, open, readv } from 'node:fs';
 import type { ServerResponse } from 'node:http';
+import type { FileStat } from './validators.ts';
 
 /** The largest file whose bytes are kept. */
 const MAX_KEPT_FILE_BYTES = 4 * 1024 * 1024;
@@ -116,7 +117,7 @@ export class ImageFileCache {
    * blocks pinned by answers in flight), for the caller to stream instead. Requests for a file
    * already being read as the same stat wait for that read.
    */
-  read(path: string, stats: Stats, done: ReadDone): void {
+  read(path: string, stats: FileStat, done: ReadDone): void {
     const pending = this.pending.get(path);
     if (pending !== undefined) {
       if (pending.mtimeMs === stats.mtimeMs && pending.size === stats.size) pending.waiting.push(done);
@@ -201,7 +202,7 @@ export class ImageFileCache {
     return blocks;
   }
 
-  private keep(path: string, stats: Stats, blocks: number[], views: Buffer[], heapBytes: number): KeptFile {
+  private keep(path: string, stats: FileStat, blocks: number[], views: Buffer[], heapBytes: number): KeptFile {
     const kept: KeptFile = { mtimeMs: stats.mtimeMs, size: stats.size, blocks, views, heapBytes, pins: 0, dropped: false };
     const replaced = this.index.get(path);
     if (replaced !== undefined) this.drop(path, replaced);

@@ -19,7 +19,7 @@ import { sendPlain } from './plain-response.ts';
 import { type ByteRange, coalesceRanges, parseRange } from './range.ts';
 import { redactCredentials } from './redact-url.ts';
 import { requestHeader } from './request-header.ts';
-import { type FileValidators, httpDate, lastModifiedOf, type ValidatorCache } from './validators.ts';
+import { type FileStat, type FileValidators, httpDate, lastModifiedOf, type ValidatorCache } from './validators.ts';
 
 /**
  * `GET|HEAD /images/<photoId>/<variant>[.<format>]`: a thin node:http handler, never through
@@ -48,6 +48,8 @@ const NOT_FOUND_CACHE = 'public, max-age=60';
 const ALLOW = 'GET, HEAD';
 const VARY_ACCEPT: OutgoingHttpHeaders = Object.freeze({ Vary: 'Accept' });
 const STAT_OPTIONS = { throwIfNoEntry: false } as const;
+/** How long a file's stat is taken as true: the one-second resolution of Last-Modified. */
+export const STAT_TRUSTED_MS = 1000;
 const RETRY_AFTER_SECONDS = '2';
 /** Read size for streamed files: 64 KB measured best here (128 KB and 256 KB cost 15-25% more CPU per request). */
 const HIGH_WATER_MARK = 64 * 1024;
@@ -110,11 +112,22 @@ function sendNotFound(res: ServerResponse, headOnly: boolean, varyAccept: boolea
 }
 
 /**
- * 3: the granted file, stat'ed synchronously, as nginx does: a stat of a cached inode is a
- * microsecond syscall, while the thread-pool round trip of fs.stat costs several times that on
- * every request. Absent, a rendition (or the public copy of ORIGINAL) is rendered first.
+ * 3: the granted file's validators, from a stat made within the last second, or from one made now,
+ * synchronously, as nginx does (a stat of a cached inode is a microsecond syscall, while the
+ * thread-pool round trip of fs.stat costs several times that). Every stored file is written once
+ * under a name of its own (content-addressed originals, versioned renditions), so a kept stat goes
+ * stale only when a file is changed by hand; trusting it for a second, the resolution of
+ * Last-Modified, bounds that, and takes the syscall off all but one revalidation a second per file.
+ * Absent, a rendition (or the public copy of ORIGINAL) is rendered first.
  */
 function serveFile(deps: ImageRouteDeps, req: IncomingMessage, res: ServerResponse, grant: ImageGrant): void {
+  const now = Date.now();
+  const recent = deps.validators.checkedSince(grant.path, now - STAT_TRUSTED_MS);
+  if (recent !== undefined) {
+    if (deps.objects !== undefined) deps.objects.touch(grant.path);
+    respondFromFile(deps, req, res, grant, recent, now);
+    return;
+  }
   let stats: Stats | undefined;
   let failure: NodeJS.ErrnoException | undefined;
   try {
@@ -123,13 +136,11 @@ function serveFile(deps: ImageRouteDeps, req: IncomingMessage, res: ServerRespon
     failure = error as NodeJS.ErrnoException;
   }
   if (stats?.isFile()) {
-    if (deps.logRequests) deps.logger.debug({ method: req.method, url: redactCredentials(req.url ?? '') }, 'image request');
     if (deps.objects !== undefined) deps.objects.touch(grant.path);
-    respondFromFile(deps, req, res, grant, stats);
+    respondFromFile(deps, req, res, grant, deps.validators.for(grant.path, stats.mtimeMs, stats.size, now), now);
     return;
   }
   if (deps.objects !== undefined && failure === undefined) {
-    if (deps.logRequests) deps.logger.debug({ method: req.method, url: redactCredentials(req.url ?? '') }, 'image request');
     serveFromBucket(deps, deps.objects, req, res, grant);
     return;
   }
@@ -143,10 +154,21 @@ function serveFile(deps: ImageRouteDeps, req: IncomingMessage, res: ServerRespon
 }
 
 /** 3, continued: RFC 9110 §13.2.2's conditions, from the file's validators alone; past them, the representation. */
-function respondFromFile(deps: ImageRouteDeps, req: IncomingMessage, res: ServerResponse, grant: ImageGrant, stats: Stats): void {
-  const validators = deps.validators.for(grant.path, stats.mtimeMs, stats.size);
-  if (answeredByConditions(req, res, grant, validators, stats.mtimeMs)) return;
-  sendRepresentation(deps, req, res, grant, stats, validators);
+function respondFromFile(
+  deps: ImageRouteDeps,
+  req: IncomingMessage,
+  res: ServerResponse,
+  grant: ImageGrant,
+  validators: FileValidators,
+  now: number,
+): void {
+  logRequest(deps, req);
+  if (answeredByConditions(req, res, grant, validators, now)) return;
+  sendRepresentation(deps, req, res, grant, validators, now);
+}
+
+function logRequest(deps: ImageRouteDeps, req: IncomingMessage): void {
+  if (deps.logRequests) deps.logger.debug({ method: req.method, url: redactCredentials(req.url ?? '') }, 'image request');
 }
 
 /** The 304 or 412 the request's conditions call for against these validators; false when the representation is to be sent. */
@@ -155,7 +177,7 @@ function answeredByConditions(
   res: ServerResponse,
   grant: ImageGrant,
   validators: FileValidators,
-  mtimeMs: number,
+  now: number,
 ): boolean {
   const outcome = evaluatePreconditions(
     {
@@ -165,10 +187,10 @@ function answeredByConditions(
       ifUnmodifiedSince: requestHeader(req, 'if-unmodified-since'),
     },
     validators.etag,
-    mtimeMs,
+    validators.mtimeMs,
   );
   if (outcome === 'not-modified') {
-    res.writeHead(304, notModifiedHeaders(validators, grant));
+    res.writeHead(304, notModifiedHeaders(validators, grant, now));
     res.end();
     return true;
   }
@@ -185,9 +207,9 @@ function answeredByConditions(
  * countdown), the block is the same for every revalidation of one file within a second, so the
  * last one made is kept with the file's validators (a file is nearly always asked under one policy).
  */
-function notModifiedHeaders(file: FileValidators, grant: ImageGrant): OutgoingHttpHeaders {
+function notModifiedHeaders(file: FileValidators, grant: ImageGrant, now: number): OutgoingHttpHeaders {
   const { cacheControl, maxAge, uniform } = grant.policy;
-  const expiresSecond = maxAge > 0 ? Math.floor(Date.now() / 1000) + maxAge : Number.NaN;
+  const expiresSecond = maxAge > 0 ? Math.floor(now / 1000) + maxAge : Number.NaN;
   const key = grant.varyAccept ? `${cacheControl}|vary` : cacheControl;
   const kept = uniform ? file.notModified : undefined;
   if (kept !== undefined && kept.key === key && (maxAge === 0 || kept.expiresSecond === expiresSecond)) return kept.headers;
@@ -199,34 +221,34 @@ function notModifiedHeaders(file: FileValidators, grant: ImageGrant): OutgoingHt
 }
 
 /** The headers of a 200 or 206 of the file, before its length and range. */
-function representationHeaders(grant: ImageGrant, validators: FileValidators, mtimeMs: number): OutgoingHttpHeaders {
+function representationHeaders(grant: ImageGrant, file: FileValidators, now: number): OutgoingHttpHeaders {
   const { policy } = grant;
   const headers: OutgoingHttpHeaders = {
-    ETag: validators.etag,
-    'Last-Modified': lastModifiedOf(mtimeMs),
+    ETag: file.etag,
+    'Last-Modified': lastModifiedOf(file.mtimeMs),
     'Cache-Control': policy.cacheControl,
     'Accept-Ranges': 'bytes',
     'X-Content-Type-Options': 'nosniff',
     'Content-Type': grant.contentType,
   };
-  if (policy.maxAge > 0) headers.Expires = httpDate(Date.now() + policy.maxAge * 1000);
+  if (policy.maxAge > 0) headers.Expires = httpDate(now + policy.maxAge * 1000);
   if (grant.varyAccept) headers.Vary = 'Accept';
   return headers;
 }
 
 /** The range a GET asks for, honoured only while If-Range (if any) still names this file; undefined for the whole file. */
-function askedRange(req: IncomingMessage, validators: FileValidators, mtimeMs: number, size: number) {
+function askedRange(req: IncomingMessage, file: FileValidators, now: number) {
   const range = req.method === 'GET' ? requestHeader(req, 'range') : undefined;
   const ifRange = requestHeader(req, 'if-range');
-  const honoured = range !== undefined && (ifRange === undefined || ifRangeMatches(ifRange, validators.etag, mtimeMs, Date.now()));
-  return honoured ? parseRange(range, size) : undefined;
+  const honoured = range !== undefined && (ifRange === undefined || ifRangeMatches(ifRange, file.etag, file.mtimeMs, now));
+  return honoured ? parseRange(range, file.size) : undefined;
 }
 
 /** 416: not the representation itself, so never cacheable for a year, whatever the URL's version says. */
-function sendUnsatisfiable(res: ServerResponse, grant: ImageGrant, validators: FileValidators, size: number): void {
+function sendUnsatisfiable(res: ServerResponse, grant: ImageGrant, file: FileValidators): void {
   sendPlain(res, 416, 'Range not satisfiable', 'no-store', false, {
-    'Content-Range': `bytes */${size}`,
-    ETag: validators.etag,
+    'Content-Range': `bytes */${file.size}`,
+    ETag: file.etag,
     ...(grant.varyAccept ? VARY_ACCEPT : undefined),
   });
 }
@@ -237,26 +259,26 @@ function sendRepresentation(
   req: IncomingMessage,
   res: ServerResponse,
   grant: ImageGrant,
-  stats: Stats,
-  validators: FileValidators,
+  file: FileValidators,
+  now: number,
 ): void {
-  const headers = representationHeaders(grant, validators, stats.mtimeMs);
-  const asked = askedRange(req, validators, stats.mtimeMs, stats.size);
+  const headers = representationHeaders(grant, file, now);
+  const asked = askedRange(req, file, now);
   if (asked?.kind === 'unsatisfiable') {
-    sendUnsatisfiable(res, grant, validators, stats.size);
+    sendUnsatisfiable(res, grant, file);
     return;
   }
   if (asked?.kind === 'partial') {
-    sendRanges(deps, res, grant, stats, coalesceRanges(asked.ranges), headers);
+    sendRanges(deps, res, grant, file, coalesceRanges(asked.ranges), headers);
     return;
   }
-  headers['Content-Length'] = stats.size;
-  if (req.method === 'HEAD' || stats.size === 0) {
+  headers['Content-Length'] = file.size;
+  if (req.method === 'HEAD' || file.size === 0) {
     res.writeHead(200, headers);
     res.end();
     return;
   }
-  sendWhole(deps, res, grant, stats, headers);
+  sendWhole(deps, res, grant, file, headers);
 }
 
 /** 206 for one range (from memory when the file is kept there), or multipart/byteranges for several. */
@@ -264,24 +286,24 @@ function sendRanges(
   deps: ImageRouteDeps,
   res: ServerResponse,
   grant: ImageGrant,
-  stats: Stats,
+  file: FileStat,
   ranges: ByteRange[],
   headers: OutgoingHttpHeaders,
 ): void {
   if (ranges.length > 1) {
-    void sendMultipart(deps, res, grant, stats, ranges, headers);
+    void sendMultipart(deps, res, grant, file, ranges, headers);
     return;
   }
   const only = ranges[0] as ByteRange;
-  headers['Content-Range'] = `bytes ${only.start}-${only.end}/${stats.size}`;
+  headers['Content-Range'] = `bytes ${only.start}-${only.end}/${file.size}`;
   headers['Content-Length'] = only.end - only.start + 1;
-  const kept = deps.cache.get(grant.path, stats.mtimeMs, stats.size);
+  const kept = deps.cache.get(grant.path, file.mtimeMs, file.size);
   if (kept !== undefined) {
     res.writeHead(206, headers);
     deps.cache.send(res, kept, only.start, only.end);
     return;
   }
-  streamFile(deps, res, grant.path, only.start, only.end, 206, headers);
+  streamFile(deps, res, grant, only.start, only.end, 206, headers);
 }
 
 function multipartBody(ranges: ByteRange[], size: number, contentType: string) {
@@ -302,11 +324,11 @@ async function sendMultipart(
   deps: ImageRouteDeps,
   res: ServerResponse,
   grant: ImageGrant,
-  stats: Stats,
+  file: FileStat,
   ranges: ByteRange[],
   headers: OutgoingHttpHeaders,
 ): Promise<void> {
-  const body = multipartBody(ranges, stats.size, grant.contentType);
+  const body = multipartBody(ranges, file.size, grant.contentType);
   headers['Content-Type'] = `multipart/byteranges; boundary=${body.boundary}`;
   headers['Content-Length'] = body.length;
   res.writeHead(206, headers);
@@ -323,30 +345,30 @@ async function sendMultipart(
 }
 
 /** 200 with the whole file: from memory when kept there, read into it when it may be, read in one call when small, else streamed. */
-function sendWhole(deps: ImageRouteDeps, res: ServerResponse, grant: ImageGrant, stats: Stats, headers: OutgoingHttpHeaders): void {
-  const kept = deps.cache.get(grant.path, stats.mtimeMs, stats.size);
+function sendWhole(deps: ImageRouteDeps, res: ServerResponse, grant: ImageGrant, file: FileStat, headers: OutgoingHttpHeaders): void {
+  const kept = deps.cache.get(grant.path, file.mtimeMs, file.size);
   if (kept !== undefined) {
     res.writeHead(200, headers);
-    deps.cache.send(res, kept, 0, stats.size - 1);
+    deps.cache.send(res, kept, 0, file.size - 1);
     return;
   }
-  if (deps.cache.keeps(stats.size)) {
-    deps.cache.read(grant.path, stats, (read) => {
+  if (deps.cache.keeps(file.size)) {
+    deps.cache.read(grant.path, file, (read) => {
       // Not kept as the stat saw it (replaced meanwhile, or no room): streamed, and the next request tries again.
-      if (read === undefined) return streamFile(deps, res, grant.path, 0, stats.size - 1, 200, headers);
+      if (read === undefined) return streamFile(deps, res, grant, 0, file.size - 1, 200, headers);
       res.writeHead(200, headers);
-      deps.cache.send(res, read, 0, stats.size - 1);
+      deps.cache.send(res, read, 0, file.size - 1);
     });
     return;
   }
   // Small files are read whole even when they will not be kept: one read beats a stream's set-up.
-  if (stats.size > WHOLE_READ_BYTES) {
-    streamFile(deps, res, grant.path, 0, stats.size - 1, 200, headers);
+  if (file.size > WHOLE_READ_BYTES) {
+    streamFile(deps, res, grant, 0, file.size - 1, 200, headers);
     return;
   }
   readFile(grant.path, (error, data) => {
-    if (error || data.length !== stats.size) {
-      streamFile(deps, res, grant.path, 0, stats.size - 1, 200, headers);
+    if (error || data.length !== file.size) {
+      streamFile(deps, res, grant, 0, file.size - 1, 200, headers);
       return;
     }
     res.writeHead(200, headers);
@@ -357,15 +379,21 @@ function sendWhole(deps: ImageRouteDeps, res: ServerResponse, grant: ImageGrant,
 function streamFile(
   deps: ImageRouteDeps,
   res: ServerResponse,
-  path: string,
+  grant: ImageGrant,
   start: number,
   end: number,
   status: number,
   headers: OutgoingHttpHeaders,
 ): void {
+  const { path } = grant;
   const body = createReadStream(path, { start, end, highWaterMark: HIGH_WATER_MARK });
-  body.once('error', (error) => {
+  body.once('error', (error: NodeJS.ErrnoException) => {
     if (res.headersSent) return;
+    // A bucket library's file evicted from the cache between its stat and this open: fetched again.
+    if (deps.objects !== undefined && error.code === 'ENOENT') {
+      serveFromBucket(deps, deps.objects, res.req, res, grant);
+      return;
+    }
     deps.logger.error({ err: error, path }, 'image file could not be opened');
     sendPlain(res, 404, 'Not found', NOT_FOUND_CACHE, false);
   });
@@ -394,7 +422,8 @@ function respondRendered(deps: ImageRouteDeps, req: IncomingMessage, res: Server
       sendPlain(res, 500, 'Could not render this image', 'no-store', req.method === 'HEAD', grant.varyAccept ? VARY_ACCEPT : undefined);
       return;
     }
-    respondFromFile(deps, req, res, grant, stats);
+    const now = Date.now();
+    respondFromFile(deps, req, res, grant, deps.validators.for(grant.path, stats.mtimeMs, stats.size, now), now);
   });
 }
 
@@ -447,8 +476,10 @@ function serveFromBucket(deps: ImageRouteDeps, objects: BucketFiles, req: Incomi
   if (known !== undefined && answeredFromKnown(deps, req, res, grant, known)) return;
   objects.locate(grant.path).then(
     (found) => {
-      if (found.kind === 'cached') respondFromFile(deps, req, res, grant, found.stats);
-      else if (found.kind === 'remote') respondFromObject(deps, objects, req, res, grant, found.facts);
+      if (found.kind === 'cached') {
+        const now = Date.now();
+        respondFromFile(deps, req, res, grant, deps.validators.for(grant.path, found.stats.mtimeMs, found.stats.size, now), now);
+      } else if (found.kind === 'remote') respondFromObject(deps, objects, req, res, grant, found.facts);
       else if (!grant.untouched) renderThenRespond(deps, req, res, grant);
       else {
         deps.logger.error({ path: grant.path, storage: objects.location }, 'original is missing for a known photo');
@@ -459,7 +490,11 @@ function serveFromBucket(deps: ImageRouteDeps, objects: BucketFiles, req: Incomi
   );
 }
 
-/** A conditional request answered from the file as this host last saw it (cached then, maybe evicted since): a 304 or 412 without the bucket. */
+/**
+ * A conditional request answered from the file as this host last saw it (cached then, maybe
+ * evicted since): a 304 or 412 without the bucket. Its validators are not a stat (checked at 0):
+ * nothing takes them for a file on disk.
+ */
 function answeredFromKnown(
   deps: ImageRouteDeps,
   req: IncomingMessage,
@@ -467,7 +502,10 @@ function answeredFromKnown(
   grant: ImageGrant,
   known: ObjectFacts,
 ): boolean {
-  return answeredByConditions(req, res, grant, deps.validators.for(grant.path, known.modifiedMs, known.size), known.modifiedMs);
+  const validators = deps.validators.for(grant.path, known.modifiedMs, known.size, 0);
+  if (!answeredByConditions(req, res, grant, validators, Date.now())) return false;
+  logRequest(deps, req);
+  return true;
 }
 
 /**
@@ -483,12 +521,14 @@ function respondFromObject(
   grant: ImageGrant,
   facts: ObjectFacts,
 ): void {
-  const validators = deps.validators.for(grant.path, facts.modifiedMs, facts.size);
-  if (answeredByConditions(req, res, grant, validators, facts.modifiedMs)) return;
-  const headers = representationHeaders(grant, validators, facts.modifiedMs);
-  const asked = askedRange(req, validators, facts.modifiedMs, facts.size);
+  const now = Date.now();
+  const validators = deps.validators.for(grant.path, facts.modifiedMs, facts.size, 0);
+  logRequest(deps, req);
+  if (answeredByConditions(req, res, grant, validators, now)) return;
+  const headers = representationHeaders(grant, validators, now);
+  const asked = askedRange(req, validators, now);
   if (asked?.kind === 'unsatisfiable') {
-    sendUnsatisfiable(res, grant, validators, facts.size);
+    sendUnsatisfiable(res, grant, validators);
     return;
   }
   const ranges = asked?.kind === 'partial' ? coalesceRanges(asked.ranges) : [];

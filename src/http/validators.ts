@@ -34,10 +34,16 @@ export function lastModifiedOf(mtimeMs: number): string {
   return new Date(Math.floor(mtimeMs / 1000) * 1000).toUTCString();
 }
 
-export interface FileValidators {
+/** What a stat says of a file that the validators and ranges are made from. */
+export interface FileStat {
   mtimeMs: number;
   size: number;
+}
+
+export interface FileValidators extends FileStat {
   etag: string;
+  /** When the stat these were made from was taken (ms since the epoch). */
+  checkedAt: number;
   /** The 304 header block last made for this file, under a policy every holder shares (see the image route). */
   notModified: KeptHeaders | undefined;
 }
@@ -63,7 +69,8 @@ function weighFile(path: string): number {
 
 /**
  * ETag (and the last 304 block) per file, made again only when a stat shows another mtime or
- * size (the file was rewritten): the per-request stat stays, the hashing and formatting do not.
+ * size (the file was rewritten), with the time of the stat they were made from, so a caller can
+ * take a recent one instead of a stat of its own.
  */
 export class ValidatorCache {
   private readonly files: BoundedMemo<string, FileValidators>;
@@ -78,10 +85,20 @@ export class ValidatorCache {
     return this.files.weight;
   }
 
-  for(path: string, mtimeMs: number, size: number): FileValidators {
+  /** The file's validators if a stat was taken of it at `since` or later. */
+  checkedSince(path: string, since: number): FileValidators | undefined {
     const known = this.files.find(path);
-    if (known !== undefined && known.mtimeMs === mtimeMs && known.size === size) return known;
-    const made: FileValidators = { mtimeMs, size, etag: etagFor(mtimeMs, size), notModified: undefined };
+    return known !== undefined && known.checkedAt >= since ? known : undefined;
+  }
+
+  /** The validators of the file as a stat taken at `checkedAt` saw it. */
+  for(path: string, mtimeMs: number, size: number, checkedAt: number): FileValidators {
+    const known = this.files.find(path);
+    if (known !== undefined && known.mtimeMs === mtimeMs && known.size === size) {
+      known.checkedAt = checkedAt;
+      return known;
+    }
+    const made: FileValidators = { mtimeMs, size, etag: etagFor(mtimeMs, size), checkedAt, notModified: undefined };
     this.files.keep(path, made);
     return made;
   }
