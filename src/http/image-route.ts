@@ -124,7 +124,7 @@ function serveFile(deps: ImageRouteDeps, req: IncomingMessage, res: ServerRespon
   const now = Date.now();
   const recent = deps.validators.checkedSince(grant.path, now - STAT_TRUSTED_MS);
   if (recent !== undefined) {
-    if (deps.objects !== undefined) deps.objects.touch(grant.path);
+    if (deps.objects !== undefined) deps.objects.touch(grant.path, now);
     respondFromFile(deps, req, res, grant, recent, now);
     return;
   }
@@ -136,7 +136,7 @@ function serveFile(deps: ImageRouteDeps, req: IncomingMessage, res: ServerRespon
     failure = error as NodeJS.ErrnoException;
   }
   if (stats?.isFile()) {
-    if (deps.objects !== undefined) deps.objects.touch(grant.path);
+    if (deps.objects !== undefined) deps.objects.touch(grant.path, now);
     respondFromFile(deps, req, res, grant, deps.validators.for(grant.path, stats.mtimeMs, stats.size, now), now);
     return;
   }

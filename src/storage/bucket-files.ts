@@ -127,10 +127,10 @@ export class BucketFiles implements FileStore {
     await this.bucket.upload(this.layout.keyOf(file), source, contentType);
   }
 
-  /** A use of a file the image route found in the cache. */
-  touch(file: string): void {
+  /** A use of a file the image route found in the cache, at `usedMs` (the request's clock). */
+  touch(file: string, usedMs: number): void {
     this.hits++;
-    this.cache.touch(file);
+    this.cache.touch(file, usedMs);
   }
 
   /** Validators of a file this host has seen, cached or not: a revalidation is answered without the bucket. */

@@ -109,8 +109,8 @@ export class LocalCache {
   }
 
   /** Notes a use of a cached file (the image route's hit): written with the others at the next flush. */
-  touch(file: string): void {
-    this.pending.set(file, Date.now());
+  touch(file: string, usedMs = Date.now()): void {
+    this.pending.set(file, usedMs);
     if (this.pending.size >= MAX_PENDING_TOUCHES) this.flush();
   }
 
