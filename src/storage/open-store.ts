@@ -29,6 +29,8 @@ export interface OpenStoreOptions {
   create: boolean;
   /** What to tell a person whose data dir holds no library (a command that takes --init says so). */
   missingHint?: string;
+  /** False for one of several server processes: their supervisor, which holds the lock, checkpoints the WAL once they have all closed. */
+  checkpointOnClose?: boolean;
 }
 
 /** What was at the data dir before: nothing, an empty folder, or something (a library, other files, or what cannot be read). */
@@ -73,7 +75,7 @@ export async function openStore(config: Pick<Config, 'dataDir'>, options: OpenSt
   }
   const opened = database;
   const close = () => {
-    opened.close();
+    opened.close(options.checkpointOnClose ?? true);
     lock?.release();
   };
   return {
