@@ -30,12 +30,18 @@ describe('configuration', () => {
   it('splits the bounds stated for the whole server between its processes; what bounds one process stays its own', () => {
     const config = loadConfig({ LIGHTBOX_IMAGE_CACHE_MB: '128', LIGHTBOX_RENDER_CONCURRENCY: '3', LIGHTBOX_RENDER_QUEUE: '64' });
     const parts = [0, 1].map((slot) => configForProcess(config, 2, slot));
-    assert.equal(parts.reduce((sum, part) => sum + part.images.cacheBytes, 0), 128 * 1024 * 1024);
+    assert.equal(
+      parts.reduce((sum, part) => sum + part.images.cacheBytes, 0),
+      128 * 1024 * 1024,
+    );
     assert.deepEqual(
       parts.map((part) => part.images.renderConcurrency),
       [2, 1],
     );
-    assert.equal(parts.reduce((sum, part) => sum + part.images.renderQueue, 0), 64);
+    assert.equal(
+      parts.reduce((sum, part) => sum + part.images.renderQueue, 0),
+      64,
+    );
     assert.equal(configForProcess(config, 8, 7).images.renderConcurrency, 1, 'at least one render each');
     assert.deepEqual(parts[1]?.jobs, config.jobs);
     assert.equal(configForProcess(config, 1, 0), config, 'one process: the whole of each');

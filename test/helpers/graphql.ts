@@ -1,6 +1,6 @@
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { type ExecutionResult, print } from 'graphql';
-import { request } from 'undici';
+import { type Dispatcher, request } from 'undici';
 
 export interface GraphQLResponse<T> {
   status: number;
@@ -8,14 +8,16 @@ export interface GraphQLResponse<T> {
   body: ExecutionResult<T>;
 }
 
-/** POSTs a typed document to a running server's /graphql through undici. */
+/** POSTs a typed document to a running server's /graphql through undici (on `dispatcher`'s connection when given). */
 export async function postGraphQL<TResult, TVariables>(
   baseUrl: string,
   document: TypedDocumentNode<TResult, TVariables>,
   variables?: TVariables,
   headers: Record<string, string> = {},
+  dispatcher?: Dispatcher,
 ): Promise<GraphQLResponse<TResult>> {
   const response = await request(`${baseUrl}/graphql`, {
+    dispatcher,
     method: 'POST',
     headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json', ...headers },
     body: JSON.stringify({ query: print(document), variables }),
