@@ -171,7 +171,9 @@ async function serveAsOneOfSeveral(config: Config, baseLogger: Logger): Promise<
   const link = new SupervisorLink();
   link.forwardSignals();
   process.on('unhandledRejection', (reason) => baseLogger.error({ err: reason }, 'unhandled rejection (a bug): the server goes on'));
-  const assignment = await link.assignment();
+  const assignment = await link.assignment().catch(() => undefined);
+  // Stopped (or its supervisor gone) before it was told what to be: it has nothing to stop.
+  if (assignment === undefined) return link.leave();
   const logger = baseLogger.child({ pid: process.pid, role: assignment.role });
   let app: RunningLightbox;
   try {

@@ -17,8 +17,10 @@ export class SupervisorLink {
   private readonly waiting = new Map<number, { settle: (answer: Answer | undefined) => void; timer: NodeJS.Timeout }>();
   private flushShareUsage: () => void = () => {};
   private assign: ((assignment: Assignment) => void) | undefined;
-  private readonly assigned = new Promise<Assignment>((resolve) => {
+  private unassigned: ((error: Error) => void) | undefined;
+  private readonly assigned = new Promise<Assignment>((resolve, reject) => {
     this.assign = resolve;
+    this.unassigned = reject;
   });
   private stop: ((reason: string) => void) | undefined;
   private stopReason: string | undefined;
@@ -128,6 +130,8 @@ export class SupervisorLink {
   private stopFor(reason: string): void {
     if (this.stopReason !== undefined) return;
     this.stopReason = reason;
+    // Stopped before it was told what to be: it starts nothing (a settled promise is not settled again).
+    this.unassigned?.(new Error(`${reason} before this server process was given its part`));
     this.stop?.(reason);
   }
 

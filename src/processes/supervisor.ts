@@ -159,6 +159,11 @@ export class Supervisor {
   private receive(slot: Slot, worker: Worker, message: ToSupervisor): void {
     if (slot.worker !== worker) return;
     if (message.type === 'waiting') {
+      // Asked to stop before it was ready to hear it: the message is now.
+      if (this.stopping !== undefined) {
+        this.send(worker, { type: 'shutdown' });
+        return;
+      }
       // The first lead's start is the server's: only it sweeps what no row refers to.
       const orphanSweep = slot.role === 'lead' && !this.orphanSweepAssigned;
       if (orphanSweep) this.orphanSweepAssigned = true;
