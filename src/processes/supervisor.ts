@@ -189,7 +189,12 @@ export class Supervisor {
     slot.upSince = Date.now();
     slot.heartbeatAt = slot.upSince;
     this.first ??= address;
-    if (!this.startedUp && this.slots.every((each) => each.state === 'serving')) {
+    if (this.startedUp) {
+      this.options.logger.info(
+        { pid: slot.worker?.process.pid, role: slot.role, restarts: slot.restarts },
+        'a server process took the place of the one that exited',
+      );
+    } else if (this.slots.every((each) => each.state === 'serving')) {
       this.startedUp = true;
       this.starting?.resolve(this.first);
     }

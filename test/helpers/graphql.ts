@@ -1,3 +1,4 @@
+import { PassThrough } from 'node:stream';
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { type ExecutionResult, print } from 'graphql';
 import { type Dispatcher, request } from 'undici';
@@ -24,6 +25,24 @@ export async function postGraphQL<TResult, TVariables>(
   });
   const body = (await response.body.json()) as ExecutionResult<TResult>;
   return { status: response.statusCode, headers: response.headers, body };
+}
+
+/**
+ * A slow client's GraphQL POST on `client`'s connection: the first ten bytes of its body now, the
+ * rest when `finish` is called, so the request is in flight until then (the server logs `graphql
+ * request body arriving` at debug once it has them).
+ */
+export function postInTwoParts(client: Dispatcher, query: string): { response: Promise<Dispatcher.ResponseData>; finish(): void } {
+  const body = JSON.stringify({ query });
+  const slowBody = new PassThrough();
+  const response = client.request({
+    path: '/graphql',
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)) },
+    body: slowBody,
+  });
+  slowBody.write(body.slice(0, 10));
+  return { response, finish: () => slowBody.end(body.slice(10)) };
 }
 
 /** The data of a response that must have succeeded; fails loudly with the errors otherwise. */
