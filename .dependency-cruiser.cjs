@@ -1,19 +1,20 @@
 // The layering of src/, checked by `npm run lint` (dependency-cruiser). Each folder may import only
-// its own files and the folders below it: http → graphql → images → processing → catalog →
+// its own files and the folders below it: processes → http → graphql → images → processing → catalog →
 // places → auth, media, storage → db → the root modules (errors, log, ids, config, clock, sql-meter, …).
 // The command line (cli/, main.ts, app.ts) sits above them all. docs/architecture.md explains it.
 const above = {
-  root: 'db|storage|auth|media|places|catalog|processing|images|graphql|http|cli',
-  db: 'storage|auth|media|places|catalog|processing|images|graphql|http|cli',
-  storage: 'places|catalog|processing|images|graphql|http|cli',
-  auth: 'places|catalog|processing|images|graphql|http|cli',
-  media: 'auth|places|catalog|processing|images|graphql|http|cli',
-  places: 'catalog|processing|images|graphql|http|cli',
-  catalog: 'processing|images|graphql|http|cli',
-  processing: 'images|graphql|http|cli',
-  images: 'processing|graphql|http|cli',
-  graphql: 'http|cli',
-  http: 'cli',
+  root: 'db|storage|auth|media|places|catalog|processing|images|graphql|http|processes|cli',
+  db: 'storage|auth|media|places|catalog|processing|images|graphql|http|processes|cli',
+  storage: 'places|catalog|processing|images|graphql|http|processes|cli',
+  auth: 'places|catalog|processing|images|graphql|http|processes|cli',
+  media: 'auth|places|catalog|processing|images|graphql|http|processes|cli',
+  places: 'catalog|processing|images|graphql|http|processes|cli',
+  catalog: 'processing|images|graphql|http|processes|cli',
+  processing: 'images|graphql|http|processes|cli',
+  images: 'processing|graphql|http|processes|cli',
+  graphql: 'http|processes|cli',
+  http: 'processes|cli',
+  processes: 'cli',
 };
 
 const upward = Object.entries(above).map(([layer, higher]) => ({

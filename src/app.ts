@@ -3,12 +3,10 @@ import { type KeptSecret, loadOrCreateSecret } from './auth/secrets.ts';
 import type { Clock } from './clock.ts';
 import type { Config } from './config.ts';
 import type { BodyDeadlines } from './http/request-body.ts';
-import { createLightboxServer } from './http/server.ts';
+import type { OtherProcesses } from './http/server.ts';
 import type { Logger } from './log.ts';
 import type { Render } from './media/render-queue.ts';
-import { locateUnplacedPhotos } from './places/photo-places.ts';
 import type { ClaimedJob } from './processing/jobs.ts';
-import { createPhotoWorker } from './processing/service.ts';
 import { instrumentConnection } from './sql-meter.ts';
 import { BucketFiles } from './storage/bucket-files.ts';
 import { sweepTempFiles } from './storage/data-dir.ts';
@@ -19,7 +17,7 @@ export interface RunningLightbox extends Omit<Store, 'discardIfNew'> {
   url: string;
   port: number;
   adminToken: KeptSecret;
-  /** Settles when the start-up sweep of unreferenced files is done. */
+  /** Settles when the start-up sweep of unreferenced files is done (at once when this process does not sweep). */
   maintenance: Promise<void>;
   /** Stops accepting, lets in-flight requests finish (bounded by the grace period), checkpoints the WAL. */
   close(): Promise<void>;
@@ -38,23 +36,89 @@ export interface StartOptions {
   onJobSettled?: (job: ClaimedJob) => void;
 }
 
-/** Opens the data dir and database (migrating it), then listens. Everything `lightbox serve` does. */
-export async function startLightbox(config: Config, logger: Logger, options: StartOptions = {}): Promise<RunningLightbox> {
+/** A library ready to serve: its store and the secrets in force. */
+export interface OpenedLibrary {
+  store: Store;
+  adminToken: KeptSecret;
+  secret: KeptSecret;
+}
+
+/**
+ * What one server process of several does besides answering requests. Exactly one, the lead,
+ * runs the photo worker and the places pass, and the orphan sweep at the server's first start:
+ * two workers would only contend for the same jobs, two sweeps walk the same files.
+ */
+export interface Duties {
+  photoWorker: boolean;
+  orphanSweep: boolean;
+}
+
+/** The duties of a server that is one process: all of them. */
+export const EVERY_DUTY: Duties = { photoWorker: true, orphanSweep: true };
+
+export interface ServeOptions extends StartOptions {
+  duties: Duties;
+  /** The library's other server processes (through the supervisor); absent when this is the only one. */
+  otherProcesses?: OtherProcesses;
+}
+
+/**
+ * What must happen once per start, before any process serves: the data dir locked (one server
+ * per library), the database migrated, the secrets loaded or made, and the temp files of dead
+ * writers removed (only correct before this server writes any of its own). A failure leaves no
+ * new, empty library behind.
+ */
+export async function openLibrary(config: Config, logger: Logger): Promise<OpenedLibrary> {
   const store = await openStore(config, { serving: true, create: true, checkBucket: true });
-  const { layout, database } = store;
-  let adminToken: KeptSecret;
-  let secret: KeptSecret;
   try {
-    adminToken = await loadOrCreateSecret(layout.adminTokenFile, layout.tempDir, config.auth.adminToken);
-    secret = await loadOrCreateSecret(layout.secretFile, layout.tempDir, config.auth.secret);
-    instrumentConnection(database.sqlite);
-    const swept = await sweepTempFiles(layout);
+    const adminToken = await loadOrCreateSecret(store.layout.adminTokenFile, store.layout.tempDir, config.auth.adminToken);
+    const secret = await loadOrCreateSecret(store.layout.secretFile, store.layout.tempDir, config.auth.secret);
+    const swept = await sweepTempFiles(store.layout);
     if (swept > 0) logger.info({ swept }, 'removed temp files left by an interrupted write');
+    return { store, adminToken, secret };
   } catch (error) {
     await store.discardIfNew();
     throw error;
   }
+}
 
+/**
+ * The library as one of several server processes opens it: its supervisor holds the lock, has
+ * migrated the database and made the secrets, and checkpoints the WAL once every process is done.
+ */
+export async function joinLibrary(config: Config): Promise<OpenedLibrary> {
+  const store = await openStore(config, { create: false, checkpointOnClose: false });
+  try {
+    const adminToken = await loadOrCreateSecret(store.layout.adminTokenFile, store.layout.tempDir, config.auth.adminToken);
+    const secret = await loadOrCreateSecret(store.layout.secretFile, store.layout.tempDir, config.auth.secret);
+    return { store, adminToken, secret };
+  } catch (error) {
+    store.close();
+    throw error;
+  }
+}
+
+/** Opens the data dir and database (migrating it), then listens. Everything `lightbox serve` does as one process. */
+export async function startLightbox(config: Config, logger: Logger, options: StartOptions = {}): Promise<RunningLightbox> {
+  return serveLibrary(await openLibrary(config, logger), config, logger, { ...options, duties: EVERY_DUTY });
+}
+
+/** Listens on the library, then starts the duties this process has. */
+export async function serveLibrary(
+  library: OpenedLibrary,
+  config: Config,
+  logger: Logger,
+  options: ServeOptions,
+): Promise<RunningLightbox> {
+  // Loaded here, not with this module: a supervisor opens the library and never serves it, and stays small.
+  const [{ createLightboxServer }, { createPhotoWorker }, { locateUnplacedPhotos }] = await Promise.all([
+    import('./http/server.ts'),
+    import('./processing/service.ts'),
+    import('./places/photo-places.ts'),
+  ]);
+  const { store, adminToken, secret } = library;
+  const { layout, database } = store;
+  instrumentConnection(database.sqlite);
   const { server, endSubscriptions, dispose } = createLightboxServer({
     store,
     logger,
@@ -64,6 +128,7 @@ export async function startLightbox(config: Config, logger: Logger, options: Sta
     bodyDeadlines: options.bodyDeadlines,
     holdInFlight: options.holdInFlight,
     clock: options.clock,
+    otherProcesses: options.otherProcesses,
   });
   try {
     await new Promise<void>((resolve, reject) => {
@@ -81,14 +146,16 @@ export async function startLightbox(config: Config, logger: Logger, options: Sta
   }
   // Walking every stored file takes a while in a big library: do it after listening, not before.
   const { files } = store;
-  const maintenance = (files instanceof BucketFiles ? files.sweep(database.sqlite) : sweepOrphanFiles(layout, database.sqlite)).then(
-    (orphans) => {
-      if (orphans.originals + orphans.derived > 0) logger.info(orphans, 'removed files no photo refers to any more');
-    },
-    (error: unknown) => logger.warn({ err: error }, 'could not sweep orphan files'),
-  );
+  const maintenance = options.duties.orphanSweep
+    ? (files instanceof BucketFiles ? files.sweep(database.sqlite) : sweepOrphanFiles(layout, database.sqlite)).then(
+        (orphans) => {
+          if (orphans.originals + orphans.derived > 0) logger.info(orphans, 'removed files no photo refers to any more');
+        },
+        (error: unknown) => logger.warn({ err: error }, 'could not sweep orphan files'),
+      )
+    : Promise.resolve();
   const worker =
-    config.jobs.workers > 0
+    options.duties.photoWorker && config.jobs.workers > 0
       ? createPhotoWorker(store, logger, config.jobs, config.jobs.workers, { clock: options.clock, onSettled: options.onJobSettled })
       : undefined;
   worker?.start();

@@ -1,5 +1,5 @@
 import { isIP } from 'node:net';
-import { availableParallelism } from 'node:os';
+import { availableParallelism, totalmem } from 'node:os';
 import path from 'node:path';
 import { ConfigError } from './errors.ts';
 
@@ -28,6 +28,11 @@ export interface HttpConfig {
   publicUrl: string | undefined;
   /** How long in-flight requests (and running jobs) may take to finish on shutdown. */
   shutdownGraceMs: number;
+  /**
+   * LIGHTBOX_PROCESSES: HTTP server processes on the one port and library (`auto`: one per core,
+   * as memory allows). 1 is one process and nothing else; more are supervised by a primary.
+   */
+  processes: number;
 }
 
 export interface AuthConfig {
@@ -290,6 +295,34 @@ function readEndpoint(env: Env): string | undefined {
   return url.href.replace(/\/+$/, '');
 }
 
+/**
+ * What `auto` allows each server process of the machine's memory (or the container's limit): a
+ * process holds about 150 MB idle and 200 MB busy (docs/performance.md), so one per 512 MB keeps
+ * a small NAS's processes within about a third of it, whatever its core count.
+ */
+const MEMORY_PER_AUTO_PROCESS = 512 * 1024 * 1024;
+const MAX_PROCESSES = 64;
+
+/** One server process per core the process may run on, as many as memory allows. */
+export function autoProcessCount(
+  cores = availableParallelism(),
+  memoryBytes = Math.min(totalmem(), process.constrainedMemory?.() || Infinity),
+): number {
+  return Math.max(1, Math.min(cores, MAX_PROCESSES, Math.floor(memoryBytes / MEMORY_PER_AUTO_PROCESS)));
+}
+
+function readProcesses(env: Env): number {
+  const raw = env.LIGHTBOX_PROCESSES?.trim().toLowerCase();
+  if (raw === undefined || raw === '' || raw === 'auto') return autoProcessCount();
+  if (!/^\d+$/.test(raw) || Number(raw) < 1 || Number(raw) > MAX_PROCESSES) {
+    throw new ConfigError(
+      'LIGHTBOX_PROCESSES',
+      `expected auto or a whole number from 1 to ${MAX_PROCESSES}, got "${env.LIGHTBOX_PROCESSES}"`,
+    );
+  }
+  return Number(raw);
+}
+
 /** Reads and validates the whole configuration; throws ConfigError naming the variable at fault. */
 export function loadConfig(env: Env = process.env): Config {
   const uploadMaxBytes = readInteger(env, 'LIGHTBOX_UPLOAD_MAX_MB', 200, 1, 10_240) * 1024 * 1024;
@@ -301,6 +334,7 @@ export function loadConfig(env: Env = process.env): Config {
       host: readHost(env),
       publicUrl: readPublicUrl(env),
       shutdownGraceMs: readInteger(env, 'LIGHTBOX_SHUTDOWN_GRACE_MS', 10_000, 0, 600_000),
+      processes: readProcesses(env),
     },
     auth: {
       adminToken: readSecretLike(env, 'LIGHTBOX_ADMIN_TOKEN'),

@@ -2,8 +2,9 @@ import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { loadConfig } from '../src/config.ts';
+import { autoProcessCount, loadConfig } from '../src/config.ts';
 import { ConfigError } from '../src/errors.ts';
+import { configForProcess } from '../src/processes/process-share.ts';
 import { runCli } from './helpers/cli.ts';
 import { makeTempDir } from './helpers/server.ts';
 
@@ -14,6 +15,36 @@ describe('configuration', () => {
     assert.equal(config.dataDir, path.resolve('data'));
     assert.equal(config.logLevel, 'info');
     assert.equal(config.graphql.serverTiming, true);
+  });
+
+  it('LIGHTBOX_PROCESSES: a number, or auto (the default): one per core, one per 512 MB of memory at most', () => {
+    assert.equal(loadConfig({ LIGHTBOX_PROCESSES: '3' }).http.processes, 3);
+    assert.equal(loadConfig({ LIGHTBOX_PROCESSES: 'auto' }).http.processes, autoProcessCount());
+    assert.equal(loadConfig({}).http.processes, autoProcessCount());
+    const gib = 1024 ** 3;
+    assert.equal(autoProcessCount(16, 64 * gib), 16, 'a big machine: every core');
+    assert.equal(autoProcessCount(16, 2 * gib), 4, 'a 16-core NAS with 2 GB: as memory allows');
+    assert.equal(autoProcessCount(4, 0.4 * gib), 1, 'never fewer than one');
+  });
+
+  it('splits the bounds stated for the whole server between its processes; what bounds one process stays its own', () => {
+    const config = loadConfig({ LIGHTBOX_IMAGE_CACHE_MB: '128', LIGHTBOX_RENDER_CONCURRENCY: '3', LIGHTBOX_RENDER_QUEUE: '64' });
+    const parts = [0, 1].map((slot) => configForProcess(config, 2, slot));
+    assert.equal(
+      parts.reduce((sum, part) => sum + part.images.cacheBytes, 0),
+      128 * 1024 * 1024,
+    );
+    assert.deepEqual(
+      parts.map((part) => part.images.renderConcurrency),
+      [2, 1],
+    );
+    assert.equal(
+      parts.reduce((sum, part) => sum + part.images.renderQueue, 0),
+      64,
+    );
+    assert.equal(configForProcess(config, 8, 7).images.renderConcurrency, 1, 'at least one render each');
+    assert.deepEqual(parts[1]?.jobs, config.jobs);
+    assert.equal(configForProcess(config, 1, 0), config, 'one process: the whole of each');
   });
 
   it('keeps LIGHTBOX_PUBLIC_URL without its trailing slash, a path included', () => {
@@ -71,6 +102,9 @@ describe('configuration', () => {
       [{ LIGHTBOX_STORAGE: 's3://photos', LIGHTBOX_LOCAL_CACHE_MB: '100' }, 'LIGHTBOX_LOCAL_CACHE_MB'],
       [{ LIGHTBOX_STORAGE: 's3://photos', AWS_ACCESS_KEY_ID: 'AKIA…' }, 'AWS_SECRET_ACCESS_KEY'],
       [{ LIGHTBOX_STORAGE: 's3://photos', LIGHTBOX_S3_PATH_STYLE: 'sometimes' }, 'LIGHTBOX_S3_PATH_STYLE'],
+      [{ LIGHTBOX_PROCESSES: '0' }, 'LIGHTBOX_PROCESSES'],
+      [{ LIGHTBOX_PROCESSES: '65' }, 'LIGHTBOX_PROCESSES'],
+      [{ LIGHTBOX_PROCESSES: 'many' }, 'LIGHTBOX_PROCESSES'],
     ];
     for (const [env, variable] of cases) {
       assert.throws(

@@ -7,6 +7,7 @@ import { describe, it } from 'node:test';
 import { request } from 'undici';
 import { openStore } from '../src/storage/open-store.ts';
 import { FIXTURE_PHOTOS, REPO_ROOT, spawnServer } from './helpers/cli.ts';
+import { postInTwoParts } from './helpers/graphql.ts';
 import { importIntoDataDir } from './helpers/library.ts';
 import { makeTempDir, startTestServer } from './helpers/server.ts';
 
@@ -123,21 +124,12 @@ describe('server lifecycle', () => {
     // A slow client: the request is in flight until we finish sending the body.
     const { Client } = await import('undici');
     const client = new Client(url);
-    const body = JSON.stringify({ query: '{ photos(first: 1) { totalCount } }' });
-    const { PassThrough } = await import('node:stream');
-    const slowBody = new PassThrough();
-    const pending = client.request({
-      path: '/graphql',
-      method: 'POST',
-      headers: { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)) },
-      body: slowBody,
-    });
-    slowBody.write(body.slice(0, 10));
+    const slow = postInTwoParts(client, '{ photos(first: 1) { totalCount } }');
     await logged('graphql request body arriving');
     child.kill('SIGTERM');
     await logged('shutting down');
-    slowBody.end(body.slice(10));
-    const response = await pending;
+    slow.finish();
+    const response = await slow.response;
     assert.equal(response.statusCode, 200);
     assert.deepEqual(await response.body.json(), { data: { photos: { totalCount: 0 } } });
     await client.close();

@@ -35,14 +35,14 @@ export function treeCpuSeconds(pid: number): number {
 export interface ServeOptions {
   /** Another checkout's Lightbox (`npm run bench -- --against`). */
   root?: string;
-  /** Settings beside the bench's own (PORT, HOST, LOG_LEVEL, LIGHTBOX_WORKERS=0). */
+  /** Settings beside the bench's own (PORT, HOST, LOG_LEVEL, LIGHTBOX_WORKERS=0, LIGHTBOX_PROCESSES=1). */
   env?: Record<string, string>;
 }
 
 /**
  * `lightbox serve` as a user starts it (`npx lightbox serve`: bin/lightbox.js, the compiled dist/
  * when it is fresh), on the server core, with its defaults but for the port, the loopback address,
- * silent logs and no in-process worker. Its CPU is read from /proc for the whole process tree, so
+ * silent logs, no in-process worker and one process unless asked. Its CPU is read from /proc for the whole process tree, so
  * a server of several processes is counted whole.
  */
 export async function startLightboxServe(
@@ -66,6 +66,8 @@ export async function startLightboxServe(
       HOST: '127.0.0.1',
       LOG_LEVEL: 'silent',
       LIGHTBOX_WORKERS: '0',
+      // One process per server core unless a row asks for more (auto would fork one per core, on the one core it is pinned to).
+      LIGHTBOX_PROCESSES: '1',
       ...options.env,
     },
     stdio: ['ignore', 'ignore', 'pipe'],

@@ -82,7 +82,12 @@ export class ShareAccess {
     return this.live.byId(grant.linkPublicId, nowMs)?.key === grant.linkKey;
   }
 
-  /** Writes the uses counted so far (before links are listed). */
+  /** Has every other server process of the library write the uses it counted so far (before links are listed). */
+  flushUsageElsewhere(): Promise<void> {
+    return this.deps.usage.flushOthers();
+  }
+
+  /** Writes the uses this process counted so far (before links are listed). */
   flushUsage(): void {
     this.deps.usage.flush();
   }

@@ -10,7 +10,8 @@ export const SHARE_USAGE_FLUSH_MS = 60_000;
  * Views and last use of share links, counted in memory and written together at most once a
  * minute (and when the server stops, and before the links are listed): writing on every
  * request would empty the response cache and the image route's memory each time someone
- * looks at a shared album.
+ * looks at a shared album. Each server process counts its own; `others` has every other
+ * process of the library write its counts (over the supervisor), so a listing shows them all.
  */
 export class ShareUsage {
   private readonly pending = new Map<number, { views: number; lastUsedAt: number }>();
@@ -19,6 +20,7 @@ export class ShareUsage {
   constructor(
     private readonly db: Db,
     logger: Logger,
+    private readonly others?: () => Promise<void>,
   ) {
     this.timer = setInterval(() => {
       try {
@@ -55,6 +57,11 @@ export class ShareUsage {
           .run();
       }
     });
+  }
+
+  /** Has every other server process write what it counted (then flush this one's): what a listing must show. */
+  async flushOthers(): Promise<void> {
+    await this.others?.();
   }
 
   close(): void {

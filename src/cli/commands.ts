@@ -28,10 +28,11 @@ export const COMMANDS: Command[] = [
     usage: 'lightbox serve',
     details:
       'Serves GraphQL at /graphql (GraphiQL in a browser), images at /images/… and health at /healthz\n' +
-      'from the data dir, processing new photos in this process unless LIGHTBOX_WORKERS=0. One server\n' +
-      'per data dir: a second one says which process holds it and exits.',
+      'from the data dir, in LIGHTBOX_PROCESSES processes on one port (default: one per core), one of\n' +
+      'which processes new photos unless LIGHTBOX_WORKERS=0. One server per data dir: a second one\n' +
+      'says which process holds it and exits.',
     options: {},
-    examples: ['npm start', 'PORT=8080 LIGHTBOX_DATA_DIR=/srv/photos lightbox serve'],
+    examples: ['npm start', 'PORT=8080 LIGHTBOX_DATA_DIR=/srv/photos lightbox serve', 'LIGHTBOX_PROCESSES=1 lightbox serve'],
     parse: HELP_OPTION,
     positionals: { min: 0, max: 0 },
     run: async ({ config }) => {

@@ -62,7 +62,8 @@ export function failureLine(error: unknown, command: string | undefined): Failur
           : (system.message.split('. ')[0] ?? system.message);
     return { message: `${what}${command === undefined ? '' : ` for ${command}`} (see ${help})`, exitCode: ERRORS.USAGE.exitCode };
   }
-  if (system.syscall === 'listen' || system.syscall === 'getaddrinfo' || code === 'ENOTFOUND' || code === 'EAI_AGAIN') {
+  // `bind`: one of several server processes, whose supervisor binds the port for them (node:cluster).
+  if (['listen', 'bind', 'getaddrinfo'].includes(system.syscall ?? '') || code === 'ENOTFOUND' || code === 'EAI_AGAIN') {
     if (code === 'EADDRINUSE') {
       return {
         message: `PORT ${system.port ?? ''} is already in use on ${system.address ?? 'this machine'}: stop what holds it, or set PORT to a free port`,

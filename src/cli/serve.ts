@@ -1,7 +1,12 @@
-import { startLightbox } from '../app.ts';
+import cluster from 'node:cluster';
+import { joinLibrary, openLibrary, type RunningLightbox, serveLibrary, startLightbox } from '../app.ts';
 import type { KeptSecret } from '../auth/secrets.ts';
 import type { Config } from '../config.ts';
 import { humanOutput, type Logger } from '../log.ts';
+import { configForProcess } from '../processes/process-share.ts';
+import { Supervisor } from '../processes/supervisor.ts';
+import { SupervisorLink } from '../processes/supervisor-link.ts';
+import type { StorageLayout } from '../storage/layout.ts';
 
 /**
  * How the owner signs in: the app's address with the token in its fragment, which a browser never
@@ -13,6 +18,30 @@ function signInNotice(config: Config, token: KeptSecret, file: string, base: str
   const generated = token.created ? `Generated an admin token (kept in ${file}, mode 0600).\n` : '';
   const header = `{"Authorization": "Bearer ${token.value}"}`;
   return `${generated}Your library: ${library}#token=${token.value}\nTo act as admin in GraphiQL, open "Headers" and paste: ${header}\n`;
+}
+
+/** What the start banner tells a person: where it runs, which library, how to sign in. */
+interface Started {
+  url: string;
+  created: boolean;
+  layout: StorageLayout;
+  adminToken: KeptSecret;
+}
+
+/** The banner, printed once per server however many processes it has. */
+function announce(config: Config, started: Started): void {
+  const out = humanOutput();
+  const { url, layout } = started;
+  out.write(
+    `Lightbox is running: GraphiQL at ${url}/graphql, the gallery at ${url}/, your library at ${url}/library, health at ${url}/healthz\n`,
+  );
+  if (started.created) out.write(`Made a new, empty library in ${layout.dataDir} (LIGHTBOX_DATA_DIR).\n`);
+  else out.write(`Serving the library in ${layout.dataDir}.\n`);
+  if (config.http.processes > 1) out.write(`${config.http.processes} server processes share it (LIGHTBOX_PROCESSES).\n`);
+  out.write(signInNotice(config, started.adminToken, layout.adminTokenFile, config.http.publicUrl ?? url));
+  if (config.jobs.workers === 0) {
+    out.write('LIGHTBOX_WORKERS=0: this server processes no photos; run `lightbox worker` beside it, or new photos stay PENDING.\n');
+  }
 }
 
 /**
@@ -30,24 +59,26 @@ function stopWithParent(parent: number, stop: () => void): void {
   watch.unref();
 }
 
-/** `lightbox serve`: runs until SIGTERM or SIGINT, then shuts down gracefully and exits 0. */
-export async function serve(config: Config, logger: Logger): Promise<void> {
-  // Read before the start, which takes a while: a parent that goes meanwhile is noticed too.
-  const parent = process.ppid;
-  const app = await startLightbox(config, logger);
-  let signalled = false;
+/**
+ * Stops on SIGTERM or SIGINT (and when npm, our parent, is gone): `stop` once, then the
+ * process ends with its exit code; a second signal ends it at once, after `abandon`.
+ */
+function stopOnSignals(
+  logger: Logger,
+  parent: number,
+  stop: () => Promise<number>,
+  abandon: () => void = () => {},
+): (signal: NodeJS.Signals) => void {
+  let stopping = false;
   const shutdown = (signal: NodeJS.Signals) => {
-    if (signalled) {
-      logger.warn({ signal }, 'second signal: exiting now');
-      process.exit(1);
-    }
-    signalled = true;
+    if (stopping) return;
+    stopping = true;
     logger.info({ signal }, 'shutting down');
-    app.close().then(
-      () => {
-        logger.info('shut down cleanly');
+    stop().then(
+      (exitCode) => {
+        if (exitCode === 0) logger.info('shut down cleanly');
         logger.flush();
-        process.exitCode = 0;
+        process.exitCode = exitCode;
       },
       (error: unknown) => {
         logger.error({ err: error }, 'shutdown failed');
@@ -56,21 +87,123 @@ export async function serve(config: Config, logger: Logger): Promise<void> {
       },
     );
   };
-  process.once('SIGTERM', shutdown);
-  process.once('SIGINT', shutdown);
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (stopping) {
+      logger.warn({ signal }, 'second signal: exiting now');
+      abandon();
+      process.exit(1);
+    }
+    shutdown(signal);
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
   stopWithParent(parent, () => shutdown('SIGTERM'));
   // Every request path catches its own failures; one that slips past is a bug to log, not a reason to stop serving everyone else.
   process.on('unhandledRejection', (reason) => logger.error({ err: reason }, 'unhandled rejection (a bug): the server goes on'));
+  return shutdown;
+}
+
+/** `lightbox serve`: runs until SIGTERM or SIGINT, then shuts down gracefully and exits 0. */
+export async function serve(config: Config, logger: Logger): Promise<void> {
+  if (cluster.isWorker) return serveAsOneOfSeveral(config, logger);
+  if (config.http.processes > 1) return superviseServers(config, logger);
+  // Read before the start, which takes a while: a parent that goes meanwhile is noticed too.
+  const parent = process.ppid;
+  const app = await startLightbox(config, logger);
+  stopOnSignals(logger, parent, () => app.close().then(() => 0));
   // Announced only once a signal is handled: whoever waits for this line may stop the server at once.
   logger.info({ url: app.url, dataDir: config.dataDir }, 'lightbox is listening');
-  const out = humanOutput();
-  out.write(
-    `Lightbox is running: GraphiQL at ${app.url}/graphql, the gallery at ${app.url}/, your library at ${app.url}/library, health at ${app.url}/healthz\n`,
-  );
-  if (app.created) out.write(`Made a new, empty library in ${app.layout.dataDir} (LIGHTBOX_DATA_DIR).\n`);
-  else out.write(`Serving the library in ${app.layout.dataDir}.\n`);
-  out.write(signInNotice(config, app.adminToken, app.layout.adminTokenFile, config.http.publicUrl ?? app.url));
-  if (config.jobs.workers === 0) {
-    out.write('LIGHTBOX_WORKERS=0: this server processes no photos; run `lightbox worker` beside it, or new photos stay PENDING.\n');
+  announce(config, app);
+}
+
+/**
+ * LIGHTBOX_PROCESSES > 1, the primary: does once what must be done once (the lock, migrations,
+ * secrets, the temp sweep), then starts and supervises the server processes, holding the lock
+ * until the last has stopped, and checkpoints the WAL after them.
+ */
+async function superviseServers(config: Config, logger: Logger): Promise<void> {
+  const parent = process.ppid;
+  const library = await openLibrary(config, logger);
+  let failed = false;
+  let shutdown: (signal: NodeJS.Signals) => void = () => {};
+  const supervisor = new Supervisor({
+    processes: config.http.processes,
+    store: library.store,
+    logger,
+    shutdownGraceMs: config.http.shutdownGraceMs,
+    onStopAsked: (signal) => shutdown(signal),
+    onGiveUp: (reason) => {
+      logger.error({ reason }, 'server processes keep crashing: stopping the server');
+      failed = true;
+      shutdown('SIGTERM');
+    },
+  });
+  let address: { url: string };
+  try {
+    address = await supervisor.start();
+  } catch (error) {
+    await supervisor.stop();
+    await library.store.discardIfNew();
+    throw error;
   }
+  shutdown = stopOnSignals(
+    logger,
+    parent,
+    async () => {
+      await supervisor.stop();
+      library.store.close();
+      return failed ? 1 : 0;
+    },
+    () => {
+      for (const worker of Object.values(cluster.workers ?? {})) worker?.process.kill('SIGKILL');
+    },
+  );
+  logger.info({ url: address.url, dataDir: config.dataDir, processes: config.http.processes }, 'lightbox is listening');
+  announce(config, { url: address.url, created: library.store.created, layout: library.store.layout, adminToken: library.adminToken });
+}
+
+/**
+ * One server process of several: told by the supervisor what it is (the lead runs the photo
+ * worker and the start-up passes), it serves its share of the bounds; it stops when the
+ * supervisor says so or is gone. Its start failure is the supervisor's to print, once.
+ */
+async function serveAsOneOfSeveral(config: Config, baseLogger: Logger): Promise<void> {
+  const link = new SupervisorLink();
+  link.forwardSignals();
+  process.on('unhandledRejection', (reason) => baseLogger.error({ err: reason }, 'unhandled rejection (a bug): the server goes on'));
+  const assignment = await link.assignment().catch(() => undefined);
+  // Stopped (or its supervisor gone) before it was told what to be: it has nothing to stop.
+  if (assignment === undefined) return link.leave();
+  const logger = baseLogger.child({ pid: process.pid, role: assignment.role });
+  let app: RunningLightbox;
+  try {
+    const own = configForProcess(config, assignment.processes, assignment.slot);
+    app = await serveLibrary(await joinLibrary(config), own, logger, {
+      duties: { photoWorker: assignment.role === 'lead', orphanSweep: assignment.orphanSweep },
+      otherProcesses: link.otherProcesses(),
+    });
+  } catch (error) {
+    await link.failed(error);
+    process.exitCode = 1;
+    link.leave();
+    return;
+  }
+  link.whenToStop((reason) => {
+    logger.info({ reason }, 'shutting down');
+    app
+      .close()
+      .then(
+        () => logger.info('shut down cleanly'),
+        (error: unknown) => {
+          logger.error({ err: error }, 'shutdown failed');
+          process.exitCode = 1;
+        },
+      )
+      .finally(() => {
+        logger.flush();
+        link.leave();
+      });
+  });
+  logger.info({ slot: assignment.slot }, 'server process is listening');
+  link.ready(app.port, app.url);
 }

@@ -30,7 +30,11 @@ export interface DatabaseHandle {
   version(): number;
   /** The version a request starting now is answered as of (DatabaseVersion.atRequestStart): each request reads it once. */
   versionAtRequestStart(): number;
-  close(): void;
+  /**
+   * Checkpoints the WAL into the database (unless told not to) and closes. One of several server
+   * processes leaves it to its supervisor: a TRUNCATE checkpoint waits for every other reader.
+   */
+  close(checkpoint?: boolean): void;
 }
 
 /**
@@ -61,10 +65,10 @@ export function openDatabase(file: string, options: OpenDatabaseOptions = {}): D
     db,
     version: () => versionReader().current(),
     versionAtRequestStart: () => versionReader().atRequestStart(),
-    close() {
+    close(checkpoint = true) {
       if (!sqlite.open) return;
       version?.close();
-      if (!sqlite.readonly) sqlite.pragma('wal_checkpoint(TRUNCATE)');
+      if (checkpoint && !sqlite.readonly) sqlite.pragma('wal_checkpoint(TRUNCATE)');
       sqlite.close();
     },
   };

@@ -89,7 +89,8 @@ builder.queryFields((t) => ({
       description: 'Share links, newest first, ended ones included (admin only).',
       args: { albumId: t.arg.globalID({ for: AlbumRef, description: "Only this album's links." }) },
       resolve: async (_parent, args, ctx) => {
-        // What is counted in memory is written first, so the list shows it.
+        // What is counted in memory, by every server process, is written first, so the list shows it.
+        await ctx.shares.flushUsageElsewhere();
         meterSync(ctx.sqlUsage, () => ctx.shares.flushUsage());
         const albumPublicId = args.albumId?.id;
         const connection = await keysetConnection(args, SHARE_LINK_ORDER, (page) =>

@@ -27,21 +27,67 @@ export const QUEUE_HEALTH_SQL = `SELECT
 /** Queued work older than this with nothing running means no worker is taking jobs. */
 const STALLED_AFTER_MS = 60_000;
 
-/** `/healthz`: liveness and readiness in one JSON document; 503 when the database does not answer. */
-export function createHealthRoute(sqlite: Database.Database, workersInProcess: number, files?: FileStore) {
+/** What one server process is doing: the lead also runs the photo worker and the start-up passes. */
+export interface ServerProcessReport {
+  /** Null while its slot waits to be started again. */
+  pid: number | null;
+  role: 'lead' | 'server';
+  /** `unresponsive`: serving, but it has not told the supervisor it is alive for a while (a blocked event loop). */
+  state: 'starting' | 'serving' | 'restarting' | 'unresponsive' | 'stopping';
+  upSince: string | null;
+  /** Times this slot's process was started again after it exited. */
+  restarts: number;
+  rssBytes: number | null;
+  heapUsedBytes: number | null;
+}
+
+/** Every server process of the library, and the supervisor that started them (none for a single process). */
+export interface ProcessesReport {
+  supervisor?: { pid: number; upSince: string; rssBytes: number };
+  each: ServerProcessReport[];
+}
+
+/** The report of a server that is this one process. */
+export function singleProcessReport(upSince: string): ProcessesReport {
+  const memory = process.memoryUsage();
+  return {
+    each: [
+      { pid: process.pid, role: 'lead', state: 'serving', upSince, restarts: 0, rssBytes: memory.rss, heapUsedBytes: memory.heapUsed },
+    ],
+  };
+}
+
+/**
+ * `/healthz`: liveness and readiness in one JSON document; 503 when the database does not answer,
+ * `degraded` (still 200: this process answers) when a server process is not serving.
+ * `describeProcesses` says what every server process is doing (the supervisor's table, over IPC).
+ */
+export function createHealthRoute(
+  sqlite: Database.Database,
+  workersInProcess: number,
+  files?: FileStore,
+  describeProcesses?: () => Promise<ProcessesReport>,
+) {
   const journalMode = sqlite.prepare<[], { journal_mode: string }>('PRAGMA journal_mode');
   const queue = sqlite.prepare<[{ now: number }], QueueRow>(QUEUE_HEALTH_SQL);
   const startedAt = Date.now();
+  const upSince = new Date(startedAt).toISOString();
+  const describe = describeProcesses ?? (async () => singleProcessReport(upSince));
 
-  return function handleHealth(res: ServerResponse, headOnly: boolean): void {
+  return async function handleHealth(res: ServerResponse, headOnly: boolean): Promise<void> {
     let status = 200;
     let body: Record<string, unknown>;
+    const processes = await describe().then(
+      (report) => ({ answeredBy: process.pid, ...report }),
+      (error: unknown) => ({ answeredBy: process.pid, error: `the supervisor did not answer: ${(error as Error).message}` }),
+    );
+    const allServing = 'each' in processes && processes.each.every((each) => each.state === 'serving');
     try {
       const now = Date.now();
       const { nextQueuedCreatedAt, ...counts } = queue.get({ now }) as QueueRow;
       const stalled = nextQueuedCreatedAt !== null && counts.running === 0 && now - nextQueuedCreatedAt > STALLED_AFTER_MS;
       body = {
-        status: 'ok',
+        status: allServing ? 'ok' : 'degraded',
         version: VERSION,
         uptimeSeconds: Math.round((now - startedAt) / 1000),
         database: { status: 'ok', journalMode: journalMode.get()?.journal_mode },
@@ -58,10 +104,11 @@ export function createHealthRoute(sqlite: Database.Database, workersInProcess: n
             : {}),
         },
         storage: storageHealth(files),
+        processes,
       };
     } catch (error) {
       status = 503;
-      body = { status: 'error', version: VERSION, database: { status: 'error', error: (error as Error).message } };
+      body = { status: 'error', version: VERSION, database: { status: 'error', error: (error as Error).message }, processes };
     }
     const json = JSON.stringify(body);
     res.writeHead(status, {

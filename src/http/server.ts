@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { UnlockLimiter } from '../auth/unlock-limiter.ts';
+import { UnlockLimiter, type UnlockWindows } from '../auth/unlock-limiter.ts';
 import { ViewerCheck } from '../auth/viewer.ts';
 import { ChangeFeed } from '../catalog/change-feed.ts';
 import { PhotoFileLookup } from '../catalog/photo-files.ts';
@@ -32,7 +32,7 @@ import { GRAPHIQL_ASSETS_PREFIX } from './graphiql/assets.ts';
 import { graphiqlPageHeadersPlugin, renderGraphiQLPage } from './graphiql/page.ts';
 import { serveGraphiQLAsset } from './graphiql/route.ts';
 import { createGraphQLRoute } from './graphql-route.ts';
-import { createHealthRoute } from './health.ts';
+import { createHealthRoute, type ProcessesReport } from './health.ts';
 import { shareImageMemory } from './image-memory.ts';
 import { createImageRoute } from './image-route.ts';
 import { LIBRARY_DOCUMENTS } from './library/documents.ts';
@@ -63,6 +63,20 @@ export interface ServerDeps {
   holdInFlight?: () => Promise<void>;
   /** What share links' expiries and unlock windows are compared with (tests move it on); the system clock unless given. */
   clock?: Clock;
+  /** The library's other server processes, through their supervisor; absent when this process is the only one. */
+  otherProcesses?: OtherProcesses;
+}
+
+/** What this process asks of the other server processes of its library (processes/ answers it over IPC). */
+export interface OtherProcesses {
+  /** Where wrong share-link passwords are counted, for all of them at once. */
+  unlockWindows: UnlockWindows;
+  /** Has every other process write the share-link uses it counted (before links are listed). */
+  flushShareUsage(): Promise<void>;
+  /** What every server process is doing, for /healthz. */
+  describe(): Promise<ProcessesReport>;
+  /** How this process writes its own share-link uses when another lists the links. */
+  answerShareUsageFlushes(flush: () => void): void;
 }
 
 /** One node:http server: images on the raw hot path, GraphQL through Yoga, uploads before Yoga, health probes. */
@@ -75,6 +89,7 @@ export function createLightboxServer({
   bodyDeadlines = GRAPHQL_BODY_DEADLINES,
   holdInFlight,
   clock,
+  otherProcesses,
 }: ServerDeps): {
   server: Server;
   /** Completes every subscription and stops the change feed (dispose does too): a shutdown's first step, so it need not wait for streams. */
@@ -83,8 +98,16 @@ export function createLightboxServer({
 } {
   const { database, layout } = store;
   const viewers = new ViewerCheck(secrets.adminToken);
-  const shareUsage = new ShareUsage(database.db, logger);
-  const shares = new ShareAccess({ db: database.db, secret: secrets.secret, usage: shareUsage, limiter: new UnlockLimiter(clock), clock });
+  const shareUsage = new ShareUsage(database.db, logger, otherProcesses?.flushShareUsage);
+  otherProcesses?.answerShareUsageFlushes(() => {
+    try {
+      shareUsage.flush();
+    } catch (error) {
+      logger.warn({ err: error }, 'share link usage could not be written');
+    }
+  });
+  const limiter = new UnlockLimiter(clock, otherProcesses?.unlockWindows);
+  const shares = new ShareAccess({ db: database.db, secret: secrets.secret, usage: shareUsage, limiter, clock });
   const memory = shareImageMemory(config.images.cacheBytes);
   // One queue for every file rendered on demand: the image route's and the album downloads' public copies.
   const renderer = new RenderQueue({
@@ -127,7 +150,7 @@ export function createLightboxServer({
     renderer,
     logger,
   });
-  const health = createHealthRoute(database.sqlite, config.jobs.workers, store.files);
+  const health = createHealthRoute(database.sqlite, config.jobs.workers, store.files, otherProcesses?.describe);
   const changeFeed = new ChangeFeed(database.sqlite, { version: database.version });
   const contexts = requestContexts({
     store,
@@ -245,7 +268,7 @@ function answerHealth(routes: Routes, req: IncomingMessage, res: ServerResponse)
     sendPlain(res, 405, 'Method not allowed: use GET or HEAD', 'no-store', false, { Allow: 'GET, HEAD' });
     return;
   }
-  routes.health(res, req.method === 'HEAD');
+  routes.health(res, req.method === 'HEAD').catch((error: unknown) => failed(routes, req, res, error));
 }
 
 /** A request that failed past its route's own handling: a 500 for that request, never the process. */

@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import type Database from 'better-sqlite3';
 import { type Clock, systemClock } from '../clock.ts';
 
@@ -33,6 +34,26 @@ export const PRUNE_FINISHED_SQL = `DELETE FROM jobs WHERE id IN (SELECT id FROM 
 
 /** Finished jobs deleted per statement: a short write, so the worker's event loop (and the server's) never waits on a big delete. */
 export const PRUNE_CHUNK = 500;
+
+/** Who holds a lease: the host and process first, so the jobs of a process that died can be found. */
+export function leaseOwnerPrefix(pid: number): string {
+  return `${hostname()}:${pid}:`;
+}
+
+/**
+ * Ends the leases of a process of this host that died (a server process its supervisor saw
+ * crash), so another worker takes its jobs now rather than when the leases run out. Each still
+ * counts as an attempt: a photo that kills its worker must end FAILED, not loop.
+ */
+export function expireLeasesOf(sqlite: Database.Database, pid: number, now = Date.now()): number {
+  const prefix = leaseOwnerPrefix(pid);
+  return sqlite
+    .prepare(
+      `UPDATE jobs SET lease_expires_at = @now - 1, updated_at = @now
+        WHERE state = 'RUNNING' AND substr(lease_owner, 1, length(@prefix)) = @prefix`,
+    )
+    .run({ now, prefix }).changes;
+}
 
 /**
  * The durable queue in the jobs table. Every transition is one statement, so two workers (in

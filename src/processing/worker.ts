@@ -1,11 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { hostname } from 'node:os';
 import { eq } from 'drizzle-orm';
 import type { Db } from '../db/client.ts';
 import { photos } from '../db/schema.ts';
 import { errorSummary } from '../errors.ts';
 import type { Logger } from '../log.ts';
-import { type ClaimedJob, type JobQueue, PRUNE_CHUNK } from './jobs.ts';
+import { type ClaimedJob, type JobQueue, leaseOwnerPrefix, PRUNE_CHUNK } from './jobs.ts';
 
 export interface WorkerOptions {
   db: Db;
@@ -26,7 +25,7 @@ export interface WorkerOptions {
  * that are still running, so a restart picks them up at once.
  */
 export class Worker {
-  readonly owner = `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
+  readonly owner = `${leaseOwnerPrefix(process.pid)}${randomBytes(4).toString('hex')}`;
   private readonly running = new Map<number, { job: ClaimedJob; work: Promise<void> }>();
   private timer: NodeJS.Timeout | undefined;
   private stopping = false;

@@ -97,3 +97,18 @@ export async function sweepTempFiles(layout: StorageLayout, minAgeMs = TEMP_MIN_
   for (const name of stale) await rm(path.join(layout.tempDir, name), { force: true });
   return stale.length;
 }
+
+/**
+ * Removes the temp files a process of this host left when it died (a server process the
+ * supervisor saw crash): its half-written uploads and renders go at once, not at the next start.
+ */
+export async function sweepTempFilesOf(layout: StorageLayout, pid: number): Promise<number> {
+  if (isProcessAlive(pid)) return 0;
+  const names = await readdir(layout.tempDir).catch(() => [] as string[]);
+  const dead = names.filter((name) => {
+    const owner = tempFileOwner(name);
+    return owner?.host === HOST_TAG && owner.pid === pid;
+  });
+  for (const name of dead) await rm(path.join(layout.tempDir, name), { force: true });
+  return dead.length;
+}

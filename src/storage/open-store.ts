@@ -39,6 +39,8 @@ export interface OpenStoreOptions {
   missingHint?: string;
   /** Prove the bucket takes writes before going on (a bucket library's server, worker and import). */
   checkBucket?: boolean;
+  /** False for one of several server processes: their supervisor, which holds the lock, checkpoints the WAL once they have all closed. */
+  checkpointOnClose?: boolean;
 }
 
 /** What was at the data dir before: nothing, an empty folder, or something (a library, other files, or what cannot be read). */
@@ -92,7 +94,7 @@ export async function openStore(config: Pick<Config, 'dataDir'> & { storage?: St
   const openedFiles = files;
   const close = () => {
     closeFiles(openedFiles);
-    opened.close();
+    opened.close(options.checkpointOnClose ?? true);
     lock?.release();
   };
   return {

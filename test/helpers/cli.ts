@@ -23,7 +23,8 @@ export function runCli(
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [entry, ...args], {
       cwd: REPO_ROOT,
-      env: { ...process.env, LOG_LEVEL: 'silent', ...env },
+      // One server process unless a test asks for more (LIGHTBOX_PROCESSES=auto forks one per core).
+      env: { ...process.env, LOG_LEVEL: 'silent', LIGHTBOX_PROCESSES: '1', ...env },
       stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
     });
     if (input !== undefined) child.stdin?.end(input);
@@ -62,7 +63,15 @@ export function spawnServer(dataDir: string, env: Record<string, string> = {}, e
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [entry, 'serve'], {
       cwd: REPO_ROOT,
-      env: { ...process.env, PORT: '0', HOST: '127.0.0.1', LIGHTBOX_DATA_DIR: dataDir, LOG_LEVEL: 'debug', ...env },
+      env: {
+        ...process.env,
+        PORT: '0',
+        HOST: '127.0.0.1',
+        LIGHTBOX_DATA_DIR: dataDir,
+        LOG_LEVEL: 'debug',
+        LIGHTBOX_PROCESSES: '1',
+        ...env,
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));

@@ -1,6 +1,7 @@
+import { PassThrough } from 'node:stream';
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { type ExecutionResult, print } from 'graphql';
-import { request } from 'undici';
+import { type Dispatcher, request } from 'undici';
 
 export interface GraphQLResponse<T> {
   status: number;
@@ -8,20 +9,40 @@ export interface GraphQLResponse<T> {
   body: ExecutionResult<T>;
 }
 
-/** POSTs a typed document to a running server's /graphql through undici. */
+/** POSTs a typed document to a running server's /graphql through undici (on `dispatcher`'s connection when given). */
 export async function postGraphQL<TResult, TVariables>(
   baseUrl: string,
   document: TypedDocumentNode<TResult, TVariables>,
   variables?: TVariables,
   headers: Record<string, string> = {},
+  dispatcher?: Dispatcher,
 ): Promise<GraphQLResponse<TResult>> {
   const response = await request(`${baseUrl}/graphql`, {
+    dispatcher,
     method: 'POST',
     headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json', ...headers },
     body: JSON.stringify({ query: print(document), variables }),
   });
   const body = (await response.body.json()) as ExecutionResult<TResult>;
   return { status: response.statusCode, headers: response.headers, body };
+}
+
+/**
+ * A slow client's GraphQL POST on `client`'s connection: the first ten bytes of its body now, the
+ * rest when `finish` is called, so the request is in flight until then (the server logs `graphql
+ * request body arriving` at debug once it has them).
+ */
+export function postInTwoParts(client: Dispatcher, query: string): { response: Promise<Dispatcher.ResponseData>; finish(): void } {
+  const body = JSON.stringify({ query });
+  const slowBody = new PassThrough();
+  const response = client.request({
+    path: '/graphql',
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)) },
+    body: slowBody,
+  });
+  slowBody.write(body.slice(0, 10));
+  return { response, finish: () => slowBody.end(body.slice(10)) };
 }
 
 /** The data of a response that must have succeeded; fails loudly with the errors otherwise. */

@@ -1,0 +1,288 @@
+import cluster, { type Worker } from 'node:cluster';
+import { type UnlockWindows, UnlockWindowsInMemory } from '../auth/unlock-limiter.ts';
+import type { ProcessesReport, ServerProcessReport } from '../http/health.ts';
+import type { Logger } from '../log.ts';
+import { expireLeasesOf } from '../processing/jobs.ts';
+import { sweepTempFilesOf } from '../storage/data-dir.ts';
+import type { Store } from '../storage/open-store.ts';
+import { type Answer, failureError, type Question, type Role, type ToServer, type ToSupervisor } from './messages.ts';
+import { HEARTBEAT_MS } from './supervisor-link.ts';
+
+/** A process up this long has recovered: its slot's count of crashes in a row starts again. */
+const STABLE_MS = 30_000;
+/** Past this many crashes in a row of one slot, restarting is not helping (a broken install, a full disk): the server stops. */
+const MAX_CRASHES_IN_ROW = 5;
+/** The wait before a restart, doubled with each crash in a row. */
+const FIRST_RESTART_MS = 100;
+const LONGEST_RESTART_MS = 10_000;
+/** Serving, but silent this long: reported as unresponsive (a blocked event loop). */
+const UNRESPONSIVE_AFTER_MS = 5 * HEARTBEAT_MS;
+/** How long a listing waits for each other process to write its share-link uses. */
+const FLUSH_WITHIN_MS = 1_500;
+/** What a process gets on top of its own shutdown (requests, then jobs: two grace periods) before it is killed. */
+const STOP_MARGIN_MS = 5_000;
+
+type SlotState = 'starting' | 'serving' | 'restarting' | 'stopping' | 'stopped';
+
+/** One of the server processes the supervisor keeps running: a place its replacements take, role and all. */
+interface Slot {
+  index: number;
+  role: Role;
+  state: SlotState;
+  worker?: Worker;
+  upSince?: number;
+  restarts: number;
+  crashesInRow: number;
+  heartbeatAt: number;
+  rssBytes: number | null;
+  heapUsedBytes: number | null;
+  /** Why its process could not start, as it said before exiting. */
+  failure?: Error;
+  restartTimer?: NodeJS.Timeout;
+}
+
+export interface SupervisorOptions {
+  processes: number;
+  /** The library, opened once by the supervisor (it holds the lock): what a crashed process left is cleaned up through it. */
+  store: Store;
+  logger: Logger;
+  shutdownGraceMs: number;
+  /** A server process received SIGTERM or SIGINT: the whole server stops. */
+  onStopAsked(signal: NodeJS.Signals): void;
+  /** Its processes keep crashing: the server must stop, failed. Called once. */
+  onGiveUp(reason: string): void;
+}
+
+/**
+ * The primary of `LIGHTBOX_PROCESSES` > 1: starts that many server processes on one port
+ * (node:cluster), gives exactly one of them the lead's duties, restarts a process that exits
+ * (after a delay that doubles while it keeps crashing; a replacement takes its slot's role),
+ * stops them all on shutdown, and answers their questions: the unlock windows every process
+ * counts wrong passwords in, the table /healthz reports, and share-link uses written everywhere.
+ */
+export class Supervisor {
+  private readonly slots: Slot[];
+  private readonly unlockWindows: UnlockWindows = new UnlockWindowsInMemory();
+  private readonly startedAt = Date.now();
+  private startedUp = false;
+  private stopping: Promise<void> | undefined;
+  private orphanSweepAssigned = false;
+  private first: { port: number; url: string } | undefined;
+  private starting: { resolve: (address: { port: number; url: string }) => void; reject: (error: Error) => void } | undefined;
+  private nextFlushId = 1;
+  private readonly flushes = new Map<number, () => void>();
+  private givenUp = false;
+
+  constructor(private readonly options: SupervisorOptions) {
+    this.slots = Array.from({ length: options.processes }, (_, index) => ({
+      index,
+      role: index === 0 ? 'lead' : 'server',
+      state: 'starting',
+      restarts: 0,
+      crashesInRow: 0,
+      heartbeatAt: 0,
+      rssBytes: null,
+      heapUsedBytes: null,
+    }));
+  }
+
+  /** Starts every process; resolves with the address once all serve, fails with the first one's start failure. */
+  start(): Promise<{ port: number; url: string }> {
+    const started = new Promise<{ port: number; url: string }>((resolve, reject) => {
+      this.starting = { resolve, reject };
+    });
+    for (const slot of this.slots) this.fork(slot);
+    return started;
+  }
+
+  /** Tells every process to stop (they drain as one process does), waits, and kills what outlives its grace. No restarts from now on. */
+  stop(): Promise<void> {
+    this.stopping ??= (async () => {
+      const exits: Promise<void>[] = [];
+      for (const slot of this.slots) {
+        clearTimeout(slot.restartTimer);
+        const worker = slot.worker;
+        if (worker === undefined) {
+          slot.state = 'stopped';
+          continue;
+        }
+        slot.state = 'stopping';
+        exits.push(new Promise((resolve) => worker.once('exit', () => resolve())));
+        this.send(worker, { type: 'shutdown' });
+      }
+      const deadline = setTimeout(
+        () => {
+          for (const slot of this.slots) {
+            if (slot.worker === undefined) continue;
+            this.options.logger.warn({ pid: slot.worker.process.pid }, 'a server process outlived its shutdown; killing it');
+            slot.worker.process.kill('SIGKILL');
+          }
+        },
+        2 * this.options.shutdownGraceMs + STOP_MARGIN_MS,
+      );
+      await Promise.all(exits);
+      clearTimeout(deadline);
+    })();
+    return this.stopping;
+  }
+
+  /** Every slot as /healthz reports it, with the supervisor itself. */
+  report(now = Date.now()): ProcessesReport {
+    return {
+      supervisor: { pid: process.pid, upSince: new Date(this.startedAt).toISOString(), rssBytes: process.memoryUsage.rss() },
+      each: this.slots.map((slot): ServerProcessReport => {
+        const silent = slot.state === 'serving' && now - slot.heartbeatAt > UNRESPONSIVE_AFTER_MS;
+        return {
+          pid: slot.worker?.process.pid ?? null,
+          role: slot.role,
+          state: silent ? 'unresponsive' : slot.state === 'stopped' ? 'stopping' : slot.state,
+          upSince: slot.upSince === undefined ? null : new Date(slot.upSince).toISOString(),
+          restarts: slot.restarts,
+          rssBytes: slot.rssBytes,
+          heapUsedBytes: slot.heapUsedBytes,
+        };
+      }),
+    };
+  }
+
+  private fork(slot: Slot): void {
+    slot.state = 'starting';
+    slot.failure = undefined;
+    const worker = cluster.fork();
+    slot.worker = worker;
+    worker.on('message', (message: ToSupervisor) => this.receive(slot, worker, message));
+    // A message to a process that is exiting: its exit is what counts.
+    worker.on('error', (error) => this.options.logger.debug({ err: error, pid: worker.process.pid }, 'a server process could not be told'));
+    worker.once('exit', (code: number | null, signal: string | null) => this.exited(slot, worker, code, signal));
+  }
+
+  private receive(slot: Slot, worker: Worker, message: ToSupervisor): void {
+    if (slot.worker !== worker) return;
+    if (message.type === 'waiting') {
+      // Asked to stop before it was ready to hear it: the message is now.
+      if (this.stopping !== undefined) {
+        this.send(worker, { type: 'shutdown' });
+        return;
+      }
+      // The first lead's start is the server's: only it sweeps what no row refers to.
+      const orphanSweep = slot.role === 'lead' && !this.orphanSweepAssigned;
+      if (orphanSweep) this.orphanSweepAssigned = true;
+      this.send(worker, { type: 'assignment', slot: slot.index, role: slot.role, orphanSweep, processes: this.slots.length });
+    } else if (message.type === 'ready') this.serving(slot, message);
+    else if (message.type === 'failed') {
+      slot.failure = failureError(message.failure);
+      if (!this.startedUp) this.starting?.reject(slot.failure);
+    } else if (message.type === 'heartbeat') {
+      slot.heartbeatAt = Date.now();
+      slot.rssBytes = message.rssBytes;
+      slot.heapUsedBytes = message.heapUsedBytes;
+    } else if (message.type === 'stop') this.options.onStopAsked(message.signal);
+    else if (message.type === 'ask') {
+      void this.answer(slot, message.question).then((answer) => this.send(worker, { type: 'answer', id: message.id, answer }));
+    } else if (message.type === 'unlock-take-back') this.unlockWindows.takeBack(message.keys, message.at);
+    else if (message.type === 'share-usage-flushed') this.flushes.get(message.id)?.();
+  }
+
+  private serving(slot: Slot, address: { port: number; url: string }): void {
+    if (slot.state !== 'starting') return;
+    slot.state = 'serving';
+    slot.upSince = Date.now();
+    slot.heartbeatAt = slot.upSince;
+    this.first ??= address;
+    if (this.startedUp) {
+      this.options.logger.info(
+        { pid: slot.worker?.process.pid, role: slot.role, restarts: slot.restarts },
+        'a server process took the place of the one that exited',
+      );
+    } else if (this.slots.every((each) => each.state === 'serving')) {
+      this.startedUp = true;
+      this.starting?.resolve(this.first);
+    }
+  }
+
+  private async answer(asker: Slot, question: Question): Promise<Answer> {
+    if (question.kind === 'unlock-count') return this.unlockWindows.count(question.keys, question.at);
+    if (question.kind === 'describe') return this.report();
+    const others = this.slots.filter((slot) => slot !== asker && slot.state === 'serving' && slot.worker !== undefined);
+    const flushed = await Promise.all(others.map((slot) => this.flushShareUsageOf(slot.worker as Worker)));
+    return { flushed: flushed.filter(Boolean).length };
+  }
+
+  /** True once the process has written its counts; false when it did not say so in time (they are written within the minute anyway). */
+  private flushShareUsageOf(worker: Worker): Promise<boolean> {
+    const id = this.nextFlushId++;
+    return new Promise((resolve) => {
+      const done = (flushed: boolean) => {
+        clearTimeout(timer);
+        this.flushes.delete(id);
+        resolve(flushed);
+      };
+      const timer = setTimeout(() => done(false), FLUSH_WITHIN_MS);
+      this.flushes.set(id, () => done(true));
+      if (!this.send(worker, { type: 'flush-share-usage', id })) done(false);
+    });
+  }
+
+  private exited(slot: Slot, worker: Worker, code: number | null, signal: string | null): void {
+    if (slot.worker !== worker) return;
+    slot.worker = undefined;
+    const pid = worker.process.pid as number;
+    if (this.stopping !== undefined) {
+      slot.state = 'stopped';
+      return;
+    }
+    if (!this.startedUp) {
+      slot.state = 'stopped';
+      // Its reason, if it gave one, may be read after its exit is seen: a moment for it to arrive first.
+      const failure = new Error(`a server process (pid ${pid}) exited with ${signal ?? `code ${code}`} before it listened`);
+      setTimeout(() => this.starting?.reject(slot.failure ?? failure), 200);
+      return;
+    }
+    const now = Date.now();
+    const stable = slot.upSince !== undefined && now - slot.upSince >= STABLE_MS;
+    slot.crashesInRow = stable ? 1 : slot.crashesInRow + 1;
+    slot.upSince = undefined;
+    slot.state = 'restarting';
+    this.options.logger.error(
+      { pid, role: slot.role, code, signal, crashesInRow: slot.crashesInRow, err: slot.failure },
+      'a server process exited; starting another in its place',
+    );
+    this.cleanUpAfter(pid);
+    if (slot.crashesInRow > MAX_CRASHES_IN_ROW) {
+      slot.state = 'stopped';
+      if (this.givenUp) return;
+      this.givenUp = true;
+      this.options.onGiveUp(`a server process exited ${slot.crashesInRow} times in a row, each within ${STABLE_MS / 1000} s of its start`);
+      return;
+    }
+    const delay = Math.min(FIRST_RESTART_MS * 2 ** (slot.crashesInRow - 1), LONGEST_RESTART_MS);
+    slot.restartTimer = setTimeout(() => {
+      if (this.stopping !== undefined) return;
+      slot.restarts++;
+      this.fork(slot);
+    }, delay);
+  }
+
+  /** Hands a dead process's jobs to the next worker now (not when their leases run out) and removes its temp files. */
+  private cleanUpAfter(pid: number): void {
+    try {
+      const expired = expireLeasesOf(this.options.store.database.sqlite, pid);
+      if (expired > 0) this.options.logger.info({ pid, expired }, 'the jobs of the process that exited are free to take again');
+    } catch (error) {
+      this.options.logger.warn({ err: error, pid }, 'could not free the jobs of the process that exited');
+    }
+    sweepTempFilesOf(this.options.store.layout, pid).then(
+      (swept) => {
+        if (swept > 0) this.options.logger.info({ pid, swept }, 'removed the temp files of the process that exited');
+      },
+      (error: unknown) => this.options.logger.warn({ err: error, pid }, 'could not remove the temp files of the process that exited'),
+    );
+  }
+
+  /** False when the process's channel is closed (it is exiting). */
+  private send(worker: Worker, message: ToServer): boolean {
+    if (!worker.isConnected()) return false;
+    worker.send(message);
+    return true;
+  }
+}
