@@ -56,7 +56,9 @@ export class Bucket {
       // Streaming uploads with a checksum trailer are "aws-chunked", which Swift, Ceph and older MinIO refuse (501).
       requestChecksumCalculation: 'WHEN_REQUIRED',
       responseChecksumValidation: 'WHEN_REQUIRED',
-      maxAttempts: 3,
+      // A store under load answers 503 "reduce your request rate" (Swift, S3's SlowDown): five attempts
+      // with the SDK's backoff give it about a second and a half before a request is refused as unavailable.
+      maxAttempts: 5,
       requestHandler: { connectionTimeout: CONNECT_TIMEOUT_MS, requestTimeout: REQUEST_TIMEOUT_MS },
     });
     this.prefix = config.prefix === '' ? '' : `${config.prefix}/`;
