@@ -62,7 +62,7 @@ async function writeLibraryPhotos(folder: string): Promise<void> {
 }
 
 /** A wrk script posting `query` with a variable it ignores, new on every request, so each misses the response cache. */
-async function uncachedPostScript(file: string, query: string, headers: Record<string, string> = {}): Promise<string> {
+export async function uncachedPostScript(file: string, query: string, headers: Record<string, string> = {}): Promise<string> {
   const [bodyHead] = JSON.stringify({ query }).split(/}$/);
   const headerTable = Object.entries({ 'Content-Type': 'application/json', ...headers })
     .map(([name, value]) => `[${JSON.stringify(name)}] = ${JSON.stringify(value)}`)

@@ -11,6 +11,7 @@ import { machineDescription } from './lib/machine.ts';
 import { nginxVersion } from './lib/nginx.ts';
 import { ensureWrk } from './lib/wrk.ts';
 import { benchObjectStorage } from './object-storage.ts';
+import { benchProcesses } from './processes.ts';
 import { benchProcessing } from './processing.ts';
 import { benchScale } from './scale.ts';
 import { benchStartupScale } from './startup-scale.ts';
@@ -62,11 +63,16 @@ if (!(seconds > 0 && seconds <= 60 && Number.isInteger(rounds) && rounds >= 1 &&
 ensureWrk();
 const against = values.against?.split(',').filter((root) => root !== '');
 const command = `npm run bench -- --seconds ${seconds} --rounds ${rounds} --connections ${connections}${values.against === undefined ? '' : ` --against ${values.against}`}`;
-const sections = new Set((values.sections ?? 'image,graphql,scale,wal,processing,heic,subscriptions,cli,zip,storage').split(','));
+const sections = new Set((values.sections ?? 'image,graphql,processes,scale,wal,processing,heic,subscriptions,cli,zip,storage').split(','));
 let imageTable = '(not run)';
 if (sections.has('image')) {
   process.stderr.write(`Image route vs nginx, sirv, a bare stat+md5 handler, @fastify/static and serve-static (${command})\n`);
   imageTable = await benchImageRoute({ seconds, rounds, connections, only: values.cases, against });
+}
+let processesTable = '(not run)';
+if (sections.has('processes')) {
+  process.stderr.write('Several server processes (LIGHTBOX_PROCESSES=2) against one\n');
+  processesTable = await benchProcesses({ seconds, rounds, connections, only: values.cases });
 }
 let walTable = '(not run)';
 if (sections.has('wal')) {
@@ -168,6 +174,19 @@ ${GALLERY_QUERY}
 \`\`\`
 
 ${graphqlTable}
+
+## Several server processes
+
+\`lightbox serve\` started as a person starts it (\`bin/lightbox.js\`, compiled), on copies of one
+library (a 20 KB PNG, and the gallery page's 20 albums, processed), with \`LIGHTBOX_PROCESSES=1\` and
+\`2\`, rounds alternating. wrk (1 thread, ${connections} connections) runs where the row says:
+"1 process (server on CPU 0, wrk on CPU 1)" is how every other section pins, the peer every ratio
+divides by; with two processes the server may use both CPUs and wrk shares them. "req per server
+CPU-s" counts the CPU of every process of the server, the supervisor's included (utime + stime from
+\`/proc/<pid>/stat\`); the split column says where it went. The last row opens a new connection per
+request (\`Connection: close\`), which the round-robin supervisor accepts and hands over itself.
+
+${processesTable}
 
 ## Scale
 

@@ -297,8 +297,8 @@ function readEndpoint(env: Env): string | undefined {
 
 /**
  * What `auto` allows each server process of the machine's memory (or the container's limit): a
- * process holds about 150 MB idle and 200 MB busy (docs/performance.md), so one per 512 MB keeps
- * a small NAS's processes within about a third of it, whatever its core count.
+ * server process holds about 125 MB idle and 300–350 MB busy (bench/README.md), so one per 512 MB
+ * leaves a small NAS room for its page cache and everything else, whatever its core count.
  */
 const MEMORY_PER_AUTO_PROCESS = 512 * 1024 * 1024;
 const MAX_PROCESSES = 64;

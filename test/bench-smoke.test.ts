@@ -58,6 +58,7 @@ it('npm run bench still runs end to end (tiny durations; speed is not asserted)'
   for (const server of ['Lightbox', 'sirv', 'bare stat\\+md5', '@fastify/static', 'serve-static'])
     assert.match(report, new RegExp(`\\| 304, revalidation [^\\n]*\\| ${server} \\|`));
   assert.match(report, /\| response cache 304 \(GET, If-None-Match\) \| [\d,]+ \|/);
+  assert.match(report, /\| 304, revalidation [^\n]*\| 2 processes, round-robin \(the default\) \| [\d,]+ \|[^\n]*\| [\d.]+× \| [\d.]+× \|/);
   assert.match(report, /\| WAL \| [\d,]+ \|/);
   assert.match(report, /\| DELETE \| [\d,]+ \|/);
   assert.match(report, /\| Lightbox renderer \(to disk, atomically\) \| [\d.,]+ \| [\d.]+× \|/);

@@ -1,23 +1,15 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pinning } from './machine.ts';
 import { freePort, listening } from './ports.ts';
-import type { BenchServer } from './server-process.ts';
+import { type BenchServer, processCpuSeconds } from './server-process.ts';
 
 const NGINX = ['/usr/sbin/nginx', 'nginx'].find((candidate) => spawnSync(candidate, ['-v']).error === undefined);
 
 /** "nginx/1.22.1", or undefined when nginx is not installed. */
 export const nginxVersion = NGINX === undefined ? undefined : /nginx\/[\d.]+/.exec(spawnSync(NGINX, ['-v']).stderr.toString())?.[0];
-
-/** utime + stime of one process, from /proc (clock ticks of 1/100 s on Linux). */
-function processCpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
 
 /**
  * nginx serving `root` as a one-process server (master_process off, so the process that answers

@@ -21,6 +21,13 @@ export interface NodeBenchServer extends BenchServer {
   collectedMemory(): Promise<NodeJS.MemoryUsage>;
 }
 
+/** utime + stime of one process, from /proc (clock ticks of 1/100 s on Linux). */
+export function processCpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
 /** Resident memory of a process, in MB (VmRSS). */
 export function residentMegabytes(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');

@@ -29,13 +29,14 @@ function toMs(value: string, unit: string): number {
   return number;
 }
 
-/** One wrk run: one thread, `connections` keep-alive connections, loopback only. */
+/** One wrk run: one thread, `connections` keep-alive connections, loopback only; on `cpus` (taskset's list), the load core unless given. */
 export function runWrk(
   url: string,
   seconds: number,
   headers: Record<string, string> = {},
   connections = 50,
   script?: string,
+  cpus: string | undefined = pinning.load,
 ): Promise<WrkResult> {
   if (!/^http:\/\/(127\.0\.0\.1|\[::1\]|localhost)[:/]/.test(url)) throw new Error(`refusing to load anything but loopback: ${url}`);
   const args = [
@@ -50,7 +51,7 @@ export function runWrk(
     ...Object.entries(headers).flatMap(([name, value]) => ['-H', `${name}: ${value}`]),
     url,
   ];
-  const [command, ...rest] = pinning.load === undefined ? ['wrk', ...args] : ['taskset', '-c', pinning.load, 'wrk', ...args];
+  const [command, ...rest] = cpus === undefined ? ['wrk', ...args] : ['taskset', '-c', cpus, 'wrk', ...args];
   return new Promise((resolve, reject) => {
     const child = spawn(command as string, rest, { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
