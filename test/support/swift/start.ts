@@ -4,7 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, DeleteBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { freePort } from '../../../bench/lib/ports.ts';
 
 // The SDK's "newer versions will need Node 22" notice, once per process, is noise in every test and bench run.
@@ -15,6 +15,7 @@ const SUPERVISOR = fileURLToPath(new URL('./supervise.py', import.meta.url));
 const PYTHON = '/usr/bin/python3';
 export const SWIFT_PACKAGES = 'swift swift-proxy swift-object swift-container swift-account memcached';
 const STARTUP_TIMEOUT_MS = 90_000;
+const READY_PROBE_BUCKET = 'lightbox-ready-probe';
 
 /** What an S3 client needs to reach the Swift a test started: tempauth's test user, path-style, us-east-1. */
 export interface StartedSwift {
@@ -78,8 +79,19 @@ export async function startSwift(): Promise<StartedSwift> {
       credentials,
       requestChecksumCalculation: 'WHEN_REQUIRED',
       responseChecksumValidation: 'WHEN_REQUIRED',
+      maxAttempts: 5,
     });
   const admin = client();
+  try {
+    await untilWritable(admin, Date.now() + STARTUP_TIMEOUT_MS);
+  } catch (error) {
+    admin.destroy();
+    child.ref();
+    child.kill('SIGTERM');
+    await exited;
+    await rm(work, { recursive: true, force: true });
+    throw error;
+  }
   return {
     endpoint,
     region: 'us-east-1',
@@ -104,6 +116,24 @@ export async function startSwift(): Promise<StartedSwift> {
       await rm(work, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * The proxy's healthcheck answers before the account and container servers behind it take
+ * writes: on a loaded machine the first bucket made after it can be a 503 ("Please reduce your
+ * request rate"). Ready means a bucket can be made and removed.
+ */
+async function untilWritable(admin: S3Client, deadline: number): Promise<void> {
+  for (;;) {
+    try {
+      await admin.send(new CreateBucketCommand({ Bucket: READY_PROBE_BUCKET }));
+      await admin.send(new DeleteBucketCommand({ Bucket: READY_PROBE_BUCKET }));
+      return;
+    } catch (error) {
+      if (Date.now() > deadline) throw new Error(`Swift did not take writes within ${STARTUP_TIMEOUT_MS} ms: ${(error as Error).message}`);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  }
 }
 
 function ready(child: ChildProcess): Promise<void> {
