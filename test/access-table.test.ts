@@ -581,6 +581,18 @@ describe('access: viewer × field, through fields, filters, orders and cursors',
       ? { taken: Date.parse(FIELD_TABLE.photos[photo].taken), make: FIELD_TABLE.photos[photo].make }
       : undefined;
   const idsOf = (photos: readonly FieldPhoto[]) => photos.map((photo) => photoIds[photo]);
+  /** A filter finds exactly `expected` for the viewer: its page, its totalCount and its timeline's sum. */
+  const assertFinds = async (viewer: FieldViewer, filter: object, expected: readonly FieldPhoto[]) => {
+    const found = dataOf(await postGraphQL(server.url, FilteredQuery, { filter, first: 10 }, headers[viewer])).photos;
+    assert.deepEqual(found.nodes.map((node) => node.id).sort(), idsOf(expected).sort(), `${viewer} ${JSON.stringify(filter)}`);
+    assert.equal(found.totalCount, expected.length, `${viewer} ${JSON.stringify(filter)}: totalCount`);
+    const timeline = dataOf(await postGraphQL(server.url, FieldTimeline, { filter }, headers[viewer])).timeline;
+    assert.equal(
+      timeline.reduce((sum, bucket) => sum + bucket.count, 0),
+      expected.length,
+      `${viewer} ${JSON.stringify(filter)}: timeline`,
+    );
+  };
 
   for (const viewer of ['admin', 'anonymous', 'shareShowing', 'shareHiding'] as const) {
     it(`${viewer}: capture details, location, content hash and byte size read as the table says`, async () => {
@@ -699,20 +711,12 @@ describe('access: viewer × field, through fields, filters, orders and cursors',
           );
         }
         for (const filter of [{ favorite: true }, { minRating: 4 }, { favorite: true, albumId: sharedAlbumId }]) {
-          const found = dataOf(await postGraphQL(server.url, FilteredQuery, { filter, first: 10 }, headers[viewer])).photos;
           const expected = seen(viewer).filter(
             (photo) =>
               reads.curation(photo) &&
               (!('albumId' in filter) || (FIELD_TABLE.photos[photo].albums as readonly string[]).includes('Shared')),
           );
-          assert.deepEqual(found.nodes.map((node) => node.id).sort(), idsOf(expected).sort(), `${viewer} ${JSON.stringify(filter)}`);
-          assert.equal(found.totalCount, expected.length, `${viewer} ${JSON.stringify(filter)}: totalCount`);
-          const timeline = dataOf(await postGraphQL(server.url, FieldTimeline, { filter }, headers[viewer])).timeline;
-          assert.equal(
-            timeline.reduce((sum, bucket) => sum + bucket.count, 0),
-            expected.length,
-            `${viewer} ${JSON.stringify(filter)}: timeline`,
-          );
+          await assertFinds(viewer, filter, expected);
         }
       }
     } finally {
@@ -753,16 +757,7 @@ describe('access: viewer × field, through fields, filters, orders and cursors',
           { filter: { area: { west: -180, south: -90, east: 180, north: 90 } }, matches: (photo) => viewer === 'admin' && gps(photo) },
         ];
         for (const { filter, matches } of finds) {
-          const found = dataOf(await postGraphQL(server.url, FilteredQuery, { filter, first: 10 }, headers[viewer])).photos;
-          const expected = seen(viewer).filter(matches);
-          assert.deepEqual(found.nodes.map((node) => node.id).sort(), idsOf(expected).sort(), `${viewer} ${JSON.stringify(filter)}`);
-          assert.equal(found.totalCount, expected.length, `${viewer} ${JSON.stringify(filter)}: totalCount`);
-          const timeline = dataOf(await postGraphQL(server.url, FieldTimeline, { filter }, headers[viewer])).timeline;
-          assert.equal(
-            timeline.reduce((sum, bucket) => sum + bucket.count, 0),
-            expected.length,
-            `${viewer} ${JSON.stringify(filter)}: timeline`,
-          );
+          await assertFinds(viewer, filter, seen(viewer).filter(matches));
         }
       }
     } finally {
