@@ -1,7 +1,5 @@
 // Several server processes (LIGHTBOX_PROCESSES) against one: `lightbox serve` started as a person
 // starts it, the same library, the same rows, rounds alternating. Loopback only, every run bounded.
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { cp, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { availableParallelism, tmpdir } from 'node:os';
@@ -16,11 +14,11 @@ import { processPhoto } from '../src/processing/process-photo.ts';
 import { openStore } from '../src/storage/open-store.ts';
 import { GALLERY_QUERY, uncachedPostScript } from './graphql.ts';
 import { formatNumber } from './lib/format.ts';
+import { type ServeProcess, startLightboxServe } from './lib/lightbox-serve.ts';
 import { processCpuSeconds, residentMegabytes } from './lib/server-process.ts';
 import { runWrk } from './lib/wrk.ts';
 
 const REPO = fileURLToPath(new URL('..', import.meta.url));
-const BIN = path.join(REPO, 'bin/lightbox.js');
 const PHOTOS = path.join(REPO, 'test/fixtures/photos/orientation');
 
 export interface ProcessesBenchOptions {
@@ -51,13 +49,9 @@ const SETUPS: Setup[] = [
   { name: '2 processes, SCHED_NONE (each accepts)', processes: 2, serverCpus: BOTH, wrkCpus: BOTH, schedule: 'none' },
 ];
 
-/** A `lightbox serve` this bench started, with the pids of every process it runs. */
-interface RunningServe {
+/** A `lightbox serve` this bench started, with the setup it runs as. */
+interface RunningServe extends ServeProcess {
   setup: Setup;
-  child: ChildProcess;
-  port: number;
-  /** The supervisor (or the one process) first, then each server process. */
-  pids: number[];
 }
 
 interface Cell {
@@ -104,51 +98,15 @@ async function prepareLibrary(workDir: string): Promise<{ dataDir: string; image
   }
 }
 
-/** `lightbox serve` on its own copy of the library, pinned as the setup says; resolves once it prints its address. */
+/** `lightbox serve` on its own copy of the library, pinned as the setup says. */
 async function startServe(setup: Setup, dataDir: string): Promise<RunningServe> {
   const env = {
-    ...process.env,
-    LIGHTBOX_DATA_DIR: dataDir,
-    PORT: '0',
-    HOST: '127.0.0.1',
-    LOG_LEVEL: 'silent',
-    // Serving is measured; processing would compete for the CPU.
-    LIGHTBOX_WORKERS: '0',
     LIGHTBOX_PROCESSES: String(setup.processes),
     ...(setup.schedule === undefined ? {} : { NODE_CLUSTER_SCHED_POLICY: setup.schedule }),
   };
-  const command =
-    setup.serverCpus === undefined ? [process.execPath, BIN, 'serve'] : ['taskset', '-c', setup.serverCpus, process.execPath, BIN, 'serve'];
-  // taskset execs node: the child's pid is the server's (or the supervisor's).
-  const child = spawn(command[0] as string, command.slice(1), { env, stdio: ['ignore', 'ignore', 'pipe'] });
-  let said = '';
-  const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${setup.name} did not start: ${said}`)), 60_000);
-    child.once('exit', (code) => reject(new Error(`${setup.name} exited with ${code}: ${said}`)));
-    child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
-      said += chunk;
-      const match = /GraphiQL at http:\/\/127\.0\.0\.1:(\d+)\//.exec(said);
-      if (match) {
-        clearTimeout(timer);
-        resolve(Number(match[1]));
-      }
-    });
-  });
-  const health = (await (await request(`http://127.0.0.1:${port}/healthz`)).body.json()) as { processes: { each: { pid: number }[] } };
-  const servers = health.processes.each.map((each) => each.pid).filter((pid) => pid !== child.pid);
-  return { setup, child, port, pids: [child.pid as number, ...servers] };
+  return { ...(await startLightboxServe(setup.name, dataDir, { env, cpus: setup.serverCpus })), setup };
 }
 
-async function stopServe(server: RunningServe): Promise<void> {
-  if (server.child.exitCode !== null) return;
-  const exited = once(server.child, 'exit');
-  server.child.kill('SIGTERM');
-  const timer = setTimeout(() => server.child.kill('SIGKILL'), 30_000);
-  await exited;
-  clearTimeout(timer);
-}
-
-/** The 1-minute load average (what else ran on the machine meanwhile shows here). */
 function loadAverage(): string {
   return readFileSync('/proc/loadavg', 'utf8').split(' ')[0] ?? '?';
 }
@@ -167,8 +125,6 @@ function medianRatio(ours: number[], theirs: number[]): number {
 
 /** LIGHTBOX_PROCESSES=2 against 1: req/s and req per server CPU-second (every process of the server, the supervisor included). */
 export async function benchProcesses(options: ProcessesBenchOptions): Promise<string> {
-  const built = spawnSync(process.execPath, [path.join(REPO, 'scripts/build.js'), '--if-stale'], { encoding: 'utf8' });
-  if (built.status !== 0) throw new Error(`scripts/build.js failed: ${built.stderr}`);
   const workDir = await mkdtemp(path.join(tmpdir(), 'lightbox-bench-processes-'));
   const servers: RunningServe[] = [];
   const loadAtStart = loadAverage();
@@ -257,7 +213,7 @@ export async function benchProcesses(options: ProcessesBenchOptions): Promise<st
     // Other work on the machine lands on the cores this compares: a reader should see how busy it was.
     return `${table}\n\nLoad average (1 min) at the start of this section: ${loadAtStart}; at its end: ${loadAverage()}.`;
   } finally {
-    for (const server of servers) await stopServe(server);
+    for (const server of servers) await server.stop();
     await rm(workDir, { recursive: true, force: true });
   }
 }

@@ -1,62 +1,42 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { once } from 'node:events';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { request } from 'undici';
 import { pinning } from './machine.ts';
 import { freePort, listening } from './ports.ts';
-import type { BenchServer } from './server-process.ts';
-
-const CLOCK_TICKS_PER_SECOND = 100;
-
-/** user + system CPU of a process and every process below it, in seconds (/proc: all threads included). */
-export function treeCpuSeconds(pid: number): number {
-  let ticks = 0;
-  const visit = (id: number) => {
-    let stat: string;
-    try {
-      stat = readFileSync(`/proc/${id}/stat`, 'utf8');
-    } catch {
-      return;
-    }
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    ticks += Number(fields[11]) + Number(fields[12]);
-    for (const task of readdirSync(`/proc/${id}/task`)) {
-      let children = '';
-      try {
-        children = readFileSync(`/proc/${id}/task/${task}/children`, 'utf8');
-      } catch {}
-      for (const child of children.split(' ').filter(Boolean)) visit(Number(child));
-    }
-  };
-  visit(pid);
-  return ticks / CLOCK_TICKS_PER_SECOND;
-}
+import { type BenchServer, processCpuSeconds } from './server-process.ts';
 
 export interface ServeOptions {
   /** Another checkout's Lightbox (`npm run bench -- --against`). */
   root?: string;
   /** Settings beside the bench's own (PORT, HOST, LOG_LEVEL, LIGHTBOX_WORKERS=0, LIGHTBOX_PROCESSES=1). */
   env?: Record<string, string>;
+  /** The CPUs it may run on (taskset's list); by default the server core, as every section pins. */
+  cpus?: string | undefined;
+}
+
+/** A `lightbox serve` the bench started, with every process it runs. */
+export interface ServeProcess extends BenchServer {
+  /** The supervisor (or the one process) first, then each server process it started. */
+  pids: number[];
 }
 
 /**
- * `lightbox serve` as a user starts it (`npx lightbox serve`: bin/lightbox.js, the compiled dist/
- * when it is fresh), on the server core, with its defaults but for the port, the loopback address,
- * silent logs, no in-process worker and one process unless asked. Its CPU is read from /proc for the whole process tree, so
- * a server of several processes is counted whole.
+ * `lightbox serve` as a user starts it (`npx lightbox serve`: bin/lightbox.js, the compiled dist/,
+ * built first as `npm start` does), pinned, with its defaults but for the port, the loopback
+ * address, silent logs, no in-process worker and one process unless asked. Its CPU is that of
+ * every process it runs (/proc, all threads), the supervisor's included.
  */
-export async function startLightboxServe(
-  name: string,
-  dataDir: string,
-  options: ServeOptions = {},
-): Promise<BenchServer & { pid: number }> {
+export async function startLightboxServe(name: string, dataDir: string, options: ServeOptions = {}): Promise<ServeProcess> {
   const root = options.root ?? fileURLToPath(new URL('../..', import.meta.url));
-  // What `npm start` does first: the compiled copy, made again if the sources changed since.
   const build = spawnSync(process.execPath, [path.join(root, 'scripts', 'build.js'), '--if-stale'], { cwd: root, stdio: 'inherit' });
   if (build.status !== 0) throw new Error(`${name}: could not build dist/ in ${root}`);
   const port = await freePort();
+  const cpus = 'cpus' in options ? options.cpus : pinning.server;
   const command = [process.execPath, path.join(root, 'bin', 'lightbox.js'), 'serve'];
-  const [executable, ...rest] = pinning.server === undefined ? command : ['taskset', '-c', pinning.server, ...command];
+  // taskset execs node: the child's pid is the server's (or its supervisor's).
+  const [executable, ...rest] = cpus === undefined ? command : ['taskset', '-c', cpus, ...command];
   const child: ChildProcess = spawn(executable as string, rest, {
     cwd: root,
     env: {
@@ -65,8 +45,9 @@ export async function startLightboxServe(
       PORT: String(port),
       HOST: '127.0.0.1',
       LOG_LEVEL: 'silent',
+      // Serving is measured; processing would compete for the CPU.
       LIGHTBOX_WORKERS: '0',
-      // One process per server core unless a row asks for more (auto would fork one per core, on the one core it is pinned to).
+      // One process unless a row asks for more (auto would fork one per core onto the core it is pinned to).
       LIGHTBOX_PROCESSES: '1',
       ...options.env,
     },
@@ -91,16 +72,22 @@ export async function startLightboxServe(
   // A server that stops later is the stop below, or reported by the request that finds it gone.
   exited.catch(() => {});
   const pid = child.pid as number;
+  // An older checkout (--against) reports no processes: it is the one.
+  const health = (await (await request(`http://127.0.0.1:${port}/healthz`)).body.json()) as { processes?: { each: { pid: number }[] } };
+  const pids = [pid, ...(health.processes?.each ?? []).map((each) => each.pid).filter((each) => each !== pid)];
   return {
     name,
     port,
-    pid,
-    cpuSeconds: async () => treeCpuSeconds(pid),
-    stop: () =>
-      new Promise((done) => {
-        child.removeAllListeners('exit');
-        child.once('exit', () => done());
-        child.kill('SIGTERM');
-      }),
+    pids,
+    cpuSeconds: async () => pids.reduce((sum, each) => sum + processCpuSeconds(each), 0),
+    stop: async () => {
+      child.removeAllListeners('exit');
+      if (child.exitCode !== null) return;
+      const gone = once(child, 'exit');
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+      await gone;
+      clearTimeout(timer);
+    },
   };
 }
