@@ -3,7 +3,6 @@ import { createHash } from 'node:crypto';
 import { readFile, stat, utimes } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { setTimeout } from 'node:timers/promises';
 import { encodeGlobalID } from '@pothos/plugin-relay';
 import exifr from 'exifr';
 import sharp from 'sharp';
@@ -12,6 +11,7 @@ import { STAT_TRUSTED_MS } from '../src/http/image-route.ts';
 import { StorageLayout } from '../src/storage/layout.ts';
 import { graphql } from './generated/index.ts';
 import { FIXTURE_PHOTOS, runCli } from './helpers/cli.ts';
+import { movableClock } from './helpers/clock.ts';
 import { dataOf, postGraphQL } from './helpers/graphql.ts';
 import { type StoredPhoto, storedPhoto } from './helpers/photos.ts';
 import { startTestServer, type TestServer } from './helpers/server.ts';
@@ -32,8 +32,11 @@ describe('image route: /images/<photoId>/original.<ext>', () => {
   let imageUrl: string;
   let globalId: string;
 
+  // Moved on past the second the route trusts a stat for, instead of waiting it out.
+  const clock = movableClock();
+
   before(async () => {
-    server = await startTestServer();
+    server = await startTestServer({}, { clock: clock.now });
     const imported = await runCli(['import', path.join(FIXTURE_PHOTOS, 'gps'), '--public'], { LIGHTBOX_DATA_DIR: server.dataDir });
     assert.equal(imported.code, 0, imported.stderr);
     photo = storedPhoto(server.dataDir, 'DSCN0010.jpg');
@@ -141,8 +144,7 @@ describe('image route: /images/<photoId>/original.<ext>', () => {
     await before.body.dump();
     const later = new Date(Date.now() + 5_000);
     await utimes(publicCopy(), later, later);
-    // A stat is trusted for STAT_TRUSTED_MS: the rule under test, so waited for, not polled.
-    await setTimeout(STAT_TRUSTED_MS + 50);
+    clock.advance(STAT_TRUSTED_MS + 1);
     const after = await request(imageUrl, { headers: { 'if-none-match': String(before.headers.etag) } });
     await after.body.dump();
     assert.equal(after.statusCode, 200);

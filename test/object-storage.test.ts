@@ -3,7 +3,6 @@ import { createHash, randomBytes } from 'node:crypto';
 import { readdir, readFile, rm, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { encodeGlobalID } from '@pothos/plugin-relay';
 import { print } from 'graphql';
@@ -21,6 +20,7 @@ import { openStore } from '../src/storage/open-store.ts';
 import { graphql } from './generated/index.ts';
 import { type BucketRelay, startBucketRelay } from './helpers/bucket-relay.ts';
 import { FIXTURE_PHOTOS } from './helpers/cli.ts';
+import { movableClock } from './helpers/clock.ts';
 import { dataOf, postGraphQL } from './helpers/graphql.ts';
 import { buildLibrary } from './helpers/library.ts';
 import { photoStatuses, processingSettled, storedPhoto } from './helpers/photos.ts';
@@ -77,11 +77,14 @@ describe('photos in object storage (LIGHTBOX_STORAGE=s3://…, a real Swift on l
   let renders: RenderRequest[];
   const photo = { publicId: '', v: '', sha: '' };
 
+  // Moved on past the second the route trusts a stat for, instead of waiting it out.
+  const clock = movableClock();
   const start = async () => {
     renders = [];
     server = await startTestServer(
       { ...env, LIGHTBOX_DATA_DIR: server?.dataDir ?? (await makeTempDir()), LIGHTBOX_WORKERS: '2', LOG_LEVEL: 'warn' },
       {
+        clock: clock.now,
         render: (request, limits) => {
           renders.push(request);
           return renderRendition(request, limits);
@@ -163,7 +166,7 @@ describe('photos in object storage (LIGHTBOX_STORAGE=s3://…, a real Swift on l
     await first.body.arrayBuffer();
     await unlink(cachedThumb());
     // Past the second the route trusts its last stat for: the next requests find the file gone.
-    await sleep(STAT_TRUSTED_MS + 100);
+    clock.advance(STAT_TRUSTED_MS + 1);
     const before = relay.requests.length;
     const revalidated = await request(thumbUrl(), { headers: { 'if-none-match': String(first.headers.etag) } });
     await revalidated.body.arrayBuffer();

@@ -121,7 +121,7 @@ function sendNotFound(res: ServerResponse, headOnly: boolean, varyAccept: boolea
  * Absent, a rendition (or the public copy of ORIGINAL) is rendered first.
  */
 function serveFile(deps: ImageRouteDeps, req: IncomingMessage, res: ServerResponse, grant: ImageGrant): void {
-  const now = Date.now();
+  const now = deps.grants.clock();
   const recent = deps.validators.checkedSince(grant.path, now - STAT_TRUSTED_MS);
   if (recent !== undefined) {
     if (deps.objects !== undefined) deps.objects.touch(grant.path, now);
@@ -422,7 +422,7 @@ function respondRendered(deps: ImageRouteDeps, req: IncomingMessage, res: Server
       sendPlain(res, 500, 'Could not render this image', 'no-store', req.method === 'HEAD', grant.varyAccept ? VARY_ACCEPT : undefined);
       return;
     }
-    const now = Date.now();
+    const now = deps.grants.clock();
     respondFromFile(deps, req, res, grant, deps.validators.for(grant.path, stats.mtimeMs, stats.size, now), now);
   });
 }
@@ -477,7 +477,7 @@ function serveFromBucket(deps: ImageRouteDeps, objects: BucketFiles, req: Incomi
   objects.locate(grant.path).then(
     (found) => {
       if (found.kind === 'cached') {
-        const now = Date.now();
+        const now = deps.grants.clock();
         respondFromFile(deps, req, res, grant, deps.validators.for(grant.path, found.stats.mtimeMs, found.stats.size, now), now);
       } else if (found.kind === 'remote') respondFromObject(deps, objects, req, res, grant, found.facts);
       else if (!grant.untouched) renderThenRespond(deps, req, res, grant);
@@ -503,7 +503,7 @@ function answeredFromKnown(
   known: ObjectFacts,
 ): boolean {
   const validators = deps.validators.for(grant.path, known.modifiedMs, known.size, 0);
-  if (!answeredByConditions(req, res, grant, validators, Date.now())) return false;
+  if (!answeredByConditions(req, res, grant, validators, deps.grants.clock())) return false;
   logRequest(deps, req);
   return true;
 }
@@ -521,7 +521,7 @@ function respondFromObject(
   grant: ImageGrant,
   facts: ObjectFacts,
 ): void {
-  const now = Date.now();
+  const now = deps.grants.clock();
   const validators = deps.validators.for(grant.path, facts.modifiedMs, facts.size, 0);
   logRequest(deps, req);
   if (answeredByConditions(req, res, grant, validators, now)) return;

@@ -126,6 +126,7 @@ export function createLightboxServer({
       secret: secrets.secret,
       maxTtlSeconds: config.auth.signedUrlTtlSeconds,
       publicMaxAgeSeconds: config.images.publicMaxAgeSeconds,
+      clock,
     }),
     layout,
     objects: store.files instanceof BucketFiles ? store.files : undefined,

@@ -11,6 +11,7 @@ import ctypes
 import getpass
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -141,6 +142,9 @@ def supervise(work, ports):
         return 0
     finally:
         stop(children)
+        # Orphaned (the test process ended without stop()): nobody else will remove the state.
+        if os.getppid() != parent:
+            shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == '__main__':
