@@ -122,14 +122,15 @@ export function createHealthRoute(
 }
 
 /**
- * Where the files are and, for a bucket, how its local cache is doing: bytes kept of the bound
- * (shared by every process on the host), and this process's image requests answered from it.
- * Nothing here asks the bucket: a probe must not cost egress or fail with the network.
+ * What kind of storage holds the files and, for a bucket, how its local cache is doing: bytes kept
+ * of the bound (shared by every process on the host), and this process's image requests answered
+ * from it. Never which bucket: /healthz answers anyone. Nothing here asks the bucket either: a
+ * probe must not cost egress or fail with the network.
  */
 function storageHealth(files: FileStore | undefined): Record<string, unknown> {
-  if (!(files instanceof BucketFiles)) return { location: files?.location ?? 'local' };
+  if (!(files instanceof BucketFiles)) return { kind: 'local' };
   return {
-    location: files.location,
+    kind: 's3',
     cache: { bytes: files.cache.bytes, maxBytes: files.cache.maxBytes, hits: files.hits, misses: files.misses },
   };
 }
