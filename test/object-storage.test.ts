@@ -37,6 +37,16 @@ const BucketOriginalUrl = graphql(`
   }
 `);
 
+const BucketAlbumDownload = graphql(`
+  query BucketAlbumDownload($id: ID!) {
+    album(id: $id) {
+      download {
+        url
+      }
+    }
+  }
+`);
+
 const DeleteBucketPhoto = graphql(`
   mutation DeleteBucketPhoto($id: ID!) {
     deletePhoto(id: $id) {
@@ -76,6 +86,7 @@ describe('photos in object storage (LIGHTBOX_STORAGE=s3://…, a real Swift on l
   let server: TestServer;
   let renders: RenderRequest[];
   const photo = { publicId: '', v: '', sha: '' };
+  let albumId = '';
 
   // Moved on past the second the route trusts a stat for, instead of waiting it out.
   const clock = movableClock();
@@ -106,6 +117,7 @@ describe('photos in object storage (LIGHTBOX_STORAGE=s3://…, a real Swift on l
       photos: { harbour: { file: path.join(FIXTURE_PHOTOS, 'gps', 'DSCN0010.jpg'), albums: ['Open'] } },
     });
     photo.publicId = built.photos.harbour as string;
+    albumId = encodeGlobalID('Album', built.albums.Open as string);
     photo.v = storedPhoto(server.dataDir, 'DSCN0010.jpg').v;
     photo.sha = createHash('sha256')
       .update(await readFile(path.join(FIXTURE_PHOTOS, 'gps', 'DSCN0010.jpg')))
@@ -159,6 +171,35 @@ describe('photos in object storage (LIGHTBOX_STORAGE=s3://…, a real Swift on l
     assert.equal(again.statusCode, 200);
     assert.equal(revalidated.statusCode, 304);
     assert.deepEqual(relay.requests.slice(before), [], 'the bucket was not asked');
+  });
+
+  it('cuts an album download short when the bucket cannot give a photo, rather than leave the photo out', async () => {
+    const url = dataOf(await postGraphQL(server.url, BucketAlbumDownload, { id: albumId }, server.admin)).album?.download?.url;
+    assert.ok(url);
+    // Out of the local cache, so the archive has to ask the bucket for it.
+    const cache = new StorageLayout(server.dataDir, true);
+    await rm(cache.originalPath(photo.sha, 'jpg'), { force: true });
+    await rm(cache.derivedPath(photo.publicId, 'original', 1, 'jpg'), { force: true });
+    const logged = server.logs.filter((line) => line.msg === 'the bucket did not answer an album download').length;
+    relay.set('fail');
+    try {
+      // Cut before or after its headers: never an archive that ends as if whole.
+      await assert.rejects(async () => {
+        const answer = await request(`${server.url}${url}`);
+        await answer.body.arrayBuffer();
+      });
+    } finally {
+      relay.set('pass');
+    }
+    await server.logged('the bucket did not answer an album download', logged + 1);
+  });
+
+  it('/healthz says the files are in a bucket, and not which: anyone may ask it', async () => {
+    const answer = await request(`${server.url}/healthz`);
+    const text = await answer.body.text();
+    assert.equal(answer.statusCode, 200);
+    assert.equal((JSON.parse(text) as { storage: { kind: string } }).storage.kind, 's3');
+    assert.ok(!text.includes(bucket), `the bucket's name is in ${text}`);
   });
 
   it('answers a revalidation of an evicted file from the cache’s index, still without the bucket', async () => {

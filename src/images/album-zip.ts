@@ -8,7 +8,7 @@ import type { Viewer } from '../auth/viewer.ts';
 import { type DownloadableAlbum, type DownloadMember, downloadMembersPage } from '../catalog/album-download.ts';
 import type { KeyValue } from '../catalog/keyset.ts';
 import type { Reads } from '../db/statements.ts';
-import { hasErrorCode } from '../errors.ts';
+import { hasErrorCode, StorageUnavailableError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { publicOriginalExtension } from '../media/public-original.ts';
 import { publicOriginalRender, type RenderQueue } from '../media/render-queue.ts';
@@ -84,7 +84,16 @@ export async function writeAlbumZip(deps: AlbumZipDeps, request: AlbumZipRequest
       stop('no longer allowed');
       break;
     }
-    const file = await openEntryFile(deps, request.album, photo);
+    let file: EntryFile | undefined;
+    try {
+      file = await openEntryFile(deps, request.album, photo);
+    } catch (error) {
+      // A photo the bucket cannot give now is not a missing one: an archive without it would look whole.
+      if (!(error instanceof StorageUnavailableError)) throw error;
+      deps.logger.error({ err: error, photo: photo.publicId }, 'the bucket did not answer an album download');
+      stop('the bucket did not answer');
+      break;
+    }
     if (file === undefined) continue;
     if (cut !== undefined) {
       await file.handle.close();
@@ -155,6 +164,7 @@ async function openEntryFile(deps: AlbumZipDeps, album: DownloadableAlbum, photo
       await deps.renderer.ensure(render);
       break;
     } catch (error) {
+      if (error instanceof StorageUnavailableError) throw error;
       if (hasErrorCode(error, 'RENDER_BUSY') && attempt < RENDER_RETRIES) {
         await sleep(RENDER_RETRY_MS);
         continue;
@@ -182,6 +192,7 @@ async function openFile(
     return { handle, size: stats.size, extension };
   } catch (error) {
     await handle?.close();
+    if (error instanceof StorageUnavailableError) throw error;
     if (!(mayBeMissing && (error as NodeJS.ErrnoException).code === 'ENOENT'))
       deps.logger.error({ err: error, photo: photo.publicId }, 'photo file is missing; left out of an album download');
     return undefined;
