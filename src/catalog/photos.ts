@@ -92,15 +92,15 @@ export function updatePhotos(db: Db, publicIds: readonly string[], patch: Photos
 
 /**
  * Rows first, in one transaction (memberships and jobs go by cascade), then the files, wherever
- * they are kept (the original only when no other row has its bytes). A crash or a bucket failure
+ * they are kept. A crash or a bucket failure
  * in between leaves only unreferenced files, which the start-up sweep removes; never a row
  * pointing at a missing file.
  */
 export async function deletePhoto(db: Db, files: FileStore, publicId: string): Promise<PhotoRow> {
   const deleted = db.delete(photos).where(eq(photos.publicId, publicId)).returning().get();
   if (deleted === undefined) throw new NotFoundError('Photo', publicId);
-  const shared = db.select({ id: photos.id }).from(photos).where(eq(photos.contentHash, deleted.contentHash)).get();
-  if (shared === undefined) await files.remove(files.layout.originalPath(deleted.contentHash, deleted.originalExtension));
+  // Its bytes are no other row's: content_hash is unique, a second upload of them is the same photo.
+  await files.remove(files.layout.originalPath(deleted.contentHash, deleted.originalExtension));
   await files.removeDerived(deleted.publicId);
   return deleted;
 }
