@@ -4,7 +4,7 @@ import type { KeptSecret } from '../auth/secrets.ts';
 import type { Config } from '../config.ts';
 import { humanOutput, type Logger } from '../log.ts';
 import { configForProcess } from '../processes/process-share.ts';
-import { Supervisor } from '../processes/supervisor.ts';
+import { SUPERVISED_ENV, Supervisor } from '../processes/supervisor.ts';
 import { SupervisorLink } from '../processes/supervisor-link.ts';
 import type { StorageLayout } from '../storage/layout.ts';
 
@@ -105,7 +105,7 @@ function stopOnSignals(
 
 /** `lightbox serve`: runs until SIGTERM or SIGINT, then shuts down gracefully and exits 0. */
 export async function serve(config: Config, logger: Logger): Promise<void> {
-  if (cluster.isWorker) return serveAsOneOfSeveral(config, logger);
+  if (cluster.isWorker && process.env[SUPERVISED_ENV] === '1') return serveAsOneOfSeveral(config, logger);
   if (config.http.processes > 1) return superviseServers(config, logger);
   // Read before the start, which takes a while: a parent that goes meanwhile is noticed too.
   const parent = process.ppid;

@@ -8,6 +8,13 @@ import type { Store } from '../storage/open-store.ts';
 import { type Answer, failureError, type Question, type Role, type ToServer, type ToSupervisor } from './messages.ts';
 import { HEARTBEAT_MS } from './supervisor-link.ts';
 
+/**
+ * Set in the environment of the server processes this supervisor forks: what makes `serve` one of
+ * several. Not cluster.isWorker, which is as true under pm2's cluster mode or any other primary,
+ * where a process waiting for this supervisor's assignment would wait for ever.
+ */
+export const SUPERVISED_ENV = 'LIGHTBOX_SUPERVISED';
+
 /** A process up this long has recovered: its slot's count of crashes in a row starts again. */
 const STABLE_MS = 30_000;
 /** Past this many crashes in a row of one slot, restarting is not helping (a broken install, a full disk): the server stops. */
@@ -148,7 +155,7 @@ export class Supervisor {
   private fork(slot: Slot): void {
     slot.state = 'starting';
     slot.failure = undefined;
-    const worker = cluster.fork();
+    const worker = cluster.fork({ [SUPERVISED_ENV]: '1' });
     slot.worker = worker;
     worker.on('message', (message: ToSupervisor) => this.receive(slot, worker, message));
     // A message to a process that is exiting: its exit is what counts.
