@@ -1,21 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { Client, request } from 'undici';
+import type { ProcessesReport } from '../../src/http/health.ts';
+import { isProcessAlive } from '../../src/storage/data-dir-lock.ts';
 
-/** What /healthz says of a server's processes. */
+/** What /healthz says of a server's processes, and which of them answered. */
 export interface ProcessesHealth {
   status: string;
-  processes: {
-    answeredBy: number;
-    supervisor?: { pid: number; upSince: string; rssBytes: number };
-    each: {
-      pid: number | null;
-      role: 'lead' | 'server';
-      state: string;
-      upSince: string | null;
-      restarts: number;
-      rssBytes: number | null;
-    }[];
-  };
+  processes: ProcessesReport & { answeredBy: number };
 }
 
 /** /healthz, on this connection when given. */
@@ -48,11 +39,7 @@ export async function closeAll(connections: Iterable<Client>): Promise<void> {
 
 /** Whether a process with this pid still runs (a zombie waiting for its parent counts as gone). */
 export function running(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
+  if (!isProcessAlive(pid)) return false;
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
