@@ -11,6 +11,7 @@ import { importFolder } from '../src/processing/folder-import.ts';
 import { processPhoto } from '../src/processing/process-photo.ts';
 import { openStore } from '../src/storage/open-store.ts';
 import { formatNumber } from './lib/format.ts';
+import { medianOfRatios } from './lib/median.ts';
 import { type BenchServer, startServer } from './lib/server-process.ts';
 import { runWrk } from './lib/wrk.ts';
 
@@ -92,17 +93,6 @@ export interface GraphQLBenchOptions {
   against?: string[];
   /** Only the cases whose label contains this text. */
   only?: string;
-}
-
-/** The median of two servers' per-round ratios: a round a neighbour disturbed is one outlier, not part of the total. */
-function medianOfRatios(ours: number[], theirs: number[]): number {
-  const ratios = ours
-    .map((value, round) => value / (theirs[round] ?? Number.NaN))
-    .filter(Number.isFinite)
-    .sort((a, b) => a - b);
-  const middle = Math.floor(ratios.length / 2);
-  if (ratios.length === 0) return Number.NaN;
-  return ratios.length % 2 === 1 ? (ratios[middle] as number) : ((ratios[middle - 1] as number) + (ratios[middle] as number)) / 2;
 }
 
 function sqlStatements(header: unknown): number {

@@ -9,6 +9,7 @@ import { openStore } from '../src/storage/open-store.ts';
 import { benchImageScale } from './image-scale.ts';
 import { formatNumber } from './lib/format.ts';
 import { startLightboxServe } from './lib/lightbox-serve.ts';
+import { medianOfRatios } from './lib/median.ts';
 import { startNginx } from './lib/nginx.ts';
 import { type BenchServer, startServer } from './lib/server-process.ts';
 import { runWrk, type WrkResult } from './lib/wrk.ts';
@@ -76,21 +77,6 @@ interface Cell {
   perRound: number[];
   p99Ms: number[];
   errors: number;
-}
-
-/**
- * Lightbox's requests per CPU-second over the peer's, as the median of the rounds' ratios: in
- * each round the two ran minutes apart at most, so a round a noisy neighbour hit is one outlier
- * of several rather than part of every total.
- */
-function medianRatio(ours: Cell, theirs: Cell): number {
-  const ratios = ours.perRound
-    .map((value, round) => value / (theirs.perRound[round] ?? Number.NaN))
-    .filter(Number.isFinite)
-    .sort((a, b) => a - b);
-  if (ratios.length === 0) return Number.NaN;
-  const middle = Math.floor(ratios.length / 2);
-  return ratios.length % 2 === 1 ? (ratios[middle] as number) : ((ratios[middle - 1] as number) + (ratios[middle] as number)) / 2;
 }
 
 /** Uncompressed PNG noise: the size is predictable and every server sends the same bytes. */
@@ -239,7 +225,9 @@ async function benchPeers(options: ImageRouteOptions): Promise<string> {
       for (const spec of servers) {
         const cell = cellFor(row.label, spec.name);
         const ratio = (ours: Cell) =>
-          spec.name.startsWith('Lightbox') && !spec.name.startsWith(AGAINST) ? '' : `${formatNumber(medianRatio(ours, cell), 2)}×`;
+          spec.name.startsWith('Lightbox') && !spec.name.startsWith(AGAINST)
+            ? ''
+            : `${formatNumber(medianOfRatios(ours.perRound, cell.perRound), 2)}×`;
         const p99 = Math.max(...cell.p99Ms);
         const errors = cell.errors > 0 ? ` (${cell.errors} errors)` : '';
         lines.push(

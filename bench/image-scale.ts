@@ -12,6 +12,7 @@ import { Pool, request } from 'undici';
 import { PHOTO_IS_PUBLIC_SQL } from '../src/catalog/access.ts';
 import { StorageLayout } from '../src/storage/layout.ts';
 import { formatNumber } from './lib/format.ts';
+import { median, medianOfRatios } from './lib/median.ts';
 import { startNginx } from './lib/nginx.ts';
 import { buildScaleLibrary, seedScaleLibrary } from './lib/scale-library.ts';
 import { type BenchServer, type NodeBenchServer, residentMegabytes, startServer } from './lib/server-process.ts';
@@ -149,16 +150,6 @@ interface Cell {
   perRound: number[];
   errors: number;
 }
-
-const median = (values: number[]) => {
-  const sorted = values.filter(Number.isFinite).sort((a, b) => a - b);
-  if (sorted.length === 0) return Number.NaN;
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? (sorted[middle] as number) : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
-};
-
-/** The median of the per-round ratios: a round a noisy neighbour hit is one outlier, not part of every total. */
-const medianOfRatios = (ours: number[], theirs: number[]) => median(ours.map((value, round) => value / (theirs[round] ?? Number.NaN)));
 
 async function etagOf(url: string): Promise<string> {
   const probe = await request(url);

@@ -14,6 +14,7 @@ import { processPhoto } from '../src/processing/process-photo.ts';
 import { openStore } from '../src/storage/open-store.ts';
 import { type StartedSwift, startSwift, swiftMissing } from '../test/support/swift/start.ts';
 import { formatNumber } from './lib/format.ts';
+import { median } from './lib/median.ts';
 import { type NodeBenchServer, startServer } from './lib/server-process.ts';
 import { runWrk } from './lib/wrk.ts';
 
@@ -117,12 +118,6 @@ async function perCpuSecond(server: NodeBenchServer, url: string, headers: Recor
     throw new Error(`${server.name}: ${result.non2xx3xx + result.socketErrors} errors for ${url}`);
   return result.requests / (after - before);
 }
-
-const median = (values: number[]) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? (sorted[middle] as number) : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
-};
 
 /** The 304 and the cached 200 of one thumbnail, each server in turn, rounds alternating; each round's bucket/local ratio. */
 async function servingRows(

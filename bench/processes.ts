@@ -15,6 +15,7 @@ import { openStore } from '../src/storage/open-store.ts';
 import { GALLERY_QUERY, uncachedPostScript } from './graphql.ts';
 import { formatNumber } from './lib/format.ts';
 import { type ServeProcess, startLightboxServe } from './lib/lightbox-serve.ts';
+import { medianOfRatios } from './lib/median.ts';
 import { processCpuSeconds, residentMegabytes } from './lib/server-process.ts';
 import { runWrk } from './lib/wrk.ts';
 
@@ -109,18 +110,6 @@ async function startServe(setup: Setup, dataDir: string): Promise<RunningServe> 
 
 function loadAverage(): string {
   return readFileSync('/proc/loadavg', 'utf8').split(' ')[0] ?? '?';
-}
-
-function median(values: number[]): number {
-  const sorted = values.filter(Number.isFinite).sort((a, b) => a - b);
-  if (sorted.length === 0) return Number.NaN;
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? (sorted[middle] as number) : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
-}
-
-/** The median of the rounds' ratios: a round a neighbour disturbed is one outlier, not part of every total. */
-function medianRatio(ours: number[], theirs: number[]): number {
-  return median(ours.map((value, round) => value / (theirs[round] ?? Number.NaN)));
 }
 
 /** LIGHTBOX_PROCESSES=2 against 1: req/s and req per server CPU-second (every process of the server, the supervisor included). */
@@ -233,7 +222,7 @@ function report(rows: { label: string }[], servers: RunningServe[], cells: Map<s
       const versus =
         server.setup === baseline
           ? ['', '']
-          : [medianRatio(cell.perRound, ours.perRound), medianRatio(cell.perCpuRound, ours.perCpuRound)].map(
+          : [medianOfRatios(cell.perRound, ours.perRound), medianOfRatios(cell.perCpuRound, ours.perCpuRound)].map(
               (ratio) => `${formatNumber(ratio, 2)}×`,
             );
       lines.push(

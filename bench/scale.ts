@@ -10,6 +10,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { request } from 'undici';
 import { formatNumber } from './lib/format.ts';
+import { median } from './lib/median.ts';
 import { copyScaleLibrary, SCALE_MAKES, seedScaleLibrary } from './lib/scale-library.ts';
 import { type BenchServer, startServer } from './lib/server-process.ts';
 import { runWrk } from './lib/wrk.ts';
@@ -191,12 +192,6 @@ function headersFor(who: Who, ids: Ids, admin: Record<string, string>): Record<s
   if (who === 'admin') return admin;
   if (who === 'share') return { 'x-lightbox-share': ids.shareToken };
   return {};
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? (sorted[middle] as number) : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
 }
 
 function sqlMs(serverTiming: string): number {
