@@ -4,6 +4,7 @@ import { cp, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
+import { createAlbum, deleteAlbum } from '../src/catalog/albums.ts';
 import { applyMigrations, MIGRATIONS_DIR, openDatabase } from '../src/db/client.ts';
 import { importFolder } from '../src/processing/folder-import.ts';
 import { readManifest } from '../src/storage/backup.ts';
@@ -140,6 +141,44 @@ describe('database', () => {
       assert.match(refused.stderr, /^lightbox: .*is not empty and holds no Lightbox backup/);
     } finally {
       live.database.close();
+    }
+  });
+  it('a write transaction holds the write lock from its first read: another process committing in between cannot fail it', async () => {
+    const file = path.join(await makeTempDir(), 'lightbox.db');
+    const setup = openDatabase(file);
+    applyMigrations(setup);
+    setup.close();
+    // Another process of the library (a second server, a `lightbox worker`): its own connection.
+    const other = openDatabase(file);
+    other.sqlite.pragma('busy_timeout = 0');
+    let otherWrite: string | undefined;
+    const handle = openDatabase(file, {
+      logger: {
+        logQuery(query) {
+          // Between the transaction's read of the album and its delete, the other connection commits.
+          if (otherWrite !== undefined || !query.startsWith('delete from "albums"')) return;
+          try {
+            other.sqlite.prepare("INSERT INTO albums (public_id, title) VALUES ('from-elsewhere', 'elsewhere')").run();
+            otherWrite = 'committed';
+          } catch (error) {
+            otherWrite = (error as { code?: string }).code ?? String(error);
+          }
+        },
+      },
+    });
+    try {
+      const album = createAlbum(handle.db, { title: 'Trip' });
+      // A deferred transaction would take a read snapshot, let the other commit, then fail its own write with SQLITE_BUSY_SNAPSHOT.
+      assert.equal(deleteAlbum(handle.db, album.publicId).publicId, album.publicId);
+      assert.equal(
+        otherWrite,
+        'SQLITE_BUSY',
+        'the other connection waits for the lock (its busy timeout, 0 here) instead of invalidating the snapshot',
+      );
+      assert.equal((handle.sqlite.prepare('SELECT count(*) AS n FROM albums').get() as { n: number }).n, 0);
+    } finally {
+      handle.close();
+      other.close();
     }
   });
 });
