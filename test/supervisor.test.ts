@@ -9,21 +9,30 @@ import { openStore } from '../src/storage/open-store.ts';
 import { makeTempDir } from './helpers/server.ts';
 
 const CRASHING_SERVER = fileURLToPath(new URL('./fixtures/processes/crashing-server.ts', import.meta.url));
+const PHOTO_CRASHING_SERVER = fileURLToPath(new URL('./fixtures/processes/photo-crashing-server.ts', import.meta.url));
+
+/** What the supervisor logs, parsed, and a logger that writes there. */
+function capturedLogs() {
+  const lines: { time: number; msg: string; crashesInRow?: number; heldJobs?: boolean }[] = [];
+  const logger = createLogger(
+    'info',
+    new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        for (const line of chunk.toString('utf8').split('\n')) if (line.trim() !== '') lines.push(JSON.parse(line));
+        done();
+      },
+    }),
+  );
+  return { lines, logger };
+}
+
+const EXITED = 'a server process exited; starting another in its place';
 
 describe('the supervisor', () => {
   it('starts a process that exits again, each time a little later, and stops the server past five crashes in a row', async () => {
     cluster.setupPrimary({ exec: CRASHING_SERVER, execArgv: ['--import', 'tsx'], silent: true });
     const store = await openStore({ dataDir: await makeTempDir() }, { create: true });
-    const lines: { time: number; msg: string; crashesInRow?: number }[] = [];
-    const logger = createLogger(
-      'info',
-      new Writable({
-        write(chunk: Buffer, _encoding, done) {
-          for (const line of chunk.toString('utf8').split('\n')) if (line.trim() !== '') lines.push(JSON.parse(line));
-          done();
-        },
-      }),
-    );
+    const { lines, logger } = capturedLogs();
     let giveUp: (reason: string) => void = () => {};
     const gaveUp = new Promise<string>((resolve) => {
       giveUp = resolve;
@@ -32,7 +41,7 @@ describe('the supervisor', () => {
     try {
       await supervisor.start();
       assert.match(await gaveUp, /exited 6 times in a row, each within 30 s of its start/);
-      const exits = lines.filter((line) => line.msg === 'a server process exited; starting another in its place');
+      const exits = lines.filter((line) => line.msg === EXITED);
       assert.deepEqual(
         exits.map((line) => line.crashesInRow),
         [1, 2, 3, 4, 5, 6],
@@ -45,6 +54,52 @@ describe('the supervisor', () => {
       const [slot] = supervisor.report().each;
       assert.equal(slot?.restarts, 5);
       assert.equal(slot?.state, 'stopping', 'given up: nothing is started again, the server stops');
+    } finally {
+      await supervisor.stop();
+      store.close();
+    }
+  });
+  it('a lead that dies holding a photo’s job is restarted each time: bad photos fail after their attempts, the server stays up', async () => {
+    const dataDir = await makeTempDir();
+    cluster.setupPrimary({ exec: PHOTO_CRASHING_SERVER, execArgv: ['--import', 'tsx'], args: [dataDir], silent: true });
+    const store = await openStore({ dataDir }, { create: true });
+    const sqlite = store.database.sqlite;
+    for (const name of ['poison-a', 'poison-b']) {
+      const { lastInsertRowid } = sqlite
+        .prepare(
+          `INSERT INTO photos (public_id, title, content_hash, byte_size, mime_type, original_extension, width, height)
+           VALUES (?, ?, ?, 1, 'image/jpeg', 'jpg', 1, 1)`,
+        )
+        .run(name, name, name.padEnd(64, '0'));
+      sqlite.prepare("INSERT INTO jobs (photo_id, kind) VALUES (?, 'process')").run(lastInsertRowid);
+    }
+    const { lines, logger } = capturedLogs();
+    let gaveUp: string | undefined;
+    const supervisor = new Supervisor({
+      processes: 2,
+      store,
+      logger,
+      shutdownGraceMs: 1_000,
+      onStopAsked: () => {},
+      onGiveUp: (reason) => {
+        gaveUp = reason;
+      },
+    });
+    const failedJobs = () => (sqlite.prepare("SELECT count(*) AS n FROM jobs WHERE state = 'FAILED'").get() as { n: number }).n;
+    try {
+      await supervisor.start();
+      const deadline = Date.now() + 120_000;
+      while (failedJobs() < 2 && gaveUp === undefined && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+      assert.equal(gaveUp, undefined, 'six crashes, each the photo’s: not a broken server');
+      assert.equal(failedJobs(), 2, 'each bad photo failed after its three attempts');
+      const exits = lines.filter((line) => line.msg === EXITED);
+      assert.deepEqual(
+        exits.map((line) => [line.heldJobs, line.crashesInRow]),
+        Array.from({ length: 6 }, () => [true, 1]),
+      );
+      const lead = supervisor.report().each.find((slot) => slot.role === 'lead');
+      assert.equal(lead?.restarts, 6);
+      assert.equal(lead?.state, 'serving');
     } finally {
       await supervisor.stop();
       store.close();

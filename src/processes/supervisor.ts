@@ -247,14 +247,17 @@ export class Supervisor {
     }
     const now = Date.now();
     const stable = slot.upSince !== undefined && now - slot.upSince >= STABLE_MS;
-    slot.crashesInRow = stable ? 1 : slot.crashesInRow + 1;
+    const freed = this.cleanUpAfter(pid);
+    const heldJobs = slot.upSince !== undefined && freed > 0;
+    // Dying while processing is most likely the photo's doing (a decoder's crash): its job's attempts
+    // bound how often it comes back, so it is not a crash in a row that could stop the whole server.
+    slot.crashesInRow = stable ? 1 : heldJobs ? Math.max(slot.crashesInRow, 1) : slot.crashesInRow + 1;
     slot.upSince = undefined;
     slot.state = 'restarting';
     this.options.logger.error(
-      { pid, role: slot.role, code, signal, crashesInRow: slot.crashesInRow, err: slot.failure },
+      { pid, role: slot.role, code, signal, crashesInRow: slot.crashesInRow, heldJobs, err: slot.failure },
       'a server process exited; starting another in its place',
     );
-    this.cleanUpAfter(pid);
     if (slot.crashesInRow > MAX_CRASHES_IN_ROW) {
       slot.state = 'stopped';
       if (this.givenUp) return;
@@ -270,10 +273,14 @@ export class Supervisor {
     }, delay);
   }
 
-  /** Hands a dead process's jobs to the next worker now (not when their leases run out) and removes its temp files. */
-  private cleanUpAfter(pid: number): void {
+  /**
+   * Hands a dead process's jobs to the next worker now (not when their leases run out) and removes
+   * its temp files. Returns how many jobs it held.
+   */
+  private cleanUpAfter(pid: number): number {
+    let expired = 0;
     try {
-      const expired = expireLeasesOf(this.options.store.database.sqlite, pid);
+      expired = expireLeasesOf(this.options.store.database.sqlite, pid);
       if (expired > 0) this.options.logger.info({ pid, expired }, 'the jobs of the process that exited are free to take again');
     } catch (error) {
       this.options.logger.warn({ err: error, pid }, 'could not free the jobs of the process that exited');
@@ -284,6 +291,7 @@ export class Supervisor {
       },
       (error: unknown) => this.options.logger.warn({ err: error, pid }, 'could not remove the temp files of the process that exited'),
     );
+    return expired;
   }
 
   /** False when the process's channel is closed (it is exiting). */
