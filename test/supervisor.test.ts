@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import cluster from 'node:cluster';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
 import { Writable } from 'node:stream';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -9,11 +11,12 @@ import { openStore } from '../src/storage/open-store.ts';
 import { makeTempDir } from './helpers/server.ts';
 
 const CRASHING_SERVER = fileURLToPath(new URL('./fixtures/processes/crashing-server.ts', import.meta.url));
+const HANGING_SERVER = fileURLToPath(new URL('./fixtures/processes/hanging-server.ts', import.meta.url));
 const PHOTO_CRASHING_SERVER = fileURLToPath(new URL('./fixtures/processes/photo-crashing-server.ts', import.meta.url));
 
 /** What the supervisor logs, parsed, and a logger that writes there. */
 function capturedLogs() {
-  const lines: { time: number; msg: string; crashesInRow?: number; heldJobs?: boolean }[] = [];
+  const lines: { time: number; msg: string; pid?: number; silentMs?: number; crashesInRow?: number; heldJobs?: boolean }[] = [];
   const logger = createLogger(
     'info',
     new Writable({
@@ -24,6 +27,19 @@ function capturedLogs() {
     }),
   );
   return { lines, logger };
+}
+
+/** The file's text once it exists (within 30 s). */
+async function readFileWhenThere(file: string): Promise<string> {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    try {
+      return await readFile(file, 'utf8');
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
 }
 
 const EXITED = 'a server process exited; starting another in its place';
@@ -88,6 +104,7 @@ describe('the supervisor', () => {
     const failedJobs = () => (sqlite.prepare("SELECT count(*) AS n FROM jobs WHERE state = 'FAILED'").get() as { n: number }).n;
     try {
       await supervisor.start();
+      const started = Date.now();
       const deadline = Date.now() + 120_000;
       while (failedJobs() < 2 && gaveUp === undefined && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
       assert.equal(gaveUp, undefined, 'six crashes, each the photo’s: not a broken server');
@@ -97,9 +114,51 @@ describe('the supervisor', () => {
         exits.map((line) => [line.heldJobs, line.crashesInRow]),
         Array.from({ length: 6 }, () => [true, 1]),
       );
+      assert.ok((exits[0] as { time: number }).time < started, 'the first crash came while the other process was still starting');
       const lead = supervisor.report().each.find((slot) => slot.role === 'lead');
       assert.equal(lead?.restarts, 6);
       assert.equal(lead?.state, 'serving');
+    } finally {
+      await supervisor.stop();
+      store.close();
+    }
+  });
+  it('a process that stops answering (its event loop blocked) is killed and replaced; the one beside it goes on', async () => {
+    const dir = await makeTempDir();
+    const marker = path.join(dir, 'hung-once');
+    cluster.setupPrimary({ exec: HANGING_SERVER, execArgv: ['--import', 'tsx'], args: [marker], silent: true });
+    const store = await openStore({ dataDir: path.join(dir, 'data') }, { create: true });
+    const { lines, logger } = capturedLogs();
+    const supervisor = new Supervisor({
+      processes: 2,
+      store,
+      logger,
+      shutdownGraceMs: 1_000,
+      onStopAsked: () => {},
+      onGiveUp: () => {},
+      killUnresponsiveAfterMs: 3_000,
+    });
+    try {
+      await supervisor.start();
+      const hung = Number(await readFileWhenThere(marker));
+      const deadline = Date.now() + 60_000;
+      const replaced = () => lines.some((line) => line.msg === 'a server process took the place of the one that exited');
+      while (!replaced() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+      const killed = lines.find((line) => line.msg.startsWith('a server process stopped answering'));
+      assert.equal(killed?.pid, hung);
+      assert.ok((killed?.silentMs ?? 0) > 3_000);
+      assert.ok(replaced(), 'a new process took its place');
+      const report = supervisor.report();
+      assert.deepEqual(
+        report.each.map((slot) => slot.state),
+        ['serving', 'serving'],
+      );
+      assert.equal(
+        report.each.reduce((sum, slot) => sum + slot.restarts, 0),
+        1,
+        'only the hung one was replaced',
+      );
+      assert.ok(!report.each.some((slot) => slot.pid === hung));
     } finally {
       await supervisor.stop();
       store.close();

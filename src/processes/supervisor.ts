@@ -24,6 +24,12 @@ const FIRST_RESTART_MS = 100;
 const LONGEST_RESTART_MS = 10_000;
 /** Serving, but silent this long: reported as unresponsive (a blocked event loop). */
 const UNRESPONSIVE_AFTER_MS = 5 * HEARTBEAT_MS;
+/**
+ * Silent this long, it is killed (and replaced): round-robin would go on handing it connections
+ * that nobody answers. Far past anything a process blocks for on purpose: a write waiting out the
+ * database's 5 s busy timeout, the place names' first load (~0.5 s).
+ */
+export const KILL_UNRESPONSIVE_AFTER_MS = 60_000;
 /** How long a listing waits for each other process to write its share-link uses. */
 const FLUSH_WITHIN_MS = 1_500;
 /** What a process gets on top of its own shutdown (requests, then jobs: two grace periods) before it is killed. */
@@ -58,6 +64,8 @@ export interface SupervisorOptions {
   onStopAsked(signal: NodeJS.Signals): void;
   /** Its processes keep crashing: the server must stop, failed. Called once. */
   onGiveUp(reason: string): void;
+  /** KILL_UNRESPONSIVE_AFTER_MS unless a test says otherwise. */
+  killUnresponsiveAfterMs?: number;
 }
 
 /**
@@ -79,6 +87,7 @@ export class Supervisor {
   private nextFlushId = 1;
   private readonly flushes = new Map<number, () => void>();
   private givenUp = false;
+  private watchdog: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: SupervisorOptions) {
     this.slots = Array.from({ length: options.processes }, (_, index) => ({
@@ -99,12 +108,15 @@ export class Supervisor {
       this.starting = { resolve, reject };
     });
     for (const slot of this.slots) this.fork(slot);
+    this.watchdog = setInterval(() => this.killUnresponsive(), HEARTBEAT_MS);
+    this.watchdog.unref();
     return started;
   }
 
   /** Tells every process to stop (they drain as one process does), waits, and kills what outlives its grace. No restarts from now on. */
   stop(): Promise<void> {
     this.stopping ??= (async () => {
+      clearInterval(this.watchdog);
       const exits: Promise<void>[] = [];
       for (const slot of this.slots) {
         clearTimeout(slot.restartTimer);
@@ -190,6 +202,20 @@ export class Supervisor {
     else if (message.type === 'share-usage-flushed') this.flushes.get(message.id)?.();
   }
 
+  private killUnresponsive(): void {
+    const silentFor = this.options.killUnresponsiveAfterMs ?? KILL_UNRESPONSIVE_AFTER_MS;
+    const now = Date.now();
+    for (const slot of this.slots) {
+      if (slot.state !== 'serving' || slot.worker === undefined || now - slot.heartbeatAt <= silentFor) continue;
+      this.options.logger.error(
+        { pid: slot.worker.process.pid, role: slot.role, silentMs: now - slot.heartbeatAt },
+        'a server process stopped answering (its event loop is blocked); killing it',
+      );
+      slot.worker.process.kill('SIGKILL');
+      slot.state = 'restarting';
+    }
+  }
+
   private serving(slot: Slot, address: { port: number; url: string }): void {
     if (slot.state !== 'starting') return;
     slot.state = 'serving';
@@ -238,7 +264,9 @@ export class Supervisor {
       slot.state = 'stopped';
       return;
     }
-    if (!this.startedUp) {
+    // One that served and died while the others were still starting (a bad photo the lead took up at
+    // once) is restarted like any other: only a process that never listened fails the start.
+    if (!this.startedUp && slot.upSince === undefined) {
       slot.state = 'stopped';
       // Its reason, if it gave one, may be read after its exit is seen: a moment for it to arrive first.
       const failure = new Error(`a server process (pid ${pid}) exited with ${signal ?? `code ${code}`} before it listened`);
