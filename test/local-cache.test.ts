@@ -3,6 +3,7 @@ import { spawn } from 'node:child_process';
 import { mkdir, readdir, stat, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, it } from 'node:test';
+import Database from 'better-sqlite3';
 import { StorageLayout } from '../src/storage/layout.ts';
 import { LocalCache } from '../src/storage/local-cache.ts';
 import { REPO_ROOT } from './helpers/cli.ts';
@@ -100,6 +101,40 @@ describe('the local cache of a bucket’s files (LIGHTBOX_LOCAL_CACHE_MB)', () =
       assert.equal(cache.bytes, onDisk, 'every process counted what it placed and what it evicted');
       assert.ok(onDisk > bound / 2, `${onDisk}: the cache was used, not emptied`);
     } finally {
+      cache.close();
+    }
+  });
+
+  it('uses it cannot write (the index locked by another process past its busy timeout) are a warning, never a crash', async () => {
+    const { layout } = await cacheFor();
+    const cache = new LocalCache(layout, 10 * KB);
+    const other = new Database(path.join(layout.cacheDir, 'index.db'));
+    try {
+      const { file, temp } = await staged(layout, 'a', 2 * KB);
+      cache.admit(temp, file, { size: 2 * KB, modifiedMs: MODIFIED_MS });
+      const warned = new Promise<Error>((resolve) => {
+        const onWarning = (warning: Error) => {
+          if (warning.name !== 'LocalCacheWarning') return;
+          process.off('warning', onWarning);
+          resolve(warning);
+        };
+        process.on('warning', onWarning);
+      });
+      other.exec('BEGIN IMMEDIATE');
+      // A request's hit only notes the use: it neither writes the index nor waits for its lock.
+      const touchedAt = performance.now();
+      for (let i = 0; i < 30_000; i++) cache.touch(`${file}-${i}`);
+      assert.ok(performance.now() - touchedAt < 1_000, 'touches wait for nothing');
+      // The flush timer does not hold a process open; this test waits for it.
+      const waiting = setTimeout(() => {}, 30_000);
+      assert.match((await warned).message, /could not record recent uses: database is locked/);
+      clearTimeout(waiting);
+      other.exec('COMMIT');
+      cache.touch(file);
+      cache.flush();
+      assert.equal(cache.bytes, 2 * KB, 'the cache goes on once the lock is free');
+    } finally {
+      other.close();
       cache.close();
     }
   });

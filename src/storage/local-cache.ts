@@ -6,7 +6,10 @@ import type { StorageLayout } from './layout.ts';
 
 /** How often the uses a process saw are written to the index: the LRU order is this old at worst. */
 const TOUCH_FLUSH_MS = 2_000;
-/** Uses kept between flushes; past it they are written at once, so the map never grows with traffic. */
+/**
+ * Uses kept between flushes; past it uses of other files wait for the next flush to be seen
+ * (the map never grows with traffic, and no request writes the index or waits for its lock).
+ */
 const MAX_PENDING_TOUCHES = 20_000;
 /** Eviction frees down to this share of the bound, so a full cache does not evict on every admission. */
 const EVICT_TO = 0.95;
@@ -93,7 +96,7 @@ export class LocalCache {
         'DELETE FROM entries WHERE key IN (SELECT key FROM entries WHERE cached = 0 ORDER BY last_used_ms LIMIT ?)',
       ),
     };
-    this.timer = setInterval(() => this.flush(), TOUCH_FLUSH_MS);
+    this.timer = setInterval(() => this.flushOrWarn(), TOUCH_FLUSH_MS);
     this.timer.unref();
   }
 
@@ -110,8 +113,8 @@ export class LocalCache {
 
   /** Notes a use of a cached file (the image route's hit): written with the others at the next flush. */
   touch(file: string, usedMs = Date.now()): void {
+    if (this.pending.size >= MAX_PENDING_TOUCHES && !this.pending.has(file)) return;
     this.pending.set(file, usedMs);
-    if (this.pending.size >= MAX_PENDING_TOUCHES) this.flush();
   }
 
   /** Remembers an object's validators without keeping its bytes (one streamed through from the bucket). */
@@ -162,6 +165,18 @@ export class LocalCache {
         this.evictFor('');
       })
       .immediate();
+  }
+
+  /**
+   * The timer's flush: uses are bookkeeping, so one that fails (the index
+   * locked past its busy timeout, a full disk) loses those uses, never the process or the answer.
+   */
+  private flushOrWarn(): void {
+    try {
+      this.flush();
+    } catch (error) {
+      process.emitWarning(`the local cache's index could not record recent uses: ${(error as Error).message}`, 'LocalCacheWarning');
+    }
   }
 
   close(): void {
