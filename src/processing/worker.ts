@@ -93,7 +93,13 @@ export class Worker {
     logger.debug({ job: job.id, photo: job.photoId }, 'processing a photo');
     const renewal = setInterval(
       () => {
-        if (!this.handedBack) queue.renew(job.id, this.owner);
+        if (this.handedBack) return;
+        try {
+          queue.renew(job.id, this.owner);
+        } catch (error) {
+          // Busy past the timeout (another process's long write): the lease has two more renewals before it runs out.
+          logger.warn({ err: error, job: job.id }, 'could not renew the lease of a job');
+        }
       },
       Math.max(1_000, queue.options.leaseMs / 3),
     );
