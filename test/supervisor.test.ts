@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import cluster from 'node:cluster';
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import { describe, it } from 'node:test';
@@ -16,7 +16,15 @@ const PHOTO_CRASHING_SERVER = fileURLToPath(new URL('./fixtures/processes/photo-
 
 /** What the supervisor logs, parsed, and a logger that writes there. */
 function capturedLogs() {
-  const lines: { time: number; msg: string; pid?: number; silentMs?: number; crashesInRow?: number; heldJobs?: boolean }[] = [];
+  const lines: {
+    time: number;
+    msg: string;
+    pid?: number;
+    silentMs?: number;
+    crashesInRow?: number;
+    jobCrashesInRow?: number;
+    heldJobs?: boolean;
+  }[] = [];
   const logger = createLogger(
     'info',
     new Writable({
@@ -111,8 +119,8 @@ describe('the supervisor', () => {
       assert.equal(failedJobs(), 2, 'each bad photo failed after its three attempts');
       const exits = lines.filter((line) => line.msg === EXITED);
       assert.deepEqual(
-        exits.map((line) => [line.heldJobs, line.crashesInRow]),
-        Array.from({ length: 6 }, () => [true, 1]),
+        exits.map((line) => [line.heldJobs, line.crashesInRow, line.jobCrashesInRow]),
+        Array.from({ length: 6 }, (_, index) => [true, 0, index + 1]),
       );
       assert.ok((exits[0] as { time: number }).time < started, 'the first crash came while the other process was still starting');
       const lead = supervisor.report().each.find((slot) => slot.role === 'lead');
@@ -136,17 +144,18 @@ describe('the supervisor', () => {
       shutdownGraceMs: 1_000,
       onStopAsked: () => {},
       onGiveUp: () => {},
-      killUnresponsiveAfterMs: 3_000,
+      killUnresponsiveAfterMs: 5_000,
     });
     try {
       await supervisor.start();
+      await writeFile(`${marker}.go`, '');
       const hung = Number(await readFileWhenThere(marker));
       const deadline = Date.now() + 60_000;
       const replaced = () => lines.some((line) => line.msg === 'a server process took the place of the one that exited');
       while (!replaced() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
       const killed = lines.find((line) => line.msg.startsWith('a server process stopped answering'));
       assert.equal(killed?.pid, hung);
-      assert.ok((killed?.silentMs ?? 0) > 3_000);
+      assert.ok((killed?.silentMs ?? 0) > 5_000);
       assert.ok(replaced(), 'a new process took its place');
       const report = supervisor.report();
       assert.deepEqual(

@@ -23,7 +23,7 @@ export function createDrizzle(client: Database.Database, logger?: DrizzleLogger)
   // IMMEDIATE, not SQLite's DEFERRED: a deferred transaction reads from a snapshot, and when another
   // process of the library (a second server, `lightbox worker`) commits before its first write, that
   // write fails with SQLITE_BUSY_SNAPSHOT at once, past the busy timeout. Every transaction here writes.
-  db.transaction = ((run, config) => transaction(run, { behavior: 'immediate', ...config })) as typeof db.transaction;
+  db.transaction = ((run, config) => transaction(run, { ...config, behavior: config?.behavior ?? 'immediate' })) as typeof db.transaction;
   return db;
 }
 

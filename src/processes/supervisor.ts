@@ -15,10 +15,18 @@ import { HEARTBEAT_MS } from './supervisor-link.ts';
  */
 export const SUPERVISED_ENV = 'LIGHTBOX_SUPERVISED';
 
+/** Heartbeats are reckoned on the monotonic clock: a wall-clock jump must not make every process look silent. */
+const monotonicMs = () => performance.now();
+
 /** A process up this long has recovered: its slot's count of crashes in a row starts again. */
 const STABLE_MS = 30_000;
 /** Past this many crashes in a row of one slot, restarting is not helping (a broken install, a full disk): the server stops. */
 const MAX_CRASHES_IN_ROW = 5;
+/**
+ * Crashes while processing a photo, in a row: bad photos come back three times each, so a few are
+ * survived; past this many (seven photos in a row that each killed the worker) it is not the photos.
+ */
+const MAX_JOB_CRASHES_IN_ROW = 20;
 /** The wait before a restart, doubled with each crash in a row. */
 const FIRST_RESTART_MS = 100;
 const LONGEST_RESTART_MS = 10_000;
@@ -46,6 +54,8 @@ interface Slot {
   upSince?: number;
   restarts: number;
   crashesInRow: number;
+  jobCrashesInRow: number;
+  /** monotonicMs() of its last heartbeat. */
   heartbeatAt: number;
   rssBytes: number | null;
   heapUsedBytes: number | null;
@@ -88,6 +98,7 @@ export class Supervisor {
   private readonly flushes = new Map<number, () => void>();
   private givenUp = false;
   private watchdog: NodeJS.Timeout | undefined;
+  private watchdogAt = 0;
 
   constructor(private readonly options: SupervisorOptions) {
     this.slots = Array.from({ length: options.processes }, (_, index) => ({
@@ -96,6 +107,7 @@ export class Supervisor {
       state: 'starting',
       restarts: 0,
       crashesInRow: 0,
+      jobCrashesInRow: 0,
       heartbeatAt: 0,
       rssBytes: null,
       heapUsedBytes: null,
@@ -108,6 +120,7 @@ export class Supervisor {
       this.starting = { resolve, reject };
     });
     for (const slot of this.slots) this.fork(slot);
+    this.watchdogAt = monotonicMs();
     this.watchdog = setInterval(() => this.killUnresponsive(), HEARTBEAT_MS);
     this.watchdog.unref();
     return started;
@@ -146,7 +159,8 @@ export class Supervisor {
   }
 
   /** Every slot as /healthz reports it, with the supervisor itself. */
-  report(now = Date.now()): ProcessesReport {
+  report(): ProcessesReport {
+    const now = monotonicMs();
     return {
       supervisor: { pid: process.pid, upSince: new Date(this.startedAt).toISOString(), rssBytes: process.memoryUsage.rss() },
       each: this.slots.map((slot): ServerProcessReport => {
@@ -192,7 +206,7 @@ export class Supervisor {
       slot.failure = failureError(message.failure);
       if (!this.startedUp) this.starting?.reject(slot.failure);
     } else if (message.type === 'heartbeat') {
-      slot.heartbeatAt = Date.now();
+      slot.heartbeatAt = monotonicMs();
       slot.rssBytes = message.rssBytes;
       slot.heapUsedBytes = message.heapUsedBytes;
     } else if (message.type === 'stop') this.options.onStopAsked(message.signal);
@@ -204,7 +218,15 @@ export class Supervisor {
 
   private killUnresponsive(): void {
     const silentFor = this.options.killUnresponsiveAfterMs ?? KILL_UNRESPONSIVE_AFTER_MS;
-    const now = Date.now();
+    const now = monotonicMs();
+    const late = now - this.watchdogAt > 2 * HEARTBEAT_MS;
+    this.watchdogAt = now;
+    // This process itself was held up (a suspended VM, a blocked loop of its own): the heartbeats
+    // waiting to be read say nothing yet, and every process would look silent.
+    if (late) {
+      for (const slot of this.slots) slot.heartbeatAt = Math.max(slot.heartbeatAt, now);
+      return;
+    }
     for (const slot of this.slots) {
       if (slot.state !== 'serving' || slot.worker === undefined || now - slot.heartbeatAt <= silentFor) continue;
       this.options.logger.error(
@@ -220,7 +242,7 @@ export class Supervisor {
     if (slot.state !== 'starting') return;
     slot.state = 'serving';
     slot.upSince = Date.now();
-    slot.heartbeatAt = slot.upSince;
+    slot.heartbeatAt = monotonicMs();
     this.first ??= address;
     if (this.startedUp) {
       this.options.logger.info(
@@ -273,27 +295,33 @@ export class Supervisor {
       setTimeout(() => this.starting?.reject(slot.failure ?? failure), 200);
       return;
     }
-    const now = Date.now();
-    const stable = slot.upSince !== undefined && now - slot.upSince >= STABLE_MS;
-    const freed = this.cleanUpAfter(pid);
-    const heldJobs = slot.upSince !== undefined && freed > 0;
+    const stable = slot.upSince !== undefined && Date.now() - slot.upSince >= STABLE_MS;
+    const heldJobs = this.cleanUpAfter(pid) > 0 && slot.upSince !== undefined;
+    if (stable) {
+      slot.crashesInRow = 0;
+      slot.jobCrashesInRow = 0;
+    }
     // Dying while processing is most likely the photo's doing (a decoder's crash): its job's attempts
-    // bound how often it comes back, so it is not a crash in a row that could stop the whole server.
-    slot.crashesInRow = stable ? 1 : heldJobs ? Math.max(slot.crashesInRow, 1) : slot.crashesInRow + 1;
+    // bound how often it comes back, so a few bad photos are counted apart, against a higher limit.
+    if (heldJobs) slot.jobCrashesInRow++;
+    else slot.crashesInRow++;
     slot.upSince = undefined;
     slot.state = 'restarting';
+    const { crashesInRow, jobCrashesInRow } = slot;
     this.options.logger.error(
-      { pid, role: slot.role, code, signal, crashesInRow: slot.crashesInRow, heldJobs, err: slot.failure },
+      { pid, role: slot.role, code, signal, crashesInRow, jobCrashesInRow, heldJobs, err: slot.failure },
       'a server process exited; starting another in its place',
     );
-    if (slot.crashesInRow > MAX_CRASHES_IN_ROW) {
+    if (crashesInRow > MAX_CRASHES_IN_ROW || jobCrashesInRow > MAX_JOB_CRASHES_IN_ROW) {
       slot.state = 'stopped';
       if (this.givenUp) return;
       this.givenUp = true;
-      this.options.onGiveUp(`a server process exited ${slot.crashesInRow} times in a row, each within ${STABLE_MS / 1000} s of its start`);
+      const reason = `a server process exited ${crashesInRow + jobCrashesInRow} times in a row${jobCrashesInRow > 0 ? ` (${jobCrashesInRow} of them processing a photo)` : ''}, each within ${STABLE_MS / 1000} s of its start`;
+      if (!this.startedUp) this.starting?.reject(new Error(reason));
+      this.options.onGiveUp(reason);
       return;
     }
-    const delay = Math.min(FIRST_RESTART_MS * 2 ** (slot.crashesInRow - 1), LONGEST_RESTART_MS);
+    const delay = Math.min(FIRST_RESTART_MS * 2 ** (crashesInRow + jobCrashesInRow - 1), LONGEST_RESTART_MS);
     slot.restartTimer = setTimeout(() => {
       if (this.stopping !== undefined) return;
       slot.restarts++;

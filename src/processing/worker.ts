@@ -52,7 +52,7 @@ export class Worker {
 
   private fill(): void {
     while (!this.stopping && this.running.size < this.options.concurrency) {
-      const job = this.options.queue.claim(this.owner);
+      const job = this.claimOrWarn();
       if (job === undefined) {
         if (this.finishedBacklog) this.pruneFinished();
         break;
@@ -65,6 +65,16 @@ export class Worker {
       this.running.set(job.id, { job, work });
     }
     this.schedule(this.options.pollMs ?? 1_000);
+  }
+
+  /** The next job, or none now: a claim busy past the timeout (another process's long write) is tried again at the next poll. */
+  private claimOrWarn(): ClaimedJob | undefined {
+    try {
+      return this.options.queue.claim(this.owner);
+    } catch (error) {
+      this.options.logger.warn({ err: errorSummary(error) }, 'could not claim a job');
+      return undefined;
+    }
   }
 
   /** One bounded chunk; a failure here is no job's failure, so it is only logged. */
@@ -98,7 +108,7 @@ export class Worker {
           queue.renew(job.id, this.owner);
         } catch (error) {
           // Busy past the timeout (another process's long write): the lease has two more renewals before it runs out.
-          logger.warn({ err: error, job: job.id }, 'could not renew the lease of a job');
+          logger.warn({ err: errorSummary(error), job: job.id }, 'could not renew the lease of a job');
         }
       },
       Math.max(1_000, queue.options.leaseMs / 3),

@@ -181,7 +181,7 @@ export class LocalCache {
 
   close(): void {
     clearInterval(this.timer);
-    this.flush();
+    this.flushOrWarn();
     this.db.close();
   }
 
