@@ -6,7 +6,7 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 import { request } from 'undici';
 import { openStore } from '../src/storage/open-store.ts';
-import { FIXTURE_PHOTOS, REPO_ROOT, spawnServer } from './helpers/cli.ts';
+import { FIXTURE_PHOTOS, LIGHTBOX_BIN, REPO_ROOT, spawnServer } from './helpers/cli.ts';
 import { postInTwoParts } from './helpers/graphql.ts';
 import { importIntoDataDir } from './helpers/library.ts';
 import { running } from './helpers/processes.ts';
@@ -81,6 +81,33 @@ describe('server lifecycle', () => {
     const wal = await stat(path.join(dataDir, 'lightbox.db-wal')).catch(() => undefined);
     assert.ok(wal === undefined || wal.size === 0, 'the WAL was checkpointed into the database');
   });
+
+  for (const processes of ['1', '2']) {
+    it(`SIGTERM while starting (LIGHTBOX_PROCESSES=${processes}): the server stops once started, exit 0, its lock released`, async () => {
+      const dataDir = await makeTempDir();
+      const child = spawn(process.execPath, [LIGHTBOX_BIN, 'serve'], {
+        cwd: REPO_ROOT,
+        env: { ...process.env, PORT: '0', HOST: '127.0.0.1', LIGHTBOX_DATA_DIR: dataDir, LOG_LEVEL: 'info', LIGHTBOX_PROCESSES: processes },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let stdout = '';
+      child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+        stdout += chunk;
+      });
+      child.stderr.resume();
+      const exited = once(child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
+      // The lock is the start's first step: from then on, the default action would leave it behind.
+      const lock = path.join(dataDir, 'serve.lock');
+      while ((await stat(lock).catch(() => undefined)) === undefined) await new Promise((resolve) => setTimeout(resolve, 5));
+      assert.doesNotMatch(stdout, /lightbox is listening/, 'still starting');
+      child.kill('SIGTERM');
+      assert.deepEqual(await exited, [0, null], stdout);
+      assert.match(stdout, /asked to stop while starting/);
+      assert.match(stdout, /shut down cleanly/);
+      assert.doesNotMatch(stdout, /lightbox is listening/);
+      assert.equal(await stat(lock).catch(() => undefined), undefined, 'the lock went with it');
+    });
+  }
 
   it('`npm start` stopped with SIGTERM stops the server too (npm does not pass the signal on)', { timeout: 60_000 }, async (t) => {
     const dataDir = await makeTempDir();

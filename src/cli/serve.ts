@@ -103,17 +103,50 @@ function stopOnSignals(
   return shutdown;
 }
 
+/**
+ * Signals that arrive while the server starts (the lock taken, migrations, processes forking):
+ * kept, to stop the server once it can stop cleanly, where the default action would leave the lock
+ * and half-started processes behind. A second one ends the process at once, as later.
+ */
+function signalsWhileStarting(logger: Logger): { first(): NodeJS.Signals | undefined; release(): void } {
+  let first: NodeJS.Signals | undefined;
+  const keep = (signal: NodeJS.Signals) => {
+    if (first !== undefined) {
+      logger.warn({ signal }, 'second signal while starting: exiting now');
+      process.exit(1);
+    }
+    first = signal;
+    logger.info({ signal }, 'asked to stop while starting: stopping once started');
+  };
+  process.on('SIGTERM', keep);
+  process.on('SIGINT', keep);
+  return {
+    first: () => first,
+    release() {
+      process.off('SIGTERM', keep);
+      process.off('SIGINT', keep);
+    },
+  };
+}
+
 /** `lightbox serve`: runs until SIGTERM or SIGINT, then shuts down gracefully and exits 0. */
 export async function serve(config: Config, logger: Logger): Promise<void> {
   if (cluster.isWorker && process.env[SUPERVISED_ENV] === '1') return serveAsOneOfSeveral(config, logger);
-  if (config.http.processes > 1) return superviseServers(config, logger);
-  // Read before the start, which takes a while: a parent that goes meanwhile is noticed too.
-  const parent = process.ppid;
-  const app = await startLightbox(config, logger);
-  stopOnSignals(logger, parent, () => app.close().then(() => 0));
-  // Announced only once a signal is handled: whoever waits for this line may stop the server at once.
-  logger.info({ url: app.url, dataDir: config.dataDir }, 'lightbox is listening');
-  announce(config, app);
+  const early = signalsWhileStarting(logger);
+  try {
+    if (config.http.processes > 1) return await superviseServers(config, logger, early.first);
+    // Read before the start, which takes a while: a parent that goes meanwhile is noticed too.
+    const parent = process.ppid;
+    const app = await startLightbox(config, logger);
+    const shutdown = stopOnSignals(logger, parent, () => app.close().then(() => 0));
+    const asked = early.first();
+    if (asked !== undefined) return shutdown(asked);
+    // Announced only once a signal is handled: whoever waits for this line may stop the server at once.
+    logger.info({ url: app.url, dataDir: config.dataDir }, 'lightbox is listening');
+    announce(config, app);
+  } finally {
+    early.release();
+  }
 }
 
 /**
@@ -121,7 +154,7 @@ export async function serve(config: Config, logger: Logger): Promise<void> {
  * secrets, the temp sweep), then starts and supervises the server processes, holding the lock
  * until the last has stopped, and checkpoints the WAL after them.
  */
-async function superviseServers(config: Config, logger: Logger): Promise<void> {
+async function superviseServers(config: Config, logger: Logger, askedToStop: () => NodeJS.Signals | undefined): Promise<void> {
   const parent = process.ppid;
   const library = await openLibrary(config, logger);
   let failed = false;
@@ -158,6 +191,8 @@ async function superviseServers(config: Config, logger: Logger): Promise<void> {
       for (const worker of Object.values(cluster.workers ?? {})) worker?.process.kill('SIGKILL');
     },
   );
+  const asked = askedToStop();
+  if (asked !== undefined) return shutdown(asked);
   logger.info({ url: address.url, dataDir: config.dataDir, processes: config.http.processes }, 'lightbox is listening');
   announce(config, { url: address.url, created: library.store.created, layout: library.store.layout, adminToken: library.adminToken });
 }
