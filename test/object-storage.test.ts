@@ -340,6 +340,24 @@ describe('photos in object storage (LIGHTBOX_STORAGE=s3://…, a real Swift on l
     );
   });
 
+  it('an import of bytes an orphan object already holds uploads them again: young, the sweep cannot take them from the new row', async () => {
+    const file = path.join(FIXTURE_PHOTOS, 'orientation', 'Landscape_3.jpg');
+    const bytes = await readFile(file);
+    const hash = createHash('sha256').update(bytes).digest('hex');
+    const key = `library/originals/${hash.slice(0, 2)}/${hash.slice(2, 4)}/${hash}.jpg`;
+    // An upload whose row never came (the server died between the two).
+    await client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: bytes }));
+    const orphaned = (await client.send(new HeadObjectCommand({ Bucket: bucket, Key: key }))).LastModified?.getTime() ?? 0;
+    // Swift's Last-Modified is in whole seconds.
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    await buildLibrary(server.dataDir, { albums: {}, photos: { again: { file, albums: [] } } });
+    const imported = (await client.send(new HeadObjectCommand({ Bucket: bucket, Key: key }))).LastModified?.getTime() ?? 0;
+    assert.ok(
+      imported > orphaned,
+      `Last-Modified ${new Date(imported).toISOString()} after the orphan's ${new Date(orphaned).toISOString()}`,
+    );
+  });
+
   it('streams a Range of a big uncached original through from the bucket, never caching it', async () => {
     const dir = await makeTempDir('lightbox-big-');
     const big = path.join(dir, 'noise.jpg');

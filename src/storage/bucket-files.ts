@@ -33,9 +33,9 @@ const DERIVED_KEY = /^derived\/[A-Za-z0-9_-]{2}\/([A-Za-z0-9_-]+)\/[a-z]+\.v(\d+
 /**
  * A library's files in a bucket (LIGHTBOX_STORAGE=s3://…), read through the local cache.
  *
- * - Originals are written once: their key is their SHA-256, so one already there is not sent
- *   again (HEAD first), and a new one is uploaded (multipart when big) before its row is
- *   inserted: a crash between leaves an object no row names, which the sweep removes.
+ * - Originals are keyed by their SHA-256 and uploaded (multipart when big) before their row is
+ *   inserted (ingest finds a duplicate by its hash first): a crash between leaves an object no row
+ *   names, which the sweep removes once it is an hour old.
  * - Renditions are uploaded, then placed in the cache with the object's Last-Modified as mtime,
  *   so a replaced node serves them without rendering and with the same ETags.
  * - Reads fill the cache: a file missing from it is fetched whole (single flight per file),
@@ -57,9 +57,9 @@ export class BucketFiles implements FileStore {
   }
 
   async storeOriginal(temp: string, file: string, contentType: string): Promise<void> {
-    const key = this.layout.keyOf(file);
-    if ((await this.bucket.head(key)) !== undefined) return;
-    const facts = await this.bucket.upload(key, temp, contentType);
+    // Uploaded even when an object is there already (an orphan of an import whose row never came):
+    // the upload makes it young again, so the sweep, which spares young objects, cannot take it away.
+    const facts = await this.bucket.upload(this.layout.keyOf(file), temp, contentType);
     // The worker reads it next: kept here, it is not downloaded again (egress) unless evicted first.
     if (facts.size <= this.cache.maxBytes / 8) await this.placeInCache(temp, file, facts);
   }
@@ -181,6 +181,9 @@ export class BucketFiles implements FileStore {
     for await (const object of this.bucket.list('originals/')) {
       const hash = ORIGINAL_KEY.exec(object.key)?.[1];
       if (hash === undefined || object.modifiedMs >= cutoff || hashKnown.get(hash) !== undefined) continue;
+      // The listing is as old as its page: the same bytes uploaded since (their row on its way) made it young.
+      const now = await this.bucket.head(object.key);
+      if (now === undefined || now.modifiedMs >= cutoff || hashKnown.get(hash) !== undefined) continue;
       await this.remove(this.layout.fileOf(object.key));
       removed.originals++;
     }
