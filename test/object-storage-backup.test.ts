@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -124,6 +125,7 @@ describe('backup, restore, verify and storage migrate with a bucket (a real Swif
 
     const moved = await runCli(['storage', 'migrate', '--to', `s3://${bucket}/moved`], moveEnv);
     assert.equal(moved.code, 0, moved.stderr);
+    assert.equal(existsSync(path.join(local.dataDir, 'serve.lock')), false, 'the server lock it held while copying is released');
     assert.match(moved.stdout, /Copied 2 originals and 0 renditions .* each checked by SHA-256; 0 were there already/);
     assert.match(moved.stdout, new RegExp(`Start it with LIGHTBOX_STORAGE=s3://${bucket}/moved`));
     const record = await readFile(path.join(local.dataDir, 'storage'), 'utf8');

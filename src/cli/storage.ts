@@ -3,7 +3,7 @@ import { type Config, loadConfig, type StorageConfig } from '../config.ts';
 import { LightboxError } from '../errors.ts';
 import { Bucket } from '../storage/bucket.ts';
 import { BucketFiles } from '../storage/bucket-files.ts';
-import { serverOf } from '../storage/data-dir-lock.ts';
+import { lockDataDir, serverOf } from '../storage/data-dir-lock.ts';
 import { type FileStore, LocalFiles } from '../storage/file-store.ts';
 import { StorageLayout } from '../storage/layout.ts';
 import { LocalCache } from '../storage/local-cache.ts';
@@ -30,8 +30,8 @@ async function targetFiles(dataDir: string, storage: StorageConfig): Promise<Fil
  * `lightbox storage migrate --to <s3://bucket/prefix | local>`: every original and rendition
  * copied (resumable, each copy verified by SHA-256), then the library records its new storage,
  * so the next start needs LIGHTBOX_STORAGE set to it and refuses the old one. Refused while a
- * server runs on the data dir: one importing meanwhile would store photos where they are no
- * longer looked for.
+ * server runs on the data dir, and holds the server's lock while it copies: one importing
+ * meanwhile would store photos where they are no longer looked for.
  */
 export async function migrateStorageCommand(config: Config, to: string): Promise<number> {
   const started = performance.now();
@@ -43,6 +43,16 @@ export async function migrateStorageCommand(config: Config, to: string): Promise
       `a server (pid ${server}) is running on ${dataDir}: stop it (and any \`lightbox worker\`) first`,
     );
   }
+  // Held to the end: a server started meanwhile would store photos where they are no longer looked for.
+  const lock = lockDataDir(dataDir);
+  try {
+    return await migrateLocked(dataDir, to, started);
+  } finally {
+    lock.release();
+  }
+}
+
+async function migrateLocked(dataDir: string, to: string, started: number): Promise<number> {
   const target = storageAt(to);
   const from = await recordedStorage(new StorageLayout(dataDir));
   const destination = locationOf(target);
